@@ -1,0 +1,3 @@
+module github.com/gobit/gobit
+
+go 1.26

@@ -1,0 +1,85 @@
+package session
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors callers branch on. The API maps them to HTTP status codes.
+var (
+	// ErrNotFound means no torrent with the given info hash is in the session.
+	ErrNotFound = errors.New("torrent not found")
+	// ErrExists means the torrent is already in the session.
+	ErrExists = errors.New("torrent already added")
+	// ErrInvalid wraps errors caused by bad user input: an unparsable magnet
+	// or .torrent, a bad URL.
+	ErrInvalid = errors.New("invalid input")
+	// ErrClosed means the session has been closed.
+	ErrClosed = errors.New("session closed")
+)
+
+// State is the lifecycle state of a torrent.
+type State string
+
+// Torrent states.
+const (
+	StateMetadata    State = "metadata"    // fetching the info dictionary of a magnet
+	StateChecking    State = "checking"    // verifying data already on disk
+	StateDownloading State = "downloading" // fetching pieces
+	StateSeeding     State = "seeding"     // complete, uploading
+	StatePaused      State = "paused"      // stopped by the user
+	StateError       State = "error"       // stopped by an error; see Status.Error
+)
+
+// Status is a point-in-time summary of one torrent, as shown by the API's
+// torrent list.
+type Status struct {
+	InfoHash     string        `json:"info_hash"`
+	Name         string        `json:"name"`
+	State        State         `json:"state"`
+	Error        string        `json:"error,omitempty"`
+	Progress     float64       `json:"progress"` // 0..1 of the wanted bytes verified
+	TotalSize    int64         `json:"total_size"`
+	Completed    int64         `json:"completed"` // verified bytes
+	Downloaded   int64         `json:"downloaded"`
+	Uploaded     int64         `json:"uploaded"`
+	DownloadRate int64         `json:"download_rate"` // bytes per second
+	UploadRate   int64         `json:"upload_rate"`
+	Peers        int           `json:"peers"`
+	Seeds        int           `json:"seeds"`
+	ETA          time.Duration `json:"-"`
+	ETASeconds   int64         `json:"eta"` // -1 when unknown
+	SaveDir      string        `json:"save_dir"`
+	AddedAt      time.Time     `json:"added_at"`
+}
+
+// FileStatus describes one file of a torrent.
+type FileStatus struct {
+	Path      string `json:"path"` // relative to the save directory
+	Size      int64  `json:"size"`
+	Completed int64  `json:"completed"`
+}
+
+// TrackerStatus describes one tracker of a torrent.
+type TrackerStatus struct {
+	URL      string    `json:"url"`
+	Tier     int       `json:"tier"`
+	Status   string    `json:"status"` // "working", "error", "not contacted"
+	Error    string    `json:"error,omitempty"`
+	Peers    int       `json:"peers"` // peers returned by the last announce
+	Seeders  int       `json:"seeders"`
+	Leechers int       `json:"leechers"`
+	LastTime time.Time `json:"last_announce,omitempty"`
+	NextTime time.Time `json:"next_announce,omitempty"`
+}
+
+// Detail is a Status plus the torrent's files and trackers, as shown by the
+// API for one torrent.
+type Detail struct {
+	Status
+	PieceLength int64           `json:"piece_length"`
+	Pieces      int             `json:"pieces"`
+	Files       []FileStatus    `json:"files"`
+	Trackers    []TrackerStatus `json:"trackers"`
+	Magnet      string          `json:"magnet"`
+}
