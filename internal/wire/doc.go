@@ -1,0 +1,22 @@
+// Package wire encodes and decodes the BitTorrent peer wire protocol: the
+// handshake and messages of BEP 3, the Fast Extension messages and allowed
+// fast set of BEP 6, the extension protocol handshake of BEP 10, and the
+// ut_metadata (BEP 9) and ut_pex (BEP 11) extension message payloads.
+//
+// The package is pure encoding and decoding: it starts no goroutines, holds
+// no shared state and performs no I/O beyond reading from the io.Reader a
+// caller passes in. Every value it returns is owned by the caller.
+//
+// Invariants the rest of gobit relies on:
+//   - No decoder allocates more than the input justifies. ReadMessage rejects
+//     a length prefix above MaxMessageLength after reading only the 4-byte
+//     prefix, so a hostile peer cannot make it allocate or read a large body.
+//   - Fixed-size messages (Have, Request, Cancel, Port, Fast Extension
+//     messages, ...) are checked for their exact length; a mismatch is an
+//     ErrBadMessage naming the message ID.
+//   - Decoders never panic on malformed input; they return wrapped sentinel
+//     errors (ErrBadMessage, ErrBadHandshake, ErrMessageTooLarge, ...).
+//   - Slices in a decoded Message (Bitfield, Block, Payload) alias the buffer
+//     passed to ReadMessage. A caller that keeps them past the next read must
+//     copy them.
+package wire
