@@ -1,0 +1,148 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// escapeErr is the os package's unexported "path escapes from parent"
+// error, captured once by provoking it on a root (see captureEscapeErr).
+var (
+	escapeOnce sync.Once
+	escapeErr  error
+)
+
+// captureEscapeErr records the error os.Root returns for a path that leaves
+// the root, so that isEscape can recognise it by identity.
+func captureEscapeErr(r *os.Root) {
+	escapeOnce.Do(func() {
+		_, err := r.Lstat("..")
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			escapeErr = pe.Err
+		}
+	})
+}
+
+// isEscape reports whether err is os.Root refusing a path that leaves it.
+func isEscape(err error) bool {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return (escapeErr != nil && pe.Err == escapeErr) || pe.Err.Error() == "path escapes from parent"
+}
+
+// fsError wraps an error from a file operation as
+// `storage: <op> "<path>" at <off>: <err>`, adding ErrOutsideDir when the
+// root refused to leave the save directory.
+func fsError(op, path string, off int64, err error) error {
+	return fmt.Errorf("storage: %s %q at %d: %w", op, path, off, classify(err))
+}
+
+// classify adds ErrOutsideDir to err's chain when err is os.Root refusing
+// to leave the save directory.
+func classify(err error) error {
+	if isEscape(err) && !errors.Is(err, ErrOutsideDir) {
+		return fmt.Errorf("%w: %w", ErrOutsideDir, err)
+	}
+	return err
+}
+
+// getRoot returns the root handle of the save directory, opening it on first
+// use. With create, the save directory is created if missing; without it a
+// missing directory yields an error wrapping fs.ErrNotExist.
+func (s *Storage) getRoot(create bool) (*os.Root, error) {
+	s.rootMu.Lock()
+	defer s.rootMu.Unlock()
+	if s.rootClosed {
+		return nil, ErrClosed
+	}
+	if s.root != nil {
+		return s.root, nil
+	}
+	if create {
+		if err := os.MkdirAll(s.dir, 0o777); err != nil {
+			return nil, fmt.Errorf("create save directory: %w", err)
+		}
+	}
+	r, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open save directory: %w", err)
+	}
+	captureEscapeErr(r)
+	s.root = r
+	return r, nil
+}
+
+// closeRoot closes the root handle; later getRoot calls fail with ErrClosed.
+func (s *Storage) closeRoot() error {
+	s.rootMu.Lock()
+	defer s.rootMu.Unlock()
+	s.rootClosed = true
+	if s.root == nil {
+		return nil
+	}
+	err := s.root.Close()
+	s.root = nil
+	return err
+}
+
+// openFile opens file i of the layout; callers add the file name and
+// operation to its errors. Readers get a read-only handle on an
+// existing file; writers get O_RDWR|O_CREATE, with parent directories
+// created and, with Options.Preallocate, the file's blocks allocated.
+func (s *Storage) openFile(i int, write bool) (*os.File, error) {
+	f := &s.layout.Files[i]
+	root, err := s.getRoot(write)
+	if err != nil {
+		return nil, err
+	}
+	if !write {
+		return root.OpenFile(f.Path, os.O_RDONLY, 0)
+	}
+	if dir := filepath.Dir(f.Path); dir != "." {
+		if err := root.MkdirAll(dir, 0o777); err != nil {
+			return nil, err
+		}
+	}
+	fh, err := root.OpenFile(f.Path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Preallocate {
+		if err := preallocate(fh, f.Length); err != nil {
+			fh.Close()
+			return nil, fmt.Errorf("preallocate: %w", err)
+		}
+	}
+	return fh, nil
+}
+
+// fileSizes stats every file of the layout and returns their sizes, -1 for
+// a file that is missing or cannot be reached inside the save directory.
+// Pad files report their full length.
+func (s *Storage) fileSizes() []int64 {
+	sizes := make([]int64, len(s.layout.Files))
+	root, err := s.getRoot(false)
+	for i, f := range s.layout.Files {
+		switch {
+		case f.Pad:
+			sizes[i] = f.Length
+		case err != nil:
+			sizes[i] = -1
+		default:
+			fi, serr := root.Stat(f.Path)
+			if serr != nil || !fi.Mode().IsRegular() {
+				sizes[i] = -1
+			} else {
+				sizes[i] = fi.Size()
+			}
+		}
+	}
+	return sizes
+}

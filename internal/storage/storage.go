@@ -1,0 +1,313 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gobit/gobit/internal/bitfield"
+)
+
+// DefaultMaxOpenFiles is the file-handle cache size used when
+// Options.MaxOpenFiles is zero or negative.
+const DefaultMaxOpenFiles = 64
+
+// Options tunes a Storage. The zero value is usable.
+type Options struct {
+	// MaxOpenFiles bounds the number of open file handles (default 64).
+	// The save directory's own handle is not counted.
+	MaxOpenFiles int
+	// Preallocate allocates each file's full size when it is first opened
+	// for writing. By default files are sparse and grow as pieces arrive.
+	Preallocate bool
+}
+
+// Storage reads and writes one torrent's data in a save directory. All
+// methods are safe for concurrent use; see the package comment.
+type Storage struct {
+	dir    string // absolute save directory
+	layout Layout
+	opts   Options
+	cache  *fileCache
+
+	rootMu     sync.Mutex
+	root       *os.Root // nil until first needed
+	rootClosed bool
+
+	dirtyMu sync.Mutex
+	dirty   map[int]struct{} // files written since the last Sync
+
+	// onRead, when set (tests only), is called before each read from a file.
+	onRead func(file int)
+}
+
+// Open validates layout and returns a Storage for it rooted at saveDir. It
+// creates no file or directory: files are created on first write.
+//
+// Every non-pad path must be a clean local path (filepath.IsLocal, no ".."
+// or "." component); anything else fails with ErrOutsideDir. Symlinks are
+// checked at each file operation, not here: a path whose resolution leaves
+// saveDir fails then with ErrOutsideDir.
+func Open(saveDir string, layout Layout, opts Options) (*Storage, error) {
+	if saveDir == "" {
+		return nil, fmt.Errorf("storage: empty save directory")
+	}
+	dir, err := filepath.Abs(saveDir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: save directory %q: %w", saveDir, err)
+	}
+	if err := layout.validate(); err != nil {
+		return nil, err
+	}
+	if opts.MaxOpenFiles <= 0 {
+		opts.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	layout.Files = append([]File(nil), layout.Files...)
+	s := &Storage{dir: dir, layout: layout, opts: opts, dirty: make(map[int]struct{})}
+	s.cache = newFileCache(opts.MaxOpenFiles, s.openFile)
+	return s, nil
+}
+
+// Layout returns the storage's layout. The caller must not modify it.
+func (s *Storage) Layout() *Layout { return &s.layout }
+
+// Dir returns the absolute save directory.
+func (s *Storage) Dir() string { return s.dir }
+
+// WritePiece writes a whole piece; len(data) must equal the piece's size.
+// The data is split across the files it covers, pad spans are skipped.
+func (s *Storage) WritePiece(piece int, data []byte) error {
+	size := s.layout.PieceSize(piece)
+	if size == 0 {
+		return fmt.Errorf("%w: piece %d of %d", ErrOutOfRange, piece, s.layout.NumPieces())
+	}
+	if int64(len(data)) != size {
+		return fmt.Errorf("%w: piece %d: %d bytes, piece size %d", ErrOutOfRange, piece, len(data), size)
+	}
+	return s.writeAt(data, int64(piece)*s.layout.PieceLength)
+}
+
+// WriteAt writes p at the torrent-global offset off, across files as
+// needed. Pad spans are skipped.
+func (s *Storage) WriteAt(p []byte, off int64) error {
+	if err := s.layout.checkRange(off, len(p)); err != nil {
+		return err
+	}
+	return s.writeAt(p, off)
+}
+
+func (s *Storage) writeAt(p []byte, off int64) error {
+	return s.layout.forSpans(off, int64(len(p)), func(sp span) error {
+		f := &s.layout.Files[sp.file]
+		if f.Pad {
+			return nil
+		}
+		h, err := s.cache.acquire(sp.file, true)
+		if err != nil {
+			return fsError("write", f.Path, sp.fileOff, err)
+		}
+		_, err = h.f.WriteAt(p[sp.bufOff:sp.bufOff+sp.n], sp.fileOff)
+		s.cache.release(h)
+		s.markDirty(sp.file)
+		if err != nil {
+			return fsError("write", f.Path, sp.fileOff, err)
+		}
+		return nil
+	})
+}
+
+// ReadBlock reads len(p) bytes at offset begin of piece. A missing file
+// fails with an error wrapping fs.ErrNotExist, a short one with
+// ErrShortRead; callers treat both as "data not present". Pad spans read as
+// zeros.
+func (s *Storage) ReadBlock(piece int, begin int, p []byte) error {
+	off, err := s.layout.pieceOffset(piece, int64(begin), len(p))
+	if err != nil {
+		return err
+	}
+	return s.readAt(p, off)
+}
+
+// ReadAt reads len(p) bytes at the torrent-global offset off, with the
+// same error conventions as ReadBlock.
+func (s *Storage) ReadAt(p []byte, off int64) error {
+	if err := s.layout.checkRange(off, len(p)); err != nil {
+		return err
+	}
+	return s.readAt(p, off)
+}
+
+func (s *Storage) readAt(p []byte, off int64) error {
+	return s.layout.forSpans(off, int64(len(p)), func(sp span) error {
+		f := &s.layout.Files[sp.file]
+		buf := p[sp.bufOff : sp.bufOff+sp.n]
+		if f.Pad {
+			clear(buf)
+			return nil
+		}
+		if s.onRead != nil {
+			s.onRead(sp.file)
+		}
+		h, err := s.cache.acquire(sp.file, false)
+		if err != nil {
+			return fsError("read", f.Path, sp.fileOff, err)
+		}
+		n, err := h.f.ReadAt(buf, sp.fileOff)
+		s.cache.release(h)
+		if n == len(buf) {
+			return nil
+		}
+		if err == nil || errors.Is(err, io.EOF) {
+			return fmt.Errorf("storage: read %q at %d: %w: got %d of %d bytes", f.Path, sp.fileOff, ErrShortRead, n, len(buf))
+		}
+		return fsError("read", f.Path, sp.fileOff, err)
+	})
+}
+
+func (s *Storage) markDirty(i int) {
+	s.dirtyMu.Lock()
+	s.dirty[i] = struct{}{}
+	s.dirtyMu.Unlock()
+}
+
+// Sync flushes to stable storage (fsync) every file written since the last
+// Sync. Files whose flush fails stay marked for the next Sync.
+func (s *Storage) Sync() error {
+	s.dirtyMu.Lock()
+	files := make([]int, 0, len(s.dirty))
+	for i := range s.dirty {
+		files = append(files, i)
+	}
+	clear(s.dirty)
+	s.dirtyMu.Unlock()
+	sort.Ints(files)
+
+	var errs []error
+	for _, i := range files {
+		path := s.layout.Files[i].Path
+		h, err := s.cache.acquire(i, true)
+		if err == nil {
+			err = h.f.Sync()
+			s.cache.release(h)
+			if err != nil {
+				err = fsError("sync", path, 0, err)
+			}
+		} else {
+			err = fsError("sync", path, 0, err)
+		}
+		if err != nil {
+			s.markDirty(i)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes every file handle and the save directory handle. It does
+// not fsync: call Sync first when durability matters. Operations still
+// running finish with the handle they hold; later ones fail with ErrClosed.
+func (s *Storage) Close() error {
+	s.cache.closeAll()
+	if err := s.closeRoot(); err != nil {
+		return fmt.Errorf("storage: close save directory: %w", err)
+	}
+	return nil
+}
+
+// CreateEmptyFiles creates every zero-length, non-pad file of the layout
+// that does not exist yet (they never receive a write). Call it when the
+// torrent completes.
+func (s *Storage) CreateEmptyFiles() error {
+	for i, f := range s.layout.Files {
+		if f.Length != 0 || f.Pad {
+			continue
+		}
+		h, err := s.cache.acquire(i, true)
+		if err != nil {
+			return fsError("create", f.Path, 0, err)
+		}
+		s.cache.release(h)
+	}
+	return nil
+}
+
+// Remove closes the storage and deletes the torrent's files, then the
+// directories on their paths (below the save directory, never the save
+// directory itself) that are left empty. Files that do not exist are not
+// an error. Nothing outside the save directory is touched, and a symlink in
+// place of a file is removed, not followed.
+func (s *Storage) Remove() error {
+	s.cache.closeAll()
+	defer s.closeRoot()
+	root, err := s.getRoot(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("storage: remove: %w", err)
+	}
+	var errs []error
+	dirs := make(map[string]bool)
+	for _, f := range s.layout.Files {
+		if f.Pad {
+			continue
+		}
+		if err := root.Remove(f.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fsError("remove", f.Path, 0, err))
+		}
+		for d := filepath.Dir(f.Path); d != "."; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	// Deepest directories first, so that parents are empty when reached.
+	list := make([]string, 0, len(dirs))
+	for d := range dirs {
+		list = append(list, d)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		di := strings.Count(list[i], string(filepath.Separator))
+		dj := strings.Count(list[j], string(filepath.Separator))
+		if di != dj {
+			return di > dj
+		}
+		return list[i] < list[j]
+	})
+	for _, d := range list {
+		fi, err := root.Lstat(d)
+		if err != nil || !fi.IsDir() {
+			continue // missing, a symlink or not ours
+		}
+		// Remove fails on a non-empty directory, which we keep.
+		_ = root.Remove(d)
+	}
+	return errors.Join(errs...)
+}
+
+// FileCompleted returns, for each file of the layout, the number of its
+// bytes covered by pieces set in have.
+func (s *Storage) FileCompleted(have *bitfield.Bitfield) []int64 {
+	l := &s.layout
+	out := make([]int64, len(l.Files))
+	for i, f := range l.Files {
+		if f.Length == 0 {
+			continue
+		}
+		first := int(f.Offset / l.PieceLength)
+		last := int((f.Offset + f.Length - 1) / l.PieceLength)
+		for p := first; p <= last; p++ {
+			if !have.Has(p) {
+				continue
+			}
+			ps := int64(p) * l.PieceLength
+			pe := ps + l.PieceSize(p)
+			out[i] += min(pe, f.Offset+f.Length) - max(ps, f.Offset)
+		}
+	}
+	return out
+}
