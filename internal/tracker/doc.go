@@ -1,0 +1,34 @@
+// Package tracker implements gobit's BitTorrent tracker clients: HTTP
+// announces (BEP 3) with compact IPv4 and IPv6 peer lists (BEP 23, BEP 7),
+// UDP announces (BEP 15), scrapes over both (BEP 48, BEP 15) and periodic
+// announcing to every tier of a torrent (BEP 12).
+//
+// # Ownership and concurrency
+//
+// A [Client] is shared by the whole session and is safe for concurrent use.
+// Its mutable state is small and guarded by mutexes inside the Client: the
+// UDP connection-ID cache and the table of UDP requests waiting for an
+// answer. The Client owns at most one UDP socket per address family (one
+// for IPv4 trackers, one for IPv6 trackers), opened on first use; every UDP
+// request shares it. A single reader goroutine per socket hands each
+// datagram to the request whose transaction ID (and tracker address) it
+// carries; datagrams that match no waiting request are dropped.
+//
+// An [Announcer] belongs to one torrent. [Announcer.Run] starts one
+// goroutine per tier; each tier goroutine owns its tier's URL order and
+// per-URL state (whether "started" was acknowledged, the tracker ID). The
+// published status of each tracker is copied under the Announcer's mutex so
+// that [Announcer.Status] never waits on a network call.
+//
+// # Invariants
+//
+//   - Every network wait has a deadline: HTTP requests are bounded by the
+//     caller's context and by the Announcer's per-attempt timeout, UDP waits by
+//     the BEP 15 retransmission schedule and the caller's context.
+//   - Responses are bounded: HTTP bodies by ClientConfig.MaxResponseSize, UDP
+//     datagrams by the 64 KiB datagram limit.
+//   - Returned peer lists never contain port 0 or an invalid address.
+//   - A tracker that said "failure reason" (HTTP) or answered with action 3
+//     (UDP) yields a *FailureError; everything else that goes wrong is a
+//     plain wrapped error.
+package tracker
