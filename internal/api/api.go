@@ -1,0 +1,121 @@
+// Package api is gobit's HTTP API: the handlers the daemon serves and the
+// client the CLI uses to talk to it.
+//
+// The handler owns no torrent state. Every request is translated into one
+// call on a Backend (in production a *session.Session), and the Backend's
+// sentinel errors are mapped to HTTP status codes. The handler is safe for
+// concurrent use as long as the Backend is.
+//
+// Routes:
+//
+//	POST   /add/magnet                          body: a magnet URI as text/plain (compatible with the original tool)
+//	POST   /api/v1/torrents                     JSON {"uri": …, "download_dir": …}, raw .torrent bytes
+//	                                            (application/x-bittorrent) or multipart form (file field "torrent")
+//	GET    /api/v1/torrents                     JSON array of session.Status
+//	GET    /api/v1/torrents/{infohash}          session.Detail
+//	POST   /api/v1/torrents/{infohash}/pause    204
+//	POST   /api/v1/torrents/{infohash}/resume   204
+//	DELETE /api/v1/torrents/{infohash}          204; ?delete_data=true also deletes the files
+//
+// Errors are always JSON, {"error": "message"}: 400 for bad input
+// (session.ErrInvalid, a malformed info hash or body), 401 for a missing or
+// wrong token, 404 for an unknown torrent or route, 405 for a wrong method,
+// 409 for a torrent already added (session.ErrExists), 413 for a body over
+// Options.MaxBodyBytes, 415 for an unsupported Content-Type and 500 otherwise.
+//
+// Authentication: when Options.Token is set, every request must carry
+// "Authorization: Bearer <token>" (the primary form) or
+// "X-Gobit-Token: <token>". Tokens are compared in constant time.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gobit/gobit/internal/session"
+)
+
+// Backend is what the handlers need from a session. *session.Session
+// satisfies it; tests use a fake.
+type Backend interface {
+	// Add adds a torrent and starts it.
+	Add(ctx context.Context, req session.AddRequest) (session.Status, error)
+	// List returns the status of every torrent.
+	List() []session.Status
+	// Get returns one torrent's details by lower-case hex info hash.
+	Get(infoHash string) (session.Detail, error)
+	// Pause stops a torrent's transfers.
+	Pause(infoHash string) error
+	// Resume restarts a paused torrent.
+	Resume(infoHash string) error
+	// Remove removes a torrent, deleting its data when deleteData is set.
+	Remove(infoHash string, deleteData bool) error
+}
+
+var _ Backend = (*session.Session)(nil)
+
+// DefaultMaxBodyBytes is the request body cap used when
+// Options.MaxBodyBytes is zero. It bounds .torrent uploads.
+const DefaultMaxBodyBytes = 10 << 20
+
+// TokenHeader is the alternative header that carries the API token, for
+// clients that cannot set Authorization.
+const TokenHeader = "X-Gobit-Token"
+
+// Sentinel errors of the API, returned by Client methods (wrapped in *Error)
+// and used by the handler.
+var (
+	// ErrUnauthorized means the request had no token or a wrong one.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrBadInfoHash means an info hash was not 40 hexadecimal characters.
+	ErrBadInfoHash = errors.New("info hash must be 40 hexadecimal characters")
+	// ErrTooLarge means a request body exceeded the handler's cap.
+	ErrTooLarge = errors.New("request body too large")
+	// ErrUnsupportedType means a request had a Content-Type the route does
+	// not accept.
+	ErrUnsupportedType = errors.New("unsupported content type")
+)
+
+// Options configure NewHandler. The zero value is usable: no token, logs
+// discarded, DefaultMaxBodyBytes.
+type Options struct {
+	// Token, when non-empty, is required on every request.
+	Token string
+	// Logger receives one debug record per request; nil discards.
+	Logger *slog.Logger
+	// MaxBodyBytes caps every request body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// NewHandler returns the API's http.Handler serving b.
+func NewHandler(b Backend, opts Options) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{b: b, opts: opts, log: opts.Logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /add/magnet", h.addMagnetCompat)
+	mux.HandleFunc("POST /api/v1/torrents", h.add)
+	mux.HandleFunc("GET /api/v1/torrents", h.list)
+	mux.HandleFunc("GET /api/v1/torrents/{infohash}", h.get)
+	mux.HandleFunc("POST /api/v1/torrents/{infohash}/pause", h.pause)
+	mux.HandleFunc("POST /api/v1/torrents/{infohash}/resume", h.resume)
+	mux.HandleFunc("DELETE /api/v1/torrents/{infohash}", h.remove)
+
+	var next http.Handler = jsonFallbacks(mux)
+	next = h.limitBody(next)
+	next = h.auth(next)
+	next = h.recoverPanics(next)
+	return h.logRequests(next)
+}
+
+type handler struct {
+	b    Backend
+	opts Options
+	log  *slog.Logger
+}

@@ -1,0 +1,243 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gobit/gobit/internal/session"
+)
+
+// DefaultClientTimeout bounds each request of a Client whose HTTP field is
+// nil. Adding a torrent by URL makes the daemon fetch it, hence the margin.
+const DefaultClientTimeout = 60 * time.Second
+
+// maxResponseBytes bounds how much of a response body a Client reads.
+const maxResponseBytes = 64 << 20
+
+// Client talks to a gobit daemon's API. The zero value is not usable:
+// BaseURL must be set. A Client is safe for concurrent use.
+type Client struct {
+	// BaseURL is the daemon's address, e.g. "http://127.0.0.1:8080". A bare
+	// "host:port" is taken as http.
+	BaseURL string
+	// Token is sent as "Authorization: Bearer <token>" when non-empty.
+	Token string
+	// HTTP is the client used for requests; nil means one with
+	// DefaultClientTimeout.
+	HTTP *http.Client
+}
+
+// Error is an error answered by the daemon: its HTTP status code and the
+// message of its JSON error body. errors.Is matches it against the session
+// and api sentinels its status code stands for (404 session.ErrNotFound,
+// 409 session.ErrExists, 400 session.ErrInvalid, 401 ErrUnauthorized, 413
+// ErrTooLarge, 415 ErrUnsupportedType).
+type Error struct {
+	StatusCode int
+	Message    string
+}
+
+// Error returns the daemon's message with the status code.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.StatusCode)
+}
+
+// Unwrap returns the sentinel error that the status code stands for, or nil.
+func (e *Error) Unwrap() error {
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return session.ErrNotFound
+	case http.StatusConflict:
+		return session.ErrExists
+	case http.StatusBadRequest:
+		return session.ErrInvalid
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusRequestEntityTooLarge:
+		return ErrTooLarge
+	case http.StatusUnsupportedMediaType:
+		return ErrUnsupportedType
+	case http.StatusServiceUnavailable:
+		return session.ErrClosed
+	}
+	return nil
+}
+
+// Add asks the daemon to add a magnet URI or an http(s) URL of a .torrent.
+func (c *Client) Add(ctx context.Context, uri string) (session.Status, error) {
+	return c.AddRequest(ctx, session.AddRequest{URI: uri})
+}
+
+// AddTorrentFile uploads the content of a .torrent file.
+func (c *Client) AddTorrentFile(ctx context.Context, data []byte) (session.Status, error) {
+	return c.AddRequest(ctx, session.AddRequest{Torrent: data})
+}
+
+// AddRequest adds a torrent given by URI or by .torrent bytes, optionally
+// into a download directory of the daemon's machine.
+func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (session.Status, error) {
+	var st session.Status
+	var err error
+	if len(req.Torrent) > 0 {
+		if req.URI != "" {
+			return st, fmt.Errorf("add: %w: both a URI and .torrent bytes given", session.ErrInvalid)
+		}
+		path := "/api/v1/torrents"
+		if req.DownloadDir != "" {
+			path += "?download_dir=" + url.QueryEscape(req.DownloadDir)
+		}
+		err = c.do(ctx, http.MethodPost, path, contentTorrent, bytes.NewReader(req.Torrent), &st)
+	} else {
+		body, _ := json.Marshal(AddBody{URI: req.URI, DownloadDir: req.DownloadDir})
+		err = c.do(ctx, http.MethodPost, "/api/v1/torrents", contentJSON, bytes.NewReader(body), &st)
+	}
+	if err != nil {
+		return session.Status{}, fmt.Errorf("add: %w", err)
+	}
+	fillETA(&st)
+	return st, nil
+}
+
+// List returns the status of every torrent of the daemon.
+func (c *Client) List(ctx context.Context) ([]session.Status, error) {
+	var l []session.Status
+	if err := c.do(ctx, http.MethodGet, "/api/v1/torrents", "", nil, &l); err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	for i := range l {
+		fillETA(&l[i])
+	}
+	return l, nil
+}
+
+// Get returns one torrent's details.
+func (c *Client) Get(ctx context.Context, infoHash string) (session.Detail, error) {
+	var d session.Detail
+	if err := c.do(ctx, http.MethodGet, torrentPath(infoHash), "", nil, &d); err != nil {
+		return session.Detail{}, fmt.Errorf("get %s: %w", infoHash, err)
+	}
+	fillETA(&d.Status)
+	return d, nil
+}
+
+// Pause pauses a torrent.
+func (c *Client) Pause(ctx context.Context, infoHash string) error {
+	if err := c.do(ctx, http.MethodPost, torrentPath(infoHash)+"/pause", "", nil, nil); err != nil {
+		return fmt.Errorf("pause %s: %w", infoHash, err)
+	}
+	return nil
+}
+
+// Resume resumes a paused torrent.
+func (c *Client) Resume(ctx context.Context, infoHash string) error {
+	if err := c.do(ctx, http.MethodPost, torrentPath(infoHash)+"/resume", "", nil, nil); err != nil {
+		return fmt.Errorf("resume %s: %w", infoHash, err)
+	}
+	return nil
+}
+
+// Remove removes a torrent from the daemon, deleting its files when
+// deleteData is set.
+func (c *Client) Remove(ctx context.Context, infoHash string, deleteData bool) error {
+	path := torrentPath(infoHash)
+	if deleteData {
+		path += "?delete_data=true"
+	}
+	if err := c.do(ctx, http.MethodDelete, path, "", nil, nil); err != nil {
+		return fmt.Errorf("remove %s: %w", infoHash, err)
+	}
+	return nil
+}
+
+func torrentPath(infoHash string) string {
+	return "/api/v1/torrents/" + url.PathEscape(infoHash)
+}
+
+// fillETA sets the Go-only ETA field from the JSON eta seconds.
+func fillETA(st *session.Status) {
+	if st.ETASeconds >= 0 {
+		st.ETA = time.Duration(st.ETASeconds) * time.Second
+	} else {
+		st.ETA = -1
+	}
+}
+
+// baseURL returns BaseURL with a scheme and without a trailing slash.
+func (c *Client) baseURL() (string, error) {
+	b := strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
+	if b == "" {
+		return "", errors.New("api client: no daemon address set")
+	}
+	if !strings.Contains(b, "://") {
+		b = "http://" + b
+	}
+	u, err := url.Parse(b)
+	if err != nil {
+		return "", fmt.Errorf("api client: bad daemon address %q: %w", c.BaseURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("api client: bad daemon address %q: scheme must be http or https", c.BaseURL)
+	}
+	return b, nil
+}
+
+// do sends one request and decodes a JSON answer into out (when non-nil).
+// A non-2xx answer becomes an *Error.
+func (c *Client) do(ctx context.Context, method, path, contentType string, body io.Reader, out any) error {
+	base, err := c.baseURL()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
+	if err != nil {
+		return fmt.Errorf("building request: %w", err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", contentJSON)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultClientTimeout}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("gobit daemon at %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return fmt.Errorf("reading answer of %s %s: %w", method, path, err)
+	}
+	if len(data) > maxResponseBytes {
+		return fmt.Errorf("answer of %s %s is larger than %d bytes", method, path, maxResponseBytes)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var eb ErrorBody
+		if json.Unmarshal(data, &eb) != nil || eb.Error == "" {
+			eb.Error = strings.TrimSpace(truncate(string(data), 200))
+			if eb.Error == "" {
+				eb.Error = http.StatusText(resp.StatusCode)
+			}
+		}
+		return &Error{StatusCode: resp.StatusCode, Message: eb.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decoding answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}

@@ -1,0 +1,386 @@
+package api
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gobit/gobit/internal/session"
+)
+
+// Content types the add routes accept.
+const (
+	contentJSON      = "application/json"
+	contentTorrent   = "application/x-bittorrent"
+	contentText      = "text/plain"
+	contentForm      = "application/x-www-form-urlencoded"
+	contentMultipart = "multipart/form-data"
+)
+
+// maxURIBytes bounds a URI read from a multipart field.
+const maxURIBytes = 64 << 10
+
+// AddBody is the JSON body of POST /api/v1/torrents: exactly one of URI and
+// Torrent (base64 in JSON) must be set.
+type AddBody struct {
+	// URI is a magnet URI or an http(s) URL of a .torrent file.
+	URI string `json:"uri,omitempty"`
+	// Torrent is the content of a .torrent file.
+	Torrent []byte `json:"torrent,omitempty"`
+	// DownloadDir overrides the daemon's download directory when set.
+	DownloadDir string `json:"download_dir,omitempty"`
+}
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error string `json:"error"`
+}
+
+// httpError is a request error with the status code it maps to.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+func unsupportedType(ct string, accepted ...string) error {
+	if ct == "" {
+		ct = "none"
+	}
+	return &httpError{
+		status: http.StatusUnsupportedMediaType,
+		msg:    fmt.Sprintf("%v %q: use %s", ErrUnsupportedType, ct, strings.Join(accepted, ", ")),
+	}
+}
+
+// statusFor maps an error from request parsing or the backend to an HTTP
+// status code.
+func statusFor(err error) int {
+	var he *httpError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return he.status
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBadInfoHash), errors.Is(err, session.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, session.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, session.ErrExists):
+		return http.StatusConflict
+	case errors.Is(err, session.ErrClosed):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// fail writes err as a JSON error with the status it maps to.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := statusFor(err)
+	msg := err.Error()
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		msg = fmt.Sprintf("%v: limit is %d bytes", ErrTooLarge, mbe.Limit)
+	}
+	if code >= 500 {
+		h.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, code, msg)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encoding response: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(data, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	data, _ := json.Marshal(ErrorBody{Error: msg})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(data, '\n'))
+}
+
+// mediaType returns the lower-case media type of r without parameters, or
+// "" when the header is absent.
+func mediaType(r *http.Request) (string, map[string]string, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "", nil, nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", nil, badRequest("malformed Content-Type %q: %v", ct, err)
+	}
+	return mt, params, nil
+}
+
+// ParseInfoHash validates a hex info hash (40 characters, either case) and
+// returns it in lower case.
+func ParseInfoHash(s string) (string, error) {
+	if len(s) != 40 {
+		return "", fmt.Errorf("%w: got %q", ErrBadInfoHash, truncate(s, 80))
+	}
+	if _, err := hex.DecodeString(s); err != nil {
+		return "", fmt.Errorf("%w: got %q", ErrBadInfoHash, truncate(s, 80))
+	}
+	return strings.ToLower(s), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// addMagnetCompat serves POST /add/magnet, the route of the original tool:
+// the body is a magnet URI as plain text, surrounding whitespace ignored.
+// curl's default form Content-Type and a missing one are accepted too,
+// since the body is read verbatim either way.
+func (h *handler) addMagnetCompat(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mediaType(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	switch mt {
+	case contentText, contentForm, "":
+	default:
+		h.fail(w, r, unsupportedType(mt, contentText))
+		return
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("reading body: %w", err))
+		return
+	}
+	uri := strings.TrimSpace(string(data))
+	if uri == "" {
+		h.fail(w, r, badRequest("empty body: send the magnet URI as the request body"))
+		return
+	}
+	st, err := h.b.Add(r.Context(), session.AddRequest{URI: uri})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	name := st.Name
+	if name == "" {
+		name = "(name not known yet)"
+	}
+	_, _ = fmt.Fprintf(w, "added %s %s\n", st.InfoHash, name)
+}
+
+// add serves POST /api/v1/torrents.
+func (h *handler) add(w http.ResponseWriter, r *http.Request) {
+	req, err := h.parseAdd(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	st, err := h.b.Add(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/torrents/"+st.InfoHash)
+	writeJSON(w, http.StatusCreated, st)
+}
+
+// parseAdd builds an AddRequest from any of the accepted body forms. For
+// the non-JSON forms a download_dir query parameter (or form field) sets
+// the download directory.
+func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
+	mt, _, err := mediaType(r)
+	if err != nil {
+		return session.AddRequest{}, err
+	}
+	req := session.AddRequest{DownloadDir: r.URL.Query().Get("download_dir")}
+	switch mt {
+	case contentJSON:
+		var body AddBody
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return req, err
+			}
+			return req, badRequest("malformed JSON body: %v", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return req, badRequest("malformed JSON body: trailing data after the object")
+		}
+		req.URI = strings.TrimSpace(body.URI)
+		req.Torrent = body.Torrent
+		if body.DownloadDir != "" {
+			req.DownloadDir = body.DownloadDir
+		}
+	case contentTorrent:
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return req, fmt.Errorf("reading body: %w", err)
+		}
+		req.Torrent = data
+		if len(data) == 0 {
+			return req, badRequest("empty body: send the .torrent file's bytes")
+		}
+	case contentText:
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return req, fmt.Errorf("reading body: %w", err)
+		}
+		req.URI = strings.TrimSpace(string(data))
+	case contentMultipart:
+		if err := parseMultipartAdd(r, &req); err != nil {
+			return req, err
+		}
+	default:
+		return req, unsupportedType(mt, contentJSON, contentTorrent, contentMultipart, contentText)
+	}
+	switch {
+	case req.URI == "" && len(req.Torrent) == 0:
+		return req, badRequest("nothing to add: give a uri (magnet or http(s) URL) or a .torrent file")
+	case req.URI != "" && len(req.Torrent) != 0:
+		return req, badRequest("give either a uri or a .torrent file, not both")
+	}
+	return req, nil
+}
+
+// parseMultipartAdd reads a multipart form with a file field "torrent" or
+// a field "uri", and an optional field "download_dir". Parts are streamed;
+// the body cap set by the middleware bounds the total.
+func parseMultipartAdd(r *http.Request, req *session.AddRequest) error {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return badRequest("malformed multipart body: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return badRequest("malformed multipart body: %v", err)
+		}
+		var limit int64 = maxURIBytes
+		if part.FormName() == "torrent" {
+			limit = 1 << 62 // bounded by the body cap
+		}
+		data, err := io.ReadAll(io.LimitReader(part, limit+1))
+		_ = part.Close()
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return badRequest("reading multipart field %q: %v", part.FormName(), err)
+		}
+		if int64(len(data)) > limit {
+			return badRequest("multipart field %q is longer than %d bytes", part.FormName(), limit)
+		}
+		switch part.FormName() {
+		case "torrent":
+			req.Torrent = data
+		case "uri":
+			req.URI = strings.TrimSpace(string(data))
+		case "download_dir":
+			req.DownloadDir = string(data)
+		}
+	}
+}
+
+// list serves GET /api/v1/torrents; the answer is never null.
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	l := h.b.List()
+	if l == nil {
+		l = []session.Status{}
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// get serves GET /api/v1/torrents/{infohash}.
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	ih, err := ParseInfoHash(r.PathValue("infohash"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d, err := h.b.Get(ih)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d.Files == nil {
+		d.Files = []session.FileStatus{}
+	}
+	if d.Trackers == nil {
+		d.Trackers = []session.TrackerStatus{}
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// pause serves POST /api/v1/torrents/{infohash}/pause.
+func (h *handler) pause(w http.ResponseWriter, r *http.Request) {
+	h.simple(w, r, h.b.Pause)
+}
+
+// resume serves POST /api/v1/torrents/{infohash}/resume.
+func (h *handler) resume(w http.ResponseWriter, r *http.Request) {
+	h.simple(w, r, h.b.Resume)
+}
+
+// remove serves DELETE /api/v1/torrents/{infohash}[?delete_data=true].
+func (h *handler) remove(w http.ResponseWriter, r *http.Request) {
+	deleteData := false
+	if v := r.URL.Query().Get("delete_data"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			h.fail(w, r, badRequest("delete_data must be true or false, got %q", truncate(v, 40)))
+			return
+		}
+		deleteData = b
+	}
+	h.simple(w, r, func(ih string) error { return h.b.Remove(ih, deleteData) })
+}
+
+// simple validates the info hash, calls op and answers 204.
+func (h *handler) simple(w http.ResponseWriter, r *http.Request, op func(string) error) {
+	ih, err := ParseInfoHash(r.PathValue("infohash"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := op(ih); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
