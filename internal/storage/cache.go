@@ -34,6 +34,7 @@ type fileCache struct {
 	lru     list.List // of *handle, most recently used at the front
 	closed  bool
 	openFn  openFunc
+	peak    int // highest value of open seen (for tests)
 }
 
 func newFileCache(max int, fn openFunc) *fileCache {
@@ -79,6 +80,7 @@ func (c *fileCache) acquire(i int, write bool) (*handle, error) {
 		break
 	}
 	c.open++
+	c.peak = max(c.peak, c.open)
 	c.opening[i] = true
 	c.mu.Unlock()
 	f, err := c.openFn(i, write)
@@ -162,9 +164,10 @@ func (c *fileCache) closeAll() {
 	c.cond.Broadcast()
 }
 
-// numOpen returns the number of open handles (for tests).
-func (c *fileCache) numOpen() int {
+// numOpen returns the number of open handles and the highest number seen
+// (for tests).
+func (c *fileCache) numOpen() (open, peak int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.open
+	return c.open, c.peak
 }

@@ -7,13 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // escapeErr is the os package's unexported "path escapes from parent"
 // error, captured once by provoking it on a root (see captureEscapeErr).
 var (
 	escapeOnce sync.Once
-	escapeErr  error
+	escapeErr  atomic.Pointer[error]
 )
 
 // captureEscapeErr records the error os.Root returns for a path that leaves
@@ -23,18 +24,23 @@ func captureEscapeErr(r *os.Root) {
 		_, err := r.Lstat("..")
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			escapeErr = pe.Err
+			escapeErr.Store(&pe.Err)
 		}
 	})
 }
 
-// isEscape reports whether err is os.Root refusing a path that leaves it.
+// isEscape reports whether err is, or wraps, os.Root refusing a path that
+// leaves it (MkdirAll, for one, nests the refusal in a second PathError).
 func isEscape(err error) bool {
-	var pe *fs.PathError
-	if !errors.As(err, &pe) {
-		return false
+	if target := escapeErr.Load(); target != nil {
+		return errors.Is(err, *target)
 	}
-	return (escapeErr != nil && pe.Err == escapeErr) || pe.Err.Error() == "path escapes from parent"
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if pe, ok := e.(*fs.PathError); ok && pe.Err.Error() == "path escapes from parent" {
+			return true
+		}
+	}
+	return false
 }
 
 // fsError wraps an error from a file operation as

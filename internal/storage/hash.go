@@ -102,7 +102,8 @@ func (s *Storage) Check(ctx context.Context, workers int, progress func(checked 
 	workers = max(1, workers)
 	sizes := s.fileSizes()
 
-	ctx, cancel := context.WithCancel(ctx)
+	parent := ctx
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	jobs := make(chan int)
 	results := make(chan checkResult, workers)
@@ -113,7 +114,7 @@ func (s *Storage) Check(ctx context.Context, workers int, progress func(checked 
 	go func() {
 		defer wg.Done()
 		defer close(jobs)
-		for p := 0; p < n; p++ {
+		for p := 0; p < n && ctx.Err() == nil; p++ {
 			if s.pieceOnDisk(p, sizes) {
 				select {
 				case jobs <- p:
@@ -134,6 +135,9 @@ func (s *Storage) Check(ctx context.Context, workers int, progress func(checked 
 		go func() {
 			defer wg.Done()
 			for p := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
 				ok, err := s.VerifyPiece(p, s.layout.Hashes[p])
 				if errors.Is(err, ErrShortRead) || errors.Is(err, fs.ErrNotExist) {
 					ok, err = false, nil
@@ -170,8 +174,8 @@ func (s *Storage) Check(ctx context.Context, workers int, progress func(checked 
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	if err := context.Cause(ctx); err != nil && checked < n {
-		return nil, err
+	if err := parent.Err(); err != nil {
+		return nil, fmt.Errorf("storage: check: %w", err)
 	}
 	return have, nil
 }
