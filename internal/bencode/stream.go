@@ -154,9 +154,10 @@ func (d *Decoder) readValue(depth int) error {
 	switch {
 	case c == 'i':
 		// At most a sign and 19 digits fit in an int64.
+		start := len(d.buf)
 		for i := 0; ; i++ {
 			if i > 21 {
-				return d.errAtPos(len(d.buf)-1, "integer too long", nil)
+				return d.errAtPos(start, "integer overflows int64", nil)
 			}
 			c, err := d.readByte()
 			if err != nil {
