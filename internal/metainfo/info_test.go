@@ -51,7 +51,9 @@ func TestParseValidation(t *testing.T) {
 			return d
 		}, "files[0]: missing path", false},
 		{"name wrong type", func() dict { d := singleInfo("a", 10, 16384); d["name"] = int64(3); return d }, "metainfo: info: bencode: cannot decode", false},
-		{"v2 only", func() dict { return dict{"name": "a", "piece length": int64(16384), "meta version": int64(2), "file tree": dict{}} }, "v2-only", false},
+		{"v2 only", func() dict {
+			return dict{"name": "a", "piece length": int64(16384), "meta version": int64(2), "file tree": dict{}}
+		}, "v2-only", false},
 		// Untrusted paths.
 		{"dotdot component", func() dict { return multiInfo("d", 16384, file(10, "..", "etc", "passwd")) }, `component ".." not allowed`, true},
 		{"dot component", func() dict { return multiInfo("d", 16384, file(10, ".", "x")) }, `component "." not allowed`, true},

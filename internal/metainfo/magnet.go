@@ -154,7 +154,7 @@ func (m Magnet) String() string {
 	}
 	if len(m.SelectOnly) > 0 {
 		b.WriteString("&so=")
-		b.WriteString(formatSelectOnly(m.SelectOnly))
+		b.WriteString(formatSelectOnly(mergeSorted(nil, slices.Clone(m.SelectOnly))))
 	}
 	return b.String()
 }
@@ -271,7 +271,7 @@ func mergeSorted(a, b []int) []int {
 	return slices.Compact(out)
 }
 
-// formatSelectOnly writes sorted indices as a BEP 53 list with ranges.
+// formatSelectOnly writes sorted, unique indices as a BEP 53 list with ranges.
 func formatSelectOnly(idx []int) string {
 	var b strings.Builder
 	for i := 0; i < len(idx); {
