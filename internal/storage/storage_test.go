@@ -181,7 +181,7 @@ func TestRangeErrors(t *testing.T) {
 		{"read past piece", func() error { return s.ReadBlock(0, 1000, make([]byte, 25)) }},
 		{"read past last piece", func() error { return s.ReadBlock(10, 0, make([]byte, 78)) }},
 		{"read negative begin", func() error { return s.ReadBlock(0, -1, make([]byte, 1)) }},
-		{"read bad piece", func() error { return s.ReadBlock(1 << 30, 0, make([]byte, 1)) }},
+		{"read bad piece", func() error { return s.ReadBlock(1<<30, 0, make([]byte, 1)) }},
 		{"hash bad piece", func() error { _, err := s.HashPiece(-3); return err }},
 	}
 	for _, tc := range tests {
