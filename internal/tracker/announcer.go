@@ -95,7 +95,7 @@ type Announcer struct {
 
 	completedOnce sync.Once
 
-	mu       sync.Mutex       // guards the status field of every trackerState
+	mu       sync.Mutex      // guards the status field of every trackerState
 	statuses []*trackerState // fixed order: tier, then configured order
 }
 
