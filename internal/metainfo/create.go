@@ -174,7 +174,7 @@ func Create(opts CreateOptions) (data []byte, mi *MetaInfo, err error) {
 // about targetPieces pieces.
 func autoPieceLength(total int64) int64 {
 	pl := int64(minAutoPieceLength)
-	for pl < maxAutoPieceLength && total/pl > targetPieces {
+	for pl < maxAutoPieceLength && (total+pl-1)/pl > targetPieces {
 		pl *= 2
 	}
 	return pl
