@@ -88,6 +88,14 @@ func (d *decodeState) value(v reflect.Value) error {
 		return err
 	}
 	start := d.pos
+	if v.Type() == rawMessageType {
+		// Fast path: the input was validated already, keep a copy.
+		if err := d.skip(); err != nil {
+			return err
+		}
+		v.SetBytes(append([]byte(nil), d.data[start:d.pos]...))
+		return nil
+	}
 	u, pv := indirect(v)
 	if u != nil {
 		if err := d.skip(); err != nil {

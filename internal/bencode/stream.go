@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 )
 
@@ -19,6 +20,10 @@ const (
 	// accepts unless changed with SetMaxValueSize.
 	DefaultMaxValueSize = 128 << 20
 )
+
+// smallString is the longest string for which the Decoder reserves the
+// claimed length at once; longer strings grow the buffer as bytes arrive.
+const smallString = 1 << 20
 
 // readChunk is how much string payload the Decoder reads at a time, so that a
 // claimed length costs memory only as the bytes actually arrive.
@@ -199,10 +204,13 @@ func (d *Decoder) readValue(depth int) error {
 			return &SyntaxError{Offset: d.off + int64(start),
 				Msg: "value larger than " + strconv.Itoa(d.maxValue) + " bytes", err: ErrTooLarge}
 		}
+		if n <= smallString {
+			d.buf = slices.Grow(d.buf, n)
+		}
 		for n > 0 {
 			k := min(n, readChunk)
 			old := len(d.buf)
-			d.buf = append(d.buf, make([]byte, k)...)[:old+k]
+			d.buf = append(d.buf, make([]byte, k)...)
 			got, err := io.ReadFull(d.r, d.buf[old:])
 			d.buf = d.buf[:old+got]
 			if err != nil {
