@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -116,7 +117,15 @@ func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 			return nil, err
 		}
 	}
-	fh, err := root.OpenFile(f.Path, os.O_RDWR|os.O_CREATE, 0o666)
+	fh, err := root.OpenFile(f.Path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		fh, err = root.OpenFile(f.Path, os.O_RDWR|os.O_CREATE, 0o666)
+		if err == nil {
+			// A new directory entry: Sync must flush the directories
+			// holding it for the file to survive a crash.
+			s.markDirsDirty(f.Path)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +140,13 @@ func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 
 // fileSizes stats every file of the layout and returns their sizes, -1 for
 // a file that is missing or cannot be reached inside the save directory.
-// Pad files report their full length.
-func (s *Storage) fileSizes() []int64 {
+// Pad files report their full length. It fails only on a closed Storage.
+func (s *Storage) fileSizes() ([]int64, error) {
 	sizes := make([]int64, len(s.layout.Files))
 	root, err := s.getRoot(false)
+	if errors.Is(err, ErrClosed) {
+		return nil, err
+	}
 	for i, f := range s.layout.Files {
 		switch {
 		case f.Pad:
@@ -150,5 +162,23 @@ func (s *Storage) fileSizes() []int64 {
 			}
 		}
 	}
-	return sizes
+	return sizes, nil
+}
+
+// syncDir flushes directory d (relative to the save directory). Windows
+// cannot fsync a directory; there it is a no-op.
+func (s *Storage) syncDir(d string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	root, err := s.getRoot(false)
+	if err != nil {
+		return err
+	}
+	fh, err := root.Open(d)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	return fh.Sync()
 }

@@ -100,7 +100,10 @@ func (s *Storage) Check(ctx context.Context, workers int, progress func(checked 
 		return nil, ErrNoHashes
 	}
 	workers = max(1, workers)
-	sizes := s.fileSizes()
+	sizes, err := s.fileSizes()
+	if err != nil {
+		return nil, fmt.Errorf("storage: check: %w", err)
+	}
 
 	parent := ctx
 	ctx, cancel := context.WithCancel(parent)

@@ -21,7 +21,8 @@ const DefaultMaxOpenFiles = 64
 // Options tunes a Storage. The zero value is usable.
 type Options struct {
 	// MaxOpenFiles bounds the number of open file handles (default 64).
-	// The save directory's own handle is not counted.
+	// Not counted: the save directory's own handle, and one directory
+	// handle that Sync opens briefly per directory it flushes.
 	MaxOpenFiles int
 	// Preallocate allocates each file's full size when it is first opened
 	// for writing. By default files are sparse and grow as pieces arrive.
@@ -41,14 +42,16 @@ type Storage struct {
 	rootClosed bool
 
 	dirtyMu sync.Mutex
-	dirty   map[int]struct{} // files written since the last Sync
+	dirty   map[int]struct{}    // files written since the last Sync
+	newDirs map[string]struct{} // directories with entries created since the last Sync
 
 	// onRead, when set (tests only), is called before each read from a file.
 	onRead func(file int)
 }
 
 // Open validates layout and returns a Storage for it rooted at saveDir. It
-// creates no file or directory: files are created on first write.
+// creates no file or directory: files are created on first write. Open
+// copies layout.Files; layout.Hashes is shared and must not be modified.
 //
 // Every non-pad path must be a clean local path (filepath.IsLocal, no ".."
 // or "." component); anything else fails with ErrOutsideDir. Symlinks are
@@ -69,7 +72,7 @@ func Open(saveDir string, layout Layout, opts Options) (*Storage, error) {
 		opts.MaxOpenFiles = DefaultMaxOpenFiles
 	}
 	layout.Files = append([]File(nil), layout.Files...)
-	s := &Storage{dir: dir, layout: layout, opts: opts, dirty: make(map[int]struct{})}
+	s := &Storage{dir: dir, layout: layout, opts: opts, dirty: make(map[int]struct{}), newDirs: make(map[string]struct{})}
 	s.cache = newFileCache(opts.MaxOpenFiles, s.openFile)
 	return s, nil
 }
@@ -176,8 +179,24 @@ func (s *Storage) markDirty(i int) {
 	s.dirtyMu.Unlock()
 }
 
+// markDirsDirty records that path was created: its parent directory, and
+// every directory up to the save directory (which MkdirAll may have just
+// created), must be flushed by the next Sync.
+func (s *Storage) markDirsDirty(path string) {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
+		s.newDirs[d] = struct{}{}
+		if d == "." {
+			return
+		}
+	}
+}
+
 // Sync flushes to stable storage (fsync) every file written since the last
-// Sync. Files whose flush fails stay marked for the next Sync.
+// Sync, then the directories in which files were created, so that both the
+// data and the names survive a crash. Entries whose flush fails stay marked
+// for the next Sync.
 func (s *Storage) Sync() error {
 	s.dirtyMu.Lock()
 	files := make([]int, 0, len(s.dirty))
@@ -185,8 +204,14 @@ func (s *Storage) Sync() error {
 		files = append(files, i)
 	}
 	clear(s.dirty)
+	dirs := make([]string, 0, len(s.newDirs))
+	for d := range s.newDirs {
+		dirs = append(dirs, d)
+	}
+	clear(s.newDirs)
 	s.dirtyMu.Unlock()
 	sort.Ints(files)
+	sort.Strings(dirs)
 
 	var errs []error
 	for _, i := range files {
@@ -195,22 +220,28 @@ func (s *Storage) Sync() error {
 		if err == nil {
 			err = h.f.Sync()
 			s.cache.release(h)
-			if err != nil {
-				err = fsError("sync", path, 0, err)
-			}
-		} else {
-			err = fsError("sync", path, 0, err)
 		}
 		if err != nil {
 			s.markDirty(i)
-			errs = append(errs, err)
+			errs = append(errs, fsError("sync", path, 0, err))
+		}
+	}
+	for _, d := range dirs {
+		if err := s.syncDir(d); err != nil {
+			s.dirtyMu.Lock()
+			s.newDirs[d] = struct{}{}
+			s.dirtyMu.Unlock()
+			errs = append(errs, fsError("sync directory", d, 0, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // Close closes every file handle and the save directory handle. It does
-// not fsync: call Sync first when durability matters. Operations still
+// not fsync: call Sync first when durability matters. Handles evicted from
+// the cache are closed without fsync too; Sync reopens such files to flush
+// them (a close-time write-back error, possible on network file systems,
+// is not reported). Operations still
 // running finish with the handle they hold; later ones fail with ErrClosed.
 func (s *Storage) Close() error {
 	s.cache.closeAll()
@@ -237,21 +268,24 @@ func (s *Storage) CreateEmptyFiles() error {
 	return nil
 }
 
-// Remove closes the storage and deletes the torrent's files, then the
+// Remove closes the storage (it may also be called after Close) and deletes the torrent's files, then the
 // directories on their paths (below the save directory, never the save
 // directory itself) that are left empty. Files that do not exist are not
 // an error. Nothing outside the save directory is touched, and a symlink in
 // place of a file is removed, not followed.
 func (s *Storage) Remove() error {
 	s.cache.closeAll()
-	defer s.closeRoot()
-	root, err := s.getRoot(false)
+	if err := s.closeRoot(); err != nil {
+		return fmt.Errorf("storage: remove: close save directory: %w", err)
+	}
+	root, err := os.OpenRoot(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("storage: remove: %w", err)
+		return fmt.Errorf("storage: remove: open save directory: %w", err)
 	}
+	defer root.Close()
 	var errs []error
 	dirs := make(map[string]bool)
 	for _, f := range s.layout.Files {
@@ -294,6 +328,9 @@ func (s *Storage) Remove() error {
 func (s *Storage) FileCompleted(have *bitfield.Bitfield) []int64 {
 	l := &s.layout
 	out := make([]int64, len(l.Files))
+	if have == nil {
+		return out
+	}
 	for i, f := range l.Files {
 		if f.Length == 0 {
 			continue

@@ -276,3 +276,73 @@ func TestPreallocate(t *testing.T) {
 	tt.writeAll(t, s)
 	tt.checkFilesOnDisk(t, dir)
 }
+
+func TestSyncFlushesFilesAndNewDirs(t *testing.T) {
+	tl := testLayouts[3]
+	tt := makeTorrent(t, tl.pieceLen, tl.files, 17)
+	dir := t.TempDir()
+	// One handle only: most written files are evicted before Sync.
+	s := tt.open(t, dir, Options{MaxOpenFiles: 1})
+	tt.writeAll(t, s)
+	s.dirtyMu.Lock()
+	nFiles, dirs := len(s.dirty), make(map[string]bool)
+	for d := range s.newDirs {
+		dirs[d] = true
+	}
+	s.dirtyMu.Unlock()
+	if nFiles != 6 { // every non-empty file
+		t.Fatalf("%d dirty files, want 6", nFiles)
+	}
+	for _, d := range []string{".", "t", filepath.Join("t", "sub"), filepath.Join("t", "d", "e")} {
+		if !dirs[d] {
+			t.Errorf("directory %q not marked for sync (have %v)", d, dirs)
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	s.dirtyMu.Lock()
+	left := len(s.dirty) + len(s.newDirs)
+	s.dirtyMu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d entries still dirty after Sync", left)
+	}
+	// Rewriting existing files creates no directory entry.
+	tt.writeAll(t, s)
+	s.dirtyMu.Lock()
+	nd := len(s.newDirs)
+	s.dirtyMu.Unlock()
+	if nd != 0 {
+		t.Fatalf("rewrite marked %d directories", nd)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("second Sync: %v", err)
+	}
+	if open, peak := s.cache.numOpen(); open > 1 || peak > 1 {
+		t.Fatalf("open %d peak %d with MaxOpenFiles 1", open, peak)
+	}
+}
+
+func TestAfterClose(t *testing.T) {
+	tl := testLayouts[3]
+	tt := makeTorrent(t, tl.pieceLen, tl.files, 19)
+	dir := t.TempDir()
+	s := tt.open(t, dir, Options{})
+	tt.writeAll(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Check(t.Context(), 1, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Check after Close: %v", err)
+	}
+	if got := s.FileCompleted(nil); len(got) != len(tt.layout.Files) {
+		t.Fatalf("FileCompleted(nil) = %v", got)
+	}
+	// Remove still works after Close (stop, then delete data).
+	if err := s.Remove(); err != nil {
+		t.Fatalf("Remove after Close: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "t")); !os.IsNotExist(err) {
+		t.Fatalf("torrent directory left after Remove: %v", err)
+	}
+}
