@@ -90,7 +90,7 @@ func (l *Layout) validate() error {
 			continue
 		}
 		if err := checkPath(f.Path); err != nil {
-			return fmt.Errorf("file %d: %w", i, err)
+			return fmt.Errorf("%w (file %d)", err, i)
 		}
 		if files[f.Path] || dirs[f.Path] {
 			return fmt.Errorf("%w: file %d %q: path used twice", ErrInvalidLayout, i, f.Path)
