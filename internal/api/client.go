@@ -213,6 +213,10 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // drop the repeated method and URL
+		}
 		return fmt.Errorf("gobit daemon at %s: %w", base, err)
 	}
 	defer resp.Body.Close()

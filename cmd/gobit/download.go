@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gobit/gobit/internal/session"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// downloadOptions are the flags of gobit download.
+type downloadOptions struct {
+	output   string
+	dataDir  string
+	port     int
+	timeout  time.Duration
+	seed     bool
+	logLevel string
+}
+
+func newDownloadCmd() *cobra.Command {
+	var o downloadOptions
+	cmd := &cobra.Command{
+		Use:   "download <magnet | file.torrent | URL>",
+		Short: "Download one torrent in this process and exit when it is complete",
+		Long: `Download one torrent without a daemon. Progress is shown as a live bar on a
+terminal and as a line every 2 seconds otherwise. The command exits 0 once
+every piece is downloaded and verified (or, with --seed, after seeding until
+Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
+		Args: argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDownload(cmd.Context(), o, args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", ".", "directory to save into")
+	f.IntVar(&o.port, "port", defaultPeerPort, "TCP port for incoming peer connections (a free one if busy; 0 picks one)")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up after this long, e.g. 30m (0: never)")
+	f.BoolVar(&o.seed, "seed", false, "keep seeding after the download completes, until Ctrl-C")
+	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data (default: a temporary one, removed at exit)")
+	f.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	// A daemon's GOBIT_DATA_DIR must not be shared with a one-shot run.
+	noEnv(cmd, "data-dir")
+	return cmd
+}
+
+// runDownload downloads the torrent arg into o.output.
+func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, stderr io.Writer) error {
+	level, err := parseLevel(o.logLevel)
+	if err != nil {
+		return err
+	}
+	if o.port < 0 || o.port > 65535 {
+		return &usageError{fmt.Errorf("--port %d: want 0..65535", o.port)}
+	}
+	log, closeLog, err := newLogger(stderr, level, "")
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	req := session.AddRequest{}
+	if classify(arg) == sourceFile {
+		data, err := readTorrentFile(arg)
+		if err != nil {
+			return err
+		}
+		req.Torrent = data
+	} else {
+		req.URI = strings.TrimSpace(arg)
+	}
+	if err := os.MkdirAll(o.output, 0o755); err != nil {
+		return fmt.Errorf("creating output directory: %w", err)
+	}
+	out, err := filepath.Abs(o.output)
+	if err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	dataDir := o.dataDir
+	if dataDir == "" {
+		dataDir, err = os.MkdirTemp("", "gobit-download-")
+		if err != nil {
+			return fmt.Errorf("creating a temporary data directory: %w", err)
+		}
+		defer os.RemoveAll(dataDir)
+	}
+
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("timed out after %s", o.timeout))
+		defer cancel()
+	}
+
+	cfg := session.Config{DownloadDir: out, DataDir: dataDir, Port: pickPort(o.port, stderr), Logger: log}
+	sess, err := session.New(cfg)
+	if err != nil && cfg.Port != 0 && errors.Is(err, syscall.EADDRINUSE) {
+		fmt.Fprintf(stderr, "peer port %d is busy; using a free port\n", cfg.Port)
+		cfg.Port = 0
+		sess, err = session.New(cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("starting session: %w", err)
+	}
+	defer sess.Close()
+
+	st, err := sess.Add(ctx, req)
+	if err != nil {
+		return fmt.Errorf("adding %s: %w", shorten(arg, 80), err)
+	}
+	name := st.Name
+	if name == "" {
+		name = st.InfoHash
+	}
+	fmt.Fprintf(stdout, "downloading %s into %s\n", name, out)
+	return watch(ctx, sess, st.InfoHash, watchOptions{
+		out:        stdout,
+		tty:        isTerminal(stdout),
+		interval:   300 * time.Millisecond,
+		plainEvery: 2 * time.Second,
+		seed:       o.seed,
+	})
+}
+
+// pickPort returns port when it can be bound now, else 0 (a free port),
+// saying so on stderr.
+func pickPort(port int, stderr io.Writer) int {
+	if port == 0 {
+		return 0
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		fmt.Fprintf(stderr, "peer port %d is busy; using a free port\n", port)
+		return 0
+	}
+	_ = ln.Close()
+	return port
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// detailSource is what watch needs from a session.
+type detailSource interface {
+	Get(infoHash string) (session.Detail, error)
+}
+
+// watchOptions configure watch.
+type watchOptions struct {
+	out        io.Writer
+	tty        bool          // redraw one line instead of printing lines
+	interval   time.Duration // how often to poll
+	plainEvery time.Duration // how often to print a line when not a tty
+	seed       bool          // keep going after completion until ctx ends
+}
+
+// watch polls the torrent and shows its progress until it is complete
+// (state seeding), failed, or ctx ends. Completion returns nil; with seed
+// set, watch keeps going and returns nil when ctx ends.
+func watch(ctx context.Context, src detailSource, hash string, o watchOptions) error {
+	p := &progress{w: o.out, tty: o.tty, every: o.plainEvery, start: time.Now()}
+	t := time.NewTicker(o.interval)
+	defer t.Stop()
+	complete := false
+	var last session.Status
+	for {
+		d, err := src.Get(hash)
+		if err != nil {
+			p.end()
+			return fmt.Errorf("reading the torrent's status: %w", err)
+		}
+		last = d.Status
+		switch d.State {
+		case session.StateError:
+			p.show(d.Status, true)
+			p.end()
+			msg := d.Error
+			if msg == "" {
+				msg = "unknown error"
+			}
+			return fmt.Errorf("download failed: %s", msg)
+		case session.StateSeeding:
+			if !complete {
+				complete = true
+				p.show(d.Status, true)
+				p.end()
+				fmt.Fprintf(o.out, "complete: %s (%s) in %s\n", d.Name, fmtBytes(d.TotalSize), d.SaveDir)
+				if !o.seed {
+					return nil
+				}
+				fmt.Fprintln(o.out, "seeding; press Ctrl-C to stop")
+			}
+		}
+		p.show(d.Status, false)
+		select {
+		case <-ctx.Done():
+			p.end()
+			if complete {
+				fmt.Fprintf(o.out, "stopped seeding: uploaded %s\n", fmtBytes(last.Uploaded))
+				return nil
+			}
+			cause := context.Cause(ctx)
+			at := fmt.Sprintf("at %s of %s", fmtPercent(last.Progress), fmtBytes(last.TotalSize))
+			if errors.Is(cause, context.Canceled) {
+				return &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted %s", at)}
+			}
+			return fmt.Errorf("%w %s", cause, at)
+		case <-t.C:
+		}
+	}
+}
+
+// progress renders download progress: one redrawn line with a bar on a
+// terminal, a plain line every so often (and on each state change)
+// otherwise.
+type progress struct {
+	w         io.Writer
+	tty       bool
+	every     time.Duration
+	start     time.Time
+	lastPrint time.Time
+	lastState session.State
+	drawn     bool // a tty line is on screen without a newline
+}
+
+// show renders s; force prints a plain line even if one was printed
+// recently.
+func (p *progress) show(s session.Status, force bool) {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\x1b[K"+p.line(s, true))
+		p.drawn = true
+		return
+	}
+	now := time.Now()
+	if !force && s.State == p.lastState && now.Sub(p.lastPrint) < p.every {
+		return
+	}
+	p.lastPrint, p.lastState = now, s.State
+	fmt.Fprintf(p.w, "[%6s] %s\n", time.Since(p.start).Round(time.Second), p.line(s, false))
+}
+
+// end finishes a redrawn tty line so that later output starts on its own
+// line.
+func (p *progress) end() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}
+
+// line formats one progress line.
+func (p *progress) line(s session.Status, bar bool) string {
+	var b strings.Builder
+	if bar {
+		const width = 20
+		filled := int(s.Progress * width)
+		filled = max(0, min(width, filled))
+		b.WriteString("[" + strings.Repeat("#", filled) + strings.Repeat("-", width-filled) + "] ")
+	}
+	switch s.State {
+	case session.StateMetadata:
+		fmt.Fprintf(&b, "fetching metadata  peers %d", s.Peers)
+		return b.String()
+	case session.StateChecking:
+		fmt.Fprintf(&b, "checking existing data %s", fmtPercent(s.Progress))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%6s  %s / %s  down %s  up %s  peers %d (%d seeds)",
+		fmtPercent(s.Progress), fmtBytes(s.Completed), fmtBytes(s.TotalSize),
+		fmtRate(s.DownloadRate), fmtRate(s.UploadRate), s.Peers, s.Seeds)
+	if s.State == session.StateDownloading {
+		b.WriteString("  ETA " + fmtETA(s.ETASeconds))
+	} else {
+		b.WriteString("  " + string(s.State))
+	}
+	return b.String()
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gobit/gobit/internal/api"
+	"github.com/gobit/gobit/internal/session"
+	"github.com/spf13/cobra"
+)
+
+// shutdownTimeout bounds how long serve waits for in-flight API requests
+// after a signal.
+const shutdownTimeout = 10 * time.Second
+
+// serveOptions are the flags of gobit serve.
+type serveOptions struct {
+	addr        string
+	downloadDir string
+	dataDir     string
+	port        int
+	logFile     string
+	logLevel    string
+	token       string
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gobit daemon and its HTTP API",
+		Long: `Run the gobit daemon: the torrent session and its HTTP API.
+
+The API listens on --addr (default 127.0.0.1:8080). Listening on an address
+other machines can reach requires --api-token; clients then send
+"Authorization: Bearer <token>" (or "X-Gobit-Token: <token>").
+
+Besides the JSON API under /api/v1, the original tool's route works:
+  curl --location 'localhost:8080/add/magnet' --header 'Content-Type: text/plain' --data '<magnet>'
+
+Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), o, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", defaultAPIAddr, "address of the HTTP API (host:port)")
+	f.StringVar(&o.downloadDir, "download-dir", defaultDownloadDir(), "where torrents are saved ($XDG_DOWNLOAD_DIR/gobit or ~/Downloads/gobit)")
+	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "where state is kept ($XDG_DATA_HOME/gobit or ~/.local/share/gobit)")
+	f.IntVar(&o.port, "port", defaultPeerPort, "TCP port for incoming peer connections (0 picks a free one)")
+	f.StringVar(&o.logFile, "log-file", "", "also append logs to this file")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
+	return cmd
+}
+
+// runServe runs the daemon until ctx is cancelled.
+func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
+	if err := checkExposure(o.addr, o.token); err != nil {
+		return err
+	}
+	if o.port < 0 || o.port > 65535 {
+		return &usageError{fmt.Errorf("--port %d: want 0..65535", o.port)}
+	}
+	level, err := parseLevel(o.logLevel)
+	if err != nil {
+		return err
+	}
+	log, closeLog, err := newLogger(stderr, level, o.logFile)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	if err := os.MkdirAll(o.downloadDir, 0o755); err != nil {
+		return fmt.Errorf("creating download directory: %w", err)
+	}
+	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+
+	// Bind the API first: a busy or bad address is the most likely failure
+	// and is cheaper to report before the session starts.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listening for the API: %w", err)
+	}
+	defer ln.Close()
+
+	sess, err := session.New(session.Config{
+		DownloadDir: o.downloadDir,
+		DataDir:     o.dataDir,
+		Port:        o.port,
+		Logger:      log,
+	})
+	if err != nil {
+		return fmt.Errorf("starting session: %w", err)
+	}
+	closeSession := func() error {
+		if err := sess.Close(); err != nil {
+			return fmt.Errorf("closing session: %w", err)
+		}
+		return nil
+	}
+
+	srv := &http.Server{
+		Handler:           api.NewHandler(sess, api.Options{Token: o.token, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errC := make(chan error, 1)
+	go func() { errC <- srv.Serve(ln) }()
+	log.Info("gobit daemon listening",
+		"api", "http://"+ln.Addr().String(),
+		"peer_port", sess.Port(),
+		"download_dir", o.downloadDir,
+		"data_dir", o.dataDir,
+		"token", o.token != "")
+
+	select {
+	case err := <-errC:
+		_ = closeSession()
+		return fmt.Errorf("serving the API: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	if shutErr != nil {
+		shutErr = fmt.Errorf("stopping the API: %w", shutErr)
+		_ = srv.Close()
+	}
+	if err := <-errC; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("API server", "err", err)
+	}
+	err = errors.Join(shutErr, closeSession())
+	if err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
