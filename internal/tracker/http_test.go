@@ -52,7 +52,7 @@ func TestAnnounceURL(t *testing.T) {
 		"&port=6881&uploaded=1&downloaded=2&left=3&compact=1&event=started&numwant=50&key=DEADBEEF&trackerid=t%20id%26"
 	tests := []struct {
 		name, announce, want string
-		mutate           func(*AnnounceRequest)
+		mutate               func(*AnnounceRequest)
 	}{
 		{"plain", "http://tr.example:80/announce", "http://tr.example:80/announce?" + params, nil},
 		{"existing query", "https://tr.example/announce?passkey=abc", "https://tr.example/announce?passkey=abc&" + params, nil},

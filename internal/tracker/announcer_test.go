@@ -1,0 +1,229 @@
+package tracker
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/tracker/trackertest"
+)
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// eventsFor returns the events tr received from peer port.
+func eventsFor(tr *trackertest.Tracker, port uint16) []string {
+	var out []string
+	for _, e := range tr.Events() {
+		if e.Peer.Port() == port {
+			out = append(out, e.Event)
+		}
+	}
+	return out
+}
+
+// TestAnnouncerEvents runs an Announcer with an HTTP tier and a UDP tier and
+// checks that each tier sees started, completed (once) and stopped, that
+// peers reach OnPeers and that Status reports both trackers.
+func TestAnnouncerEvents(t *testing.T) {
+	trHTTP, trUDP := trackertest.New(t), trackertest.New(t)
+	c := fastClient(t, time.Second, 2)
+	ih := [20]byte{7: 7}
+	// Another peer is already in both swarms.
+	for _, u := range []string{trHTTP.HTTPURL(), trUDP.UDPURL()} {
+		if _, err := c.Announce(context.Background(), u, testReq(ih, 9, 9999)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu  sync.Mutex
+		got []netip.AddrPort
+	)
+	a := NewAnnouncer(AnnouncerConfig{
+		Client:   c,
+		Tiers:    [][]string{{trHTTP.HTTPURL()}, {trUDP.UDPURL()}},
+		InfoHash: ih, PeerID: [20]byte{0: 1}, Port: 5000, NumWant: 10,
+		Stats:       func() (int64, int64, int64) { return 1, 2, 3 },
+		OnPeers:     func(p []netip.AddrPort) { mu.Lock(); got = append(got, p...); mu.Unlock() },
+		MinInterval: 50 * time.Millisecond,
+	})
+	for _, s := range a.Status() {
+		if s.Status != StatusNotContacted {
+			t.Errorf("before Run: %+v", s)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+
+	waitFor(t, "started on both tiers", func() bool {
+		return slices.Equal(eventsFor(trHTTP, 5000), []string{"started"}) && slices.Equal(eventsFor(trUDP, 5000), []string{"started"})
+	})
+	waitFor(t, "peers", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	if got[0] != ap("127.0.0.1:9999") || got[1] != got[0] {
+		t.Errorf("OnPeers got %v", got)
+	}
+	a.Completed()
+	a.Completed()
+	waitFor(t, "completed on both tiers", func() bool {
+		st := a.Status()
+		return len(eventsFor(trHTTP, 5000)) == 2 && len(eventsFor(trUDP, 5000)) == 2 &&
+			st[0].Status == StatusWorking && st[1].Status == StatusWorking
+	})
+	for _, s := range a.Status() {
+		if s.Status != StatusWorking || s.Peers != 1 || s.LastAnnounce.IsZero() || s.NextAnnounce.Before(time.Now().Add(time.Minute)) {
+			t.Errorf("status %+v", s)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	for _, tr := range []*trackertest.Tracker{trHTTP, trUDP} {
+		if ev := eventsFor(tr, 5000); !slices.Equal(ev, []string{"started", "completed", "stopped"}) {
+			t.Errorf("events = %q, want started, completed, stopped", ev)
+		}
+		if peers := tr.Peers(ih); !slices.Equal(peers, []netip.AddrPort{ap("127.0.0.1:9999")}) {
+			t.Errorf("after stop the tracker still has %v", peers)
+		}
+	}
+	e := trHTTP.Events()[1]
+	if e.Uploaded != 1 || e.Downloaded != 2 || e.Left != 3 || e.NumWant != 10 || e.PeerID != [20]byte{0: 1} {
+		t.Errorf("announce fields: %+v", e)
+	}
+}
+
+// TestAnnouncerTierFailover puts a failing tracker first in a tier: the
+// second is tried, answers, and is promoted to the front.
+func TestAnnouncerTierFailover(t *testing.T) {
+	bad, good := trackertest.New(t), trackertest.New(t)
+	bad.SetFailure("overloaded")
+	c := fastClient(t, time.Second, 2)
+	a := NewAnnouncer(AnnouncerConfig{Client: c, Tiers: [][]string{{bad.HTTPURL(), good.UDPURL()}}, Port: 1})
+	tr := a.tiers[0]
+	if tr.urls[0].url != bad.HTTPURL() { // undo the shuffle
+		tr.urls[0], tr.urls[1] = tr.urls[1], tr.urls[0]
+	}
+	ctx := context.Background()
+	resp, sent, err := a.announceTier(ctx, tr, EventNone)
+	if err != nil || sent != EventStarted || resp == nil {
+		t.Fatalf("announceTier = %v, %v, %v", resp, sent, err)
+	}
+	if bad.Announces() != 1 || good.Announces() != 1 {
+		t.Fatalf("announces bad=%d good=%d, want 1 and 1", bad.Announces(), good.Announces())
+	}
+	if tr.urls[0].url != good.UDPURL() {
+		t.Errorf("answering tracker not promoted: order %s, %s", tr.urls[0].url, tr.urls[1].url)
+	}
+	st := a.Status()
+	if st[0].Status != StatusError || st[0].Error == "" || st[1].Status != StatusWorking {
+		t.Errorf("status = %+v", st)
+	}
+	if _, sent, err = a.announceTier(ctx, tr, EventNone); err != nil || sent != EventNone {
+		t.Fatalf("second announceTier: %v, %v", sent, err)
+	}
+	if bad.Announces() != 1 || good.Announces() != 2 {
+		t.Errorf("second round went to the failing tracker: bad=%d good=%d", bad.Announces(), good.Announces())
+	}
+
+	// All trackers failing: an error, and nothing promoted.
+	good.SetFailure("down too")
+	if _, _, err := a.announceTier(ctx, tr, EventNone); err == nil {
+		t.Error("announceTier succeeded with every tracker failing")
+	}
+}
+
+// TestAnnouncerIntervalRetryReannounce checks re-announcing at the
+// tracker's interval, retrying after failures and Reannounce.
+func TestAnnouncerIntervalRetryReannounce(t *testing.T) {
+	tr := trackertest.New(t)
+	tr.SetInterval(time.Second, 0)
+	tr.SetFailure("try later")
+	c := fastClient(t, time.Second, 2)
+	a := NewAnnouncer(AnnouncerConfig{Client: c, Tiers: [][]string{{tr.HTTPURL()}}, Port: 2, MinInterval: 100 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor(t, "retries after failure", func() bool { return tr.Announces() >= 3 })
+	if s := a.Status()[0]; s.Status != StatusError && s.Status != StatusUpdating {
+		t.Errorf("status while failing = %+v", s)
+	}
+	tr.SetFailure("")
+	waitFor(t, "success", func() bool { return a.Status()[0].Status == StatusWorking })
+	n := tr.Announces()
+	waitFor(t, "re-announce at the 1 s interval", func() bool { return tr.Announces() > n })
+	ev := eventsFor(tr, 2)
+	// Every announce until the first success carries "started".
+	first := slices.Index(ev, "")
+	for i, e := range ev[:first] {
+		if e != "started" {
+			t.Errorf("event %d = %q in %q, want started", i, e, ev)
+		}
+	}
+	if first < 4 {
+		t.Errorf("events = %q, want >= 3 failed and 1 successful started first", ev)
+	}
+
+	tr.SetInterval(time.Hour, 0)
+	n = tr.Announces()
+	waitFor(t, "interval announce", func() bool { return tr.Announces() > n })
+	n = tr.Announces()
+	a.Reannounce()
+	waitFor(t, "Reannounce", func() bool { return tr.Announces() > n })
+}
+
+// TestAnnouncerCancelWhileHung checks that Run returns promptly when ctx is
+// canceled while a tracker does not answer, and sends no "stopped" to a
+// tracker that never acknowledged "started".
+func TestAnnouncerCancelWhileHung(t *testing.T) {
+	var mu sync.Mutex
+	received := 0
+	srv := fakeUDP(t, "127.0.0.1:0", func(*net.UDPConn, []byte, netip.AddrPort) { mu.Lock(); received++; mu.Unlock() })
+	c := fastClient(t, time.Hour, 0)
+	a := NewAnnouncer(AnnouncerConfig{Client: c, Tiers: [][]string{{"udp://" + srv.LocalAddr().String()}}, Port: 3})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	waitFor(t, "the connect request", func() bool { mu.Lock(); defer mu.Unlock(); return received == 1 })
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if received != 1 {
+		t.Errorf("tracker received %d datagrams, want only the first connect", received)
+	}
+}
+
+func TestNewAnnouncerTiers(t *testing.T) {
+	a := NewAnnouncer(AnnouncerConfig{Tiers: [][]string{{"http://a/announce", "http://b/announce", "http://a/announce"}, {}, {"http://b/announce"}, {"udp://c:1"}}})
+	if len(a.tiers) != 2 || len(a.tiers[0].urls) != 2 || a.tiers[1].urls[0].url != "udp://c:1" {
+		t.Errorf("tiers not deduplicated: %d tiers", len(a.tiers))
+	}
+	st := a.Status()
+	if len(st) != 3 || st[0].URL != "http://a/announce" || st[2].Tier != 1 {
+		t.Errorf("status = %+v", st)
+	}
+	// Run with no tiers returns at once.
+	NewAnnouncer(AnnouncerConfig{}).Run(context.Background())
+}
