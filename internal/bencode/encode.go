@@ -30,9 +30,13 @@ func Marshal(v any) ([]byte, error) {
 
 // encodeState accumulates output.
 type encodeState struct {
-	buf   []byte
-	depth int
+	buf      []byte
+	depth    int // list/dict nesting, at most MaxDepth so Unmarshal can read it back
+	ptrDepth int // pointer and interface hops, bounded to stop cycles without containers
 }
+
+// maxPtrDepth bounds the pointer and interface hops on one path.
+const maxPtrDepth = 4 * MaxDepth
 
 // marshalFlags caches, per type, whether T or *T implements Marshaler.
 type marshalFlags uint8
@@ -182,11 +186,12 @@ func (e *encodeState) value(v reflect.Value) error {
 		if v.IsNil() {
 			return &UnsupportedValueError{Type: t, Str: "nil value outside a dictionary"}
 		}
-		if err := e.enter(); err != nil {
-			return err
+		e.ptrDepth++
+		if e.ptrDepth > maxPtrDepth {
+			return fmt.Errorf("bencode: encode: more than %d pointer hops (cyclic value?): %w", maxPtrDepth, ErrMaxDepth)
 		}
 		err := e.value(v.Elem())
-		e.depth--
+		e.ptrDepth--
 		return err
 	default:
 		return &UnsupportedTypeError{Type: t}

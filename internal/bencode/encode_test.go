@@ -152,3 +152,31 @@ func isErr[T error](err error) bool {
 	var target T
 	return errors.As(err, &target)
 }
+
+// TestEncodeDepth checks that Marshal accepts exactly the nesting Unmarshal
+// reads back, and stops on cycles through pointers alone.
+func TestEncodeDepth(t *testing.T) {
+	nest := func(n int) any {
+		var v any = 1
+		for range n {
+			inner := v
+			v = []any{&inner} // pointers between levels do not count as nesting
+		}
+		return v
+	}
+	b, err := Marshal(nest(MaxDepth))
+	if err != nil {
+		t.Fatalf("depth %d: %v", MaxDepth, err)
+	}
+	if err := Unmarshal(b, new(any)); err != nil {
+		t.Fatalf("cannot read back depth %d: %v", MaxDepth, err)
+	}
+	if _, err := Marshal(nest(MaxDepth + 1)); !errors.Is(err, ErrMaxDepth) {
+		t.Fatalf("depth %d: got %v, want ErrMaxDepth", MaxDepth+1, err)
+	}
+	var self any
+	self = &self
+	if _, err := Marshal(self); !errors.Is(err, ErrMaxDepth) {
+		t.Fatalf("self-referencing interface: got %v, want ErrMaxDepth", err)
+	}
+}
