@@ -37,10 +37,10 @@
 // strings, struct fields included. A nil pointer, nil interface or empty
 // RawMessage that is a dictionary value (struct field or map entry) is
 // omitted, as if absent; the same inside a list or at the top level is an
-// error, since bencode has no null. A nil slice or map is written as an empty
-// list or dictionary unless its field is omitempty. Integers outside the int64 range (large
-// uint64 values) and floats are errors, so everything Marshal writes,
-// Unmarshal reads back.
+// error, since bencode has no null. A nil slice or map is written as an
+// empty list or dictionary unless its field is omitempty. Integers outside
+// the int64 range (large uint64 values) and floats are errors, so everything
+// Marshal writes, Unmarshal reads back.
 //
 // A Decoder bounds its memory: one string at most SetMaxStringLength bytes
 // (default 64 MiB), one whole value at most SetMaxValueSize bytes (default
