@@ -53,6 +53,11 @@
 // file system allows (255 bytes on most) are not shortened: creating such
 // a file fails later in storage with a clear error.
 //
+// Unicode normalization (macOS stores names in NFD) is not applied, so
+// two names that differ only in normalization are not detected as a
+// collision. BEP 47 symbolic links (attr 'l') are not created: such an
+// entry is laid out as an ordinary file of its length.
+//
 // When a torrent has "name.utf-8" or "path.utf-8" in valid UTF-8 it is
 // preferred to "name" or "path", as libtorrent and Transmission do.
 // BitTorrent v2-only torrents (BEP 52 without v1 pieces) are rejected;

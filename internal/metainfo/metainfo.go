@@ -120,6 +120,13 @@ func Load(path string) (*MetaInfo, error) {
 		return nil, fmt.Errorf("metainfo: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("metainfo: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("metainfo: %s: not a regular file", path)
+	} else if st.Size() > MaxTorrentSize {
+		return nil, errorf(ErrTooLarge, "metainfo: %s: %d bytes: at most %d allowed", path, st.Size(), MaxTorrentSize)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxTorrentSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("metainfo: reading %s: %w", path, err)

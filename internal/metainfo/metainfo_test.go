@@ -192,9 +192,23 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(big); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("big file: %v", err)
 	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("directory: %v", err)
+	}
 	bad := filepath.Join(dir, "bad.torrent")
 	os.WriteFile(bad, []byte("d4:infoi1ee"), 0o644)
 	if _, err := Load(bad); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("bad file: %v", err)
+	}
+}
+
+func TestSentinels(t *testing.T) {
+	for _, e := range []error{ErrUnsafePath, ErrTooLarge} {
+		if !errors.Is(e, ErrInvalid) || !strings.HasPrefix(e.Error(), "metainfo: ") {
+			t.Errorf("%v: not a kind of ErrInvalid or badly named", e)
+		}
+	}
+	if errors.Is(ErrInvalid, ErrUnsafePath) {
+		t.Errorf("ErrInvalid matches ErrUnsafePath")
 	}
 }
