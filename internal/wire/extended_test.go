@@ -160,3 +160,23 @@ func FuzzExtendedHandshake(f *testing.F) {
 		}
 	})
 }
+
+func TestYourIPAddr(t *testing.T) {
+	tests := []struct {
+		yourIP []byte
+		want   netip.Addr
+		ok     bool
+	}{
+		{nil, netip.Addr{}, false},
+		{[]byte{1, 2, 3}, netip.Addr{}, false},
+		{[]byte{192, 0, 2, 1}, netip.MustParseAddr("192.0.2.1"), true},
+		{netip.MustParseAddr("::ffff:192.0.2.1").AsSlice(), netip.MustParseAddr("192.0.2.1"), true},
+		{netip.MustParseAddr("2001:db8::1").AsSlice(), netip.MustParseAddr("2001:db8::1"), true},
+	}
+	for _, tt := range tests {
+		h := ExtendedHandshake{YourIP: tt.yourIP}
+		if got, ok := h.YourIPAddr(); got != tt.want || ok != tt.ok {
+			t.Errorf("YourIP %v: got %v, %v; want %v, %v", tt.yourIP, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -23,10 +23,8 @@ func AllowedFastSet(ip netip.Addr, infoHash [20]byte, numPieces, k int) []uint32
 	if k <= 0 || numPieces <= 0 || !ip.IsValid() {
 		return nil
 	}
-	if int64(numPieces) > 1<<32 {
-		numPieces = 1 << 32
-	}
-	k = min(k, numPieces)
+	sz := min(uint64(numPieces), 1<<32) // piece indexes are 32-bit
+	k = int(min(uint64(k), sz))
 
 	ip = ip.Unmap()
 	var x []byte
@@ -41,7 +39,6 @@ func AllowedFastSet(ip netip.Addr, infoHash [20]byte, numPieces, k int) []uint32
 	}
 	x = append(x, infoHash[:]...)
 
-	sz := uint64(numPieces)
 	set := make([]uint32, 0, k)
 	seen := make(map[uint32]struct{}, k)
 	for len(set) < k {

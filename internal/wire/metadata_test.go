@@ -105,3 +105,13 @@ func FuzzMetadataMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestMetadataMsgTypeString(t *testing.T) {
+	for typ, want := range map[MetadataMsgType]string{
+		MetadataRequest: "request", MetadataData: "data", MetadataReject: "reject", 7: "unknown(7)",
+	} {
+		if got := typ.String(); got != want {
+			t.Errorf("%d: got %q, want %q", int(typ), got, want)
+		}
+	}
+}
