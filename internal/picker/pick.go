@@ -35,7 +35,7 @@ func (p *Picker) Pick(peer PeerID, has *bitfield.Bitfield, max int, allowedFast 
 	ok := func(piece int) bool {
 		return has.Has(piece) && p.prio[piece] > 0 && (allowedFast == nil || slices.Contains(allowedFast, piece))
 	}
-	var out []Block
+	out := make([]Block, 0, min(max, 64))
 
 	// 1. Partial pieces this peer already has requests in.
 	p.gen++
@@ -83,6 +83,9 @@ func (p *Picker) Pick(peer PeerID, has *bitfield.Bitfield, max int, allowedFast 
 	// 4. Endgame duplicates.
 	if len(out) < max && p.Endgame() {
 		out = p.takeDuplicates(peer, ps, ok, out, max)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -154,24 +157,24 @@ func (p *Picker) takeDuplicates(peer PeerID, ps *peerState, ok func(int) bool, o
 // blocks.
 func (p *Picker) chooseNew(has *bitfield.Bitfield, allowedFast []int, need, budget int) []int {
 	if allowedFast != nil {
-		var cands []int
-		for _, piece := range allowedFast {
-			if piece >= 0 && piece < p.numPieces && p.pos[piece] >= 0 && has.Has(piece) && !slices.Contains(cands, piece) {
-				cands = append(cands, piece)
+		sel := p.newSelector(need, budget)
+		for i, piece := range allowedFast {
+			if piece >= 0 && piece < p.numPieces && p.pos[piece] >= 0 && has.Has(piece) && !slices.Contains(allowedFast[:i], piece) {
+				sel.add(piece)
 			}
 		}
-		return p.bestOf(cands, need, budget)
+		return sel.result()
 	}
 	// A peer with few pieces: walking its bitfield is cheaper than walking
 	// the buckets past the many pieces it lacks.
 	if has.Count()*16 < p.untouched {
-		var cands []int
+		sel := p.newSelector(need, budget)
 		forEachSet(has, p.numPieces, func(piece int) {
 			if p.pos[piece] >= 0 {
-				cands = append(cands, piece)
+				sel.add(piece)
 			}
 		})
-		return p.bestOf(cands, need, budget)
+		return sel.result()
 	}
 	var chosen []int
 	covered := 0
@@ -199,40 +202,77 @@ func (p *Picker) chooseNew(has *bitfield.Bitfield, allowedFast []int, need, budg
 	return chosen
 }
 
-// bestOf orders candidate untouched pieces by (priority descending,
-// availability ascending, random) and returns the first ones covering need
-// blocks, at most budget of them.
-func (p *Picker) bestOf(cands []int, need, budget int) []int {
-	if len(cands) == 0 {
-		return nil
+// selKey orders candidate pieces: higher priority, then lower availability,
+// then a random tie-break.
+type selKey struct {
+	piece int
+	prio  int32
+	avail int32
+	tie   uint64
+}
+
+// less reports whether a goes before b, ignoring the tie-break.
+func (a selKey) less(b selKey) bool {
+	if a.prio != b.prio {
+		return a.prio > b.prio
 	}
-	type keyed struct {
-		piece int
-		prio  int32
-		avail int32
-		tie   uint64
-	}
-	ks := make([]keyed, len(cands))
-	for i, c := range cands {
-		ks[i] = keyed{c, p.prio[c], p.avail[c], p.rng.Uint64()}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		if c := cmp.Compare(b.prio, a.prio); c != 0 {
-			return c
+	return a.avail < b.avail
+}
+
+// selector keeps the best k candidate pieces seen so far, best first, in
+// O(k) per better candidate and O(1) per worse one; it never sorts all
+// candidates.
+type selector struct {
+	p     *Picker
+	need  int
+	k     int
+	items []selKey
+}
+
+// newSelector returns a selector for enough pieces to cover need blocks, at
+// most budget of them. Only the last piece may have fewer blocks than the
+// others, so one piece more than need/blocks-per-piece suffices.
+func (p *Picker) newSelector(need, budget int) *selector {
+	per := max(p.numBlocks(0), 1)
+	k := min(budget, (need+per-1)/per+1)
+	return &selector{p: p, need: need, k: k, items: make([]selKey, 0, k)}
+}
+
+// add offers an untouched piece.
+func (s *selector) add(piece int) {
+	c := selKey{piece: piece, prio: s.p.prio[piece], avail: s.p.avail[piece]}
+	if len(s.items) == s.k {
+		w := s.items[len(s.items)-1]
+		if w.less(c) {
+			return
 		}
-		if c := cmp.Compare(a.avail, b.avail); c != 0 {
-			return c
+		c.tie = s.p.rng.Uint64()
+		if !c.less(w) && c.tie >= w.tie {
+			return
 		}
-		return cmp.Compare(a.tie, b.tie)
-	})
+		s.items = s.items[:len(s.items)-1]
+	} else {
+		c.tie = s.p.rng.Uint64()
+	}
+	i := len(s.items)
+	s.items = append(s.items, c)
+	for i > 0 && (c.less(s.items[i-1]) || !s.items[i-1].less(c) && c.tie < s.items[i-1].tie) {
+		s.items[i] = s.items[i-1]
+		i--
+	}
+	s.items[i] = c
+}
+
+// result returns the best pieces covering need blocks.
+func (s *selector) result() []int {
 	var chosen []int
 	covered := 0
-	for _, k := range ks {
-		chosen = append(chosen, k.piece)
-		covered += p.numBlocks(k.piece)
-		if covered >= need || len(chosen) == budget {
+	for _, it := range s.items {
+		if covered >= s.need {
 			break
 		}
+		chosen = append(chosen, it.piece)
+		covered += s.p.numBlocks(it.piece)
 	}
 	return chosen
 }

@@ -25,7 +25,14 @@ func (pp *partialPiece) missing() int { return len(pp.blocks) - pp.nRequested - 
 // requested yet; the caller requests at least one block right away.
 func (p *Picker) startPartial(piece int) *partialPiece {
 	p.removeUntouched(piece)
-	pp := &partialPiece{piece: piece, blocks: make([]blockState, p.numBlocks(piece))}
+	n := p.numBlocks(piece)
+	pp := &partialPiece{piece: piece, blocks: make([]blockState, n)}
+	// One backing array gives every block room for one requester; only
+	// endgame duplicates allocate more.
+	buf := make([]PeerID, n)
+	for i := range pp.blocks {
+		pp.blocks[i].reqs = buf[i : i : i+1]
+	}
 	p.partialOf[piece] = pp
 	p.partials = append(p.partials, pp)
 	return pp
@@ -86,7 +93,7 @@ func (p *Picker) releaseAll(pp *partialPiece) {
 		for _, peer := range bs.reqs {
 			p.dropPeerReq(peer, b)
 		}
-		bs.reqs = nil
+		bs.reqs = bs.reqs[:0]
 		if !bs.received {
 			pp.nRequested--
 		}
@@ -123,7 +130,7 @@ func (p *Picker) Received(peer PeerID, b Block) (fresh bool, others []PeerID) {
 			others = append(others, r)
 		}
 	}
-	bs.reqs = nil
+	bs.reqs = bs.reqs[:0]
 	bs.received = true
 	bs.from = peer
 	pp.nReceived++
@@ -160,7 +167,7 @@ func (p *Picker) Cancel(peer PeerID, b Block) {
 	}
 	bs.reqs = slices.Delete(bs.reqs, i, i+1)
 	if len(bs.reqs) == 0 {
-		bs.reqs = nil
+		bs.reqs = bs.reqs[:0]
 		pp.nRequested--
 	}
 	p.dropPeerReq(peer, b)
@@ -186,7 +193,7 @@ func (p *Picker) RemovePeer(peer PeerID) {
 		if i := slices.Index(bs.reqs, peer); i >= 0 {
 			bs.reqs = slices.Delete(bs.reqs, i, i+1)
 			if len(bs.reqs) == 0 {
-				bs.reqs = nil
+				bs.reqs = bs.reqs[:0]
 				pp.nRequested--
 			}
 		}
@@ -220,7 +227,7 @@ func (p *Picker) PieceFailed(piece int) (contributors []PeerID) {
 	slices.Sort(contributors)
 	p.releaseAll(pp)
 	for i := range pp.blocks {
-		pp.blocks[i] = blockState{}
+		pp.blocks[i] = blockState{reqs: pp.blocks[i].reqs[:0]}
 	}
 	pp.nReceived = 0
 	p.maybeUntouch(pp)
