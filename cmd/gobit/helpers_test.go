@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in different
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// gobit runs the CLI with args and returns stdout, stderr and the exit code.
+func gobit(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut syncBuffer
+	code := run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// clearEnv unsets every GOBIT_* variable for the test, so that a developer's
+// environment cannot change its outcome.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, name := range []string{"ADDR", "API_TOKEN", "PORT", "DOWNLOAD_DIR", "DATA_DIR", "LOG_FILE", "LOG_LEVEL", "OUTPUT", "TIMEOUT", "SEED", "JSON", "DELETE_DATA"} {
+		t.Setenv(envPrefix+name, "")
+	}
+}
+
+func mustContain(t *testing.T, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, s)
+		}
+	}
+}
