@@ -6,13 +6,22 @@ import (
 	"github.com/gobit/gobit/internal/bitfield"
 )
 
+// maxAvail bounds the availability counted per piece (beyond the seeds), so
+// that a caller bug repeating HAVEs cannot grow the buckets without bound.
+const maxAvail = 1 << 20
+
 // PeerHave records that one peer announced the piece (a HAVE message). It
-// costs O(1). Indexes out of range are ignored.
+// costs O(1). The caller calls it once per peer and piece, only when the
+// peer's bitfield bit changes (a repeated HAVE is not news). Indexes out of
+// range are ignored.
 func (p *Picker) PeerHave(piece int) {
 	if piece < 0 || piece >= p.numPieces {
 		return
 	}
 	k := p.avail[piece]
+	if k >= maxAvail {
+		return
+	}
 	p.avail[piece] = k + 1
 	if p.pos[piece] >= 0 {
 		p.bucketUp(p.levelOf(piece), piece, k)

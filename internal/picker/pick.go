@@ -168,14 +168,13 @@ func (p *Picker) chooseNew(has *bitfield.Bitfield, allowedFast []int, need, budg
 	// A peer with few pieces: walking its bitfield is cheaper than walking
 	// the buckets past the many pieces it lacks.
 	if has.Count()*16 < p.untouched {
-		sel := p.newSelector(need, budget)
-		forEachSet(has, p.numPieces, func(piece int) {
-			if p.pos[piece] >= 0 {
-				sel.add(piece)
-			}
-		})
-		return sel.result()
+		return p.chooseFromBitfield(has, need, budget)
 	}
+	// Walk the buckets, but once the walk has cost about what walking the
+	// peer's bitfield costs (the peer lacks the rarer pieces), switch: no
+	// pick is worse than about twice the cheaper of the two.
+	limit := has.Count() + p.numPieces/8
+	scanned := 0
 	var chosen []int
 	covered := 0
 	for _, l := range p.levels {
@@ -189,6 +188,9 @@ func (p *Picker) chooseNew(has *bitfield.Bitfield, allowedFast []int, need, budg
 			for j := range n {
 				piece := int(l.pieces[int(s)+(off+j)%n])
 				if !has.Has(piece) {
+					if scanned++; scanned > limit {
+						return p.chooseFromBitfield(has, need, budget)
+					}
 					continue
 				}
 				chosen = append(chosen, piece)
@@ -200,6 +202,17 @@ func (p *Picker) chooseNew(has *bitfield.Bitfield, allowedFast []int, need, budg
 		}
 	}
 	return chosen
+}
+
+// chooseFromBitfield is chooseNew by a walk over the peer's pieces.
+func (p *Picker) chooseFromBitfield(has *bitfield.Bitfield, need, budget int) []int {
+	sel := p.newSelector(need, budget)
+	forEachSet(has, p.numPieces, func(piece int) {
+		if p.pos[piece] >= 0 {
+			sel.add(piece)
+		}
+	})
+	return sel.result()
 }
 
 // selKey orders candidate pieces: higher priority, then lower availability,

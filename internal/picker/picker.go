@@ -70,9 +70,9 @@ type peerState struct {
 
 // New returns a picker for a torrent of numPieces pieces of pieceLength bytes
 // each, totalLength bytes in all (so the last piece may be shorter). Every
-// piece starts untouched with priority 1 and availability 0. rng breaks ties
-// between equally rare pieces; nil means a randomly seeded generator, tests
-// pass a fixed seed for a reproducible order. Inconsistent sizes are clamped:
+// piece starts untouched with priority 1 and availability 0. rng (from
+// math/rand/v2) breaks ties between equally rare pieces; nil means a randomly
+// seeded generator, tests pass a fixed seed for a reproducible order. Inconsistent sizes are clamped:
 // a non-positive pieceLength becomes BlockSize and a last piece length outside
 // (0, pieceLength] becomes pieceLength.
 func New(numPieces int, pieceLength int64, totalLength int64, rng *rand.Rand) *Picker {

@@ -693,3 +693,115 @@ func TestEmptyAndTinyTorrents(t *testing.T) {
 		t.Fatalf("tiny torrent picks %v", got)
 	}
 }
+
+// orderWith picks one single-block piece at a time for a peer with the given
+// pieces and returns the order in which pieces are started.
+func orderWith(t *testing.T, p *Picker, has *bitfield.Bitfield) []int {
+	t.Helper()
+	var order []int
+	for peer := 1000; ; peer++ {
+		got := p.Pick(peer, has, 1, nil)
+		check(t, p)
+		if len(got) == 0 {
+			return order
+		}
+		if !has.Has(got[0].Piece) || slices.Contains(order, got[0].Piece) {
+			t.Fatalf("bad pick %v after %v", got, order)
+		}
+		order = append(order, got[0].Piece)
+	}
+}
+
+func TestPeerWithFewOrCommonPieces(t *testing.T) {
+	const n = 400
+	tests := []struct {
+		name   string
+		pieces []int       // the peer's pieces
+		avail  map[int]int // extra HAVEs per piece
+		prio   map[int]int
+		groups [][]int
+	}{
+		{
+			name:   "few pieces: bitfield walk, rarest first",
+			pieces: []int{10, 20, 30, 40},
+			avail:  map[int]int{10: 3, 20: 1, 30: 2, 40: 1, 5: 9},
+			groups: [][]int{{20, 40}, {30}, {10}},
+		},
+		{
+			name:   "few pieces: priority first",
+			pieces: []int{10, 20, 30},
+			avail:  map[int]int{10: 3, 20: 1},
+			prio:   map[int]int{10: 4, 30: 0},
+			groups: [][]int{{10}, {20}},
+		},
+		{
+			name:   "common pieces: the walk gives up and uses the bitfield",
+			pieces: seq(200, 400),
+			avail:  merge(fill(seq(200, 300), 6), fill(seq(300, 400), 5), fill(seq(0, 200), 1)),
+			groups: [][]int{seq(300, 400), seq(200, 300)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPicker(t, n, 1, 11)
+			for piece, k := range tt.avail {
+				for range k {
+					p.PeerHave(piece)
+				}
+			}
+			for piece, pr := range tt.prio {
+				p.SetPriority(piece, pr)
+			}
+			order := orderWith(t, p, bf(n, tt.pieces...))
+			if !matchGroups(order, tt.groups) {
+				t.Fatalf("order %v, want groups %v", order, tt.groups)
+			}
+		})
+	}
+}
+
+func TestFewPiecesTieBreakIsRandom(t *testing.T) {
+	const n = 400
+	has := bf(n, seq(100, 110)...)
+	firsts := map[int]bool{}
+	for seed := range uint64(40) {
+		p := newPicker(t, n, 1, seed)
+		got := p.Pick(1, has, 1, nil)
+		if len(got) != 1 || !has.Has(got[0].Piece) {
+			t.Fatalf("seed %d: got %v", seed, got)
+		}
+		firsts[got[0].Piece] = true
+	}
+	if len(firsts) < 5 {
+		t.Fatalf("40 seeds chose only %d distinct first pieces among 10 equal ones", len(firsts))
+	}
+}
+
+// seq returns the integers in [from, to).
+func seq(from, to int) []int {
+	var s []int
+	for i := from; i < to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// fill maps every key to v.
+func fill(keys []int, v int) map[int]int {
+	m := map[int]int{}
+	for _, k := range keys {
+		m[k] = v
+	}
+	return m
+}
+
+// merge unions maps.
+func merge(ms ...map[int]int) map[int]int {
+	out := map[int]int{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
