@@ -1,27 +1,80 @@
-// Package session holds all torrents of one gobit process: the listen
-// socket, connection limits, the tracker client and the list of torrents.
+// Package session holds all torrents of one gobit process: the peer listen
+// socket, the session-wide connection, half-open and disk limits, the
+// tracker client, and the list of torrents.
+//
+// Ownership: the torrent map is guarded by Session.mu (held only for map
+// access, never across I/O); each torrent's state belongs to its own event
+// loop (package torrent). The accept loop runs in its own goroutine and each
+// incoming handshake in a short-lived goroutine bounded by a deadline.
 package session
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/torrent"
+	"github.com/gobit/gobit/internal/tracker"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxConns          = 500
+	DefaultMaxPeersPerTorent = 50
+	DefaultHalfOpen          = 32
+	DefaultDiskWorkers       = 8
+	// PeerIDPrefix is the BEP 20 Azureus-style prefix of our peer IDs.
+	PeerIDPrefix = "-GB0001-"
+	// maxTorrentFetch caps a .torrent downloaded from a URL.
+	maxTorrentFetch = 10 << 20
 )
 
 // Config configures a Session. The zero value of each field means its
 // documented default.
 type Config struct {
 	// DownloadDir is where torrents are saved; a multi-file torrent becomes a
-	// folder named after the torrent inside it.
+	// folder named after the torrent inside it. Default: the working
+	// directory.
 	DownloadDir string
-	// DataDir holds persistent state (resume data, settings).
+	// DataDir holds persistent state (resume data, settings); unused when
+	// empty.
 	DataDir string
 	// ListenAddr is the host the peer listener binds (default all
 	// interfaces; tests use 127.0.0.1).
 	ListenAddr string
-	// Port is the TCP peer listen port; 0 picks a free one. Default 6881 is
-	// applied by the CLI, not here.
+	// Port is the TCP peer listen port; 0 picks a free one. The CLI applies
+	// the default 6881. A negative port disables listening.
 	Port int
+	// MaxConns bounds peer connections over all torrents.
+	MaxConns int
+	// MaxPeersPerTorrent bounds each torrent's connections.
+	MaxPeersPerTorrent int
+	// HalfOpen bounds concurrent outgoing connection attempts.
+	HalfOpen int
+	// UploadSlots is how many peers each torrent uploads to at once.
+	UploadSlots int
+	// AnnounceMinInterval floors the wait between announces (tests lower
+	// it; default 30 s).
+	AnnounceMinInterval time.Duration
+	// Tracker configures the tracker client.
+	Tracker tracker.ClientConfig
+	// HTTPClient fetches .torrent files by URL; a client with a 30 s timeout
+	// if nil.
+	HTTPClient *http.Client
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -33,38 +86,414 @@ type AddRequest struct {
 	Torrent []byte
 	// DownloadDir overrides Config.DownloadDir for this torrent when set.
 	DownloadDir string
+	// Paused adds the torrent without starting it.
+	Paused bool
 }
 
 // Session is a running set of torrents.
 type Session struct {
-	cfg Config
+	cfg      Config
+	log      *slog.Logger
+	peerID   [20]byte
+	ln       net.Listener
+	port     int
+	tracker  *tracker.Client
+	disk     *torrent.DiskPool
+	conns    *torrent.Slots
+	halfOpen chan struct{}
+
+	mu       sync.Mutex
+	torrents map[metainfo.Hash]*entry
+	order    []metainfo.Hash
+	closed   bool
+	wg       sync.WaitGroup
 }
 
-var errTODO = errors.New("session: not implemented yet")
+type entry struct {
+	t       *torrent.Torrent
+	added   time.Time
+	saveDir string
+}
 
-// New starts a session.
-func New(cfg Config) (*Session, error) { return &Session{cfg: cfg}, nil }
+// New starts a session: it binds the peer listener and starts accepting.
+func New(cfg Config) (*Session, error) {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxPeersPerTorrent <= 0 {
+		cfg.MaxPeersPerTorrent = DefaultMaxPeersPerTorent
+	}
+	if cfg.HalfOpen <= 0 {
+		cfg.HalfOpen = DefaultHalfOpen
+	}
+	if cfg.DownloadDir == "" {
+		cfg.DownloadDir = "."
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Session{
+		cfg:      cfg,
+		log:      log,
+		peerID:   NewPeerID(),
+		tracker:  tracker.NewClient(cfg.Tracker),
+		disk:     torrent.NewDiskPool(DefaultDiskWorkers),
+		conns:    torrent.NewSlots(cfg.MaxConns),
+		halfOpen: make(chan struct{}, cfg.HalfOpen),
+		torrents: make(map[metainfo.Hash]*entry),
+	}
+	if cfg.Port >= 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
+		if err != nil {
+			return nil, fmt.Errorf("session: listen for peers: %w", err)
+		}
+		s.ln = ln
+		s.port = ln.Addr().(*net.TCPAddr).Port
+		s.wg.Add(1)
+		go s.acceptLoop()
+		log.Info("listening for peers", "addr", ln.Addr().String())
+	}
+	return s, nil
+}
+
+// NewPeerID returns a random BEP 20 peer ID with gobit's prefix.
+func NewPeerID() [20]byte {
+	var id [20]byte
+	copy(id[:], PeerIDPrefix)
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var r [12]byte
+	rand.Read(r[:])
+	for i, b := range r {
+		id[len(PeerIDPrefix)+i] = alphabet[int(b)%len(alphabet)]
+	}
+	return id
+}
+
+// Port returns the TCP port peers can connect to (0 when not listening).
+func (s *Session) Port() int { return s.port }
+
+// PeerID returns the session's peer ID.
+func (s *Session) PeerID() [20]byte { return s.peerID }
+
+func (s *Session) acceptLoop() {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Temporary (e.g. too many open files): back off and retry.
+			backoff = min(max(backoff*2, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept", "err", err)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		go s.handleIncoming(nc)
+	}
+}
+
+func (s *Session) handleIncoming(nc net.Conn) {
+	var target *torrent.Torrent
+	hs, err := peer.Accept(nc, peer.DefaultHandshakeTimeout, func(ih [20]byte) (wire.Handshake, bool) {
+		s.mu.Lock()
+		e := s.torrents[metainfo.Hash(ih)]
+		s.mu.Unlock()
+		if e == nil {
+			return wire.Handshake{}, false
+		}
+		target = e.t
+		return e.t.Handshake(), true
+	})
+	if err != nil {
+		s.log.Debug("incoming connection refused", "peer", nc.RemoteAddr(), "err", err)
+		nc.Close()
+		return
+	}
+	target.AddConn(nc, hs)
+}
 
 // Close stops every torrent and the listener.
-func (s *Session) Close() error { return nil }
-
-// Port returns the TCP port peers can connect to.
-func (s *Session) Port() int { return s.cfg.Port }
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	entries := make([]*entry, 0, len(s.torrents))
+	for _, e := range s.torrents {
+		entries = append(entries, e)
+	}
+	s.mu.Unlock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.t.Close(false)
+		}()
+	}
+	wg.Wait()
+	s.wg.Wait()
+	return s.tracker.Close()
+}
 
 // Add adds a torrent and starts it.
-func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) { return Status{}, errTODO }
+func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
+	tc, err := s.resolve(ctx, req)
+	if err != nil {
+		return Status{}, err
+	}
+	saveDir := s.cfg.DownloadDir
+	if req.DownloadDir != "" {
+		saveDir = req.DownloadDir
+	}
+	if abs, err := filepath.Abs(saveDir); err == nil {
+		saveDir = abs
+	}
+	if err := os.MkdirAll(saveDir, 0o755); err != nil {
+		return Status{}, fmt.Errorf("create download dir: %w", err)
+	}
+	tc.SaveDir = saveDir
+	tc.PeerID = s.peerID
+	tc.Port = uint16(max(s.port, 0))
+	tc.Tracker = s.tracker
+	tc.AnnounceMinInterval = s.cfg.AnnounceMinInterval
+	tc.Disk = s.disk
+	tc.Conns = s.conns
+	tc.HalfOpen = s.halfOpen
+	tc.MaxPeers = s.cfg.MaxPeersPerTorrent
+	tc.UploadSlots = s.cfg.UploadSlots
+	tc.Paused = req.Paused
+	tc.Logger = s.log
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return Status{}, ErrClosed
+	}
+	if _, ok := s.torrents[tc.InfoHash]; ok {
+		return Status{}, fmt.Errorf("%w: %s", ErrExists, tc.InfoHash)
+	}
+	e := &entry{t: torrent.New(tc), added: time.Now(), saveDir: saveDir}
+	s.torrents[tc.InfoHash] = e
+	s.order = append(s.order, tc.InfoHash)
+	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir)
+	return statusOf(e), nil
+}
+
+// resolve turns an AddRequest into a torrent configuration.
+func (s *Session) resolve(ctx context.Context, req AddRequest) (torrent.Config, error) {
+	uri := strings.TrimSpace(req.URI)
+	switch {
+	case len(req.Torrent) > 0 && uri != "":
+		return torrent.Config{}, fmt.Errorf("%w: give either a URI or .torrent data, not both", ErrInvalid)
+	case len(req.Torrent) > 0:
+		return configFromTorrent(req.Torrent)
+	case strings.HasPrefix(strings.ToLower(uri), "magnet:"):
+		m, err := metainfo.ParseMagnet(uri)
+		if err != nil {
+			return torrent.Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		return configFromMagnet(m), nil
+	case strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://"):
+		data, err := s.fetch(ctx, uri)
+		if err != nil {
+			return torrent.Config{}, err
+		}
+		return configFromTorrent(data)
+	case uri == "":
+		return torrent.Config{}, fmt.Errorf("%w: nothing to add: give a magnet, a URL or .torrent data", ErrInvalid)
+	default:
+		return torrent.Config{}, fmt.Errorf("%w: %q is neither a magnet link nor an http(s) URL", ErrInvalid, truncate(uri, 64))
+	}
+}
+
+func configFromTorrent(data []byte) (torrent.Config, error) {
+	mi, err := metainfo.Parse(data)
+	if err != nil {
+		return torrent.Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return torrent.Config{MetaInfo: mi, InfoHash: mi.InfoHash, Name: mi.Info.Name, Trackers: mi.Trackers()}, nil
+}
+
+func configFromMagnet(m *metainfo.Magnet) torrent.Config {
+	tc := torrent.Config{InfoHash: m.InfoHash, Name: m.Name}
+	for _, tr := range m.Trackers {
+		tc.Trackers = append(tc.Trackers, []string{tr})
+	}
+	for _, p := range m.Peers {
+		if ap, err := netip.ParseAddrPort(p); err == nil {
+			tc.Peers = append(tc.Peers, ap)
+		}
+	}
+	return tc
+}
+
+// fetch downloads a .torrent file, bounded in time and size.
+func (s *Session) fetch(ctx context.Context, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	resp, err := s.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetch %s: %w", ErrInvalid, url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: fetch %s: HTTP %s", ErrInvalid, url, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxTorrentFetch+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetch %s: %w", ErrInvalid, url, err)
+	}
+	if len(data) > maxTorrentFetch {
+		return nil, fmt.Errorf("%w: fetch %s: larger than %d bytes", ErrInvalid, url, maxTorrentFetch)
+	}
+	return data, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func (s *Session) lookup(infoHash string) (*entry, error) {
+	h, err := metainfo.ParseHash(infoHash)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.torrents[h]
+	if e == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, h)
+	}
+	return e, nil
+}
 
 // List returns the status of every torrent, in the order they were added.
-func (s *Session) List() []Status { return nil }
+func (s *Session) List() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Status, 0, len(s.order))
+	for _, h := range s.order {
+		out = append(out, statusOf(s.torrents[h]))
+	}
+	return out
+}
 
 // Get returns one torrent's details by hex info hash.
-func (s *Session) Get(infoHash string) (Detail, error) { return Detail{}, ErrNotFound }
+func (s *Session) Get(infoHash string) (Detail, error) {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return Detail{}, err
+	}
+	st, err := e.t.Detail()
+	if err != nil {
+		st = e.t.Stats()
+	}
+	d := Detail{Status: statusFrom(st, e), PieceLength: st.PieceLength, Pieces: st.NumPieces, Magnet: e.t.Magnet()}
+	d.Files = make([]FileStatus, 0, len(st.Files))
+	for _, f := range st.Files {
+		d.Files = append(d.Files, FileStatus{Path: f.Path, Size: f.Size, Completed: f.Completed})
+	}
+	d.Trackers = []TrackerStatus{}
+	for _, tr := range e.t.Trackers() {
+		d.Trackers = append(d.Trackers, TrackerStatus{
+			URL: tr.URL, Tier: tr.Tier, Status: tr.Status, Error: tr.Error,
+			Peers: tr.Peers, Seeders: tr.Seeders, Leechers: tr.Leechers,
+			LastTime: tr.LastAnnounce, NextTime: tr.NextAnnounce,
+		})
+	}
+	return d, nil
+}
 
 // Pause stops a torrent's transfers and announces "stopped".
-func (s *Session) Pause(infoHash string) error { return errTODO }
+func (s *Session) Pause(infoHash string) error {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return err
+	}
+	return e.t.Pause()
+}
 
 // Resume restarts a paused torrent.
-func (s *Session) Resume(infoHash string) error { return errTODO }
+func (s *Session) Resume(infoHash string) error {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return err
+	}
+	return e.t.Resume()
+}
 
 // Remove removes a torrent, deleting its files when deleteData is set.
-func (s *Session) Remove(infoHash string, deleteData bool) error { return errTODO }
+func (s *Session) Remove(infoHash string, deleteData bool) error {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return err
+	}
+	h := e.t.InfoHash()
+	s.mu.Lock()
+	if s.torrents[h] != e {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNotFound, h)
+	}
+	delete(s.torrents, h)
+	for i, x := range s.order {
+		if x == h {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	s.log.Info("torrent removed", "info_hash", h.String(), "delete_data", deleteData)
+	return e.t.Close(deleteData)
+}
+
+func statusOf(e *entry) Status { return statusFrom(e.t.Stats(), e) }
+
+func statusFrom(st torrent.Stats, e *entry) Status {
+	s := Status{
+		InfoHash:     st.InfoHash.String(),
+		Name:         st.Name,
+		State:        State(st.State),
+		Error:        st.Error,
+		TotalSize:    st.TotalSize,
+		Completed:    st.Completed,
+		Downloaded:   st.Downloaded,
+		Uploaded:     st.Uploaded,
+		DownloadRate: st.DownloadRate,
+		UploadRate:   st.UploadRate,
+		Peers:        st.Peers,
+		Seeds:        st.Seeds,
+		SaveDir:      e.saveDir,
+		AddedAt:      e.added,
+		ETASeconds:   -1,
+	}
+	if st.TotalSize > 0 {
+		s.Progress = float64(st.Completed) / float64(st.TotalSize)
+	}
+	if left := st.TotalSize - st.Completed; st.HaveInfo && left > 0 && st.DownloadRate > 0 {
+		s.ETA = time.Duration(left/st.DownloadRate) * time.Second
+		s.ETASeconds = int64(s.ETA / time.Second)
+	} else if st.HaveInfo && left == 0 {
+		s.ETASeconds = 0
+	}
+	return s
+}

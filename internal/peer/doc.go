@@ -1,0 +1,15 @@
+// Package peer runs one BitTorrent peer connection: a reader goroutine that
+// decodes messages (bounded length, read deadline) and hands them to the
+// owning torrent as Events, and a writer goroutine that drains an outbound
+// queue through a buffered writer with a write deadline and sends
+// keep-alives.
+//
+// Ownership: a Conn's protocol state (choke/interest, requests, bitfields)
+// is not kept here; it belongs to the torrent's event loop. Conn only holds
+// the socket, the send queue (guarded by a mutex inside Conn) and atomic
+// byte counters. Send never blocks: a peer whose queue exceeds its byte
+// limit is disconnected as too slow.
+//
+// The last Event a Conn delivers has Err set; after it no further events
+// come from that Conn.
+package peer

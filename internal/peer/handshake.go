@@ -1,0 +1,80 @@
+package peer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// DefaultHandshakeTimeout bounds the BitTorrent handshake exchange.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+// ErrInfoHashMismatch means the remote answered for another torrent.
+var ErrInfoHashMismatch = errors.New("peer: handshake info hash mismatch")
+
+// Dial connects to addr and exchanges handshakes. The dial and the exchange
+// together are bounded by timeout (and ctx).
+func Dial(ctx context.Context, addr netip.AddrPort, ours wire.Handshake, timeout time.Duration) (net.Conn, wire.Handshake, error) {
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return nil, wire.Handshake{}, err
+	}
+	deadline, _ := ctx.Deadline()
+	nc.SetDeadline(deadline)
+	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {
+		nc.Close()
+		return nil, wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+	}
+	theirs, err := wire.ReadHandshake(nc)
+	if err != nil {
+		nc.Close()
+		return nil, wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+	}
+	if !bytes.Equal(theirs.InfoHash[:], ours.InfoHash[:]) {
+		nc.Close()
+		return nil, wire.Handshake{}, ErrInfoHashMismatch
+	}
+	nc.SetDeadline(time.Time{})
+	return nc, theirs, nil
+}
+
+// Accept runs the responder side of the handshake on an incoming connection:
+// it reads the remote's reserved bits and info hash, asks lookup for our
+// handshake for that info hash (ok=false closes the connection: unknown
+// torrent), answers, and reads the remote peer ID. The exchange is bounded by
+// timeout.
+func Accept(nc net.Conn, timeout time.Duration, lookup func(infoHash [20]byte) (wire.Handshake, bool)) (wire.Handshake, error) {
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	nc.SetDeadline(time.Now().Add(timeout))
+	reserved, ih, err := wire.ReadHandshakeInfoHash(nc)
+	if err != nil {
+		return wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+	}
+	ours, ok := lookup(ih)
+	if !ok {
+		return wire.Handshake{}, fmt.Errorf("handshake: unknown info hash %x", ih)
+	}
+	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {
+		return wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+	}
+	id, err := wire.ReadPeerID(nc)
+	if err != nil {
+		return wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+	}
+	nc.SetDeadline(time.Time{})
+	return wire.Handshake{Reserved: reserved, InfoHash: ih, PeerID: id}, nil
+}

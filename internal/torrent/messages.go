@@ -1,0 +1,232 @@
+package torrent
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// Our extension message IDs (BEP 10 "m" dictionary).
+const extMetadataID = 1
+
+// Limits on what a peer may make us store.
+const maxPendingHaves = 1 << 20
+
+var errProtocol = errors.New("protocol violation")
+
+func msgHave(i int) wire.Message { return wire.Message{ID: wire.Have, Index: uint32(i)} }
+func msgHaveAll() wire.Message   { return wire.Message{ID: wire.HaveAll} }
+
+func (t *Torrent) handlePeerEvent(ev peer.Event) {
+	p := t.peers[ev.Conn]
+	if p == nil {
+		return // already dropped
+	}
+	if ev.Err != nil {
+		t.dropPeer(p, ev.Err)
+		return
+	}
+	if err := t.handleMessage(p, ev.Msg); err != nil {
+		t.log.Debug("dropping peer", "peer", p.addr, "msg", ev.Msg.ID, "err", err)
+		p.conn.CloseWith(err)
+	}
+}
+
+func (t *Torrent) handleMessage(p *peerState, m wire.Message) error {
+	switch m.ID {
+	case wire.Choke:
+		p.peerChoking = true
+		if !p.fast && t.pk != nil {
+			// Without the Fast extension a choke discards our requests.
+			t.pk.RemovePeer(p.id)
+			p.inflight = 0
+		}
+	case wire.Unchoke:
+		p.peerChoking = false
+		t.fillRequests(p)
+	case wire.Interested:
+		p.peerInterested = true
+		t.maybeUnchoke(p)
+	case wire.NotInterested:
+		p.peerInterested = false
+		if !p.amChoking {
+			t.choke(p)
+		}
+	case wire.Have:
+		return t.handleHave(p, m.Index)
+	case wire.Bitfield:
+		return t.handleBitfield(p, m.Bitfield)
+	case wire.HaveAll:
+		if !p.fast {
+			return fmt.Errorf("%w: have_all without fast extension", errProtocol)
+		}
+		return t.handleHaveAll(p)
+	case wire.HaveNone:
+		if !p.fast {
+			return fmt.Errorf("%w: have_none without fast extension", errProtocol)
+		}
+	case wire.Request:
+		return t.handleRequest(p, m)
+	case wire.Cancel:
+		t.handleCancel(p, m)
+	case wire.Piece:
+		return t.handlePiece(p, m)
+	case wire.Reject:
+		if !p.fast {
+			return fmt.Errorf("%w: reject without fast extension", errProtocol)
+		}
+		t.handleReject(p, m)
+	case wire.AllowedFast:
+		if t.info == nil || int(m.Index) < t.info.NumPieces() {
+			if len(p.allowedFast) < 64 {
+				p.allowedFast = append(p.allowedFast, int(m.Index))
+			}
+			t.fillRequests(p)
+		}
+	case wire.Suggest:
+		// Advisory; rarest-first already picks well.
+	case wire.Extended:
+		return t.handleExtended(p, m)
+	case wire.Port:
+		// DHT port; no DHT yet.
+	}
+	return nil
+}
+
+func (t *Torrent) handleHave(p *peerState, i uint32) error {
+	if t.info == nil {
+		if len(p.pendingHaves) >= maxPendingHaves {
+			return fmt.Errorf("%w: too many haves", errProtocol)
+		}
+		p.pendingHaves = append(p.pendingHaves, i)
+		return nil
+	}
+	if int(i) >= t.info.NumPieces() {
+		return fmt.Errorf("%w: have %d out of range", errProtocol, i)
+	}
+	if p.has.Set(int(i)) {
+		t.pk.PeerHave(int(i))
+		if !t.have.Has(int(i)) {
+			p.interesting++
+			t.updateInterest(p)
+		}
+	}
+	if t.state == StateSeeding && p.isSeed() {
+		p.conn.Close()
+	}
+	return nil
+}
+
+func (t *Torrent) handleBitfield(p *peerState, b []byte) error {
+	if t.info == nil {
+		p.pendingBF = b
+		p.pendingHaves = nil
+		return nil
+	}
+	bf, err := bitfield.FromBytes(b, t.info.NumPieces())
+	if err != nil {
+		return fmt.Errorf("%w: %v", errProtocol, err)
+	}
+	t.setPeerHas(p, bf)
+	return nil
+}
+
+func (t *Torrent) handleHaveAll(p *peerState) error {
+	if t.info == nil {
+		p.pendingAll = true
+		return nil
+	}
+	t.setPeerHas(p, bitfield.Full(t.info.NumPieces()))
+	return nil
+}
+
+func (t *Torrent) setPeerHas(p *peerState, bf *bitfield.Bitfield) {
+	if p.has != nil {
+		t.pk.PeerGone(p.has)
+	}
+	p.has = bf
+	t.pk.PeerBitfield(bf)
+	t.recountInterest(p)
+	if t.state == StateSeeding && p.isSeed() {
+		p.conn.Close()
+		return
+	}
+	t.updateInterest(p)
+}
+
+// recountInterest recomputes how many pieces the peer has that we lack.
+func (t *Torrent) recountInterest(p *peerState) {
+	p.interesting = 0
+	if p.has == nil {
+		return
+	}
+	for i := 0; i < p.has.Len(); i++ {
+		if p.has.Has(i) && !t.have.Has(i) {
+			p.interesting++
+		}
+	}
+}
+
+// updateInterest sends interested/not interested when our interest changes.
+func (t *Torrent) updateInterest(p *peerState) {
+	want := p.interesting > 0 && t.checked && !t.paused
+	if want == p.amInterested {
+		return
+	}
+	p.amInterested = want
+	if want {
+		p.send(wire.Message{ID: wire.Interested})
+		t.fillRequests(p)
+	} else {
+		p.send(wire.Message{ID: wire.NotInterested})
+	}
+}
+
+// fillRequests tops up the peer's pipeline of block requests.
+func (t *Torrent) fillRequests(p *peerState) {
+	if t.pk == nil || !t.checked || t.paused || t.state != StateDownloading || p.has == nil || !p.amInterested {
+		return
+	}
+	var allowed []int
+	if p.peerChoking {
+		if len(p.allowedFast) == 0 {
+			return
+		}
+		allowed = p.allowedFast
+	}
+	want := p.maxInflight - p.inflight
+	if p.snubbed {
+		want = 1 - p.inflight
+	}
+	if want <= 0 {
+		return
+	}
+	for _, b := range t.pk.Pick(p.id, p.has, want, allowed) {
+		if t.verifying[b.Piece] {
+			t.pk.Cancel(p.id, b)
+			continue
+		}
+		p.send(wire.Message{ID: wire.Request, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
+		p.inflight++
+	}
+}
+
+func (t *Torrent) handleReject(p *peerState, m wire.Message) {
+	if t.pk == nil {
+		return
+	}
+	b := blockOf(m.Index, m.Begin, m.Length)
+	for _, r := range t.pk.PeerRequests(p.id) {
+		if r == b {
+			t.pk.Cancel(p.id, b)
+			p.inflight--
+			break
+		}
+	}
+	if !p.peerChoking {
+		t.fillRequests(p)
+	}
+}

@@ -1,0 +1,388 @@
+package torrent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// Connection management constants.
+const (
+	maxKnownAddrs    = 2000
+	maxDialFailures  = 6
+	snubTimeout      = 30 * time.Second
+	minQueue         = 32
+	maxQueue         = 500
+	defaultPeerReqq  = 250
+	maxServeQueue    = 500
+	requestQueueTime = 3 // seconds of data kept in flight per peer
+)
+
+// errBanned closes connections to peers that sent bad data.
+var errBanned = errors.New("peer banned for sending corrupt data")
+
+// addrInfo is what we know about a candidate peer address.
+type addrInfo struct {
+	failures  int
+	nextTry   time.Time
+	connected bool
+	dialing   bool
+}
+
+// peerState is the loop's view of one connection.
+type peerState struct {
+	id    int
+	conn  *peer.Conn
+	addr  netip.AddrPort // dial address (remote addr, or advertised port)
+	fast  bool
+	ext   bool
+	extM  map[string]int
+	reqq  int
+	start time.Time
+
+	has          *bitfield.Bitfield // nil until the torrent's info is known
+	pendingBF    []byte             // bitfield received before the info was known
+	pendingHaves []uint32
+	pendingAll   bool
+	interesting  int // pieces the peer has that we lack
+
+	amChoking      bool
+	amInterested   bool
+	peerChoking    bool
+	peerInterested bool
+	allowedFast    []int // pieces the peer lets us request while choked
+
+	inflight    int
+	maxInflight int
+	lastBlock   time.Time
+	snubbed     bool
+	lastDown    int64
+	lastUp      int64
+	rateDown    rate
+	rateUp      rate
+
+	serving map[reqKey]bool // requests being read from disk or queued
+
+	bad int
+
+	mdOutstanding int
+	mdRejected    bool
+}
+
+type reqKey struct{ index, begin, length uint32 }
+
+func (p *peerState) send(m wire.Message) bool { return p.conn.Send(m) }
+
+func (p *peerState) isSeed() bool {
+	if p.has != nil {
+		return p.has.Full()
+	}
+	return p.pendingAll
+}
+
+func (p *peerState) tick(now time.Time) {
+	d, u := p.conn.Downloaded(), p.conn.Uploaded()
+	p.rateDown.update(d - p.lastDown)
+	p.rateUp.update(u - p.lastUp)
+	p.lastDown, p.lastUp = d, u
+	// Adapt the request queue to the measured rate (libtorrent-style: keep
+	// requestQueueTime seconds of data in flight), within the peer's reqq.
+	if !p.snubbed {
+		q := int(p.rateDown.get() * requestQueueTime / wire.BlockSize)
+		q = max(q, minQueue)
+		limit := p.reqq
+		if limit <= 0 {
+			limit = defaultPeerReqq
+		}
+		p.maxInflight = min(q, limit, maxQueue)
+	}
+}
+
+// applyPendingHave converts what the peer announced before we knew the
+// torrent's size into a bitfield.
+func (p *peerState) applyPendingHave(n int) error {
+	switch {
+	case p.pendingAll:
+		p.has = bitfield.Full(n)
+	case p.pendingBF != nil:
+		bf, err := bitfield.FromBytes(p.pendingBF, n)
+		if err != nil {
+			return fmt.Errorf("peer bitfield: %w", err)
+		}
+		p.has = bf
+	default:
+		p.has = bitfield.New(n)
+	}
+	for _, i := range p.pendingHaves {
+		if int(i) >= n {
+			return fmt.Errorf("peer have %d: out of range", i)
+		}
+		p.has.Set(int(i))
+	}
+	p.pendingBF, p.pendingHaves = nil, nil
+	return nil
+}
+
+func banKey(a netip.AddrPort) string {
+	// On loopback every test peer shares one IP, so ban the exact address;
+	// elsewhere ban the whole IP.
+	if a.Addr().IsLoopback() {
+		return a.String()
+	}
+	return a.Addr().String()
+}
+
+// addAddr records a candidate peer address.
+func (t *Torrent) addAddr(a netip.AddrPort) {
+	if !a.IsValid() || a.Port() == 0 || len(t.addrs) >= maxKnownAddrs {
+		return
+	}
+	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	if t.banned[banKey(a)] {
+		return
+	}
+	if _, ok := t.addrs[a]; !ok {
+		t.addrs[a] = &addrInfo{}
+	}
+}
+
+func (t *Torrent) wantPeers() bool {
+	if t.paused || t.state == StateError {
+		return false
+	}
+	return t.state != StateSeeding
+}
+
+// connectPeers dials candidate addresses while below the peer limit.
+func (t *Torrent) connectPeers() {
+	if !t.wantPeers() {
+		return
+	}
+	now := time.Now()
+	for a, ai := range t.addrs {
+		if len(t.peers)+t.dialing >= t.cfg.MaxPeers {
+			return
+		}
+		if ai.connected || ai.dialing || now.Before(ai.nextTry) {
+			continue
+		}
+		if a.Addr().IsLoopback() && a.Port() == t.cfg.Port {
+			continue // ourselves
+		}
+		if !t.cfg.Conns.TryAcquire() {
+			return
+		}
+		ai.dialing = true
+		t.dialing++
+		go t.dial(a)
+	}
+}
+
+func (t *Torrent) dial(a netip.AddrPort) {
+	select {
+	case t.cfg.HalfOpen <- struct{}{}:
+	case <-t.doneC:
+		t.cfg.Conns.Release()
+		return
+	}
+	nc, hs, err := peer.Dial(context.Background(), a, t.Handshake(), t.cfg.DialTimeout)
+	<-t.cfg.HalfOpen
+	if err != nil {
+		t.cfg.Conns.Release()
+		select {
+		case t.dialC <- dialResult{addr: a, err: err}:
+		case <-t.doneC:
+		}
+		return
+	}
+	select {
+	case t.connC <- newConn{nc: nc, hs: hs, outgoing: true, addr: a}:
+	case <-t.doneC:
+		nc.Close()
+		t.cfg.Conns.Release()
+	}
+}
+
+func (t *Torrent) handleDialResult(r dialResult) {
+	t.dialing--
+	ai := t.addrs[r.addr]
+	if ai == nil {
+		return
+	}
+	ai.dialing = false
+	ai.failures++
+	if ai.failures >= maxDialFailures {
+		delete(t.addrs, r.addr)
+		return
+	}
+	backoff := 15 * time.Second << (ai.failures - 1)
+	ai.nextTry = time.Now().Add(backoff)
+	t.log.Debug("dial failed", "peer", r.addr, "err", r.err, "retry_in", backoff)
+}
+
+// handleNewConn adopts an established connection, incoming or outgoing.
+func (t *Torrent) handleNewConn(c newConn) {
+	if c.outgoing {
+		t.dialing--
+		if ai := t.addrs[c.addr]; ai != nil {
+			ai.dialing = false
+		}
+	} else if !t.cfg.Conns.TryAcquire() {
+		c.nc.Close()
+		return
+	}
+	reject := func(why string) {
+		t.log.Debug("connection refused", "peer", c.nc.RemoteAddr(), "why", why)
+		c.nc.Close()
+		t.cfg.Conns.Release()
+	}
+	switch {
+	case t.paused || t.state == StateError:
+		reject("torrent not active")
+		return
+	case len(t.peers) >= t.cfg.MaxPeers:
+		reject("peer limit")
+		return
+	case c.hs.PeerID == t.cfg.PeerID:
+		if ai := t.addrs[c.addr]; ai != nil {
+			ai.nextTry = time.Now().Add(24 * time.Hour) // it is us
+		}
+		reject("connection to self")
+		return
+	case t.byID[c.hs.PeerID] != nil:
+		reject("duplicate peer id")
+		return
+	}
+	remote := peer.AddrOf(c.nc.RemoteAddr())
+	if t.banned[banKey(remote)] || (c.outgoing && t.banned[banKey(c.addr)]) {
+		reject("banned")
+		return
+	}
+	conn := peer.New(c.nc, c.hs, c.outgoing, t.peerEvC, t.doneC, t.cfg.PeerConfig)
+	t.nextPeerID++
+	p := &peerState{
+		id:          t.nextPeerID,
+		conn:        conn,
+		addr:        remote,
+		fast:        c.hs.SupportsFast(),
+		ext:         c.hs.SupportsExtended(),
+		start:       time.Now(),
+		amChoking:   true,
+		peerChoking: true,
+		maxInflight: minQueue,
+		serving:     make(map[reqKey]bool),
+	}
+	if c.outgoing {
+		p.addr = c.addr
+		if ai := t.addrs[c.addr]; ai != nil {
+			ai.connected = true
+			ai.failures = 0
+		}
+	}
+	t.peers[conn] = p
+	t.byID[c.hs.PeerID] = p
+	if t.info != nil && t.checked {
+		p.has = bitfield.New(t.info.NumPieces())
+		switch {
+		case p.fast && t.have.Full():
+			p.send(msgHaveAll())
+		case p.fast && t.have.Empty():
+			p.send(wire.Message{ID: wire.HaveNone})
+		case !t.have.Empty():
+			p.send(wire.Message{ID: wire.Bitfield, Bitfield: append([]byte(nil), t.have.Bytes()...)})
+		}
+	} else {
+		if t.info != nil {
+			p.has = bitfield.New(t.info.NumPieces())
+		}
+		if p.fast {
+			p.send(wire.Message{ID: wire.HaveNone})
+		}
+	}
+	t.sendExtendedHandshake(p)
+	t.log.Debug("peer connected", "peer", remote, "outgoing", c.outgoing, "fast", p.fast, "ext", p.ext)
+	t.publish()
+}
+
+// sendExtendedHandshake sends our BEP 10 handshake if the peer supports it.
+func (t *Torrent) sendExtendedHandshake(p *peerState) {
+	if !p.ext {
+		return
+	}
+	h := wire.ExtendedHandshake{
+		M:    map[string]int{wire.ExtMetadata: extMetadataID},
+		V:    ClientVersion,
+		Port: int(t.cfg.Port),
+		Reqq: maxServeQueue,
+	}
+	if t.infoBytes != nil {
+		h.MetadataSize = len(t.infoBytes)
+	}
+	if p.addr.Addr().Is4() {
+		b := p.addr.Addr().As4()
+		h.YourIP = b[:]
+	} else if p.addr.Addr().Is6() {
+		b := p.addr.Addr().As16()
+		h.YourIP = b[:]
+	}
+	payload, err := h.Marshal()
+	if err != nil {
+		t.log.Error("marshal extension handshake", "err", err)
+		return
+	}
+	p.send(wire.Message{ID: wire.Extended, ExtendedID: wire.ExtendedHandshakeID, Payload: payload})
+}
+
+// dropPeer forgets a closed connection and releases what it held.
+func (t *Torrent) dropPeer(p *peerState, err error) {
+	delete(t.peers, p.conn)
+	if t.byID[p.conn.Handshake.PeerID] == p {
+		delete(t.byID, p.conn.Handshake.PeerID)
+	}
+	t.cfg.Conns.Release()
+	if t.pk != nil {
+		t.pk.RemovePeer(p.id)
+		if p.has != nil {
+			t.pk.PeerGone(p.has)
+		}
+	}
+	if t.md != nil {
+		t.md.peerGone(p)
+	}
+	if ai := t.addrs[p.addr]; ai != nil {
+		ai.connected = false
+		ai.nextTry = time.Now().Add(30 * time.Second)
+	}
+	t.log.Debug("peer disconnected", "peer", p.addr, "err", err)
+	// Its requests are free again: let other peers pick them up.
+	for _, q := range t.peers {
+		t.fillRequests(q)
+	}
+	t.connectPeers()
+	t.publish()
+}
+
+func (t *Torrent) closeAllPeers() {
+	for c := range t.peers {
+		c.Close()
+	}
+}
+
+// ban closes and bans a peer that sent corrupt data.
+func (t *Torrent) ban(p *peerState) {
+	t.log.Warn("banning peer", "peer", p.addr, "reason", "corrupt data")
+	t.banned[banKey(p.addr)] = true
+	t.banned[banKey(p.conn.Addr)] = true
+	delete(t.addrs, p.addr)
+	p.conn.CloseWith(errBanned)
+}
+
+func netipFrom(a netip.AddrPort, port int) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr(), uint16(port))
+}

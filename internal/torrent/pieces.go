@@ -1,0 +1,160 @@
+package torrent
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"time"
+
+	"github.com/gobit/gobit/internal/picker"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// pieceBuf holds the blocks of a partial piece in memory until the piece is
+// complete, so hashing needs no re-read and bad data never reaches disk.
+type pieceBuf struct {
+	data []byte
+}
+
+// Peers whose data failed verification this many times are banned. A peer
+// that alone supplied a failed piece counts twice.
+const banThreshold = 2
+
+func blockOf(index, begin, length uint32) picker.Block {
+	return picker.Block{Piece: int(index), Begin: int(begin), Length: int(length)}
+}
+
+func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
+	if t.pk == nil {
+		return nil // nothing was requested before the info was known
+	}
+	b := blockOf(m.Index, m.Begin, uint32(len(m.Block)))
+	if int(m.Index) >= t.info.NumPieces() {
+		return fmt.Errorf("%w: piece %d out of range", errProtocol, m.Index)
+	}
+	requested := false
+	for _, r := range t.pk.PeerRequests(p.id) {
+		if r == b {
+			requested = true
+			break
+		}
+	}
+	if requested {
+		p.inflight--
+	}
+	p.lastBlock = time.Now()
+	if p.snubbed {
+		p.snubbed = false
+		p.maxInflight = minQueue
+	}
+	t.downloaded.Add(int64(len(m.Block)))
+	fresh, others := t.pk.Received(p.id, b)
+	if fresh {
+		pb := t.pieces[b.Piece]
+		if pb == nil {
+			pb = &pieceBuf{data: make([]byte, t.info.PieceSize(b.Piece))}
+			t.pieces[b.Piece] = pb
+		}
+		copy(pb.data[b.Begin:], m.Block)
+		for _, id := range others {
+			if q := t.peerByID(id); q != nil {
+				q.send(wire.Message{ID: wire.Cancel, Index: m.Index, Begin: m.Begin, Length: uint32(len(m.Block))})
+				q.inflight--
+			}
+		}
+		if t.pk.PieceComplete(b.Piece) {
+			t.verifyPiece(b.Piece)
+		}
+	}
+	t.fillRequests(p)
+	return nil
+}
+
+func (t *Torrent) peerByID(id int) *peerState {
+	for _, p := range t.peers {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// verifyPiece hashes a complete in-memory piece and writes it if good.
+func (t *Torrent) verifyPiece(i int) {
+	pb := t.pieces[i]
+	delete(t.pieces, i)
+	t.verifying[i] = true
+	want := t.info.PieceHash(i)
+	store := t.store
+	t.postDisk(func() func() {
+		if sha1.Sum(pb.data) != want {
+			return func() { t.handlePieceVerified(i, false, nil) }
+		}
+		err := store.WritePiece(i, pb.data)
+		return func() { t.handlePieceVerified(i, true, err) }
+	})
+}
+
+func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
+	delete(t.verifying, i)
+	if t.pk == nil || t.have.Has(i) {
+		return
+	}
+	if err != nil {
+		// Keep the data safe: stop rather than lose it silently.
+		t.pk.PieceFailed(i)
+		t.fail(fmt.Errorf("write piece %d: %w", i, err))
+		return
+	}
+	if !ok {
+		contributors := t.pk.PieceFailed(i)
+		t.log.Warn("piece failed verification", "piece", i, "peers", len(contributors))
+		for _, id := range contributors {
+			q := t.peerByID(id)
+			if q == nil {
+				continue
+			}
+			q.bad++
+			if len(contributors) == 1 {
+				q.bad++
+			}
+			if q.bad >= banThreshold {
+				t.ban(q)
+			}
+		}
+		return
+	}
+	t.markHave(i, true)
+	for _, p := range t.peers {
+		t.updateInterest(p)
+	}
+	t.maybeComplete()
+}
+
+// checkSnubbed marks peers that sent nothing for a while despite pending
+// requests: their requests go back to the picker for others, and they get
+// one request at a time until they deliver.
+func (t *Torrent) checkSnubbed(now time.Time) {
+	if t.pk == nil {
+		return
+	}
+	for _, p := range t.peers {
+		if p.inflight <= 0 || p.snubbed {
+			continue
+		}
+		last := p.lastBlock
+		if last.IsZero() {
+			last = p.start
+		}
+		if now.Sub(last) < snubTimeout {
+			continue
+		}
+		t.log.Debug("peer snubbed us", "peer", p.addr, "inflight", p.inflight)
+		p.snubbed = true
+		p.maxInflight = 1
+		for _, b := range t.pk.PeerRequests(p.id) {
+			p.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
+		}
+		t.pk.RemovePeer(p.id)
+		p.inflight = 0
+	}
+}

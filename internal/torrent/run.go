@@ -1,0 +1,375 @@
+package torrent
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/picker"
+	"github.com/gobit/gobit/internal/storage"
+	"github.com/gobit/gobit/internal/tracker"
+)
+
+// run is the event loop; it owns all loop-owned fields.
+func (t *Torrent) run() {
+	defer close(t.doneC)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	if t.cfg.MetaInfo != nil {
+		t.setInfo(&t.cfg.MetaInfo.Info, t.cfg.MetaInfo.InfoBytes)
+	}
+	for _, a := range t.cfg.Peers {
+		t.addAddr(a)
+	}
+	if !t.paused {
+		t.startAnnouncer()
+	}
+	t.connectPeers()
+	for {
+		select {
+		case ev := <-t.peerEvC:
+			t.handlePeerEvent(ev)
+		case nc := <-t.connC:
+			t.handleNewConn(nc)
+		case r := <-t.dialC:
+			t.handleDialResult(r)
+		case addrs := <-t.addrsC:
+			for _, a := range addrs {
+				t.addAddr(a)
+			}
+			t.connectPeers()
+		case fn := <-t.diskC:
+			fn()
+		case fn := <-t.cmdC:
+			fn()
+		case <-tick.C:
+			t.handleTick()
+		case <-t.stopC:
+			return
+		}
+	}
+}
+
+// postDisk runs a job on the disk pool and delivers its result (a closure) to
+// the loop.
+func (t *Torrent) postDisk(job func() func()) {
+	t.diskJobs.Add(1)
+	t.cfg.Disk.Go(func() {
+		defer t.diskJobs.Done()
+		res := job()
+		if res == nil {
+			return
+		}
+		select {
+		case t.diskC <- res:
+		case <-t.doneC:
+		}
+	})
+}
+
+func (t *Torrent) handleTick() {
+	now := time.Now()
+	var down, up int64
+	for _, p := range t.peers {
+		p.tick(now)
+		down += p.conn.Downloaded()
+		up += p.conn.Uploaded()
+	}
+	// Peer counters are cumulative per connection; the torrent totals are
+	// kept in t.downloaded/t.uploaded by the block handlers, so rates come
+	// from those.
+	d, u := t.downloaded.Load(), t.uploaded.Load()
+	t.rateDown.update(d - t.lastDown)
+	t.rateUp.update(u - t.lastUp)
+	t.lastDown, t.lastUp = d, u
+	_ = down
+	_ = up
+	if !t.paused && t.state != StateError {
+		t.checkSnubbed(now)
+		t.metadataTick(now)
+		t.unchokeTick()
+		t.connectPeers()
+		for _, p := range t.peers {
+			t.fillRequests(p)
+		}
+	}
+	t.publish()
+}
+
+// publish stores a fresh Stats snapshot.
+func (t *Torrent) publish() {
+	s := &Stats{
+		InfoHash:     t.hash,
+		Name:         t.name,
+		State:        t.state,
+		Error:        t.errMsg,
+		Downloaded:   t.downloaded.Load(),
+		Uploaded:     t.uploaded.Load(),
+		DownloadRate: t.rateDown.get(),
+		UploadRate:   t.rateUp.get(),
+		Peers:        len(t.peers),
+		SaveDir:      t.cfg.SaveDir,
+	}
+	if t.paused && t.state != StateError {
+		s.State = StatePaused
+	}
+	if t.info != nil {
+		s.HaveInfo = true
+		s.TotalSize = t.info.TotalLength()
+		s.PieceLength = t.info.PieceLength
+		s.NumPieces = t.info.NumPieces()
+		if t.have != nil {
+			s.HavePieces = t.have.Count()
+			s.Completed = t.completedBytes()
+		}
+	}
+	for _, p := range t.peers {
+		if p.isSeed() {
+			s.Seeds++
+		}
+	}
+	t.stats.Store(s)
+}
+
+func (t *Torrent) completedBytes() int64 {
+	n := t.have.Count()
+	if n == 0 {
+		return 0
+	}
+	last := t.info.NumPieces() - 1
+	b := int64(n) * t.info.PieceLength
+	if t.have.Has(last) {
+		b -= t.info.PieceLength - t.info.PieceSize(last)
+	}
+	return b
+}
+
+func (t *Torrent) fail(err error) {
+	t.log.Error("torrent stopped by error", "err", err)
+	t.errMsg = err.Error()
+	t.state = StateError
+	t.stopAnnouncer()
+	t.closeAllPeers()
+	t.publish()
+}
+
+// setInfo installs the info dictionary (from the .torrent or from peers) and
+// starts checking existing data.
+func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
+	t.info = info
+	t.infoBytes = infoBytes
+	t.name = info.Name
+	t.md = nil
+	n := info.NumPieces()
+	t.pk = picker.New(n, info.PieceLength, info.TotalLength(), nil)
+	t.have = bitfield.New(n)
+	t.left.Store(info.TotalLength())
+	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)
+	if err != nil {
+		t.fail(fmt.Errorf("open storage: %w", err))
+		return
+	}
+	t.store = st
+	for _, p := range t.peers {
+		if err := p.applyPendingHave(n); err != nil {
+			p.conn.CloseWith(err)
+			continue
+		}
+		if p.has != nil {
+			t.pk.PeerBitfield(p.has)
+		}
+		// Peers connected during the metadata phase get our extension
+		// handshake again, now with metadata_size.
+		t.sendExtendedHandshake(p)
+	}
+	t.state = StateChecking
+	t.publish()
+	store := t.store
+	t.postDisk(func() func() {
+		bf, err := store.Check(context.Background(), 2, nil)
+		return func() { t.handleChecked(bf, err) }
+	})
+}
+
+func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
+	if err != nil {
+		t.fail(fmt.Errorf("check data: %w", err))
+		return
+	}
+	t.checked = true
+	for i := 0; i < bf.Len(); i++ {
+		if bf.Has(i) {
+			t.markHave(i, false)
+		}
+	}
+	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
+	t.state = StateDownloading
+	for _, p := range t.peers {
+		// Tell peers what we have; they got no bitfield or HaveNone before.
+		if bf.Full() && p.fast {
+			p.send(msgHaveAll())
+		} else {
+			for i := 0; i < bf.Len(); i++ {
+				if bf.Has(i) {
+					p.send(msgHave(i))
+				}
+			}
+		}
+		t.recountInterest(p)
+		t.updateInterest(p)
+	}
+	t.maybeComplete()
+	t.publish()
+}
+
+// markHave records a verified piece.
+func (t *Torrent) markHave(i int, announce bool) {
+	if !t.have.Set(i) {
+		return
+	}
+	t.pk.SetHave(i)
+	t.left.Add(-t.info.PieceSize(i))
+	for _, p := range t.peers {
+		if p.has != nil && p.has.Has(i) {
+			p.interesting--
+		}
+		if announce {
+			p.send(msgHave(i))
+		}
+	}
+}
+
+// maybeComplete switches to seeding when every piece is verified.
+func (t *Torrent) maybeComplete() {
+	if t.info == nil || !t.checked || !t.have.Full() || t.state == StateSeeding {
+		return
+	}
+	wasDownloading := t.completeAt.IsZero() && t.downloaded.Load() > 0
+	t.state = StateSeeding
+	t.completeAt = time.Now()
+	if err := t.store.CreateEmptyFiles(); err != nil {
+		t.fail(fmt.Errorf("create empty files: %w", err))
+		return
+	}
+	store := t.store
+	t.postDisk(func() func() {
+		if err := store.Sync(); err != nil {
+			return func() { t.fail(fmt.Errorf("sync: %w", err)) }
+		}
+		return nil
+	})
+	if wasDownloading {
+		t.log.Info("download complete")
+		if a := t.announcer.Load(); a != nil {
+			a.Completed()
+		}
+	}
+	for _, p := range t.peers {
+		t.updateInterest(p)
+		if p.isSeed() {
+			p.conn.Close() // two seeds have nothing to exchange
+		}
+	}
+}
+
+func (t *Torrent) startAnnouncer() {
+	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annCancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := tracker.NewAnnouncer(tracker.AnnouncerConfig{
+		Client:      t.cfg.Tracker,
+		Tiers:       t.cfg.Trackers,
+		InfoHash:    t.hash,
+		PeerID:      t.cfg.PeerID,
+		Port:        t.cfg.Port,
+		NumWant:     50,
+		MinInterval: t.cfg.AnnounceMinInterval,
+		Stats: func() (int64, int64, int64) {
+			left := t.left.Load()
+			if left < 0 {
+				left = 0 // unknown (magnet without metadata)
+			}
+			return t.uploaded.Load(), t.downloaded.Load(), left
+		},
+		OnPeers: func(addrs []netip.AddrPort) { t.AddPeers(addrs) },
+		Logger:  t.log,
+	})
+	done := make(chan struct{})
+	t.announcer.Store(a)
+	t.annCancel = cancel
+	t.annDone = done
+	go func() {
+		defer close(done)
+		a.Run(ctx)
+	}()
+}
+
+// stopAnnouncer cancels the announcer; it sends "stopped" in its own
+// goroutine, bounded by its stopped timeout.
+func (t *Torrent) stopAnnouncer() {
+	if t.annCancel == nil {
+		return
+	}
+	t.annCancel()
+	t.annCancel = nil
+}
+
+func (t *Torrent) pause() {
+	if t.paused {
+		return
+	}
+	t.paused = true
+	t.stopAnnouncer()
+	t.closeAllPeers()
+	t.publish()
+}
+
+func (t *Torrent) resume() {
+	if t.state == StateError {
+		// Retry from scratch: re-check the data.
+		t.errMsg = ""
+		if t.store != nil {
+			t.store.Close()
+			t.store = nil
+		}
+		t.paused = false
+		if t.info != nil {
+			t.checked = false
+			t.setInfo(t.info, t.infoBytes)
+		} else {
+			t.state = StateMetadata
+		}
+		t.startAnnouncer()
+		t.publish()
+		return
+	}
+	if !t.paused {
+		return
+	}
+	t.paused = false
+	for _, a := range t.addrs {
+		a.failures, a.nextTry = 0, time.Time{}
+	}
+	t.startAnnouncer()
+	t.connectPeers()
+	t.publish()
+}
+
+// shutdown runs on the loop when the torrent is closed.
+func (t *Torrent) shutdown() {
+	t.paused = true
+	done := t.annDone
+	t.stopAnnouncer()
+	t.closeAllPeers()
+	if done != nil {
+		// Give the "stopped" announce a moment; the announcer bounds it.
+		select {
+		case <-done:
+		case <-time.After(6 * time.Second):
+		}
+	}
+}

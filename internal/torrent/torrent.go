@@ -1,0 +1,369 @@
+package torrent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/picker"
+	"github.com/gobit/gobit/internal/storage"
+	"github.com/gobit/gobit/internal/tracker"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// State is the lifecycle state of a torrent.
+type State string
+
+// Torrent states.
+const (
+	StateMetadata    State = "metadata"
+	StateChecking    State = "checking"
+	StateDownloading State = "downloading"
+	StateSeeding     State = "seeding"
+	StatePaused      State = "paused"
+	StateError       State = "error"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxPeers    = 50
+	DefaultUploadSlots = 8
+	DefaultDialTimeout = 10 * time.Second
+	// ClientVersion is sent in the extension handshake.
+	ClientVersion = "gobit 0.1"
+)
+
+// ErrStopped is returned by commands sent to a torrent that has stopped.
+var ErrStopped = errors.New("torrent: stopped")
+
+// Config describes one torrent and the session services it uses.
+type Config struct {
+	// MetaInfo is the parsed .torrent; nil for a magnet until the metadata
+	// has been fetched.
+	MetaInfo *metainfo.MetaInfo
+	// InfoHash identifies the torrent (required).
+	InfoHash metainfo.Hash
+	// Name is the display name until the metadata is known.
+	Name string
+	// Trackers are the announce tiers.
+	Trackers [][]string
+	// Peers are initial peer addresses (e.g. a magnet's x.pe).
+	Peers []netip.AddrPort
+	// SaveDir is the directory the torrent's files are created in.
+	SaveDir string
+	// PeerID is our peer ID.
+	PeerID [20]byte
+	// Port is our peer listen port, announced to trackers and peers.
+	Port uint16
+	// Tracker sends announces; nil disables trackers.
+	Tracker *tracker.Client
+	// AnnounceMinInterval floors the wait between announces (tests lower it).
+	AnnounceMinInterval time.Duration
+	// Disk runs disk jobs; a private pool is made if nil.
+	Disk *DiskPool
+	// Conns is the session-wide connection limit; nil is unlimited.
+	Conns *Slots
+	// HalfOpen bounds concurrent outgoing dials session-wide; nil makes a
+	// private limit of 8.
+	HalfOpen chan struct{}
+	// MaxPeers bounds this torrent's connections.
+	MaxPeers int
+	// UploadSlots is how many interested peers are unchoked at once.
+	UploadSlots int
+	// DialTimeout bounds one dial plus handshake.
+	DialTimeout time.Duration
+	// Paused starts the torrent paused.
+	Paused bool
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+	// PeerConfig tunes each peer connection.
+	PeerConfig peer.Config
+	// Storage tunes file handling.
+	Storage storage.Options
+}
+
+// Stats is an immutable snapshot of a torrent's state.
+type Stats struct {
+	InfoHash     metainfo.Hash
+	Name         string
+	State        State
+	Error        string
+	HaveInfo     bool
+	TotalSize    int64
+	PieceLength  int64
+	NumPieces    int
+	HavePieces   int
+	Completed    int64 // verified bytes
+	Downloaded   int64 // payload bytes received
+	Uploaded     int64 // payload bytes sent
+	DownloadRate int64 // bytes per second
+	UploadRate   int64
+	Peers        int
+	Seeds        int
+	SaveDir      string
+	Files        []FileStats
+}
+
+// FileStats describes one file's progress.
+type FileStats struct {
+	Path      string
+	Size      int64
+	Completed int64
+}
+
+// Torrent is one running torrent. Create it with New; it runs until Close.
+type Torrent struct {
+	cfg  Config
+	hash metainfo.Hash
+	log  *slog.Logger
+
+	peerEvC   chan peer.Event
+	connC     chan newConn
+	dialC     chan dialResult
+	addrsC    chan []netip.AddrPort
+	diskC     chan func()
+	cmdC      chan func()
+	stopC     chan struct{}
+	doneC     chan struct{}
+	stopOnce  sync.Once
+	diskJobs  sync.WaitGroup
+	stats     atomic.Pointer[Stats]
+	announcer atomic.Pointer[tracker.Announcer]
+
+	// Counters the announcer reads from its own goroutines.
+	downloaded atomic.Int64
+	uploaded   atomic.Int64
+	left       atomic.Int64
+
+	// Loop-owned state.
+	state      State
+	errMsg     string
+	paused     bool
+	info       *metainfo.Info
+	infoBytes  []byte
+	name       string
+	pk         *picker.Picker
+	store      *storage.Storage
+	have       *bitfield.Bitfield
+	checked    bool
+	pieces     map[int]*pieceBuf
+	verifying  map[int]bool
+	peers      map[*peer.Conn]*peerState
+	byID       map[[20]byte]*peerState
+	nextPeerID int
+	addrs      map[netip.AddrPort]*addrInfo
+	dialing    int
+	banned     map[string]bool
+	md         *metadataFetch
+	annCancel  context.CancelFunc
+	annDone    chan struct{}
+	rng        *rand.Rand
+	rateDown   rate
+	rateUp     rate
+	lastDown   int64
+	lastUp     int64
+	completeAt time.Time
+}
+
+type newConn struct {
+	nc       net.Conn
+	hs       wire.Handshake
+	outgoing bool
+	addr     netip.AddrPort // the address we dialled (outgoing only)
+}
+
+type dialResult struct {
+	addr netip.AddrPort
+	err  error
+}
+
+// New creates a torrent and starts its event loop.
+func New(cfg Config) *Torrent {
+	if cfg.MaxPeers <= 0 {
+		cfg.MaxPeers = DefaultMaxPeers
+	}
+	if cfg.UploadSlots <= 0 {
+		cfg.UploadSlots = DefaultUploadSlots
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.Disk == nil {
+		cfg.Disk = NewDiskPool(4)
+	}
+	if cfg.HalfOpen == nil {
+		cfg.HalfOpen = make(chan struct{}, 8)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := &Torrent{
+		cfg:       cfg,
+		hash:      cfg.InfoHash,
+		log:       log.With("torrent", cfg.InfoHash.String()[:8]),
+		peerEvC:   make(chan peer.Event, 256),
+		connC:     make(chan newConn, 16),
+		dialC:     make(chan dialResult, 16),
+		addrsC:    make(chan []netip.AddrPort, 16),
+		diskC:     make(chan func(), 64),
+		cmdC:      make(chan func(), 16),
+		stopC:     make(chan struct{}),
+		doneC:     make(chan struct{}),
+		name:      cfg.Name,
+		pieces:    make(map[int]*pieceBuf),
+		verifying: make(map[int]bool),
+		peers:     make(map[*peer.Conn]*peerState),
+		byID:      make(map[[20]byte]*peerState),
+		addrs:     make(map[netip.AddrPort]*addrInfo),
+		banned:    make(map[string]bool),
+		rng:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		paused:    cfg.Paused,
+	}
+	if t.name == "" {
+		t.name = cfg.InfoHash.String()
+	}
+	t.state = StateMetadata
+	t.left.Store(-1)
+	t.publish()
+	go t.run()
+	return t
+}
+
+// InfoHash returns the torrent's info hash.
+func (t *Torrent) InfoHash() metainfo.Hash { return t.hash }
+
+// Stats returns the latest published snapshot.
+func (t *Torrent) Stats() Stats { return *t.stats.Load() }
+
+// Trackers returns the announcer's view of each tracker (nil when stopped).
+func (t *Torrent) Trackers() []tracker.TrackerStatus {
+	if a := t.announcer.Load(); a != nil {
+		return a.Status()
+	}
+	return nil
+}
+
+// Done is closed when the torrent's loop has exited after Close.
+func (t *Torrent) Done() <-chan struct{} { return t.doneC }
+
+// do runs fn on the loop and waits for it.
+func (t *Torrent) do(fn func()) error {
+	ran := make(chan struct{})
+	select {
+	case t.cmdC <- func() { fn(); close(ran) }:
+	case <-t.doneC:
+		return ErrStopped
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-t.doneC:
+		return ErrStopped
+	}
+}
+
+// Pause stops transfers and announces "stopped"; the torrent stays loaded.
+func (t *Torrent) Pause() error { return t.do(t.pause) }
+
+// Resume restarts a paused torrent (or one stopped by an error).
+func (t *Torrent) Resume() error { return t.do(t.resume) }
+
+// Detail returns a fresh snapshot including per-file progress.
+func (t *Torrent) Detail() (Stats, error) {
+	var s Stats
+	err := t.do(func() {
+		t.publish()
+		s = *t.stats.Load()
+		if t.store != nil && t.have != nil {
+			done := t.store.FileCompleted(t.have)
+			for i, e := range t.info.FileEntries() {
+				if e.Pad {
+					continue
+				}
+				fs := FileStats{Path: e.Path, Size: e.Length}
+				if i < len(done) {
+					fs.Completed = done[i]
+				}
+				s.Files = append(s.Files, fs)
+			}
+		}
+	})
+	return s, err
+}
+
+// Magnet returns a magnet link for the torrent.
+func (t *Torrent) Magnet() string {
+	m := metainfo.Magnet{InfoHash: t.hash, Name: t.Stats().Name}
+	for _, tier := range t.cfg.Trackers {
+		m.Trackers = append(m.Trackers, tier...)
+	}
+	return m.String()
+}
+
+// AddConn hands an established incoming connection (handshake done) to the
+// torrent. The torrent owns nc afterwards.
+func (t *Torrent) AddConn(nc net.Conn, hs wire.Handshake) {
+	select {
+	case t.connC <- newConn{nc: nc, hs: hs}:
+	case <-t.doneC:
+		nc.Close()
+	case <-time.After(5 * time.Second):
+		nc.Close()
+	}
+}
+
+// AddPeers adds candidate peer addresses (from a tracker, PEX, the user).
+func (t *Torrent) AddPeers(addrs []netip.AddrPort) {
+	select {
+	case t.addrsC <- addrs:
+	case <-t.doneC:
+	default:
+	}
+}
+
+// Handshake returns the handshake we send for this torrent.
+func (t *Torrent) Handshake() wire.Handshake {
+	hs := wire.Handshake{InfoHash: t.hash, PeerID: t.cfg.PeerID}
+	hs.SetExtended()
+	hs.SetFast()
+	return hs
+}
+
+// Close stops the torrent: announces "stopped", closes its peers, waits for
+// pending disk jobs and closes its files. With deleteData the torrent's
+// files are removed too.
+func (t *Torrent) Close(deleteData bool) error {
+	var err error
+	t.stopOnce.Do(func() {
+		_ = t.do(func() { t.shutdown() })
+		close(t.stopC)
+		<-t.doneC
+		t.diskJobs.Wait()
+		if t.store != nil {
+			if deleteData {
+				err = t.store.Remove()
+			}
+			if cerr := t.store.Close(); err == nil && cerr != nil && !errors.Is(cerr, storage.ErrClosed) {
+				err = cerr
+			}
+		}
+	})
+	return err
+}
+
+// rate is an exponentially smoothed bytes-per-second estimate updated once a
+// second.
+type rate struct{ v float64 }
+
+func (r *rate) update(bytes int64) { r.v = r.v*0.6 + float64(bytes)*0.4 }
+func (r *rate) get() int64         { return int64(r.v) }

@@ -1,0 +1,125 @@
+package torrent
+
+import (
+	"fmt"
+
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// maxRequestLength is the largest block a peer may request; 16 KiB is the
+// norm, some clients ask for up to 128 KiB.
+const maxRequestLength = 128 << 10
+
+// handleRequest validates a block request and queues a disk read for it.
+func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
+	if m.Length == 0 || m.Length > maxRequestLength {
+		return fmt.Errorf("%w: request length %d", errProtocol, m.Length)
+	}
+	if t.info == nil || int(m.Index) >= t.info.NumPieces() {
+		if t.info != nil {
+			return fmt.Errorf("%w: request for piece %d out of range", errProtocol, m.Index)
+		}
+		t.reject(p, m)
+		return nil
+	}
+	if int64(m.Begin)+int64(m.Length) > t.info.PieceSize(int(m.Index)) {
+		return fmt.Errorf("%w: request %d+%d beyond piece %d", errProtocol, m.Begin, m.Length, m.Index)
+	}
+	if p.amChoking || !t.have.Has(int(m.Index)) || len(p.serving) >= maxServeQueue {
+		t.reject(p, m)
+		return nil
+	}
+	k := reqKey{m.Index, m.Begin, m.Length}
+	if p.serving[k] {
+		return nil // duplicate request
+	}
+	p.serving[k] = true
+	store := t.store
+	t.postDisk(func() func() {
+		buf := make([]byte, k.length)
+		err := store.ReadBlock(int(k.index), int(k.begin), buf)
+		return func() { t.handleBlockRead(p, k, buf, err) }
+	})
+	return nil
+}
+
+func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, err error) {
+	if !p.serving[k] || t.peers[p.conn] != p {
+		return // cancelled, or the peer is gone
+	}
+	delete(p.serving, k)
+	if err != nil {
+		t.log.Warn("read block for upload", "piece", k.index, "err", err)
+		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
+		return
+	}
+	if p.amChoking {
+		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
+		return
+	}
+	if p.send(wire.Message{ID: wire.Piece, Index: k.index, Begin: k.begin, Block: buf}) {
+		t.uploaded.Add(int64(len(buf)))
+	}
+}
+
+func (t *Torrent) handleCancel(p *peerState, m wire.Message) {
+	k := reqKey{m.Index, m.Begin, m.Length}
+	if p.serving[k] {
+		delete(p.serving, k)
+		return
+	}
+	// Already read: drop it from the send queue if still there.
+	p.conn.RemoveQueued(func(q *wire.Message) bool {
+		return q.ID == wire.Piece && q.Index == m.Index && q.Begin == m.Begin && uint32(len(q.Block)) == m.Length
+	})
+}
+
+// reject tells a Fast-extension peer we will not serve a request; peers
+// without the extension learn it from the choke.
+func (t *Torrent) reject(p *peerState, m wire.Message) {
+	if p.fast {
+		p.send(wire.Message{ID: wire.Reject, Index: m.Index, Begin: m.Begin, Length: m.Length})
+	}
+}
+
+// maybeUnchoke unchokes an interested peer when an upload slot is free.
+func (t *Torrent) maybeUnchoke(p *peerState) {
+	if !p.amChoking || !p.peerInterested || t.paused || !t.checked {
+		return
+	}
+	if t.unchoked() >= t.cfg.UploadSlots {
+		return
+	}
+	p.amChoking = false
+	p.send(wire.Message{ID: wire.Unchoke})
+}
+
+func (t *Torrent) choke(p *peerState) {
+	if p.amChoking {
+		return
+	}
+	p.amChoking = true
+	p.send(wire.Message{ID: wire.Choke})
+	// Requests we were about to serve are dropped; Fast peers get rejects.
+	for k := range p.serving {
+		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
+	}
+	clear(p.serving)
+}
+
+func (t *Torrent) unchoked() int {
+	n := 0
+	for _, p := range t.peers {
+		if !p.amChoking {
+			n++
+		}
+	}
+	return n
+}
+
+// unchokeTick fills free upload slots with waiting interested peers.
+func (t *Torrent) unchokeTick() {
+	for _, p := range t.peers {
+		t.maybeUnchoke(p)
+	}
+}
