@@ -117,7 +117,8 @@ type ScrapeResult struct {
 
 // ClientConfig configures a Client. The zero value is usable.
 type ClientConfig struct {
-	// HTTPClient sends HTTP announces and scrapes; http.DefaultClient if nil.
+	// HTTPClient sends HTTP announces and scrapes. If nil, a client with
+	// DefaultHTTPTimeout and the default transport is used.
 	HTTPClient *http.Client
 	// UserAgent is sent with HTTP requests when not empty.
 	UserAgent string
@@ -137,6 +138,7 @@ const (
 	DefaultUDPTimeout      = 15 * time.Second
 	DefaultUDPMaxRetries   = 8
 	DefaultMaxResponseSize = 1 << 20
+	DefaultHTTPTimeout     = 60 * time.Second
 )
 
 // Client announces to and scrapes HTTP and UDP trackers. It is safe for
@@ -162,7 +164,7 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
 	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries)}
 }
