@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,12 +20,13 @@ import (
 
 // downloadOptions are the flags of gobit download.
 type downloadOptions struct {
-	output   string
-	dataDir  string
-	port     int
-	timeout  time.Duration
-	seed     bool
-	logLevel string
+	output     string
+	dataDir    string
+	port       int
+	listenHost string
+	timeout    time.Duration
+	seed       bool
+	logLevel   string
 }
 
 func newDownloadCmd() *cobra.Command {
@@ -44,6 +46,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", ".", "directory to save into")
 	f.IntVar(&o.port, "port", defaultPeerPort, "TCP port for incoming peer connections (a free one if busy; 0 picks one)")
+	f.StringVar(&o.listenHost, "listen-host", "", "host or IP the peer listener binds (default: all interfaces)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up after this long, e.g. 30m (0: never)")
 	f.BoolVar(&o.seed, "seed", false, "keep seeding after the download completes, until Ctrl-C")
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data (default: a temporary one, removed at exit)")
@@ -100,7 +103,13 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		defer cancel()
 	}
 
-	cfg := session.Config{DownloadDir: out, DataDir: dataDir, Port: pickPort(o.port, stderr), Logger: log}
+	cfg := session.Config{
+		DownloadDir: out,
+		DataDir:     dataDir,
+		ListenAddr:  o.listenHost,
+		Port:        pickPort(o.listenHost, o.port, stderr),
+		Logger:      log,
+	}
 	sess, err := session.New(cfg)
 	if err != nil && cfg.Port != 0 && errors.Is(err, syscall.EADDRINUSE) {
 		fmt.Fprintf(stderr, "peer port %d is busy; using a free port\n", cfg.Port)
@@ -132,11 +141,11 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 
 // pickPort returns port when it can be bound now, else 0 (a free port),
 // saying so on stderr.
-func pickPort(port int, stderr io.Writer) int {
+func pickPort(host string, port int, stderr io.Writer) int {
 	if port == 0 {
 		return 0
 	}
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		fmt.Fprintf(stderr, "peer port %d is busy; using a free port\n", port)
 		return 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,30 @@ func TestDownloadArgErrors(t *testing.T) {
 	_, errOut, code = gobit(t, "download", "--port", "70000", "x.torrent")
 	if code != exitUsage || !strings.Contains(errOut, "--port") {
 		t.Errorf("bad port: exit %d stderr %q", code, errOut)
+	}
+}
+
+func TestPickPort(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	var msg strings.Builder
+	if got := pickPort("127.0.0.1", port, &msg); got != 0 || !strings.Contains(msg.String(), "busy") {
+		t.Errorf("busy port: got %d, message %q", got, msg.String())
+	}
+	if got := pickPort("127.0.0.1", 0, &msg); got != 0 {
+		t.Errorf("port 0: got %d", got)
+	}
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freePort := free.Addr().(*net.TCPAddr).Port
+	free.Close()
+	if got := pickPort("127.0.0.1", freePort, &msg); got != freePort {
+		t.Errorf("free port %d: got %d", freePort, got)
 	}
 }

@@ -26,6 +26,7 @@ type serveOptions struct {
 	downloadDir string
 	dataDir     string
 	port        int
+	listenHost  string
 	logFile     string
 	logLevel    string
 	token       string
@@ -56,6 +57,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.downloadDir, "download-dir", defaultDownloadDir(), "where torrents are saved ($XDG_DOWNLOAD_DIR/gobit or ~/Downloads/gobit)")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "where state is kept ($XDG_DATA_HOME/gobit or ~/.local/share/gobit)")
 	f.IntVar(&o.port, "port", defaultPeerPort, "TCP port for incoming peer connections (0 picks a free one)")
+	f.StringVar(&o.listenHost, "listen-host", "", "host or IP the peer listener binds (default: all interfaces)")
 	f.StringVar(&o.logFile, "log-file", "", "also append logs to this file")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
@@ -98,6 +100,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	sess, err := session.New(session.Config{
 		DownloadDir: o.downloadDir,
 		DataDir:     o.dataDir,
+		ListenAddr:  o.listenHost,
 		Port:        o.port,
 		Logger:      log,
 	})

@@ -39,6 +39,7 @@ type AddBody struct {
 
 // ErrorBody is the JSON body of every error response.
 type ErrorBody struct {
+	// Error is a human-readable message saying what failed.
 	Error string `json:"error"`
 }
 

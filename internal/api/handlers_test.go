@@ -167,7 +167,7 @@ func TestCompatRealCurl(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(fb, Options{}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	out, err := exec.Command(curl, "--silent", "--show-error", "--max-time", "10",
+	out, err := exec.Command(curl, "--silent", "--show-error", "--max-time", "10", "--noproxy", "*",
 		"--location", "localhost:"+port+"/add/magnet",
 		"--header", "Content-Type: text/plain",
 		"--data", magnetA).CombinedOutput()
