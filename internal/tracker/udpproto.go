@@ -118,6 +118,11 @@ func parseUDPConnect(body []byte) (uint64, error) {
 // 18-byte IPv6 entries when v6 is set (the tracker was reached over IPv6),
 // 6-byte IPv4 entries otherwise.
 func parseUDPAnnounce(body []byte, v6 bool) (*AnnounceResponse, error) {
+	if len(body) == 0 {
+		// opentracker answers an announce for a torrent that is not on its
+		// whitelist with a bare header.
+		return nil, fmt.Errorf("%w: empty udp announce response (torrent refused by the tracker?)", ErrMalformedResponse)
+	}
 	if len(body) < udpAnnounceHdr {
 		return nil, fmt.Errorf("%w: udp announce response body of %d bytes", ErrMalformedResponse, len(body))
 	}
