@@ -77,4 +77,9 @@ func TestOpentrackerInterop(t *testing.T) {
 	if !errors.As(err, &fe) {
 		t.Errorf("unlisted hash: err = %v, want *FailureError", err)
 	}
+	// Over UDP opentracker answers an unlisted hash with a bare header.
+	_, err = c.Announce(context.Background(), udpURL, tracker.AnnounceRequest{InfoHash: [20]byte{0: 0x33}, Port: 1, NumWant: -1})
+	if !errors.Is(err, tracker.ErrMalformedResponse) && !errors.As(err, &fe) {
+		t.Errorf("unlisted hash over UDP: err = %v, want a refusal", err)
+	}
 }
