@@ -1,6 +1,6 @@
 module github.com/gobit/gobit
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/dustin/go-humanize v1.1.0
@@ -12,4 +12,5 @@ require (
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	golang.org/x/sys v0.28.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
