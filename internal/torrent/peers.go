@@ -56,7 +56,8 @@ type peerState struct {
 	amInterested   bool
 	peerChoking    bool
 	peerInterested bool
-	allowedFast    []int // pieces the peer lets us request while choked
+	allowedFast    []int        // pieces the peer lets us request while choked
+	weAllowFast    map[int]bool // pieces we serve the peer while choking it (BEP 6)
 
 	inflight    int
 	maxInflight int
@@ -306,6 +307,7 @@ func (t *Torrent) handleNewConn(c newConn) {
 		}
 	}
 	t.sendExtendedHandshake(p)
+	t.sendAllowedFast(p)
 	t.log.Debug("peer connected", "peer", remote, "outgoing", c.outgoing, "fast", p.fast, "ext", p.ext)
 	t.publish()
 }

@@ -91,6 +91,7 @@ func (t *Torrent) handleTick() {
 		t.checkSnubbed(now)
 		t.metadataTick(now)
 		t.unchokeTick()
+		t.checkSeedLimits(now)
 		t.connectPeers()
 		for _, p := range t.peers {
 			t.fillRequests(p)
@@ -112,6 +113,9 @@ func (t *Torrent) publish() {
 		UploadRate:   t.rateUp.get(),
 		Peers:        len(t.peers),
 		SaveDir:      t.cfg.SaveDir,
+		Ratio:        t.ratio(),
+		SeedLimits:   t.seedLimits,
+		Finished:     t.finished,
 	}
 	if t.paused && t.state != StateError {
 		s.State = StatePaused
@@ -184,6 +188,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		// Peers connected during the metadata phase get our extension
 		// handshake again, now with metadata_size.
 		t.sendExtendedHandshake(p)
+		t.sendAllowedFast(p)
 	}
 	t.state = StateChecking
 	t.publish()
@@ -250,6 +255,7 @@ func (t *Torrent) maybeComplete() {
 	wasDownloading := t.completeAt.IsZero() && t.downloaded.Load() > 0
 	t.state = StateSeeding
 	t.completeAt = time.Now()
+	t.seedingSince = time.Now()
 	if err := t.store.CreateEmptyFiles(); err != nil {
 		t.fail(fmt.Errorf("create empty files: %w", err))
 		return
@@ -351,6 +357,10 @@ func (t *Torrent) resume() {
 		return
 	}
 	t.paused = false
+	t.finished = false
+	if t.state == StateSeeding {
+		t.seedingSince = time.Now()
+	}
 	for _, a := range t.addrs {
 		a.failures, a.nextTry = 0, time.Time{}
 	}

@@ -89,6 +89,11 @@ type Config struct {
 	PeerConfig peer.Config
 	// Storage tunes file handling.
 	Storage storage.Options
+	// SeedLimits are this torrent's seeding stop conditions.
+	SeedLimits SeedLimits
+	// GlobalSeedLimits returns the session-wide seeding stop conditions,
+	// used where SeedLimits has zeros; nil means none.
+	GlobalSeedLimits func() SeedLimits
 }
 
 // Stats is an immutable snapshot of a torrent's state.
@@ -109,8 +114,12 @@ type Stats struct {
 	UploadRate   int64
 	Peers        int
 	Seeds        int
-	SaveDir      string
-	Files        []FileStats
+	Ratio        float64
+	SeedLimits   SeedLimits // the torrent's own limits
+	// Finished is set when seeding stopped because a limit was reached.
+	Finished bool
+	SaveDir  string
+	Files    []FileStats
 }
 
 // FileStats describes one file's progress.
@@ -145,33 +154,36 @@ type Torrent struct {
 	left       atomic.Int64
 
 	// Loop-owned state.
-	state      State
-	errMsg     string
-	paused     bool
-	info       *metainfo.Info
-	infoBytes  []byte
-	name       string
-	pk         *picker.Picker
-	store      *storage.Storage
-	have       *bitfield.Bitfield
-	checked    bool
-	pieces     map[int]*pieceBuf
-	verifying  map[int]bool
-	peers      map[*peer.Conn]*peerState
-	byID       map[[20]byte]*peerState
-	nextPeerID int
-	addrs      map[netip.AddrPort]*addrInfo
-	dialing    int
-	banned     map[string]bool
-	md         *metadataFetch
-	annCancel  context.CancelFunc
-	annDone    chan struct{}
-	rng        *rand.Rand
-	rateDown   rate
-	rateUp     rate
-	lastDown   int64
-	lastUp     int64
-	completeAt time.Time
+	state        State
+	errMsg       string
+	paused       bool
+	info         *metainfo.Info
+	infoBytes    []byte
+	name         string
+	pk           *picker.Picker
+	store        *storage.Storage
+	have         *bitfield.Bitfield
+	checked      bool
+	pieces       map[int]*pieceBuf
+	verifying    map[int]bool
+	peers        map[*peer.Conn]*peerState
+	byID         map[[20]byte]*peerState
+	nextPeerID   int
+	addrs        map[netip.AddrPort]*addrInfo
+	dialing      int
+	banned       map[string]bool
+	md           *metadataFetch
+	annCancel    context.CancelFunc
+	annDone      chan struct{}
+	rng          *rand.Rand
+	rateDown     rate
+	rateUp       rate
+	lastDown     int64
+	lastUp       int64
+	completeAt   time.Time
+	seedingSince time.Time
+	seedLimits   SeedLimits
+	finished     bool // paused because a seeding limit was reached
 }
 
 type newConn struct {
@@ -208,26 +220,27 @@ func New(cfg Config) *Torrent {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := &Torrent{
-		cfg:       cfg,
-		hash:      cfg.InfoHash,
-		log:       log.With("torrent", cfg.InfoHash.String()[:8]),
-		peerEvC:   make(chan peer.Event, 256),
-		connC:     make(chan newConn, 16),
-		dialC:     make(chan dialResult, 16),
-		addrsC:    make(chan []netip.AddrPort, 16),
-		diskC:     make(chan func(), 64),
-		cmdC:      make(chan func(), 16),
-		stopC:     make(chan struct{}),
-		doneC:     make(chan struct{}),
-		name:      cfg.Name,
-		pieces:    make(map[int]*pieceBuf),
-		verifying: make(map[int]bool),
-		peers:     make(map[*peer.Conn]*peerState),
-		byID:      make(map[[20]byte]*peerState),
-		addrs:     make(map[netip.AddrPort]*addrInfo),
-		banned:    make(map[string]bool),
-		rng:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		paused:    cfg.Paused,
+		cfg:        cfg,
+		hash:       cfg.InfoHash,
+		log:        log.With("torrent", cfg.InfoHash.String()[:8]),
+		peerEvC:    make(chan peer.Event, 256),
+		connC:      make(chan newConn, 16),
+		dialC:      make(chan dialResult, 16),
+		addrsC:     make(chan []netip.AddrPort, 16),
+		diskC:      make(chan func(), 64),
+		cmdC:       make(chan func(), 16),
+		stopC:      make(chan struct{}),
+		doneC:      make(chan struct{}),
+		name:       cfg.Name,
+		pieces:     make(map[int]*pieceBuf),
+		verifying:  make(map[int]bool),
+		peers:      make(map[*peer.Conn]*peerState),
+		byID:       make(map[[20]byte]*peerState),
+		addrs:      make(map[netip.AddrPort]*addrInfo),
+		banned:     make(map[string]bool),
+		rng:        rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		paused:     cfg.Paused,
+		seedLimits: cfg.SeedLimits,
 	}
 	if t.name == "" {
 		t.name = cfg.InfoHash.String()

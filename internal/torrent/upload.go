@@ -25,7 +25,8 @@ func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
 	if int64(m.Begin)+int64(m.Length) > t.info.PieceSize(int(m.Index)) {
 		return fmt.Errorf("%w: request %d+%d beyond piece %d", errProtocol, m.Begin, m.Length, m.Index)
 	}
-	if p.amChoking || !t.have.Has(int(m.Index)) || len(p.serving) >= maxServeQueue {
+	choked := p.amChoking && !p.weAllowFast[int(m.Index)]
+	if choked || !t.have.Has(int(m.Index)) || len(p.serving) >= maxServeQueue {
 		t.reject(p, m)
 		return nil
 	}
@@ -53,7 +54,7 @@ func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, err error)
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
 		return
 	}
-	if p.amChoking {
+	if p.amChoking && !p.weAllowFast[int(k.index)] {
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
 		return
 	}
@@ -100,11 +101,38 @@ func (t *Torrent) choke(p *peerState) {
 	}
 	p.amChoking = true
 	p.send(wire.Message{ID: wire.Choke})
-	// Requests we were about to serve are dropped; Fast peers get rejects.
+	// Requests we were about to serve are dropped (Fast peers get rejects),
+	// except those for allowed-fast pieces.
 	for k := range p.serving {
-		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
+		if !p.weAllowFast[int(k.index)] {
+			t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
+			delete(p.serving, k)
+		}
 	}
-	clear(p.serving)
+}
+
+// allowedFastCount is how many pieces we let a choked Fast peer request
+// (BEP 6 suggests 10).
+const allowedFastCount = 10
+
+// sendAllowedFast sends the canonical allowed-fast set (BEP 6) to a Fast
+// peer once the torrent's size is known, so a choked newcomer can bootstrap.
+func (t *Torrent) sendAllowedFast(p *peerState) {
+	if !p.fast || t.info == nil || p.weAllowFast != nil {
+		return
+	}
+	n := t.info.NumPieces()
+	if n <= allowedFastCount {
+		// Too few pieces: allowing all would defeat choking.
+		p.weAllowFast = map[int]bool{}
+		return
+	}
+	set := wire.AllowedFastSet(p.conn.Addr.Addr(), t.hash, n, allowedFastCount)
+	p.weAllowFast = make(map[int]bool, len(set))
+	for _, i := range set {
+		p.weAllowFast[int(i)] = true
+		p.send(wire.Message{ID: wire.AllowedFast, Index: i})
+	}
 }
 
 func (t *Torrent) unchoked() int {

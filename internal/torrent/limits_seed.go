@@ -1,0 +1,72 @@
+package torrent
+
+import (
+	"time"
+)
+
+// SeedLimits are optional conditions that stop seeding. Zero values mean
+// "no limit" for this torrent, in which case the session-wide value (from
+// Config.GlobalSeedLimits) applies.
+type SeedLimits struct {
+	// RatioLimit pauses the torrent once uploaded/downloaded reaches it
+	// (uploaded/size when nothing was downloaded, e.g. an original seed).
+	RatioLimit float64 `json:"ratio_limit"`
+	// SeedTimeLimit pauses the torrent after seeding this long.
+	SeedTimeLimit time.Duration `json:"-"`
+}
+
+// SetSeedLimits changes the torrent's own seeding limits at run time.
+func (t *Torrent) SetSeedLimits(l SeedLimits) error {
+	return t.do(func() {
+		t.seedLimits = l
+		t.checkSeedLimits(time.Now())
+		t.publish()
+	})
+}
+
+// effectiveSeedLimits merges the torrent's limits with the session's.
+func (t *Torrent) effectiveSeedLimits() SeedLimits {
+	l := t.seedLimits
+	if t.cfg.GlobalSeedLimits != nil {
+		g := t.cfg.GlobalSeedLimits()
+		if l.RatioLimit <= 0 {
+			l.RatioLimit = g.RatioLimit
+		}
+		if l.SeedTimeLimit <= 0 {
+			l.SeedTimeLimit = g.SeedTimeLimit
+		}
+	}
+	return l
+}
+
+// ratio returns uploaded over downloaded (over the size for a torrent that
+// downloaded nothing).
+func (t *Torrent) ratio() float64 {
+	up := float64(t.uploaded.Load())
+	down := float64(t.downloaded.Load())
+	if down <= 0 && t.info != nil {
+		down = float64(t.info.TotalLength())
+	}
+	if down <= 0 {
+		return 0
+	}
+	return up / down
+}
+
+// checkSeedLimits pauses a seeding torrent whose goal is reached.
+func (t *Torrent) checkSeedLimits(now time.Time) {
+	if t.state != StateSeeding || t.paused {
+		return
+	}
+	l := t.effectiveSeedLimits()
+	switch {
+	case l.RatioLimit > 0 && t.ratio() >= l.RatioLimit:
+		t.log.Info("ratio limit reached; pausing", "ratio", t.ratio(), "limit", l.RatioLimit)
+	case l.SeedTimeLimit > 0 && !t.seedingSince.IsZero() && now.Sub(t.seedingSince) >= l.SeedTimeLimit:
+		t.log.Info("seeding time limit reached; pausing", "limit", l.SeedTimeLimit)
+	default:
+		return
+	}
+	t.finished = true
+	t.pause()
+}
