@@ -27,6 +27,7 @@ type downloadOptions struct {
 	timeout    time.Duration
 	seed       bool
 	logLevel   string
+	limits     limitOptions
 }
 
 func newDownloadCmd() *cobra.Command {
@@ -51,6 +52,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	f.BoolVar(&o.seed, "seed", false, "keep seeding after the download completes, until Ctrl-C")
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data (default: a temporary one, removed at exit)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	o.limits.register(f)
 	// A daemon's GOBIT_DATA_DIR must not be shared with a one-shot run.
 	noEnv(cmd, "data-dir")
 	return cmd
@@ -109,6 +111,9 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		ListenAddr:  o.listenHost,
 		Port:        pickPort(o.listenHost, o.port, stderr),
 		Logger:      log,
+	}
+	if err := o.limits.apply(&cfg); err != nil {
+		return err
 	}
 	sess, err := session.New(cfg)
 	if err != nil && cfg.Port != 0 && errors.Is(err, syscall.EADDRINUSE) {

@@ -233,3 +233,13 @@ func TestRemoteDaemonDown(t *testing.T) {
 		t.Errorf("ls via GOBIT_ADDR: exit %d %q %q", code, out, errOut)
 	}
 }
+
+func (f *fakeDaemon) UpdateTorrent(h string, u session.TorrentUpdate) (session.Status, error) {
+	return session.Status{}, session.ErrNotFound
+}
+
+func (f *fakeDaemon) Settings() session.Settings { return session.Settings{} }
+
+func (f *fakeDaemon) UpdateSettings(u session.SettingsUpdate) (session.Settings, error) {
+	return session.Settings{}, nil
+}

@@ -30,6 +30,7 @@ type serveOptions struct {
 	logFile     string
 	logLevel    string
 	token       string
+	limits      limitOptions
 }
 
 func newServeCmd() *cobra.Command {
@@ -61,6 +62,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.logFile, "log-file", "", "also append logs to this file")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
+	o.limits.register(f)
 	return cmd
 }
 
@@ -97,13 +99,17 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	sess, err := session.New(session.Config{
+	cfg := session.Config{
 		DownloadDir: o.downloadDir,
 		DataDir:     o.dataDir,
 		ListenAddr:  o.listenHost,
 		Port:        o.port,
 		Logger:      log,
-	})
+	}
+	if err := o.limits.apply(&cfg); err != nil {
+		return err
+	}
+	sess, err := session.New(cfg)
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)
 	}

@@ -50,6 +50,12 @@ type Backend interface {
 	Pause(infoHash string) error
 	// Resume restarts a paused torrent.
 	Resume(infoHash string) error
+	// UpdateTorrent changes one torrent's limits.
+	UpdateTorrent(infoHash string, u session.TorrentUpdate) (session.Status, error)
+	// Settings returns the session-wide settings.
+	Settings() session.Settings
+	// UpdateSettings changes session-wide settings.
+	UpdateSettings(u session.SettingsUpdate) (session.Settings, error)
 	// Remove removes a torrent, deleting its data when deleteData is set.
 	Remove(infoHash string, deleteData bool) error
 }
@@ -106,6 +112,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/pause", h.pause)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/resume", h.resume)
 	mux.HandleFunc("DELETE /api/v1/torrents/{infohash}", h.remove)
+	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}", h.update)
+	mux.HandleFunc("GET /api/v1/session", h.settings)
+	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)

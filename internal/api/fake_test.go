@@ -140,3 +140,22 @@ func (f *fakeBackend) lastAdd() session.AddRequest {
 	}
 	return f.adds[len(f.adds)-1]
 }
+
+func (f *fakeBackend) UpdateTorrent(infoHash string, u session.TorrentUpdate) (session.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.byHash[infoHash]
+	if !ok {
+		return session.Status{}, session.ErrNotFound
+	}
+	if u.UploadLimit != nil {
+		d.UploadLimit = *u.UploadLimit
+	}
+	return d.Status, nil
+}
+
+func (f *fakeBackend) Settings() session.Settings { return session.Settings{} }
+
+func (f *fakeBackend) UpdateSettings(u session.SettingsUpdate) (session.Settings, error) {
+	return session.Settings{}, nil
+}

@@ -19,7 +19,7 @@ const (
 	DefaultWriteTimeout = time.Minute
 	DefaultKeepAlive    = 90 * time.Second
 	// DefaultMaxQueuedBytes bounds the bytes waiting in a peer's send queue.
-	DefaultMaxQueuedBytes = 8 << 20
+	DefaultMaxQueuedBytes = 16 << 20
 )
 
 // ErrSendQueueFull is the close reason of a peer that does not read fast

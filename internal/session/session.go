@@ -26,6 +26,7 @@ import (
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
 	"github.com/gobit/gobit/internal/wire"
@@ -65,8 +66,16 @@ type Config struct {
 	MaxPeersPerTorrent int
 	// HalfOpen bounds concurrent outgoing connection attempts.
 	HalfOpen int
-	// UploadSlots is how many peers each torrent uploads to at once.
+	// UploadSlots is how many peers each torrent uploads to at once
+	// (besides one optimistic unchoke).
 	UploadSlots int
+	// UploadLimit and DownloadLimit cap the session's total payload rates
+	// in bytes per second; 0 is unlimited.
+	UploadLimit, DownloadLimit int64
+	// RatioLimit and SeedTimeLimit stop seeding torrents that have no
+	// limits of their own; 0 is none.
+	RatioLimit    float64
+	SeedTimeLimit time.Duration
 	// AnnounceMinInterval floors the wait between announces (tests lower
 	// it; default 30 s).
 	AnnounceMinInterval time.Duration
@@ -101,8 +110,10 @@ type Session struct {
 	disk     *torrent.DiskPool
 	conns    *torrent.Slots
 	halfOpen chan struct{}
+	up, down *ratelimit.Limiter
 
 	mu       sync.Mutex
+	seedLim  torrent.SeedLimits // guarded by mu
 	torrents map[metainfo.Hash]*entry
 	order    []metainfo.Hash
 	closed   bool
@@ -145,6 +156,9 @@ func New(cfg Config) (*Session, error) {
 		conns:    torrent.NewSlots(cfg.MaxConns),
 		halfOpen: make(chan struct{}, cfg.HalfOpen),
 		torrents: make(map[metainfo.Hash]*entry),
+		up:       ratelimit.New(cfg.UploadLimit),
+		down:     ratelimit.New(cfg.DownloadLimit),
+		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
 	}
 	if cfg.Port >= 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
@@ -276,6 +290,8 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	tc.UploadSlots = s.cfg.UploadSlots
 	tc.Paused = req.Paused
 	tc.Logger = s.log
+	tc.GlobalUpload, tc.GlobalDownload = s.up, s.down
+	tc.GlobalSeedLimits = s.globalSeedLimits
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -466,25 +482,112 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 	return e.t.Close(deleteData)
 }
 
+func (s *Session) globalSeedLimits() torrent.SeedLimits {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seedLim
+}
+
+// Settings returns the session-wide settings that can change at run time.
+func (s *Session) Settings() Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Settings{
+		UploadLimit:   s.up.Limit(),
+		DownloadLimit: s.down.Limit(),
+		RatioLimit:    s.seedLim.RatioLimit,
+		SeedTimeLimit: int64(s.seedLim.SeedTimeLimit / time.Second),
+	}
+}
+
+// UpdateSettings changes session-wide settings; nil fields are left alone.
+func (s *Session) UpdateSettings(u SettingsUpdate) (Settings, error) {
+	if err := u.validate(); err != nil {
+		return Settings{}, err
+	}
+	if u.UploadLimit != nil {
+		s.up.SetLimit(*u.UploadLimit)
+	}
+	if u.DownloadLimit != nil {
+		s.down.SetLimit(*u.DownloadLimit)
+	}
+	s.mu.Lock()
+	if u.RatioLimit != nil {
+		s.seedLim.RatioLimit = *u.RatioLimit
+	}
+	if u.SeedTimeLimit != nil {
+		s.seedLim.SeedTimeLimit = time.Duration(*u.SeedTimeLimit) * time.Second
+	}
+	s.mu.Unlock()
+	return s.Settings(), nil
+}
+
+// UpdateTorrent changes one torrent's limits; nil fields are left alone.
+func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error) {
+	if err := u.validate(); err != nil {
+		return Status{}, err
+	}
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return Status{}, err
+	}
+	st := e.t.Stats()
+	if u.UploadLimit != nil || u.DownloadLimit != nil {
+		up, down := st.UploadLimit, st.DownloadLimit
+		if u.UploadLimit != nil {
+			up = *u.UploadLimit
+		}
+		if u.DownloadLimit != nil {
+			down = *u.DownloadLimit
+		}
+		e.t.SetRateLimits(up, down)
+	}
+	if u.RatioLimit != nil || u.SeedTimeLimit != nil {
+		l := st.SeedLimits
+		if u.RatioLimit != nil {
+			l.RatioLimit = *u.RatioLimit
+		}
+		if u.SeedTimeLimit != nil {
+			l.SeedTimeLimit = time.Duration(*u.SeedTimeLimit) * time.Second
+		}
+		if err := e.t.SetSeedLimits(l); err != nil {
+			return Status{}, err
+		}
+	}
+	if u.UploadSlots != nil {
+		if err := e.t.SetUploadSlots(*u.UploadSlots); err != nil {
+			return Status{}, err
+		}
+	}
+	return statusOf(e), nil
+}
+
 func statusOf(e *entry) Status { return statusFrom(e.t.Stats(), e) }
 
 func statusFrom(st torrent.Stats, e *entry) Status {
 	s := Status{
-		InfoHash:     st.InfoHash.String(),
-		Name:         st.Name,
-		State:        State(st.State),
-		Error:        st.Error,
-		TotalSize:    st.TotalSize,
-		Completed:    st.Completed,
-		Downloaded:   st.Downloaded,
-		Uploaded:     st.Uploaded,
-		DownloadRate: st.DownloadRate,
-		UploadRate:   st.UploadRate,
-		Peers:        st.Peers,
-		Seeds:        st.Seeds,
-		SaveDir:      e.saveDir,
-		AddedAt:      e.added,
-		ETASeconds:   -1,
+		InfoHash:      st.InfoHash.String(),
+		Name:          st.Name,
+		State:         State(st.State),
+		Error:         st.Error,
+		TotalSize:     st.TotalSize,
+		Completed:     st.Completed,
+		Downloaded:    st.Downloaded,
+		Uploaded:      st.Uploaded,
+		DownloadRate:  st.DownloadRate,
+		UploadRate:    st.UploadRate,
+		Peers:         st.Peers,
+		Seeds:         st.Seeds,
+		SaveDir:       e.saveDir,
+		AddedAt:       e.added,
+		ETASeconds:    -1,
+		Ratio:         st.Ratio,
+		UploadLimit:   st.UploadLimit,
+		DownloadLimit: st.DownloadLimit,
+		RatioLimit:    st.SeedLimits.RatioLimit,
+		SeedTimeLimit: int64(st.SeedLimits.SeedTimeLimit / time.Second),
+		UploadSlots:   st.UploadSlots,
+		Finished:      st.Finished,
 	}
 	if st.TotalSize > 0 {
 		s.Progress = float64(st.Completed) / float64(st.TotalSize)

@@ -70,3 +70,24 @@ func (t *Torrent) checkSeedLimits(now time.Time) {
 	t.finished = true
 	t.pause()
 }
+
+// SetRateLimits changes the torrent's upload and download limits (bytes/s,
+// 0 unlimited) at run time; they take effect for transfers in progress.
+func (t *Torrent) SetRateLimits(up, down int64) {
+	t.upLimit.SetLimit(up)
+	t.downLimit.SetLimit(down)
+	_ = t.do(t.publish)
+}
+
+// SetUploadSlots changes how many peers are unchoked at once (negative is
+// unlimited); the next choke review applies it.
+func (t *Torrent) SetUploadSlots(n int) error {
+	return t.do(func() {
+		if n == 0 {
+			n = DefaultUploadSlots
+		}
+		t.choker.SetSlots(n)
+		t.chokeRound = 0 // review at the next tick
+		t.publish()
+	})
+}

@@ -53,6 +53,7 @@ type peerState struct {
 	interesting  int // pieces the peer has that we lack
 
 	amChoking      bool
+	lastUnchoked   time.Time
 	amInterested   bool
 	peerChoking    bool
 	peerInterested bool

@@ -90,7 +90,7 @@ func (t *Torrent) handleTick() {
 	if !t.paused && t.state != StateError {
 		t.checkSnubbed(now)
 		t.metadataTick(now)
-		t.unchokeTick()
+		t.unchokeTick(now)
 		t.checkSeedLimits(now)
 		t.connectPeers()
 		for _, p := range t.peers {
@@ -103,19 +103,22 @@ func (t *Torrent) handleTick() {
 // publish stores a fresh Stats snapshot.
 func (t *Torrent) publish() {
 	s := &Stats{
-		InfoHash:     t.hash,
-		Name:         t.name,
-		State:        t.state,
-		Error:        t.errMsg,
-		Downloaded:   t.downloaded.Load(),
-		Uploaded:     t.uploaded.Load(),
-		DownloadRate: t.rateDown.get(),
-		UploadRate:   t.rateUp.get(),
-		Peers:        len(t.peers),
-		SaveDir:      t.cfg.SaveDir,
-		Ratio:        t.ratio(),
-		SeedLimits:   t.seedLimits,
-		Finished:     t.finished,
+		InfoHash:      t.hash,
+		Name:          t.name,
+		State:         t.state,
+		Error:         t.errMsg,
+		Downloaded:    t.downloaded.Load(),
+		Uploaded:      t.uploaded.Load(),
+		DownloadRate:  t.rateDown.get(),
+		UploadRate:    t.rateUp.get(),
+		Peers:         len(t.peers),
+		SaveDir:       t.cfg.SaveDir,
+		Ratio:         t.ratio(),
+		SeedLimits:    t.seedLimits,
+		Finished:      t.finished,
+		UploadLimit:   t.upLimit.Limit(),
+		DownloadLimit: t.downLimit.Limit(),
+		UploadSlots:   t.choker.Slots(),
 	}
 	if t.paused && t.state != StateError {
 		s.State = StatePaused

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/choker"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/picker"
+	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/storage"
 	"github.com/gobit/gobit/internal/tracker"
 	"github.com/gobit/gobit/internal/wire"
@@ -77,8 +79,15 @@ type Config struct {
 	HalfOpen chan struct{}
 	// MaxPeers bounds this torrent's connections.
 	MaxPeers int
-	// UploadSlots is how many interested peers are unchoked at once.
+	// UploadSlots is how many interested peers are unchoked at once
+	// (besides the optimistic unchoke); negative means unlimited.
 	UploadSlots int
+	// UploadLimit and DownloadLimit cap this torrent's payload rates in
+	// bytes per second; 0 is unlimited.
+	UploadLimit, DownloadLimit int64
+	// GlobalUpload and GlobalDownload are the session-wide limiters every
+	// connection also waits on; nil is unlimited.
+	GlobalUpload, GlobalDownload *ratelimit.Limiter
 	// DialTimeout bounds one dial plus handshake.
 	DialTimeout time.Duration
 	// Paused starts the torrent paused.
@@ -116,6 +125,10 @@ type Stats struct {
 	Seeds        int
 	Ratio        float64
 	SeedLimits   SeedLimits // the torrent's own limits
+	// UploadLimit and DownloadLimit are the torrent's own rate limits
+	// (bytes/s, 0 unlimited); UploadSlots its unchoke slots.
+	UploadLimit, DownloadLimit int64
+	UploadSlots                int
 	// Finished is set when seeding stopped because a limit was reached.
 	Finished bool
 	SaveDir  string
@@ -183,6 +196,10 @@ type Torrent struct {
 	completeAt   time.Time
 	seedingSince time.Time
 	seedLimits   SeedLimits
+	choker       *choker.Choker
+	chokeRound   int
+	upLimit      *ratelimit.Limiter
+	downLimit    *ratelimit.Limiter
 	finished     bool // paused because a seeding limit was reached
 }
 
@@ -203,7 +220,7 @@ func New(cfg Config) *Torrent {
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = DefaultMaxPeers
 	}
-	if cfg.UploadSlots <= 0 {
+	if cfg.UploadSlots == 0 {
 		cfg.UploadSlots = DefaultUploadSlots
 	}
 	if cfg.DialTimeout <= 0 {
@@ -245,6 +262,12 @@ func New(cfg Config) *Torrent {
 	if t.name == "" {
 		t.name = cfg.InfoHash.String()
 	}
+	t.choker = choker.New(choker.Config{Slots: cfg.UploadSlots}, nil)
+	t.upLimit = ratelimit.New(cfg.UploadLimit)
+	t.downLimit = ratelimit.New(cfg.DownloadLimit)
+	t.cfg.PeerConfig.Limiter = ratelimit.NewPeerLimiter(
+		[]*ratelimit.Limiter{t.downLimit, cfg.GlobalDownload},
+		[]*ratelimit.Limiter{t.upLimit, cfg.GlobalUpload})
 	t.state = StateMetadata
 	t.left.Store(-1)
 	t.publish()

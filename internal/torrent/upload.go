@@ -2,6 +2,9 @@ package torrent
 
 import (
 	"fmt"
+	"time"
+
+	"github.com/gobit/gobit/internal/choker"
 
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -83,15 +86,25 @@ func (t *Torrent) reject(p *peerState, m wire.Message) {
 	}
 }
 
-// maybeUnchoke unchokes an interested peer when an upload slot is free.
+// maybeUnchoke unchokes an interested peer at once when an upload slot is
+// free, rather than making it wait for the next choke review.
 func (t *Torrent) maybeUnchoke(p *peerState) {
-	if !p.amChoking || !p.peerInterested || t.paused || !t.checked {
+	if !p.amChoking || !p.peerInterested || t.paused || !t.checked || p.isSeed() {
 		return
 	}
-	if t.unchoked() >= t.cfg.UploadSlots {
+	slots := t.choker.Slots()
+	if slots >= 0 && t.unchoked() >= slots+1 { // +1: the optimistic slot
+		return
+	}
+	t.unchoke(p, time.Now())
+}
+
+func (t *Torrent) unchoke(p *peerState, now time.Time) {
+	if !p.amChoking {
 		return
 	}
 	p.amChoking = false
+	p.lastUnchoked = now
 	p.send(wire.Message{ID: wire.Unchoke})
 }
 
@@ -145,9 +158,41 @@ func (t *Torrent) unchoked() int {
 	return n
 }
 
-// unchokeTick fills free upload slots with waiting interested peers.
-func (t *Torrent) unchokeTick() {
+// chokeReviewEvery is the period of the choke review, in ticks (seconds).
+const chokeReviewEvery = 10
+
+// unchokeTick runs the choker every chokeReviewEvery ticks and applies its
+// decision; in between it only fills free slots.
+func (t *Torrent) unchokeTick(now time.Time) {
+	t.chokeRound++
+	if t.chokeRound%chokeReviewEvery != 1 {
+		for _, p := range t.peers {
+			t.maybeUnchoke(p)
+		}
+		return
+	}
+	cands := make([]choker.Peer, 0, len(t.peers))
+	byID := make(map[int]*peerState, len(t.peers))
 	for _, p := range t.peers {
-		t.maybeUnchoke(p)
+		byID[p.id] = p
+		cands = append(cands, choker.Peer{
+			ID:           p.id,
+			Interested:   p.peerInterested,
+			Choked:       p.amChoking,
+			DownloadRate: p.rateDown.get(),
+			UploadRate:   p.rateUp.get(),
+			ConnectedAt:  p.start,
+			LastUnchoked: p.lastUnchoked,
+			Snubbed:      p.snubbed,
+			Seed:         p.isSeed(),
+		})
+	}
+	unchoke := t.choker.Review(cands, t.state == StateSeeding, now)
+	for id, p := range byID {
+		if unchoke[id] {
+			t.unchoke(p, now)
+		} else {
+			t.choke(p)
+		}
 	}
 }

@@ -1,0 +1,76 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gobit/gobit/internal/session"
+)
+
+// decodeJSONBody decodes exactly one JSON object with no unknown fields.
+func decodeJSONBody(r *http.Request, v any) error {
+	mt, _, err := mediaType(r)
+	if err != nil {
+		return err
+	}
+	if mt != contentJSON && mt != "" {
+		return ErrUnsupportedType
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("malformed JSON body: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("malformed JSON body: trailing data after the object")
+	}
+	return nil
+}
+
+// update serves PATCH /api/v1/torrents/{infohash}: changes the torrent's
+// rate limits, seeding limits and upload slots at run time.
+func (h *handler) update(w http.ResponseWriter, r *http.Request) {
+	ih, err := ParseInfoHash(r.PathValue("infohash"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var u session.TorrentUpdate
+	if err := decodeJSONBody(r, &u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	st, err := h.b.UpdateTorrent(ih, u)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// settings serves GET /api/v1/session.
+func (h *handler) settings(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.b.Settings())
+}
+
+// updateSettings serves PATCH /api/v1/session: changes the session-wide
+// rate and seeding limits at run time.
+func (h *handler) updateSettings(w http.ResponseWriter, r *http.Request) {
+	var u session.SettingsUpdate
+	if err := decodeJSONBody(r, &u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	s, err := h.b.UpdateSettings(u)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
