@@ -38,6 +38,7 @@ const (
 	DefaultMaxPeersPerTorent = 50
 	DefaultHalfOpen          = 32
 	DefaultDiskWorkers       = 8
+	DefaultReadCacheSize     = 32 << 20
 	// PeerIDPrefix is the BEP 20 Azureus-style prefix of our peer IDs.
 	PeerIDPrefix = "-GB0001-"
 	// maxTorrentFetch caps a .torrent downloaded from a URL.
@@ -79,6 +80,9 @@ type Config struct {
 	// AnnounceMinInterval floors the wait between announces (tests lower
 	// it; default 30 s).
 	AnnounceMinInterval time.Duration
+	// ReadCacheSize is the memory, in bytes, of the session's cache of
+	// pieces read for uploading (default 32 MiB; negative disables it).
+	ReadCacheSize int64
 	// Tracker configures the tracker client.
 	Tracker tracker.ClientConfig
 	// HTTPClient fetches .torrent files by URL; a client with a 30 s timeout
@@ -111,6 +115,7 @@ type Session struct {
 	conns    *torrent.Slots
 	halfOpen chan struct{}
 	up, down *ratelimit.Limiter
+	cache    *torrent.ReadCache
 
 	mu       sync.Mutex
 	seedLim  torrent.SeedLimits // guarded by mu
@@ -137,6 +142,9 @@ func New(cfg Config) (*Session, error) {
 	if cfg.HalfOpen <= 0 {
 		cfg.HalfOpen = DefaultHalfOpen
 	}
+	if cfg.ReadCacheSize == 0 {
+		cfg.ReadCacheSize = DefaultReadCacheSize
+	}
 	if cfg.DownloadDir == "" {
 		cfg.DownloadDir = "."
 	}
@@ -156,6 +164,7 @@ func New(cfg Config) (*Session, error) {
 		conns:    torrent.NewSlots(cfg.MaxConns),
 		halfOpen: make(chan struct{}, cfg.HalfOpen),
 		torrents: make(map[metainfo.Hash]*entry),
+		cache:    torrent.NewReadCache(cfg.ReadCacheSize),
 		up:       ratelimit.New(cfg.UploadLimit),
 		down:     ratelimit.New(cfg.DownloadLimit),
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
@@ -284,6 +293,7 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	tc.Tracker = s.tracker
 	tc.AnnounceMinInterval = s.cfg.AnnounceMinInterval
 	tc.Disk = s.disk
+	tc.ReadCache = s.cache
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
 	tc.MaxPeers = s.cfg.MaxPeersPerTorrent

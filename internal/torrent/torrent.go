@@ -96,6 +96,8 @@ type Config struct {
 	Logger *slog.Logger
 	// PeerConfig tunes each peer connection.
 	PeerConfig peer.Config
+	// ReadCache caches pieces read for uploading; nil reads blocks directly.
+	ReadCache *ReadCache
 	// Storage tunes file handling.
 	Storage storage.Options
 	// SeedLimits are this torrent's seeding stop conditions.
@@ -385,6 +387,7 @@ func (t *Torrent) Close(deleteData bool) error {
 		close(t.stopC)
 		<-t.doneC
 		t.diskJobs.Wait()
+		t.cfg.ReadCache.Forget(t.hash)
 		if t.store != nil {
 			if deleteData {
 				err = t.store.Remove()

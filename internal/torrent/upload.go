@@ -13,23 +13,69 @@ import (
 // norm, some clients ask for up to 128 KiB.
 const maxRequestLength = 128 << 10
 
+// requestVerdict is what to do with a peer's block request.
+type requestVerdict int
+
+const (
+	requestServe  requestVerdict = iota // read the block and send it
+	requestReject                       // refuse politely (reject message for Fast peers)
+	requestDrop                         // protocol violation: disconnect the peer
+)
+
+// requestState is what validateRequest needs to know about the torrent and
+// the peer.
+type requestState struct {
+	numPieces   int             // 0 while the info dictionary is unknown
+	pieceSize   func(int) int64 // size of piece i
+	have        func(int) bool  // we have verified piece i
+	choked      bool            // we choke the peer
+	allowedFast func(int) bool  // piece i is in the peer's allowed-fast set
+	queued      int             // requests of this peer already being served
+}
+
+// validateRequest decides on a request (BEP 3, BEP 6): lengths 1..128 KiB
+// inside a piece we have, from an unchoked peer (or for an allowed-fast
+// piece), within the per-peer queue bound. Out-of-range or malformed
+// requests drop the peer; requests we merely cannot serve now are rejected.
+func validateRequest(st requestState, m wire.Message) (requestVerdict, error) {
+	if m.Length == 0 || m.Length > maxRequestLength {
+		return requestDrop, fmt.Errorf("%w: request length %d", errProtocol, m.Length)
+	}
+	if st.numPieces == 0 {
+		return requestReject, nil
+	}
+	if int(m.Index) >= st.numPieces {
+		return requestDrop, fmt.Errorf("%w: request for piece %d out of range", errProtocol, m.Index)
+	}
+	if int64(m.Begin)+int64(m.Length) > st.pieceSize(int(m.Index)) {
+		return requestDrop, fmt.Errorf("%w: request %d+%d beyond piece %d", errProtocol, m.Begin, m.Length, m.Index)
+	}
+	if st.choked && !st.allowedFast(int(m.Index)) {
+		return requestReject, nil
+	}
+	if !st.have(int(m.Index)) || st.queued >= maxServeQueue {
+		return requestReject, nil
+	}
+	return requestServe, nil
+}
+
 // handleRequest validates a block request and queues a disk read for it.
 func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
-	if m.Length == 0 || m.Length > maxRequestLength {
-		return fmt.Errorf("%w: request length %d", errProtocol, m.Length)
+	st := requestState{
+		choked:      p.amChoking,
+		allowedFast: func(i int) bool { return p.weAllowFast[i] },
+		queued:      len(p.serving),
 	}
-	if t.info == nil || int(m.Index) >= t.info.NumPieces() {
-		if t.info != nil {
-			return fmt.Errorf("%w: request for piece %d out of range", errProtocol, m.Index)
-		}
-		t.reject(p, m)
-		return nil
+	if t.info != nil && t.have != nil {
+		st.numPieces = t.info.NumPieces()
+		st.pieceSize = t.info.PieceSize
+		st.have = t.have.Has
 	}
-	if int64(m.Begin)+int64(m.Length) > t.info.PieceSize(int(m.Index)) {
-		return fmt.Errorf("%w: request %d+%d beyond piece %d", errProtocol, m.Begin, m.Length, m.Index)
-	}
-	choked := p.amChoking && !p.weAllowFast[int(m.Index)]
-	if choked || !t.have.Has(int(m.Index)) || len(p.serving) >= maxServeQueue {
+	verdict, err := validateRequest(st, m)
+	switch verdict {
+	case requestDrop:
+		return err
+	case requestReject:
 		t.reject(p, m)
 		return nil
 	}
@@ -38,10 +84,9 @@ func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
 		return nil // duplicate request
 	}
 	p.serving[k] = true
-	store := t.store
+	store, cache, hash := t.store, t.cfg.ReadCache, t.hash
 	t.postDisk(func() func() {
-		buf := make([]byte, k.length)
-		err := store.ReadBlock(int(k.index), int(k.begin), buf)
+		buf, err := cache.ReadBlock(store, hash, int(k.index), int(k.begin), int(k.length))
 		return func() { t.handleBlockRead(p, k, buf, err) }
 	})
 	return nil

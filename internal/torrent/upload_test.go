@@ -1,0 +1,117 @@
+package torrent
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/storage"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+func TestValidateRequest(t *testing.T) {
+	// 3 pieces of 32 KiB, the last one 10 000 bytes; we have pieces 0 and 2;
+	// piece 1 is allowed-fast.
+	sizes := []int64{32 << 10, 32 << 10, 10000}
+	base := requestState{
+		numPieces:   3,
+		pieceSize:   func(i int) int64 { return sizes[i] },
+		have:        func(i int) bool { return i != 1 },
+		allowedFast: func(i int) bool { return i == 1 || i == 2 },
+	}
+	req := func(i, begin, length uint32) wire.Message {
+		return wire.Message{ID: wire.Request, Index: i, Begin: begin, Length: length}
+	}
+	choked := base
+	choked.choked = true
+	full := base
+	full.queued = maxServeQueue
+	noInfo := requestState{}
+	tests := []struct {
+		name string
+		st   requestState
+		m    wire.Message
+		want requestVerdict
+	}{
+		{"normal block", base, req(0, 0, 16384), requestServe},
+		{"second block", base, req(0, 16384, 16384), requestServe},
+		{"short last block", base, req(2, 0, 10000), requestServe},
+		{"128 KiB tolerated", requestState{numPieces: 1, pieceSize: func(int) int64 { return 1 << 20 }, have: func(int) bool { return true }, allowedFast: func(int) bool { return false }}, req(0, 0, 128 << 10), requestServe},
+		{"too long", base, req(0, 0, 128<<10+1), requestDrop},
+		{"zero length", base, req(0, 0, 0), requestDrop},
+		{"beyond piece end", base, req(0, 16385, 16384), requestDrop},
+		{"beyond short last piece", base, req(2, 0, 16384), requestDrop},
+		{"piece out of range", base, req(3, 0, 16384), requestDrop},
+		{"huge index", base, req(1<<31, 0, 16384), requestDrop},
+		{"offset overflow", base, req(0, 0xffffffff, 16384), requestDrop},
+		{"piece we lack", base, req(1, 0, 16384), requestReject},
+		{"choked", choked, req(0, 0, 16384), requestReject},
+		{"choked but allowed fast", choked, req(2, 0, 10000), requestServe},
+		{"choked, allowed fast, but we lack it", choked, req(1, 0, 16384), requestReject},
+		{"queue full", full, req(0, 0, 16384), requestReject},
+		{"no metadata yet", noInfo, req(0, 0, 16384), requestReject},
+	}
+	for _, tt := range tests {
+		got, err := validateRequest(tt.st, tt.m)
+		if got != tt.want {
+			t.Errorf("%s: verdict %d, want %d (err %v)", tt.name, got, tt.want, err)
+		}
+		if (got == requestDrop) != (err != nil) || (err != nil && !errors.Is(err, errProtocol)) {
+			t.Errorf("%s: err %v with verdict %d", tt.name, err, got)
+		}
+	}
+}
+
+func TestReadCache(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]byte, 5*65536+123)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: filepath.Join(dir, "f"), PieceLength: 65536})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.Open(dir, storage.LayoutFromInfo(&mi.Info), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := NewReadCache(2 * 65536) // room for two pieces
+	for _, piece := range []int{0, 1, 0, 2, 3, 5, 1} {
+		size := int(mi.Info.PieceSize(piece))
+		for begin := 0; begin < size; begin += 16384 {
+			n := min(16384, size-begin)
+			got, err := c.ReadBlock(st, mi.InfoHash, piece, begin, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			off := piece*65536 + begin
+			if !bytes.Equal(got, data[off:off+n]) {
+				t.Fatalf("piece %d block %d: wrong data", piece, begin)
+			}
+		}
+		if c.Used() > 2*65536 {
+			t.Fatalf("cache over budget: %d", c.Used())
+		}
+	}
+	if c.Used() == 0 {
+		t.Fatal("nothing cached")
+	}
+	c.Forget(mi.InfoHash)
+	if c.Used() != 0 {
+		t.Fatalf("Forget left %d bytes", c.Used())
+	}
+	// A nil cache reads straight from storage.
+	var nc *ReadCache
+	got, err := nc.ReadBlock(st, mi.InfoHash, 5, 0, 123)
+	if err != nil || !bytes.Equal(got, data[5*65536:]) {
+		t.Fatalf("nil cache read: %v", err)
+	}
+}
