@@ -39,7 +39,7 @@ func TestValidateRequest(t *testing.T) {
 		{"normal block", base, req(0, 0, 16384), requestServe},
 		{"second block", base, req(0, 16384, 16384), requestServe},
 		{"short last block", base, req(2, 0, 10000), requestServe},
-		{"128 KiB tolerated", requestState{numPieces: 1, pieceSize: func(int) int64 { return 1 << 20 }, have: func(int) bool { return true }, allowedFast: func(int) bool { return false }}, req(0, 0, 128 << 10), requestServe},
+		{"128 KiB tolerated", requestState{numPieces: 1, pieceSize: func(int) int64 { return 1 << 20 }, have: func(int) bool { return true }, allowedFast: func(int) bool { return false }}, req(0, 0, 128<<10), requestServe},
 		{"too long", base, req(0, 0, 128<<10+1), requestDrop},
 		{"zero length", base, req(0, 0, 0), requestDrop},
 		{"beyond piece end", base, req(0, 16385, 16384), requestDrop},
