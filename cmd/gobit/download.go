@@ -28,6 +28,7 @@ type downloadOptions struct {
 	seed       bool
 	logLevel   string
 	limits     limitOptions
+	prof       profileOptions
 }
 
 func newDownloadCmd() *cobra.Command {
@@ -53,6 +54,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data (default: a temporary one, removed at exit)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	o.limits.register(f)
+	o.prof.register(f)
 	// A daemon's GOBIT_DATA_DIR must not be shared with a one-shot run.
 	noEnv(cmd, "data-dir")
 	return cmd
@@ -125,6 +127,10 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		return fmt.Errorf("starting session: %w", err)
 	}
 	defer sess.Close()
+	if err := o.prof.start(); err != nil {
+		return err
+	}
+	defer o.prof.stop(stderr)
 
 	st, err := sess.Add(ctx, req)
 	if err != nil {

@@ -31,6 +31,7 @@ type serveOptions struct {
 	logLevel    string
 	token       string
 	limits      limitOptions
+	pprof       bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -63,6 +64,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
 	o.limits.register(f)
+	registerPprofFlag(f, &o.pprof)
 	return cmd
 }
 
@@ -121,7 +123,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	}
 
 	srv := &http.Server{
-		Handler:           api.NewHandler(sess, api.Options{Token: o.token, Logger: log}),
+		Handler:           withPprof(o.pprof, o.token, api.NewHandler(sess, api.Options{Token: o.token, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
