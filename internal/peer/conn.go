@@ -2,8 +2,10 @@ package peer
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -217,6 +219,63 @@ func (c *Conn) deliver(ev Event) bool {
 	}
 }
 
+// blockPool recycles 16 KiB block buffers between the readers and the
+// torrent loop, which returns them with PutBlock once copied.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, wire.BlockSize); return &b }}
+
+func getBlock(n int) []byte {
+	if n != wire.BlockSize {
+		return make([]byte, n)
+	}
+	return *blockPool.Get().(*[]byte)
+}
+
+// PutBlock returns the Block of a received Piece message for reuse. The
+// caller must not touch the slice afterwards.
+func PutBlock(b []byte) {
+	if cap(b) != wire.BlockSize {
+		return
+	}
+	b = b[:wire.BlockSize]
+	blockPool.Put(&b)
+}
+
+// maxBlockLength is the largest Piece payload accepted (clients that answer
+// 128 KiB requests; gobit asks for 16 KiB).
+const maxBlockLength = 128 << 10
+
+// readMessage reads one message. Piece messages are read straight from the
+// buffered reader into a pooled block (one copy, no allocation); the rest go
+// through the wire codec with a reused scratch buffer.
+func (c *Conn) readMessage(br *bufio.Reader, buf []byte) (wire.Message, []byte, error) {
+	hdr, err := br.Peek(4)
+	if err != nil {
+		return wire.ReadMessage(br, buf) // reports the error
+	}
+	n := binary.BigEndian.Uint32(hdr)
+	if n == 0 {
+		br.Discard(4)
+		return wire.Message{KeepAlive: true}, buf, nil
+	}
+	if n < 9 || n-9 > maxBlockLength {
+		return wire.ReadMessage(br, buf) // not a piece; or too large: the codec reports it
+	}
+	if hdr, err = br.Peek(5); err != nil || wire.ID(hdr[4]) != wire.Piece {
+		return wire.ReadMessage(br, buf)
+	}
+	br.Discard(5)
+	var ib [8]byte
+	if _, err := io.ReadFull(br, ib[:]); err != nil {
+		return wire.Message{}, buf, fmt.Errorf("wire: read piece header: %w", err)
+	}
+	block := getBlock(int(n - 9))
+	if _, err := io.ReadFull(br, block); err != nil {
+		PutBlock(block)
+		return wire.Message{}, buf, fmt.Errorf("wire: read %d-byte block: %w", len(block), err)
+	}
+	return wire.Message{ID: wire.Piece, Index: binary.BigEndian.Uint32(ib[:]), Begin: binary.BigEndian.Uint32(ib[4:]), Block: block}, buf, nil
+}
+
 func (c *Conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
@@ -224,7 +283,7 @@ func (c *Conn) readLoop() {
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		var m wire.Message
-		m, buf, err = wire.ReadMessage(br, buf)
+		m, buf, err = c.readMessage(br, buf)
 		if err != nil {
 			break
 		}
@@ -232,12 +291,12 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		// The codec's slices alias buf; give the owner its own copies.
+		// Piece blocks are already the owner's (from the pool).
 		switch {
 		case m.Block != nil:
 			if c.cfg.Limiter != nil {
 				c.cfg.Limiter.WaitRead(len(m.Block), c.closeC)
 			}
-			m.Block = append([]byte(nil), m.Block...)
 			c.downloaded.Add(int64(len(m.Block)))
 		case m.Bitfield != nil:
 			m.Bitfield = append([]byte(nil), m.Bitfield...)
@@ -253,12 +312,20 @@ func (c *Conn) readLoop() {
 	c.deliver(Event{Conn: c, Err: c.reason(err)})
 }
 
+// segment is one piece of an outgoing batch: a range of the scratch buffer
+// (encoded frames and piece headers) or a block sent without copying.
+type segment struct {
+	from, to int
+	block    []byte
+}
+
 func (c *Conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
 	keep := time.NewTimer(c.cfg.KeepAlive)
 	defer keep.Stop()
-	var frame []byte
+	var scratch []byte
 	var batch []wire.Message
+	var segs []segment
+	var bufs net.Buffers
 	for {
 		select {
 		case <-c.closeC:
@@ -273,27 +340,44 @@ func (c *Conn) writeLoop() {
 			c.queued = 0
 			c.mu.Unlock()
 		}
+		// Encode control messages and piece headers into scratch; blocks
+		// are passed to writev as they are.
+		scratch, segs = scratch[:0], segs[:0]
+		var payload int64
 		for i := range batch {
 			m := &batch[i]
-			if m.ID == wire.Piece && !m.KeepAlive && c.cfg.Limiter != nil {
-				c.cfg.Limiter.WaitWrite(len(m.Block), c.closeC)
-			}
-			frame = m.AppendTo(frame[:0])
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-			if _, err := bw.Write(frame); err != nil {
-				c.CloseWith(fmt.Errorf("write: %w", err))
-				return
-			}
+			from := len(scratch)
 			if m.ID == wire.Piece && !m.KeepAlive {
-				c.uploaded.Add(int64(len(m.Block)))
+				if c.cfg.Limiter != nil {
+					c.cfg.Limiter.WaitWrite(len(m.Block), c.closeC)
+				}
+				scratch = wire.AppendPieceHeader(scratch, m.Index, m.Begin, len(m.Block))
+				segs = append(segs, segment{from: from, to: len(scratch)}, segment{block: m.Block})
+				payload += int64(len(m.Block))
+				continue
+			}
+			scratch = m.AppendTo(scratch)
+			if n := len(segs); n > 0 && segs[n-1].block == nil && segs[n-1].to == from {
+				segs[n-1].to = len(scratch) // merge adjacent frames
+			} else {
+				segs = append(segs, segment{from: from, to: len(scratch)})
 			}
 		}
 		clear(batch)
+		bufs = bufs[:0]
+		for _, sg := range segs {
+			if sg.block != nil {
+				bufs = append(bufs, sg.block)
+			} else {
+				bufs = append(bufs, scratch[sg.from:sg.to])
+			}
+		}
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-		if err := bw.Flush(); err != nil {
+		if _, err := bufs.WriteTo(c.nc); err != nil {
 			c.CloseWith(fmt.Errorf("write: %w", err))
 			return
 		}
+		c.uploaded.Add(payload)
 		if !keep.Stop() {
 			select {
 			case <-keep.C:

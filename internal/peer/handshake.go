@@ -33,18 +33,29 @@ func Dial(ctx context.Context, addr netip.AddrPort, ours wire.Handshake, timeout
 	}
 	deadline, _ := ctx.Deadline()
 	nc.SetDeadline(deadline)
-	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {
+	// Cancelling ctx interrupts the exchange at once.
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	fail := func(err error) (net.Conn, wire.Handshake, error) {
 		nc.Close()
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+		}
 		return nil, wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+	}
+	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {
+		return fail(err)
 	}
 	theirs, err := wire.ReadHandshake(nc)
 	if err != nil {
-		nc.Close()
-		return nil, wire.Handshake{}, fmt.Errorf("handshake: %w", err)
+		return fail(err)
 	}
 	if !bytes.Equal(theirs.InfoHash[:], ours.InfoHash[:]) {
 		nc.Close()
 		return nil, wire.Handshake{}, ErrInfoHashMismatch
+	}
+	if !stop() {
+		return fail(context.Cause(ctx))
 	}
 	nc.SetDeadline(time.Time{})
 	return nc, theirs, nil
@@ -66,6 +77,7 @@ func Accept(nc net.Conn, timeout time.Duration, lookup func(infoHash [20]byte) (
 	}
 	ours, ok := lookup(ih)
 	if !ok {
+		nc.Close()
 		return wire.Handshake{}, fmt.Errorf("handshake: unknown info hash %x", ih)
 	}
 	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {

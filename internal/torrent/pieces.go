@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/picker"
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -47,6 +48,7 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 		p.maxInflight = minQueue
 	}
 	t.downloaded.Add(int64(len(m.Block)))
+	defer peer.PutBlock(m.Block)
 	fresh, others := t.pk.Received(p.id, b)
 	if fresh {
 		pb := t.pieces[b.Piece]
