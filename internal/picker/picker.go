@@ -2,6 +2,7 @@ package picker
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gobit/gobit/internal/bitfield"
 )
@@ -278,4 +279,26 @@ func (p *Picker) PeerRequests(peer PeerID) []Block {
 		return nil
 	}
 	return append([]Block(nil), ps.reqs...)
+}
+
+// Requested reports whether block b is currently requested from the peer.
+// It costs O(requesters of b), not O(requests of the peer).
+func (p *Picker) Requested(peer PeerID, b Block) bool {
+	idx, ok := p.blockIndex(b)
+	if !ok {
+		return false
+	}
+	pp := p.partialOf[b.Piece]
+	if pp == nil {
+		return false
+	}
+	return slices.Contains(pp.blocks[idx].reqs, peer)
+}
+
+// NumRequests returns how many blocks are requested from the peer.
+func (p *Picker) NumRequests(peer PeerID) int {
+	if ps := p.peers[peer]; ps != nil {
+		return len(ps.reqs)
+	}
+	return 0
 }

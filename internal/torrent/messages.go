@@ -42,7 +42,6 @@ func (t *Torrent) handleMessage(p *peerState, m wire.Message) error {
 		if !p.fast && t.pk != nil {
 			// Without the Fast extension a choke discards our requests.
 			t.pk.RemovePeer(p.id)
-			p.inflight = 0
 		}
 	case wire.Unchoke:
 		p.peerChoking = false
@@ -197,9 +196,10 @@ func (t *Torrent) fillRequests(p *peerState) {
 		}
 		allowed = p.allowedFast
 	}
-	want := p.maxInflight - p.inflight
+	inflight := t.pk.NumRequests(p.id)
+	want := p.maxInflight - inflight
 	if p.snubbed {
-		want = 1 - p.inflight
+		want = 1 - inflight
 	}
 	if want <= 0 {
 		return
@@ -210,7 +210,6 @@ func (t *Torrent) fillRequests(p *peerState) {
 			continue
 		}
 		p.send(wire.Message{ID: wire.Request, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
-		p.inflight++
 	}
 }
 
@@ -219,13 +218,7 @@ func (t *Torrent) handleReject(p *peerState, m wire.Message) {
 		return
 	}
 	b := blockOf(m.Index, m.Begin, m.Length)
-	for _, r := range t.pk.PeerRequests(p.id) {
-		if r == b {
-			t.pk.Cancel(p.id, b)
-			p.inflight--
-			break
-		}
-	}
+	t.pk.Cancel(p.id, b)
 	if !p.peerChoking {
 		t.fillRequests(p)
 	}

@@ -60,7 +60,6 @@ type peerState struct {
 	allowedFast    []int        // pieces the peer lets us request while choked
 	weAllowFast    map[int]bool // pieces we serve the peer while choking it (BEP 6)
 
-	inflight    int
 	maxInflight int
 	lastBlock   time.Time
 	snubbed     bool
@@ -289,6 +288,7 @@ func (t *Torrent) handleNewConn(c newConn) {
 	}
 	t.peers[conn] = p
 	t.byID[c.hs.PeerID] = p
+	t.byNum[p.id] = p
 	if t.info != nil && t.checked {
 		p.has = bitfield.New(t.info.NumPieces())
 		switch {
@@ -345,6 +345,7 @@ func (t *Torrent) sendExtendedHandshake(p *peerState) {
 // dropPeer forgets a closed connection and releases what it held.
 func (t *Torrent) dropPeer(p *peerState, err error) {
 	delete(t.peers, p.conn)
+	delete(t.byNum, p.id)
 	if t.byID[p.conn.Handshake.PeerID] == p {
 		delete(t.byID, p.conn.Handshake.PeerID)
 	}

@@ -32,16 +32,6 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 	if int(m.Index) >= t.info.NumPieces() {
 		return fmt.Errorf("%w: piece %d out of range", errProtocol, m.Index)
 	}
-	requested := false
-	for _, r := range t.pk.PeerRequests(p.id) {
-		if r == b {
-			requested = true
-			break
-		}
-	}
-	if requested {
-		p.inflight--
-	}
 	p.lastBlock = time.Now()
 	if p.snubbed {
 		p.snubbed = false
@@ -60,7 +50,6 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 		for _, id := range others {
 			if q := t.peerByID(id); q != nil {
 				q.send(wire.Message{ID: wire.Cancel, Index: m.Index, Begin: m.Begin, Length: uint32(len(m.Block))})
-				q.inflight--
 			}
 		}
 		if t.pk.PieceComplete(b.Piece) {
@@ -71,14 +60,7 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 	return nil
 }
 
-func (t *Torrent) peerByID(id int) *peerState {
-	for _, p := range t.peers {
-		if p.id == id {
-			return p
-		}
-	}
-	return nil
-}
+func (t *Torrent) peerByID(id int) *peerState { return t.byNum[id] }
 
 // verifyPiece hashes a complete in-memory piece and writes it if good.
 func (t *Torrent) verifyPiece(i int) {
@@ -140,7 +122,7 @@ func (t *Torrent) checkSnubbed(now time.Time) {
 		return
 	}
 	for _, p := range t.peers {
-		if p.inflight <= 0 || p.snubbed {
+		if p.snubbed || t.pk.NumRequests(p.id) == 0 {
 			continue
 		}
 		last := p.lastBlock
@@ -150,13 +132,12 @@ func (t *Torrent) checkSnubbed(now time.Time) {
 		if now.Sub(last) < snubTimeout {
 			continue
 		}
-		t.log.Debug("peer snubbed us", "peer", p.addr, "inflight", p.inflight)
+		t.log.Debug("peer snubbed us", "peer", p.addr, "inflight", t.pk.NumRequests(p.id))
 		p.snubbed = true
 		p.maxInflight = 1
 		for _, b := range t.pk.PeerRequests(p.id) {
 			p.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
 		}
 		t.pk.RemovePeer(p.id)
-		p.inflight = 0
 	}
 }

@@ -183,6 +183,7 @@ type Torrent struct {
 	verifying    map[int]bool
 	peers        map[*peer.Conn]*peerState
 	byID         map[[20]byte]*peerState
+	byNum        map[int]*peerState
 	nextPeerID   int
 	addrs        map[netip.AddrPort]*addrInfo
 	dialing      int
@@ -255,6 +256,7 @@ func New(cfg Config) *Torrent {
 		verifying:  make(map[int]bool),
 		peers:      make(map[*peer.Conn]*peerState),
 		byID:       make(map[[20]byte]*peerState),
+		byNum:      make(map[int]*peerState),
 		addrs:      make(map[netip.AddrPort]*addrInfo),
 		banned:     make(map[string]bool),
 		rng:        rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
