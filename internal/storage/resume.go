@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gobit/gobit/internal/bitfield"
+)
+
+// FileStamp is what fast resume remembers of a file: its size and
+// modification time. A file whose stamp still matches was not changed since
+// the stamp was taken.
+type FileStamp struct {
+	Size    int64 `json:"size"`
+	ModTime int64 `json:"mtime"` // UnixNano; 0 for a missing file
+}
+
+// Stamps returns the current stamp of every file of the layout, in layout
+// order. Missing files (and pad files) get a zero stamp with Size -1.
+func (s *Storage) Stamps() ([]FileStamp, error) {
+	root, err := s.getRoot(false)
+	if errors.Is(err, ErrClosed) {
+		return nil, err
+	}
+	out := make([]FileStamp, len(s.layout.Files))
+	for i, f := range s.layout.Files {
+		out[i] = FileStamp{Size: -1}
+		if f.Pad || err != nil {
+			continue
+		}
+		if fi, serr := root.Stat(f.Path); serr == nil && fi.Mode().IsRegular() {
+			out[i] = FileStamp{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
+		}
+	}
+	return out, nil
+}
+
+// CheckResume is Check for a torrent with resume data: pieces marked in have
+// whose every (non-pad) file still matches its stamp in stamps are trusted
+// without hashing; all other pieces on disk are hashed. A nil have or a
+// stamps list of the wrong length trusts nothing.
+func (s *Storage) CheckResume(ctx context.Context, workers int, have *bitfield.Bitfield, stamps []FileStamp, progress func(checked int)) (*bitfield.Bitfield, error) {
+	if have == nil || have.Len() != s.layout.NumPieces() || len(stamps) != len(s.layout.Files) {
+		return s.Check(ctx, workers, progress)
+	}
+	now, err := s.Stamps()
+	if err != nil {
+		return nil, err
+	}
+	same := make([]bool, len(now))
+	for i := range now {
+		same[i] = s.layout.Files[i].Pad || (now[i].Size >= 0 && now[i] == stamps[i])
+	}
+	trusted := func(piece int) bool {
+		if !have.Has(piece) {
+			return false
+		}
+		ok := true
+		off := int64(piece) * s.layout.PieceLength
+		_ = s.layout.forSpans(off, s.layout.PieceSize(piece), func(sp span) error {
+			if !same[sp.file] {
+				ok = false
+				return errStop
+			}
+			return nil
+		})
+		return ok
+	}
+	return s.check(ctx, workers, trusted, progress)
+}
