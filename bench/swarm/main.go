@@ -30,12 +30,16 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 //go:embed testdata/ltpeer.py
 var ltpeerScript []byte
+
+// outDir is the directory downloads go to, removed on an interrupt.
+var outDir atomic.Pointer[string]
 
 // options are the command-line flags.
 type options struct {
@@ -65,6 +69,9 @@ func main() {
 		s := <-sigC
 		fmt.Fprintf(os.Stderr, "\nswarm: %v: stopping every client\n", s)
 		killAll()
+		if d := outDir.Load(); d != nil {
+			os.RemoveAll(*d) // partial downloads
+		}
 		os.Exit(130)
 	}()
 	err = run(o)
@@ -202,6 +209,8 @@ func run(o options) error {
 			return fmt.Errorf("-profile: %w", err)
 		}
 	}
+	out := filepath.Join(e.work, "out")
+	outDir.Store(&out)
 	e.script = filepath.Join(e.work, "ltpeer.py")
 	if err := os.WriteFile(e.script, ltpeerScript, 0o755); err != nil {
 		return err

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"crypto/sha1"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1GiB", 1 << 30, true},
+		{"64MiB", 64 << 20, true},
+		{"256M", 256 << 20, true},
+		{"512KiB", 512 << 10, true},
+		{"12345", 12345, true},
+		{"100B", 100, true},
+		{"", 0, false},
+		{"-1MiB", 0, false},
+		{"1.5GiB", 0, false},
+		{"9999999GiB", 0, false},
+		{"MiB", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestAnnounceAndInfoHash(t *testing.T) {
+	info := "d6:lengthi5e4:name1:x12:piece lengthi32768e6:pieces20:" + strings.Repeat("a", 20) + "e"
+	template := []byte("d8:announce27:" + placeholderAnnounce + "10:created by3:abc4:info" + info + "e")
+	want := sha1.Sum([]byte(info))
+	h, err := infoHash(template)
+	if err != nil || h != want {
+		t.Fatalf("infoHash(template) = %x, %v; want %x", h, err, want)
+	}
+	url := "http://127.0.0.1:40000/announce"
+	got, err := withAnnounce(template, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), "d8:announce31:"+url+"10:created by") {
+		t.Fatalf("withAnnounce: %q", got)
+	}
+	if h, err := infoHash(got); err != nil || h != want {
+		t.Fatalf("info hash changed by withAnnounce: %x, %v", h, err)
+	}
+	if _, err := withAnnounce([]byte("d4:infod"+"ee"), url); err == nil {
+		t.Fatal("withAnnounce accepted a template without the placeholder")
+	}
+}
+
+func TestInfoHashRejectsBadInput(t *testing.T) {
+	for _, in := range []string{"", "l", "d", "d4:info", "d4:infoi1", "d3:abc", "d99:x", "d4:infod3:abcx", "de", "d1:ai1ee"} {
+		if _, err := infoHash([]byte(in)); err == nil {
+			t.Errorf("infoHash(%q) succeeded", in)
+		}
+	}
+}
+
+func FuzzInfoHash(f *testing.F) {
+	f.Add([]byte("d8:announce3:abc4:infod4:name1:xee"))
+	f.Add([]byte("d4:infoli1ei2eee"))
+	f.Add([]byte("d1:a99999999999999999999:"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = infoHash(b) // must not panic
+	})
+}
+
+func TestVerify(t *testing.T) {
+	dir := t.TempDir()
+	payload := make([]byte, 9<<20+123) // spans several 4 MiB blocks
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	want := write("payload", payload)
+	flipped := append([]byte(nil), payload...)
+	flipped[len(flipped)-1] ^= 1
+	tests := []struct {
+		name     string
+		data     []byte
+		mismatch bool
+	}{
+		{"identical", payload, false},
+		{"last byte differs", flipped, true},
+		{"short", payload[:len(payload)-1], true},
+		{"long", append(append([]byte(nil), payload...), 0), true},
+		{"empty", nil, true},
+	}
+	for _, tc := range tests {
+		err := verify(write(tc.name, tc.data), want)
+		if tc.mismatch != errors.Is(err, ErrMismatch) || (!tc.mismatch && err != nil) {
+			t.Errorf("%s: verify = %v", tc.name, err)
+		}
+	}
+	if err := verify(filepath.Join(dir, "missing"), want); !errors.Is(err, ErrMismatch) {
+		t.Errorf("missing file: verify = %v", err)
+	}
+}
+
+func TestTableRatiosAndMedians(t *testing.T) {
+	const size = 1 << 30
+	tb := &table{
+		clients:    []string{clientGobit, clientAria2, clientLibtorrent},
+		bytesMoved: size,
+		notes:      map[string]string{},
+	}
+	// Two runs: libtorrent is the best anchor for wall time in both; aria2
+	// has the lower CPU.
+	tb.runs = []map[string]result{
+		{clientGobit: {wall: 10, cpu: 4, rss: 100 << 20}, clientAria2: {wall: 40, cpu: 2, rss: 50 << 20}, clientLibtorrent: {wall: 20, cpu: 8, rss: 200 << 20}},
+		{clientGobit: {wall: 30, cpu: 4, rss: 100 << 20}, clientAria2: {wall: 40, cpu: 2, rss: 50 << 20}, clientLibtorrent: {wall: 20, cpu: 8, rss: 200 << 20}},
+	}
+	tests := []struct {
+		client string
+		col    int
+		want   string
+	}{
+		{clientGobit, 0, "20.0 (1.00×)"}, // median of 10 and 30; ratios 0.5 and 1.5
+		{clientGobit, 2, "4.00 (2.00×)"}, // aria2's 2 s/GiB is the best CPU
+		{clientGobit, 3, "100 (2.00×)"},
+		{clientLibtorrent, 1, "51.2 (1.00×)"},
+		{clientAria2, 0, "40.0 (2.00×)"},
+	}
+	for _, tc := range tests {
+		if got := tb.cell(tc.client, metrics[tc.col]); got != tc.want {
+			t.Errorf("%s %s = %q, want %q", tc.client, metrics[tc.col].title, got, tc.want)
+		}
+	}
+	tb.runs = append(tb.runs, map[string]result{clientGobit: {err: ErrMismatch}, clientLibtorrent: {wall: 1, cpu: 1, rss: 1}})
+	if got := tb.cell(clientGobit, metrics[0]); !strings.Contains(got, "[1 failed]") {
+		t.Errorf("a failed run is not shown: %q", got)
+	}
+	if !math.IsNaN(median(nil)) || median([]float64{3, 1, 2}) != 2 || median([]float64{4, 1, 2, 3}) != 2.5 {
+		t.Error("median is wrong")
+	}
+	var sb strings.Builder
+	tb.notes[clientAria2] = "aria2c: not installed"
+	tb.write(&sb, "caption", []string{"note"})
+	if !strings.Contains(sb.String(), "| aria2 | n/a | n/a | n/a | n/a (aria2c: not installed) |") ||
+		!strings.Contains(sb.String(), "|---|---:|---:|---:|---:|") {
+		t.Errorf("table:\n%s", sb.String())
+	}
+}
