@@ -195,6 +195,9 @@ func (t *Torrent) handleMetadataData(p *peerState, msg wire.MetadataMessage) err
 		return nil
 	}
 	t.log.Info("metadata received", "name", info.Name, "size", info.TotalLength())
+	if t.cfg.OnMetadata != nil {
+		t.cfg.OnMetadata(md.data)
+	}
 	t.setInfo(info, md.data)
 	return nil
 }

@@ -196,8 +196,14 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.state = StateChecking
 	t.publish()
 	store := t.store
+	resume := t.resumeBitfield()
+	var stamps []storage.FileStamp
+	if resume != nil {
+		stamps = t.cfg.Resume.Stamps
+	}
+	t.cfg.Resume = nil // used once; a later recheck hashes everything
 	t.postDisk(func() func() {
-		bf, err := store.Check(context.Background(), 2, nil)
+		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
 		return func() { t.handleChecked(bf, err) }
 	})
 }
@@ -214,6 +220,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 		}
 	}
 	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
+	t.downloading = !bf.Full()
 	t.state = StateDownloading
 	for _, p := range t.peers {
 		// Tell peers what we have; they got no bitfield or HaveNone before.
@@ -255,7 +262,7 @@ func (t *Torrent) maybeComplete() {
 	if t.info == nil || !t.checked || !t.have.Full() || t.state == StateSeeding {
 		return
 	}
-	wasDownloading := t.completeAt.IsZero() && t.downloaded.Load() > 0
+	wasDownloading := t.downloading // pieces were fetched in this run
 	t.state = StateSeeding
 	t.completeAt = time.Now()
 	t.seedingSince = time.Now()
@@ -272,6 +279,9 @@ func (t *Torrent) maybeComplete() {
 	})
 	if wasDownloading {
 		t.log.Info("download complete")
+		if t.cfg.OnComplete != nil {
+			t.cfg.OnComplete()
+		}
 		if a := t.announcer.Load(); a != nil {
 			a.Completed()
 		}

@@ -96,6 +96,16 @@ type Config struct {
 	Logger *slog.Logger
 	// PeerConfig tunes each peer connection.
 	PeerConfig peer.Config
+	// Resume is the torrent's saved state from a previous run, if any.
+	Resume *ResumeData
+	// Uploaded and Downloaded are the payload totals of previous runs.
+	Uploaded, Downloaded int64
+	// OnMetadata is called (on the loop; it must not block) when a magnet's
+	// info dictionary has been fetched and verified.
+	OnMetadata func(infoBytes []byte)
+	// OnComplete is called (on the loop; it must not block) when the last
+	// piece of a download is verified.
+	OnComplete func()
 	// ReadCache caches pieces read for uploading; nil reads blocks directly.
 	ReadCache *ReadCache
 	// Storage tunes file handling.
@@ -204,6 +214,7 @@ type Torrent struct {
 	upLimit      *ratelimit.Limiter
 	downLimit    *ratelimit.Limiter
 	finished     bool // paused because a seeding limit was reached
+	downloading  bool // the last check found pieces missing
 }
 
 type newConn struct {
@@ -274,6 +285,9 @@ func New(cfg Config) *Torrent {
 		[]*ratelimit.Limiter{t.upLimit, cfg.GlobalUpload})
 	t.state = StateMetadata
 	t.left.Store(-1)
+	t.uploaded.Store(cfg.Uploaded)
+	t.downloaded.Store(cfg.Downloaded)
+	t.lastUp, t.lastDown = cfg.Uploaded, cfg.Downloaded
 	t.publish()
 	go t.run()
 	return t

@@ -1,0 +1,58 @@
+package torrent
+
+import (
+	"fmt"
+
+	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/storage"
+)
+
+// ResumeData is what a torrent needs to come back after a restart without
+// re-hashing unchanged data: the verified pieces and the stamps of the files
+// they live in, taken after those pieces reached the disk.
+type ResumeData struct {
+	NumPieces int
+	Have      []byte // bitfield in wire form
+	Stamps    []storage.FileStamp
+}
+
+// ResumeData syncs the torrent's files to disk and returns the pieces that
+// are now durably verified. ok is false when the torrent has no data yet
+// (no metadata, or still checking). It may be called from any goroutine.
+func (t *Torrent) ResumeData() (rd ResumeData, ok bool, err error) {
+	var st *storage.Storage
+	err = t.do(func() {
+		if t.store == nil || !t.checked || t.have == nil {
+			return
+		}
+		st = t.store
+		rd.NumPieces = t.have.Len()
+		rd.Have = append([]byte(nil), t.have.Bytes()...)
+	})
+	if err != nil || st == nil {
+		return ResumeData{}, false, err
+	}
+	// Pieces in the snapshot were written before they were marked; the
+	// sync makes them durable before anyone records them as verified.
+	if err := st.Sync(); err != nil {
+		return ResumeData{}, false, fmt.Errorf("sync: %w", err)
+	}
+	if rd.Stamps, err = st.Stamps(); err != nil {
+		return ResumeData{}, false, fmt.Errorf("stamps: %w", err)
+	}
+	return rd, true, nil
+}
+
+// resumeBitfield returns the configured resume bitfield if it fits the
+// torrent, else nil.
+func (t *Torrent) resumeBitfield() *bitfield.Bitfield {
+	r := t.cfg.Resume
+	if r == nil || t.info == nil || r.NumPieces != t.info.NumPieces() {
+		return nil
+	}
+	bf, err := bitfield.FromBytes(r.Have, r.NumPieces)
+	if err != nil {
+		return nil
+	}
+	return bf
+}
