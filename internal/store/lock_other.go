@@ -1,0 +1,17 @@
+//go:build !unix
+
+package store
+
+import (
+	"errors"
+	"os"
+	"time"
+)
+
+// errLockTimeout reports that lockFile gave up waiting.
+var errLockTimeout = errors.New("lock timeout")
+
+// lockFile is a no-op where flock is unavailable: bbolt locks the file itself
+// when it opens it (its timeout maps to ErrLocked), so validation there runs
+// before the lock is held.
+func lockFile(*os.File, time.Duration) error { return nil }
