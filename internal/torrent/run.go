@@ -222,6 +222,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
 	t.downloading = !bf.Full()
 	t.state = StateDownloading
+	t.startAnnouncer()
 	for _, p := range t.peers {
 		// Tell peers what we have; they got no bitfield or HaveNone before.
 		if bf.Full() && p.fast {
@@ -294,8 +295,15 @@ func (t *Torrent) maybeComplete() {
 	}
 }
 
+// startAnnouncer starts announcing unless paused. A torrent whose info is
+// known waits until its data is checked, so the first announce tells the
+// tracker the truth about what is left (a complete torrent is a seeder);
+// a magnet announces at once to find peers for its metadata.
 func (t *Torrent) startAnnouncer() {
-	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annCancel != nil {
+	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annCancel != nil || t.paused || t.state == StateError {
+		return
+	}
+	if t.info != nil && !t.checked {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
