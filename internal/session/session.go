@@ -27,6 +27,7 @@ import (
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/ratelimit"
+	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
 	"github.com/gobit/gobit/internal/wire"
@@ -83,6 +84,8 @@ type Config struct {
 	// ReadCacheSize is the memory, in bytes, of the session's cache of
 	// pieces read for uploading (default 32 MiB; negative disables it).
 	ReadCacheSize int64
+	// FlushInterval is how often resume data is saved (default 30 s).
+	FlushInterval time.Duration
 	// Tracker configures the tracker client.
 	Tracker tracker.ClientConfig
 	// HTTPClient fetches .torrent files by URL; a client with a 30 s timeout
@@ -123,12 +126,15 @@ type Session struct {
 	order    []metainfo.Hash
 	closed   bool
 	wg       sync.WaitGroup
+	db       *store.Store // nil without a data directory
+	closeC   chan struct{}
 }
 
 type entry struct {
 	t       *torrent.Torrent
 	added   time.Time
 	saveDir string
+	rec     store.Torrent // database record; guarded by Session.mu
 }
 
 // New starts a session: it binds the peer listener and starts accepting.
@@ -168,6 +174,7 @@ func New(cfg Config) (*Session, error) {
 		up:       ratelimit.New(cfg.UploadLimit),
 		down:     ratelimit.New(cfg.DownloadLimit),
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
+		closeC:   make(chan struct{}),
 	}
 	if cfg.Port >= 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
@@ -179,6 +186,17 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.acceptLoop()
 		log.Info("listening for peers", "addr", ln.Addr().String())
+	}
+	if cfg.DataDir != "" {
+		if err := s.openStore(); err != nil {
+			if s.ln != nil {
+				s.ln.Close()
+			}
+			s.wg.Wait()
+			return nil, err
+		}
+		s.wg.Add(1)
+		go s.flushLoop()
 	}
 	return s, nil
 }
@@ -250,6 +268,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closeC)
 	entries := make([]*entry, 0, len(s.torrents))
 	for _, e := range s.torrents {
 		entries = append(entries, e)
@@ -258,22 +277,30 @@ func (s *Session) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	// Stop every torrent (announcing "stopped"), saving its state first.
 	var wg sync.WaitGroup
 	for _, e := range entries {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			s.flush(e)
 			e.t.Close(false)
 		}()
 	}
 	wg.Wait()
 	s.wg.Wait()
-	return s.tracker.Close()
+	err := s.tracker.Close()
+	if s.db != nil {
+		if cerr := s.db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Add adds a torrent and starts it.
 func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
-	tc, err := s.resolve(ctx, req)
+	tc, raw, err := s.resolve(ctx, req)
 	if err != nil {
 		return Status{}, err
 	}
@@ -287,6 +314,22 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if err := os.MkdirAll(saveDir, 0o755); err != nil {
 		return Status{}, fmt.Errorf("create download dir: %w", err)
 	}
+	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now()}
+	if tc.MetaInfo != nil {
+		rec.Torrent = raw
+	} else {
+		rec.Magnet = strings.TrimSpace(req.URI)
+	}
+	e, err := s.start(tc, saveDir, req.Paused, &rec)
+	if err != nil {
+		return Status{}, err
+	}
+	s.persist(e)
+	return statusOf(e), nil
+}
+
+// start creates and registers a torrent. rec is its database record.
+func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent) (*entry, error) {
 	tc.SaveDir = saveDir
 	tc.PeerID = s.peerID
 	tc.Port = uint16(max(s.port, 0))
@@ -297,51 +340,62 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
 	tc.MaxPeers = s.cfg.MaxPeersPerTorrent
-	tc.UploadSlots = s.cfg.UploadSlots
-	tc.Paused = req.Paused
+	if tc.UploadSlots == 0 {
+		tc.UploadSlots = s.cfg.UploadSlots
+	}
+	tc.Paused = paused
 	tc.Logger = s.log
 	tc.GlobalUpload, tc.GlobalDownload = s.up, s.down
 	tc.GlobalSeedLimits = s.globalSeedLimits
+	h := tc.InfoHash
+	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
+	tc.OnComplete = func() { s.onComplete(h) }
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return Status{}, ErrClosed
+		return nil, ErrClosed
 	}
 	if _, ok := s.torrents[tc.InfoHash]; ok {
-		return Status{}, fmt.Errorf("%w: %s", ErrExists, tc.InfoHash)
+		return nil, fmt.Errorf("%w: %s", ErrExists, tc.InfoHash)
 	}
-	e := &entry{t: torrent.New(tc), added: time.Now(), saveDir: saveDir}
+	added := rec.AddedAt
+	if added.IsZero() {
+		added = time.Now()
+	}
+	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)
-	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir)
-	return statusOf(e), nil
+	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
+	return e, nil
 }
 
 // resolve turns an AddRequest into a torrent configuration.
-func (s *Session) resolve(ctx context.Context, req AddRequest) (torrent.Config, error) {
+func (s *Session) resolve(ctx context.Context, req AddRequest) (torrent.Config, []byte, error) {
 	uri := strings.TrimSpace(req.URI)
 	switch {
 	case len(req.Torrent) > 0 && uri != "":
-		return torrent.Config{}, fmt.Errorf("%w: give either a URI or .torrent data, not both", ErrInvalid)
+		return torrent.Config{}, nil, fmt.Errorf("%w: give either a URI or .torrent data, not both", ErrInvalid)
 	case len(req.Torrent) > 0:
-		return configFromTorrent(req.Torrent)
+		tc, err := configFromTorrent(req.Torrent)
+		return tc, req.Torrent, err
 	case strings.HasPrefix(strings.ToLower(uri), "magnet:"):
 		m, err := metainfo.ParseMagnet(uri)
 		if err != nil {
-			return torrent.Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return torrent.Config{}, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
-		return configFromMagnet(m), nil
+		return configFromMagnet(m), nil, nil
 	case strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://"):
 		data, err := s.fetch(ctx, uri)
 		if err != nil {
-			return torrent.Config{}, err
+			return torrent.Config{}, nil, err
 		}
-		return configFromTorrent(data)
+		tc, err := configFromTorrent(data)
+		return tc, data, err
 	case uri == "":
-		return torrent.Config{}, fmt.Errorf("%w: nothing to add: give a magnet, a URL or .torrent data", ErrInvalid)
+		return torrent.Config{}, nil, fmt.Errorf("%w: nothing to add: give a magnet, a URL or .torrent data", ErrInvalid)
 	default:
-		return torrent.Config{}, fmt.Errorf("%w: %q is neither a magnet link nor an http(s) URL", ErrInvalid, truncate(uri, 64))
+		return torrent.Config{}, nil, fmt.Errorf("%w: %q is neither a magnet link nor an http(s) URL", ErrInvalid, truncate(uri, 64))
 	}
 }
 
@@ -456,7 +510,12 @@ func (s *Session) Pause(infoHash string) error {
 	if err != nil {
 		return err
 	}
-	return e.t.Pause()
+	if err := e.t.Pause(); err != nil {
+		return err
+	}
+	s.persist(e)
+	s.flush(e)
+	return nil
 }
 
 // Resume restarts a paused torrent.
@@ -465,7 +524,11 @@ func (s *Session) Resume(infoHash string) error {
 	if err != nil {
 		return err
 	}
-	return e.t.Resume()
+	if err := e.t.Resume(); err != nil {
+		return err
+	}
+	s.persist(e)
+	return nil
 }
 
 // Remove removes a torrent, deleting its files when deleteData is set.
@@ -489,6 +552,11 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 	}
 	s.mu.Unlock()
 	s.log.Info("torrent removed", "info_hash", h.String(), "delete_data", deleteData)
+	if s.db != nil {
+		if err := s.db.DeleteTorrent(h); err != nil {
+			s.log.Error("forget torrent in the state database", "info_hash", h.String(), "err", err)
+		}
+	}
 	return e.t.Close(deleteData)
 }
 
@@ -569,6 +637,7 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 			return Status{}, err
 		}
 	}
+	s.persist(e)
 	return statusOf(e), nil
 }
 

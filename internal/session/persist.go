@@ -1,0 +1,215 @@
+package session
+
+import (
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/storage"
+	"github.com/gobit/gobit/internal/store"
+	"github.com/gobit/gobit/internal/torrent"
+)
+
+// DefaultFlushInterval is how often resume data and totals are saved.
+const DefaultFlushInterval = 30 * time.Second
+
+// dbFile is the state database's name inside the data directory.
+const dbFile = "gobit.db"
+
+// openStore opens (or creates) the state database and re-adds the torrents
+// it records, each in the state it was left in.
+func (s *Session) openStore() error {
+	path := filepath.Join(s.cfg.DataDir, dbFile)
+	db, moved, err := store.OpenOrRecover(path, s.log)
+	if err != nil {
+		return fmt.Errorf("session: state database: %w", err)
+	}
+	if moved != "" {
+		s.log.Warn("state database was unreadable; moved aside and started afresh", "moved_to", moved, "path", path)
+	}
+	s.db = db
+	recs, err := db.Torrents()
+	var cre *store.CorruptRecordsError
+	if errors.As(err, &cre) {
+		s.log.Warn("skipping unreadable torrent records in the state database", "err", err)
+	} else if err != nil {
+		return fmt.Errorf("session: read torrents: %w", err)
+	}
+	for _, rec := range recs {
+		if err := s.restore(rec); err != nil {
+			s.log.Error("cannot restore torrent; it stays in the database", "info_hash", metainfo.Hash(rec.InfoHash).String(), "err", err)
+		}
+	}
+	return nil
+}
+
+// restore re-adds one torrent from its record.
+func (s *Session) restore(rec store.Torrent) error {
+	var tc torrent.Config
+	switch {
+	case len(rec.Torrent) > 0:
+		c, err := configFromTorrent(rec.Torrent)
+		if err != nil {
+			return err
+		}
+		tc = c
+	case rec.Magnet != "":
+		m, err := metainfo.ParseMagnet(rec.Magnet)
+		if err != nil {
+			return err
+		}
+		tc = configFromMagnet(m)
+		if len(rec.InfoBytes) > 0 {
+			info, err := metainfo.ParseInfo(rec.InfoBytes)
+			if err == nil && metainfo.Hash(sha1Sum(rec.InfoBytes)) == m.InfoHash {
+				tc.MetaInfo = &metainfo.MetaInfo{Info: *info, InfoBytes: rec.InfoBytes, InfoHash: m.InfoHash}
+				tc.Name = info.Name
+			}
+		}
+	default:
+		return errors.New("record has neither a .torrent nor a magnet")
+	}
+	if tc.InfoHash != metainfo.Hash(rec.InfoHash) {
+		return errors.New("record's info hash does not match its torrent")
+	}
+	if len(rec.Trackers) > 0 {
+		tc.Trackers = rec.Trackers
+	}
+	if r, ok, err := s.db.Resume(rec.InfoHash); err == nil && ok {
+		rd := &torrent.ResumeData{NumPieces: r.NumPieces, Have: r.Bitfield}
+		for _, f := range r.Files {
+			rd.Stamps = append(rd.Stamps, storage.FileStamp{Size: f.Size, ModTime: f.ModTime})
+		}
+		tc.Resume = rd
+	}
+	tc.Uploaded, tc.Downloaded = rec.Uploaded, rec.Downloaded
+	tc.UploadLimit, tc.DownloadLimit = rec.Limits.UploadLimit, rec.Limits.DownloadLimit
+	tc.SeedLimits = torrent.SeedLimits{RatioLimit: rec.Limits.RatioLimit, SeedTimeLimit: time.Duration(rec.Limits.SeedTimeLimit) * time.Second}
+	if rec.Limits.UploadSlots != 0 {
+		tc.UploadSlots = rec.Limits.UploadSlots
+	}
+	_, err := s.start(tc, rec.SaveDir, rec.Paused, &rec)
+	return err
+}
+
+// record builds the database record of an entry from its current state.
+func (s *Session) record(e *entry) store.Torrent {
+	st := e.t.Stats()
+	rec := e.rec
+	rec.Name = st.Name
+	rec.Paused = st.State == torrent.StatePaused
+	rec.Uploaded, rec.Downloaded = st.Uploaded, st.Downloaded
+	rec.Limits = store.Limits{
+		UploadLimit: st.UploadLimit, DownloadLimit: st.DownloadLimit,
+		RatioLimit: st.SeedLimits.RatioLimit, SeedTimeLimit: int64(st.SeedLimits.SeedTimeLimit / time.Second),
+		UploadSlots: st.UploadSlots,
+	}
+	return rec
+}
+
+// persist writes an entry's record; errors are logged (the torrent keeps
+// running).
+func (s *Session) persist(e *entry) {
+	if s.db == nil {
+		return
+	}
+	s.mu.Lock()
+	rec := s.record(e)
+	s.mu.Unlock()
+	if err := s.db.PutTorrent(rec); err != nil {
+		s.log.Error("save torrent state", "info_hash", e.t.InfoHash().String(), "err", err)
+	}
+}
+
+// flush saves one torrent's resume data (after syncing its files) and totals.
+func (s *Session) flush(e *entry) {
+	if s.db == nil {
+		return
+	}
+	h := e.t.InfoHash()
+	rd, ok, err := e.t.ResumeData()
+	if err != nil {
+		s.log.Warn("resume data", "info_hash", h.String(), "err", err)
+	} else if ok {
+		r := store.Resume{NumPieces: rd.NumPieces, Bitfield: rd.Have, SavedAt: time.Now()}
+		for _, f := range rd.Stamps {
+			r.Files = append(r.Files, store.FileStamp{Size: f.Size, ModTime: f.ModTime})
+		}
+		if err := s.db.PutResume(h, r); err != nil {
+			s.log.Error("save resume data", "info_hash", h.String(), "err", err)
+		}
+	}
+	st := e.t.Stats()
+	if err := s.db.PutStats(h, st.Uploaded, st.Downloaded); err != nil {
+		s.log.Error("save totals", "info_hash", h.String(), "err", err)
+	}
+}
+
+// flushAll flushes every torrent.
+func (s *Session) flushAll() {
+	s.mu.Lock()
+	entries := make([]*entry, 0, len(s.torrents))
+	for _, e := range s.torrents {
+		entries = append(entries, e)
+	}
+	s.mu.Unlock()
+	for _, e := range entries {
+		s.flush(e)
+	}
+}
+
+// flushLoop saves resume data periodically until the session closes.
+func (s *Session) flushLoop() {
+	defer s.wg.Done()
+	every := s.cfg.FlushInterval
+	if every <= 0 {
+		every = DefaultFlushInterval
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			s.flushAll()
+		case <-s.closeC:
+			return
+		}
+	}
+}
+
+// onMetadata records a magnet's info dictionary once fetched.
+func (s *Session) onMetadata(h metainfo.Hash, infoBytes []byte) {
+	go func() {
+		s.mu.Lock()
+		e := s.torrents[h]
+		if e != nil {
+			e.rec.InfoBytes = infoBytes
+		}
+		s.mu.Unlock()
+		if e != nil {
+			s.persist(e)
+		}
+	}()
+}
+
+// onComplete records completion and flushes the resume data at once, so a
+// finished download never needs re-checking.
+func (s *Session) onComplete(h metainfo.Hash) {
+	go func() {
+		s.mu.Lock()
+		e := s.torrents[h]
+		if e != nil {
+			e.rec.CompletedAt = time.Now()
+		}
+		s.mu.Unlock()
+		if e != nil {
+			s.persist(e)
+			s.flush(e)
+		}
+	}()
+}
+
+func sha1Sum(b []byte) [20]byte { return sha1.Sum(b) }
