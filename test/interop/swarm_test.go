@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,7 +105,7 @@ func (sw *swarm) hash() string { return sw.mi.InfoHash.String() }
 
 // scrape asks the tracker how many seeders and leechers it knows.
 func (sw *swarm) scrape() (seeders, leechers int, err error) {
-	u := strings.TrimSuffix(sw.announce, "/announce") + "/scrape?info_hash=" + url.QueryEscape(string(sw.mi.InfoHash[:]))
+	u := strings.TrimSuffix(sw.announce, "/announce") + "/scrape?info_hash=" + percentEncode(sw.mi.InfoHash[:])
 	client := &http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get(u)
 	if err != nil {
@@ -130,20 +129,36 @@ func (sw *swarm) scrape() (seeders, leechers int, err error) {
 	return f.Complete, f.Incomplete, nil
 }
 
-// waitTracker waits until the tracker knows at least the given numbers of
-// seeders and leechers, so a peer started next gets their addresses.
-func (sw *swarm) waitTracker(t *testing.T, seeders, leechers int) {
+// percentEncode escapes every byte as %XX. (url.QueryEscape turns a space
+// into "+", which opentracker does not decode in an info hash.)
+func percentEncode(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		fmt.Fprintf(&s, "%%%02X", c)
+	}
+	return s.String()
+}
+
+// waitTracker waits until the tracker knows at least n peers of the
+// swarm, seeders or leechers, so a peer started next gets their addresses.
+// (It does not insist on seeders: gobit's first announce of a torrent whose
+// data is still being checked says it has everything left to download.)
+func (sw *swarm) waitTracker(t *testing.T, n int) {
 	t.Helper()
 	var s, l int
-	waitFor(t, trackerTimeout, fmt.Sprintf("the tracker to list %d seeder(s) and %d leecher(s)", seeders, leechers),
-		func() (bool, error) {
-			var err error
-			s, l, err = sw.scrape()
-			if err != nil {
-				t.Logf("%v", err)
-			}
-			return s >= seeders && l >= leechers, nil
-		})
+	defer func() {
+		if t.Failed() {
+			t.Logf("tracker scrape: last answer %d seeder(s), %d leecher(s)", s, l)
+		}
+	}()
+	waitFor(t, trackerTimeout, fmt.Sprintf("the tracker to list %d peer(s)", n), func() (bool, error) {
+		var err error
+		s, l, err = sw.scrape()
+		if err != nil {
+			t.Logf("%v", err)
+		}
+		return s+l >= n, nil
+	})
 }
 
 // gobitSession starts a gobit session saving into dir.
