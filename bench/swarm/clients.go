@@ -26,7 +26,8 @@ var ErrNotInstalled = errors.New("not installed")
 // env is what every client run needs.
 type env struct {
 	work       string // -work
-	logDir     string // per-invocation log directory
+	logDir     string // per-invocation directory: logs, tracker, results
+	outDir     string // per-invocation download directory, below logDir
 	torrent    string // the .torrent with this invocation's tracker
 	payload    string // the complete payload file
 	size       int64
@@ -67,7 +68,7 @@ func freshDir(dir string) error {
 // verifies the data against the payload and removes it.
 func runLeecher(e *env, client string, run int) result {
 	tag := fmt.Sprintf("%s-leech-run%d", client, run)
-	out := filepath.Join(e.work, "out", tag)
+	out := filepath.Join(e.outDir, tag)
 	if err := freshDir(out); err != nil {
 		return result{err: err}
 	}

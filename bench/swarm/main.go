@@ -197,9 +197,20 @@ func run(o options) error {
 	if e.work, err = filepath.Abs(o.work); err != nil {
 		return err
 	}
-	e.logDir = filepath.Join(e.work, "logs", time.Now().Format("20060102-150405"))
-	if err := os.MkdirAll(e.logDir, 0o755); err != nil {
+	// Everything of this invocation lives in its own directory, so that
+	// two invocations can share -work (and its payload).
+	e.logDir = filepath.Join(e.work, "logs", fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid()))
+	e.outDir = filepath.Join(e.logDir, "out")
+	if err := os.MkdirAll(e.outDir, 0o755); err != nil {
 		return err
+	}
+	defer os.RemoveAll(e.outDir)
+	// opentracker, as root, drops to "nobody" and chroots into its
+	// directory below logDir.
+	for d := e.logDir; d != e.work; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
 	}
 	if o.profileDir != "" {
 		if e.profileDir, err = filepath.Abs(o.profileDir); err == nil {
@@ -209,8 +220,7 @@ func run(o options) error {
 			return fmt.Errorf("-profile: %w", err)
 		}
 	}
-	out := filepath.Join(e.work, "out")
-	outDir.Store(&out)
+	outDir.Store(&e.outDir)
 	e.script = filepath.Join(e.work, "ltpeer.py")
 	if err := os.WriteFile(e.script, ltpeerScript, 0o755); err != nil {
 		return err
@@ -240,7 +250,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	tracker, announce, err := startTracker(filepath.Join(e.work, "tracker"), e.logDir, hash)
+	tracker, announce, err := startTracker(filepath.Join(e.logDir, "tracker"), e.logDir, hash)
 	if err != nil {
 		return err
 	}

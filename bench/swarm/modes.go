@@ -77,7 +77,7 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 		fmtSize(o.size), fmtSize(o.piece), o.seeders, o.runs, hostLine(), commandLine())
 	foot := []string{
 		"Each cell: median over the runs, and in parentheses the median ratio to the best other (non-gobit) client of the same run in that column (1.00× = as good as the best; lower is better except MiB/s).",
-		"Wall time is from process start to exit (Transmission: to its finish script), so it includes start-up; CPU is user+system of the client process from rusage, per GiB of payload; peak RSS is the process's ru_maxrss. For libtorrent the Python interpreter is included.",
+		"Wall time is from process start to exit (Transmission: to its finish script), so it includes start-up; CPU is user+system of the client process from rusage, per GiB of payload; peak RSS is the process's ru_maxrss. For libtorrent the Python interpreter is included, and libtorrent 2.0 does disk I/O through memory-mapped files, so its RSS counts the file pages it touched.",
 		transportNote(o.utp),
 		"Transmission 3.00 never dials loopback peers, so each libtorrent seeder is told (on its stdin) to dial Transmission once it listens.",
 		"Every download was compared byte for byte with the payload and then deleted.",
@@ -149,7 +149,7 @@ func seedOnce(e *env, o options, client string, run int) result {
 	}()
 	for i := range o.leechers {
 		tag := fmt.Sprintf("libtorrent-leech%d-from-%s-run%d", i+1, client, run)
-		out := filepath.Join(e.work, "out", tag)
+		out := filepath.Join(e.outDir, tag)
 		if err := freshDir(out); err != nil {
 			return result{err: err}
 		}

@@ -30,11 +30,11 @@ func ensurePayload(dir string, size int64) (string, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == size {
 		return path, nil
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := os.CreateTemp(dir, "payload-*.tmp")
 	if err != nil {
 		return "", fmt.Errorf("creating the payload: %w", err)
 	}
+	tmp := f.Name()
 	rng := rand.NewChaCha8([32]byte{'g', 'o', 'b', 'i', 't'})
 	w := bufio.NewWriterSize(f, 1<<20)
 	if _, err := io.CopyN(w, rng, size); err == nil {
@@ -70,13 +70,25 @@ func ensureTemplate(payload string, piece int64) ([]byte, error) {
 			return data, nil
 		}
 	}
-	os.Remove(path)
+	// mktorrent refuses to overwrite, and another invocation may be making
+	// the same template: make it under a unique name, then rename.
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	os.Remove(tmp)
 	log2 := strconv.Itoa(bits.TrailingZeros64(uint64(piece)))
-	cmd := exec.Command("mktorrent", "-a", placeholderAnnounce, "-l", log2, "-t", "2", "-o", path, payload)
+	cmd := exec.Command("mktorrent", "-a", placeholderAnnounce, "-l", log2, "-t", "2", "-o", tmp, payload)
 	if out, err := runTimeout(cmd, 10*time.Minute); err != nil {
+		os.Remove(tmp)
 		return nil, fmt.Errorf("mktorrent: %w: %s", err, out)
 	}
-	return os.ReadFile(path)
+	data, err := os.ReadFile(tmp)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("mktorrent: %w", err)
+	}
+	return data, nil
 }
 
 // runTimeout runs cmd and kills it after timeout.
