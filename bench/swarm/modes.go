@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,8 +80,10 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 		"Each cell: median over the runs, and in parentheses the median ratio to the best other (non-gobit) client of the same run in that column (1.00× = as good as the best; lower is better except MiB/s).",
 		"Wall time is from process start to exit (Transmission: to its finish script), so it includes start-up; CPU is user+system of the client process from rusage, per GiB of payload; peak RSS is the process's ru_maxrss. For libtorrent the Python interpreter is included, and libtorrent 2.0 does disk I/O through memory-mapped files, so its RSS counts the file pages it touched.",
 		transportNote(o.utp),
-		"Transmission 3.00 never dials loopback peers, so each libtorrent seeder is told (on its stdin) to dial Transmission once it listens.",
 		"Every download was compared byte for byte with the payload and then deleted.",
+	}
+	if slices.Contains(o.clients, clientTransmission) {
+		foot = append(foot, "Transmission 3.00 never dials loopback peers, so each libtorrent seeder is told (on its stdin) to dial Transmission once it listens.")
 	}
 	if failed {
 		return caption, foot, errClientsFailed
