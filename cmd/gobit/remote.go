@@ -257,3 +257,26 @@ func newResumeCmd() *cobra.Command {
 		func(ctx context.Context, c *api.Client, h string) error { return c.Resume(ctx, h) })
 	return cmd
 }
+
+func newRecheckCmd() *cobra.Command {
+	return newHashCmd("recheck", "Re-verify the data of torrents of a running daemon (also clears a disk error)", "rechecking",
+		func(ctx context.Context, c *api.Client, h string) error { return c.Recheck(ctx, h) })
+}
+
+func newMoveCmd() *cobra.Command {
+	var to string
+	cmd := newHashCmd("move", "Move the files of torrents of a running daemon to another directory", "moved",
+		func(ctx context.Context, c *api.Client, h string) error {
+			if to == "" {
+				return &usageError{fmt.Errorf("--to is required: the new save directory")}
+			}
+			abs, err := filepath.Abs(to)
+			if err != nil {
+				return err
+			}
+			return c.Move(ctx, h, abs)
+		})
+	cmd.Flags().StringVar(&to, "to", "", "new save directory (on the daemon's machine)")
+	noEnv(cmd, "to")
+	return cmd
+}

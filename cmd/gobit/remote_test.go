@@ -243,3 +243,7 @@ func (f *fakeDaemon) Settings() session.Settings { return session.Settings{} }
 func (f *fakeDaemon) UpdateSettings(u session.SettingsUpdate) (session.Settings, error) {
 	return session.Settings{}, nil
 }
+
+func (f *fakeDaemon) Recheck(h string) error { return f.set(h, session.StateChecking) }
+
+func (f *fakeDaemon) Move(h, dir string) error { return f.set(h, session.StateChecking) }

@@ -84,6 +84,8 @@ on the command line wins over the environment, which wins over the default.`,
 		newListCmd(),
 		newRemoveCmd(),
 		newPauseCmd(),
+		newRecheckCmd(),
+		newMoveCmd(),
 		newResumeCmd(),
 	)
 	documentEnv(root)

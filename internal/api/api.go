@@ -50,6 +50,10 @@ type Backend interface {
 	Pause(infoHash string) error
 	// Resume restarts a paused torrent.
 	Resume(infoHash string) error
+	// Recheck hashes a torrent's data again (and clears a disk error).
+	Recheck(infoHash string) error
+	// Move moves a torrent's files to a new save directory.
+	Move(infoHash, dir string) error
 	// UpdateTorrent changes one torrent's limits.
 	UpdateTorrent(infoHash string, u session.TorrentUpdate) (session.Status, error)
 	// Settings returns the session-wide settings.
@@ -113,6 +117,8 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/resume", h.resume)
 	mux.HandleFunc("DELETE /api/v1/torrents/{infohash}", h.remove)
 	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}", h.update)
+	mux.HandleFunc("POST /api/v1/torrents/{infohash}/recheck", h.recheck)
+	mux.HandleFunc("POST /api/v1/torrents/{infohash}/move", h.move)
 	mux.HandleFunc("GET /api/v1/session", h.settings)
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
 

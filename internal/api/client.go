@@ -245,3 +245,21 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 	}
 	return nil
 }
+
+// Recheck asks the daemon to hash a torrent's data again.
+func (c *Client) Recheck(ctx context.Context, infoHash string) error {
+	if err := c.do(ctx, http.MethodPost, torrentPath(infoHash)+"/recheck", "", nil, nil); err != nil {
+		return fmt.Errorf("recheck %s: %w", infoHash, err)
+	}
+	return nil
+}
+
+// Move asks the daemon to move a torrent's files to dir (a path on the
+// daemon's machine).
+func (c *Client) Move(ctx context.Context, infoHash, dir string) error {
+	body, _ := json.Marshal(MoveBody{Path: dir})
+	if err := c.do(ctx, http.MethodPost, torrentPath(infoHash)+"/move", contentJSON, bytes.NewReader(body), nil); err != nil {
+		return fmt.Errorf("move %s: %w", infoHash, err)
+	}
+	return nil
+}

@@ -159,3 +159,16 @@ func (f *fakeBackend) Settings() session.Settings { return session.Settings{} }
 func (f *fakeBackend) UpdateSettings(u session.SettingsUpdate) (session.Settings, error) {
 	return session.Settings{}, nil
 }
+
+func (f *fakeBackend) Recheck(infoHash string) error { return f.setState(infoHash, session.StateChecking) }
+
+func (f *fakeBackend) Move(infoHash, dir string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.byHash[infoHash]
+	if !ok {
+		return session.ErrNotFound
+	}
+	d.SaveDir = dir
+	return nil
+}

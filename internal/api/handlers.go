@@ -79,7 +79,7 @@ func statusFor(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, session.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, session.ErrExists):
+	case errors.Is(err, session.ErrExists), errors.Is(err, session.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, session.ErrClosed):
 		return http.StatusServiceUnavailable

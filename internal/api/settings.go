@@ -74,3 +74,27 @@ func (h *handler) updateSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, s)
 }
+
+// recheck serves POST /api/v1/torrents/{infohash}/recheck.
+func (h *handler) recheck(w http.ResponseWriter, r *http.Request) {
+	h.simple(w, r, h.b.Recheck)
+}
+
+// MoveBody is the JSON body of POST /api/v1/torrents/{infohash}/move.
+type MoveBody struct {
+	Path string `json:"path"`
+}
+
+// move serves POST /api/v1/torrents/{infohash}/move with {"path": "…"}.
+func (h *handler) move(w http.ResponseWriter, r *http.Request) {
+	var body MoveBody
+	if err := decodeJSONBody(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if body.Path == "" {
+		h.fail(w, r, badRequest("missing \"path\": the new save directory"))
+		return
+	}
+	h.simple(w, r, func(ih string) error { return h.b.Move(ih, body.Path) })
+}

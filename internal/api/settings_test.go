@@ -116,3 +116,32 @@ func TestSessionSettings(t *testing.T) {
 		t.Errorf("negative limit: %d", code)
 	}
 }
+
+func TestRecheckAndMoveRoutes(t *testing.T) {
+	srv, hash := newRealServer(t)
+	url := srv.URL + "/api/v1/torrents/" + hash
+	var e ErrorBody
+	if code := doJSON(t, http.MethodPost, url+"/recheck", "", nil); code != http.StatusNoContent {
+		t.Fatalf("recheck: %d", code)
+	}
+	to := t.TempDir()
+	if code := doJSON(t, http.MethodPost, url+"/move", `{"path": "`+to+`"}`, nil); code != http.StatusNoContent {
+		t.Fatalf("move: %d", code)
+	}
+	var d struct {
+		SaveDir string `json:"save_dir"`
+	}
+	doJSON(t, http.MethodGet, url, "", &d)
+	if d.SaveDir != to {
+		t.Fatalf("save_dir %q after move, want %q", d.SaveDir, to)
+	}
+	if _, err := os.Stat(filepath.Join(to, "f.bin")); err != nil {
+		t.Fatalf("file not moved: %v", err)
+	}
+	if code := doJSON(t, http.MethodPost, url+"/move", `{}`, &e); code != http.StatusBadRequest {
+		t.Errorf("move without path: %d", code)
+	}
+	if code := doJSON(t, http.MethodPost, srv.URL+"/api/v1/torrents/"+hash[:39]+"0/recheck", "", &e); code != http.StatusNotFound {
+		t.Errorf("recheck unknown: %d", code)
+	}
+}

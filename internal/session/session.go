@@ -679,3 +679,44 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 	}
 	return s
 }
+
+// Recheck hashes a torrent's data again; it also recovers a torrent stopped
+// by a disk error once the cause is fixed.
+func (s *Session) Recheck(infoHash string) error {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return err
+	}
+	if err := e.t.Recheck(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return nil
+}
+
+// Move moves a torrent's files to dir and continues seeding or downloading
+// from there.
+func (s *Session) Move(infoHash, dir string) error {
+	if strings.TrimSpace(dir) == "" {
+		return fmt.Errorf("%w: empty path", ErrInvalid)
+	}
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := e.t.Move(abs); err != nil {
+		if errors.Is(err, torrent.ErrBusy) || errors.Is(err, torrent.ErrNoMetadata) {
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		}
+		return err
+	}
+	s.mu.Lock()
+	e.saveDir = abs
+	e.rec.SaveDir = abs
+	s.mu.Unlock()
+	s.persist(e)
+	return nil
+}

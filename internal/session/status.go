@@ -16,6 +16,9 @@ var (
 	// ErrInvalid wraps errors caused by bad user input: an unparsable magnet
 	// or .torrent, a bad URL.
 	ErrInvalid = errors.New("invalid input")
+	// ErrConflict means the request cannot run in the torrent's current
+	// state (e.g. a recheck while moving, a move before the metadata).
+	ErrConflict = errors.New("conflicting operation")
 	// ErrClosed means the session has been closed.
 	ErrClosed = errors.New("session closed")
 )

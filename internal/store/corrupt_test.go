@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -478,6 +479,18 @@ func FuzzOpenCorrupt(f *testing.F) {
 			fixMetaChecksums(data, 4096)
 		}
 		path := filepath.Join(dir, "gobit.db")
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(4 * time.Second):
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				os.WriteFile("/tmp/hang.txt", buf[:n], 0o644)
+				os.WriteFile("/tmp/hang.db", data, 0o644)
+			}
+		}()
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}

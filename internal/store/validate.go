@@ -44,7 +44,6 @@ const (
 	pgidNoFreelist     = ^uint64(0)
 	minPageSize        = 1024
 	maxPageSize        = 1 << 16
-	maxInlineDepth     = 8
 	firstMetaProbeSize = 4096
 )
 
@@ -244,6 +243,17 @@ func checkNode(p []byte, depth int) ([]uint64, error) {
 	}
 	flags := ne.Uint16(p[8:])
 	count := int(ne.Uint16(p[10:]))
+	switch {
+	case depth > 0 && flags != flagLeaf:
+		// bbolt only inlines small leaf buckets; it resolves any page id
+		// in an inline bucket to the inline page itself, so an inline
+		// branch would send its cursor round forever.
+		return nil, fmt.Errorf("inline bucket page has type %#x, want leaf", flags)
+	case flags != flagBranch && flags != flagLeaf:
+		return nil, fmt.Errorf("page type %#x where a branch or leaf belongs", flags)
+	case flags == flagBranch && count == 0:
+		return nil, errors.New("empty branch page")
+	}
 	if pageHeaderSize+count*elementSize > len(p) {
 		return nil, fmt.Errorf("%d elements do not fit in %d bytes", count, len(p))
 	}
@@ -276,8 +286,8 @@ func checkNode(p []byte, depth int) ([]uint64, error) {
 				refs = append(refs, root)
 				continue
 			}
-			if depth >= maxInlineDepth {
-				return nil, errors.New("inline buckets nested too deep")
+			if depth > 0 {
+				return nil, errors.New("bucket nested in an inline bucket")
 			}
 			inner, err := checkNode(v[16:], depth+1)
 			if err != nil {
@@ -287,9 +297,6 @@ func checkNode(p []byte, depth int) ([]uint64, error) {
 		default:
 			return nil, fmt.Errorf("page type %#x where a branch or leaf belongs", flags)
 		}
-	}
-	if flags == flagBranch && count == 0 {
-		return nil, errors.New("empty branch page")
 	}
 	return refs, nil
 }

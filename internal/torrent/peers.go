@@ -33,6 +33,7 @@ type addrInfo struct {
 	nextTry   time.Time
 	connected bool
 	dialing   bool
+	seed      bool // was a seed when last connected: useless to us while we seed
 }
 
 // peerState is the loop's view of one connection.
@@ -153,11 +154,11 @@ func (t *Torrent) addAddr(a netip.AddrPort) {
 	}
 }
 
+// wantPeers reports whether the torrent should dial peers. Seeders dial
+// too (leechers behind NAT, or clients such as Transmission 3 that never
+// dial loopback peers, can only be reached that way), but skip known seeds.
 func (t *Torrent) wantPeers() bool {
-	if t.paused || t.state == StateError {
-		return false
-	}
-	return t.state != StateSeeding
+	return !t.paused && !t.moving && t.state != StateError && t.state != StateChecking
 }
 
 // connectPeers dials candidate addresses while below the peer limit.
@@ -170,7 +171,7 @@ func (t *Torrent) connectPeers() {
 		if len(t.peers)+t.dialing >= t.cfg.MaxPeers {
 			return
 		}
-		if ai.connected || ai.dialing || now.Before(ai.nextTry) {
+		if ai.connected || ai.dialing || now.Before(ai.nextTry) || (ai.seed && t.state == StateSeeding) {
 			continue
 		}
 		if a.Addr().IsLoopback() && a.Port() == t.cfg.Port {
@@ -244,7 +245,7 @@ func (t *Torrent) handleNewConn(c newConn) {
 		t.cfg.Conns.Release()
 	}
 	switch {
-	case t.paused || t.state == StateError:
+	case t.paused || t.moving || t.state == StateError:
 		reject("torrent not active")
 		return
 	case len(t.peers) >= t.cfg.MaxPeers:
@@ -361,6 +362,7 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 	}
 	if ai := t.addrs[p.addr]; ai != nil {
 		ai.connected = false
+		ai.seed = p.isSeed()
 		ai.nextTry = time.Now().Add(30 * time.Second)
 	}
 	t.log.Debug("peer disconnected", "peer", p.addr, "err", err)

@@ -59,7 +59,9 @@ func (t *Torrent) postDisk(job func() func()) {
 	t.diskJobs.Add(1)
 	t.cfg.Disk.Go(func() {
 		defer t.diskJobs.Done()
+		t.ioMu.RLock()
 		res := job()
+		t.ioMu.RUnlock()
 		if res == nil {
 			return
 		}
@@ -170,6 +172,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.infoBytes = infoBytes
 	t.name = info.Name
 	t.md = nil
+	t.pieces = make(map[int]*pieceBuf)
 	n := info.NumPieces()
 	t.pk = picker.New(n, info.PieceLength, info.TotalLength(), nil)
 	t.have = bitfield.New(n)
@@ -358,19 +361,14 @@ func (t *Torrent) pause() {
 func (t *Torrent) resume() {
 	if t.state == StateError {
 		// Retry from scratch: re-check the data.
-		t.errMsg = ""
-		if t.store != nil {
-			t.store.Close()
-			t.store = nil
-		}
 		t.paused = false
 		if t.info != nil {
-			t.checked = false
-			t.setInfo(t.info, t.infoBytes)
+			t.recheck(nil)
 		} else {
+			t.errMsg = ""
 			t.state = StateMetadata
+			t.startAnnouncer()
 		}
-		t.startAnnouncer()
 		t.publish()
 		return
 	}

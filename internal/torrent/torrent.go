@@ -160,16 +160,19 @@ type Torrent struct {
 	hash metainfo.Hash
 	log  *slog.Logger
 
-	peerEvC   chan peer.Event
-	connC     chan newConn
-	dialC     chan dialResult
-	addrsC    chan []netip.AddrPort
-	diskC     chan func()
-	cmdC      chan func()
-	stopC     chan struct{}
-	doneC     chan struct{}
-	stopOnce  sync.Once
-	diskJobs  sync.WaitGroup
+	peerEvC  chan peer.Event
+	connC    chan newConn
+	dialC    chan dialResult
+	addrsC   chan []netip.AddrPort
+	diskC    chan func()
+	cmdC     chan func()
+	stopC    chan struct{}
+	doneC    chan struct{}
+	stopOnce sync.Once
+	diskJobs sync.WaitGroup
+	// ioMu is held shared by every disk job and exclusively while the
+	// torrent's files are moved.
+	ioMu      sync.RWMutex
 	stats     atomic.Pointer[Stats]
 	announcer atomic.Pointer[tracker.Announcer]
 
@@ -215,6 +218,7 @@ type Torrent struct {
 	downLimit    *ratelimit.Limiter
 	finished     bool // paused because a seeding limit was reached
 	downloading  bool // the last check found pieces missing
+	moving       bool // files are being moved
 }
 
 type newConn struct {

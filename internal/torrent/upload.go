@@ -1,10 +1,12 @@
 package torrent
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gobit/gobit/internal/choker"
+	"github.com/gobit/gobit/internal/storage"
 
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -98,8 +100,12 @@ func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, err error)
 	}
 	delete(p.serving, k)
 	if err != nil {
-		t.log.Warn("read block for upload", "piece", k.index, "err", err)
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
+		if !errors.Is(err, storage.ErrClosed) && t.have.Has(int(k.index)) {
+			// Data we verified is gone or unreadable (file deleted, disk
+			// failing): stop rather than serve errors; a recheck recovers.
+			t.fail(fmt.Errorf("read piece %d: %w", k.index, err))
+		}
 		return
 	}
 	if p.amChoking && !p.weAllowFast[int(k.index)] {

@@ -1,0 +1,216 @@
+package torrent
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/storage"
+)
+
+// ErrNoMetadata is returned by operations that need the torrent's files
+// while its info dictionary is still unknown.
+var ErrNoMetadata = errors.New("torrent: metadata not known yet")
+
+// ErrBusy is returned when a move or recheck is already running.
+var ErrBusy = errors.New("torrent: another move or check is running")
+
+// Recheck hashes all of the torrent's data again (e.g. after files were
+// changed or repaired behind gobit's back) and continues from what is found.
+// It also clears an error state.
+func (t *Torrent) Recheck() error {
+	var err error
+	if derr := t.do(func() { err = t.recheck(nil) }); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// recheck restarts from the data check; resume, when set, is trusted for
+// unchanged files.
+func (t *Torrent) recheck(resume *ResumeData) error {
+	if t.info == nil {
+		return ErrNoMetadata
+	}
+	if t.state == StateChecking || t.moving {
+		return ErrBusy
+	}
+	t.closeAllPeers()
+	t.stopAnnouncer()
+	if t.store != nil {
+		t.store.Close()
+		t.store = nil
+	}
+	t.errMsg = ""
+	t.checked = false
+	t.cfg.Resume = resume
+	for _, a := range t.addrs {
+		a.failures, a.nextTry = 0, timeZero
+	}
+	t.setInfo(t.info, t.infoBytes)
+	return nil
+}
+
+// Move moves the torrent's files to dir and continues there: running
+// transfers stop, the files are renamed (copied when dir is on another file
+// system), and the data is re-checked, trusting unchanged files. On failure
+// the torrent stays where it was.
+func (t *Torrent) Move(dir string) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	result := make(chan error, 1)
+	err = t.do(func() {
+		if t.info == nil {
+			result <- ErrNoMetadata
+			return
+		}
+		if t.moving || t.state == StateChecking {
+			result <- ErrBusy
+			return
+		}
+		if dir == t.cfg.SaveDir {
+			result <- nil
+			return
+		}
+		t.moving = true
+		t.closeAllPeers()
+		var resume *ResumeData
+		if t.checked {
+			resume = &ResumeData{NumPieces: t.have.Len(), Have: append([]byte(nil), t.have.Bytes()...)}
+		}
+		old := t.store
+		from := t.cfg.SaveDir
+		entries := t.info.FileEntries()
+		go func() {
+			// Wait for running disk jobs, then keep them out while moving.
+			t.ioMu.Lock()
+			var stamps []storage.FileStamp
+			if old != nil {
+				old.Sync()
+				stamps, _ = old.Stamps()
+				old.Close()
+			}
+			merr := moveFiles(from, dir, entries)
+			t.ioMu.Unlock()
+			select {
+			case t.cmdC <- func() {
+				t.moving = false
+				if merr != nil {
+					result <- merr
+					if old != nil {
+						t.store = nil
+						t.recheck(resume) // reopen where it was
+					}
+					return
+				}
+				t.log.Info("moved data", "from", from, "to", dir)
+				t.cfg.SaveDir = dir
+				if resume != nil {
+					resume.Stamps = stamps
+				}
+				t.store = nil
+				result <- t.recheck(resume)
+			}:
+			case <-t.doneC:
+				result <- ErrStopped
+			}
+		}()
+	})
+	if err != nil {
+		return err
+	}
+	return <-result
+}
+
+// moveFiles moves every existing file of the torrent from one save
+// directory to another, creating directories as needed. Paths are the
+// sanitized, local FileEntry paths.
+func moveFiles(from, to string, entries []metainfoFileEntry) error {
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return fmt.Errorf("move: %w", err)
+	}
+	var moved [][2]string
+	for _, e := range entries {
+		if e.Pad || !filepath.IsLocal(e.Path) {
+			continue
+		}
+		src, dst := filepath.Join(from, e.Path), filepath.Join(to, e.Path)
+		if _, err := os.Lstat(src); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if _, err := os.Lstat(dst); err == nil {
+			return rollback(moved, fmt.Errorf("move: %s already exists", dst))
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return rollback(moved, fmt.Errorf("move: %w", err))
+		}
+		if err := os.Rename(src, dst); err != nil {
+			if err := copyFile(src, dst); err != nil {
+				return rollback(moved, fmt.Errorf("move %s: %w", e.Path, err))
+			}
+			os.Remove(src)
+		}
+		moved = append(moved, [2]string{src, dst})
+	}
+	// Remove directories left empty in the old place (never from itself).
+	for _, e := range entries {
+		for d := filepath.Dir(filepath.Join(from, e.Path)); d != from && len(d) > len(from); d = filepath.Dir(d) {
+			if os.Remove(d) != nil {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func rollback(moved [][2]string, err error) error {
+	for i := len(moved) - 1; i >= 0; i-- {
+		if os.Rename(moved[i][1], moved[i][0]) != nil {
+			if copyFile(moved[i][1], moved[i][0]) == nil {
+				os.Remove(moved[i][1])
+			}
+		}
+	}
+	return err
+}
+
+// copyFile copies src to dst keeping its modification time.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chtimes(dst, fi.ModTime(), fi.ModTime())
+}
+
+type metainfoFileEntry = metainfo.FileEntry
+
+var timeZero time.Time
