@@ -160,7 +160,9 @@ func (f *fakeBackend) UpdateSettings(u session.SettingsUpdate) (session.Settings
 	return session.Settings{}, nil
 }
 
-func (f *fakeBackend) Recheck(infoHash string) error { return f.setState(infoHash, session.StateChecking) }
+func (f *fakeBackend) Recheck(infoHash string) error {
+	return f.setState(infoHash, session.StateChecking)
+}
 
 func (f *fakeBackend) Move(infoHash, dir string) error {
 	f.mu.Lock()
