@@ -186,7 +186,7 @@ func (t *Torrent) updateInterest(p *peerState) {
 
 // fillRequests tops up the peer's pipeline of block requests.
 func (t *Torrent) fillRequests(p *peerState) {
-	if t.pk == nil || !t.checked || t.paused || t.state != StateDownloading || p.has == nil || !p.amInterested {
+	if t.pk == nil || !t.checked || t.paused || t.state != StateDownloading || p.has == nil || !p.amInterested || t.diskBacklogged() {
 		return
 	}
 	var allowed []int

@@ -43,7 +43,7 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 	if fresh {
 		pb := t.pieces[b.Piece]
 		if pb == nil {
-			pb = &pieceBuf{data: make([]byte, t.info.PieceSize(b.Piece))}
+			pb = &pieceBuf{data: t.getPieceBuf(t.info.PieceSize(b.Piece))}
 			t.pieces[b.Piece] = pb
 		}
 		copy(pb.data[b.Begin:], m.Block)
@@ -69,17 +69,58 @@ func (t *Torrent) verifyPiece(i int) {
 	t.verifying[i] = true
 	want := t.info.PieceHash(i)
 	store := t.store
+	t.pendingWrites++
 	t.postDisk(func() func() {
 		if sha1.Sum(pb.data) != want {
+			t.putPieceBuf(pb.data)
 			return func() { t.handlePieceVerified(i, false, nil) }
 		}
+		// One writer per torrent: concurrent pwrites to one file contend
+		// on its inode lock and burn CPU spinning; hashing stays parallel.
+		t.writeMu.Lock()
 		err := store.WritePiece(i, pb.data)
+		t.writeMu.Unlock()
+		t.putPieceBuf(pb.data)
 		return func() { t.handlePieceVerified(i, true, err) }
 	})
 }
 
+// getPieceBuf returns a buffer of n bytes for a piece, reusing the buffers
+// of pieces already written (no zeroing, no fresh pages per piece).
+func (t *Torrent) getPieceBuf(n int64) []byte {
+	if n <= t.info.PieceLength {
+		if b, ok := t.bufPool.Get().(*[]byte); ok && int64(cap(*b)) == t.info.PieceLength {
+			return (*b)[:n]
+		}
+	}
+	return make([]byte, n, max(n, t.info.PieceLength))
+}
+
+// putPieceBuf returns a piece buffer to the pool; called from disk jobs once
+// the data is written or rejected.
+func (t *Torrent) putPieceBuf(b []byte) {
+	b = b[:cap(b)]
+	t.bufPool.Put(&b)
+}
+
+// writeBacklog bounds the bytes of complete pieces waiting to be hashed and
+// written: above it no new blocks are requested, so a slow disk slows the
+// download instead of filling memory.
+const writeBacklog = 64 << 20
+
+func (t *Torrent) diskBacklogged() bool {
+	return int64(t.pendingWrites)*t.info.PieceLength > writeBacklog
+}
+
 func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
 	delete(t.verifying, i)
+	wasBacklogged := t.diskBacklogged()
+	t.pendingWrites--
+	if wasBacklogged && !t.diskBacklogged() {
+		for _, p := range t.peers {
+			t.fillRequests(p) // the backlog just cleared
+		}
+	}
 	if t.pk == nil || t.have.Has(i) {
 		return
 	}

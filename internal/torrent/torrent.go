@@ -172,7 +172,11 @@ type Torrent struct {
 	diskJobs sync.WaitGroup
 	// ioMu is held shared by every disk job and exclusively while the
 	// torrent's files are moved.
-	ioMu      sync.RWMutex
+	ioMu sync.RWMutex
+	// writeMu serializes this torrent's piece writes.
+	writeMu sync.Mutex
+	// bufPool recycles piece buffers (PieceLength bytes).
+	bufPool   sync.Pool
 	stats     atomic.Pointer[Stats]
 	announcer atomic.Pointer[tracker.Announcer]
 
@@ -182,43 +186,44 @@ type Torrent struct {
 	left       atomic.Int64
 
 	// Loop-owned state.
-	state        State
-	errMsg       string
-	paused       bool
-	info         *metainfo.Info
-	infoBytes    []byte
-	name         string
-	pk           *picker.Picker
-	store        *storage.Storage
-	have         *bitfield.Bitfield
-	checked      bool
-	pieces       map[int]*pieceBuf
-	verifying    map[int]bool
-	peers        map[*peer.Conn]*peerState
-	byID         map[[20]byte]*peerState
-	byNum        map[int]*peerState
-	nextPeerID   int
-	addrs        map[netip.AddrPort]*addrInfo
-	dialing      int
-	banned       map[string]bool
-	md           *metadataFetch
-	annCancel    context.CancelFunc
-	annDone      chan struct{}
-	rng          *rand.Rand
-	rateDown     rate
-	rateUp       rate
-	lastDown     int64
-	lastUp       int64
-	completeAt   time.Time
-	seedingSince time.Time
-	seedLimits   SeedLimits
-	choker       *choker.Choker
-	chokeRound   int
-	upLimit      *ratelimit.Limiter
-	downLimit    *ratelimit.Limiter
-	finished     bool // paused because a seeding limit was reached
-	downloading  bool // the last check found pieces missing
-	moving       bool // files are being moved
+	state         State
+	errMsg        string
+	paused        bool
+	info          *metainfo.Info
+	infoBytes     []byte
+	name          string
+	pk            *picker.Picker
+	store         *storage.Storage
+	have          *bitfield.Bitfield
+	checked       bool
+	pieces        map[int]*pieceBuf
+	verifying     map[int]bool
+	peers         map[*peer.Conn]*peerState
+	byID          map[[20]byte]*peerState
+	byNum         map[int]*peerState
+	nextPeerID    int
+	addrs         map[netip.AddrPort]*addrInfo
+	dialing       int
+	banned        map[string]bool
+	md            *metadataFetch
+	annCancel     context.CancelFunc
+	annDone       chan struct{}
+	rng           *rand.Rand
+	rateDown      rate
+	rateUp        rate
+	lastDown      int64
+	lastUp        int64
+	completeAt    time.Time
+	seedingSince  time.Time
+	seedLimits    SeedLimits
+	choker        *choker.Choker
+	chokeRound    int
+	upLimit       *ratelimit.Limiter
+	downLimit     *ratelimit.Limiter
+	finished      bool // paused because a seeding limit was reached
+	downloading   bool // the last check found pieces missing
+	moving        bool // files are being moved
+	pendingWrites int  // complete pieces being hashed or written
 }
 
 type newConn struct {
