@@ -2,7 +2,6 @@ package interop
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -123,9 +122,6 @@ func (p *process) waitExit(t *testing.T, timeout time.Duration) error {
 		return nil
 	}
 }
-
-// errStop makes waitFor give up at once.
-var errStop = errors.New("gave up")
 
 // waitFor polls cond every 100 ms until it returns true, returns an error,
 // or the timeout passes; the last two fail the test with what was awaited.
