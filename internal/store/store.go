@@ -43,6 +43,9 @@ type Store struct {
 // options are the knobs tests turn; Open uses the defaults.
 type options struct {
 	lockTimeout time.Duration
+	// noSync skips fsync on commit; only the fuzz target sets it, to keep
+	// thousands of throwaway databases from hammering a shared disk.
+	noSync bool
 }
 
 // Open opens the database at path, creating it (and its parent directory,
@@ -107,6 +110,7 @@ func open(path string, o options) (st *Store, err error) {
 	// process could take the lock between validation and use.
 	bopts := &bbolt.Options{
 		Timeout: o.lockTimeout,
+		NoSync:  o.noSync,
 		OpenFile: func(string, int, os.FileMode) (*os.File, error) {
 			return f, nil
 		},
