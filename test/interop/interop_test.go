@@ -2,7 +2,6 @@ package interop
 
 import (
 	"hash/fnv"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -38,16 +37,6 @@ var sources = []struct {
 	name   string
 	magnet bool
 }{{"torrent", false}, {"magnet", true}}
-
-// knownBugsEnv, when set, runs the tests that fail because of known gobit
-// bugs instead of skipping them.
-const knownBugsEnv = "GOBIT_INTEROP_KNOWN_BUGS"
-
-// seederNeverDials is why Transmission cannot download from gobit yet.
-const seederNeverDials = "known gobit bug: a seeding torrent never dials the peers its tracker returns " +
-	"(torrent.wantPeers is false in StateSeeding), and Transmission 3 never dials loopback peers, so the " +
-	"transfer only happens when gobit's first announce answer beats its own data check; set " +
-	knownBugsEnv + "=1 to run it"
 
 // TestGobitDownloads has gobit download a torrent made by mktorrent from one
 // real client, the only seeder, found through opentracker. By magnet, the
@@ -88,9 +77,6 @@ func TestGobitSeeds(t *testing.T) {
 		for _, src := range sources {
 			t.Run(c.name+"/"+src.name, func(t *testing.T) {
 				c.need(t)
-				if c.neverDials && os.Getenv(knownBugsEnv) == "" {
-					t.Skip(seederNeverDials)
-				}
 				start := time.Now()
 				sw := newSwarm(t, seedFor(t.Name()), false)
 				out := t.TempDir()
