@@ -165,6 +165,10 @@ func (t *Torrent) fail(err error) {
 	t.publish()
 }
 
+// partialBudget is the memory partial pieces may take (a soft limit: the
+// picker finishes started pieces before starting new ones above it).
+const partialBudget = 24 << 20
+
 // setInfo installs the info dictionary (from the .torrent or from peers) and
 // starts checking existing data.
 func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
@@ -175,6 +179,8 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.pieces = make(map[int]*pieceBuf)
 	n := info.NumPieces()
 	t.pk = picker.New(n, info.PieceLength, info.TotalLength(), nil)
+	// Partial pieces live in memory: keep them to about partialBudget.
+	t.pk.SetMaxPartial(int(max(8, partialBudget/info.PieceLength)))
 	t.have = bitfield.New(n)
 	t.left.Store(info.TotalLength())
 	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)
