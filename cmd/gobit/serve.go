@@ -30,6 +30,7 @@ type serveOptions struct {
 	logFile     string
 	logLevel    string
 	token       string
+	flushEvery  time.Duration
 	limits      limitOptions
 	pprof       bool
 }
@@ -63,6 +64,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.logFile, "log-file", "", "also append logs to this file")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
+	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
 	registerPprofFlag(f, &o.pprof)
 	return cmd
@@ -102,11 +104,12 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	defer ln.Close()
 
 	cfg := session.Config{
-		DownloadDir: o.downloadDir,
-		DataDir:     o.dataDir,
-		ListenAddr:  o.listenHost,
-		Port:        o.port,
-		Logger:      log,
+		DownloadDir:   o.downloadDir,
+		DataDir:       o.dataDir,
+		ListenAddr:    o.listenHost,
+		Port:          o.port,
+		Logger:        log,
+		FlushInterval: o.flushEvery,
 	}
 	if err := o.limits.apply(&cfg); err != nil {
 		return err

@@ -76,6 +76,8 @@ func (t *Torrent) handleTick() {
 	now := time.Now()
 	var down, up int64
 	for _, p := range t.peers {
+		// Uploads count when the writer has sent them, not when queued.
+		t.uploaded.Add(p.conn.Uploaded() - p.lastUp)
 		p.tick(now)
 		down += p.conn.Downloaded()
 		up += p.conn.Uploaded()

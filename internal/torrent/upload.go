@@ -112,9 +112,7 @@ func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, err error)
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
 		return
 	}
-	if p.send(wire.Message{ID: wire.Piece, Index: k.index, Begin: k.begin, Block: buf}) {
-		t.uploaded.Add(int64(len(buf)))
-	}
+	p.send(wire.Message{ID: wire.Piece, Index: k.index, Begin: k.begin, Block: buf})
 }
 
 func (t *Torrent) handleCancel(p *peerState, m wire.Message) {

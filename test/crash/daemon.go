@@ -126,6 +126,7 @@ func startDaemon(t testing.TB, d daemonDirs, n int) *daemon {
 		"--listen-host", "127.0.0.1",
 		"--download-dir", d.download,
 		"--data-dir", d.data,
+		"--flush-interval", "200ms", // saves race with the kills
 		"--log-level", "debug",
 	)
 	cmd.Env = cleanEnv()
