@@ -493,6 +493,14 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	for _, f := range st.Files {
 		d.Files = append(d.Files, FileStatus{Path: f.Path, Size: f.Size, Completed: f.Completed})
 	}
+	d.PeerList = make([]PeerStatus, 0, len(st.PeerList))
+	for _, p := range st.PeerList {
+		d.PeerList = append(d.PeerList, PeerStatus{
+			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing,
+			Progress: p.Progress, DownloadRate: p.DownloadRate, UploadRate: p.UploadRate,
+			Downloaded: p.Downloaded, Uploaded: p.Uploaded, Flags: p.Flags,
+		})
+	}
 	d.Trackers = []TrackerStatus{}
 	for _, tr := range e.t.Trackers() {
 		d.Trackers = append(d.Trackers, TrackerStatus{
@@ -718,5 +726,24 @@ func (s *Session) Move(infoHash, dir string) error {
 	e.rec.SaveDir = abs
 	s.mu.Unlock()
 	s.persist(e)
+	return nil
+}
+
+// AddPeers gives a torrent peer addresses to connect to ("host:port", IP
+// literals only), as a user would by hand.
+func (s *Session) AddPeers(infoHash string, addrs ...string) error {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return err
+	}
+	var aps []netip.AddrPort
+	for _, a := range addrs {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			return fmt.Errorf("%w: peer address %q: %w", ErrInvalid, a, err)
+		}
+		aps = append(aps, ap)
+	}
+	e.t.AddPeers(torrent.SourceUser, aps)
 	return nil
 }

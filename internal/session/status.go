@@ -136,6 +136,20 @@ type TrackerStatus struct {
 	NextTime time.Time `json:"next_announce,omitempty"`
 }
 
+// PeerStatus describes one connected peer of a torrent.
+type PeerStatus struct {
+	Addr         string  `json:"addr"`
+	Client       string  `json:"client"`
+	Source       string  `json:"source"` // tracker, dht, pex, lsd, incoming, user
+	Outgoing     bool    `json:"outgoing"`
+	Progress     float64 `json:"progress"`
+	DownloadRate int64   `json:"download_rate"`
+	UploadRate   int64   `json:"upload_rate"`
+	Downloaded   int64   `json:"downloaded"`
+	Uploaded     int64   `json:"uploaded"`
+	Flags        string  `json:"flags"`
+}
+
 // Detail is a Status plus the torrent's files and trackers, as shown by the
 // API for one torrent.
 type Detail struct {
@@ -144,5 +158,6 @@ type Detail struct {
 	Pieces      int             `json:"pieces"`
 	Files       []FileStatus    `json:"files"`
 	Trackers    []TrackerStatus `json:"trackers"`
+	PeerList    []PeerStatus    `json:"peer_list"`
 	Magnet      string          `json:"magnet"`
 }

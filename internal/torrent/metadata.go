@@ -58,9 +58,14 @@ func (t *Torrent) handleExtended(p *peerState, m wire.Message) error {
 		}
 		p.extM = h.M
 		p.reqq = h.Reqq
+		p.client = h.V
 		if h.Port > 0 && h.Port < 65536 && !p.conn.Outgoing {
 			// The peer's listen port: dial this address in the future.
-			t.addAddr(netipFrom(p.conn.Addr, h.Port))
+			p.listen = netipFrom(p.conn.Addr, h.Port)
+			t.addAddr(p.listen, SourceIncoming)
+			if ai := t.addrs[p.listen]; ai != nil {
+				ai.connected = true // this connection is to that address
+			}
 		}
 		if t.info == nil && h.MetadataSize > 0 {
 			if t.md == nil {
@@ -73,6 +78,8 @@ func (t *Torrent) handleExtended(p *peerState, m wire.Message) error {
 	switch m.ExtendedID {
 	case extMetadataID:
 		return t.handleMetadataMsg(p, m.Payload)
+	case extPexID:
+		return t.handlePex(p, m.Payload)
 	}
 	return nil // extensions we did not announce are ignored
 }

@@ -1,6 +1,7 @@
 package torrent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ const (
 	requestQueueTime = 3 // seconds of data kept in flight per peer
 )
 
+// errDuplicate closes the losing one of two connections to the same peer.
+var errDuplicate = errors.New("duplicate connection")
+
 // errBanned closes connections to peers that sent bad data.
 var errBanned = errors.New("peer banned for sending corrupt data")
 
@@ -33,19 +37,23 @@ type addrInfo struct {
 	nextTry   time.Time
 	connected bool
 	dialing   bool
+	source    Source
 	seed      bool // was a seed when last connected: useless to us while we seed
 }
 
 // peerState is the loop's view of one connection.
 type peerState struct {
-	id    int
-	conn  *peer.Conn
-	addr  netip.AddrPort // dial address (remote addr, or advertised port)
-	fast  bool
-	ext   bool
-	extM  map[string]int
-	reqq  int
-	start time.Time
+	id     int
+	conn   *peer.Conn
+	addr   netip.AddrPort // dial address (outgoing) or remote address (incoming)
+	listen netip.AddrPort // where the peer accepts connections, if known
+	source Source
+	client string // from the extension handshake's "v"
+	fast   bool
+	ext    bool
+	extM   map[string]int
+	reqq   int
+	start  time.Time
 
 	has          *bitfield.Bitfield // nil until the torrent's info is known
 	pendingBF    []byte             // bitfield received before the info was known
@@ -72,6 +80,8 @@ type peerState struct {
 	serving map[reqKey]bool // requests being read from disk or queued
 
 	bad int
+
+	pex pexState
 
 	mdOutstanding int
 	mdRejected    bool
@@ -141,7 +151,7 @@ func banKey(a netip.AddrPort) string {
 }
 
 // addAddr records a candidate peer address.
-func (t *Torrent) addAddr(a netip.AddrPort) {
+func (t *Torrent) addAddr(a netip.AddrPort, src Source) {
 	if !a.IsValid() || a.Port() == 0 || len(t.addrs) >= maxKnownAddrs {
 		return
 	}
@@ -150,7 +160,7 @@ func (t *Torrent) addAddr(a netip.AddrPort) {
 		return
 	}
 	if _, ok := t.addrs[a]; !ok {
-		t.addrs[a] = &addrInfo{}
+		t.addrs[a] = &addrInfo{source: src}
 	}
 }
 
@@ -258,8 +268,16 @@ func (t *Torrent) handleNewConn(c newConn) {
 		reject("connection to self")
 		return
 	case t.byID[c.hs.PeerID] != nil:
-		reject("duplicate peer id")
-		return
+		// Both sides dialled each other at once. Each keeps the connection
+		// dialled by the side with the smaller peer ID, so the same one
+		// survives at both ends.
+		old := t.byID[c.hs.PeerID]
+		weAreSmaller := bytes.Compare(t.cfg.PeerID[:], c.hs.PeerID[:]) < 0
+		if old.conn.Outgoing == c.outgoing || c.outgoing != weAreSmaller {
+			reject("duplicate peer id")
+			return
+		}
+		old.conn.CloseWith(errDuplicate)
 	}
 	remote := peer.AddrOf(c.nc.RemoteAddr())
 	if t.banned[banKey(remote)] || (c.outgoing && t.banned[banKey(c.addr)]) {
@@ -280,9 +298,12 @@ func (t *Torrent) handleNewConn(c newConn) {
 		maxInflight: minQueue,
 		serving:     make(map[reqKey]bool),
 	}
+	p.source = SourceIncoming
 	if c.outgoing {
 		p.addr = c.addr
+		p.listen = c.addr
 		if ai := t.addrs[c.addr]; ai != nil {
+			p.source = ai.source
 			ai.connected = true
 			ai.failures = 0
 		}
@@ -320,7 +341,7 @@ func (t *Torrent) sendExtendedHandshake(p *peerState) {
 		return
 	}
 	h := wire.ExtendedHandshake{
-		M:    map[string]int{wire.ExtMetadata: extMetadataID},
+		M:    t.extensions(),
 		V:    ClientVersion,
 		Port: int(t.cfg.Port),
 		Reqq: maxServeQueue,
@@ -361,6 +382,11 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 	if t.md != nil {
 		t.md.peerGone(p)
 	}
+	t.pexDropped(p)
+	if ai := t.addrs[p.listen]; ai != nil && p.listen != p.addr {
+		ai.connected = false
+		ai.nextTry = time.Now().Add(30 * time.Second)
+	}
 	if ai := t.addrs[p.addr]; ai != nil {
 		ai.connected = false
 		ai.seed = p.isSeed()
@@ -392,4 +418,64 @@ func (t *Torrent) ban(p *peerState) {
 
 func netipFrom(a netip.AddrPort, port int) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr(), uint16(port))
+}
+
+// peerStats describes a peer for the API.
+func (t *Torrent) peerStats(p *peerState) PeerStats {
+	ps := PeerStats{
+		Addr:         p.conn.Addr.String(),
+		Client:       p.client,
+		Source:       p.source,
+		Outgoing:     p.conn.Outgoing,
+		DownloadRate: p.rateDown.get(),
+		UploadRate:   p.rateUp.get(),
+		Downloaded:   p.conn.Downloaded(),
+		Uploaded:     p.conn.Uploaded(),
+	}
+	if ps.Client == "" {
+		ps.Client = clientFromPeerID(p.conn.Handshake.PeerID)
+	}
+	if p.has != nil && p.has.Len() > 0 {
+		ps.Progress = float64(p.has.Count()) / float64(p.has.Len())
+	} else if p.pendingAll {
+		ps.Progress = 1
+	}
+	var f []byte
+	switch {
+	case p.amInterested && !p.peerChoking:
+		f = append(f, 'D')
+	case p.amInterested:
+		f = append(f, 'd')
+	}
+	switch {
+	case p.peerInterested && !p.amChoking:
+		f = append(f, 'U')
+	case p.peerInterested:
+		f = append(f, 'u')
+	}
+	if p.snubbed {
+		f = append(f, 'S')
+	}
+	if p.fast {
+		f = append(f, 'E')
+	}
+	if p.ext {
+		f = append(f, 'X')
+	}
+	ps.Flags = string(f)
+	return ps
+}
+
+// clientFromPeerID names the client from an Azureus-style peer ID (BEP 20),
+// e.g. "-GB0001-…" → "GB 0001"; unknown styles give "".
+func clientFromPeerID(id [20]byte) string {
+	if id[0] != '-' || id[7] != '-' {
+		return ""
+	}
+	for _, c := range id[1:7] {
+		if c < '0' || c > 'z' {
+			return ""
+		}
+	}
+	return string(id[1:3]) + " " + string(id[3:7])
 }

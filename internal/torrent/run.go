@@ -22,7 +22,7 @@ func (t *Torrent) run() {
 		t.setInfo(&t.cfg.MetaInfo.Info, t.cfg.MetaInfo.InfoBytes)
 	}
 	for _, a := range t.cfg.Peers {
-		t.addAddr(a)
+		t.addAddr(a, SourceUser)
 	}
 	if !t.paused {
 		t.startAnnouncer()
@@ -36,9 +36,9 @@ func (t *Torrent) run() {
 			t.handleNewConn(nc)
 		case r := <-t.dialC:
 			t.handleDialResult(r)
-		case addrs := <-t.addrsC:
-			for _, a := range addrs {
-				t.addAddr(a)
+		case pa := <-t.addrsC:
+			for _, a := range pa.addrs {
+				t.addAddr(a, pa.src)
 			}
 			t.connectPeers()
 		case fn := <-t.diskC:
@@ -96,6 +96,7 @@ func (t *Torrent) handleTick() {
 		t.metadataTick(now)
 		t.unchokeTick(now)
 		t.checkSeedLimits(now)
+		t.pexTick(now)
 		t.connectPeers()
 		for _, p := range t.peers {
 			t.fillRequests(p)
@@ -333,7 +334,7 @@ func (t *Torrent) startAnnouncer() {
 			}
 			return t.uploaded.Load(), t.downloaded.Load(), left
 		},
-		OnPeers: func(addrs []netip.AddrPort) { t.AddPeers(addrs) },
+		OnPeers: func(addrs []netip.AddrPort) { t.AddPeers(SourceTracker, addrs) },
 		Logger:  t.log,
 	})
 	done := make(chan struct{})

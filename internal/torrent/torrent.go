@@ -143,8 +143,29 @@ type Stats struct {
 	UploadSlots                int
 	// Finished is set when seeding stopped because a limit was reached.
 	Finished bool
-	SaveDir  string
-	Files    []FileStats
+	// Private is set for private torrents (BEP 27).
+	Private bool
+	SaveDir string
+	Files   []FileStats
+	// PeerList describes the connected peers (filled by Detail only).
+	PeerList []PeerStats
+}
+
+// PeerStats describes one connected peer.
+type PeerStats struct {
+	Addr         string
+	Client       string
+	Source       Source
+	Outgoing     bool
+	Progress     float64 // fraction of pieces the peer has
+	DownloadRate int64   // from the peer to us
+	UploadRate   int64
+	Downloaded   int64
+	Uploaded     int64
+	// Flags in the usual notation: D/d we download / are interested but
+	// choked, U/u we upload / they are interested but choked, S snubbed,
+	// E Fast extension, X extension protocol.
+	Flags string
 }
 
 // FileStats describes one file's progress.
@@ -163,7 +184,7 @@ type Torrent struct {
 	peerEvC  chan peer.Event
 	connC    chan newConn
 	dialC    chan dialResult
-	addrsC   chan []netip.AddrPort
+	addrsC   chan peerAddrs
 	diskC    chan func()
 	cmdC     chan func()
 	stopC    chan struct{}
@@ -266,7 +287,7 @@ func New(cfg Config) *Torrent {
 		peerEvC:    make(chan peer.Event, 256),
 		connC:      make(chan newConn, 16),
 		dialC:      make(chan dialResult, 16),
-		addrsC:     make(chan []netip.AddrPort, 16),
+		addrsC:     make(chan peerAddrs, 16),
 		diskC:      make(chan func(), 64),
 		cmdC:       make(chan func(), 16),
 		stopC:      make(chan struct{}),
@@ -347,6 +368,9 @@ func (t *Torrent) Detail() (Stats, error) {
 	err := t.do(func() {
 		t.publish()
 		s = *t.stats.Load()
+		for _, p := range t.peers {
+			s.PeerList = append(s.PeerList, t.peerStats(p))
+		}
 		if t.store != nil && t.have != nil {
 			done := t.store.FileCompleted(t.have)
 			for i, e := range t.info.FileEntries() {
@@ -385,10 +409,29 @@ func (t *Torrent) AddConn(nc net.Conn, hs wire.Handshake) {
 	}
 }
 
-// AddPeers adds candidate peer addresses (from a tracker, PEX, the user).
-func (t *Torrent) AddPeers(addrs []netip.AddrPort) {
+// Source says where a peer address came from.
+type Source string
+
+// Peer sources, as shown in peer lists.
+const (
+	SourceTracker  Source = "tracker"
+	SourceDHT      Source = "dht"
+	SourcePEX      Source = "pex"
+	SourceLSD      Source = "lsd"
+	SourceIncoming Source = "incoming"
+	SourceUser     Source = "user" // given with the torrent (magnet x.pe)
+)
+
+type peerAddrs struct {
+	src   Source
+	addrs []netip.AddrPort
+}
+
+// AddPeers adds candidate peer addresses found by src. It never blocks; when
+// the torrent is busy the addresses are dropped (they will come again).
+func (t *Torrent) AddPeers(src Source, addrs []netip.AddrPort) {
 	select {
-	case t.addrsC <- addrs:
+	case t.addrsC <- peerAddrs{src, addrs}:
 	case <-t.doneC:
 	default:
 	}
