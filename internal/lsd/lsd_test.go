@@ -268,7 +268,7 @@ func TestHostileInput(t *testing.T) {
 		announce("Port: 7000", "Infohash: "+bad[:39]),
 		"M-SEARCH * HTTP/1.1\r\nPort: 7000\r\nInfohash: " + bad + "\r\n\r\n\r\n",
 		announce("Port: 7000", "Infohash: "+bad, "X-Pad: "+string(make([]byte, 1500))), // oversized
-		string(make([]byte, 65000)), // oversized and binary
+		string(make([]byte, 65000)),                                                    // oversized and binary
 		"",
 	}
 	for _, p := range packets {
