@@ -28,6 +28,7 @@ type downloadOptions struct {
 	seed       bool
 	logLevel   string
 	limits     limitOptions
+	discovery  discoveryOptions
 	prof       profileOptions
 }
 
@@ -54,6 +55,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data (default: a temporary one, removed at exit)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	o.limits.register(f)
+	o.discovery.register(f)
 	o.prof.register(f)
 	// A daemon's GOBIT_DATA_DIR must not be shared with a one-shot run.
 	noEnv(cmd, "data-dir")
@@ -117,6 +119,7 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if err := o.limits.apply(&cfg); err != nil {
 		return err
 	}
+	o.discovery.apply(&cfg)
 	sess, err := session.New(cfg)
 	if err != nil && cfg.Port != 0 && errors.Is(err, syscall.EADDRINUSE) {
 		fmt.Fprintf(stderr, "peer port %d is busy; using a free port\n", cfg.Port)

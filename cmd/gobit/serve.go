@@ -32,6 +32,7 @@ type serveOptions struct {
 	token       string
 	flushEvery  time.Duration
 	limits      limitOptions
+	discovery   discoveryOptions
 	pprof       bool
 }
 
@@ -66,6 +67,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
+	o.discovery.register(f)
 	registerPprofFlag(f, &o.pprof)
 	return cmd
 }
@@ -114,6 +116,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	if err := o.limits.apply(&cfg); err != nil {
 		return err
 	}
+	o.discovery.apply(&cfg)
 	sess, err := session.New(cfg)
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)

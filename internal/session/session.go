@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/ratelimit"
@@ -84,6 +85,11 @@ type Config struct {
 	// ReadCacheSize is the memory, in bytes, of the session's cache of
 	// pieces read for uploading (default 32 MiB; negative disables it).
 	ReadCacheSize int64
+	// LSD turns on local service discovery (BEP 14). LSDGroup is the
+	// address announces go to (default the BEP 14 multicast group) and
+	// LSDListen the listen address for a unicast group (tests: loopback).
+	LSD                 bool
+	LSDGroup, LSDListen string
 	// FlushInterval is how often resume data is saved (default 30 s).
 	FlushInterval time.Duration
 	// Tracker configures the tracker client.
@@ -127,6 +133,7 @@ type Session struct {
 	closed   bool
 	wg       sync.WaitGroup
 	db       *store.Store // nil without a data directory
+	lsd      *lsd.LSD     // nil when LSD is off
 	closeC   chan struct{}
 }
 
@@ -186,6 +193,11 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.acceptLoop()
 		log.Info("listening for peers", "addr", ln.Addr().String())
+	}
+	s.startLSD()
+	if s.lsd != nil {
+		s.wg.Add(1)
+		go s.discoveryLoop()
 	}
 	if cfg.DataDir != "" {
 		if err := s.openStore(); err != nil {
@@ -289,6 +301,9 @@ func (s *Session) Close() error {
 	}
 	wg.Wait()
 	s.wg.Wait()
+	if s.lsd != nil {
+		s.lsd.Close()
+	}
 	err := s.tracker.Close()
 	if s.db != nil {
 		if cerr := s.db.Close(); err == nil {
@@ -325,6 +340,7 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 		return Status{}, err
 	}
 	s.persist(e)
+	s.updateDiscovery()
 	return statusOf(e), nil
 }
 
@@ -521,6 +537,7 @@ func (s *Session) Pause(infoHash string) error {
 	if err := e.t.Pause(); err != nil {
 		return err
 	}
+	s.updateDiscovery()
 	s.persist(e)
 	s.flush(e)
 	return nil
@@ -535,6 +552,7 @@ func (s *Session) Resume(infoHash string) error {
 	if err := e.t.Resume(); err != nil {
 		return err
 	}
+	s.updateDiscovery()
 	s.persist(e)
 	return nil
 }
@@ -559,6 +577,7 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 		}
 	}
 	s.mu.Unlock()
+	s.updateDiscovery()
 	s.log.Info("torrent removed", "info_hash", h.String(), "delete_data", deleteData)
 	if s.db != nil {
 		if err := s.db.DeleteTorrent(h); err != nil {
