@@ -19,6 +19,9 @@ const DefaultFlushInterval = 30 * time.Second
 // dbFile is the state database's name inside the data directory.
 const dbFile = "gobit.db"
 
+// settingsKey is where session settings are saved.
+const settingsKey = "session"
+
 // openStore opens (or creates) the state database and re-adds the torrents
 // it records, each in the state it was left in.
 func (s *Session) openStore() error {
@@ -31,6 +34,16 @@ func (s *Session) openStore() error {
 		s.log.Warn("state database was unreadable; moved aside and started afresh", "moved_to", moved, "path", path)
 	}
 	s.db = db
+	// Settings changed through the API outlive restarts (and take
+	// precedence over the command line's).
+	var saved Settings
+	if ok, err := db.Setting(settingsKey, &saved); err != nil {
+		s.log.Warn("ignoring unreadable saved session settings", "err", err)
+	} else if ok {
+		s.up.SetLimit(saved.UploadLimit)
+		s.down.SetLimit(saved.DownloadLimit)
+		s.seedLim = torrent.SeedLimits{RatioLimit: saved.RatioLimit, SeedTimeLimit: time.Duration(saved.SeedTimeLimit) * time.Second}
+	}
 	recs, err := db.Torrents()
 	var cre *store.CorruptRecordsError
 	if errors.As(err, &cre) {

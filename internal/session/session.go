@@ -624,7 +624,13 @@ func (s *Session) UpdateSettings(u SettingsUpdate) (Settings, error) {
 		s.seedLim.SeedTimeLimit = time.Duration(*u.SeedTimeLimit) * time.Second
 	}
 	s.mu.Unlock()
-	return s.Settings(), nil
+	st := s.Settings()
+	if s.db != nil {
+		if err := s.db.PutSetting(settingsKey, st); err != nil {
+			s.log.Error("save session settings", "err", err)
+		}
+	}
+	return st, nil
 }
 
 // UpdateTorrent changes one torrent's limits; nil fields are left alone.

@@ -2,7 +2,9 @@ package swarmtest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +101,39 @@ func TestRestartKeepsPausedAndLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	WaitState(t, s2, hash, 10*time.Second, session.StateSeeding)
+}
+
+// TestSettingsAndCorruptDatabase: session settings changed through the API
+// survive a restart; a database that is garbage is moved aside with a
+// warning and the session starts afresh instead of failing or losing it.
+func TestSettingsAndCorruptDatabase(t *testing.T) {
+	dir := t.TempDir()
+	cfg := session.Config{DownloadDir: dir, DataDir: filepath.Join(dir, "state"), Port: -1}
+	s1 := NewSessionWith(t, cfg)
+	up, ratio := int64(1<<20), 3.0
+	if _, err := s1.UpdateSettings(session.SettingsUpdate{UploadLimit: &up, RatioLimit: &ratio}); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	s2 := NewSessionWith(t, cfg)
+	if st := s2.Settings(); st.UploadLimit != up || st.RatioLimit != ratio {
+		t.Fatalf("settings after restart: %+v", st)
+	}
+	s2.Close()
+
+	db := filepath.Join(cfg.DataDir, "gobit.db")
+	if err := os.WriteFile(db, []byte("this is not a database, it is a sentence of exactly sixty-four bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s3 := NewSessionWith(t, cfg)
+	if n := len(s3.List()); n != 0 {
+		t.Fatalf("fresh session has %d torrents", n)
+	}
+	matches, _ := filepath.Glob(db + ".corrupt-*")
+	if len(matches) != 1 {
+		t.Fatalf("corrupt database not moved aside: %v", matches)
+	}
+	if b, _ := os.ReadFile(matches[0]); !strings.HasPrefix(string(b), "this is not a database") {
+		t.Fatal("moved-aside file lost its contents")
+	}
 }
