@@ -1,7 +1,6 @@
 package dht
 
 import (
-	"bytes"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -395,20 +394,4 @@ func (t *table) counts(now time.Time) (total, good int) {
 		}
 	}
 	return total, good
-}
-
-// sortByDistance sorts nodes by distance to target, closest first.
-func sortByDistance(target [20]byte, nodes []NodeInfo) {
-	slices.SortFunc(nodes, func(a, b NodeInfo) int {
-		return bytes.Compare(xor(a.ID, target), xor(b.ID, target))
-	})
-}
-
-// xor returns a^b as a slice.
-func xor(a, b [20]byte) []byte {
-	var d [20]byte
-	for i := range d {
-		d[i] = a[i] ^ b[i]
-	}
-	return d[:]
 }
