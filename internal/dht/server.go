@@ -24,9 +24,13 @@ var DefaultBootstrap = []string{
 
 // Defaults for Config fields left zero.
 const (
-	DefaultQueryTimeout    = 2 * time.Second
+	// DefaultQueryTimeout is how long a query waits for its answer.
+	DefaultQueryTimeout = 2 * time.Second
+	// DefaultMaxPeersPerHash caps the peers stored per info hash.
 	DefaultMaxPeersPerHash = 200
-	DefaultRateLimit       = 20 // queries per second per source
+	// DefaultRateLimit is the incoming queries per second accepted per
+	// source.
+	DefaultRateLimit = 20
 	// MaxOutstanding bounds the queries in flight at once; further queries
 	// wait for a slot.
 	MaxOutstanding = 256
