@@ -119,7 +119,7 @@ func runLeecher(e *env, client string, run int) result {
 // gobitArgs returns the command line of gobit download.
 func (e *env) gobitArgs(tag, out string, port int, seed bool) []string {
 	a := []string{e.gobit, "download", "--output", out, "--port", strconv.Itoa(port),
-		"--listen-host", "127.0.0.1", "--log-level", "warn", "--no-lsd"}
+		"--listen-host", "127.0.0.1", "--log-level", "warn", "--no-lsd", "--no-dht"}
 	if !seed {
 		a = append(a, "--timeout", e.timeout.String())
 	} else {

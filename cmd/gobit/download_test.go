@@ -194,7 +194,7 @@ func TestClassify(t *testing.T) {
 func TestDownloadArgErrors(t *testing.T) {
 	clearEnv(t)
 	dir := t.TempDir()
-	_, errOut, code := gobit(t, "download", "--no-lsd", "-o", dir, dir+"/missing.torrent")
+	_, errOut, code := gobit(t, "download", "--no-lsd", "--no-dht", "-o", dir, dir+"/missing.torrent")
 	if code != exitFailure || !strings.Contains(errOut, "no such file") {
 		t.Errorf("missing file: exit %d stderr %q", code, errOut)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gobit/gobit/internal/api"
+	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -247,3 +248,5 @@ func (f *fakeDaemon) UpdateSettings(u session.SettingsUpdate) (session.Settings,
 func (f *fakeDaemon) Recheck(h string) error { return f.set(h, session.StateChecking) }
 
 func (f *fakeDaemon) Move(h, dir string) error { return f.set(h, session.StateChecking) }
+
+func (f *fakeDaemon) DHTStats() (dht.Stats, bool) { return dht.Stats{}, false }

@@ -59,7 +59,7 @@ func TestServeLifecycle(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--no-lsd", "--port", "0", "--listen-host", "127.0.0.1", "--api-token", "tok",
+		done <- run(ctx, []string{"serve", "--no-lsd", "--no-dht", "--port", "0", "--listen-host", "127.0.0.1", "--api-token", "tok",
 			"--data-dir", filepath.Join(dir, "data"), "--download-dir", filepath.Join(dir, "dl"),
 			"--log-file", logFile, "--log-level", "debug"}, &out, &errOut)
 	}()
@@ -135,7 +135,7 @@ func TestServeBusyAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, errOut, code := gobit(t, "serve", "--no-lsd", "--addr", l.Addr().String(), "--port", "0", "--listen-host", "127.0.0.1",
+	_, errOut, code := gobit(t, "serve", "--no-lsd", "--no-dht", "--addr", l.Addr().String(), "--port", "0", "--listen-host", "127.0.0.1",
 		"--data-dir", filepath.Join(dir, "data"), "--download-dir", filepath.Join(dir, "dl"))
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d: %s", code, exitFailure, errOut)

@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -58,6 +59,8 @@ type Backend interface {
 	UpdateTorrent(infoHash string, u session.TorrentUpdate) (session.Status, error)
 	// Settings returns the session-wide settings.
 	Settings() session.Settings
+	// DHTStats returns the DHT node's state; ok is false when it is off.
+	DHTStats() (st dht.Stats, ok bool)
 	// UpdateSettings changes session-wide settings.
 	UpdateSettings(u session.SettingsUpdate) (session.Settings, error)
 	// Remove removes a torrent, deleting its data when deleteData is set.
@@ -121,6 +124,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/move", h.move)
 	mux.HandleFunc("GET /api/v1/session", h.settings)
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
+	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)

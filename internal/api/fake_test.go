@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -174,3 +175,5 @@ func (f *fakeBackend) Move(infoHash, dir string) error {
 	d.SaveDir = dir
 	return nil
 }
+
+func (f *fakeBackend) DHTStats() (dht.Stats, bool) { return dht.Stats{}, false }

@@ -98,3 +98,14 @@ func (h *handler) move(w http.ResponseWriter, r *http.Request) {
 	}
 	h.simple(w, r, func(ih string) error { return h.b.Move(ih, body.Path) })
 }
+
+// dhtStats serves GET /api/v1/dht: node count, buckets, our ID, query
+// counters. 404 when the DHT is off.
+func (h *handler) dhtStats(w http.ResponseWriter, r *http.Request) {
+	st, ok := h.b.DHTStats()
+	if !ok {
+		writeError(w, http.StatusNotFound, "the DHT is off")
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}

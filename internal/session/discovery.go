@@ -58,7 +58,7 @@ func (s *Session) updateDiscovery() {
 	var hashes [][20]byte
 	for h, e := range s.torrents {
 		st := e.t.Stats()
-		if st.Private || st.State == torrent.StatePaused || st.State == torrent.StateError {
+		if e.t.Private() || st.State == torrent.StatePaused || st.State == torrent.StateError {
 			continue
 		}
 		hashes = append(hashes, h)

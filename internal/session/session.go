@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/peer"
@@ -90,6 +91,11 @@ type Config struct {
 	// LSDListen the listen address for a unicast group (tests: loopback).
 	LSD                 bool
 	LSDGroup, LSDListen string
+	// DHT turns on the DHT node (BEP 5) on UDP at the peer port;
+	// DHTBootstrap lists "host:port" nodes to join through (the CLI
+	// defaults to the public routers; tests use loopback nodes).
+	DHT          bool
+	DHTBootstrap []string
 	// FlushInterval is how often resume data is saved (default 30 s).
 	FlushInterval time.Duration
 	// Tracker configures the tracker client.
@@ -134,7 +140,12 @@ type Session struct {
 	wg       sync.WaitGroup
 	db       *store.Store // nil without a data directory
 	lsd      *lsd.LSD     // nil when LSD is off
-	closeC   chan struct{}
+
+	dht        *dht.Server // nil when the DHT is off
+	dhtConn    net.PacketConn
+	dhtLookups chan struct{}
+	dhtLast    map[metainfo.Hash]time.Time // guarded by mu
+	closeC     chan struct{}
 }
 
 type entry struct {
@@ -210,6 +221,7 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.flushLoop()
 	}
+	s.startDHT()
 	return s, nil
 }
 
@@ -301,6 +313,7 @@ func (s *Session) Close() error {
 	}
 	wg.Wait()
 	s.wg.Wait()
+	s.stopDHT()
 	if s.lsd != nil {
 		s.lsd.Close()
 	}
@@ -341,6 +354,12 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	}
 	s.persist(e)
 	s.updateDiscovery()
+	if s.dht != nil {
+		s.mu.Lock()
+		delete(s.dhtLast, tc.InfoHash)
+		s.mu.Unlock()
+		s.dhtTick()
+	}
 	return statusOf(e), nil
 }
 
@@ -366,6 +385,10 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	h := tc.InfoHash
 	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
 	tc.OnComplete = func() { s.onComplete(h) }
+	if s.cfg.DHT && s.port > 0 {
+		tc.DHTPort = uint16(s.port)
+		tc.OnDHTPort = s.onPeerDHTPort
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

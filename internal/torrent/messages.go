@@ -3,6 +3,7 @@ package torrent
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/gobit/gobit/internal/bitfield"
 	"github.com/gobit/gobit/internal/peer"
@@ -90,7 +91,9 @@ func (t *Torrent) handleMessage(p *peerState, m wire.Message) error {
 	case wire.Extended:
 		return t.handleExtended(p, m)
 	case wire.Port:
-		// DHT port; no DHT yet.
+		if m.Port != 0 && t.cfg.OnDHTPort != nil && !t.private() {
+			t.cfg.OnDHTPort(netip.AddrPortFrom(p.conn.Addr.Addr(), m.Port))
+		}
 	}
 	return nil
 }

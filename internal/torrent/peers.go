@@ -331,6 +331,9 @@ func (t *Torrent) handleNewConn(c newConn) {
 	}
 	t.sendExtendedHandshake(p)
 	t.sendAllowedFast(p)
+	if t.cfg.DHTPort != 0 && c.hs.SupportsDHT() && !t.private() {
+		p.send(wire.Message{ID: wire.Port, Port: t.cfg.DHTPort})
+	}
 	t.log.Debug("peer connected", "peer", remote, "outgoing", c.outgoing, "fast", p.fast, "ext", p.ext)
 	t.publish()
 }

@@ -22,6 +22,9 @@ func (t *Torrent) private() bool { return t.info != nil && t.info.Private }
 // Private reports whether the torrent is private; false while a magnet's
 // metadata is unknown.
 func (t *Torrent) Private() bool {
+	if t.cfg.MetaInfo != nil {
+		return t.cfg.MetaInfo.Info.Private
+	}
 	st := t.stats.Load()
 	return st != nil && st.Private
 }

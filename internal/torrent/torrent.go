@@ -106,6 +106,12 @@ type Config struct {
 	// OnComplete is called (on the loop; it must not block) when the last
 	// piece of a download is verified.
 	OnComplete func()
+	// DHTPort, when non-zero, is our DHT node's UDP port: the handshake sets
+	// the DHT bit and peers that set it get a PORT message (BEP 5).
+	DHTPort uint16
+	// OnDHTPort receives DHT nodes from peers' PORT messages; it must not
+	// block.
+	OnDHTPort func(netip.AddrPort)
 	// ReadCache caches pieces read for uploading; nil reads blocks directly.
 	ReadCache *ReadCache
 	// Storage tunes file handling.
@@ -442,6 +448,9 @@ func (t *Torrent) Handshake() wire.Handshake {
 	hs := wire.Handshake{InfoHash: t.hash, PeerID: t.cfg.PeerID}
 	hs.SetExtended()
 	hs.SetFast()
+	if t.cfg.DHTPort != 0 && !t.Private() {
+		hs.SetDHT()
+	}
 	return hs
 }
 

@@ -122,7 +122,7 @@ func startDaemon(t testing.TB, d daemonDirs, n int) *daemon {
 	}
 	cmd := exec.Command(d.bin, "serve",
 		"--addr", addr,
-		"--port", "0", "--no-lsd",
+		"--port", "0", "--no-lsd", "--no-dht",
 		"--listen-host", "127.0.0.1",
 		"--download-dir", d.download,
 		"--data-dir", d.data,

@@ -1,0 +1,230 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gobit/gobit/internal/dht"
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/torrent"
+)
+
+// DHT timing.
+const (
+	dhtAnnounceEvery     = 15 * time.Minute // a torrent with enough peers
+	dhtAnnounceHungry    = time.Minute      // a torrent with few peers, or a magnet without metadata
+	dhtHungryPeers       = 5
+	dhtLookupTimeout     = 30 * time.Second
+	dhtConcurrentLookups = 4
+	dhtSettingKey        = "dht"
+)
+
+// dhtState is what is saved of the DHT node between runs.
+type dhtState struct {
+	ID    string   `json:"id"`    // hex
+	Nodes []string `json:"nodes"` // "id-hex@ip:port"
+}
+
+// startDHT opens the DHT node on UDP at the peer port number. A failure only
+// turns the DHT off.
+func (s *Session) startDHT() {
+	if !s.cfg.DHT || s.port <= 0 {
+		return
+	}
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(s.cfg.ListenAddr, strconv.Itoa(s.port)))
+	if err != nil {
+		s.log.Warn("DHT off: cannot open UDP port", "port", s.port, "err", err)
+		return
+	}
+	cfg := dht.Config{Conn: pc, Bootstrap: s.cfg.DHTBootstrap, Logger: s.log}
+	if s.db != nil {
+		var saved dhtState
+		if ok, err := s.db.Setting(dhtSettingKey, &saved); err == nil && ok {
+			if id, err := metainfo.ParseHash(saved.ID); err == nil {
+				cfg.ID = id
+			}
+			for _, n := range saved.Nodes {
+				if ni, ok := parseNode(n); ok {
+					cfg.Nodes = append(cfg.Nodes, ni)
+				}
+			}
+		}
+	}
+	srv, err := dht.New(cfg)
+	if err != nil {
+		pc.Close()
+		s.log.Warn("DHT off", "err", err)
+		return
+	}
+	srv.Start()
+	s.dht, s.dhtConn = srv, pc
+	s.dhtLookups = make(chan struct{}, dhtConcurrentLookups)
+	s.dhtLast = make(map[metainfo.Hash]time.Time)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		go func() {
+			<-s.closeC
+			cancel()
+		}()
+		if err := srv.Bootstrap(ctx); err != nil {
+			s.log.Warn("DHT bootstrap", "err", err)
+		} else {
+			s.log.Info("DHT bootstrapped", "nodes", srv.Stats().Nodes)
+		}
+		s.dhtTick() // announce what was added meanwhile
+	}()
+	s.wg.Add(1)
+	go s.dhtLoop()
+	s.log.Info("DHT node listening", "addr", pc.LocalAddr().String())
+}
+
+func parseNode(s string) (dht.NodeInfo, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '@' {
+			id, err := metainfo.ParseHash(s[:i])
+			ap, err2 := netip.ParseAddrPort(s[i+1:])
+			if err != nil || err2 != nil {
+				return dht.NodeInfo{}, false
+			}
+			return dht.NodeInfo{ID: id, Addr: ap}, true
+		}
+	}
+	return dht.NodeInfo{}, false
+}
+
+// saveDHT stores the node ID and good nodes for the next start.
+func (s *Session) saveDHT() {
+	if s.dht == nil || s.db == nil {
+		return
+	}
+	id := s.dht.ID()
+	st := dhtState{ID: metainfo.Hash(id).String()}
+	for _, n := range s.dht.Nodes() {
+		st.Nodes = append(st.Nodes, metainfo.Hash(n.ID).String()+"@"+n.Addr.String())
+	}
+	if err := s.db.PutSetting(dhtSettingKey, st); err != nil {
+		s.log.Warn("save DHT nodes", "err", err)
+	}
+}
+
+func (s *Session) stopDHT() {
+	if s.dht == nil {
+		return
+	}
+	s.saveDHT()
+	s.dht.Close()
+	s.dhtConn.Close()
+}
+
+// dhtLoop announces torrents to the DHT: hungry ones every minute, the rest
+// every 15 minutes; it also saves the routing table now and then.
+func (s *Session) dhtLoop() {
+	defer s.wg.Done()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	save := time.NewTicker(5 * time.Minute)
+	defer save.Stop()
+	for {
+		select {
+		case <-tick.C:
+			s.dhtTick()
+		case <-save.C:
+			s.saveDHT()
+		case <-s.closeC:
+			return
+		}
+	}
+}
+
+// dhtTick starts the announces that are due.
+func (s *Session) dhtTick() {
+	now := time.Now()
+	s.mu.Lock()
+	var due []*entry
+	for h, e := range s.torrents {
+		st := e.t.Stats()
+		if e.t.Private() || st.State == torrent.StatePaused || st.State == torrent.StateError {
+			continue
+		}
+		every := dhtAnnounceEvery
+		if !st.HaveInfo || (st.State != torrent.StateSeeding && st.Peers < dhtHungryPeers) {
+			every = dhtAnnounceHungry
+		}
+		if last, ok := s.dhtLast[h]; ok && now.Sub(last) < every {
+			continue
+		}
+		s.dhtLast[h] = now
+		due = append(due, e)
+	}
+	for h := range s.dhtLast {
+		if s.torrents[h] == nil {
+			delete(s.dhtLast, h)
+		}
+	}
+	s.mu.Unlock()
+	for _, e := range due {
+		s.dhtAnnounce(e)
+	}
+}
+
+// dhtAnnounce looks the torrent up and announces it, in the background,
+// feeding the peers found to the torrent.
+func (s *Session) dhtAnnounce(e *entry) {
+	select {
+	case s.dhtLookups <- struct{}{}:
+	default:
+		// Busy: forget the attempt so the next tick retries.
+		s.mu.Lock()
+		delete(s.dhtLast, e.t.InfoHash())
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.dhtLookups }()
+		ctx, cancel := context.WithTimeout(context.Background(), dhtLookupTimeout)
+		defer cancel()
+		go func() {
+			select {
+			case <-s.closeC:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		h := e.t.InfoHash()
+		peers, err := s.dht.Announce(ctx, h, uint16(s.port), true)
+		if errors.Is(err, dht.ErrNoNodes) {
+			s.mu.Lock()
+			delete(s.dhtLast, h) // not bootstrapped yet: retry soon
+			s.mu.Unlock()
+		} else if err != nil && ctx.Err() == nil {
+			s.log.Debug("DHT announce", "info_hash", h.String(), "err", err)
+		}
+		if len(peers) > 0 {
+			e.t.AddPeers(torrent.SourceDHT, peers)
+		}
+	}()
+}
+
+// onPeerDHTPort adds a node from a peer's PORT message (BEP 5).
+func (s *Session) onPeerDHTPort(addr netip.AddrPort) {
+	if s.dht != nil {
+		s.dht.AddNode(addr)
+	}
+}
+
+// DHTStats returns the DHT node's state; ok is false when the DHT is off.
+func (s *Session) DHTStats() (st dht.Stats, ok bool) {
+	if s.dht == nil {
+		return dht.Stats{}, false
+	}
+	return s.dht.Stats(), true
+}
