@@ -52,7 +52,12 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 	var failed bool
 	for run := 1; run <= o.runs; run++ {
 		results := map[string]result{}
-		for _, c := range o.clients {
+		// Rotate the order each run: on a VM the first writer after a
+		// pause pays for fresh memory pages, so no client should always
+		// go first.
+		n := len(o.clients)
+		for k := range n {
+			c := o.clients[(k+run-1)%n]
 			if _, ok := t.notes[c]; ok {
 				continue
 			}
