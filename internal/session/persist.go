@@ -208,6 +208,19 @@ func (s *Session) onMetadata(h metainfo.Hash, infoBytes []byte) {
 	}()
 }
 
+// onFileComplete flushes resume data when a file of a torrent completes,
+// so a restart never re-hashes a finished file.
+func (s *Session) onFileComplete(h metainfo.Hash) {
+	go func() {
+		s.mu.Lock()
+		e := s.torrents[h]
+		s.mu.Unlock()
+		if e != nil {
+			s.flush(e)
+		}
+	}()
+}
+
 // onComplete records completion and flushes the resume data at once, so a
 // finished download never needs re-checking.
 func (s *Session) onComplete(h metainfo.Hash) {

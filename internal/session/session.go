@@ -385,6 +385,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	h := tc.InfoHash
 	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
 	tc.OnComplete = func() { s.onComplete(h) }
+	tc.OnFileComplete = func() { s.onFileComplete(h) }
 	if s.cfg.DHT && s.port > 0 {
 		tc.DHTPort = uint16(s.port)
 		tc.OnDHTPort = s.onPeerDHTPort

@@ -152,6 +152,9 @@ func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
 	for _, p := range t.peers {
 		t.updateInterest(p)
 	}
+	if t.pieceVerifiedForFiles(i) && !t.have.Full() && t.cfg.OnFileComplete != nil {
+		t.cfg.OnFileComplete() // the whole torrent has OnComplete
+	}
 	t.maybeComplete()
 }
 

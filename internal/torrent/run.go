@@ -233,6 +233,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 	}
 	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
 	t.downloading = !bf.Full()
+	t.initFileProgress()
 	t.state = StateDownloading
 	t.startAnnouncer()
 	for _, p := range t.peers {

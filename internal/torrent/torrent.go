@@ -106,6 +106,9 @@ type Config struct {
 	// OnComplete is called (on the loop; it must not block) when the last
 	// piece of a download is verified.
 	OnComplete func()
+	// OnFileComplete is called (on the loop; it must not block) when a file
+	// of the torrent has all its pieces verified, before the last one.
+	OnFileComplete func()
 	// DHTPort, when non-zero, is our DHT node's UDP port: the handshake sets
 	// the DHT bit and peers that set it get a PORT message (BEP 5).
 	DHTPort uint16
@@ -250,7 +253,8 @@ type Torrent struct {
 	finished      bool // paused because a seeding limit was reached
 	downloading   bool // the last check found pieces missing
 	moving        bool // files are being moved
-	pendingWrites int  // complete pieces being hashed or written
+	files         *fileProgress
+	pendingWrites int // complete pieces being hashed or written
 }
 
 type newConn struct {
