@@ -1,0 +1,59 @@
+package storage
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// directAlign is the alignment O_DIRECT needs for the buffer address, the
+// file offset and the length (the logical block size of common disks).
+const directAlign = 4096
+
+// Direct I/O: writes of verified pieces bypass the page cache when the
+// platform supports O_DIRECT (Linux) and the span is aligned. Filling the
+// page cache costs the writer CPU for page allocation and, under a memory
+// cgroup, direct reclaim — about 2 CPU s/GiB measured on the reference
+// machine, against 0.15 s/GiB with O_DIRECT. Data written this way is not
+// cached; seeding reads go to the disk (or the session's read cache).
+// Unaligned heads and tails, and file systems without O_DIRECT support
+// (tmpfs: EINVAL), use ordinary buffered writes.
+
+// openDirect opens file i write-only with O_DIRECT. The file must exist.
+func (s *Storage) openDirect(i int, _ bool) (*os.File, error) {
+	root, err := s.getRoot(true)
+	if err != nil {
+		return nil, err
+	}
+	return root.OpenFile(s.layout.Files[i].Path, os.O_WRONLY|oDirect, 0)
+}
+
+// writeDirect writes the aligned middle of p at off through an O_DIRECT
+// handle and returns how many leading bytes it wrote (0 when direct I/O is
+// not possible here); the caller writes the rest buffered.
+func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
+	if s.direct == nil || s.noDirect.Load() || len(p) < directAlign || off%directAlign != 0 ||
+		uintptr(unsafe.Pointer(&p[0]))%directAlign != 0 {
+		return 0, nil
+	}
+	n := len(p) &^ (directAlign - 1)
+	h, err := s.direct.acquire(file, true)
+	if err != nil {
+		if errors.Is(err, syscall.EINVAL) {
+			s.noDirect.Store(true) // the file system does not do O_DIRECT
+			return 0, nil
+		}
+		return 0, err
+	}
+	_, err = h.f.WriteAt(p[:n], off)
+	s.direct.release(h)
+	if errors.Is(err, syscall.EINVAL) {
+		s.noDirect.Store(true)
+		return 0, nil
+	}
+	if err == nil {
+		s.directBytes.Add(int64(n))
+	}
+	return n, err
+}
