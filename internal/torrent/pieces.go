@@ -106,7 +106,7 @@ func (t *Torrent) putPieceBuf(b []byte) {
 // writeBacklog bounds the bytes of complete pieces waiting to be hashed and
 // written: above it no new blocks are requested, so a slow disk slows the
 // download instead of filling memory.
-const writeBacklog = 8 << 20
+const writeBacklog = 4 << 20
 
 func (t *Torrent) diskBacklogged() bool {
 	return int64(t.pendingWrites)*t.info.PieceLength > writeBacklog

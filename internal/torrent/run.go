@@ -170,7 +170,7 @@ func (t *Torrent) fail(err error) {
 
 // partialBudget is the memory partial pieces may take (a soft limit: the
 // picker finishes started pieces before starting new ones above it).
-const partialBudget = 12 << 20
+const partialBudget = 8 << 20
 
 // setInfo installs the info dictionary (from the .torrent or from peers) and
 // starts checking existing data.
