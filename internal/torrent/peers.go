@@ -19,7 +19,7 @@ const (
 	maxDialFailures  = 6
 	snubTimeout      = 30 * time.Second
 	minQueue         = 32
-	maxQueue         = 500
+	maxQueue         = 250
 	defaultPeerReqq  = 250
 	maxServeQueue    = 500
 	requestQueueTime = 3 // seconds of data kept in flight per peer
