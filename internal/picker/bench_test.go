@@ -10,7 +10,7 @@ import (
 const (
 	benchPieces   = 100_000
 	benchBlocks   = 16 // 256 KiB pieces
-	benchPeers    = 50
+	benchPeers    = 200
 	benchPickSize = 32
 )
 
@@ -39,7 +39,7 @@ func benchSwarm(b *testing.B, seed uint64) (*Picker, []*bitfield.Bitfield) {
 }
 
 // BenchmarkPick100kPieces measures one Pick of 32 blocks on a 100k-piece
-// torrent in the middle of a download with 50 peers: each pick's blocks
+// torrent in the middle of a download with 200 peers: each pick's blocks
 // arrive and complete pieces are marked as had, so the picker keeps moving
 // pieces from untouched to partial to have.
 func BenchmarkPick100kPieces(b *testing.B) {
