@@ -3,6 +3,10 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/gobit/gobit/internal/bitfield"
 )
@@ -67,4 +71,27 @@ func (s *Storage) CheckResume(ctx context.Context, workers int, have *bitfield.B
 		return ok
 	}
 	return s.check(ctx, workers, trusted, progress)
+}
+
+// ErrVanished means files the torrent wrote are no longer where they were:
+// the save directory or the torrent's top folder was deleted or moved
+// behind gobit's back. Writes through handles opened before would land in
+// unlinked files, so the caller must stop rather than report them done.
+var ErrVanished = errors.New("storage: data vanished from the save directory")
+
+// CheckPresent reports ErrVanished when the torrent's top-level entry (the
+// single file, or the torrent's folder) does not exist at its path. Call it
+// only when data should be there (some piece verified). It costs one lstat.
+func (s *Storage) CheckPresent() error {
+	if len(s.layout.Files) == 0 {
+		return nil
+	}
+	top := s.layout.Files[0].Path
+	if i := strings.IndexRune(top, filepath.Separator); i >= 0 {
+		top = top[:i]
+	}
+	if _, err := os.Lstat(filepath.Join(s.dir, top)); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrVanished, filepath.Join(s.dir, top), err)
+	}
+	return nil
 }

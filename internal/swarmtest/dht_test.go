@@ -82,3 +82,31 @@ func TestDHTOffForPrivateTorrents(t *testing.T) {
 		t.Fatalf("private torrent announced to the DHT: %+v", st)
 	}
 }
+
+// TestDHTTableSurvivesRestart: the node ID and the routing table are saved
+// in the data directory; a restart without any bootstrap node gets its
+// nodes back from there.
+func TestDHTTableSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	boot := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "boot"), DHT: true})
+	cfg := session.Config{DownloadDir: filepath.Join(dir, "a"), DataDir: filepath.Join(dir, "state"), DHT: true,
+		DHTBootstrap: []string{fmt.Sprintf("127.0.0.1:%d", boot.Port())}}
+	a := NewSessionWith(t, cfg)
+	WaitFor(t, 10*time.Second, "bootstrap", func() bool {
+		st, _ := a.DHTStats()
+		return st.GoodNodes > 0
+	})
+	before, _ := a.DHTStats()
+	a.Close()
+
+	cfg.DHTBootstrap = nil
+	a2 := NewSessionWith(t, cfg)
+	WaitFor(t, 10*time.Second, "saved nodes back in the table", func() bool {
+		st, _ := a2.DHTStats()
+		return st.Nodes > 0
+	})
+	after, _ := a2.DHTStats()
+	if after.ID != before.ID {
+		t.Errorf("node ID changed across the restart: %s → %s", before.ID, after.ID)
+	}
+}

@@ -153,3 +153,43 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal("data differs after recovering from a full disk")
 	}
 }
+
+// TestSaveDirVanishes: the save directory is deleted while downloading; the
+// torrent stops with an error naming the problem, and resumes once the
+// directory is back.
+func TestSaveDirVanishes(t *testing.T) {
+	tr := trackertest.New(t)
+	dir := t.TempDir()
+	root := Payload(t, filepath.Join(dir, "seed"), "v.bin", 71, map[string]int{"": 4 << 20})
+	data, mi := MakeTorrent(t, root, 64<<10, tr.HTTPURL())
+	hash := mi.InfoHash.String()
+	seed := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed"), UploadLimit: 1 << 20})
+	seed.Add(context.Background(), session.AddRequest{Torrent: data})
+	WaitState(t, seed, hash, 10*time.Second, session.StateSeeding)
+
+	save := filepath.Join(dir, "leech")
+	leech := NewSessionWith(t, session.Config{DownloadDir: save})
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 10*time.Second, "some progress", func() bool {
+		st, _ := leech.Get(hash)
+		return st.Progress > 0
+	})
+	if err := os.RemoveAll(save); err != nil {
+		t.Fatal(err)
+	}
+	st := WaitState(t, leech, hash, 20*time.Second, session.StateError)
+	if st.Error == "" {
+		t.Fatal("error state without a message")
+	}
+	t.Logf("error after the save dir vanished: %s", st.Error)
+	if err := os.MkdirAll(save, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := leech.Resume(hash); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
+	SameTree(t, filepath.Dir(root), save)
+}

@@ -97,6 +97,7 @@ func (t *Torrent) handleTick() {
 		t.unchokeTick(now)
 		t.checkSeedLimits(now)
 		t.pexTick(now)
+		t.checkPresent()
 		t.connectPeers()
 		for _, p := range t.peers {
 			t.fillRequests(p)
@@ -271,9 +272,24 @@ func (t *Torrent) markHave(i int, announce bool) {
 	}
 }
 
+// checkPresent stops the torrent when its verified data vanished from the
+// save directory (deleted or moved behind gobit's back).
+func (t *Torrent) checkPresent() {
+	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
+		return
+	}
+	if err := t.store.CheckPresent(); err != nil {
+		t.fail(err)
+	}
+}
+
 // maybeComplete switches to seeding when every piece is verified.
 func (t *Torrent) maybeComplete() {
 	if t.info == nil || !t.checked || !t.have.Full() || t.state == StateSeeding {
+		return
+	}
+	if err := t.store.CheckPresent(); err != nil {
+		t.fail(err) // never report data as complete that is not on disk
 		return
 	}
 	wasDownloading := t.downloading // pieces were fetched in this run
