@@ -63,8 +63,8 @@ func TestCorruptSeederIsBanned(t *testing.T) {
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 20*time.Second, "the bad seeder to upload", func() bool { return Status(t, badSeed, hash).Uploaded > 0 })
-	WaitFor(t, 20*time.Second, "the leecher to drop the bad seeder", func() bool { return Status(t, badSeed, hash).Peers == 0 })
+	WaitFor(t, 60*time.Second, "the bad seeder to upload", func() bool { return Status(t, badSeed, hash).Uploaded > 0 })
+	WaitFor(t, 60*time.Second, "the leecher to drop the bad seeder", func() bool { return Status(t, badSeed, hash).Peers == 0 })
 	st := Status(t, leech, hash)
 	if st.Completed != 0 || st.State == session.StateSeeding {
 		t.Fatalf("leecher verified %d bytes from a seeder serving only corrupt data (state %s)", st.Completed, st.State)

@@ -274,6 +274,9 @@ func (t *Torrent) handleNewConn(c newConn) {
 		old := t.byID[c.hs.PeerID]
 		weAreSmaller := bytes.Compare(t.cfg.PeerID[:], c.hs.PeerID[:]) < 0
 		if old.conn.Outgoing == c.outgoing || c.outgoing != weAreSmaller {
+			if ai := t.addrs[c.addr]; ai != nil && c.outgoing {
+				ai.nextTry = time.Now().Add(30 * time.Second) // already connected the other way
+			}
 			reject("duplicate peer id")
 			return
 		}
