@@ -98,6 +98,7 @@ func (t *Torrent) handleTick() {
 		t.checkSeedLimits(now)
 		t.pexTick(now)
 		t.checkPresent()
+		t.hungryReannounce(now)
 		t.connectPeers()
 		for _, p := range t.peers {
 			t.fillRequests(p)
@@ -272,6 +273,18 @@ func (t *Torrent) markHave(i int, announce bool) {
 	}
 }
 
+// hungryReannounce asks the trackers again (within their min interval)
+// while a torrent that needs peers has none to talk to.
+func (t *Torrent) hungryReannounce(now time.Time) {
+	if t.state == StateSeeding || len(t.peers) > 0 || t.dialing > 0 || now.Sub(t.lastHungry) < 30*time.Second {
+		return
+	}
+	if a := t.announcer.Load(); a != nil && t.annCancel != nil {
+		t.lastHungry = now
+		a.Reannounce()
+	}
+}
+
 // checkPresent stops the torrent when its verified data vanished from the
 // save directory (deleted or moved behind gobit's back).
 func (t *Torrent) checkPresent() {
@@ -355,11 +368,21 @@ func (t *Torrent) startAnnouncer() {
 		Logger:  t.log,
 	})
 	done := make(chan struct{})
+	prev := t.annDone
 	t.announcer.Store(a)
 	t.annCancel = cancel
 	t.annDone = done
 	go func() {
 		defer close(done)
+		// The previous announcer's "stopped" must reach the trackers
+		// before this one's "started", or they would forget us.
+		if prev != nil {
+			select {
+			case <-prev:
+			case <-ctx.Done():
+				return
+			}
+		}
 		a.Run(ctx)
 	}()
 }

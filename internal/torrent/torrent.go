@@ -254,7 +254,8 @@ type Torrent struct {
 	downloading   bool // the last check found pieces missing
 	moving        bool // files are being moved
 	files         *fileProgress
-	pendingWrites int // complete pieces being hashed or written
+	lastHungry    time.Time // last reannounce for lack of peers
+	pendingWrites int       // complete pieces being hashed or written
 }
 
 type newConn struct {
