@@ -21,7 +21,7 @@ const (
 	minQueue         = 32
 	maxQueue         = 250
 	defaultPeerReqq  = 250
-	maxServeQueue    = 500
+	maxServeQueue    = 250
 	requestQueueTime = 3 // seconds of data kept in flight per peer
 )
 
