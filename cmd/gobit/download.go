@@ -147,7 +147,7 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	return watch(ctx, sess, st.InfoHash, watchOptions{
 		out:        stdout,
 		tty:        isTerminal(stdout),
-		interval:   300 * time.Millisecond,
+		interval:   100 * time.Millisecond,
 		plainEvery: 2 * time.Second,
 		seed:       o.seed,
 	})
