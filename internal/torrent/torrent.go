@@ -295,7 +295,7 @@ func New(cfg Config) *Torrent {
 		cfg:        cfg,
 		hash:       cfg.InfoHash,
 		log:        log.With("torrent", cfg.InfoHash.String()[:8]),
-		peerEvC:    make(chan peer.Event, 256),
+		peerEvC:    make(chan peer.Event, 64),
 		connC:      make(chan newConn, 16),
 		dialC:      make(chan dialResult, 16),
 		addrsC:     make(chan peerAddrs, 16),
