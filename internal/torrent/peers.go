@@ -15,11 +15,15 @@ import (
 
 // Connection management constants.
 const (
-	maxKnownAddrs    = 2000
-	maxDialFailures  = 6
-	snubTimeout      = 30 * time.Second
-	minQueue         = 32
-	maxQueue         = 250
+	maxKnownAddrs   = 2000
+	maxDialFailures = 6
+	snubTimeout     = 30 * time.Second
+	minQueue        = 32
+	maxQueue        = 500
+	// inflightBudget bounds the blocks requested from all peers of a
+	// torrent together (4 MiB), so memory does not grow with the peer
+	// count; one fast peer may still use up to maxQueue.
+	inflightBudget   = 384
 	defaultPeerReqq  = 250
 	maxServeQueue    = 250
 	requestQueueTime = 3 // seconds of data kept in flight per peer
@@ -98,7 +102,9 @@ func (p *peerState) isSeed() bool {
 	return p.pendingAll
 }
 
-func (p *peerState) tick(now time.Time) {
+// tick updates the peer's rates and request queue depth; share is its part
+// of the torrent's in-flight budget.
+func (p *peerState) tick(now time.Time, share int) {
 	d, u := p.conn.Downloaded(), p.conn.Uploaded()
 	p.rateDown.update(d - p.lastDown)
 	p.rateUp.update(u - p.lastUp)
@@ -112,7 +118,7 @@ func (p *peerState) tick(now time.Time) {
 		if limit <= 0 {
 			limit = defaultPeerReqq
 		}
-		p.maxInflight = min(q, limit, maxQueue)
+		p.maxInflight = min(q, limit, maxQueue, max(minQueue, share))
 	}
 }
 

@@ -78,7 +78,7 @@ func (t *Torrent) handleTick() {
 	for _, p := range t.peers {
 		// Uploads count when the writer has sent them, not when queued.
 		t.uploaded.Add(p.conn.Uploaded() - p.lastUp)
-		p.tick(now)
+		p.tick(now, inflightBudget/max(1, len(t.peers)))
 		down += p.conn.Downloaded()
 		up += p.conn.Uploaded()
 	}
