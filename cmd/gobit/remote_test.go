@@ -1,113 +1,22 @@
 package main
 
 import (
-	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gobit/gobit/internal/api"
-	"github.com/gobit/gobit/internal/dht"
+	"github.com/gobit/gobit/internal/api/apitest"
 	"github.com/gobit/gobit/internal/session"
 )
 
-// fakeDaemon is an in-memory api.Backend.
-type fakeDaemon struct {
-	mu      sync.Mutex
-	order   []string
-	byHash  map[string]*session.Status
-	adds    []session.AddRequest
-	removed map[string]bool
-}
-
-func newFakeDaemon() *fakeDaemon {
-	return &fakeDaemon{byHash: map[string]*session.Status{}, removed: map[string]bool{}}
-}
-
-func (f *fakeDaemon) Add(_ context.Context, req session.AddRequest) (session.Status, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.adds = append(f.adds, req)
-	var hash, name string
-	switch {
-	case strings.HasPrefix(req.URI, "magnet:?xt=urn:btih:"):
-		hash = strings.ToLower(strings.TrimPrefix(req.URI, "magnet:?xt=urn:btih:"))[:40]
-		name = "from-magnet"
-	case len(req.Torrent) > 0:
-		sum := sha1.Sum(req.Torrent)
-		hash, name = hex.EncodeToString(sum[:]), "from-file"
-	default:
-		return session.Status{}, fmt.Errorf("cannot add %q: %w", req.URI, session.ErrInvalid)
-	}
-	if _, ok := f.byHash[hash]; ok {
-		return session.Status{}, fmt.Errorf("%s: %w", hash, session.ErrExists)
-	}
-	st := &session.Status{InfoHash: hash, Name: name, State: session.StateDownloading,
-		Progress: 0.5, TotalSize: 2 << 20, DownloadRate: 1536 << 10, UploadRate: 2048, Peers: 7, ETASeconds: 125}
-	f.byHash[hash] = st
-	f.order = append(f.order, hash)
-	return *st, nil
-}
-
-func (f *fakeDaemon) List() []session.Status {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []session.Status
-	for _, h := range f.order {
-		out = append(out, *f.byHash[h])
-	}
-	return out
-}
-
-func (f *fakeDaemon) Get(h string) (session.Detail, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st, ok := f.byHash[h]
-	if !ok {
-		return session.Detail{}, fmt.Errorf("%s: %w", h, session.ErrNotFound)
-	}
-	return session.Detail{Status: *st}, nil
-}
-
-func (f *fakeDaemon) set(h string, s session.State) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st, ok := f.byHash[h]
-	if !ok {
-		return fmt.Errorf("%s: %w", h, session.ErrNotFound)
-	}
-	st.State = s
-	return nil
-}
-
-func (f *fakeDaemon) Pause(h string) error  { return f.set(h, session.StatePaused) }
-func (f *fakeDaemon) Resume(h string) error { return f.set(h, session.StateDownloading) }
-
-func (f *fakeDaemon) Remove(h string, deleteData bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.byHash[h]; !ok {
-		return fmt.Errorf("%s: %w", h, session.ErrNotFound)
-	}
-	delete(f.byHash, h)
-	for i, x := range f.order {
-		if x == h {
-			f.order = append(f.order[:i], f.order[i+1:]...)
-			break
-		}
-	}
-	f.removed[h] = deleteData
-	return nil
-}
-
-func startFakeDaemon(t *testing.T, token string) (*fakeDaemon, string) {
+// startFakeDaemon serves the API over an in-memory backend whose torrents
+// are half done, with rates, peers and an ETA for ls to show.
+func startFakeDaemon(t *testing.T, token string) (*apitest.Backend, string) {
 	t.Helper()
-	fd := newFakeDaemon()
+	fd := apitest.New()
+	fd.Template = session.Status{Progress: 0.5, TotalSize: 2 << 20, DownloadRate: 1536 << 10, UploadRate: 2048, Peers: 7, ETASeconds: 125}
 	srv := httptest.NewServer(api.NewHandler(fd, api.Options{Token: token}))
 	t.Cleanup(srv.Close)
 	return fd, strings.TrimPrefix(srv.URL, "http://")
@@ -132,13 +41,13 @@ func TestRemoteCommands(t *testing.T) {
 		t.Fatalf("add: exit %d: %s", code, errOut)
 	}
 	mustContain(t, "add output", out, "added "+hashA+" from-magnet", "from-file")
-	if len(fd.adds) != 3 || string(fd.adds[1].Torrent) != string(torrentBytes) || fd.adds[1].URI != "" {
-		t.Fatalf("daemon got %+v", fd.adds)
+	if len(fd.Adds) != 3 || string(fd.Adds[1].Torrent) != string(torrentBytes) || fd.Adds[1].URI != "" {
+		t.Fatalf("daemon got %+v", fd.Adds)
 	}
-	if fd.adds[0].URI != "magnet:?xt=urn:btih:"+hashA {
-		t.Errorf("magnet sent as %q", fd.adds[0].URI)
+	if fd.Adds[0].URI != "magnet:?xt=urn:btih:"+hashA {
+		t.Errorf("magnet sent as %q", fd.Adds[0].URI)
 	}
-	if d := fd.adds[0].DownloadDir; !strings.HasSuffix(d, "rel/dir") || !strings.HasPrefix(d, "/") {
+	if d := fd.Adds[0].DownloadDir; !strings.HasSuffix(d, "rel/dir") || !strings.HasPrefix(d, "/") {
 		t.Errorf("download dir sent as %q, want an absolute path", d)
 	}
 
@@ -172,11 +81,11 @@ func TestRemoteCommands(t *testing.T) {
 	if out, errOut, code = gobit(t, "pause", "--addr", addr, hashA); code != 0 || !strings.Contains(out, "paused "+hashA) {
 		t.Fatalf("pause: %d %q %q", code, out, errOut)
 	}
-	if fd.byHash[hashA].State != session.StatePaused {
+	if fd.State(hashA) != session.StatePaused {
 		t.Error("daemon not paused")
 	}
-	if _, _, code = gobit(t, "resume", "--addr", addr, strings.ToUpper(hashA)); code != 0 || fd.byHash[hashA].State != session.StateDownloading {
-		t.Errorf("resume: exit %d, state %s", code, fd.byHash[hashA].State)
+	if _, _, code = gobit(t, "resume", "--addr", addr, strings.ToUpper(hashA)); code != 0 || fd.State(hashA) != session.StateDownloading {
+		t.Errorf("resume: exit %d, state %s", code, fd.State(hashA))
 	}
 	_, errOut, code = gobit(t, "rm", "--addr", addr, "aaaa")
 	if code != exitFailure || !strings.Contains(errOut, "matches 2 torrents") {
@@ -185,11 +94,11 @@ func TestRemoteCommands(t *testing.T) {
 	if out, errOut, code = gobit(t, "rm", "--addr", addr, "--delete-data", "aaaa2"); code != 0 || !strings.Contains(out, "removed "+hashB) {
 		t.Fatalf("rm prefix: %d %q %q", code, out, errOut)
 	}
-	if del, ok := fd.removed[hashB]; !ok || !del {
+	if del, ok := fd.Removed[hashB]; !ok || !del {
 		t.Errorf("rm --delete-data: removed=%v deleteData=%v", ok, del)
 	}
-	if _, _, code = gobit(t, "rm", "--addr", addr, hashA); code != 0 || fd.removed[hashA] {
-		t.Errorf("rm without --delete-data: exit %d, deleteData %v", code, fd.removed[hashA])
+	if _, _, code = gobit(t, "rm", "--addr", addr, hashA); code != 0 || fd.Removed[hashA] {
+		t.Errorf("rm without --delete-data: exit %d, deleteData %v", code, fd.Removed[hashA])
 	}
 
 	tests := []struct {
@@ -234,19 +143,3 @@ func TestRemoteDaemonDown(t *testing.T) {
 		t.Errorf("ls via GOBIT_ADDR: exit %d %q %q", code, out, errOut)
 	}
 }
-
-func (f *fakeDaemon) UpdateTorrent(h string, u session.TorrentUpdate) (session.Status, error) {
-	return session.Status{}, session.ErrNotFound
-}
-
-func (f *fakeDaemon) Settings() session.Settings { return session.Settings{} }
-
-func (f *fakeDaemon) UpdateSettings(u session.SettingsUpdate) (session.Settings, error) {
-	return session.Settings{}, nil
-}
-
-func (f *fakeDaemon) Recheck(h string) error { return f.set(h, session.StateChecking) }
-
-func (f *fakeDaemon) Move(h, dir string) error { return f.set(h, session.StateChecking) }
-
-func (f *fakeDaemon) DHTStats() (dht.Stats, bool) { return dht.Stats{}, false }

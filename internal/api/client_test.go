@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/gobit/gobit/internal/api/apitest"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -11,9 +12,9 @@ import (
 	"github.com/gobit/gobit/internal/session"
 )
 
-func newTestClient(t *testing.T, token string) (*Client, *fakeBackend) {
+func newTestClient(t *testing.T, token string) (*Client, *apitest.Backend) {
 	t.Helper()
-	fb := newFake()
+	fb := apitest.New()
 	srv := httptest.NewServer(NewHandler(fb, Options{Token: token}))
 	t.Cleanup(srv.Close)
 	return &Client{BaseURL: srv.URL, Token: token}, fb
@@ -42,19 +43,19 @@ func TestClientRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fb.lastAdd(); string(got.Torrent) != string(data) || got.URI != "" {
+	if got := fb.LastAdd(); string(got.Torrent) != string(data) || got.URI != "" {
 		t.Errorf("backend got %+v", got)
 	}
 	if _, err := c.AddRequest(ctx, session.AddRequest{URI: "https://example.org/a.torrent", DownloadDir: "/srv/dl"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := fb.lastAdd(); got.DownloadDir != "/srv/dl" || got.URI != "https://example.org/a.torrent" {
+	if got := fb.LastAdd(); got.DownloadDir != "/srv/dl" || got.URI != "https://example.org/a.torrent" {
 		t.Errorf("backend got %+v", got)
 	}
 	if _, err := c.AddRequest(ctx, session.AddRequest{Torrent: []byte("d1:ae"), DownloadDir: "/srv/t"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := fb.lastAdd(); got.DownloadDir != "/srv/t" {
+	if got := fb.LastAdd(); got.DownloadDir != "/srv/t" {
 		t.Errorf("raw upload lost download dir: %+v", got)
 	}
 
@@ -89,13 +90,13 @@ func TestClientRoundTrips(t *testing.T) {
 	if err := c.Remove(ctx, hashA, true); err != nil {
 		t.Fatal(err)
 	}
-	if !fb.removed[hashA] {
+	if !fb.Removed[hashA] {
 		t.Error("Remove did not pass deleteData")
 	}
 	if err := c.Remove(ctx, st2.InfoHash, false); err != nil {
 		t.Fatal(err)
 	}
-	if del, ok := fb.removed[st2.InfoHash]; !ok || del {
+	if del, ok := fb.Removed[st2.InfoHash]; !ok || del {
 		t.Error("Remove(false) deleted data or did not remove")
 	}
 
@@ -155,3 +156,5 @@ func TestClientErrors(t *testing.T) {
 		t.Errorf("URI and torrent: %v", err)
 	}
 }
+
+var _ Backend = (*apitest.Backend)(nil)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/gobit/gobit/internal/api/apitest"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -92,7 +93,7 @@ func TestCompatAddMagnet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fb := newFake()
+			fb := apitest.New()
 			h := NewHandler(fb, Options{})
 			w := serve(t, h, reqSpec{method: "POST", path: "/add/magnet", ctype: tt.ctype, body: tt.body})
 			if tt.wantStatus != 200 {
@@ -102,7 +103,7 @@ func TestCompatAddMagnet(t *testing.T) {
 			if w.Code != 200 {
 				t.Fatalf("status %d: %s", w.Code, w.Body.String())
 			}
-			if got := fb.lastAdd().URI; got != tt.wantURI {
+			if got := fb.LastAdd().URI; got != tt.wantURI {
 				t.Errorf("backend got URI %q, want %q", got, tt.wantURI)
 			}
 			if !strings.Contains(w.Body.String(), hashA) || !strings.Contains(w.Body.String(), "ubuntu.iso") {
@@ -113,7 +114,7 @@ func TestCompatAddMagnet(t *testing.T) {
 }
 
 func TestCompatAddMagnetDuplicateIs409(t *testing.T) {
-	h := NewHandler(newFake(), Options{})
+	h := NewHandler(apitest.New(), Options{})
 	rs := reqSpec{method: "POST", path: "/add/magnet", ctype: "text/plain", body: magnetA}
 	if w := serve(t, h, rs); w.Code != 200 {
 		t.Fatalf("first add: %d", w.Code)
@@ -125,7 +126,7 @@ func TestCompatAddMagnetDuplicateIs409(t *testing.T) {
 // wire, over a real socket, with and without a trailing newline.
 func TestCompatRawCurlBytes(t *testing.T) {
 	for _, body := range []string{magnetA, magnetA + "\n"} {
-		fb := newFake()
+		fb := apitest.New()
 		srv := httptest.NewServer(NewHandler(fb, Options{}))
 		conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
 		if err != nil {
@@ -153,8 +154,8 @@ func TestCompatRawCurlBytes(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("body %q: status %d: %s", body, resp.StatusCode, got)
 		}
-		if fb.lastAdd().URI != magnetA {
-			t.Errorf("backend got %q", fb.lastAdd().URI)
+		if fb.LastAdd().URI != magnetA {
+			t.Errorf("backend got %q", fb.LastAdd().URI)
 		}
 	}
 }
@@ -163,7 +164,7 @@ func TestCompatRawCurlBytes(t *testing.T) {
 // (with the test server's port).
 func TestCompatRealCurl(t *testing.T) {
 	curl := testutil.NeedProgram(t, "curl", "curl")
-	fb := newFake()
+	fb := apitest.New()
 	srv := httptest.NewServer(NewHandler(fb, Options{}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -174,8 +175,8 @@ func TestCompatRealCurl(t *testing.T) {
 	if err != nil {
 		t.Fatalf("curl: %v: %s", err, out)
 	}
-	if fb.lastAdd().URI != magnetA {
-		t.Fatalf("backend got %q; curl printed %q", fb.lastAdd().URI, out)
+	if fb.LastAdd().URI != magnetA {
+		t.Fatalf("backend got %q; curl printed %q", fb.LastAdd().URI, out)
 	}
 	if !strings.Contains(string(out), hashA) {
 		t.Errorf("curl printed %q, want the info hash", out)
@@ -246,7 +247,7 @@ func TestAddTorrent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fb := newFake()
+			fb := apitest.New()
 			h := NewHandler(fb, Options{})
 			tt.rs.method = "POST"
 			if tt.rs.path == "" {
@@ -260,7 +261,7 @@ func TestAddTorrent(t *testing.T) {
 			if w.Code != 201 {
 				t.Fatalf("status %d: %s", w.Code, w.Body.String())
 			}
-			got := fb.lastAdd()
+			got := fb.LastAdd()
 			if got.URI != tt.want.URI || string(got.Torrent) != string(tt.want.Torrent) || got.DownloadDir != tt.want.DownloadDir {
 				t.Errorf("backend got %+v, want %+v", got, tt.want)
 			}
@@ -276,7 +277,7 @@ func TestAddTorrent(t *testing.T) {
 }
 
 func TestAddDuplicateIs409(t *testing.T) {
-	h := NewHandler(newFake(), Options{})
+	h := NewHandler(apitest.New(), Options{})
 	rs := reqSpec{method: "POST", path: "/api/v1/torrents", ctype: "application/json", body: `{"uri":"` + magnetA + `"}`}
 	if w := serve(t, h, rs); w.Code != 201 {
 		t.Fatalf("first add: %d", w.Code)
@@ -288,18 +289,18 @@ func TestAddDuplicateIs409(t *testing.T) {
 }
 
 func TestListAndGet(t *testing.T) {
-	fb := newFake()
+	fb := apitest.New()
 	h := NewHandler(fb, Options{})
 	w := serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents"})
 	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != "[]" {
 		t.Fatalf("empty list: %d %q, want 200 []", w.Code, w.Body.String())
 	}
-	fb.nilLists = true
+	fb.NilLists = true
 	w = serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents"})
 	if strings.TrimSpace(w.Body.String()) != "[]" {
 		t.Fatalf("nil list encoded as %q, want []", w.Body.String())
 	}
-	fb.nilLists = false
+	fb.NilLists = false
 
 	for _, m := range []string{magnetA, magnetB} {
 		serve(t, h, reqSpec{method: "POST", path: "/add/magnet", ctype: "text/plain", body: m})
@@ -343,7 +344,7 @@ func TestListAndGet(t *testing.T) {
 	}
 
 	// Nil slices in a Detail are sent as [] so clients can iterate.
-	fb.nilLists = true
+	fb.NilLists = true
 	serve(t, h, reqSpec{method: "POST", path: "/add/magnet", body: "magnet:?xt=urn:btih:" + strings.Repeat("c", 40)})
 	w = serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + strings.Repeat("c", 40)})
 	if !strings.Contains(w.Body.String(), `"files":[]`) || !strings.Contains(w.Body.String(), `"trackers":[]`) {
@@ -352,7 +353,7 @@ func TestListAndGet(t *testing.T) {
 }
 
 func TestPauseResumeRemove(t *testing.T) {
-	fb := newFake()
+	fb := apitest.New()
 	h := NewHandler(fb, Options{})
 	add := func(m string) {
 		if w := serve(t, h, reqSpec{method: "POST", path: "/add/magnet", body: m}); w.Code != 200 {
@@ -385,10 +386,10 @@ func TestPauseResumeRemove(t *testing.T) {
 		{"pause with GET", "GET", "/api/v1/torrents/" + hashA + "/pause", 405, nil},
 		{"remove bad flag", "DELETE", "/api/v1/torrents/" + hashA + "?delete_data=maybe", 400, func() bool { return state(hashA) != "" }},
 		{"remove keep data", "DELETE", "/api/v1/torrents/" + hashA, 204, func() bool {
-			del, ok := fb.removed[hashA]
+			del, ok := fb.Removed[hashA]
 			return ok && !del && state(hashA) == ""
 		}},
-		{"remove delete data", "DELETE", "/api/v1/torrents/" + hashB + "?delete_data=true", 204, func() bool { return fb.removed[hashB] }},
+		{"remove delete data", "DELETE", "/api/v1/torrents/" + hashB + "?delete_data=true", 204, func() bool { return fb.Removed[hashB] }},
 		{"remove again", "DELETE", "/api/v1/torrents/" + hashB, 404, nil},
 		{"remove bad hash", "DELETE", "/api/v1/torrents/12345", 400, nil},
 	}
@@ -410,7 +411,7 @@ func TestPauseResumeRemove(t *testing.T) {
 }
 
 func TestUnknownRouteAndMethod(t *testing.T) {
-	h := NewHandler(newFake(), Options{})
+	h := NewHandler(apitest.New(), Options{})
 	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/nope"}), 404)
 	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v2/torrents"}), 404)
 	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/x"}), 404)
@@ -424,7 +425,7 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 
 func TestToken(t *testing.T) {
 	const tok = "s3cret-token"
-	fb := newFake()
+	fb := apitest.New()
 	h := NewHandler(fb, Options{Token: tok})
 	tests := []struct {
 		name    string
@@ -462,15 +463,15 @@ func TestToken(t *testing.T) {
 			}
 		})
 	}
-	if len(fb.adds) != 3 {
-		t.Errorf("backend saw %d adds, want 3 (only authorised requests)", len(fb.adds))
+	if len(fb.Adds) != 3 {
+		t.Errorf("backend saw %d adds, want 3 (only authorised requests)", len(fb.Adds))
 	}
 }
 
 func TestBodyTooLarge(t *testing.T) {
 	const limit = 1024
 	big := "d" + strings.Repeat("x", 2*limit)
-	h := NewHandler(newFake(), Options{MaxBodyBytes: limit})
+	h := NewHandler(apitest.New(), Options{MaxBodyBytes: limit})
 	tests := []reqSpec{
 		{method: "POST", path: "/api/v1/torrents", ctype: "application/x-bittorrent", body: big},
 		{method: "POST", path: "/api/v1/torrents", ctype: "application/x-bittorrent", body: big, chunked: true},
@@ -499,7 +500,7 @@ func TestBodyTooLarge(t *testing.T) {
 func TestRequestLogging(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := NewHandler(newFake(), Options{Logger: log, Token: "tok"})
+	h := NewHandler(apitest.New(), Options{Logger: log, Token: "tok"})
 	serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents", headers: map[string]string{"Authorization": "Bearer tok"}})
 	out := buf.String()
 	for _, want := range []string{"level=DEBUG", "method=GET", "path=/api/v1/torrents", "status=200"} {
@@ -542,7 +543,7 @@ func FuzzAddHandler(f *testing.F) {
 	f.Add("text/plain", magnetA, true)
 	f.Add("text/plain; charset=\"", "", true)
 	f.Fuzz(func(t *testing.T, ctype, body string, compat bool) {
-		h := NewHandler(newFake(), Options{MaxBodyBytes: 4096})
+		h := NewHandler(apitest.New(), Options{MaxBodyBytes: 4096})
 		path := "/api/v1/torrents"
 		if compat {
 			path = "/add/magnet"
