@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
@@ -121,12 +122,30 @@ func TestRecheckAndMoveRoutes(t *testing.T) {
 	srv, hash := newRealServer(t)
 	url := srv.URL + "/api/v1/torrents/" + hash
 	var e ErrorBody
-	if code := doJSON(t, http.MethodPost, url+"/recheck", "", nil); code != http.StatusNoContent {
-		t.Fatalf("recheck: %d", code)
+	// The torrent's first check may still run: a recheck then answers 409
+	// (busy) until it is done.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code := doJSON(t, http.MethodPost, url+"/recheck", "", nil)
+		if code == http.StatusNoContent {
+			break
+		}
+		if code != http.StatusConflict || time.Now().After(deadline) {
+			t.Fatalf("recheck: %d", code)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	to := t.TempDir()
-	if code := doJSON(t, http.MethodPost, url+"/move", `{"path": "`+to+`"}`, nil); code != http.StatusNoContent {
-		t.Fatalf("move: %d", code)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		code := doJSON(t, http.MethodPost, url+"/move", `{"path": "`+to+`"}`, nil)
+		if code == http.StatusNoContent {
+			break
+		}
+		if code != http.StatusConflict || time.Now().After(deadline) {
+			t.Fatalf("move: %d", code)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	var d struct {
 		SaveDir string `json:"save_dir"`
