@@ -193,3 +193,54 @@ func TestSaveDirVanishes(t *testing.T) {
 	WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
 	SameTree(t, filepath.Dir(root), save)
 }
+
+// TestWriteNotPermitted: a torrent whose file cannot be written (permission
+// denied; as root, where permissions do not bind, an immutable file) stops
+// with an error saying so, and resumes once writing is allowed again.
+func TestWriteNotPermitted(t *testing.T) {
+	tr := trackertest.New(t)
+	dir := t.TempDir()
+	root := Payload(t, filepath.Join(dir, "seed"), "ro.bin", 91, map[string]int{"": 1 << 20})
+	data, mi := MakeTorrent(t, root, 64<<10, tr.HTTPURL())
+	hash := mi.InfoHash.String()
+	seed := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed")})
+	seed.Add(context.Background(), session.AddRequest{Torrent: data})
+	WaitState(t, seed, hash, 10*time.Second, session.StateSeeding)
+
+	save := filepath.Join(dir, "leech")
+	target := filepath.Join(save, "ro.bin")
+	os.MkdirAll(save, 0o755)
+	if err := os.WriteFile(target, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var lock, unlock func() error
+	if os.Geteuid() == 0 {
+		chattr := testutil.NeedProgram(t, "chattr", "e2fsprogs")
+		lock = func() error { return exec.Command(chattr, "+i", target).Run() }
+		unlock = func() error { return exec.Command(chattr, "-i", target).Run() }
+	} else {
+		lock = func() error { return os.Chmod(target, 0o444) }
+		unlock = func() error { return os.Chmod(target, 0o644) }
+	}
+	if err := lock(); err != nil {
+		t.Skipf("cannot make %s read-only here (file system without immutable files?): %v", target, err)
+	}
+	t.Cleanup(func() { unlock() })
+
+	leech := NewSessionWith(t, session.Config{DownloadDir: save})
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	st := WaitState(t, leech, hash, 20*time.Second, session.StateError)
+	if !strings.Contains(st.Error, "not permitted") && !strings.Contains(st.Error, "permission denied") {
+		t.Errorf("error %q does not say writing was refused", st.Error)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := leech.Resume(hash); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
+	SameTree(t, filepath.Dir(root), save)
+}
