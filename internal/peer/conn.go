@@ -72,6 +72,7 @@ type Conn struct {
 
 	mu     sync.Mutex
 	queue  []wire.Message
+	rel    []func() // release callbacks, parallel to queue
 	queued int
 	wakeC  chan struct{}
 
@@ -138,9 +139,19 @@ func (c *Conn) Uploaded() int64 { return c.uploaded.Load() }
 // Send queues a message. It never blocks; if the queue is over its byte
 // limit the connection is closed with ErrSendQueueFull and false returned.
 // Slices in m must not be modified after the call.
-func (c *Conn) Send(m wire.Message) bool {
+func (c *Conn) Send(m wire.Message) bool { return c.SendRelease(m, nil) }
+
+// SendRelease is Send for a message whose buffers the caller wants back:
+// release (if not nil) is called once the message has been written to the
+// socket, or when it is dropped unsent (cancelled, queue full, connection
+// closed). A message still queued when the connection closes may instead be
+// left to the garbage collector. release must not block.
+func (c *Conn) SendRelease(m wire.Message, release func()) bool {
 	select {
 	case <-c.closeC:
+		if release != nil {
+			release()
+		}
 		return false
 	default:
 	}
@@ -148,10 +159,14 @@ func (c *Conn) Send(m wire.Message) bool {
 	c.mu.Lock()
 	if c.queued+size > c.cfg.MaxQueuedBytes {
 		c.mu.Unlock()
+		if release != nil {
+			release()
+		}
 		c.CloseWith(ErrSendQueueFull)
 		return false
 	}
 	c.queue = append(c.queue, m)
+	c.rel = append(c.rel, release)
 	c.queued += size
 	c.mu.Unlock()
 	select {
@@ -164,21 +179,49 @@ func (c *Conn) Send(m wire.Message) bool {
 // RemoveQueued drops queued but unsent messages for which drop returns true
 // (e.g. a piece the peer cancelled) and returns how many were dropped.
 func (c *Conn) RemoveQueued(drop func(*wire.Message) bool) int {
+	var released []func()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	n := 0
 	kept := c.queue[:0]
+	keptRel := c.rel[:0]
 	for i := range c.queue {
 		if drop(&c.queue[i]) {
 			c.queued -= 13 + len(c.queue[i].Block) + len(c.queue[i].Bitfield) + len(c.queue[i].Payload)
+			if c.rel[i] != nil {
+				released = append(released, c.rel[i])
+			}
 			n++
 			continue
 		}
 		kept = append(kept, c.queue[i])
+		keptRel = append(keptRel, c.rel[i])
 	}
 	clear(c.queue[len(kept):])
-	c.queue = kept
+	clear(c.rel[len(keptRel):])
+	c.queue, c.rel = kept, keptRel
+	c.mu.Unlock()
+	callAll(released)
 	return n
+}
+
+// dropQueue releases everything still queued (the connection is closing).
+func (c *Conn) dropQueue() {
+	c.mu.Lock()
+	rel := c.rel
+	c.rel = nil
+	clear(c.queue)
+	c.queue = c.queue[:0]
+	c.queued = 0
+	c.mu.Unlock()
+	callAll(rel)
+}
+
+func callAll(fns []func()) {
+	for _, f := range fns {
+		if f != nil {
+			f()
+		}
+	}
 }
 
 // Close closes the connection locally.
@@ -324,8 +367,10 @@ func (c *Conn) writeLoop() {
 	defer keep.Stop()
 	var scratch []byte
 	var batch []wire.Message
+	var batchRel []func()
 	var segs []segment
 	var bufs net.Buffers
+	defer c.dropQueue()
 	for {
 		select {
 		case <-c.closeC:
@@ -335,8 +380,10 @@ func (c *Conn) writeLoop() {
 		case <-c.wakeC:
 			c.mu.Lock()
 			batch = append(batch[:0], c.queue...)
+			batchRel = append(batchRel[:0], c.rel...)
 			clear(c.queue)
-			c.queue = c.queue[:0]
+			clear(c.rel)
+			c.queue, c.rel = c.queue[:0], c.rel[:0]
 			c.queued = 0
 			c.mu.Unlock()
 		}
@@ -373,7 +420,13 @@ func (c *Conn) writeLoop() {
 			}
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-		if _, err := bufs.WriteTo(c.nc); err != nil {
+		_, err := bufs.WriteTo(c.nc)
+		// The bytes are in the kernel (or lost): the buffers may go back.
+		clear(bufs)
+		callAll(batchRel)
+		clear(batchRel)
+		batchRel = batchRel[:0]
+		if err != nil {
 			c.CloseWith(fmt.Errorf("write: %w", err))
 			return
 		}

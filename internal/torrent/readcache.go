@@ -14,13 +14,23 @@ import (
 // concurrent use from disk jobs, and bounded by a byte budget; pieces are
 // evicted least recently used first. A nil *ReadCache reads each block from
 // storage directly.
+//
+// Blocks handed out are slices of a cached piece; each comes with a release
+// function, called once the block has been sent or dropped. An evicted
+// piece's buffer is reused for a later read only when no block of it is
+// still out, so serving allocates little.
 type ReadCache struct {
 	mu      sync.Mutex
 	budget  int64
 	used    int64
 	lru     *list.List // of *cachedPiece, front = most recent
 	entries map[cacheKey]*list.Element
+	free    map[int][][]byte // recycled piece buffers by length
+	nfree   int
 }
+
+// maxFreeBuffers bounds the recycled buffers kept for reuse.
+const maxFreeBuffers = 8
 
 type cacheKey struct {
 	hash  metainfo.Hash
@@ -28,8 +38,10 @@ type cacheKey struct {
 }
 
 type cachedPiece struct {
-	key  cacheKey
-	data []byte
+	key     cacheKey
+	data    []byte
+	refs    int  // blocks handed out and not yet released
+	evicted bool // no longer in the cache; recycle data when refs is 0
 }
 
 // maxCachedPiece is the largest piece the cache holds; larger pieces are
@@ -42,54 +54,116 @@ func NewReadCache(budget int64) *ReadCache {
 	if budget <= 0 {
 		return nil
 	}
-	return &ReadCache{budget: budget, lru: list.New(), entries: make(map[cacheKey]*list.Element)}
+	return &ReadCache{budget: budget, lru: list.New(), entries: make(map[cacheKey]*list.Element), free: make(map[int][][]byte)}
 }
 
 // ReadBlock returns length bytes at begin of the piece, from the cache or
-// by reading (and caching) the whole piece from store.
-func (c *ReadCache) ReadBlock(store *storage.Storage, hash metainfo.Hash, piece, begin, length int) ([]byte, error) {
+// by reading (and caching) the whole piece from store, and a function the
+// caller must call once when it no longer uses the bytes.
+func (c *ReadCache) ReadBlock(store *storage.Storage, hash metainfo.Hash, piece, begin, length int) ([]byte, func(), error) {
 	size := store.Layout().PieceSize(piece)
 	if c == nil || size > maxCachedPiece || size > c.budget {
 		buf := make([]byte, length)
-		return buf, store.ReadBlock(piece, begin, buf)
+		return buf, noRelease, store.ReadBlock(piece, begin, buf)
 	}
 	k := cacheKey{hash, piece}
-	if data := c.get(k); data != nil {
-		return data[begin : begin+length : begin+length], nil
+	if b, rel := c.get(k, begin, length); b != nil {
+		return b, rel, nil
 	}
-	data := make([]byte, size)
+	data := c.alloc(int(size))
 	if err := store.ReadBlock(piece, 0, data); err != nil {
-		return nil, err
+		c.recycle(data)
+		return nil, noRelease, err
 	}
-	c.put(k, data)
-	return data[begin : begin+length : begin+length], nil
+	b, rel := c.put(k, data, begin, length)
+	return b, rel, nil
 }
 
-func (c *ReadCache) get(k cacheKey) []byte {
+func noRelease() {}
+
+// hand gives out one block of cp; the caller holds c.mu.
+func (c *ReadCache) hand(cp *cachedPiece, begin, length int) ([]byte, func()) {
+	cp.refs++
+	var once sync.Once
+	return cp.data[begin : begin+length : begin+length], func() {
+		once.Do(func() {
+			c.mu.Lock()
+			cp.refs--
+			if cp.refs == 0 && cp.evicted {
+				c.recycleLocked(cp.data)
+			}
+			c.mu.Unlock()
+		})
+	}
+}
+
+func (c *ReadCache) get(k cacheKey, begin, length int) ([]byte, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[k]; ok {
 		c.lru.MoveToFront(e)
-		return e.Value.(*cachedPiece).data
+		return c.hand(e.Value.(*cachedPiece), begin, length)
 	}
-	return nil
+	return nil, nil
 }
 
-func (c *ReadCache) put(k cacheKey, data []byte) {
+func (c *ReadCache) put(k cacheKey, data []byte, begin, length int) ([]byte, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[k]; ok {
-		return
+	if e, ok := c.entries[k]; ok {
+		// Another reader cached it meanwhile: use theirs.
+		c.recycleLocked(data)
+		c.lru.MoveToFront(e)
+		return c.hand(e.Value.(*cachedPiece), begin, length)
 	}
-	c.entries[k] = c.lru.PushFront(&cachedPiece{key: k, data: data})
+	cp := &cachedPiece{key: k, data: data}
+	c.entries[k] = c.lru.PushFront(cp)
 	c.used += int64(len(data))
+	b, rel := c.hand(cp, begin, length)
 	for c.used > c.budget {
-		e := c.lru.Back()
-		cp := e.Value.(*cachedPiece)
-		c.lru.Remove(e)
-		delete(c.entries, cp.key)
-		c.used -= int64(len(cp.data))
+		c.evictLocked(c.lru.Back())
 	}
+	return b, rel
+}
+
+// evictLocked removes an entry; its buffer is recycled once no block of it
+// is out.
+func (c *ReadCache) evictLocked(e *list.Element) {
+	cp := e.Value.(*cachedPiece)
+	c.lru.Remove(e)
+	delete(c.entries, cp.key)
+	c.used -= int64(len(cp.data))
+	cp.evicted = true
+	if cp.refs == 0 {
+		c.recycleLocked(cp.data)
+	}
+}
+
+// alloc returns a buffer of n bytes, recycled when one is free.
+func (c *ReadCache) alloc(n int) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l := c.free[n]; len(l) > 0 {
+		b := l[len(l)-1]
+		c.free[n] = l[:len(l)-1]
+		c.nfree--
+		return b
+	}
+	return make([]byte, n)
+}
+
+func (c *ReadCache) recycle(b []byte) {
+	c.mu.Lock()
+	c.recycleLocked(b)
+	c.mu.Unlock()
+}
+
+func (c *ReadCache) recycleLocked(b []byte) {
+	if c.nfree >= maxFreeBuffers {
+		return // let the collector have it
+	}
+	c.free[len(b)] = append(c.free[len(b)], b)
+	c.nfree++
 }
 
 // Forget drops every cached piece of a torrent (on removal, or when its data
@@ -103,9 +177,7 @@ func (c *ReadCache) Forget(hash metainfo.Hash) {
 	for e := c.lru.Front(); e != nil; {
 		next := e.Next()
 		if cp := e.Value.(*cachedPiece); cp.key.hash == hash {
-			c.lru.Remove(e)
-			delete(c.entries, cp.key)
-			c.used -= int64(len(cp.data))
+			c.evictLocked(e)
 		}
 		e = next
 	}

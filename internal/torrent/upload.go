@@ -88,18 +88,20 @@ func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
 	p.serving[k] = true
 	store, cache, hash := t.store, t.cfg.ReadCache, t.hash
 	t.postDisk(func() func() {
-		buf, err := cache.ReadBlock(store, hash, int(k.index), int(k.begin), int(k.length))
-		return func() { t.handleBlockRead(p, k, buf, err) }
+		buf, release, err := cache.ReadBlock(store, hash, int(k.index), int(k.begin), int(k.length))
+		return func() { t.handleBlockRead(p, k, buf, release, err) }
 	})
 	return nil
 }
 
-func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, err error) {
+func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, release func(), err error) {
 	if !p.serving[k] || t.peers[p.conn] != p {
+		release()
 		return // cancelled, or the peer is gone
 	}
 	delete(p.serving, k)
 	if err != nil {
+		release()
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
 		if !errors.Is(err, storage.ErrClosed) && t.have.Has(int(k.index)) {
 			// Data we verified is gone or unreadable (file deleted, disk
@@ -109,10 +111,11 @@ func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, err error)
 		return
 	}
 	if p.amChoking && !p.weAllowFast[int(k.index)] {
+		release()
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
 		return
 	}
-	p.send(wire.Message{ID: wire.Piece, Index: k.index, Begin: k.begin, Block: buf})
+	p.conn.SendRelease(wire.Message{ID: wire.Piece, Index: k.index, Begin: k.begin, Block: buf}, release)
 }
 
 func (t *Torrent) handleCancel(p *peerState, m wire.Message) {

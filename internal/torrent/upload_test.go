@@ -88,7 +88,7 @@ func TestReadCache(t *testing.T) {
 		size := int(mi.Info.PieceSize(piece))
 		for begin := 0; begin < size; begin += 16384 {
 			n := min(16384, size-begin)
-			got, err := c.ReadBlock(st, mi.InfoHash, piece, begin, n)
+			got, release, err := c.ReadBlock(st, mi.InfoHash, piece, begin, n)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,6 +96,7 @@ func TestReadCache(t *testing.T) {
 			if !bytes.Equal(got, data[off:off+n]) {
 				t.Fatalf("piece %d block %d: wrong data", piece, begin)
 			}
+			release()
 		}
 		if c.Used() > 2*65536 {
 			t.Fatalf("cache over budget: %d", c.Used())
@@ -110,8 +111,32 @@ func TestReadCache(t *testing.T) {
 	}
 	// A nil cache reads straight from storage.
 	var nc *ReadCache
-	got, err := nc.ReadBlock(st, mi.InfoHash, 5, 0, 123)
+	got, release, err := nc.ReadBlock(st, mi.InfoHash, 5, 0, 123)
 	if err != nil || !bytes.Equal(got, data[5*65536:]) {
 		t.Fatalf("nil cache read: %v", err)
+	}
+	release()
+
+	// A block still out when its piece is evicted keeps its bytes: the
+	// buffer is reused only after the release.
+	c = NewReadCache(65536) // one piece
+	held, releaseHeld, err := c.ReadBlock(st, mi.InfoHash, 0, 0, 16384)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, piece := range []int{1, 2, 3} { // evict piece 0, churn the buffers
+		b, rel, err := c.ReadBlock(st, mi.InfoHash, piece, 0, 16384)
+		if err != nil || !bytes.Equal(b, data[piece*65536:piece*65536+16384]) {
+			t.Fatalf("piece %d: %v", piece, err)
+		}
+		rel()
+	}
+	if !bytes.Equal(held, data[:16384]) {
+		t.Fatal("a block still being sent was overwritten by a recycled buffer")
+	}
+	releaseHeld()
+	releaseHeld() // a second call is harmless
+	if c.nfree == 0 {
+		t.Fatal("evicted buffers were not kept for reuse")
 	}
 }
