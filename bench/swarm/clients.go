@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/gobit/gobit/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,7 +74,7 @@ func runLeecher(e *env, client string, run int) result {
 		return result{err: err}
 	}
 	defer os.RemoveAll(out)
-	port, err := freePort()
+	port, err := testutil.FreePort()
 	if err != nil {
 		return result{err: err}
 	}
@@ -214,7 +215,7 @@ func lastLine(s string) string {
 // startLTSeeder starts libtorrent seeder i on the complete payload and
 // waits until it has checked the data.
 func (e *env) startLTSeeder(tag string, ready time.Duration) (*proc, error) {
-	port, err := freePort()
+	port, err := testutil.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func (e *env) startSeeder(client string, run int, ready time.Duration) (*proc, e
 	case clientLibtorrent:
 		return e.startLTSeeder(tag, ready)
 	case clientGobit:
-		port, err := freePort()
+		port, err := testutil.FreePort()
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/gobit/gobit/internal/testutil"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,7 +163,7 @@ func seedOnce(e *env, o options, client string, run int) result {
 			return result{err: err}
 		}
 		outs = append(outs, out)
-		port, err := freePort()
+		port, err := testutil.FreePort()
 		if err != nil {
 			return result{err: err}
 		}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"github.com/gobit/gobit/internal/testutil"
 	"io"
 	"net"
 	"net/http"
@@ -43,7 +43,7 @@ func startTracker(dir, logDir string, hash [20]byte) (*proc, string, error) {
 	var lastErr error
 	// A freed port can be taken before opentracker binds it: try a few.
 	for range 5 {
-		port, err := freePort()
+		port, err := testutil.FreePort()
 		if err != nil {
 			return nil, "", err
 		}
@@ -84,26 +84,6 @@ func waitHTTP(pr *proc, url, want string, timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// freePort returns a port that was free on 127.0.0.1 for both TCP and UDP
-// a moment ago (libtorrent and opentracker use both).
-func freePort() (int, error) {
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("finding a free port: %w", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-		ln.Close()
-		if err != nil {
-			continue
-		}
-		uc.Close()
-		return port, nil
-	}
-	return 0, errors.New("no port free for both TCP and UDP")
 }
 
 // waitListening waits until something accepts TCP connections on

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -63,7 +62,7 @@ func StartOpentracker(t testing.TB, hashes ...[20]byte) (httpURL, udpURL string,
 	// A freed port can be taken by someone else before opentracker binds
 	// it; try a few.
 	for attempt := 0; attempt < 5; attempt++ {
-		if port, err = freeTCPUDPPort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			continue
 		}
 		cmd, err = startOpentrackerOn(t, bin, dir, port)
@@ -175,26 +174,6 @@ func httpGet(c *http.Client, u string) ([]byte, error) {
 		return body, errors.New(resp.Status)
 	}
 	return body, nil
-}
-
-// freeTCPUDPPort returns a port that was free on 127.0.0.1 for both TCP and
-// UDP a moment ago.
-func freeTCPUDPPort() (int, error) {
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-		ln.Close()
-		if err != nil {
-			continue
-		}
-		uc.Close()
-		return port, nil
-	}
-	return 0, errors.New("no port free for both TCP and UDP")
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's concurrent writes.

@@ -1,7 +1,8 @@
 // Package testutil holds helpers shared by gobit's tests: locating the real
 // programs the interop tests run against, and scratch directories.
 //
-// It is imported only from _test.go files.
+// It is imported from _test.go files and from the swarm benchmark
+// (bench/swarm), never from gobit itself.
 package testutil
 
 import (

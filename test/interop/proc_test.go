@@ -3,7 +3,7 @@ package interop
 import (
 	"bytes"
 	"fmt"
-	"net"
+	"github.com/gobit/gobit/internal/testutil"
 	"os/exec"
 	"strings"
 	"sync"
@@ -200,20 +200,9 @@ func (b *logBuffer) Tail(n int) string {
 // moment ago (libtorrent uses the same port for uTP).
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-		ln.Close()
-		if err != nil {
-			continue
-		}
-		uc.Close()
-		return port
+	port, err := testutil.FreePort()
+	if err != nil {
+		t.Fatalf("free port: %v", err)
 	}
-	t.Fatal("free port: none free for both TCP and UDP")
-	return 0
+	return port
 }
