@@ -318,7 +318,9 @@ func TestCloseStopsGoroutines(t *testing.T) {
 		waitFor(t, "an announce", func() bool { return rb.count(hashOf(1)) > 0 })
 		all = append(all, a, b)
 	}
-	if n := runtime.NumGoroutine(); n < before+2*len(all) {
+	// Each instance runs two goroutines; goroutines left over from earlier
+	// tests may exit meanwhile, so ask for at least one per instance.
+	if n := runtime.NumGoroutine(); n < before+len(all) {
 		t.Fatalf("only %d goroutines running with %d instances (had %d)", n, len(all), before)
 	}
 	for _, l := range all {
