@@ -119,10 +119,15 @@ func (p *Picker) checkInvariants() error {
 	if n != len(p.partials) {
 		return fmt.Errorf("%d partial records, %d listed", n, len(p.partials))
 	}
+	nreqs := 0
 	for peer, ps := range p.peers {
 		if len(ps.reqs) != reqCount[peer] {
 			return fmt.Errorf("peer %d lists %d requests, blocks list %d", peer, len(ps.reqs), reqCount[peer])
 		}
+		nreqs += len(ps.reqs)
+	}
+	if nreqs != p.nReqs {
+		return fmt.Errorf("request count %d, peers list %d", p.nReqs, nreqs)
 	}
 	return nil
 }

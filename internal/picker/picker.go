@@ -62,6 +62,7 @@ type Picker struct {
 
 	peers      map[PeerID]*peerState
 	maxPartial int // 0 = default
+	nReqs      int // outstanding requests of all peers together
 }
 
 // peerState holds the outstanding requests to one peer.
@@ -302,3 +303,7 @@ func (p *Picker) NumRequests(peer PeerID) int {
 	}
 	return 0
 }
+
+// Requests returns the number of outstanding requests to all peers
+// together (a block requested from two peers counts twice).
+func (p *Picker) Requests() int { return p.nReqs }

@@ -68,6 +68,7 @@ func (p *Picker) request(pp *partialPiece, idx int, peer PeerID, ps *peerState) 
 	bs.reqs = append(bs.reqs, peer)
 	b := p.blockAt(pp.piece, idx)
 	ps.reqs = append(ps.reqs, b)
+	p.nReqs++
 	return b
 }
 
@@ -79,6 +80,7 @@ func (p *Picker) dropPeerReq(peer PeerID, b Block) {
 	}
 	if i := slices.Index(ps.reqs, b); i >= 0 {
 		ps.reqs = slices.Delete(ps.reqs, i, i+1)
+		p.nReqs--
 	}
 }
 
@@ -183,6 +185,7 @@ func (p *Picker) RemovePeer(peer PeerID) {
 		return
 	}
 	delete(p.peers, peer)
+	p.nReqs -= len(ps.reqs)
 	var touched []*partialPiece
 	for _, b := range ps.reqs {
 		pp := p.partialOf[b.Piece]

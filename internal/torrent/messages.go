@@ -189,7 +189,7 @@ func (t *Torrent) updateInterest(p *peerState) {
 
 // fillRequests tops up the peer's pipeline of block requests.
 func (t *Torrent) fillRequests(p *peerState) {
-	if t.pk == nil || !t.checked || t.paused || t.state != StateDownloading || p.has == nil || !p.amInterested || t.diskBacklogged() {
+	if t.pk == nil || !t.checked || t.paused || t.state != StateDownloading || p.has == nil || !p.amInterested {
 		return
 	}
 	var allowed []int
@@ -204,7 +204,7 @@ func (t *Torrent) fillRequests(p *peerState) {
 	if p.snubbed {
 		want = 1 - inflight
 	}
-	if want <= 0 {
+	if want = min(want, t.requestRoom()); want <= 0 {
 		return
 	}
 	for _, b := range t.pk.Pick(p.id, p.has, want, allowed) {

@@ -86,40 +86,59 @@ func (t *Torrent) verifyPiece(i int) {
 }
 
 // getPieceBuf returns a buffer of n bytes for a piece, reusing the buffers
-// of pieces already written (no zeroing, no fresh pages per piece).
+// of pieces already written.
 func (t *Torrent) getPieceBuf(n int64) []byte {
-	if n <= t.info.PieceLength {
-		if b, ok := t.bufPool.Get().(*[]byte); ok && int64(cap(*b)) == t.info.PieceLength {
-			return (*b)[:n]
-		}
+	if t.bufs == nil || n > int64(t.bufs.size) {
+		return make([]byte, n)
 	}
-	return make([]byte, n, max(n, t.info.PieceLength))
+	return t.bufs.get(int(n))
 }
 
 // putPieceBuf returns a piece buffer to the pool; called from disk jobs once
 // the data is written or rejected.
 func (t *Torrent) putPieceBuf(b []byte) {
-	b = b[:cap(b)]
-	t.bufPool.Put(&b)
+	if t.bufs != nil {
+		t.bufs.put(b)
+	}
 }
 
-// writeBacklog bounds the bytes of complete pieces waiting to be hashed and
-// written: above it no new blocks are requested, so a slow disk slows the
-// download instead of filling memory.
-const writeBacklog = 4 << 20
+// bufferBudget bounds the memory of piece data: pieces being received,
+// hashed or written, plus the blocks requested and not yet received (which
+// will need room when they arrive). Requests stop at the budget, so a slow
+// disk or a slow hash slows the download instead of filling memory, and a
+// download's memory depends neither on the torrent's size nor on its peer
+// count. Torrents with huge pieces get room for at least three of them.
+const bufferBudget int64 = 8 << 20
 
-func (t *Torrent) diskBacklogged() bool {
-	return int64(t.pendingWrites)*t.info.PieceLength > writeBacklog
+// requestRoom returns how many more blocks may be requested within the
+// buffer budget.
+func (t *Torrent) requestRoom() int {
+	return requestRoom(t.info.PieceLength, t.pendingWrites+len(t.pieces), t.pk.Requests())
+}
+
+// requestRoom returns how many more blocks may be requested when buffers
+// pieces of pieceLen bytes are held (being received, hashed or written)
+// and requests blocks are requested and not yet received.
+func requestRoom(pieceLen int64, buffers, requests int) int {
+	budget := bufferBudget
+	if 3*pieceLen > budget {
+		budget = 3 * pieceLen
+	}
+	used := int64(buffers)*pieceLen + int64(requests)*wire.BlockSize
+	return int((budget - used) / wire.BlockSize)
+}
+
+// maxPieceBuffers returns how many piece buffers of pieceLen bytes the
+// budget can hold at once.
+func maxPieceBuffers(pieceLen int64) int {
+	return int(max(bufferBudget, 3*pieceLen) / pieceLen)
 }
 
 func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
 	delete(t.verifying, i)
-	wasBacklogged := t.diskBacklogged()
 	t.pendingWrites--
-	if wasBacklogged && !t.diskBacklogged() {
-		for _, p := range t.peers {
-			t.fillRequests(p) // the backlog just cleared
-		}
+	for _, p := range t.peers {
+		t.fillRequests(p) // the piece's buffer is free again
 	}
 	if t.pk == nil || t.have.Has(i) {
 		return

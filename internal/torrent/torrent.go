@@ -205,8 +205,8 @@ type Torrent struct {
 	ioMu sync.RWMutex
 	// writeMu serializes this torrent's piece writes.
 	writeMu sync.Mutex
-	// bufPool recycles piece buffers (PieceLength bytes).
-	bufPool   sync.Pool
+	// bufs recycles piece buffers (PieceLength bytes); set with the info.
+	bufs      *bufferPool
 	stats     atomic.Pointer[Stats]
 	announcer atomic.Pointer[tracker.Announcer]
 
