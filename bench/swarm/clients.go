@@ -44,6 +44,7 @@ type env struct {
 // result is one client's figures in one run.
 type result struct {
 	wall, cpu float64 // seconds
+	sys       float64 // seconds of cpu spent in the kernel
 	rss       int64   // bytes
 	err       error
 }
@@ -108,6 +109,7 @@ func runLeecher(e *env, client string, run int) result {
 	}
 	r := result{}
 	r.wall, r.cpu, r.rss = pr.usage()
+	r.sys = pr.sysCPU()
 	if client == clientTransmission {
 		r.wall = pr.doneAt.Sub(pr.start).Seconds()
 	}

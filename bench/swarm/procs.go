@@ -170,6 +170,17 @@ func (p *proc) usage() (wall, cpu float64, rss int64) {
 	return wall, cpu, rss
 }
 
+// sysCPU returns the process's system CPU seconds (kernel time, part of
+// usage's cpu). It must only be called after the process exited.
+func (p *proc) sysCPU() float64 {
+	if ps := p.cmd.ProcessState; ps != nil {
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			return tvSeconds(ru.Stime)
+		}
+	}
+	return 0
+}
+
 func tvSeconds(tv syscall.Timeval) float64 {
 	return float64(tv.Sec) + float64(tv.Usec)/1e6
 }

@@ -46,7 +46,7 @@ func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
 		}
 		return 0, err
 	}
-	_, err = h.f.WriteAt(p[:n], off)
+	err = pwriteDirect(h.f, p[:n], off)
 	s.direct.release(h)
 	if errors.Is(err, syscall.EINVAL) {
 		s.noDirect.Store(true)

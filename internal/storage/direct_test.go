@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -60,5 +62,35 @@ func TestDirectWrites(t *testing.T) {
 	defer s2.Close()
 	if err := s2.WritePiece(0, make([]byte, pl)); err != nil || s2.directBytes.Load() != 0 {
 		t.Fatalf("buffered writes: err %v, direct bytes %d", err, s2.directBytes.Load())
+	}
+}
+
+func TestPwriteDirectWritesAllAndReportsErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("gobit"), 10000)
+	if err := pwriteDirect(f, data, 4096); err != nil {
+		t.Fatalf("pwriteDirect: %v", err)
+	}
+	f.Close()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4096+len(data) || !bytes.Equal(got[4096:], data) {
+		t.Fatalf("file holds %d bytes, want the data at offset 4096", len(got))
+	}
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	err = pwriteDirect(ro, data, 0)
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Path != path {
+		t.Fatalf("write to a read-only file: %v, want a PathError naming %s", err, path)
 	}
 }
