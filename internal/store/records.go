@@ -45,7 +45,7 @@ type Torrent struct {
 // saved; a different stamp at startup means the file changed behind
 // gobit's back and its pieces must be rechecked.
 type FileStamp struct {
-	Size    int64
+	Size    int64 // -1: the file was absent (or is a BEP 47 pad file)
 	ModTime int64 // UnixNano
 }
 
@@ -204,8 +204,8 @@ func checkResume(r Resume) error {
 		return fmt.Errorf("%d files, max %d", len(r.Files), maxFiles)
 	}
 	for i, f := range r.Files {
-		if f.Size < 0 {
-			return fmt.Errorf("file %d: negative size", i)
+		if f.Size < -1 {
+			return fmt.Errorf("file %d: size %d", i, f.Size)
 		}
 	}
 	return nil

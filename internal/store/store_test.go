@@ -119,7 +119,7 @@ func TestPutResumeRejectsInconsistentData(t *testing.T) {
 		{"spare bits set", Resume{NumPieces: 9, Bitfield: []byte{0xff, 0x01}}},
 		{"negative pieces", Resume{NumPieces: -1}},
 		{"too many pieces", Resume{NumPieces: maxPieces + 1, Bitfield: make([]byte, (maxPieces+8)/8)}},
-		{"negative file size", Resume{Files: []FileStamp{{Size: -1}}, Bitfield: []byte{}}},
+		{"negative file size", Resume{Files: []FileStamp{{Size: -2}}, Bitfield: []byte{}}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,6 +130,14 @@ func TestPutResumeRejectsInconsistentData(t *testing.T) {
 	}
 	if _, ok, _ := s.Resume(h); ok {
 		t.Error("a rejected resume record was stored")
+	}
+	// Size -1 is an absent file or a pad file (storage.Stamps): kept.
+	absent := Resume{NumPieces: 1, Bitfield: []byte{0}, Files: []FileStamp{{Size: -1}, {Size: 5, ModTime: 7}}}
+	if err := s.PutResume(h, absent); err != nil {
+		t.Fatalf("PutResume with an absent file: %v", err)
+	}
+	if got, ok, err := s.Resume(h); err != nil || !ok || len(got.Files) != 2 || got.Files[0].Size != -1 || got.Files[1] != absent.Files[1] {
+		t.Fatalf("Resume = %+v, %v, %v; want the stamps back", got, ok, err)
 	}
 	if err := s.PutResume(hashOf(2), Resume{Bitfield: []byte{}}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("PutResume for an unknown torrent: %v, want ErrNotFound", err)
