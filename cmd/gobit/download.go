@@ -52,7 +52,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	f.StringVar(&o.listenHost, "listen-host", "", "host or IP the peer listener binds (default: all interfaces)")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up after this long, e.g. 30m (0: never)")
 	f.BoolVar(&o.seed, "seed", false, "keep seeding after the download completes, until Ctrl-C")
-	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data (default: a temporary one, removed at exit)")
+	f.StringVar(&o.dataDir, "data-dir", "", "directory for resume data, so that an interrupted download resumes (default: none)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	o.limits.register(f)
 	o.discovery.register(f)
@@ -94,14 +94,10 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
+	// Without --data-dir the session keeps no state: no resume data, and
+	// the files are not flushed at the end (nothing records them as
+	// verified; the kernel writes them back as it does for cp).
 	dataDir := o.dataDir
-	if dataDir == "" {
-		dataDir, err = os.MkdirTemp("", "gobit-download-")
-		if err != nil {
-			return fmt.Errorf("creating a temporary data directory: %w", err)
-		}
-		defer os.RemoveAll(dataDir)
-	}
 
 	if o.timeout > 0 {
 		var cancel context.CancelFunc

@@ -380,6 +380,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	}
 	tc.Paused = paused
 	tc.Logger = s.log
+	tc.NoSync = s.db == nil // no resume data relies on the flush
 	tc.GlobalUpload, tc.GlobalDownload = s.up, s.down
 	tc.GlobalSeedLimits = s.globalSeedLimits
 	h := tc.InfoHash

@@ -317,13 +317,15 @@ func (t *Torrent) maybeComplete() {
 		t.fail(fmt.Errorf("create empty files: %w", err))
 		return
 	}
-	store := t.store
-	t.postDisk(func() func() {
-		if err := store.Sync(); err != nil {
-			return func() { t.fail(fmt.Errorf("sync: %w", err)) }
-		}
-		return nil
-	})
+	if !t.cfg.NoSync {
+		store := t.store
+		t.postDisk(func() func() {
+			if err := store.Sync(); err != nil {
+				return func() { t.fail(fmt.Errorf("sync: %w", err)) }
+			}
+			return nil
+		})
+	}
 	if wasDownloading {
 		t.log.Info("download complete")
 		if t.cfg.OnComplete != nil {

@@ -98,6 +98,11 @@ type Config struct {
 	PeerConfig peer.Config
 	// Resume is the torrent's saved state from a previous run, if any.
 	Resume *ResumeData
+	// NoSync skips the flush of the files to stable storage when the
+	// download completes. For sessions that keep no state: nothing records
+	// the pieces as verified, so the flush would only delay the end (like
+	// cp, the kernel writes the data back on its own).
+	NoSync bool
 	// Uploaded and Downloaded are the payload totals of previous runs.
 	Uploaded, Downloaded int64
 	// OnMetadata is called (on the loop; it must not block) when a magnet's
