@@ -49,6 +49,7 @@ type options struct {
 	leechers    int
 	clients     []string
 	runs        int
+	warmup      bool
 	mode        string
 	timeout     time.Duration
 	profileDir  string
@@ -92,6 +93,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.seeders, "seeders", 2, "libtorrent seeders in leech mode")
 	fs.IntVar(&o.leechers, "leechers", 2, "libtorrent leechers in seed mode")
 	fs.IntVar(&o.runs, "runs", 3, "repetitions; the table shows medians")
+	fs.BoolVar(&o.warmup, "warmup", true, "leech mode: one uncounted download by libtorrent first, so that the seeders have mapped and cached the payload before any counted run")
 	fs.StringVar(&o.mode, "mode", "leech", "leech: clients download from libtorrent seeders; seed: clients seed to libtorrent leechers")
 	fs.DurationVar(&o.timeout, "timeout", 0, "limit for one transfer (0: 2m plus 2 s per MiB)")
 	fs.StringVar(&o.profileDir, "profile", "", "write gobit's CPU and heap profiles into this directory")
