@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -19,6 +20,12 @@ const directAlign = 4096
 // cached; seeding reads go to the disk (or the session's read cache).
 // Unaligned heads and tails, and file systems without O_DIRECT support
 // (tmpfs: EINVAL), use ordinary buffered writes.
+
+// rawWriteLimit is the longest a raw direct write (pwriteDirect) may take:
+// it holds its processor meanwhile, and with few processors that stalls the
+// process. After one slower write (a spinning or network disk) the storage
+// writes through os.File, which hands the processor over while blocked.
+const rawWriteLimit = 20 * time.Millisecond
 
 // openDirect opens file i write-only with O_DIRECT. The file must exist.
 func (s *Storage) openDirect(i int, _ bool) (*os.File, error) {
@@ -46,7 +53,15 @@ func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
 		}
 		return 0, err
 	}
-	err = pwriteDirect(h.f, p[:n], off)
+	if s.slowDisk.Load() {
+		_, err = h.f.WriteAt(p[:n], off)
+	} else {
+		start := time.Now()
+		err = pwriteDirect(h.f, p[:n], off)
+		if time.Since(start) > rawWriteLimit {
+			s.slowDisk.Store(true)
+		}
+	}
 	s.direct.release(h)
 	if errors.Is(err, syscall.EINVAL) {
 		s.noDirect.Store(true)

@@ -14,6 +14,13 @@ import (
 // that support it), unaligned tails and misaligned buffers fall back to
 // buffered writes, and the data is right either way.
 func TestDirectWrites(t *testing.T) {
+	t.Run("raw", func(t *testing.T) { testDirectWrites(t, false) })
+	// After a slow raw write the storage writes through os.File: same data,
+	// still direct.
+	t.Run("slow disk", func(t *testing.T) { testDirectWrites(t, true) })
+}
+
+func testDirectWrites(t *testing.T, slow bool) {
 	const pl = 64 << 10
 	size := int64(3*pl + 1000)
 	l := Layout{PieceLength: pl, TotalLength: size, Files: []File{{Path: "d.bin", Length: size}}}
@@ -23,6 +30,7 @@ func TestDirectWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	s.slowDisk.Store(slow)
 	want := make([]byte, size)
 	for i := range want {
 		want[i] = byte(i*13 + i>>8)

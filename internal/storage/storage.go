@@ -44,6 +44,8 @@ type Storage struct {
 	// noDirect is set once the file system refuses O_DIRECT.
 	direct   *fileCache
 	noDirect atomic.Bool
+	// slowDisk is set once a raw direct write was slow (see rawWriteLimit).
+	slowDisk atomic.Bool
 	// directBytes counts bytes written with O_DIRECT (tests, stats).
 	directBytes atomic.Int64
 
