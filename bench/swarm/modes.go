@@ -82,7 +82,7 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 				failed = true
 				logf("  %s FAILED: %v", c, r.err)
 			default:
-				logf("  %s: %.1f s, %.1f MiB/s, CPU %.2f s (%.2f in the kernel), peak RSS %.0f MiB, data identical",
+				logf("  %s: %.1f s, %.1f MiB/s, CPU %.2f s (%.2f in the kernel), peak RSS %.1f MiB, data identical",
 					c, r.wall, float64(o.size)/(1<<20)/r.wall, r.cpu, r.sys, float64(r.rss)/(1<<20))
 			}
 			results[c] = r

@@ -262,15 +262,22 @@ func (c *Conn) deliver(ev Event) bool {
 	}
 }
 
-// blockPool recycles 16 KiB block buffers between the readers and the
-// torrent loop, which returns them with PutBlock once copied.
-var blockPool = sync.Pool{New: func() any { b := make([]byte, wire.BlockSize); return &b }}
+// freeBlocks recycles 16 KiB block buffers between the readers and the
+// torrent loops, which return them with PutBlock once copied. Unlike a
+// sync.Pool it keeps them across garbage collections, so a steady download
+// allocates none, and it holds at most its capacity (1 MiB) idle.
+var freeBlocks = make(chan []byte, 64)
 
 func getBlock(n int) []byte {
 	if n != wire.BlockSize {
 		return make([]byte, n)
 	}
-	return *blockPool.Get().(*[]byte)
+	select {
+	case b := <-freeBlocks:
+		return b
+	default:
+		return make([]byte, wire.BlockSize)
+	}
 }
 
 // PutBlock returns the Block of a received Piece message for reuse. The
@@ -279,8 +286,10 @@ func PutBlock(b []byte) {
 	if cap(b) != wire.BlockSize {
 		return
 	}
-	b = b[:wire.BlockSize]
-	blockPool.Put(&b)
+	select {
+	case freeBlocks <- b[:wire.BlockSize]:
+	default:
+	}
 }
 
 // maxBlockLength is the largest Piece payload accepted (clients that answer

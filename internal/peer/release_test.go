@@ -70,3 +70,28 @@ func TestSendReleaseCalledOnceSentOrDropped(t *testing.T) {
 		t.Fatalf("releases called more than once: %d %d %d", sent.Load(), cancelled.Load(), closed.Load())
 	}
 }
+
+func TestBlocksAreRecycledAndBounded(t *testing.T) {
+	for len(freeBlocks) > 0 { // start empty (earlier tests' conns are closed)
+		<-freeBlocks
+	}
+	a := getBlock(wire.BlockSize)
+	a[0] = 7
+	PutBlock(a[:100]) // a re-sliced block is still the whole buffer
+	if b := getBlock(wire.BlockSize); &b[0] != &a[0] || len(b) != wire.BlockSize {
+		t.Fatal("getBlock did not reuse the returned block at full length")
+	}
+	PutBlock(make([]byte, 1000)) // not a block buffer: dropped
+	if len(freeBlocks) != 0 {
+		t.Fatal("a foreign buffer was kept")
+	}
+	for range 2 * cap(freeBlocks) {
+		PutBlock(make([]byte, wire.BlockSize))
+	}
+	if n := len(freeBlocks); n != cap(freeBlocks) {
+		t.Fatalf("%d idle blocks, want the cap %d", n, cap(freeBlocks))
+	}
+	if short := getBlock(100); len(short) != 100 {
+		t.Fatalf("a short block has length %d", len(short))
+	}
+}
