@@ -539,3 +539,58 @@ func TestEmptyAndTinyTorrents(t *testing.T) {
 // fill maps every key to v.
 
 // merge unions maps.
+
+func TestForgetReceived(t *testing.T) {
+	p := newPicker(t, 3, 3, 1) // 3 pieces of 3 blocks
+	all := bitfield.Full(3)
+	a := p.Pick(1, all, 2, nil) // peer 1: two blocks of one piece
+	piece := a[0].Piece
+	b := p.Pick(2, all, 1, nil) // peer 2: the third block of it
+	for _, blk := range a {
+		p.Received(1, blk)
+	}
+	p.Received(2, b[0])
+	// Peer 2 alone in a second piece.
+	c := p.Pick(2, all, 3, nil)
+	p.Received(2, c[0])
+	other := c[0].Piece
+	check(t, p)
+
+	// Skipped pieces keep everything.
+	if got := p.ForgetReceived(1, func(int) bool { return true }); got != nil {
+		t.Fatalf("forgot %v in skipped pieces", got)
+	}
+	got := p.ForgetReceived(1, nil)
+	check(t, p)
+	if !slices.Equal(got, a) {
+		t.Fatalf("forgot %v, want peer 1's blocks %v", got, a)
+	}
+	if p.PieceComplete(piece) {
+		t.Fatal("piece still complete without peer 1's blocks")
+	}
+	// Peer 1's blocks can be picked again, by another peer; peer 2's stay.
+	again := p.Pick(3, bf(3, piece), 10, nil)
+	if !slices.Equal(again, a) {
+		t.Fatalf("picked %v after forgetting, want %v", again, a)
+	}
+	for _, blk := range again {
+		p.Received(3, blk)
+	}
+	if !p.PieceComplete(piece) {
+		t.Fatal("piece not complete with the blocks re-received")
+	}
+	if fails := p.PieceFailed(piece); !slices.Equal(fails, []PeerID{2, 3}) {
+		t.Fatalf("contributors %v, want [2 3]", fails)
+	}
+	check(t, p)
+	// A piece whose only received block is forgotten, with nothing
+	// requested, becomes untouched.
+	p.RemovePeer(2) // drops peer 2's outstanding requests in it
+	if got := p.ForgetReceived(2, nil); len(got) != 1 || got[0] != c[0] {
+		t.Fatalf("forgot %v, want %v", got, c[:1])
+	}
+	check(t, p)
+	if p.Partial() != 0 {
+		t.Fatalf("%d partial pieces left, want 0 (piece %d untouched again)", p.Partial(), other)
+	}
+}

@@ -139,6 +139,38 @@ func (p *Picker) Received(peer PeerID, b Block) (fresh bool, others []PeerID) {
 	return true, others
 }
 
+// ForgetReceived forgets the blocks the peer sent to partial pieces
+// (except those for which skip returns true, e.g. pieces being verified):
+// they become missing again, so that a peer found to send bad data leaves
+// none of it behind to spoil pieces other peers complete. It returns the
+// forgotten blocks; pieces left with nothing received or requested become
+// untouched.
+func (p *Picker) ForgetReceived(peer PeerID, skip func(piece int) bool) []Block {
+	var out []Block
+	var touched []*partialPiece
+	for _, pp := range p.partials {
+		if skip != nil && skip(pp.piece) {
+			continue
+		}
+		n := len(out)
+		for idx := range pp.blocks {
+			bs := &pp.blocks[idx]
+			if bs.received && bs.from == peer {
+				bs.received = false
+				pp.nReceived--
+				out = append(out, p.blockAt(pp.piece, idx))
+			}
+		}
+		if len(out) > n {
+			touched = append(touched, pp)
+		}
+	}
+	for _, pp := range touched {
+		p.maybeUntouch(pp)
+	}
+	return out
+}
+
 // PieceComplete reports whether every block of the piece has been received;
 // the caller then hashes it and calls SetHave or PieceFailed.
 func (p *Picker) PieceComplete(piece int) bool {

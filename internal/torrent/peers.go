@@ -424,8 +424,18 @@ func (t *Torrent) ban(p *peerState) {
 	t.log.Warn("banning peer", "peer", p.addr, "reason", "corrupt data")
 	t.banned[banKey(p.addr)] = true
 	t.banned[banKey(p.conn.Addr)] = true
+	t.bannedIDs[p.id] = true
 	delete(t.addrs, p.addr)
 	p.conn.CloseWith(errBanned)
+	// Its blocks in unfinished pieces are suspect: drop them, or each
+	// such piece would fail again when good peers complete it and strike
+	// them. Pieces already being verified are judged by their hash.
+	for _, b := range t.pk.ForgetReceived(p.id, func(i int) bool { return t.verifying[i] }) {
+		if pb := t.pieces[b.Piece]; pb != nil && pb.forget(b.Begin) {
+			delete(t.pieces, b.Piece)
+			t.putPieceBuf(pb.data)
+		}
+	}
 }
 
 func netipFrom(a netip.AddrPort, port int) netip.AddrPort {

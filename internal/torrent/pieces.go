@@ -3,6 +3,7 @@ package torrent
 import (
 	"crypto/sha1"
 	"fmt"
+	"hash"
 	"time"
 
 	"github.com/gobit/gobit/internal/peer"
@@ -12,8 +13,75 @@ import (
 
 // pieceBuf holds the blocks of a partial piece in memory until the piece is
 // complete, so hashing needs no re-read and bad data never reaches disk.
+//
+// The piece is hashed as its blocks arrive: each block that extends the
+// received prefix is hashed right after it is copied in, while it is still
+// in the CPU's cache (measured: hashing whole pieces once complete read
+// them back from memory and cost ~0.15 CPU s/GiB more). Blocks that arrive
+// out of order wait until the prefix reaches them; whatever is left is
+// hashed when the piece is verified. Every byte is hashed once.
 type pieceBuf struct {
-	data []byte
+	data   []byte
+	h      hash.Hash // SHA-1 of data[:hashed]
+	hashed int       // length of the hashed prefix
+	got    []uint64  // received blocks, a bit each
+}
+
+// newPieceBuf returns an empty buffer for a piece of data's length.
+func newPieceBuf(data []byte) *pieceBuf {
+	n := (len(data) + wire.BlockSize - 1) / wire.BlockSize
+	return &pieceBuf{data: data, h: sha1.New(), got: make([]uint64, (n+63)/64)}
+}
+
+// add copies a block in at begin and hashes whatever prefix became
+// contiguous. The caller checked that the block fits the piece.
+func (pb *pieceBuf) add(begin int, block []byte) {
+	copy(pb.data[begin:], block)
+	k := begin / wire.BlockSize
+	pb.got[k/64] |= 1 << (k % 64)
+	pb.advance()
+}
+
+// advance hashes the received blocks that extend the hashed prefix.
+func (pb *pieceBuf) advance() {
+	for pb.hashed < len(pb.data) {
+		k := pb.hashed / wire.BlockSize
+		if pb.got[k/64]&(1<<(k%64)) == 0 {
+			return
+		}
+		end := min(pb.hashed+wire.BlockSize, len(pb.data))
+		pb.h.Write(pb.data[pb.hashed:end])
+		pb.hashed = end
+	}
+}
+
+// forget drops the block at begin (its sender was banned): it is missing
+// again, and if it was hashed the hash restarts from the still-contiguous
+// prefix. It reports whether no block is left.
+func (pb *pieceBuf) forget(begin int) (empty bool) {
+	k := begin / wire.BlockSize
+	pb.got[k/64] &^= 1 << (k % 64)
+	if begin < pb.hashed {
+		pb.h.Reset()
+		pb.hashed = 0
+		pb.advance()
+	}
+	for _, w := range pb.got {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sum hashes what is left and returns the piece's SHA-1.
+func (pb *pieceBuf) sum() (out [sha1.Size]byte) {
+	if pb.hashed < len(pb.data) {
+		pb.h.Write(pb.data[pb.hashed:])
+		pb.hashed = len(pb.data)
+	}
+	pb.h.Sum(out[:0])
+	return out
 }
 
 // Peers whose data failed verification this many times are banned. A peer
@@ -43,10 +111,10 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 	if fresh {
 		pb := t.pieces[b.Piece]
 		if pb == nil {
-			pb = &pieceBuf{data: t.getPieceBuf(t.info.PieceSize(b.Piece))}
+			pb = newPieceBuf(t.getPieceBuf(t.info.PieceSize(b.Piece)))
 			t.pieces[b.Piece] = pb
 		}
-		copy(pb.data[b.Begin:], m.Block)
+		pb.add(b.Begin, m.Block)
 		for _, id := range others {
 			if q := t.peerByID(id); q != nil {
 				q.send(wire.Message{ID: wire.Cancel, Index: m.Index, Begin: m.Begin, Length: uint32(len(m.Block))})
@@ -71,7 +139,7 @@ func (t *Torrent) verifyPiece(i int) {
 	store := t.store
 	t.pendingWrites++
 	t.postDisk(func() func() {
-		if sha1.Sum(pb.data) != want {
+		if pb.sum() != want {
 			t.putPieceBuf(pb.data)
 			return func() { t.handlePieceVerified(i, false, nil) }
 		}
@@ -152,6 +220,14 @@ func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
 	if !ok {
 		contributors := t.pk.PieceFailed(i)
 		t.log.Warn("piece failed verification", "piece", i, "peers", len(contributors))
+		for _, id := range contributors {
+			if t.bannedIDs[id] {
+				// A peer already banned for bad data (its blocks were in
+				// flight to the hasher) explains the failure: the others
+				// get no strike.
+				return
+			}
+		}
 		for _, id := range contributors {
 			q := t.peerByID(id)
 			if q == nil {

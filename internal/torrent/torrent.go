@@ -240,6 +240,7 @@ type Torrent struct {
 	addrs         map[netip.AddrPort]*addrInfo
 	dialing       int
 	banned        map[string]bool
+	bannedIDs     map[int]bool // numbers of the peers banned (picker.PeerID)
 	md            *metadataFetch
 	annCancel     context.CancelFunc
 	annDone       chan struct{}
@@ -316,6 +317,7 @@ func New(cfg Config) *Torrent {
 		byNum:      make(map[int]*peerState),
 		addrs:      make(map[netip.AddrPort]*addrInfo),
 		banned:     make(map[string]bool),
+		bannedIDs:  make(map[int]bool),
 		rng:        rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		paused:     cfg.Paused,
 		seedLimits: cfg.SeedLimits,
