@@ -94,11 +94,6 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	// Without --data-dir the session keeps no state: no resume data, and
-	// the files are not flushed at the end (nothing records them as
-	// verified; the kernel writes them back as it does for cp).
-	dataDir := o.dataDir
-
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("timed out after %s", o.timeout))
@@ -107,10 +102,13 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 
 	cfg := session.Config{
 		DownloadDir: out,
-		DataDir:     dataDir,
-		ListenAddr:  o.listenHost,
-		Port:        pickPort(o.listenHost, o.port, stderr),
-		Logger:      log,
+		// Without --data-dir the session keeps no state: no resume data,
+		// and the files are not flushed at the end (nothing records them
+		// as verified; the kernel writes them back as it does for cp).
+		DataDir:    o.dataDir,
+		ListenAddr: o.listenHost,
+		Port:       pickPort(o.listenHost, o.port, stderr),
+		Logger:     log,
 	}
 	if err := o.limits.apply(&cfg); err != nil {
 		return err

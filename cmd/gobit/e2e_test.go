@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/swarmtest"
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
@@ -109,4 +111,50 @@ func TestServeCurlAddMagnet(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	swarmtest.SameTree(t, root, got)
+}
+
+// TestDownloadDataDir: with --data-dir, `gobit download` records every
+// piece as verified (after flushing the files) in the state database, so a
+// later run resumes; without it, it leaves no state anywhere.
+func TestDownloadDataDir(t *testing.T) {
+	clearEnv(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where a stateless run must leave nothing
+	data, magnet, root := seedSwarm(t)
+	mi, err := metainfo.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"download", "--no-lsd", "--no-dht", "--port", "0", "--listen-host", "127.0.0.1", "--timeout", "60s"}
+
+	out, state := t.TempDir(), t.TempDir()
+	stdout, stderr, code := gobit(t, append(base, "-o", out, "--data-dir", state, magnet)...)
+	if code != 0 {
+		t.Fatalf("with --data-dir: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	swarmtest.SameTree(t, root, filepath.Join(out, "e2e"))
+	db, err := store.Open(filepath.Join(state, "gobit.db"))
+	if err != nil {
+		t.Fatalf("state database: %v", err)
+	}
+	r, ok, err := db.Resume(mi.InfoHash)
+	db.Close()
+	if err != nil || !ok || r.NumPieces != mi.Info.NumPieces() {
+		t.Fatalf("resume record: %+v, %v, %v; want %d pieces", r, ok, err, mi.Info.NumPieces())
+	}
+	for i := range r.NumPieces {
+		if r.Bitfield[i/8]&(0x80>>(i%8)) == 0 {
+			t.Fatalf("resume record lacks piece %d of a complete download", i)
+		}
+	}
+
+	out2 := t.TempDir()
+	stdout, stderr, code = gobit(t, append(base, "-o", out2, magnet)...)
+	if code != 0 {
+		t.Fatalf("without --data-dir: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	swarmtest.SameTree(t, root, filepath.Join(out2, "e2e"))
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) != 0 {
+		t.Errorf("a stateless download left %v in TMPDIR", left)
+	}
 }

@@ -24,7 +24,7 @@ func pwriteDirect(f *os.File, p []byte, off int64) error {
 	for len(p) > 0 {
 		n, _, errno := syscall.RawSyscall6(syscall.SYS_PWRITE64, fd,
 			uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), uintptr(off), 0, 0)
-		if errno == syscall.EINTR || errno == syscall.EAGAIN {
+		if errno == syscall.EINTR {
 			continue
 		}
 		if errno != 0 {

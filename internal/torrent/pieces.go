@@ -17,7 +17,7 @@ import (
 // The piece is hashed as its blocks arrive: each block that extends the
 // received prefix is hashed right after it is copied in, while it is still
 // in the CPU's cache (measured: hashing whole pieces once complete read
-// them back from memory and cost ~0.15 CPU s/GiB more). Blocks that arrive
+// them back from memory and cost ~0.18 CPU s/GiB more). Blocks that arrive
 // out of order wait until the prefix reaches them; whatever is left is
 // hashed when the piece is verified. Every byte is hashed once.
 type pieceBuf struct {

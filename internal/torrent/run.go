@@ -185,8 +185,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	n := info.NumPieces()
 	t.pk = picker.New(n, info.PieceLength, info.TotalLength(), nil)
 	// Partial pieces live in memory: keep them to about partialBudget.
-	maxPartial := int(max(8, partialBudget/info.PieceLength))
-	t.pk.SetMaxPartial(maxPartial)
+	t.pk.SetMaxPartial(int(max(8, partialBudget/info.PieceLength)))
 	// Every piece buffer is partial, being hashed or waiting to be
 	// written: keep as many idle as can be in use at once.
 	t.bufs = newBufferPool(int(info.PieceLength), maxPieceBuffers(info.PieceLength)+2)
