@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -53,6 +54,23 @@ func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
 		}
 		return 0, err
 	}
+	if a := s.asyncWriter(); a != nil {
+		var done int
+		done, err = a.pwrite(h.f.Fd(), p[:n], off)
+		if err == nil || !errors.Is(err, errAIOFull) {
+			s.direct.release(h)
+			if err != nil {
+				if errors.Is(err, syscall.EINVAL) {
+					s.noDirect.Store(true)
+					return 0, nil
+				}
+				return 0, &fs.PathError{Op: "write", Path: h.f.Name(), Err: err}
+			}
+			s.directBytes.Add(int64(done))
+			return done, nil // a short write's rest is written buffered
+		}
+		err = nil // not queued: write synchronously
+	}
 	if s.slowDisk.Load() {
 		_, err = h.f.WriteAt(p[:n], off)
 	} else {
@@ -71,4 +89,32 @@ func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
 		s.directBytes.Add(int64(n))
 	}
 	return n, err
+}
+
+// asyncWriter returns the storage's AIO context, set up on first use, or
+// nil where AIO is unavailable (then direct writes are synchronous).
+func (s *Storage) asyncWriter() *aio {
+	s.aioMu.Lock()
+	defer s.aioMu.Unlock()
+	if s.aio == nil && !s.aioFailed && !s.aioClosed {
+		a, err := newAIO()
+		if err != nil {
+			s.aioFailed = true
+			return nil
+		}
+		s.aio = a
+	}
+	return s.aio
+}
+
+// closeAsyncWriter waits for the asynchronous writes in flight and releases
+// the AIO context; later direct writes are synchronous.
+func (s *Storage) closeAsyncWriter() {
+	s.aioMu.Lock()
+	a := s.aio
+	s.aio, s.aioClosed = nil, true
+	s.aioMu.Unlock()
+	if a != nil {
+		a.close()
+	}
 }

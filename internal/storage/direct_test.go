@@ -14,13 +14,16 @@ import (
 // that support it), unaligned tails and misaligned buffers fall back to
 // buffered writes, and the data is right either way.
 func TestDirectWrites(t *testing.T) {
-	t.Run("raw", func(t *testing.T) { testDirectWrites(t, false) })
+	// Asynchronous (AIO) where the platform has it.
+	t.Run("async", func(t *testing.T) { testDirectWrites(t, false, false) })
+	// Without AIO: raw synchronous pwrite.
+	t.Run("raw", func(t *testing.T) { testDirectWrites(t, true, false) })
 	// After a slow raw write the storage writes through os.File: same data,
 	// still direct.
-	t.Run("slow disk", func(t *testing.T) { testDirectWrites(t, true) })
+	t.Run("slow disk", func(t *testing.T) { testDirectWrites(t, true, true) })
 }
 
-func testDirectWrites(t *testing.T, slow bool) {
+func testDirectWrites(t *testing.T, noAIO, slow bool) {
 	const pl = 64 << 10
 	size := int64(3*pl + 1000)
 	l := Layout{PieceLength: pl, TotalLength: size, Files: []File{{Path: "d.bin", Length: size}}}
@@ -31,6 +34,7 @@ func testDirectWrites(t *testing.T, slow bool) {
 	}
 	defer s.Close()
 	s.slowDisk.Store(slow)
+	s.aioFailed = noAIO
 	want := make([]byte, size)
 	for i := range want {
 		want[i] = byte(i*13 + i>>8)
@@ -60,6 +64,9 @@ func testDirectWrites(t *testing.T, slow bool) {
 	if runtime.GOOS == "linux" && !s.noDirect.Load() {
 		if d := s.directBytes.Load(); d != 3*pl {
 			t.Errorf("direct bytes %d, want %d (3 aligned pieces; the tail and the misaligned write are buffered)", d, 3*pl)
+		}
+		if async := s.aio != nil; async != (!noAIO && aioSupported) {
+			t.Errorf("AIO context set up: %v, want %v", async, !noAIO && aioSupported)
 		}
 	}
 	// Buffered-only storage writes no byte directly.

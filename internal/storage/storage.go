@@ -48,6 +48,12 @@ type Storage struct {
 	slowDisk atomic.Bool
 	// directBytes counts bytes written with O_DIRECT (tests, stats).
 	directBytes atomic.Int64
+	// aio queues direct writes asynchronously (see aio_linux.go); nil
+	// until the first direct write, and after Close.
+	aioMu     sync.Mutex
+	aio       *aio
+	aioFailed bool // the platform or the kernel refused AIO
+	aioClosed bool
 
 	rootMu     sync.Mutex
 	root       *os.Root // nil until first needed
@@ -263,6 +269,7 @@ func (s *Storage) Sync() error {
 // is not reported). Operations still
 // running finish with the handle they hold; later ones fail with ErrClosed.
 func (s *Storage) Close() error {
+	s.closeAsyncWriter()
 	s.cache.closeAll()
 	if s.direct != nil {
 		s.direct.closeAll()

@@ -1,0 +1,182 @@
+//go:build linux && (amd64 || arm64)
+
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// openDirectForTest opens path with O_DIRECT, skipping where the file
+// system refuses it (tmpfs).
+func openDirectForTest(t *testing.T, path string, flag int) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, flag|syscall.O_DIRECT, 0o644)
+	if errors.Is(err, syscall.EINVAL) {
+		t.Skipf("the file system of %s does not support O_DIRECT", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestAIOConcurrentWrites: more writers than the context's depth all get
+// their data written (a full context answers errAIOFull, which the caller
+// retries), each completion reaches its own writer.
+func TestAIOConcurrentWrites(t *testing.T) {
+	a, err := newAIO()
+	if err != nil {
+		t.Skipf("no AIO here: %v", err)
+	}
+	defer a.close()
+	path := filepath.Join(t.TempDir(), "f")
+	f := openDirectForTest(t, path, os.O_RDWR|os.O_CREATE)
+	const chunk, writers = 64 << 10, 3 * aioDepth
+	want := make([]byte, chunk*writers)
+	for i := range want {
+		want[i] = byte(i*7 + i>>12)
+	}
+	buf := alignedBuf(len(want))
+	copy(buf, want)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := buf[w*chunk : (w+1)*chunk]
+			for {
+				n, err := a.pwrite(f.Fd(), p, int64(w*chunk))
+				if errors.Is(err, errAIOFull) {
+					runtime.Gosched()
+					continue
+				}
+				if err == nil && n != len(p) {
+					err = errors.New("short write")
+				}
+				errs <- err
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("file content differs from what was written")
+	}
+}
+
+// TestAIOErrors: a write the kernel refuses reports its errno, whether it
+// fails at submission (a read-only descriptor) or at completion.
+func TestAIOErrors(t *testing.T) {
+	a, err := newAIO()
+	if err != nil {
+		t.Skipf("no AIO here: %v", err)
+	}
+	defer a.close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, make([]byte, 8192), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buf := alignedBuf(64 << 10)
+	ro := openDirectForTest(t, path, os.O_RDONLY)
+	if _, err := a.pwrite(ro.Fd(), buf[:4096], 0); !errors.Is(err, syscall.EBADF) {
+		t.Errorf("write to a read-only descriptor: %v, want EBADF", err)
+	}
+	rw := openDirectForTest(t, path, os.O_RDWR)
+	if _, err := a.pwrite(rw.Fd(), buf[:4096], 100); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("misaligned direct write: %v, want EINVAL", err)
+	}
+	// The context still works after errors.
+	if n, err := a.pwrite(rw.Fd(), buf[:4096], 4096); err != nil || n != 4096 {
+		t.Errorf("write after errors: %d, %v", n, err)
+	}
+}
+
+// TestAIOClose: close stops the reaper and releases the context; writes
+// after it are refused with errAIOFull (the storage then writes
+// synchronously), and a second close is harmless.
+func TestAIOClose(t *testing.T) {
+	a, err := newAIO()
+	if err != nil {
+		t.Skipf("no AIO here: %v", err)
+	}
+	f := openDirectForTest(t, filepath.Join(t.TempDir(), "f"), os.O_RDWR|os.O_CREATE)
+	buf := alignedBuf(64 << 10)
+	if _, err := a.pwrite(f.Fd(), buf[:4096], 0); err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	select {
+	case <-a.reaped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reaper did not stop")
+	}
+	if _, err := a.pwrite(f.Fd(), buf[:4096], 0); !errors.Is(err, errAIOFull) {
+		t.Errorf("write after close: %v, want errAIOFull", err)
+	}
+	a.close()
+}
+
+// TestStorageCloseReleasesAIO: a storage that wrote directly releases its
+// AIO context on Close, and later writes still land (synchronously).
+func TestStorageCloseReleasesAIO(t *testing.T) {
+	const pl = 64 << 10
+	l := Layout{PieceLength: pl, TotalLength: 2 * pl, Files: []File{{Path: "d.bin", Length: 2 * pl}}}
+	s, err := Open(t.TempDir(), l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WritePiece(0, alignedBuf(pl)); err != nil {
+		t.Fatal(err)
+	}
+	a := s.aio
+	if a == nil && !s.noDirect.Load() && !s.aioFailed {
+		t.Fatal("no AIO context after a direct write")
+	}
+	s.closeAsyncWriter()
+	if a != nil {
+		select {
+		case <-a.reaped:
+		default:
+			t.Fatal("the AIO reaper still runs after closeAsyncWriter")
+		}
+	}
+	if err := s.WritePiece(1, alignedBuf(pl)); err != nil {
+		t.Fatalf("write after the AIO context closed: %v", err)
+	}
+	if s.aio != nil {
+		t.Fatal("a closed storage set up a new AIO context")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alignedBuf returns n zero bytes at a directAlign-aligned address (small
+// buffers may live on the stack, unaligned).
+func alignedBuf(n int) []byte {
+	b := make([]byte, n+directAlign)
+	off := int(directAlign - uintptr(unsafe.Pointer(&b[0]))%directAlign)
+	return b[off%directAlign:][:n:n]
+}

@@ -1,0 +1,21 @@
+//go:build !(linux && (amd64 || arm64))
+
+package storage
+
+import "errors"
+
+// aio is not available on this platform: direct writes, where the platform
+// has them, are synchronous.
+type aio struct{}
+
+// errAIOFull is never returned here.
+var errAIOFull = errors.New("storage: no room for an asynchronous write")
+
+func newAIO() (*aio, error) { return nil, errors.ErrUnsupported }
+
+func (a *aio) pwrite(fd uintptr, p []byte, off int64) (int, error) { return 0, errAIOFull }
+
+func (a *aio) close() {}
+
+// aioSupported reports whether this build has asynchronous direct writes.
+const aioSupported = false
