@@ -51,7 +51,8 @@ type ioEvent struct {
 }
 
 const (
-	iocbCmdPwrite = 1
+	iocbCmdPwrite  = 1
+	iocbCmdPwritev = 8
 	iocbFlagResfd = 1 << 0
 	// aioDepth is the number of writes an AIO context holds in flight.
 	// Pieces of one torrent are written one at a time; more is headroom.
@@ -104,11 +105,11 @@ func newAIO() (*aio, error) {
 	return a, nil
 }
 
-// pwrite writes p at off in the file with descriptor fd and waits for the
-// write to complete, asleep, without holding a processor. It returns the
+// pwrite writes the concatenation of iov (at least one non-empty buffer)
+// at off in the file with descriptor fd and waits for the write to complete, asleep, without holding a processor. It returns the
 // bytes written, the write's error, or errAIOFull when the write could not
 // be queued (nothing was written then).
-func (a *aio) pwrite(fd uintptr, p []byte, off int64) (int, error) {
+func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) {
 	ch := make(chan int64, 1)
 	a.mu.Lock()
 	if a.closed || len(a.waiting) >= aioDepth {
@@ -124,13 +125,25 @@ func (a *aio) pwrite(fd uintptr, p []byte, off int64) (int, error) {
 
 	cb := &iocb{
 		data:   id,
-		opcode: iocbCmdPwrite,
 		fildes: uint32(fd),
-		buf:    uint64(uintptr(unsafe.Pointer(&p[0]))),
-		nbytes: uint64(len(p)),
 		offset: off,
 		flags:  iocbFlagResfd,
 		resfd:  uint32(a.efdNum),
+	}
+	var vec []syscall.Iovec
+	if len(iov) == 1 {
+		cb.opcode = iocbCmdPwrite
+		cb.buf = uint64(uintptr(unsafe.Pointer(&iov[0][0])))
+		cb.nbytes = uint64(len(iov[0]))
+	} else {
+		vec = make([]syscall.Iovec, len(iov))
+		for i, b := range iov {
+			vec[i].Base = unsafe.SliceData(b)
+			vec[i].SetLen(len(b))
+		}
+		cb.opcode = iocbCmdPwritev
+		cb.buf = uint64(uintptr(unsafe.Pointer(&vec[0])))
+		cb.nbytes = uint64(len(vec))
 	}
 	for {
 		n, _, e := syscall.RawSyscall(syscall.SYS_IO_SUBMIT, a.ctx, 1, uintptr(unsafe.Pointer(&cb)))
@@ -150,7 +163,8 @@ func (a *aio) pwrite(fd uintptr, p []byte, off int64) (int, error) {
 		break
 	}
 	res := <-ch
-	runtime.KeepAlive(p) // the kernel wrote from p until now
+	runtime.KeepAlive(iov) // the kernel wrote from iov and vec until now
+	runtime.KeepAlive(vec)
 	if res < 0 {
 		return 0, syscall.Errno(-res)
 	}

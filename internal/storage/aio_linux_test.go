@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 // openDirectForTest opens path with O_DIRECT, skipping where the file
@@ -30,8 +29,8 @@ func openDirectForTest(t *testing.T, path string, flag int) *os.File {
 	return f
 }
 
-// TestAIOConcurrentWrites: more writers than the context's depth all get
-// their data written (a full context answers errAIOFull, which the caller
+// TestAIOConcurrentWrites: more writers than the context's depth, with
+// plain and vectored writes, all get their data written (a full context answers errAIOFull, which the caller
 // retries), each completion reaches its own writer.
 func TestAIOConcurrentWrites(t *testing.T) {
 	a, err := newAIO()
@@ -55,8 +54,12 @@ func TestAIOConcurrentWrites(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := buf[w*chunk : (w+1)*chunk]
+			iov := [][]byte{p}
+			if w%2 == 1 { // vectored: four 16 KiB buffers
+				iov = [][]byte{p[:16<<10], p[16<<10 : 32<<10], p[32<<10 : 48<<10], p[48<<10:]}
+			}
 			for {
-				n, err := a.pwrite(f.Fd(), p, int64(w*chunk))
+				n, err := a.pwrite(f.Fd(), iov, int64(w*chunk))
 				if errors.Is(err, errAIOFull) {
 					runtime.Gosched()
 					continue
@@ -100,15 +103,15 @@ func TestAIOErrors(t *testing.T) {
 	}
 	buf := alignedBuf(64 << 10)
 	ro := openDirectForTest(t, path, os.O_RDONLY)
-	if _, err := a.pwrite(ro.Fd(), buf[:4096], 0); !errors.Is(err, syscall.EBADF) {
+	if _, err := a.pwrite(ro.Fd(), [][]byte{buf[:4096]}, 0); !errors.Is(err, syscall.EBADF) {
 		t.Errorf("write to a read-only descriptor: %v, want EBADF", err)
 	}
 	rw := openDirectForTest(t, path, os.O_RDWR)
-	if _, err := a.pwrite(rw.Fd(), buf[:4096], 100); !errors.Is(err, syscall.EINVAL) {
+	if _, err := a.pwrite(rw.Fd(), [][]byte{buf[:4096]}, 100); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("misaligned direct write: %v, want EINVAL", err)
 	}
 	// The context still works after errors.
-	if n, err := a.pwrite(rw.Fd(), buf[:4096], 4096); err != nil || n != 4096 {
+	if n, err := a.pwrite(rw.Fd(), [][]byte{buf[:4096]}, 4096); err != nil || n != 4096 {
 		t.Errorf("write after errors: %d, %v", n, err)
 	}
 }
@@ -123,7 +126,7 @@ func TestAIOClose(t *testing.T) {
 	}
 	f := openDirectForTest(t, filepath.Join(t.TempDir(), "f"), os.O_RDWR|os.O_CREATE)
 	buf := alignedBuf(64 << 10)
-	if _, err := a.pwrite(f.Fd(), buf[:4096], 0); err != nil {
+	if _, err := a.pwrite(f.Fd(), [][]byte{buf[:4096]}, 0); err != nil {
 		t.Fatal(err)
 	}
 	a.close()
@@ -132,7 +135,7 @@ func TestAIOClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the reaper did not stop")
 	}
-	if _, err := a.pwrite(f.Fd(), buf[:4096], 0); !errors.Is(err, errAIOFull) {
+	if _, err := a.pwrite(f.Fd(), [][]byte{buf[:4096]}, 0); !errors.Is(err, errAIOFull) {
 		t.Errorf("write after close: %v, want errAIOFull", err)
 	}
 	a.close()
@@ -173,10 +176,3 @@ func TestStorageCloseReleasesAIO(t *testing.T) {
 	}
 }
 
-// alignedBuf returns n zero bytes at a directAlign-aligned address (small
-// buffers may live on the stack, unaligned).
-func alignedBuf(n int) []byte {
-	b := make([]byte, n+directAlign)
-	off := int(directAlign - uintptr(unsafe.Pointer(&b[0]))%directAlign)
-	return b[off%directAlign:][:n:n]
-}

@@ -13,7 +13,7 @@ var errAIOFull = errors.New("storage: no room for an asynchronous write")
 
 func newAIO() (*aio, error) { return nil, errors.ErrUnsupported }
 
-func (a *aio) pwrite(fd uintptr, p []byte, off int64) (int, error) { return 0, errAIOFull }
+func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) { return 0, errAIOFull }
 
 func (a *aio) close() {}
 

@@ -37,15 +37,46 @@ func (s *Storage) openDirect(i int, _ bool) (*os.File, error) {
 	return root.OpenFile(s.layout.Files[i].Path, os.O_WRONLY|oDirect, 0)
 }
 
-// writeDirect writes the aligned middle of p at off through an O_DIRECT
-// handle and returns how many leading bytes it wrote (0 when direct I/O is
-// not possible here); the caller writes the rest buffered.
-func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
-	if s.direct == nil || s.noDirect.Load() || len(p) < directAlign || off%directAlign != 0 ||
-		uintptr(unsafe.Pointer(&p[0]))%directAlign != 0 {
+// maxIovecs bounds the buffers of one vectored write (the kernel's
+// IOV_MAX is 1024).
+const maxIovecs = 1024
+
+// directPrefix returns the longest prefix of iov that O_DIRECT can write at
+// off, and its length in bytes: whole buffers that start aligned and have
+// aligned lengths, then the aligned head of one more buffer that starts
+// aligned. It is empty when off is not aligned.
+func directPrefix(iov [][]byte, off int64) ([][]byte, int) {
+	if off%directAlign != 0 {
+		return nil, 0
+	}
+	var out [][]byte
+	n := 0
+	for _, b := range iov {
+		if len(out) == maxIovecs || len(b) < directAlign || uintptr(unsafe.Pointer(&b[0]))%directAlign != 0 {
+			break
+		}
+		m := len(b) &^ (directAlign - 1)
+		out = append(out, b[:m])
+		n += m
+		if m < len(b) {
+			break
+		}
+	}
+	return out, n
+}
+
+// writeDirect writes the longest aligned prefix of iov (see directPrefix)
+// at off through an O_DIRECT handle and returns how many bytes it wrote (0
+// when direct I/O is not possible here); the caller writes the rest
+// buffered.
+func (s *Storage) writeDirect(file int, iov [][]byte, off int64) (int, error) {
+	if s.direct == nil || s.noDirect.Load() {
 		return 0, nil
 	}
-	n := len(p) &^ (directAlign - 1)
+	iov, n := directPrefix(iov, off)
+	if n == 0 {
+		return 0, nil
+	}
 	h, err := s.direct.acquire(file, true)
 	if err != nil {
 		if errors.Is(err, syscall.EINVAL) {
@@ -56,7 +87,7 @@ func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
 	}
 	if a := s.asyncWriter(); a != nil {
 		var done int
-		done, err = a.pwrite(h.f.Fd(), p[:n], off)
+		done, err = a.pwrite(h.f.Fd(), iov, off)
 		if err == nil || !errors.Is(err, errAIOFull) {
 			s.direct.release(h)
 			if err != nil {
@@ -72,10 +103,16 @@ func (s *Storage) writeDirect(file int, p []byte, off int64) (int, error) {
 		err = nil // not queued: write synchronously
 	}
 	if s.slowDisk.Load() {
-		_, err = h.f.WriteAt(p[:n], off)
+		at := off
+		for _, b := range iov {
+			if _, err = h.f.WriteAt(b, at); err != nil {
+				break
+			}
+			at += int64(len(b))
+		}
 	} else {
 		start := time.Now()
-		err = pwriteDirect(h.f, p[:n], off)
+		err = pwriteDirect(h.f, iov, off)
 		if time.Since(start) > rawWriteLimit {
 			s.slowDisk.Store(true)
 		}

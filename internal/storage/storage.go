@@ -107,14 +107,26 @@ func (s *Storage) Dir() string { return s.dir }
 // WritePiece writes a whole piece; len(data) must equal the piece's size.
 // The data is split across the files it covers, pad spans are skipped.
 func (s *Storage) WritePiece(piece int, data []byte) error {
+	return s.WritePieceBlocks(piece, [][]byte{data})
+}
+
+// WritePieceBlocks writes a whole piece given as consecutive buffers (the
+// blocks it was received in), without joining them: the blocks go to the
+// disk as they are, with vectored writes. Their lengths must add up to the
+// piece's size.
+func (s *Storage) WritePieceBlocks(piece int, blocks [][]byte) error {
 	size := s.layout.PieceSize(piece)
 	if size == 0 {
 		return fmt.Errorf("%w: piece %d of %d", ErrOutOfRange, piece, s.layout.NumPieces())
 	}
-	if int64(len(data)) != size {
-		return fmt.Errorf("%w: piece %d: %d bytes, piece size %d", ErrOutOfRange, piece, len(data), size)
+	var n int64
+	for _, b := range blocks {
+		n += int64(len(b))
 	}
-	return s.writeAt(data, int64(piece)*s.layout.PieceLength)
+	if n != size {
+		return fmt.Errorf("%w: piece %d: %d bytes, piece size %d", ErrOutOfRange, piece, n, size)
+	}
+	return s.writeAt(blocks, int64(piece)*s.layout.PieceLength)
 }
 
 // WriteAt writes p at the torrent-global offset off, across files as
@@ -123,11 +135,17 @@ func (s *Storage) WriteAt(p []byte, off int64) error {
 	if err := s.layout.checkRange(off, len(p)); err != nil {
 		return err
 	}
-	return s.writeAt(p, off)
+	return s.writeAt([][]byte{p}, off)
 }
 
-func (s *Storage) writeAt(p []byte, off int64) error {
-	return s.layout.forSpans(off, int64(len(p)), func(sp span) error {
+// writeAt writes the concatenation of bufs at the torrent-global offset
+// off: aligned runs directly (see writeDirect), the rest buffered.
+func (s *Storage) writeAt(bufs [][]byte, off int64) error {
+	var total int64
+	for _, b := range bufs {
+		total += int64(len(b))
+	}
+	return s.layout.forSpans(off, total, func(sp span) error {
 		f := &s.layout.Files[sp.file]
 		if f.Pad {
 			return nil
@@ -136,10 +154,22 @@ func (s *Storage) writeAt(p []byte, off int64) error {
 		if err != nil {
 			return fsError("write", f.Path, sp.fileOff, err)
 		}
-		data := p[sp.bufOff : sp.bufOff+sp.n]
-		done, err := s.writeDirect(sp.file, data, sp.fileOff)
-		if err == nil && done < len(data) {
-			_, err = h.f.WriteAt(data[done:], sp.fileOff+int64(done))
+		iov := subSlices(bufs, sp.bufOff, sp.n)
+		fileOff := sp.fileOff
+		for len(iov) > 0 && err == nil {
+			var done int
+			if done, err = s.writeDirect(sp.file, iov, fileOff); done == 0 {
+				break
+			}
+			iov = skipBytes(iov, done)
+			fileOff += int64(done)
+		}
+		for _, b := range iov {
+			if err != nil {
+				break
+			}
+			_, err = h.f.WriteAt(b, fileOff)
+			fileOff += int64(len(b))
 		}
 		s.cache.release(h)
 		s.markDirty(sp.file)
@@ -148,6 +178,42 @@ func (s *Storage) writeAt(p []byte, off int64) error {
 		}
 		return nil
 	})
+}
+
+// subSlices returns the slices of bufs that cover bytes [from, from+n) of
+// their concatenation (sharing memory with bufs).
+func subSlices(bufs [][]byte, from, n int64) [][]byte {
+	var out [][]byte
+	for _, b := range bufs {
+		if n == 0 {
+			break
+		}
+		if from >= int64(len(b)) {
+			from -= int64(len(b))
+			continue
+		}
+		b = b[from:]
+		from = 0
+		if int64(len(b)) > n {
+			b = b[:n]
+		}
+		out = append(out, b)
+		n -= int64(len(b))
+	}
+	return out
+}
+
+// skipBytes drops the first n bytes of the concatenation of bufs.
+func skipBytes(bufs [][]byte, n int) [][]byte {
+	for n > 0 && len(bufs) > 0 {
+		if n < len(bufs[0]) {
+			bufs[0] = bufs[0][n:]
+			return bufs
+		}
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	return bufs
 }
 
 // ReadBlock reads len(p) bytes at offset begin of piece. A missing file
