@@ -53,7 +53,7 @@ type ioEvent struct {
 const (
 	iocbCmdPwrite  = 1
 	iocbCmdPwritev = 8
-	iocbFlagResfd = 1 << 0
+	iocbFlagResfd  = 1 << 0
 	// aioDepth is the number of writes an AIO context holds in flight.
 	// Pieces of one torrent are written one at a time; more is headroom.
 	aioDepth = 16

@@ -175,4 +175,3 @@ func TestStorageCloseReleasesAIO(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
