@@ -433,7 +433,6 @@ func (t *Torrent) ban(p *peerState) {
 	for _, b := range t.pk.ForgetReceived(p.id, func(i int) bool { return t.verifying[i] }) {
 		if pb := t.pieces[b.Piece]; pb != nil && pb.forget(b.Begin) {
 			delete(t.pieces, b.Piece)
-			t.putPieceBuf(pb.data)
 		}
 	}
 }

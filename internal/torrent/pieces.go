@@ -14,44 +14,48 @@ import (
 // pieceBuf holds the blocks of a partial piece in memory until the piece is
 // complete, so hashing needs no re-read and bad data never reaches disk.
 //
+// The blocks are the buffers the peer readers received them in (from the
+// peer package's pool): they are neither joined nor copied, and the piece
+// goes to the disk as a vectored write of its blocks, which then return to
+// the pool. Between the socket and the disk each byte is copied once, from
+// the reader's buffer into its block.
+//
 // The piece is hashed as its blocks arrive: each block that extends the
-// received prefix is hashed right after it is copied in, while it is still
-// in the CPU's cache (measured: hashing whole pieces once complete read
-// them back from memory and cost ~0.18 CPU s/GiB more). Blocks that arrive
-// out of order wait until the prefix reaches them; whatever is left is
-// hashed when the piece is verified. Every byte is hashed once.
+// received prefix is hashed right away, while it is still in the CPU's
+// cache (measured: hashing whole pieces once complete read them back from
+// memory and cost ~0.18 CPU s/GiB more). Blocks that arrive out of order
+// wait until the prefix reaches them; whatever is left is hashed when the
+// piece is verified. Every byte is hashed once.
 type pieceBuf struct {
-	data   []byte
-	h      hash.Hash // SHA-1 of data[:hashed]
+	blocks [][]byte  // by index; nil while missing
+	size   int       // the piece's length
+	h      hash.Hash // SHA-1 of the first hashed bytes
 	hashed int       // length of the hashed prefix
-	got    []uint64  // received blocks, a bit each
 }
 
-// newPieceBuf returns an empty buffer for a piece of data's length.
-func newPieceBuf(data []byte) *pieceBuf {
-	n := (len(data) + wire.BlockSize - 1) / wire.BlockSize
-	return &pieceBuf{data: data, h: sha1.New(), got: make([]uint64, (n+63)/64)}
+// newPieceBuf returns an empty buffer for a piece of size bytes.
+func newPieceBuf(size int) *pieceBuf {
+	n := (size + wire.BlockSize - 1) / wire.BlockSize
+	return &pieceBuf{blocks: make([][]byte, n), size: size, h: sha1.New()}
 }
 
-// add copies a block in at begin and hashes whatever prefix became
-// contiguous. The caller checked that the block fits the piece.
+// add takes the block at begin (the buffer is the piece's from now on)
+// and hashes whatever prefix became contiguous. The caller checked that
+// the block is one of the piece's, of the right length, not yet received.
 func (pb *pieceBuf) add(begin int, block []byte) {
-	copy(pb.data[begin:], block)
-	k := begin / wire.BlockSize
-	pb.got[k/64] |= 1 << (k % 64)
+	pb.blocks[begin/wire.BlockSize] = block
 	pb.advance()
 }
 
 // advance hashes the received blocks that extend the hashed prefix.
 func (pb *pieceBuf) advance() {
-	for pb.hashed < len(pb.data) {
-		k := pb.hashed / wire.BlockSize
-		if pb.got[k/64]&(1<<(k%64)) == 0 {
+	for pb.hashed < pb.size {
+		b := pb.blocks[pb.hashed/wire.BlockSize]
+		if b == nil {
 			return
 		}
-		end := min(pb.hashed+wire.BlockSize, len(pb.data))
-		pb.h.Write(pb.data[pb.hashed:end])
-		pb.hashed = end
+		pb.h.Write(b)
+		pb.hashed += len(b)
 	}
 }
 
@@ -60,28 +64,35 @@ func (pb *pieceBuf) advance() {
 // prefix. It reports whether no block is left.
 func (pb *pieceBuf) forget(begin int) (empty bool) {
 	k := begin / wire.BlockSize
-	pb.got[k/64] &^= 1 << (k % 64)
+	peer.PutBlock(pb.blocks[k])
+	pb.blocks[k] = nil
 	if begin < pb.hashed {
 		pb.h.Reset()
 		pb.hashed = 0
 		pb.advance()
 	}
-	for _, w := range pb.got {
-		if w != 0 {
+	for _, b := range pb.blocks {
+		if b != nil {
 			return false
 		}
 	}
 	return true
 }
 
-// sum hashes what is left and returns the piece's SHA-1.
+// sum hashes what is left of the complete piece and returns its SHA-1.
 func (pb *pieceBuf) sum() (out [sha1.Size]byte) {
-	if pb.hashed < len(pb.data) {
-		pb.h.Write(pb.data[pb.hashed:])
-		pb.hashed = len(pb.data)
-	}
+	pb.advance()
 	pb.h.Sum(out[:0])
 	return out
+}
+
+// release returns the blocks to the peer package's pool; pb must not be
+// used afterwards.
+func (pb *pieceBuf) release() {
+	for i, b := range pb.blocks {
+		peer.PutBlock(b)
+		pb.blocks[i] = nil
+	}
 }
 
 // Peers whose data failed verification this many times are banned. A peer
@@ -106,15 +117,16 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 		p.maxInflight = minQueue
 	}
 	t.downloaded.Add(int64(len(m.Block)))
-	defer peer.PutBlock(m.Block)
 	fresh, others := t.pk.Received(p.id, b)
-	if fresh {
+	if !fresh {
+		peer.PutBlock(m.Block)
+	} else {
 		pb := t.pieces[b.Piece]
 		if pb == nil {
-			pb = newPieceBuf(t.getPieceBuf(t.info.PieceSize(b.Piece)))
+			pb = newPieceBuf(int(t.info.PieceSize(b.Piece)))
 			t.pieces[b.Piece] = pb
 		}
-		pb.add(b.Begin, m.Block)
+		pb.add(b.Begin, m.Block) // the piece owns the block now
 		for _, id := range others {
 			if q := t.peerByID(id); q != nil {
 				q.send(wire.Message{ID: wire.Cancel, Index: m.Index, Begin: m.Begin, Length: uint32(len(m.Block))})
@@ -140,34 +152,17 @@ func (t *Torrent) verifyPiece(i int) {
 	t.pendingWrites++
 	t.postDisk(func() func() {
 		if pb.sum() != want {
-			t.putPieceBuf(pb.data)
+			pb.release()
 			return func() { t.handlePieceVerified(i, false, nil) }
 		}
 		// One writer per torrent: concurrent pwrites to one file contend
 		// on its inode lock and burn CPU spinning; hashing stays parallel.
 		t.writeMu.Lock()
-		err := store.WritePiece(i, pb.data)
+		err := store.WritePieceBlocks(i, pb.blocks)
 		t.writeMu.Unlock()
-		t.putPieceBuf(pb.data)
+		pb.release()
 		return func() { t.handlePieceVerified(i, true, err) }
 	})
-}
-
-// getPieceBuf returns a buffer of n bytes for a piece, reusing the buffers
-// of pieces already written.
-func (t *Torrent) getPieceBuf(n int64) []byte {
-	if t.bufs == nil || n > int64(t.bufs.size) {
-		return make([]byte, n)
-	}
-	return t.bufs.get(int(n))
-}
-
-// putPieceBuf returns a piece buffer to the pool; called from disk jobs once
-// the data is written or rejected.
-func (t *Torrent) putPieceBuf(b []byte) {
-	if t.bufs != nil {
-		t.bufs.put(b)
-	}
 }
 
 // bufferBudget bounds the memory of piece data: pieces being received,
@@ -194,12 +189,6 @@ func requestRoom(pieceLen int64, buffers, requests int) int {
 	}
 	used := int64(buffers)*pieceLen + int64(requests)*wire.BlockSize
 	return int((budget - used) / wire.BlockSize)
-}
-
-// maxPieceBuffers returns how many piece buffers of pieceLen bytes the
-// budget can hold at once.
-func maxPieceBuffers(pieceLen int64) int {
-	return int(max(bufferBudget, 3*pieceLen) / pieceLen)
 }
 
 func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {

@@ -186,9 +186,6 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.pk = picker.New(n, info.PieceLength, info.TotalLength(), nil)
 	// Partial pieces live in memory: keep them to about partialBudget.
 	t.pk.SetMaxPartial(int(max(8, partialBudget/info.PieceLength)))
-	// Every piece buffer is partial, being hashed or waiting to be
-	// written: keep as many idle as can be in use at once.
-	t.bufs = newBufferPool(int(info.PieceLength), maxPieceBuffers(info.PieceLength)+2)
 	t.have = bitfield.New(n)
 	t.left.Store(info.TotalLength())
 	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)

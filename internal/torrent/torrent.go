@@ -209,9 +209,7 @@ type Torrent struct {
 	// torrent's files are moved.
 	ioMu sync.RWMutex
 	// writeMu serializes this torrent's piece writes.
-	writeMu sync.Mutex
-	// bufs recycles piece buffers (PieceLength bytes); set with the info.
-	bufs      *bufferPool
+	writeMu   sync.Mutex
 	stats     atomic.Pointer[Stats]
 	announcer atomic.Pointer[tracker.Announcer]
 
