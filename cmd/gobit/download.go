@@ -130,6 +130,16 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	defer o.prof.stop(stderr)
 
 	st, err := sess.Add(ctx, req)
+	var exists *session.ExistsError
+	if errors.As(err, &exists) {
+		// Already in --data-dir's state (an earlier run): go on with it,
+		// from its resume data and into the directory it was saved in.
+		st, err = resumeExisting(sess, exists.InfoHash)
+		if err == nil && st.SaveDir != out {
+			fmt.Fprintf(stderr, "resuming the torrent recorded in %s, saved in %s (not %s)\n", o.dataDir, st.SaveDir, out)
+			out = st.SaveDir
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("adding %s: %w", shorten(arg, 80), err)
 	}
@@ -145,6 +155,21 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		plainEvery: 2 * time.Second,
 		seed:       o.seed,
 	})
+}
+
+// resumeExisting returns the status of a torrent restored from the state
+// directory, resuming it if it was paused.
+func resumeExisting(sess *session.Session, infoHash string) (session.Status, error) {
+	d, err := sess.Get(infoHash)
+	if err != nil {
+		return session.Status{}, err
+	}
+	if d.State == session.StatePaused {
+		if err := sess.Resume(infoHash); err != nil {
+			return session.Status{}, err
+		}
+	}
+	return d.Status, nil
 }
 
 // pickPort returns port when it can be bound now, else 0 (a free port),

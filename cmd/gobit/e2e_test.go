@@ -148,6 +148,14 @@ func TestDownloadDataDir(t *testing.T) {
 		}
 	}
 
+	// The same download again with the same state: it goes on from the
+	// record (complete already) instead of failing as "already added".
+	stdout, stderr, code = gobit(t, append(base, "-o", out, "--data-dir", state, magnet)...)
+	if code != 0 {
+		t.Fatalf("again with the same --data-dir: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	swarmtest.SameTree(t, root, filepath.Join(out, "e2e"))
+
 	out2 := t.TempDir()
 	stdout, stderr, code = gobit(t, append(base, "-o", out2, magnet)...)
 	if code != 0 {

@@ -398,7 +398,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 		return nil, ErrClosed
 	}
 	if _, ok := s.torrents[tc.InfoHash]; ok {
-		return nil, fmt.Errorf("%w: %s", ErrExists, tc.InfoHash)
+		return nil, &ExistsError{InfoHash: tc.InfoHash.String()}
 	}
 	added := rec.AddedAt
 	if added.IsZero() {

@@ -23,6 +23,17 @@ var (
 	ErrClosed = errors.New("session closed")
 )
 
+// ExistsError is Add's error for a torrent already in the session; it
+// matches ErrExists (errors.Is) and names the torrent.
+type ExistsError struct {
+	InfoHash string
+}
+
+func (e *ExistsError) Error() string { return ErrExists.Error() + ": " + e.InfoHash }
+
+// Is reports whether target is ErrExists.
+func (e *ExistsError) Is(target error) bool { return target == ErrExists }
+
 // State is the lifecycle state of a torrent.
 type State string
 
