@@ -176,6 +176,13 @@ func (c *Conn) SendRelease(m wire.Message, release func()) bool {
 	return true
 }
 
+// QueuedBytes returns the bytes waiting in the send queue.
+func (c *Conn) QueuedBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued
+}
+
 // RemoveQueued drops queued but unsent messages for which drop returns true
 // (e.g. a piece the peer cancelled) and returns how many were dropped.
 func (c *Conn) RemoveQueued(drop func(*wire.Message) bool) int {

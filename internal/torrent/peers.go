@@ -23,9 +23,17 @@ const (
 	// inflightBudget bounds the blocks requested from all peers of a
 	// torrent together (4 MiB), so memory does not grow with the peer
 	// count; one fast peer may still use up to maxQueue.
-	inflightBudget   = 384
-	defaultPeerReqq  = 250
-	maxServeQueue    = 250
+	inflightBudget  = 384
+	defaultPeerReqq = 250
+	// maxServeBytes bounds the bytes of a peer's requests being served:
+	// read from disk or waiting in its send queue (which closes the
+	// connection above peer.DefaultMaxQueuedBytes). Deep queues matter:
+	// with 4 MiB (250 blocks) two libtorrent leechers fetched 40 % of the
+	// data from each other instead of from gobit, and finished 10-15 %
+	// later than with 12 MiB.
+	maxServeBytes = 12 << 20
+	// serveReqq is the request queue depth announced to peers (reqq).
+	serveReqq        = maxServeBytes / wire.BlockSize
 	requestQueueTime = 3 // seconds of data kept in flight per peer
 )
 
@@ -81,7 +89,8 @@ type peerState struct {
 	rateDown    rate
 	rateUp      rate
 
-	serving map[reqKey]bool // requests being read from disk or queued
+	serving      map[reqKey]bool // requests being read from disk or queued
+	servingBytes int64           // their lengths added up
 
 	bad int
 
@@ -356,7 +365,7 @@ func (t *Torrent) sendExtendedHandshake(p *peerState) {
 		M:    t.extensions(),
 		V:    ClientVersion,
 		Port: int(t.cfg.Port),
-		Reqq: maxServeQueue,
+		Reqq: serveReqq,
 	}
 	if t.infoBytes != nil {
 		h.MetadataSize = len(t.infoBytes)

@@ -2,6 +2,7 @@ package torrent
 
 import (
 	"container/list"
+	"errors"
 	"sync"
 
 	"github.com/gobit/gobit/internal/metainfo"
@@ -61,22 +62,62 @@ func NewReadCache(budget int64) *ReadCache {
 // by reading (and caching) the whole piece from store, and a function the
 // caller must call once when it no longer uses the bytes.
 func (c *ReadCache) ReadBlock(store *storage.Storage, hash metainfo.Hash, piece, begin, length int) ([]byte, func(), error) {
-	size := store.Layout().PieceSize(piece)
-	if c == nil || size > maxCachedPiece || size > c.budget {
+	if !c.holds(store.Layout().PieceSize(piece)) {
 		buf := make([]byte, length)
 		return buf, noRelease, store.ReadBlock(piece, begin, buf)
 	}
-	k := cacheKey{hash, piece}
-	if b, rel := c.get(k, begin, length); b != nil {
+	if b, rel := c.Cached(hash, piece, begin, length); b != nil {
 		return b, rel, nil
 	}
-	data := c.alloc(int(size))
-	if err := store.ReadBlock(piece, 0, data); err != nil {
-		c.recycle(data)
+	data, err := c.read(store, piece)
+	if err != nil {
 		return nil, noRelease, err
 	}
-	b, rel := c.put(k, data, begin, length)
+	b, rel := c.put(cacheKey{hash, piece}, data, begin, length, true)
 	return b, rel, nil
+}
+
+// Cached returns length bytes at begin of the piece and their release
+// function if the piece is cached, or nil. It never reads from disk, so
+// the torrent loop serves cache hits itself.
+func (c *ReadCache) Cached(hash metainfo.Hash, piece, begin, length int) ([]byte, func()) {
+	if c == nil {
+		return nil, nil
+	}
+	return c.get(cacheKey{hash, piece}, begin, length)
+}
+
+// Load reads the whole piece from store into the cache (a disk job), so
+// that the requests waiting for it are served with Cached. It fails with
+// errNotCacheable for pieces the cache does not hold.
+func (c *ReadCache) Load(store *storage.Storage, hash metainfo.Hash, piece int) error {
+	if !c.holds(store.Layout().PieceSize(piece)) {
+		return errNotCacheable
+	}
+	data, err := c.read(store, piece)
+	if err != nil {
+		return err
+	}
+	c.put(cacheKey{hash, piece}, data, 0, 0, false)
+	return nil
+}
+
+// errNotCacheable reports a piece too large for the read cache.
+var errNotCacheable = errors.New("piece too large for the read cache")
+
+// holds reports whether the cache keeps pieces of size bytes.
+func (c *ReadCache) holds(size int64) bool {
+	return c != nil && size <= maxCachedPiece && size <= c.budget
+}
+
+// read reads a whole piece into a (recycled) buffer.
+func (c *ReadCache) read(store *storage.Storage, piece int) ([]byte, error) {
+	data := c.alloc(int(store.Layout().PieceSize(piece)))
+	if err := store.ReadBlock(piece, 0, data); err != nil {
+		c.recycle(data)
+		return nil, err
+	}
+	return data, nil
 }
 
 func noRelease() {}
@@ -107,20 +148,27 @@ func (c *ReadCache) get(k cacheKey, begin, length int) ([]byte, func()) {
 	return nil, nil
 }
 
-func (c *ReadCache) put(k cacheKey, data []byte, begin, length int) ([]byte, func()) {
+// put caches a piece read from disk and, if hand is set, hands out the
+// block at begin.
+func (c *ReadCache) put(k cacheKey, data []byte, begin, length int, hand bool) ([]byte, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[k]; ok {
+	e, ok := c.entries[k]
+	if ok {
 		// Another reader cached it meanwhile: use theirs.
 		c.recycleLocked(data)
 		c.lru.MoveToFront(e)
-		return c.hand(e.Value.(*cachedPiece), begin, length)
+	} else {
+		e = c.lru.PushFront(&cachedPiece{key: k, data: data})
+		c.entries[k] = e
+		c.used += int64(len(data))
 	}
-	cp := &cachedPiece{key: k, data: data}
-	c.entries[k] = c.lru.PushFront(cp)
-	c.used += int64(len(data))
-	b, rel := c.hand(cp, begin, length)
-	for c.used > c.budget {
+	var b []byte
+	var rel func()
+	if hand {
+		b, rel = c.hand(e.Value.(*cachedPiece), begin, length)
+	}
+	for c.used > c.budget && c.lru.Len() > 1 {
 		c.evictLocked(c.lru.Back())
 	}
 	return b, rel

@@ -208,6 +208,9 @@ type Torrent struct {
 	// ioMu is held shared by every disk job and exclusively while the
 	// torrent's files are moved.
 	ioMu sync.RWMutex
+	// loading holds the requests waiting for a piece being loaded into the
+	// read cache, by piece (see serve).
+	loading map[int][]waitingRequest
 	// writeMu serializes this torrent's piece writes.
 	writeMu   sync.Mutex
 	stats     atomic.Pointer[Stats]
@@ -310,6 +313,7 @@ func New(cfg Config) *Torrent {
 		name:       cfg.Name,
 		pieces:     make(map[int]*pieceBuf),
 		verifying:  make(map[int]bool),
+		loading:    make(map[int][]waitingRequest),
 		peers:      make(map[*peer.Conn]*peerState),
 		byID:       make(map[[20]byte]*peerState),
 		byNum:      make(map[int]*peerState),

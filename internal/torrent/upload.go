@@ -32,7 +32,7 @@ type requestState struct {
 	have        func(int) bool  // we have verified piece i
 	choked      bool            // we choke the peer
 	allowedFast func(int) bool  // piece i is in the peer's allowed-fast set
-	queued      int             // requests of this peer already being served
+	queued      int64           // bytes of this peer's requests being read or waiting to be sent
 }
 
 // validateRequest decides on a request (BEP 3, BEP 6): lengths 1..128 KiB
@@ -55,7 +55,7 @@ func validateRequest(st requestState, m wire.Message) (requestVerdict, error) {
 	if st.choked && !st.allowedFast(int(m.Index)) {
 		return requestReject, nil
 	}
-	if !st.have(int(m.Index)) || st.queued >= maxServeQueue {
+	if !st.have(int(m.Index)) || st.queued+int64(m.Length) > maxServeBytes {
 		return requestReject, nil
 	}
 	return requestServe, nil
@@ -66,7 +66,7 @@ func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
 	st := requestState{
 		choked:      p.amChoking,
 		allowedFast: func(i int) bool { return p.weAllowFast[i] },
-		queued:      len(p.serving),
+		queued:      p.servingBytes + int64(p.conn.QueuedBytes()),
 	}
 	if t.info != nil && t.have != nil {
 		st.numPieces = t.info.NumPieces()
@@ -85,13 +85,76 @@ func (t *Torrent) handleRequest(p *peerState, m wire.Message) error {
 	if p.serving[k] {
 		return nil // duplicate request
 	}
-	p.serving[k] = true
+	p.startServing(k)
+	t.serve(p, k)
+	return nil
+}
+
+// waitingRequest is a request waiting for its piece to be loaded into the
+// read cache.
+type waitingRequest struct {
+	p *peerState
+	k reqKey
+}
+
+// serve sends a validated request's block. Peers ask for every block of a
+// piece, so the loop serves blocks of cached pieces itself, and a piece
+// not cached yet is loaded by one disk job for all the requests that wait
+// for it (t.loading); each block would otherwise cost a disk job and two
+// hand-offs between goroutines. Pieces the cache does not hold are read
+// block by block in disk jobs.
+func (t *Torrent) serve(p *peerState, k reqKey) {
+	cache := t.cfg.ReadCache
+	piece := int(k.index)
+	if buf, rel := cache.Cached(t.hash, piece, int(k.begin), int(k.length)); buf != nil {
+		t.handleBlockRead(p, k, buf, rel, nil)
+		return
+	}
+	if !cache.holds(t.info.PieceSize(piece)) {
+		t.readBlock(p, k)
+		return
+	}
+	if w, ok := t.loading[piece]; ok {
+		t.loading[piece] = append(w, waitingRequest{p, k})
+		return
+	}
+	t.loading[piece] = []waitingRequest{{p, k}}
+	store, hash := t.store, t.hash
+	t.postDisk(func() func() {
+		err := cache.Load(store, hash, piece)
+		return func() { t.handlePieceLoaded(piece, err) }
+	})
+}
+
+// readBlock reads one block in a disk job and sends it.
+func (t *Torrent) readBlock(p *peerState, k reqKey) {
 	store, cache, hash := t.store, t.cfg.ReadCache, t.hash
 	t.postDisk(func() func() {
 		buf, release, err := cache.ReadBlock(store, hash, int(k.index), int(k.begin), int(k.length))
 		return func() { t.handleBlockRead(p, k, buf, release, err) }
 	})
-	return nil
+}
+
+// handlePieceLoaded serves the requests that waited for a piece to be
+// loaded into the read cache.
+func (t *Torrent) handlePieceLoaded(piece int, err error) {
+	waiting := t.loading[piece]
+	delete(t.loading, piece)
+	for _, w := range waiting {
+		if err != nil {
+			t.handleBlockRead(w.p, w.k, nil, noRelease, err)
+			continue
+		}
+		if !w.p.serving[w.k] || t.peers[w.p.conn] != w.p {
+			continue // cancelled, or the peer is gone
+		}
+		buf, rel := t.cfg.ReadCache.Cached(t.hash, piece, int(w.k.begin), int(w.k.length))
+		if buf == nil {
+			t.readBlock(w.p, w.k) // already evicted again (a small cache)
+			continue
+		}
+		t.handleBlockRead(w.p, w.k, buf, rel, nil)
+	}
 }
 
 func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, release func(), err error) {
@@ -99,7 +162,7 @@ func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, release fu
 		release()
 		return // cancelled, or the peer is gone
 	}
-	delete(p.serving, k)
+	p.stopServing(k)
 	if err != nil {
 		release()
 		t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
@@ -121,7 +184,7 @@ func (t *Torrent) handleBlockRead(p *peerState, k reqKey, buf []byte, release fu
 func (t *Torrent) handleCancel(p *peerState, m wire.Message) {
 	k := reqKey{m.Index, m.Begin, m.Length}
 	if p.serving[k] {
-		delete(p.serving, k)
+		p.stopServing(k)
 		return
 	}
 	// Already read: drop it from the send queue if still there.
@@ -171,7 +234,7 @@ func (t *Torrent) choke(p *peerState) {
 	for k := range p.serving {
 		if !p.weAllowFast[int(k.index)] {
 			t.reject(p, wire.Message{Index: k.index, Begin: k.begin, Length: k.length})
-			delete(p.serving, k)
+			p.stopServing(k)
 		}
 	}
 }
@@ -246,5 +309,19 @@ func (t *Torrent) unchokeTick(now time.Time) {
 		} else {
 			t.choke(p)
 		}
+	}
+}
+
+// startServing records a request being served.
+func (p *peerState) startServing(k reqKey) {
+	p.serving[k] = true
+	p.servingBytes += int64(k.length)
+}
+
+// stopServing forgets a request: sent to the writer, cancelled or dropped.
+func (p *peerState) stopServing(k reqKey) {
+	if p.serving[k] {
+		delete(p.serving, k)
+		p.servingBytes -= int64(k.length)
 	}
 }

@@ -28,7 +28,11 @@ func TestValidateRequest(t *testing.T) {
 	choked := base
 	choked.choked = true
 	full := base
-	full.queued = maxServeQueue
+	full.queued = maxServeBytes - 16383 // one byte short of a block
+	room := base
+	room.queued = maxServeBytes - 32<<10 // room for 32 KiB
+	little := base
+	little.queued = maxServeBytes - 16<<10 // room for 16 KiB
 	noInfo := requestState{}
 	tests := []struct {
 		name string
@@ -52,6 +56,8 @@ func TestValidateRequest(t *testing.T) {
 		{"choked but allowed fast", choked, req(2, 0, 10000), requestServe},
 		{"choked, allowed fast, but we lack it", choked, req(1, 0, 16384), requestReject},
 		{"queue full", full, req(0, 0, 16384), requestReject},
+		{"last room in the queue", room, req(0, 0, 32<<10), requestServe},
+		{"larger than the room left", little, req(0, 0, 32<<10), requestReject},
 		{"no metadata yet", noInfo, req(0, 0, 16384), requestReject},
 	}
 	for _, tt := range tests {
@@ -138,5 +144,58 @@ func TestReadCache(t *testing.T) {
 	releaseHeld() // a second call is harmless
 	if c.nfree == 0 {
 		t.Fatal("evicted buffers were not kept for reuse")
+	}
+}
+
+// TestReadCacheLoadAndCached: Load reads a piece once for the requests
+// waiting for it, Cached serves them without disk access, and pieces the
+// cache cannot hold are refused.
+func TestReadCacheLoadAndCached(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]byte, 3*65536)
+	for i := range data {
+		data[i] = byte(i*11 + 3)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: filepath.Join(dir, "f"), PieceLength: 65536})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.Open(dir, storage.LayoutFromInfo(&mi.Info), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := NewReadCache(2 * 65536)
+	if b, _ := c.Cached(mi.InfoHash, 1, 0, 16384); b != nil {
+		t.Fatal("Cached answered for a piece never read")
+	}
+	if err := c.Load(st, mi.InfoHash, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The file changes on disk: blocks of the loaded piece still come from
+	// memory, proving that Cached does not read.
+	if err := os.WriteFile(filepath.Join(dir, "f"), make([]byte, len(data)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for begin := 0; begin < 65536; begin += 16384 {
+		b, rel := c.Cached(mi.InfoHash, 1, begin, 16384)
+		if !bytes.Equal(b, data[65536+begin:65536+begin+16384]) {
+			t.Fatalf("block at %d of the loaded piece: wrong data", begin)
+		}
+		rel()
+	}
+	if b, _ := c.Cached(mi.InfoHash, 0, 0, 16384); b != nil {
+		t.Fatal("Cached answered for another piece")
+	}
+	small := NewReadCache(32768) // smaller than a piece
+	if err := small.Load(st, mi.InfoHash, 0); !errors.Is(err, errNotCacheable) {
+		t.Fatalf("Load of a piece larger than the cache: %v, want errNotCacheable", err)
+	}
+	var none *ReadCache
+	if b, _ := none.Cached(mi.InfoHash, 0, 0, 16384); b != nil || none.holds(1) {
+		t.Fatal("a nil cache claims to hold data")
 	}
 }
