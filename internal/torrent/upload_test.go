@@ -71,11 +71,15 @@ func TestValidateRequest(t *testing.T) {
 	}
 }
 
-func TestReadCache(t *testing.T) {
-	dir := t.TempDir()
-	data := make([]byte, 5*65536+123)
+// cacheFixture writes a file f of size pseudo-random bytes in a new
+// directory and returns its data, its metainfo (64 KiB pieces) and an open
+// storage for it.
+func cacheFixture(t *testing.T, size int) (dir string, data []byte, mi *metainfo.MetaInfo, st *storage.Storage) {
+	t.Helper()
+	dir = t.TempDir()
+	data = make([]byte, size)
 	for i := range data {
-		data[i] = byte(i * 7)
+		data[i] = byte(i*7 + i>>16)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "f"), data, 0o644); err != nil {
 		t.Fatal(err)
@@ -84,11 +88,16 @@ func TestReadCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := storage.Open(dir, storage.LayoutFromInfo(&mi.Info), storage.Options{})
+	st, err = storage.Open(dir, storage.LayoutFromInfo(&mi.Info), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return dir, data, mi, st
+}
+
+func TestReadCache(t *testing.T) {
+	_, data, mi, st := cacheFixture(t, 5*65536+123)
 	c := NewReadCache(2 * 65536) // room for two pieces
 	for _, piece := range []int{0, 1, 0, 2, 3, 5, 1} {
 		size := int(mi.Info.PieceSize(piece))
@@ -151,23 +160,7 @@ func TestReadCache(t *testing.T) {
 // waiting for it, Cached serves them without disk access, and pieces the
 // cache cannot hold are refused.
 func TestReadCacheLoadAndCached(t *testing.T) {
-	dir := t.TempDir()
-	data := make([]byte, 3*65536)
-	for i := range data {
-		data[i] = byte(i*11 + 3)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "f"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: filepath.Join(dir, "f"), PieceLength: 65536})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := storage.Open(dir, storage.LayoutFromInfo(&mi.Info), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	dir, data, mi, st := cacheFixture(t, 3*65536)
 	c := NewReadCache(2 * 65536)
 	if b, _ := c.Cached(mi.InfoHash, 1, 0, 16384); b != nil {
 		t.Fatal("Cached answered for a piece never read")
