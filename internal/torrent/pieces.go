@@ -17,9 +17,8 @@ import (
 // The blocks are the buffers the peer readers received them in (from the
 // peer package's pool): they are neither joined nor copied, and the piece
 // goes to the disk as a vectored write of its blocks, which then return to
-// the pool. Between the socket and the disk no byte is copied in user
-// space: the reader has the kernel read payloads into their blocks
-// (peer/stream.go), and the disk reads them from there (direct I/O).
+// the pool. Between the socket and the disk each byte is copied once, from
+// the reader's buffer into its block.
 //
 // The piece is hashed as its blocks arrive: each block that extends the
 // received prefix is hashed right away, while it is still in the CPU's
