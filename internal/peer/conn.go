@@ -1,8 +1,11 @@
 package peer
 
 import (
+	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -306,14 +309,46 @@ func PutBlock(b []byte) {
 // 128 KiB requests; gobit asks for 16 KiB).
 const maxBlockLength = 128 << 10
 
+// readMessage reads one message. Piece messages are read straight from the
+// buffered reader into a pooled block (one copy, no allocation); the rest go
+// through the wire codec with a reused scratch buffer.
+func (c *Conn) readMessage(br *bufio.Reader, buf []byte) (wire.Message, []byte, error) {
+	hdr, err := br.Peek(4)
+	if err != nil {
+		return wire.ReadMessage(br, buf) // reports the error
+	}
+	n := binary.BigEndian.Uint32(hdr)
+	if n == 0 {
+		br.Discard(4)
+		return wire.Message{KeepAlive: true}, buf, nil
+	}
+	if n < 9 || n-9 > maxBlockLength {
+		return wire.ReadMessage(br, buf) // not a piece; or too large: the codec reports it
+	}
+	if hdr, err = br.Peek(5); err != nil || wire.ID(hdr[4]) != wire.Piece {
+		return wire.ReadMessage(br, buf)
+	}
+	br.Discard(5)
+	var ib [8]byte
+	if _, err := io.ReadFull(br, ib[:]); err != nil {
+		return wire.Message{}, buf, fmt.Errorf("wire: read piece header: %w", err)
+	}
+	block := getBlock(int(n - 9))
+	if _, err := io.ReadFull(br, block); err != nil {
+		PutBlock(block)
+		return wire.Message{}, buf, fmt.Errorf("wire: read %d-byte block: %w", len(block), err)
+	}
+	return wire.Message{ID: wire.Piece, Index: binary.BigEndian.Uint32(ib[:]), Begin: binary.BigEndian.Uint32(ib[4:]), Block: block}, buf, nil
+}
+
 func (c *Conn) readLoop() {
-	st := newStream(c.nc)
+	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
 	var err error
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		var m wire.Message
-		m, buf, err = st.next(buf)
+		m, buf, err = c.readMessage(br, buf)
 		if err != nil {
 			break
 		}
