@@ -21,9 +21,16 @@ import (
 // piece's buffer is reused for a later read only when no block of it is
 // still out, so serving allocates little.
 type ReadCache struct {
-	mu      sync.Mutex
-	budget  int64
-	used    int64
+	mu     sync.Mutex
+	budget int64
+	used   int64
+	// pinned counts the bytes of evicted pieces that blocks still being
+	// sent keep alive. A peer that asks for one block of each of many
+	// pieces and reads slowly would otherwise keep a whole piece alive per
+	// block: with pinned at the budget, the cache stops caching and blocks
+	// are read one by one (their memory then bounded by the peers' send
+	// queues).
+	pinned  int64
 	lru     *list.List // of *cachedPiece, front = most recent
 	entries map[cacheKey]*list.Element
 	free    map[int][][]byte // recycled piece buffers by length
@@ -105,9 +112,14 @@ func (c *ReadCache) Load(store *storage.Storage, hash metainfo.Hash, piece int) 
 // errNotCacheable reports a piece too large for the read cache.
 var errNotCacheable = errors.New("piece too large for the read cache")
 
-// holds reports whether the cache keeps pieces of size bytes.
+// holds reports whether the cache keeps pieces of size bytes now.
 func (c *ReadCache) holds(size int64) bool {
-	return c != nil && size <= maxCachedPiece && size <= c.budget
+	if c == nil || size > maxCachedPiece || size > c.budget {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pinned < c.budget
 }
 
 // read reads a whole piece into a (recycled) buffer.
@@ -131,6 +143,7 @@ func (c *ReadCache) hand(cp *cachedPiece, begin, length int) ([]byte, func()) {
 			c.mu.Lock()
 			cp.refs--
 			if cp.refs == 0 && cp.evicted {
+				c.pinned -= int64(len(cp.data))
 				c.recycleLocked(cp.data)
 			}
 			c.mu.Unlock()
@@ -184,6 +197,8 @@ func (c *ReadCache) evictLocked(e *list.Element) {
 	cp.evicted = true
 	if cp.refs == 0 {
 		c.recycleLocked(cp.data)
+	} else {
+		c.pinned += int64(len(cp.data))
 	}
 }
 

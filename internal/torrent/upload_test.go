@@ -192,3 +192,43 @@ func TestReadCacheLoadAndCached(t *testing.T) {
 		t.Fatal("a nil cache claims to hold data")
 	}
 }
+
+// TestReadCachePinnedMemoryBounded: blocks held (being sent to a slow
+// peer) keep evicted pieces alive, but only up to the cache's budget; past
+// it blocks are read one by one, still right, and releasing them frees
+// everything.
+func TestReadCachePinnedMemoryBounded(t *testing.T) {
+	_, data, mi, st := cacheFixture(t, 5*65536+123)
+	const budget = 2 * 65536
+	c := NewReadCache(budget)
+	var releases []func()
+	for round := range 3 {
+		for piece := range 6 {
+			size := int(mi.Info.PieceSize(piece))
+			n := min(16384, size)
+			got, rel, err := c.ReadBlock(st, mi.InfoHash, piece, 0, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, data[piece*65536:piece*65536+n]) {
+				t.Fatalf("round %d, piece %d: wrong data", round, piece)
+			}
+			releases = append(releases, rel) // held: the peer reads slowly
+			c.mu.Lock()
+			pinned := c.pinned
+			c.mu.Unlock()
+			if pinned > budget+65536 {
+				t.Fatalf("round %d, piece %d: %d bytes of evicted pieces pinned, want at most %d", round, piece, pinned, budget+65536)
+			}
+		}
+	}
+	for _, rel := range releases {
+		rel()
+	}
+	if c.pinned != 0 {
+		t.Fatalf("%d bytes still pinned after every block was released", c.pinned)
+	}
+	if c.Used() > budget {
+		t.Fatalf("cache over budget: %d", c.Used())
+	}
+}
