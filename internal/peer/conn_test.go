@@ -330,6 +330,11 @@ func TestConnRemoveQueued(t *testing.T) {
 	if len(got) != 3 || got[0].Index != 7 || got[1].ID != wire.Piece || got[1].Index != 2 {
 		t.Fatalf("remote received %+v; want have 7, piece 2, have 99", got)
 	}
+	// The writer counts a batch once its write returns, which on a pipe can
+	// be just after the remote read the last byte.
+	for deadline := time.Now().Add(wait); p.c.Uploaded() != 100 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if up := p.c.Uploaded(); up != 100 {
 		t.Errorf("Uploaded() = %d, want 100", up)
 	}

@@ -15,9 +15,12 @@ import (
 
 // DHT timing.
 const (
-	dhtAnnounceEvery     = 15 * time.Minute // a torrent with enough peers
-	dhtAnnounceHungry    = time.Minute      // a torrent with few peers, or a magnet without metadata
-	dhtHungryPeers       = 5
+	dhtAnnounceEvery  = 15 * time.Minute // a torrent with enough peers
+	dhtAnnounceHungry = time.Minute      // a torrent with few peers, or a magnet without metadata
+	dhtHungryPeers    = 5
+	// dhtRetryEmpty is when a lookup that found no peer for a torrent
+	// still downloading is tried again (the peers may announce later).
+	dhtRetryEmpty        = 15 * time.Second
 	dhtLookupTimeout     = 30 * time.Second
 	dhtConcurrentLookups = 4
 	dhtSettingKey        = "dht"
@@ -210,6 +213,13 @@ func (s *Session) dhtAnnounce(e *entry) {
 		}
 		if len(peers) > 0 {
 			e.t.AddPeers(torrent.SourceDHT, peers)
+		} else if err == nil && e.t.Stats().State != torrent.StateSeeding {
+			// Nobody yet: look again soon rather than in a minute.
+			s.mu.Lock()
+			if _, ok := s.dhtLast[h]; ok {
+				s.dhtLast[h] = time.Now().Add(dhtRetryEmpty - dhtAnnounceHungry)
+			}
+			s.mu.Unlock()
 		}
 	}()
 }

@@ -30,6 +30,13 @@ func TestDHTOnlyMagnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	WaitState(t, seed, hash, 10*time.Second, session.StateSeeding)
+	// The seeder's announce reaches the bootstrap node in the background;
+	// a leecher asking before it finds nobody and asks again later
+	// (dhtRetryEmpty), so waiting here keeps the test short.
+	WaitFor(t, 30*time.Second, "the seeder's DHT announce", func() bool {
+		st, ok := boot.DHTStats()
+		return ok && st.PeersStored > 0
+	})
 
 	leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), DHT: true, DHTBootstrap: bootAddr})
 	magnet := metainfo.Magnet{InfoHash: mi.InfoHash}
