@@ -3,7 +3,6 @@
 package storage
 
 import (
-	"errors"
 	"os"
 	"runtime"
 	"sync"
@@ -51,7 +50,6 @@ type ioEvent struct {
 }
 
 const (
-	iocbCmdPwrite  = 1
 	iocbCmdPwritev = 8
 	iocbFlagResfd  = 1 << 0
 	// aioDepth is the number of writes an AIO context holds in flight.
@@ -61,10 +59,6 @@ const (
 
 // aioSupported reports whether this build has asynchronous direct writes.
 const aioSupported = true
-
-// errAIOFull reports that the context has no room for another write (or
-// that it is closed); the caller writes synchronously instead.
-var errAIOFull = errors.New("storage: no room for an asynchronous write")
 
 // aio is one kernel AIO context with its completion eventfd and the
 // goroutine that reaps completions and wakes the waiting writers.
@@ -105,7 +99,7 @@ func newAIO() (*aio, error) {
 	return a, nil
 }
 
-// pwrite writes the concatenation of iov (at least one non-empty buffer)
+// pwrite writes the concatenation of iov (non-empty buffers)
 // at off in the file with descriptor fd and waits for the write to complete, asleep, without holding a processor. It returns the
 // bytes written, the write's error, or errAIOFull when the write could not
 // be queued (nothing was written then).
@@ -130,21 +124,14 @@ func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) {
 		flags:  iocbFlagResfd,
 		resfd:  uint32(a.efdNum),
 	}
-	var vec []syscall.Iovec
-	if len(iov) == 1 {
-		cb.opcode = iocbCmdPwrite
-		cb.buf = uint64(uintptr(unsafe.Pointer(&iov[0][0])))
-		cb.nbytes = uint64(len(iov[0]))
-	} else {
-		vec = make([]syscall.Iovec, len(iov))
-		for i, b := range iov {
-			vec[i].Base = unsafe.SliceData(b)
-			vec[i].SetLen(len(b))
-		}
-		cb.opcode = iocbCmdPwritev
-		cb.buf = uint64(uintptr(unsafe.Pointer(&vec[0])))
-		cb.nbytes = uint64(len(vec))
+	vec := make([]syscall.Iovec, len(iov))
+	for i, b := range iov {
+		vec[i].Base = unsafe.SliceData(b)
+		vec[i].SetLen(len(b))
 	}
+	cb.opcode = iocbCmdPwritev
+	cb.buf = uint64(uintptr(unsafe.Pointer(&vec[0])))
+	cb.nbytes = uint64(len(vec))
 	for {
 		n, _, e := syscall.RawSyscall(syscall.SYS_IO_SUBMIT, a.ctx, 1, uintptr(unsafe.Pointer(&cb)))
 		runtime.KeepAlive(cb)

@@ -8,9 +8,6 @@ import "errors"
 // has them, are synchronous.
 type aio struct{}
 
-// errAIOFull is never returned here.
-var errAIOFull = errors.New("storage: no room for an asynchronous write")
-
 func newAIO() (*aio, error) { return nil, errors.ErrUnsupported }
 
 func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) { return 0, errAIOFull }

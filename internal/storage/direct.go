@@ -37,6 +37,10 @@ func (s *Storage) openDirect(i int, _ bool) (*os.File, error) {
 	return root.OpenFile(s.layout.Files[i].Path, os.O_WRONLY|oDirect, 0)
 }
 
+// errAIOFull reports that an asynchronous write could not be queued (no
+// room, or the context is closed); the caller writes synchronously.
+var errAIOFull = errors.New("storage: no room for an asynchronous write")
+
 // maxIovecs bounds the buffers of one vectored write (the kernel's
 // IOV_MAX is 1024).
 const maxIovecs = 1024
@@ -85,36 +89,23 @@ func (s *Storage) writeDirect(file int, iov [][]byte, off int64) (int, error) {
 		}
 		return 0, err
 	}
+	done, queued := 0, false
 	if a := s.asyncWriter(); a != nil {
-		var done int
 		done, err = a.pwrite(h.f.Fd(), iov, off)
-		if err == nil || !errors.Is(err, errAIOFull) {
-			s.direct.release(h)
-			if err != nil {
-				if errors.Is(err, syscall.EINVAL) {
-					s.noDirect.Store(true)
-					return 0, nil
-				}
-				return 0, &fs.PathError{Op: "write", Path: h.f.Name(), Err: err}
-			}
-			s.directBytes.Add(int64(done))
-			return done, nil // a short write's rest is written buffered
+		if queued = !errors.Is(err, errAIOFull); queued && err != nil {
+			err = &fs.PathError{Op: "write", Path: h.f.Name(), Err: err}
 		}
-		err = nil // not queued: write synchronously
 	}
-	if s.slowDisk.Load() {
-		at := off
-		for _, b := range iov {
-			if _, err = h.f.WriteAt(b, at); err != nil {
-				break
+	if !queued { // no AIO here, or no room: write synchronously
+		done, err = n, nil
+		if s.slowDisk.Load() {
+			err = writeEach(h.f, iov, off)
+		} else {
+			start := time.Now()
+			err = pwriteDirect(h.f, iov, off)
+			if time.Since(start) > rawWriteLimit {
+				s.slowDisk.Store(true)
 			}
-			at += int64(len(b))
-		}
-	} else {
-		start := time.Now()
-		err = pwriteDirect(h.f, iov, off)
-		if time.Since(start) > rawWriteLimit {
-			s.slowDisk.Store(true)
 		}
 	}
 	s.direct.release(h)
@@ -122,10 +113,23 @@ func (s *Storage) writeDirect(file int, iov [][]byte, off int64) (int, error) {
 		s.noDirect.Store(true)
 		return 0, nil
 	}
-	if err == nil {
-		s.directBytes.Add(int64(n))
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	s.directBytes.Add(int64(done))
+	return done, nil // after a short write the caller writes the rest buffered
+}
+
+// writeEach writes the concatenation of iov at off through os.File, one
+// buffer at a time.
+func writeEach(f *os.File, iov [][]byte, off int64) error {
+	for _, b := range iov {
+		if _, err := f.WriteAt(b, off); err != nil {
+			return err
+		}
+		off += int64(len(b))
+	}
+	return nil
 }
 
 // asyncWriter returns the storage's AIO context, set up on first use, or

@@ -8,12 +8,4 @@ import "os"
 const oDirect = 0
 
 // pwriteDirect writes iov at off (never called: direct writes are off).
-func pwriteDirect(f *os.File, iov [][]byte, off int64) error {
-	for _, b := range iov {
-		if _, err := f.WriteAt(b, off); err != nil {
-			return err
-		}
-		off += int64(len(b))
-	}
-	return nil
-}
+func pwriteDirect(f *os.File, iov [][]byte, off int64) error { return writeEach(f, iov, off) }

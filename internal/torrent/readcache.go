@@ -91,7 +91,13 @@ func (c *ReadCache) Cached(hash metainfo.Hash, piece, begin, length int) ([]byte
 	if c == nil {
 		return nil, nil
 	}
-	return c.get(cacheKey{hash, piece}, begin, length)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[cacheKey{hash, piece}]; ok {
+		c.lru.MoveToFront(e)
+		return c.hand(e.Value.(*cachedPiece), begin, length)
+	}
+	return nil, nil
 }
 
 // Load reads the whole piece from store into the cache (a disk job), so
@@ -149,16 +155,6 @@ func (c *ReadCache) hand(cp *cachedPiece, begin, length int) ([]byte, func()) {
 			c.mu.Unlock()
 		})
 	}
-}
-
-func (c *ReadCache) get(k cacheKey, begin, length int) ([]byte, func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[k]; ok {
-		c.lru.MoveToFront(e)
-		return c.hand(e.Value.(*cachedPiece), begin, length)
-	}
-	return nil, nil
 }
 
 // put caches a piece read from disk and, if hand is set, hands out the

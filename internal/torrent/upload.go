@@ -141,19 +141,15 @@ func (t *Torrent) handlePieceLoaded(piece int, err error) {
 	waiting := t.loading[piece]
 	delete(t.loading, piece)
 	for _, w := range waiting {
-		if err != nil {
-			t.handleBlockRead(w.p, w.k, nil, noRelease, err)
-			continue
+		var buf []byte
+		rel := noRelease
+		if err == nil {
+			if buf, rel = t.cfg.ReadCache.Cached(t.hash, piece, int(w.k.begin), int(w.k.length)); buf == nil {
+				t.readBlock(w.p, w.k) // already evicted again (a small cache)
+				continue
+			}
 		}
-		if !w.p.serving[w.k] || t.peers[w.p.conn] != w.p {
-			continue // cancelled, or the peer is gone
-		}
-		buf, rel := t.cfg.ReadCache.Cached(t.hash, piece, int(w.k.begin), int(w.k.length))
-		if buf == nil {
-			t.readBlock(w.p, w.k) // already evicted again (a small cache)
-			continue
-		}
-		t.handleBlockRead(w.p, w.k, buf, rel, nil)
+		t.handleBlockRead(w.p, w.k, buf, rel, err) // drops cancelled requests
 	}
 }
 
