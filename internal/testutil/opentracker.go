@@ -65,7 +65,7 @@ func StartOpentracker(t testing.TB, hashes ...[20]byte) (httpURL, udpURL string,
 		if port, err = FreePort(); err != nil {
 			continue
 		}
-		cmd, err = startOpentrackerOn(t, bin, dir, port)
+		cmd, err = startOpentrackerOn(t, bin, dir, port, hashes)
 		if err == nil {
 			break
 		}
@@ -102,8 +102,11 @@ func StartOpentracker(t testing.TB, hashes ...[20]byte) (httpURL, udpURL string,
 }
 
 // startOpentrackerOn starts opentracker on 127.0.0.1:port and waits until
-// its /stats page answers. The process is stopped in t.Cleanup.
-func startOpentrackerOn(t testing.TB, bin, dir string, port int) (*exec.Cmd, error) {
+// its /stats page answers and it accepts the first whitelisted hash (it
+// loads the whitelist in the background; and a tracker of another test
+// that took the port meanwhile would refuse it). The process is stopped in
+// t.Cleanup.
+func startOpentrackerOn(t testing.TB, bin, dir string, port int, hashes [][20]byte) (*exec.Cmd, error) {
 	p := strconv.Itoa(port)
 	cmd := exec.Command(bin, "-f", filepath.Join(dir, "opentracker.conf"), "-i", "127.0.0.1",
 		"-p", p, "-P", p, "-d", dir, "-w", "whitelist.txt")
@@ -129,6 +132,17 @@ func startOpentrackerOn(t testing.TB, bin, dir string, port int) (*exec.Cmd, err
 		default:
 		}
 		if body, err := httpGet(client, statsURL); err == nil && bytes.Contains(body, []byte("opentracker")) {
+			if len(hashes) > 0 {
+				if err := waitWhitelisted("http://127.0.0.1:"+p+"/announce", hashes[0]); err != nil {
+					stop()
+					return nil, fmt.Errorf("port %d: %w: %s", port, err, logBuf.String())
+				}
+			}
+			select {
+			case <-exited:
+				return nil, fmt.Errorf("exited on port %d: %s", port, logBuf.String())
+			default:
+			}
 			t.Cleanup(stop)
 			return cmd, nil
 		}
