@@ -269,7 +269,7 @@ func (c *Conn) deliver(ev Event) bool {
 	}
 }
 
-// freeBlocks recycles 16 KiB block buffers between the readers and the
+// blockPool recycles 16 KiB block buffers between the readers and the
 // torrent loops. A torrent keeps the blocks of a piece until the piece is
 // written (they go to the disk as they are) and then returns them with
 // PutBlock. Unlike a sync.Pool it keeps them across garbage collections, so
@@ -277,20 +277,77 @@ func (c *Conn) deliver(ev Event) bool {
 // idle: 640 blocks (10 MiB), more than one torrent's buffer budget of
 // 8 MiB, so a download at full speed recycles every block.
 //
-// A 16 KiB allocation is the only object of its span, which starts on a
-// page: blocks are aligned for direct I/O (TestBlocksAreAligned).
-var freeBlocks = make(chan []byte, 640)
+// The first blockPoolCap blocks are carved from one arena mapped outside
+// the Go heap on huge pages (mapArena); only the kernel's pages that are
+// touched count in memory use. Past them, and where the arena cannot be
+// mapped, blocks come from the heap: a 16 KiB allocation is the only
+// object of its span, which starts on a page. Either way blocks are
+// aligned for direct I/O (TestBlocksAreAligned).
+//
+// It is a stack: the block handed out is the one returned last, whose
+// memory is the most likely to still be in the processor's cache (a FIFO
+// would cycle through all 10 MiB, and every block would be filled cold).
+type blockPool struct {
+	mu    sync.Mutex
+	free  [][]byte
+	arena []byte // not yet handed out
+}
+
+// blockPoolCap is the most idle blocks kept, and the size of the arena in
+// blocks.
+const blockPoolCap = 640
+
+var freeBlocks = blockPool{arena: mapArena(blockPoolCap * wire.BlockSize)}
+
+func (p *blockPool) get() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		if len(p.arena) < wire.BlockSize {
+			return nil
+		}
+		b := p.arena[:wire.BlockSize:wire.BlockSize]
+		p.arena = p.arena[wire.BlockSize:]
+		return b
+	}
+	b := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	return b
+}
+
+func (p *blockPool) put(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < blockPoolCap {
+		p.free = append(p.free, b)
+	}
+}
+
+// idle returns the number of blocks waiting for reuse.
+func (p *blockPool) idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
+}
+
+// drain drops every idle block.
+func (p *blockPool) drain() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.free)
+	p.free = p.free[:0]
+}
 
 func getBlock(n int) []byte {
 	if n != wire.BlockSize {
 		return make([]byte, n)
 	}
-	select {
-	case b := <-freeBlocks:
+	if b := freeBlocks.get(); b != nil {
 		return b
-	default:
-		return make([]byte, wire.BlockSize)
 	}
+	return make([]byte, wire.BlockSize)
 }
 
 // PutBlock returns the Block of a received Piece message for reuse. The
@@ -299,10 +356,7 @@ func PutBlock(b []byte) {
 	if cap(b) != wire.BlockSize {
 		return
 	}
-	select {
-	case freeBlocks <- b[:wire.BlockSize]:
-	default:
-	}
+	freeBlocks.put(b[:wire.BlockSize])
 }
 
 // maxBlockLength is the largest Piece payload accepted (clients that answer
@@ -345,8 +399,18 @@ func (c *Conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
 	var err error
+	var armed time.Time // when the read deadline was last pushed back
+	// Moving a deadline resets a runtime timer; at full speed that would
+	// be tens of thousands of times a second. Push it back at most every
+	// rearm (a second, or a quarter of a short ReadTimeout): an idle peer
+	// still times out between 3/4 and all of the ReadTimeout after its
+	// last message.
+	rearm := min(time.Second, c.cfg.ReadTimeout/4)
 	for {
-		c.nc.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
+		if now := time.Now(); now.Sub(armed) >= rearm {
+			c.nc.SetReadDeadline(now.Add(c.cfg.ReadTimeout))
+			armed = now
+		}
 		var m wire.Message
 		m, buf, err = c.readMessage(br, buf)
 		if err != nil {

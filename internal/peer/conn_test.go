@@ -255,6 +255,42 @@ func TestConnReadTimeout(t *testing.T) {
 	}
 }
 
+// TestConnReadDeadlineFollowsTraffic: the read deadline is pushed back only
+// now and then (not per message), yet a peer that keeps talking for several
+// ReadTimeouts stays connected, and one that falls silent still times out.
+func TestConnReadDeadlineFollowsTraffic(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	p := newPair(t, Config{ReadTimeout: timeout, KeepAlive: time.Hour})
+	go io.Copy(io.Discard, p.remote)
+	const n = 60 // every 25 ms: 1.5 s, three ReadTimeouts
+	go func() {
+		for i := range n {
+			m := wire.Message{ID: wire.Have, Index: uint32(i)}
+			if _, err := p.remote.Write(m.AppendTo(nil)); err != nil {
+				return
+			}
+			time.Sleep(timeout / 20)
+		}
+	}()
+	for i := range n {
+		ev := p.next(t)
+		if ev.Err != nil {
+			t.Fatalf("after %d of %d messages the connection ended: %v", i, n, ev.Err)
+		}
+		if ev.Msg.ID != wire.Have || ev.Msg.Index != uint32(i) {
+			t.Fatalf("message %d: got %+v", i, ev.Msg)
+		}
+	}
+	start := time.Now()
+	err := p.lastErr(t)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("final error = %v, want a deadline error", err)
+	}
+	if el := time.Since(start); el < timeout/2 {
+		t.Errorf("silent peer dropped after %v, before 3/4 of the %v timeout", el, timeout)
+	}
+}
+
 func TestConnSendNeverBlocksAndOverflows(t *testing.T) {
 	const limit = 64 << 10
 	p := newPair(t, Config{MaxQueuedBytes: limit, WriteTimeout: time.Hour})

@@ -73,9 +73,7 @@ func TestSendReleaseCalledOnceSentOrDropped(t *testing.T) {
 }
 
 func TestBlocksAreRecycledAndBounded(t *testing.T) {
-	for len(freeBlocks) > 0 { // start empty (earlier tests' conns are closed)
-		<-freeBlocks
-	}
+	freeBlocks.drain() // start empty (earlier tests' conns are closed)
 	a := getBlock(wire.BlockSize)
 	a[0] = 7
 	PutBlock(a[:100]) // a re-sliced block is still the whole buffer
@@ -83,14 +81,14 @@ func TestBlocksAreRecycledAndBounded(t *testing.T) {
 		t.Fatal("getBlock did not reuse the returned block at full length")
 	}
 	PutBlock(make([]byte, 1000)) // not a block buffer: dropped
-	if len(freeBlocks) != 0 {
+	if freeBlocks.idle() != 0 {
 		t.Fatal("a foreign buffer was kept")
 	}
-	for range 2 * cap(freeBlocks) {
+	for range 2 * blockPoolCap {
 		PutBlock(make([]byte, wire.BlockSize))
 	}
-	if n := len(freeBlocks); n != cap(freeBlocks) {
-		t.Fatalf("%d idle blocks, want the cap %d", n, cap(freeBlocks))
+	if n := freeBlocks.idle(); n != blockPoolCap {
+		t.Fatalf("%d idle blocks, want the cap %d", n, blockPoolCap)
 	}
 	if short := getBlock(100); len(short) != 100 {
 		t.Fatalf("a short block has length %d", len(short))
@@ -102,9 +100,7 @@ func TestBlocksAreRecycledAndBounded(t *testing.T) {
 // allocator changes, writes stay correct but fall back to buffered I/O;
 // this test says so.)
 func TestBlocksAreAligned(t *testing.T) {
-	for len(freeBlocks) > 0 {
-		<-freeBlocks
-	}
+	freeBlocks.drain()
 	var keep [][]byte
 	for range 100 {
 		b := getBlock(wire.BlockSize)

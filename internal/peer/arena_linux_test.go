@@ -1,0 +1,53 @@
+package peer
+
+import (
+	"testing"
+
+	"github.com/gobit/gobit/internal/wire"
+)
+
+func TestArenaIsHugePageAligned(t *testing.T) {
+	a := mapArena(3 * hugePage)
+	if a == nil {
+		t.Fatal("mapArena failed")
+	}
+	if len(a) != 3*hugePage || cap(a) != 3*hugePage {
+		t.Fatalf("arena of %d bytes (cap %d), want %d", len(a), cap(a), 3*hugePage)
+	}
+	if r := addrOf(a) % hugePage; r != 0 {
+		t.Fatalf("arena starts %d bytes past a huge page", r)
+	}
+	a[0], a[len(a)-1] = 1, 2 // writable end to end
+}
+
+// TestBlockPoolCarvesArenaThenStacks: a pool hands out its arena's blocks
+// first, each a full block that cannot grow into the next, then reports
+// empty; returned blocks come back last in, first out.
+func TestBlockPoolCarvesArenaThenStacks(t *testing.T) {
+	p := blockPool{arena: mapArena(3 * wire.BlockSize)}
+	var got [][]byte
+	for range 3 {
+		b := p.get()
+		if len(b) != wire.BlockSize || cap(b) != wire.BlockSize {
+			t.Fatalf("arena block of len %d cap %d", len(b), cap(b))
+		}
+		if addrOf(b)%4096 != 0 {
+			t.Fatal("arena block not page-aligned")
+		}
+		got = append(got, b)
+	}
+	if p.get() != nil {
+		t.Fatal("a pool with its arena used up and no free block returned a block")
+	}
+	if addrOf(got[1])-addrOf(got[0]) != wire.BlockSize {
+		t.Fatal("arena blocks are not consecutive")
+	}
+	p.put(got[0])
+	p.put(got[2])
+	if b := p.get(); &b[0] != &got[2][0] {
+		t.Fatal("the pool did not hand out the block returned last")
+	}
+	if b := p.get(); &b[0] != &got[0][0] {
+		t.Fatal("the pool lost a returned block")
+	}
+}
