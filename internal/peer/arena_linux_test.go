@@ -1,7 +1,9 @@
 package peer
 
 import (
+	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -49,5 +51,36 @@ func TestBlockPoolCarvesArenaThenStacks(t *testing.T) {
 	}
 	if b := p.get(); &b[0] != &got[0][0] {
 		t.Fatal("the pool lost a returned block")
+	}
+}
+
+// resident counts the pages of b that are in memory.
+func resident(t *testing.T, b []byte) int {
+	t.Helper()
+	vec := make([]byte, (len(b)+4095)/4096)
+	if _, _, e := syscall.Syscall(syscall.SYS_MINCORE, addrOf(b), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Fatal("mincore:", e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// TestArenaFaultedInWholeAtFirstUse: a pool's arena takes no memory until
+// a block is handed out, and then all of it at once, so a download's
+// memory does not depend on how deep its pipeline got (or on how long it
+// ran).
+func TestArenaFaultedInWholeAtFirstUse(t *testing.T) {
+	const blocks = 256 // 4 MiB: two huge pages
+	arena := mapArena(blocks * wire.BlockSize)
+	p := blockPool{arena: arena}
+	if n := resident(t, arena); n != 0 {
+		t.Fatalf("%d pages resident before any block was handed out", n)
+	}
+	p.get()
+	if n, all := resident(t, arena), len(arena)/4096; n != all {
+		t.Fatalf("%d of %d pages resident after the first block", n, all)
 	}
 }
