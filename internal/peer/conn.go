@@ -336,21 +336,6 @@ func (p *blockPool) put(b []byte) {
 	}
 }
 
-// idle returns the number of blocks waiting for reuse.
-func (p *blockPool) idle() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.free)
-}
-
-// drain drops every idle block.
-func (p *blockPool) drain() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	clear(p.free)
-	p.free = p.free[:0]
-}
-
 func getBlock(n int) []byte {
 	if n != wire.BlockSize {
 		return make([]byte, n)

@@ -111,3 +111,18 @@ func TestBlocksAreAligned(t *testing.T) {
 	}
 	_ = keep
 }
+
+// idle returns the number of blocks waiting for reuse.
+func (p *blockPool) idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
+}
+
+// drain drops every idle block.
+func (p *blockPool) drain() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.free)
+	p.free = p.free[:0]
+}
