@@ -175,3 +175,56 @@ func TestStorageCloseReleasesAIO(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAIOCloseLetsOthersRun: io_destroy sleeps in the kernel for RCU grace
+// periods (tens of ms). On one processor, a raw system call would keep the
+// processor for all of it and every other goroutine would stop; a plain one
+// lets the runtime hand the processor on. A ticking goroutine must see no
+// gap as long as the close itself (three tries, for a loaded machine). Where the kernel retires the context
+// quickly there is nothing to see, and the test says so.
+func TestAIOCloseLetsOthersRun(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var last time.Duration
+	for attempt := range 3 {
+		a, err := newAIO()
+		if err != nil {
+			t.Skipf("no AIO here: %v", err)
+		}
+		stop := make(chan struct{})
+		gapC := make(chan time.Duration)
+		go func() {
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			prev, gap := time.Now(), time.Duration(0)
+			for {
+				select {
+				case <-stop:
+					gapC <- gap
+					return
+				case <-tick.C:
+					// Not the tick's value: that is when the tick was due.
+					now := time.Now()
+					gap = max(gap, now.Sub(prev))
+					prev = now
+				}
+			}
+		}()
+		time.Sleep(5 * time.Millisecond)
+		start := time.Now()
+		a.close()
+		d := time.Since(start)
+		close(stop)
+		gap := <-gapC
+		if d < 15*time.Millisecond {
+			t.Skipf("close took %v: the kernel retires AIO contexts quickly here, no stall to see", d)
+		}
+		// Held, the gap is the whole close (within a tick); handed on, it
+		// is the runtime's monitor's delay, at most about 20 ms.
+		if gap < d-4*time.Millisecond {
+			return
+		}
+		t.Logf("attempt %d: close took %v, the other goroutine waited up to %v", attempt+1, d, gap)
+		last = gap
+	}
+	t.Fatalf("other goroutines stopped for %v while the AIO context closed: the processor was held", last)
+}

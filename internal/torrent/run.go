@@ -74,13 +74,10 @@ func (t *Torrent) postDisk(job func() func()) {
 
 func (t *Torrent) handleTick() {
 	now := time.Now()
-	var down, up int64
 	for _, p := range t.peers {
 		// Uploads count when the writer has sent them, not when queued.
 		t.uploaded.Add(p.conn.Uploaded() - p.lastUp)
 		p.tick(now, inflightBudget/max(1, len(t.peers)))
-		down += p.conn.Downloaded()
-		up += p.conn.Uploaded()
 	}
 	// Peer counters are cumulative per connection; the torrent totals are
 	// kept in t.downloaded/t.uploaded by the block handlers, so rates come
@@ -89,8 +86,6 @@ func (t *Torrent) handleTick() {
 	t.rateDown.update(d - t.lastDown)
 	t.rateUp.update(u - t.lastUp)
 	t.lastDown, t.lastUp = d, u
-	_ = down
-	_ = up
 	if !t.paused && t.state != StateError {
 		t.checkSnubbed(now)
 		t.metadataTick(now)
