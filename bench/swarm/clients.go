@@ -75,6 +75,7 @@ func runLeecher(e *env, client string, run int) result {
 		return result{err: err}
 	}
 	defer os.RemoveAll(out)
+	settleDisk()
 	port, err := testutil.FreePort()
 	if err != nil {
 		return result{err: err}

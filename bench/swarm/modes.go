@@ -95,7 +95,7 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 		"Each cell: median over the runs, and in parentheses the median ratio to the best other (non-gobit) client of the same run in that column (1.00× = as good as the best; lower is better except MiB/s).",
 		"Wall time is from process start to exit (Transmission: to its finish script), so it includes start-up; CPU is user+system of the client process from rusage, per GiB of payload; peak RSS is the process's ru_maxrss. For libtorrent the Python interpreter is included, and libtorrent 2.0 does disk I/O through memory-mapped files, so its RSS counts the file pages it touched.",
 		transportNote(o.utp),
-		"Every download was compared byte for byte with the payload and then deleted.",
+		"Every download was compared byte for byte with the payload and then deleted; before each run the disk was synced (sync(2)), so that no client pays for writing out or discarding an earlier client's data.",
 	}
 	if o.warmup {
 		foot = append(foot, "Before the counted runs, one libtorrent download (not counted) warmed the seeders up; the client order rotates each run.")
@@ -153,6 +153,7 @@ func seedMode(e *env, o options, t *table) (string, []string, error) {
 
 // seedOnce runs one seeder and its leechers.
 func seedOnce(e *env, o options, client string, run int) result {
+	settleDisk()
 	seeder, err := e.startSeeder(client, run, readyTimeout(o.size))
 	if err != nil {
 		return result{err: err}
