@@ -66,6 +66,8 @@ type Conn struct {
 	Outgoing bool
 
 	nc     net.Conn
+	rawR   io.Reader  // nc read with raw system calls, or nil (rawio_linux.go)
+	rawW   *rawWriter // nc written with raw system calls, or nil
 	cfg    Config
 	events chan<- Event
 	done   <-chan struct{} // the owner's shutdown
@@ -112,6 +114,7 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 		wakeC:     make(chan struct{}, 1),
 		closeC:    make(chan struct{}),
 	}
+	c.rawR, c.rawW = newRawIO(nc)
 	go c.readLoop()
 	go c.writeLoop()
 	return c
@@ -392,7 +395,11 @@ func (c *Conn) readMessage(br *bufio.Reader, buf []byte) (wire.Message, []byte, 
 }
 
 func (c *Conn) readLoop() {
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var src io.Reader = c.nc
+	if c.rawR != nil {
+		src = c.rawR
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
 	var buf []byte
 	var err error
 	var armed time.Time // when the read deadline was last pushed back
@@ -502,7 +509,12 @@ func (c *Conn) writeLoop() {
 			}
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-		_, err := bufs.WriteTo(c.nc)
+		var err error
+		if c.rawW != nil {
+			_, err = c.rawW.writev(bufs)
+		} else {
+			_, err = bufs.WriteTo(c.nc)
+		}
 		// The bytes are in the kernel (or lost): the buffers may go back.
 		clear(bufs)
 		callAll(batchRel)

@@ -164,8 +164,19 @@ func (a *aio) reap() {
 	var cnt [8]byte
 	var evs [aioDepth]ioEvent
 	zero := syscall.Timespec{}
+	rc, err := a.efd.SyscallConn()
+	if err != nil {
+		return
+	}
 	for {
-		if _, err := a.efd.Read(cnt[:]); err != nil {
+		// A raw read inside the poller's callback: the poller waits for the
+		// eventfd, and the read does not enter the scheduler's system-call
+		// state, which would wake the runtime's monitor thread each time
+		// (see peer/rawio_linux.go).
+		if err := rc.Read(func(fd uintptr) bool {
+			_, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&cnt[0])), uintptr(len(cnt)))
+			return e != syscall.EAGAIN && e != syscall.EINTR
+		}); err != nil {
 			return // closed by close
 		}
 		for {
