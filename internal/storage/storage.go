@@ -252,7 +252,12 @@ func (s *Storage) readAt(p []byte, off int64) error {
 		if err != nil {
 			return fsError("read", f.Path, sp.fileOff, err)
 		}
-		n, err := h.f.ReadAt(buf, sp.fileOff)
+		n := readCached(h.f, buf, sp.fileOff)
+		if n < len(buf) {
+			var m int
+			m, err = h.f.ReadAt(buf[n:], sp.fileOff+int64(n))
+			n += m
+		}
 		s.cache.release(h)
 		if n == len(buf) {
 			return nil
