@@ -180,8 +180,9 @@ func TestStorageCloseReleasesAIO(t *testing.T) {
 // periods (tens of ms). On one processor, a raw system call would keep the
 // processor for all of it and every other goroutine would stop; a plain one
 // lets the runtime hand the processor on. A ticking goroutine must see no
-// gap as long as the close itself (five tries, for a loaded machine). Where the kernel retires the context
-// quickly there is nothing to see, and the test says so.
+// gap as long as the close itself (five tries, for a loaded machine).
+// Where the kernel retires the context quickly there is nothing to see,
+// and the test says so.
 func TestAIOCloseLetsOthersRun(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var last time.Duration
