@@ -38,12 +38,12 @@ type rawWriter struct {
 // newRawIO returns a raw reader and writer for nc when it is a plain
 // socket, or nil, nil (use nc's own methods).
 func newRawIO(nc net.Conn) (io.Reader, *rawWriter) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil, nil
-	}
-	switch nc.(type) {
-	case *net.TCPConn, *net.UnixConn:
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
 	default:
 		return nil, nil // a wrapper may transform the bytes
 	}
@@ -54,6 +54,23 @@ func newRawIO(nc net.Conn) (io.Reader, *rawWriter) {
 	return &rawReader{rc: rc}, &rawWriter{rc: rc}
 }
 
+// untilReady returns a RawConn callback that makes the system call call,
+// again if interrupted, and asks the poller to wait and call back when the
+// socket is not ready (EAGAIN).
+func untilReady(call func(fd uintptr) syscall.Errno) func(fd uintptr) bool {
+	return func(fd uintptr) bool {
+		for {
+			switch call(fd) {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false
+			}
+			return true
+		}
+	}
+}
+
 // Read implements io.Reader.
 func (r *rawReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
@@ -61,18 +78,10 @@ func (r *rawReader) Read(p []byte) (int, error) {
 	}
 	var n uintptr
 	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch errno {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait until readable, then call again
-			}
-			return true
-		}
-	})
+	err := r.rc.Read(untilReady(func(fd uintptr) syscall.Errno {
+		n, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		return errno
+	}))
 	switch {
 	case err != nil:
 		return 0, err // a deadline, or the connection was closed
@@ -90,7 +99,10 @@ func (w *rawWriter) writev(bufs [][]byte) (int64, error) {
 	for len(bufs) > 0 {
 		w.vec = w.vec[:0]
 		for _, b := range bufs {
-			if len(b) > 0 && len(w.vec) < maxIovecs {
+			if len(w.vec) == maxIovecs {
+				break
+			}
+			if len(b) > 0 {
 				w.vec = append(w.vec, syscall.Iovec{Base: &b[0]})
 				w.vec[len(w.vec)-1].SetLen(len(b))
 			}
@@ -100,18 +112,10 @@ func (w *rawWriter) writev(bufs [][]byte) (int64, error) {
 		}
 		var n uintptr
 		var errno syscall.Errno
-		err := w.rc.Write(func(fd uintptr) bool {
-			for {
-				n, _, errno = syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(len(w.vec)))
-				switch errno {
-				case syscall.EINTR:
-					continue
-				case syscall.EAGAIN:
-					return false // wait until writable, then call again
-				}
-				return true
-			}
-		})
+		err := w.rc.Write(untilReady(func(fd uintptr) syscall.Errno {
+			n, _, errno = syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(len(w.vec)))
+			return errno
+		}))
 		clear(w.vec) // drop the references to the buffers
 		if err != nil {
 			return total, err
