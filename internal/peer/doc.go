@@ -1,8 +1,10 @@
 // Package peer runs one BitTorrent peer connection: a reader goroutine that
 // decodes messages (bounded length, read deadline) and hands them to the
 // owning torrent as Events, and a writer goroutine that drains an outbound
-// queue through a buffered writer with a write deadline and sends
-// keep-alives.
+// queue, sending each batch with one vectored write under a write deadline,
+// and sends keep-alives. On Linux a plain TCP socket is read and written
+// with raw system calls inside the runtime poller's callbacks
+// (rawio_linux.go).
 //
 // Ownership: a Conn's protocol state (choke/interest, requests, bitfields)
 // is not kept here; it belongs to the torrent's event loop. Conn only holds

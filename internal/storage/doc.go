@@ -9,8 +9,9 @@
 // concurrent use. The only shared mutable state is the file-handle cache
 // (a mutex-protected LRU), the set of files written since the last Sync and
 // the lazily opened root directory handle. Data is read and written with
-// ReadAt/WriteAt (pread/pwrite), so no seek offset is shared between
-// goroutines. Callers must not write and read the same byte range at the same
+// positioned calls (pread/pwrite; on Linux, what the page cache holds is
+// read with a raw preadv2(RWF_NOWAIT) first, cached_linux.go), so no seek
+// offset is shared between goroutines. Callers must not write and read the same byte range at the same
 // time (the torrent loop never does: a piece is read only once it is written
 // and verified).
 //
