@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -154,18 +154,21 @@ func startOpentrackerOn(t testing.TB, bin, dir string, port int, hashes [][20]by
 	}
 }
 
-// waitWhitelisted polls opentracker with a harmless "stopped" announce for h
-// until it stops answering "not authorized" (the SIGHUP reload is
-// asynchronous).
+// waitWhitelisted polls opentracker with an announce for h until it stops
+// answering "not authorized" (the whitelist loads, and reloads after
+// SIGHUP, in the background). A "stopped" announce would not do: opentracker
+// answers those without looking at the whitelist. The probe's peer is then
+// removed again with a "stopped" announce.
 func waitWhitelisted(httpURL string, h [20]byte) error {
-	q := "?info_hash=" + url.QueryEscape(string(h[:])) +
-		"&peer_id=-GBTEST-000000000000&port=1&uploaded=0&downloaded=0&left=0&compact=1&event=stopped"
+	q := "?info_hash=" + escape(h[:]) +
+		"&peer_id=-GBTEST-000000000000&port=1&uploaded=0&downloaded=0&left=0&compact=1&numwant=0"
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		body, err := httpGet(client, httpURL+q)
 		if err == nil && !bytes.Contains(body, []byte(otNotAuthorized)) {
-			return nil
+			_, err = httpGet(client, httpURL+q+"&event=stopped")
+			return err
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("still refused after 10s (last answer %q, %v)", body, err)
@@ -209,4 +212,14 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// escape percent-encodes every byte of b. (url.QueryEscape turns a 0x20
+// byte into "+", which opentracker reads as itself, not as a space.)
+func escape(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		fmt.Fprintf(&s, "%%%02X", c)
+	}
+	return s.String()
 }

@@ -1,7 +1,6 @@
 package testutil
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,7 +8,8 @@ import (
 )
 
 func TestStartOpentracker(t *testing.T) {
-	known, later := [20]byte{0: 0xab, 19: 1}, [20]byte{0: 0xcd, 19: 2}
+	// later has a 0x20 byte, which must be sent as %20, not "+".
+	known, later := [20]byte{0: 0xab, 19: 1}, [20]byte{0: 0xcd, 7: 0x20, 19: 2}
 	httpURL, udpURL, addHash := StartOpentracker(t, known)
 	if !strings.HasPrefix(httpURL, "http://127.0.0.1:") || !strings.HasSuffix(httpURL, "/announce") ||
 		udpURL != "udp://"+strings.TrimSuffix(strings.TrimPrefix(httpURL, "http://"), "/announce") {
@@ -34,12 +34,4 @@ func TestStartOpentracker(t *testing.T) {
 	if body := announce(later); !strings.Contains(body, "8:interval") {
 		t.Errorf("hash added with addHash: %q", body)
 	}
-}
-
-func escape(b []byte) string {
-	var s strings.Builder
-	for _, c := range b {
-		fmt.Fprintf(&s, "%%%02X", c)
-	}
-	return s.String()
 }
