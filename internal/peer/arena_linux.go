@@ -30,3 +30,17 @@ func mapArena(size int) []byte {
 }
 
 func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14).
+const madvPopulateWrite = 23
+
+// populateArena faults b's pages in without writing to them, so blocks
+// already handed out from b are left alone. The call blocks in the kernel
+// (syscall.Syscall, not a raw call), so the runtime gives this thread's
+// processor to the other goroutines meanwhile. On older kernels it does
+// nothing, and the pages are faulted in as blocks are first used.
+func populateArena(b []byte) {
+	if len(b) > 0 {
+		syscall.Syscall(syscall.SYS_MADVISE, addrOf(b), uintptr(len(b)), madvPopulateWrite)
+	}
+}

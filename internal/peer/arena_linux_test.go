@@ -3,6 +3,7 @@ package peer
 import (
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/gobit/gobit/internal/wire"
@@ -80,6 +81,14 @@ func TestArenaFaultedInWholeAtFirstUse(t *testing.T) {
 		t.Fatalf("%d pages resident before any block was handed out", n)
 	}
 	p.get()
+	if n := resident(t, arena); n < hugePage/4096 {
+		t.Fatalf("%d pages resident after the first block, want at least a huge page", n)
+	}
+	select {
+	case <-p.populated:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the arena was not populated in 10 s")
+	}
 	if n, all := resident(t, arena), len(arena)/4096; n != all {
 		t.Fatalf("%d of %d pages resident after the first block", n, all)
 	}

@@ -1,11 +1,8 @@
 package peer
 
 import (
-	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -66,7 +63,7 @@ type Conn struct {
 	Outgoing bool
 
 	nc     net.Conn
-	rawR   io.Reader  // nc read with raw system calls, or nil (rawio_linux.go)
+	rawR   *rawReader // nc read with raw system calls, or nil (rawio_linux.go)
 	rawW   *rawWriter // nc written with raw system calls, or nil
 	cfg    Config
 	events chan<- Event
@@ -282,7 +279,10 @@ func (c *Conn) deliver(ev Event) bool {
 //
 // The first blockPoolCap blocks are carved from one arena mapped outside
 // the Go heap on huge pages (mapArena). The arena is faulted in whole when
-// the first block is handed out: a process that downloads holds the same
+// the first block is handed out (its first huge page at once, the rest by
+// a background thread, populateArena, since on a virtual machine whose
+// host has taken free memory back a fault can take milliseconds and the
+// first blocks are needed now): a process that downloads holds the same
 // 10 MiB whatever the torrent's size (faulted on demand, huge pages came
 // in 2 MiB steps as the pipeline deepened, and a long download ended with
 // a few MiB more than a short one), and one that never downloads holds
@@ -298,7 +298,9 @@ type blockPool struct {
 	mu      sync.Mutex
 	free    [][]byte
 	arena   []byte // not yet handed out
-	faulted bool   // the arena's pages are in memory
+	faulted bool   // the arena's pages are in memory, or being brought in
+	// populated is closed when the arena's pages are all in memory.
+	populated chan struct{}
 }
 
 // blockPoolCap is the most idle blocks kept, and the size of the arena in
@@ -316,10 +318,16 @@ func (p *blockPool) get() []byte {
 			return nil
 		}
 		if !p.faulted {
-			for i := 0; i < len(p.arena); i += 4096 {
+			p.faulted = true
+			first := min(hugePage, len(p.arena))
+			for i := 0; i < first; i += 4096 {
 				p.arena[i] = 0
 			}
-			p.faulted = true
+			p.populated = make(chan struct{})
+			go func(rest []byte, done chan struct{}) {
+				populateArena(rest)
+				close(done)
+			}(p.arena[first:], p.populated)
 		}
 		b := p.arena[:wire.BlockSize:wire.BlockSize]
 		p.arena = p.arena[wire.BlockSize:]
@@ -358,49 +366,13 @@ func PutBlock(b []byte) {
 	freeBlocks.put(b[:wire.BlockSize])
 }
 
-// maxBlockLength is the largest Piece payload accepted (clients that answer
-// 128 KiB requests; gobit asks for 16 KiB).
-const maxBlockLength = 128 << 10
-
-// readMessage reads one message. Piece messages are read straight from the
-// buffered reader into a pooled block (one copy, no allocation); the rest go
-// through the wire codec with a reused scratch buffer.
-func (c *Conn) readMessage(br *bufio.Reader, buf []byte) (wire.Message, []byte, error) {
-	hdr, err := br.Peek(4)
-	if err != nil {
-		return wire.ReadMessage(br, buf) // reports the error
-	}
-	n := binary.BigEndian.Uint32(hdr)
-	if n == 0 {
-		br.Discard(4)
-		return wire.Message{KeepAlive: true}, buf, nil
-	}
-	if n < 9 || n-9 > maxBlockLength {
-		return wire.ReadMessage(br, buf) // not a piece; or too large: the codec reports it
-	}
-	if hdr, err = br.Peek(5); err != nil || wire.ID(hdr[4]) != wire.Piece {
-		return wire.ReadMessage(br, buf)
-	}
-	br.Discard(5)
-	var ib [8]byte
-	if _, err := io.ReadFull(br, ib[:]); err != nil {
-		return wire.Message{}, buf, fmt.Errorf("wire: read piece header: %w", err)
-	}
-	block := getBlock(int(n - 9))
-	if _, err := io.ReadFull(br, block); err != nil {
-		PutBlock(block)
-		return wire.Message{}, buf, fmt.Errorf("wire: read %d-byte block: %w", len(block), err)
-	}
-	return wire.Message{ID: wire.Piece, Index: binary.BigEndian.Uint32(ib[:]), Begin: binary.BigEndian.Uint32(ib[4:]), Block: block}, buf, nil
-}
-
 func (c *Conn) readLoop() {
-	var src io.Reader = c.nc
+	var src vecReader = plainVec{c.nc}
 	if c.rawR != nil {
 		src = c.rawR
 	}
-	br := bufio.NewReaderSize(src, 64<<10)
-	var buf []byte
+	mr := newMsgReader(src)
+	defer mr.release()
 	var err error
 	var armed time.Time // when the read deadline was last pushed back
 	// Moving a deadline resets a runtime timer; at full speed that would
@@ -415,14 +387,15 @@ func (c *Conn) readLoop() {
 			armed = now
 		}
 		var m wire.Message
-		m, buf, err = c.readMessage(br, buf)
+		m, err = mr.next()
 		if err != nil {
 			break
 		}
 		if m.KeepAlive {
 			continue
 		}
-		// The codec's slices alias buf; give the owner its own copies.
+		// The codec's slices alias the reader's buffer; give the owner its
+		// own copies.
 		// Piece blocks are already the owner's (from the pool).
 		switch {
 		case m.Block != nil:

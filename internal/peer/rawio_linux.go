@@ -24,9 +24,10 @@ import (
 // processor for their few microseconds, as the direct disk writes already
 // do (storage/direct_linux.go).
 
-// rawReader reads from a socket with raw read(2) calls.
+// rawReader reads from a socket with raw readv(2) calls.
 type rawReader struct {
-	rc syscall.RawConn
+	rc  syscall.RawConn
+	vec []syscall.Iovec
 }
 
 // rawWriter writes to a socket with raw writev(2) calls.
@@ -37,7 +38,7 @@ type rawWriter struct {
 
 // newRawIO returns a raw reader and writer for nc when it is a plain
 // socket, or nil, nil (use nc's own methods).
-func newRawIO(nc net.Conn) (io.Reader, *rawWriter) {
+func newRawIO(nc net.Conn) (*rawReader, *rawWriter) {
 	var sc syscall.Conn
 	switch c := nc.(type) {
 	case *net.TCPConn:
@@ -73,40 +74,58 @@ func untilReady(call func(fd uintptr) syscall.Errno) func(fd uintptr) bool {
 
 // Read implements io.Reader.
 func (r *rawReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
+	n, err := r.readv([][]byte{p})
+	if n > 0 {
+		return n, nil
+	}
+	return 0, err
+}
+
+// readv reads into bufs in order with one call (at most maxIovecs of
+// them), waiting until the socket has data.
+func (r *rawReader) readv(bufs [][]byte) (int, error) {
+	r.vec = fillIovecs(r.vec[:0], bufs)
+	if len(r.vec) == 0 {
 		return 0, nil
 	}
 	var n uintptr
 	var errno syscall.Errno
 	err := r.rc.Read(untilReady(func(fd uintptr) syscall.Errno {
-		n, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		n, _, errno = syscall.RawSyscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&r.vec[0])), uintptr(len(r.vec)))
 		return errno
 	}))
+	clear(r.vec) // drop the references to the buffers
 	switch {
 	case err != nil:
 		return 0, err // a deadline, or the connection was closed
 	case errno != 0:
-		return 0, os.NewSyscallError("read", errno)
+		return 0, os.NewSyscallError("readv", errno)
 	case n == 0:
 		return 0, io.EOF
 	}
 	return int(n), nil
 }
 
+// fillIovecs appends an iovec for each non-empty buffer of bufs, up to
+// maxIovecs in all.
+func fillIovecs(vec []syscall.Iovec, bufs [][]byte) []syscall.Iovec {
+	for _, b := range bufs {
+		if len(vec) == maxIovecs {
+			break
+		}
+		if len(b) > 0 {
+			vec = append(vec, syscall.Iovec{Base: &b[0]})
+			vec[len(vec)-1].SetLen(len(b))
+		}
+	}
+	return vec
+}
+
 // writev writes all of bufs, in order, as few calls as the socket allows.
 func (w *rawWriter) writev(bufs [][]byte) (int64, error) {
 	var total int64
 	for len(bufs) > 0 {
-		w.vec = w.vec[:0]
-		for _, b := range bufs {
-			if len(w.vec) == maxIovecs {
-				break
-			}
-			if len(b) > 0 {
-				w.vec = append(w.vec, syscall.Iovec{Base: &b[0]})
-				w.vec[len(w.vec)-1].SetLen(len(b))
-			}
-		}
+		w.vec = fillIovecs(w.vec[:0], bufs)
 		if len(w.vec) == 0 {
 			break
 		}

@@ -2,17 +2,21 @@
 
 package peer
 
-import (
-	"io"
-	"net"
+import "net"
+
+// rawReader and rawWriter are not used on this platform: peers' sockets
+// are read and written through net.Conn.
+type (
+	rawReader struct{}
+	rawWriter struct{}
 )
 
-// rawWriter is not used on this platform: peers' sockets are read and
-// written through net.Conn.
-type rawWriter struct{}
-
 // newRawIO returns nil, nil: use nc's own methods.
-func newRawIO(net.Conn) (io.Reader, *rawWriter) { return nil, nil }
+func newRawIO(net.Conn) (*rawReader, *rawWriter) { return nil, nil }
+
+func (*rawReader) readv([][]byte) (int, error) {
+	panic("peer: raw reads on a platform without them")
+}
 
 func (*rawWriter) writev([][]byte) (int64, error) {
 	panic("peer: raw writes on a platform without them")
