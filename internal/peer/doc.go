@@ -1,6 +1,7 @@
 // Package peer runs one BitTorrent peer connection: a reader goroutine that
-// decodes messages (bounded length, read deadline) and hands them to the
-// owning torrent as Events, and a writer goroutine that drains an outbound
+// decodes messages (bounded length, read deadline; piece blocks are read
+// straight into pooled buffers, reader.go) and hands them to the owning
+// torrent as Events, and a writer goroutine that drains an outbound
 // queue, sending each batch with one vectored write under a write deadline,
 // and sends keep-alives. On Linux a plain TCP socket is read and written
 // with raw system calls inside the runtime poller's callbacks
