@@ -176,6 +176,53 @@ func TestStorageCloseReleasesAIO(t *testing.T) {
 	}
 }
 
+// TestReleaseAsyncWriter: a released AIO context is retired, and the next
+// direct write sets up a new one (unlike closeAsyncWriter, which is for
+// good); the data of writes on both sides of the release is on disk.
+func TestReleaseAsyncWriter(t *testing.T) {
+	const pl = 64 << 10
+	l := Layout{PieceLength: pl, TotalLength: 2 * pl, Files: []File{{Path: "d.bin", Length: 2 * pl}}}
+	dir := t.TempDir()
+	s, err := Open(dir, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p0, p1 := alignedBuf(pl), alignedBuf(pl)
+	for i := range p0 {
+		p0[i], p1[i] = byte(i), byte(i*7)
+	}
+	if err := s.WritePiece(0, p0); err != nil {
+		t.Fatal(err)
+	}
+	a := s.aio
+	if a == nil {
+		t.Skip("no AIO context after a direct write: AIO or direct I/O is unavailable here")
+	}
+	s.ReleaseAsyncWriter()
+	select {
+	case <-a.reaped:
+	default:
+		t.Fatal("the AIO reaper still runs after ReleaseAsyncWriter")
+	}
+	if s.aio != nil {
+		t.Fatal("the released context is still the storage's")
+	}
+	if err := s.WritePiece(1, p1); err != nil {
+		t.Fatalf("write after the release: %v", err)
+	}
+	if s.aio == nil || s.aio == a {
+		t.Fatal("the write after the release set up no new AIO context")
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "d.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[:pl], p0) || !bytes.Equal(got[pl:], p1) {
+		t.Fatal("the file does not hold the data written around the release")
+	}
+}
+
 // TestAIOCloseLetsOthersRun: io_destroy sleeps in the kernel for RCU grace
 // periods (tens of ms). On one processor, a raw system call would keep the
 // processor for all of it and every other goroutine would stop; a plain one

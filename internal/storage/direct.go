@@ -148,6 +148,22 @@ func (s *Storage) asyncWriter() *aio {
 	return s.aio
 }
 
+// ReleaseAsyncWriter waits for the asynchronous writes in flight and
+// releases the AIO context, which holds kernel memory and a share of the
+// system-wide aio-max-nr; a later direct write sets up a new one. Call it
+// when no writes are expected for a while, as when a torrent completes
+// (seeding only reads). It blocks for the kernel's retirement of the
+// context (tens of milliseconds), so call it off the event loop.
+func (s *Storage) ReleaseAsyncWriter() {
+	s.aioMu.Lock()
+	a := s.aio
+	s.aio = nil
+	s.aioMu.Unlock()
+	if a != nil {
+		a.close() // a write that took a before this falls back to a synchronous one
+	}
+}
+
 // closeAsyncWriter waits for the asynchronous writes in flight and releases
 // the AIO context; later direct writes are synchronous.
 func (s *Storage) closeAsyncWriter() {
