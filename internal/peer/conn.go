@@ -28,12 +28,38 @@ var ErrSendQueueFull = errors.New("peer: send queue full")
 // ErrClosed is the close reason of a connection closed locally.
 var ErrClosed = errors.New("peer: connection closed")
 
-// Event is a message received from a peer, or (Err != nil) the end of the
-// connection. Byte slices in Msg are owned by the receiver of the event.
+// Event is a message received from a peer, with the messages read along
+// with it, or (Err != nil) the end of the connection. Byte slices in the
+// messages are owned by the receiver of the event.
 type Event struct {
 	Conn *Conn
 	Msg  wire.Message
+	// More holds the messages that came after Msg and were already in
+	// memory when it was delivered, in order (at most maxBatch-1; nil if
+	// none). One event per read instead of one per message saves the
+	// hand-offs between the reader and the owner. The receiver may hand the
+	// slice back with PutBatch once it is done with it.
+	More []wire.Message
 	Err  error
+}
+
+// maxBatch is the most messages one Event carries.
+const maxBatch = 16
+
+// batches recycles Event.More slices.
+var batches = sync.Pool{New: func() any { return new([]wire.Message) }}
+
+func getBatch() []wire.Message { return (*batches.Get().(*[]wire.Message))[:0] }
+
+// PutBatch hands an Event's More slice back for reuse; the messages'
+// contents are not touched.
+func PutBatch(b []wire.Message) {
+	if cap(b) == 0 {
+		return
+	}
+	clear(b[:cap(b)])
+	b = b[:0]
+	batches.Put(&b)
 }
 
 // Config tunes a connection. Zero fields take the defaults above.
@@ -381,40 +407,63 @@ func (c *Conn) readLoop() {
 	// still times out between 3/4 and all of the ReadTimeout after its
 	// last message.
 	rearm := min(time.Second, c.cfg.ReadTimeout/4)
+	ev := Event{Conn: c}
+	held := false // ev holds a message not yet delivered
 	for {
-		if now := time.Now(); now.Sub(armed) >= rearm {
-			c.nc.SetReadDeadline(now.Add(c.cfg.ReadTimeout))
-			armed = now
+		if !held {
+			if now := time.Now(); now.Sub(armed) >= rearm {
+				c.nc.SetReadDeadline(now.Add(c.cfg.ReadTimeout))
+				armed = now
+			}
 		}
 		var m wire.Message
 		m, err = mr.next()
 		if err != nil {
 			break
 		}
-		if m.KeepAlive {
-			continue
-		}
-		// The codec's slices alias the reader's buffer; give the owner its
-		// own copies.
-		// Piece blocks are already the owner's (from the pool).
-		switch {
-		case m.Block != nil:
-			if c.cfg.Limiter != nil {
-				c.cfg.Limiter.WaitRead(len(m.Block), c.closeC)
+		if !m.KeepAlive {
+			c.own(&m)
+			switch {
+			case !held:
+				ev.Msg, held = m, true
+			case ev.More == nil:
+				ev.More = append(getBatch(), m)
+			default:
+				ev.More = append(ev.More, m)
 			}
-			c.downloaded.Add(int64(len(m.Block)))
-		case m.Bitfield != nil:
-			m.Bitfield = append([]byte(nil), m.Bitfield...)
-		case m.Payload != nil:
-			m.Payload = append([]byte(nil), m.Payload...)
 		}
-		if !c.deliver(Event{Conn: c, Msg: m}) {
+		if !held || len(ev.More) < maxBatch-1 && mr.ready() {
+			continue // more is in memory: deliver it along
+		}
+		if !c.deliver(ev) {
 			c.Close()
 			return
 		}
+		ev, held = Event{Conn: c}, false
+	}
+	if held && !c.deliver(ev) {
+		c.Close()
+		return
 	}
 	c.CloseWith(fmt.Errorf("read: %w", err))
 	c.deliver(Event{Conn: c, Err: c.reason(err)})
+}
+
+// own makes m the owner's: the codec's slices alias the reader's buffer and
+// are copied (piece blocks are already the owner's, from the pool), and a
+// block's bytes are counted, after the rate limiter lets them pass.
+func (c *Conn) own(m *wire.Message) {
+	switch {
+	case m.Block != nil:
+		if c.cfg.Limiter != nil {
+			c.cfg.Limiter.WaitRead(len(m.Block), c.closeC)
+		}
+		c.downloaded.Add(int64(len(m.Block)))
+	case m.Bitfield != nil:
+		m.Bitfield = append([]byte(nil), m.Bitfield...)
+	case m.Payload != nil:
+		m.Payload = append([]byte(nil), m.Payload...)
+	}
 }
 
 // segment is one piece of an outgoing batch: a range of the scratch buffer

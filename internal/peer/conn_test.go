@@ -110,6 +110,9 @@ func (p *pair) readMsg(t *testing.T) wire.Message {
 
 func frame(m wire.Message) []byte { return m.AppendTo(nil) }
 
+// messagesOf returns the messages an event carries, in order.
+func messagesOf(ev Event) []wire.Message { return append([]wire.Message{ev.Msg}, ev.More...) }
+
 func TestConnDeliversOwnedCopies(t *testing.T) {
 	p := newPair(t, Config{})
 	block1 := bytes.Repeat([]byte{0xAA}, wire.BlockSize)
@@ -127,15 +130,23 @@ func TestConnDeliversOwnedCopies(t *testing.T) {
 		p.remote.Write(b)
 	}()
 	var got []wire.Message
+	events := 0
 	for len(got) < 4 {
 		ev := p.next(t)
+		events++
 		if ev.Err != nil {
 			t.Fatalf("unexpected error event: %v", ev.Err)
 		}
-		if ev.Msg.KeepAlive {
-			t.Fatal("keep-alive delivered as an event")
+		for _, m := range messagesOf(ev) {
+			if m.KeepAlive {
+				t.Fatal("keep-alive delivered as a message")
+			}
+			got = append(got, m)
 		}
-		got = append(got, ev.Msg)
+	}
+	// They were in memory together: one event carries them all.
+	if events != 1 {
+		t.Errorf("the four messages came in %d events, want 1", events)
 	}
 	// All four were read through the same scratch buffer; the earlier
 	// ones must still hold their own data.
@@ -272,13 +283,16 @@ func TestConnReadDeadlineFollowsTraffic(t *testing.T) {
 			time.Sleep(timeout / 20)
 		}
 	}()
-	for i := range n {
+	for i := 0; i < n; {
 		ev := p.next(t)
 		if ev.Err != nil {
 			t.Fatalf("after %d of %d messages the connection ended: %v", i, n, ev.Err)
 		}
-		if ev.Msg.ID != wire.Have || ev.Msg.Index != uint32(i) {
-			t.Fatalf("message %d: got %+v", i, ev.Msg)
+		for _, m := range messagesOf(ev) {
+			if m.ID != wire.Have || m.Index != uint32(i) {
+				t.Fatalf("message %d: got %+v", i, m)
+			}
+			i++
 		}
 	}
 	start := time.Now()
@@ -413,5 +427,42 @@ func TestConnOwnerShutdownStopsDelivery(t *testing.T) {
 			t.Fatal("connection not closed after its owner shut down")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestConnBatchesAtMostMaxBatch: messages in memory together travel in one
+// event, but never more than maxBatch of them, and in order.
+func TestConnBatchesAtMostMaxBatch(t *testing.T) {
+	p := newPair(t, Config{})
+	const n = 3*maxBatch + 5
+	go func() {
+		var all []byte
+		for i := range n {
+			m := wire.Message{ID: wire.Have, Index: uint32(i)}
+			all = m.AppendTo(all)
+		}
+		p.remote.Write(all)
+	}()
+	events := 0
+	for i := 0; i < n; {
+		ev := p.next(t)
+		if ev.Err != nil {
+			t.Fatalf("after %d messages: %v", i, ev.Err)
+		}
+		events++
+		ms := messagesOf(ev)
+		if len(ms) > maxBatch {
+			t.Fatalf("an event carried %d messages, more than %d", len(ms), maxBatch)
+		}
+		for _, m := range ms {
+			if m.ID != wire.Have || m.Index != uint32(i) {
+				t.Fatalf("message %d: got %+v", i, m)
+			}
+			i++
+		}
+		PutBatch(ev.More)
+	}
+	if events != (n+maxBatch-1)/maxBatch {
+		t.Errorf("%d messages read at once came in %d events, want %d", n, events, (n+maxBatch-1)/maxBatch)
 	}
 }

@@ -122,17 +122,21 @@ func TestConnOverTCP(t *testing.T) {
 		}
 		remote.Write(buf)
 	}()
+	var queued []wire.Message
 	for i, want := range sent {
-		var ev Event
-		select {
-		case ev = <-events:
-		case <-time.After(wait):
-			t.Fatalf("message %d did not arrive", i)
+		for len(queued) == 0 {
+			select {
+			case ev := <-events:
+				if ev.Err != nil {
+					t.Fatalf("message %d: %v", i, ev.Err)
+				}
+				queued = messagesOf(ev)
+			case <-time.After(wait):
+				t.Fatalf("message %d did not arrive", i)
+			}
 		}
-		if ev.Err != nil {
-			t.Fatalf("message %d: %v", i, ev.Err)
-		}
-		got := ev.Msg
+		got := queued[0]
+		queued = queued[1:]
 		if got.ID != want.ID || got.Index != want.Index || got.Begin != want.Begin || !bytes.Equal(got.Block, want.Block) {
 			t.Fatalf("message %d: got %v %d %d (%d bytes), want %v %d %d (%d bytes)",
 				i, got.ID, got.Index, got.Begin, len(got.Block), want.ID, want.Index, want.Begin, len(want.Block))

@@ -154,6 +154,26 @@ func (mr *msgReader) next() (wire.Message, error) {
 	}
 }
 
+// ready reports whether next would return without reading from the
+// source: the next message (or the error it ends with) is in memory.
+func (mr *msgReader) ready() bool {
+	if mr.head < len(mr.queue) {
+		return mr.queue[mr.head].complete()
+	}
+	b := mr.buf[mr.r:mr.w]
+	if len(b) < 4 {
+		return false
+	}
+	n := binary.BigEndian.Uint32(b)
+	switch {
+	case n == 0 || n > wire.MaxMessageLength:
+		return true
+	case len(b) >= 5 && wire.ID(b[4]) == wire.Piece && n >= 9 && n-9 > maxBlockLength:
+		return true
+	}
+	return len(b) >= 4+int(n)
+}
+
 // parse takes the next message from the scratch buffer, if it holds one
 // whole. A Piece message it starts but cannot finish goes to the queue.
 func (mr *msgReader) parse() (wire.Message, bool, error) {

@@ -22,17 +22,45 @@ func msgHave(i int) wire.Message { return wire.Message{ID: wire.Have, Index: uin
 func msgHaveAll() wire.Message   { return wire.Message{ID: wire.HaveAll} }
 
 func (t *Torrent) handlePeerEvent(ev peer.Event) {
+	defer peer.PutBatch(ev.More)
 	p := t.peers[ev.Conn]
 	if p == nil {
-		return // already dropped
+		dropMessages(ev.Msg, ev.More) // already dropped
+		return
 	}
 	if ev.Err != nil {
 		t.dropPeer(p, ev.Err)
 		return
 	}
-	if err := t.handleMessage(p, ev.Msg); err != nil {
-		t.log.Debug("dropping peer", "peer", p.addr, "msg", ev.Msg.ID, "err", err)
+	if !t.handleOne(p, ev.Msg) {
+		dropMessages(wire.Message{}, ev.More)
+		return
+	}
+	for i, m := range ev.More {
+		if t.peers[ev.Conn] != p || !t.handleOne(p, m) {
+			dropMessages(wire.Message{}, ev.More[i+1:])
+			return
+		}
+	}
+}
+
+// handleOne handles a message from p and reports whether p is still worth
+// listening to: a peer whose message was wrong is closed.
+func (t *Torrent) handleOne(p *peerState, m wire.Message) bool {
+	if err := t.handleMessage(p, m); err != nil {
+		t.log.Debug("dropping peer", "peer", p.addr, "msg", m.ID, "err", err)
 		p.conn.CloseWith(err)
+		return false
+	}
+	return true
+}
+
+// dropMessages returns the blocks of messages that will not be handled to
+// the pool.
+func dropMessages(m wire.Message, more []wire.Message) {
+	peer.PutBlock(m.Block)
+	for _, m := range more {
+		peer.PutBlock(m.Block)
 	}
 }
 
