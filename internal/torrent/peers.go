@@ -33,7 +33,11 @@ const (
 	// later than with 12 MiB.
 	maxServeBytes = 12 << 20
 	// serveReqq is the request queue depth announced to peers (reqq).
-	serveReqq        = maxServeBytes / wire.BlockSize
+	serveReqq = maxServeBytes / wire.BlockSize
+	// maxServeQueued is maxServeBytes with the frames of its blocks (a
+	// 13-byte header each): the send queue counts whole messages, and a
+	// peer may keep serveReqq whole blocks requested, as announced.
+	maxServeQueued   = maxServeBytes + serveReqq*13
 	requestQueueTime = 3 // seconds of data kept in flight per peer
 )
 

@@ -55,7 +55,7 @@ func validateRequest(st requestState, m wire.Message) (requestVerdict, error) {
 	if st.choked && !st.allowedFast(int(m.Index)) {
 		return requestReject, nil
 	}
-	if !st.have(int(m.Index)) || st.queued+int64(m.Length) > maxServeBytes {
+	if !st.have(int(m.Index)) || st.queued+int64(m.Length) > maxServeQueued {
 		return requestReject, nil
 	}
 	return requestServe, nil

@@ -28,11 +28,16 @@ func TestValidateRequest(t *testing.T) {
 	choked := base
 	choked.choked = true
 	full := base
-	full.queued = maxServeBytes - 16383 // one byte short of a block
+	full.queued = maxServeQueued - 16383 // one byte short of a block
 	room := base
-	room.queued = maxServeBytes - 32<<10 // room for 32 KiB
+	room.queued = maxServeQueued - 32<<10 // room for 32 KiB
 	little := base
-	little.queued = maxServeBytes - 16<<10 // room for 16 KiB
+	little.queued = maxServeQueued - 16<<10 // room for 16 KiB
+	// The announced reqq in whole blocks, each queued with its 13-byte frame.
+	lastOfReqq := base
+	lastOfReqq.queued = (serveReqq - 1) * (wire.BlockSize + 13)
+	pastReqq := base
+	pastReqq.queued = serveReqq * (wire.BlockSize + 13)
 	noInfo := requestState{}
 	tests := []struct {
 		name string
@@ -56,6 +61,8 @@ func TestValidateRequest(t *testing.T) {
 		{"choked but allowed fast", choked, req(2, 0, 10000), requestServe},
 		{"choked, allowed fast, but we lack it", choked, req(1, 0, 16384), requestReject},
 		{"queue full", full, req(0, 0, 16384), requestReject},
+		{"the reqq-th framed block", lastOfReqq, req(0, 0, 16384), requestServe},
+		{"one past reqq framed blocks", pastReqq, req(0, 0, 16384), requestReject},
 		{"last room in the queue", room, req(0, 0, 32<<10), requestServe},
 		{"larger than the room left", little, req(0, 0, 32<<10), requestReject},
 		{"no metadata yet", noInfo, req(0, 0, 16384), requestReject},
