@@ -118,7 +118,7 @@ type msgReader struct {
 }
 
 func newMsgReader(src vecReader) *msgReader {
-	return &msgReader{src: src, buf: make([]byte, scratchSize), depth: 2}
+	return &msgReader{src: src, buf: make([]byte, scratchSize)}
 }
 
 // next returns the next message. Its Block, if any, is the caller's (from
@@ -264,6 +264,7 @@ func (mr *msgReader) readAhead(p *pending) error {
 	took := min(n, len(p.block)-p.bn)
 	p.bn += took
 	n -= took
+	finished := p.bn == len(p.block)
 	used := 0
 	for i := 0; i < k && n > 0; i++ {
 		g := &mr.guess[i]
@@ -284,9 +285,14 @@ func (mr *msgReader) readAhead(p *pending) error {
 		mr.queue = append(mr.queue, *g) // p may now point at a moved array
 		*g = pending{}
 	}
-	// Unused guesses keep their blocks for the next read, as many as it
-	// will offer.
-	mr.depth = min(used+2, maxReadAhead)
+	// The next read offers two guesses more than this one filled; none if
+	// this one did not even finish its block (the peer trickles: holding
+	// blocks for guesses would only cost memory). Unused guesses keep their
+	// blocks for the next read, as many as it will offer.
+	mr.depth = 0
+	if finished {
+		mr.depth = min(used+2, maxReadAhead)
+	}
 	for i := range mr.guess {
 		g := &mr.guess[i]
 		g.hn, g.bn = 0, 0

@@ -222,6 +222,29 @@ func TestMsgReaderReadsBlocksInPlace(t *testing.T) {
 	}
 }
 
+// TestMsgReaderTrickleHoldsNoGuesses: a peer that sends a block a few bytes
+// at a time costs its one block, not blocks for guesses too.
+func TestMsgReaderTrickleHoldsNoGuesses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var stream []byte
+	for range 3 {
+		stream = appendPiece(stream, rng, wire.BlockSize)
+	}
+	src := &chunkedVec{data: stream, size: func() int { return 100 }}
+	mr := newMsgReader(src)
+	defer mr.release()
+	for range 2 {
+		if _, err := mr.next(); err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range mr.guess {
+			if g.block != nil {
+				t.Fatalf("guess %d holds a block while the peer sends 100 bytes at a time", i)
+			}
+		}
+	}
+}
+
 // TestMsgReaderRejectsHugeBlocks: a Piece message above maxBlockLength is
 // an error, not an allocation.
 func TestMsgReaderRejectsHugeBlocks(t *testing.T) {
