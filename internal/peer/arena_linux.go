@@ -37,10 +37,15 @@ const madvPopulateWrite = 23
 // populateArena faults b's pages in without writing to them, so blocks
 // already handed out from b are left alone. The call blocks in the kernel
 // (syscall.Syscall, not a raw call), so the runtime gives this thread's
-// processor to the other goroutines meanwhile. On older kernels it does
-// nothing, and the pages are faulted in as blocks are first used.
-func populateArena(b []byte) {
-	if len(b) > 0 {
-		syscall.Syscall(syscall.SYS_MADVISE, addrOf(b), uintptr(len(b)), madvPopulateWrite)
+// processor to the other goroutines meanwhile. On older kernels it fails
+// (EINVAL) and does nothing: the pages are faulted in as blocks are first
+// used.
+func populateArena(b []byte) error {
+	if len(b) == 0 {
+		return nil
 	}
+	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, addrOf(b), uintptr(len(b)), madvPopulateWrite); e != 0 {
+		return e // EINVAL before Linux 5.14
+	}
+	return nil
 }

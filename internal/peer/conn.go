@@ -325,8 +325,11 @@ type blockPool struct {
 	free    [][]byte
 	arena   []byte // not yet handed out
 	faulted bool   // the arena's pages are in memory, or being brought in
-	// populated is closed when the arena's pages are all in memory.
-	populated chan struct{}
+	// populated is closed when the arena's pages are all in memory, or
+	// populateErr says why they could not be brought in (then they fault
+	// in as they are used).
+	populated   chan struct{}
+	populateErr error
 }
 
 // blockPoolCap is the most idle blocks kept, and the size of the arena in
@@ -351,7 +354,7 @@ func (p *blockPool) get() []byte {
 			}
 			p.populated = make(chan struct{})
 			go func(rest []byte, done chan struct{}) {
-				populateArena(rest)
+				p.populateErr = populateArena(rest)
 				close(done)
 			}(p.arena[first:], p.populated)
 		}
