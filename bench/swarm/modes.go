@@ -93,13 +93,14 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 		fmtSize(o.size), fmtSize(o.piece), o.seeders, o.runs, hostLine(), commandLine())
 	foot := []string{
 		"Each cell: median over the runs, and in parentheses the median ratio to the best other (non-gobit) client of the same run in that column (1.00× = as good as the best; lower is better except MiB/s).",
-		"Wall time is from process start to exit (Transmission: to its finish script), so it includes start-up; CPU is user+system of the client process from rusage, per GiB of payload; peak RSS is the process's ru_maxrss. For libtorrent the Python interpreter is included, and libtorrent 2.0 does disk I/O through memory-mapped files, so its RSS counts the file pages it touched.",
+		"Wall time is from process start to exit (Transmission: to its finish script), so it includes start-up; CPU is user+system of the client process from rusage, per GiB of payload; peak RSS is the process's ru_maxrss (which Linux starts from the benchmark's own RSS at the fork: the benchmark gives its free memory back before each start, and this floor is given below the table). For libtorrent the Python interpreter is included, and libtorrent 2.0 does disk I/O through memory-mapped files, so its RSS counts the file pages it touched.",
 		transportNote(o.utp),
 		"Every download was compared byte for byte with the payload and then deleted; before each run the disk was synced (sync(2)), so that no client pays for writing out or discarding an earlier client's data.",
 	}
 	if o.warmup {
 		foot = append(foot, "Before the counted runs, one libtorrent download (not counted) warmed the seeders up; the client order rotates each run.")
 	}
+	foot = append(foot, rssFloorNote())
 	if slices.Contains(o.clients, clientTransmission) {
 		foot = append(foot, "Transmission 3.00 never dials loopback peers, so each libtorrent seeder is told (on its stdin) to dial Transmission once it listens.")
 	}
@@ -144,6 +145,7 @@ func seedMode(e *env, o options, t *table) (string, []string, error) {
 		"Each cell: median, and in parentheses the median ratio to libtorrent in the same run.",
 		transportNote(o.utp),
 		"Every leecher's data was compared byte for byte with the payload and then deleted.",
+		rssFloorNote(),
 	}
 	if failed {
 		return caption, foot, errClientsFailed

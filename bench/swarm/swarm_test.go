@@ -6,8 +6,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseSize(t *testing.T) {
@@ -157,5 +159,35 @@ func TestTableRatiosAndMedians(t *testing.T) {
 	if !strings.Contains(sb.String(), "| aria2 | n/a | n/a | n/a | n/a (aria2c: not installed) |") ||
 		!strings.Contains(sb.String(), "|---|---:|---:|---:|---:|") {
 		t.Errorf("table:\n%s", sb.String())
+	}
+}
+
+// TestChildRSSFloorIsLowered: a child's ru_maxrss starts from this
+// process's RSS at the fork. After this process has touched 64 MiB and let
+// it go, a child started through startProc must not report those 64 MiB as
+// its own peak (it did before the benchmark lowered its floor).
+func TestChildRSSFloorIsLowered(t *testing.T) {
+	if _, err := os.Stat("/proc/self/clear_refs"); err != nil {
+		t.Skip("no /proc/self/clear_refs:", err)
+	}
+	big := make([]byte, 64<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1
+	}
+	runtime.KeepAlive(big)
+	big = nil
+	p, err := startProc("true", t.TempDir(), t.TempDir(), "/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_, _, rss := p.usage()
+	if rss >= 48<<20 {
+		t.Fatalf("/bin/true reported a peak RSS of %d MiB: the benchmark's own memory", rss>>20)
+	}
+	if f := maxRSSFloor(); f <= 0 || f >= 48<<20 {
+		t.Fatalf("noted floor %d bytes, want this test's RSS after it freed its 64 MiB", f)
 	}
 }
