@@ -88,20 +88,30 @@ func (r *rawReader) readv(bufs [][]byte) (int, error) {
 	if len(r.vec) == 0 {
 		return 0, nil
 	}
+	n, err := vectored(r.rc.Read, syscall.SYS_READV, "readv", r.vec)
+	if err == nil && n == 0 {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// vectored makes the raw vectored system call sysno (readv or writev) with
+// vec on the socket, through wait (the RawConn's Read or Write, which
+// waits until the socket is ready), and then clears vec so that it no
+// longer holds the buffers.
+func vectored(wait func(func(uintptr) bool) error, sysno uintptr, name string, vec []syscall.Iovec) (int, error) {
 	var n uintptr
 	var errno syscall.Errno
-	err := r.rc.Read(untilReady(func(fd uintptr) syscall.Errno {
-		n, _, errno = syscall.RawSyscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&r.vec[0])), uintptr(len(r.vec)))
+	err := wait(untilReady(func(fd uintptr) syscall.Errno {
+		n, _, errno = syscall.RawSyscall(sysno, fd, uintptr(unsafe.Pointer(&vec[0])), uintptr(len(vec)))
 		return errno
 	}))
-	clear(r.vec) // drop the references to the buffers
+	clear(vec)
 	switch {
 	case err != nil:
 		return 0, err // a deadline, or the connection was closed
 	case errno != 0:
-		return 0, os.NewSyscallError("readv", errno)
-	case n == 0:
-		return 0, io.EOF
+		return 0, os.NewSyscallError(name, errno)
 	}
 	return int(n), nil
 }
@@ -129,18 +139,9 @@ func (w *rawWriter) writev(bufs [][]byte) (int64, error) {
 		if len(w.vec) == 0 {
 			break
 		}
-		var n uintptr
-		var errno syscall.Errno
-		err := w.rc.Write(untilReady(func(fd uintptr) syscall.Errno {
-			n, _, errno = syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(len(w.vec)))
-			return errno
-		}))
-		clear(w.vec) // drop the references to the buffers
+		n, err := vectored(w.rc.Write, syscall.SYS_WRITEV, "writev", w.vec)
 		if err != nil {
 			return total, err
-		}
-		if errno != 0 {
-			return total, os.NewSyscallError("writev", errno)
 		}
 		if n == 0 {
 			return total, io.ErrShortWrite // no progress: never loop on it
