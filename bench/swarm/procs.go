@@ -301,7 +301,7 @@ func lowerRSSFloor() int64 {
 	for line := range strings.Lines(string(b)) {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			var kib int64
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kib)
+			fmt.Sscan(rest, &kib) // "  8960 kB"
 			return kib << 10
 		}
 	}
