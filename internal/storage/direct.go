@@ -154,22 +154,21 @@ func (s *Storage) asyncWriter() *aio {
 // when no writes are expected for a while, as when a torrent completes
 // (seeding only reads). It blocks for the kernel's retirement of the
 // context (tens of milliseconds), so call it off the event loop.
-func (s *Storage) ReleaseAsyncWriter() {
-	s.aioMu.Lock()
-	a := s.aio
-	s.aio = nil
-	s.aioMu.Unlock()
-	if a != nil {
-		a.close() // a write that took a before this falls back to a synchronous one
-	}
-}
+func (s *Storage) ReleaseAsyncWriter() { s.dropAsyncWriter(false) }
 
 // closeAsyncWriter waits for the asynchronous writes in flight and releases
 // the AIO context; later direct writes are synchronous.
-func (s *Storage) closeAsyncWriter() {
+func (s *Storage) closeAsyncWriter() { s.dropAsyncWriter(true) }
+
+// dropAsyncWriter releases the AIO context, for good if forGood. A write
+// that took the context before this falls back to a synchronous one.
+func (s *Storage) dropAsyncWriter(forGood bool) {
 	s.aioMu.Lock()
 	a := s.aio
-	s.aio, s.aioClosed = nil, true
+	s.aio = nil
+	if forGood {
+		s.aioClosed = true
+	}
 	s.aioMu.Unlock()
 	if a != nil {
 		a.close()
