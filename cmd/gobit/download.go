@@ -198,6 +198,10 @@ func isTerminal(w io.Writer) bool {
 // detailSource is what watch needs from a session.
 type detailSource interface {
 	Get(infoHash string) (session.Detail, error)
+	// StateChanged returns a channel closed at the torrent's next change
+	// of state, so that the end of a download is seen at once rather
+	// than at the next poll.
+	StateChanged(infoHash string) (<-chan struct{}, error)
 }
 
 // watchOptions configure watch.
@@ -219,7 +223,11 @@ func watch(ctx context.Context, src detailSource, hash string, o watchOptions) e
 	complete := false
 	var last session.Status
 	for {
-		d, err := src.Get(hash)
+		changed, err := src.StateChanged(hash) // before Get: no change is missed
+		var d session.Detail
+		if err == nil {
+			d, err = src.Get(hash)
+		}
 		if err != nil {
 			p.end()
 			return fmt.Errorf("reading the torrent's status: %w", err)
@@ -261,6 +269,7 @@ func watch(ctx context.Context, src detailSource, hash string, o watchOptions) e
 			}
 			return fmt.Errorf("%w %s", cause, at)
 		case <-t.C:
+		case <-changed:
 		}
 	}
 }

@@ -33,6 +33,67 @@ func (s *scriptedSource) Get(string) (session.Detail, error) {
 	return session.Detail{Status: s.script[i]}, nil
 }
 
+// StateChanged returns nil, a channel that never fires: the tests above
+// step through their scripts by polling.
+func (s *scriptedSource) StateChanged(string) (<-chan struct{}, error) { return nil, nil }
+
+// flipSource reports downloading until flip is called, then seeding, and
+// signals the change the way a session does.
+type flipSource struct {
+	mu      sync.Mutex
+	seeding bool
+	changed chan struct{}
+}
+
+func (f *flipSource) Get(string) (session.Detail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seeding {
+		return session.Detail{Status: st(session.StateSeeding, 1)}, nil
+	}
+	return session.Detail{Status: st(session.StateDownloading, 0.5)}, nil
+}
+
+func (f *flipSource) StateChanged(string) (<-chan struct{}, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed, nil
+}
+
+func (f *flipSource) flip() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seeding = true
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// TestWatchEndsAtStateChange: the end of a download is seen when the
+// session signals it, not at the next poll (an hour away here).
+func TestWatchEndsAtStateChange(t *testing.T) {
+	src := &flipSource{changed: make(chan struct{})}
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- watch(context.Background(), src, strings.Repeat("a", 40), watchOptions{out: &out, interval: time.Hour})
+	}()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "50.0%"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress shown: %q", out.String())
+		}
+	}
+	src.flip()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("watch did not see the state change")
+	}
+	mustContain(t, "output", out.String(), "complete: thing.iso")
+}
+
 func st(state session.State, progress float64) session.Status {
 	return session.Status{
 		InfoHash: strings.Repeat("a", 40), Name: "thing.iso", State: state, Progress: progress,

@@ -553,6 +553,17 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	return d, nil
 }
 
+// StateChanged returns a channel that is closed when the torrent's state
+// next changes (it completes, fails, is paused or resumed). Take it before
+// reading the state with Get, so that no change falls between the two.
+func (s *Session) StateChanged(infoHash string) (<-chan struct{}, error) {
+	e, err := s.lookup(infoHash)
+	if err != nil {
+		return nil, err
+	}
+	return e.t.StateChanged(), nil
+}
+
 // Pause stops a torrent's transfers and announces "stopped".
 func (s *Session) Pause(infoHash string) error {
 	e, err := s.lookup(infoHash)

@@ -102,7 +102,8 @@ func (t *Torrent) handleTick() {
 	t.publish()
 }
 
-// publish stores a fresh Stats snapshot.
+// publish stores a fresh Stats snapshot, and closes the StateChanged
+// channel when the state differs from the last snapshot's.
 func (t *Torrent) publish() {
 	s := &Stats{
 		InfoHash:      t.hash,
@@ -141,6 +142,13 @@ func (t *Torrent) publish() {
 		}
 	}
 	t.stats.Store(s)
+	if t.stateC.Load() == nil || s.State != t.shownState {
+		t.shownState = s.State
+		c := make(chan struct{})
+		if old := t.stateC.Swap(&c); old != nil {
+			close(*old)
+		}
+	}
 }
 
 func (t *Torrent) completedBytes() int64 {
@@ -339,6 +347,7 @@ func (t *Torrent) maybeComplete() {
 			p.conn.Close() // two seeds have nothing to exchange
 		}
 	}
+	t.publish() // wakes StateChanged waiters: `gobit download` ends now
 }
 
 // startAnnouncer starts announcing unless paused. A torrent whose info is

@@ -215,6 +215,10 @@ type Torrent struct {
 	writeMu   sync.Mutex
 	stats     atomic.Pointer[Stats]
 	announcer atomic.Pointer[tracker.Announcer]
+	// stateC is closed, and replaced, when publish sees a new State
+	// (see StateChanged); shownState is the State it last saw.
+	stateC     atomic.Pointer[chan struct{}]
+	shownState State
 
 	// Counters the announcer reads from its own goroutines.
 	downloaded atomic.Int64
@@ -359,6 +363,12 @@ func (t *Torrent) Trackers() []tracker.TrackerStatus {
 
 // Done is closed when the torrent's loop has exited after Close.
 func (t *Torrent) Done() <-chan struct{} { return t.doneC }
+
+// StateChanged returns a channel that is closed when the torrent's state
+// (Stats.State) next changes: a download completing, an error, a pause.
+// Take the channel before reading the state, so that no change falls
+// between the two.
+func (t *Torrent) StateChanged() <-chan struct{} { return *t.stateC.Load() }
 
 // do runs fn on the loop and waits for it.
 func (t *Torrent) do(fn func()) error {
