@@ -46,10 +46,29 @@ type Event struct {
 // maxBatch is the most messages one Event carries.
 const maxBatch = 16
 
-// batches recycles Event.More slices.
-var batches = sync.Pool{New: func() any { return new([]wire.Message) }}
+// batches recycles Event.More slices: a bounded stack, so that handing
+// one back allocates nothing (a sync.Pool would box each slice it is
+// given, an allocation per event).
+var batches struct {
+	mu   sync.Mutex
+	free [][]wire.Message
+}
 
-func getBatch() []wire.Message { return (*batches.Get().(*[]wire.Message))[:0] }
+// maxFreeBatches bounds the idle Event.More slices kept (about 2 KiB
+// each).
+const maxFreeBatches = 64
+
+func getBatch() []wire.Message {
+	batches.mu.Lock()
+	defer batches.mu.Unlock()
+	if n := len(batches.free); n > 0 {
+		b := batches.free[n-1]
+		batches.free[n-1] = nil
+		batches.free = batches.free[:n-1]
+		return b
+	}
+	return make([]wire.Message, 0, maxBatch-1)
+}
 
 // PutBatch hands an Event's More slice back for reuse; the messages'
 // contents are not touched.
@@ -58,8 +77,11 @@ func PutBatch(b []wire.Message) {
 		return
 	}
 	clear(b[:cap(b)])
-	b = b[:0]
-	batches.Put(&b)
+	batches.mu.Lock()
+	if len(batches.free) < maxFreeBatches {
+		batches.free = append(batches.free, b[:0])
+	}
+	batches.mu.Unlock()
 }
 
 // Config tunes a connection. Zero fields take the defaults above.

@@ -466,3 +466,24 @@ func TestConnBatchesAtMostMaxBatch(t *testing.T) {
 		t.Errorf("%d messages read at once came in %d events, want %d", n, events, (n+maxBatch-1)/maxBatch)
 	}
 }
+
+// TestBatchRecyclingAllocatesNothing: an Event.More slice handed back with
+// PutBatch is reused by the next event, with no allocation either way.
+func TestBatchRecyclingAllocatesNothing(t *testing.T) {
+	PutBatch(getBatch())
+	allocs := testing.AllocsPerRun(100, func() {
+		b := append(getBatch(), wire.Message{ID: wire.Have, Index: 1})
+		PutBatch(b)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per batch, want 0", allocs)
+	}
+	b := getBatch()
+	if len(b) != 0 || cap(b) < maxBatch-1 {
+		t.Errorf("recycled batch: len %d cap %d", len(b), cap(b))
+	}
+	if b[:1][0].ID != 0 {
+		t.Error("recycled batch still holds a message")
+	}
+	PutBatch(b)
+}

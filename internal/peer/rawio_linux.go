@@ -25,16 +25,10 @@ import (
 // do (storage/direct_linux.go).
 
 // rawReader reads from a socket with raw readv(2) calls.
-type rawReader struct {
-	rc  syscall.RawConn
-	vec []syscall.Iovec
-}
+type rawReader struct{ call *vecCall }
 
 // rawWriter writes to a socket with raw writev(2) calls.
-type rawWriter struct {
-	rc  syscall.RawConn
-	vec []syscall.Iovec
-}
+type rawWriter struct{ call *vecCall }
 
 // newRawIO returns a raw reader and writer for nc when it is a plain
 // socket, or nil, nil (use nc's own methods).
@@ -52,24 +46,61 @@ func newRawIO(nc net.Conn) (*rawReader, *rawWriter) {
 	if err != nil {
 		return nil, nil
 	}
-	return &rawReader{rc: rc}, &rawWriter{rc: rc}
+	return &rawReader{newVecCall(rc.Read, syscall.SYS_READV, "readv")},
+		&rawWriter{newVecCall(rc.Write, syscall.SYS_WRITEV, "writev")}
 }
 
-// untilReady returns a RawConn callback that makes the system call call,
-// again if interrupted, and asks the poller to wait and call back when the
-// socket is not ready (EAGAIN).
-func untilReady(call func(fd uintptr) syscall.Errno) func(fd uintptr) bool {
-	return func(fd uintptr) bool {
-		for {
-			switch call(fd) {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false
-			}
-			return true
+// vecCall is one direction's raw vectored system call (readv or writev) on
+// a socket, made through wait (the RawConn's Read or Write), which waits
+// until the socket is ready. Its callback is a method value made once, and
+// its iovecs and results are fields, so a call allocates nothing (closures
+// made per call cost three allocations each, 15-20 thousand calls per GiB
+// downloaded).
+type vecCall struct {
+	wait  func(func(uintptr) bool) error
+	sysno uintptr
+	name  string
+	cb    func(fd uintptr) bool
+	vec   []syscall.Iovec
+	n     uintptr
+	errno syscall.Errno
+}
+
+func newVecCall(wait func(func(uintptr) bool) error, sysno uintptr, name string) *vecCall {
+	v := &vecCall{wait: wait, sysno: sysno, name: name}
+	v.cb = v.call
+	return v
+}
+
+// call is the RawConn callback: it makes the system call, again if
+// interrupted, and asks the poller to wait and call back when the socket
+// is not ready (EAGAIN).
+func (v *vecCall) call(fd uintptr) bool {
+	for {
+		v.n, _, v.errno = syscall.RawSyscall(v.sysno, fd, uintptr(unsafe.Pointer(&v.vec[0])), uintptr(len(v.vec)))
+		if v.errno != syscall.EINTR {
+			return v.errno != syscall.EAGAIN
 		}
 	}
+}
+
+// do makes the call with the buffers of bufs (at most maxIovecs of them)
+// and then clears its iovecs, so that they no longer hold the buffers.
+func (v *vecCall) do(bufs [][]byte) (int, error) {
+	v.vec = fillIovecs(v.vec[:0], bufs)
+	if len(v.vec) == 0 {
+		return 0, nil
+	}
+	v.n, v.errno = 0, 0
+	err := v.wait(v.cb)
+	clear(v.vec)
+	switch {
+	case err != nil:
+		return 0, err // a deadline, or the connection was closed
+	case v.errno != 0:
+		return 0, os.NewSyscallError(v.name, v.errno)
+	}
+	return int(v.n), nil
 }
 
 // Read implements io.Reader.
@@ -84,36 +115,11 @@ func (r *rawReader) Read(p []byte) (int, error) {
 // readv reads into bufs in order with one call (at most maxIovecs of
 // them), waiting until the socket has data.
 func (r *rawReader) readv(bufs [][]byte) (int, error) {
-	r.vec = fillIovecs(r.vec[:0], bufs)
-	if len(r.vec) == 0 {
-		return 0, nil
-	}
-	n, err := vectored(r.rc.Read, syscall.SYS_READV, "readv", r.vec)
-	if err == nil && n == 0 {
+	n, err := r.call.do(bufs)
+	if err == nil && n == 0 && len(r.call.vec) > 0 {
 		err = io.EOF
 	}
 	return n, err
-}
-
-// vectored makes the raw vectored system call sysno (readv or writev) with
-// vec on the socket, through wait (the RawConn's Read or Write, which
-// waits until the socket is ready), and then clears vec so that it no
-// longer holds the buffers.
-func vectored(wait func(func(uintptr) bool) error, sysno uintptr, name string, vec []syscall.Iovec) (int, error) {
-	var n uintptr
-	var errno syscall.Errno
-	err := wait(untilReady(func(fd uintptr) syscall.Errno {
-		n, _, errno = syscall.RawSyscall(sysno, fd, uintptr(unsafe.Pointer(&vec[0])), uintptr(len(vec)))
-		return errno
-	}))
-	clear(vec)
-	switch {
-	case err != nil:
-		return 0, err // a deadline, or the connection was closed
-	case errno != 0:
-		return 0, os.NewSyscallError(name, errno)
-	}
-	return int(n), nil
 }
 
 // fillIovecs appends an iovec for each non-empty buffer of bufs, up to
@@ -135,13 +141,12 @@ func fillIovecs(vec []syscall.Iovec, bufs [][]byte) []syscall.Iovec {
 func (w *rawWriter) writev(bufs [][]byte) (int64, error) {
 	var total int64
 	for len(bufs) > 0 {
-		w.vec = fillIovecs(w.vec[:0], bufs)
-		if len(w.vec) == 0 {
-			break
-		}
-		n, err := vectored(w.rc.Write, syscall.SYS_WRITEV, "writev", w.vec)
+		n, err := w.call.do(bufs)
 		if err != nil {
 			return total, err
+		}
+		if len(w.call.vec) == 0 {
+			break // only empty buffers were left
 		}
 		if n == 0 {
 			return total, io.ErrShortWrite // no progress: never loop on it

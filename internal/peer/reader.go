@@ -234,7 +234,10 @@ func (mr *msgReader) readScratch() error {
 		copy(grown, mr.buf[:mr.w])
 		mr.buf = grown
 	}
-	n, err := mr.src.readv([][]byte{mr.buf[mr.w:]})
+	iov := append(mr.iov[:0], mr.buf[mr.w:]) // mr.iov: no allocation per read
+	n, err := mr.src.readv(iov)
+	clear(iov)
+	mr.iov = iov[:0]
 	mr.w += n
 	if n > 0 {
 		return nil

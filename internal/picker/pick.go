@@ -21,11 +21,23 @@ import (
 // Endgame) it returns blocks requested from other peers, those with the
 // fewest requesters first.
 func (p *Picker) Pick(peer PeerID, has *bitfield.Bitfield, max int, allowedFast []int) []Block {
-	if max <= 0 || has == nil || p.wantedMissing == 0 || has.Empty() {
+	out := p.PickInto(nil, peer, has, max, allowedFast)
+	if len(out) == 0 {
 		return nil
 	}
+	return out
+}
+
+// PickInto is Pick returning the blocks in buf's backing array (grown if
+// too small; buf's contents are overwritten), so that a caller that picks
+// for every block it receives allocates nothing.
+func (p *Picker) PickInto(buf []Block, peer PeerID, has *bitfield.Bitfield, max int, allowedFast []int) []Block {
+	out := buf[:0]
+	if max <= 0 || has == nil || p.wantedMissing == 0 || has.Empty() {
+		return out
+	}
 	if allowedFast != nil && len(allowedFast) == 0 {
-		return nil
+		return out
 	}
 	ps := p.peers[peer]
 	if ps == nil {
@@ -35,17 +47,21 @@ func (p *Picker) Pick(peer PeerID, has *bitfield.Bitfield, max int, allowedFast 
 	ok := func(piece int) bool {
 		return has.Has(piece) && p.prio[piece] > 0 && (allowedFast == nil || slices.Contains(allowedFast, piece))
 	}
-	out := make([]Block, 0, min(max, 64))
+	if cap(out) == 0 {
+		out = make([]Block, 0, min(max, 64))
+	}
 
 	// 1. Partial pieces this peer already has requests in.
 	p.gen++
-	var mine []*partialPiece
+	mine := p.mine[:0]
 	for _, b := range ps.reqs {
 		if pp := p.partialOf[b.Piece]; pp != nil && pp.mark != p.gen {
 			pp.mark = p.gen
 			mine = append(mine, pp)
 		}
 	}
+	p.mine = mine
+	defer clear(mine) // hold no partial piece until the next call
 	for _, pp := range mine {
 		if len(out) == max {
 			return out
@@ -83,9 +99,6 @@ func (p *Picker) Pick(peer PeerID, has *bitfield.Bitfield, max int, allowedFast 
 	// 4. Endgame duplicates.
 	if len(out) < max && p.Endgame() {
 		out = p.takeDuplicates(peer, ps, ok, out, max)
-	}
-	if len(out) == 0 {
-		return nil
 	}
 	return out
 }

@@ -59,6 +59,7 @@ type Picker struct {
 	partialOf []*partialPiece // per piece; nil unless partial
 	partials  []*partialPiece // oldest first
 	gen       uint32          // marks for de-duplication during a pick
+	mine      []*partialPiece // PickInto's scratch, kept to allocate nothing
 
 	peers      map[PeerID]*peerState
 	maxPartial int // 0 = default

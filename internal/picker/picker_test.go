@@ -594,3 +594,55 @@ func TestForgetReceived(t *testing.T) {
 		t.Fatalf("%d partial pieces left, want 0 (piece %d untouched again)", p.Partial(), other)
 	}
 }
+
+// TestPickIntoMatchesPickWithoutAllocating: two pickers fed the same events
+// pick the same blocks through Pick and through PickInto, and PickInto,
+// with a buffer and within started pieces, allocates nothing.
+func TestPickIntoMatchesPickWithoutAllocating(t *testing.T) {
+	a, b := newPicker(t, 64, 16, 7), newPicker(t, 64, 16, 7)
+	full := bitfield.Full(64)
+	a.PeerBitfield(full)
+	b.PeerBitfield(full)
+	var buf []Block
+	for round := 0; a.Missing() > 0; round++ {
+		peer := round % 3
+		want := a.Pick(peer, full, 5, nil)
+		buf = b.PickInto(buf, peer, full, 5, nil)
+		if !slices.Equal(want, buf) {
+			t.Fatalf("round %d: Pick %v, PickInto %v", round, want, buf)
+		}
+		for _, blk := range want {
+			for _, p := range []*Picker{a, b} {
+				p.Received(peer, blk)
+				if p.PieceComplete(blk.Piece) {
+					p.SetHave(blk.Piece)
+				}
+			}
+		}
+		if round > 1000 {
+			t.Fatal("download did not finish")
+		}
+	}
+	check(t, a)
+	check(t, b)
+
+	// A peer working inside started pieces: each pick takes one block of a
+	// partial piece, the block arrives, the next pick takes another.
+	p := newPicker(t, 8, 64, 1)
+	p.PeerBitfield(full8)
+	buf = p.PickInto(buf[:0], 0, full8, 1, nil)
+	allocs := testing.AllocsPerRun(50, func() {
+		for _, blk := range buf {
+			p.Received(0, blk)
+		}
+		buf = p.PickInto(buf, 0, full8, 1, nil)
+		if len(buf) != 1 {
+			t.Fatalf("picked %d blocks", len(buf))
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("PickInto: %.1f allocations per call, want 0", allocs)
+	}
+}
+
+var full8 = bitfield.Full(8)

@@ -53,7 +53,7 @@ func directPrefix(iov [][]byte, off int64) ([][]byte, int) {
 	if off%directAlign != 0 {
 		return nil, 0
 	}
-	var out [][]byte
+	out := make([][]byte, 0, min(len(iov), maxIovecs))
 	n := 0
 	for _, b := range iov {
 		if len(out) == maxIovecs || len(b) < directAlign || uintptr(unsafe.Pointer(&b[0]))%directAlign != 0 {

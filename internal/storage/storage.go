@@ -183,7 +183,7 @@ func (s *Storage) writeAt(bufs [][]byte, off int64) error {
 // subSlices returns the slices of bufs that cover bytes [from, from+n) of
 // their concatenation (sharing memory with bufs).
 func subSlices(bufs [][]byte, from, n int64) [][]byte {
-	var out [][]byte
+	out := make([][]byte, 0, len(bufs))
 	for _, b := range bufs {
 		if n == 0 {
 			break

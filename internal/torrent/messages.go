@@ -235,7 +235,8 @@ func (t *Torrent) fillRequests(p *peerState) {
 	if want = min(want, t.requestRoom()); want <= 0 {
 		return
 	}
-	for _, b := range t.pk.Pick(p.id, p.has, want, allowed) {
+	t.picked = t.pk.PickInto(t.picked, p.id, p.has, want, allowed)
+	for _, b := range t.picked {
 		if t.verifying[b.Piece] {
 			t.pk.Cancel(p.id, b)
 			continue

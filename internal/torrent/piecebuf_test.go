@@ -89,3 +89,31 @@ func TestPieceBufForget(t *testing.T) {
 // own returns a copy of b, as a block handed to a piece (which may pass it
 // to the block pool) must not alias the test's data.
 func own(b []byte) []byte { return append([]byte(nil), b...) }
+
+// TestPieceBufReuse: pieceBufs are recycled on release, and a recycled one
+// starts empty, whatever size the piece before it had.
+func TestPieceBufReuse(t *testing.T) {
+	const bs = wire.BlockSize
+	for i, size := range []int{70 * bs, 3*bs + 100, 64 * bs, bs} {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(j*13 + i)
+		}
+		pb := newPieceBuf(size)
+		if pb.hashed != 0 || pb.size != size || len(pb.blocks) != (size+bs-1)/bs {
+			t.Fatalf("piece %d: reused buffer: hashed %d size %d blocks %d", i, pb.hashed, pb.size, len(pb.blocks))
+		}
+		for k, b := range pb.blocks {
+			if b != nil {
+				t.Fatalf("piece %d: block %d left over from an earlier piece", i, k)
+			}
+		}
+		for k := 0; k*bs < size; k++ {
+			pb.add(k*bs, own(data[k*bs:min((k+1)*bs, size)]))
+		}
+		if got := pb.sum(); got != sha1.Sum(data) {
+			t.Fatalf("piece %d: wrong hash after reuse", i)
+		}
+		pb.release()
+	}
+}

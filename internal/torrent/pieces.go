@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"hash"
+	"sync"
 	"time"
 
 	"github.com/gobit/gobit/internal/peer"
@@ -33,10 +34,20 @@ type pieceBuf struct {
 	hashed int       // length of the hashed prefix
 }
 
+// pieceBufs recycles pieceBufs (their block lists and hash states), one
+// per piece downloaded otherwise.
+var pieceBufs = sync.Pool{New: func() any { return &pieceBuf{h: sha1.New()} }}
+
 // newPieceBuf returns an empty buffer for a piece of size bytes.
 func newPieceBuf(size int) *pieceBuf {
 	n := (size + wire.BlockSize - 1) / wire.BlockSize
-	return &pieceBuf{blocks: make([][]byte, n), size: size, h: sha1.New()}
+	pb := pieceBufs.Get().(*pieceBuf)
+	if cap(pb.blocks) < n {
+		pb.blocks = make([][]byte, n)
+	}
+	pb.blocks, pb.size, pb.hashed = pb.blocks[:n], size, 0
+	pb.h.Reset()
+	return pb
 }
 
 // add takes the block at begin (the buffer is the piece's from now on)
@@ -86,13 +97,14 @@ func (pb *pieceBuf) sum() (out [sha1.Size]byte) {
 	return out
 }
 
-// release returns the blocks to the peer package's pool; pb must not be
-// used afterwards.
+// release returns the blocks to the peer package's pool and pb itself to
+// pieceBufs; pb must not be used afterwards.
 func (pb *pieceBuf) release() {
 	for i, b := range pb.blocks {
 		peer.PutBlock(b)
 		pb.blocks[i] = nil
 	}
+	pieceBufs.Put(pb)
 }
 
 // Peers whose data failed verification this many times are banned. A peer

@@ -226,6 +226,7 @@ type Torrent struct {
 	left       atomic.Int64
 
 	// Loop-owned state.
+	picked        []picker.Block // fillRequests' scratch
 	state         State
 	errMsg        string
 	paused        bool
