@@ -322,8 +322,8 @@ func (c *Conn) deliver(ev Event) bool {
 // written (they go to the disk as they are) and then returns them with
 // PutBlock. Unlike a sync.Pool it keeps them across garbage collections, so
 // a steady download allocates none, and it holds at most its capacity
-// idle: 640 blocks (10 MiB), more than one torrent's buffer budget of
-// 8 MiB, so a download at full speed recycles every block.
+// idle: 896 blocks (14 MiB), more than one torrent's buffer budget of
+// 12 MiB, so a download at full speed recycles every block.
 //
 // The first blockPoolCap blocks are carved from one arena mapped outside
 // the Go heap on huge pages (mapArena). The arena is faulted in whole when
@@ -331,7 +331,7 @@ func (c *Conn) deliver(ev Event) bool {
 // a background thread, populateArena, since on a virtual machine whose
 // host has taken free memory back a fault can take milliseconds and the
 // first blocks are needed now): a process that downloads holds the same
-// 10 MiB whatever the torrent's size (faulted on demand, huge pages came
+// 14 MiB whatever the torrent's size (faulted on demand, huge pages came
 // in 2 MiB steps as the pipeline deepened, and a long download ended with
 // a few MiB more than a short one), and one that never downloads holds
 // none. Past the arena's blocks, and where it cannot be mapped, blocks
@@ -341,7 +341,7 @@ func (c *Conn) deliver(ev Event) bool {
 //
 // It is a stack: the block handed out is the one returned last, whose
 // memory is the most likely to still be in the processor's cache (a FIFO
-// would cycle through all 10 MiB, and every block would be filled cold).
+// would cycle through all 14 MiB, and every block would be filled cold).
 type blockPool struct {
 	mu      sync.Mutex
 	free    [][]byte
@@ -356,7 +356,7 @@ type blockPool struct {
 
 // blockPoolCap is the most idle blocks kept, and the size of the arena in
 // blocks.
-const blockPoolCap = 640
+const blockPoolCap = 896
 
 var freeBlocks = blockPool{arena: mapArena(blockPoolCap * wire.BlockSize)}
 

@@ -10,13 +10,13 @@ func TestRequestRoom(t *testing.T) {
 		buffers, requests int
 		want              int
 	}{
-		{"idle, 1 MiB pieces", mib, 0, 0, 512},
-		{"requests use room", mib, 0, 100, 412},
-		{"buffers use room", mib, 3, 0, 512 - 3*64},
-		{"both", mib, 4, 200, 512 - 4*64 - 200},
-		{"full", mib, 8, 0, 0},
-		{"over budget", mib, 6, 300, 512 - 6*64 - 300},
-		{"16 KiB pieces", 16 << 10, 10, 10, 512 - 20},
+		{"idle, 1 MiB pieces", mib, 0, 0, 768},
+		{"requests use room", mib, 0, 100, 668},
+		{"buffers use room", mib, 3, 0, 768 - 3*64},
+		{"both", mib, 4, 200, 768 - 4*64 - 200},
+		{"full", mib, 12, 0, 0},
+		{"over budget", mib, 10, 300, 768 - 10*64 - 300},
+		{"16 KiB pieces", 16 << 10, 10, 10, 768 - 20},
 		// Huge pieces: room for three at once, so a download can progress.
 		{"16 MiB pieces, idle", 16 * mib, 0, 0, 3 * 1024},
 		{"16 MiB pieces, two held", 16 * mib, 2, 0, 1024},
