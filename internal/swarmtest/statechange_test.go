@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
-	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
 // TestStateChangedSignalsEachChange follows a download by the session's
@@ -15,18 +14,8 @@ import (
 // (checking, downloading, seeding) must close the channel taken before it,
 // and a pause and a resume must too. `gobit download` ends on this signal.
 func TestStateChangedSignalsEachChange(t *testing.T) {
-	tr := trackertest.New(t)
-	tr.SetInterval(time.Second, time.Second)
-	dir := t.TempDir()
-	root := Payload(t, filepath.Join(dir, "seed"), "sig", 5, map[string]int{"a.bin": 2<<20 + 777})
-	data, mi := MakeTorrent(t, root, 64<<10, tr.HTTPURL())
+	_, _, data, mi, root, dir := seedOne(t, 2<<20+777, 64<<10)
 	hash := mi.InfoHash.String()
-
-	seed := NewSession(t, filepath.Join(dir, "seed"))
-	if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
-		t.Fatal(err)
-	}
-	WaitState(t, seed, hash, 30*time.Second, session.StateSeeding)
 
 	leech := NewSession(t, filepath.Join(dir, "leech"))
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
@@ -61,7 +50,7 @@ func TestStateChangedSignalsEachChange(t *testing.T) {
 		t.Fatalf("states seen: %v, want them to end in seeding", seen)
 	}
 	t.Logf("states seen: %v", seen)
-	SameTree(t, root, filepath.Join(dir, "leech", "sig"))
+	SameTree(t, filepath.Dir(root), filepath.Join(dir, "leech"))
 
 	// A seeding torrent that does not change does not signal.
 	ch, err := leech.StateChanged(hash)
