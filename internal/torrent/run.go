@@ -141,9 +141,7 @@ func (t *Torrent) publish() {
 			s.Seeds++
 		}
 	}
-	t.stats.Store(s)
-	if t.stateC.Load() == nil || s.State != t.shownState {
-		t.shownState = s.State
+	if prev := t.stats.Swap(s); prev == nil || prev.State != s.State {
 		c := make(chan struct{})
 		if old := t.stateC.Swap(&c); old != nil {
 			close(*old)

@@ -215,10 +215,9 @@ type Torrent struct {
 	writeMu   sync.Mutex
 	stats     atomic.Pointer[Stats]
 	announcer atomic.Pointer[tracker.Announcer]
-	// stateC is closed, and replaced, when publish sees a new State
-	// (see StateChanged); shownState is the State it last saw.
-	stateC     atomic.Pointer[chan struct{}]
-	shownState State
+	// stateC is closed, and replaced, when publish stores a snapshot
+	// whose State differs from the one before (see StateChanged).
+	stateC atomic.Pointer[chan struct{}]
 
 	// Counters the announcer reads from its own goroutines.
 	downloaded atomic.Int64
