@@ -142,6 +142,8 @@ func (s *Session) flush(e *entry) {
 	if s.db == nil {
 		return
 	}
+	e.flushMu.Lock()
+	defer e.flushMu.Unlock()
 	h := e.t.InfoHash()
 	rd, ok, err := e.t.ResumeData()
 	if err != nil {

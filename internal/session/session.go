@@ -153,6 +153,10 @@ type entry struct {
 	added   time.Time
 	saveDir string
 	rec     store.Torrent // database record; guarded by Session.mu
+	// flushMu makes each flush (snapshot, sync, write) whole, so that a
+	// slow earlier flush cannot overwrite a later one's resume record
+	// with an older bitfield.
+	flushMu sync.Mutex
 }
 
 // New starts a session: it binds the peer listener and starts accepting.
