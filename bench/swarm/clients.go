@@ -46,7 +46,10 @@ type result struct {
 	wall, cpu float64 // seconds
 	sys       float64 // seconds of cpu spent in the kernel
 	rss       int64   // bytes
-	err       error
+	// steal is the share of the machine's processor time the hypervisor
+	// took during the run (NaN if unknown).
+	steal float64
+	err   error
 }
 
 // ltArgs returns the command line of a libtorrent peer.
@@ -80,6 +83,7 @@ func runLeecher(e *env, client string, run int) result {
 	if err != nil {
 		return result{err: err}
 	}
+	steal := startSteal()
 	var pr *proc
 	switch client {
 	case clientGobit:
@@ -108,7 +112,7 @@ func runLeecher(e *env, client string, run int) result {
 	if err != nil {
 		return result{err: err}
 	}
-	r := result{}
+	r := result{steal: steal.share()}
 	r.wall, r.cpu, r.rss = pr.usage()
 	r.sys = pr.sysCPU()
 	if client == clientTransmission {

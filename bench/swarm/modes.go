@@ -82,8 +82,8 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 				failed = true
 				logf("  %s FAILED: %v", c, r.err)
 			default:
-				logf("  %s: %.1f s, %.1f MiB/s, CPU %.2f s (%.2f in the kernel), peak RSS %.1f MiB, data identical",
-					c, r.wall, float64(o.size)/(1<<20)/r.wall, r.cpu, r.sys, float64(r.rss)/(1<<20))
+				logf("  %s: %.1f s, %.1f MiB/s, CPU %.2f s (%.2f in the kernel), peak RSS %.1f MiB, data identical%s",
+					c, r.wall, float64(o.size)/(1<<20)/r.wall, r.cpu, r.sys, float64(r.rss)/(1<<20), stealText(r.steal))
 			}
 			results[c] = r
 		}
@@ -101,6 +101,9 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 		foot = append(foot, "Before the counted runs, one libtorrent download (not counted) warmed the seeders up; the client order rotates each run.")
 	}
 	foot = append(foot, rssFloorNote())
+	if n := t.stealNote(); n != "" {
+		foot = append(foot, n)
+	}
 	if slices.Contains(o.clients, clientTransmission) {
 		foot = append(foot, "Transmission 3.00 never dials loopback peers, so each libtorrent seeder is told (on its stdin) to dial Transmission once it listens.")
 	}
@@ -130,8 +133,8 @@ func seedMode(e *env, o options, t *table) (string, []string, error) {
 				failed = true
 				logf("  %s FAILED: %v", c, r.err)
 			} else {
-				logf("  %s: last leecher done after %.1f s, %.1f MiB/s aggregate; seeder CPU %.2f s, peak RSS %.0f MiB",
-					c, r.wall, t.bytesMoved/(1<<20)/r.wall, r.cpu, float64(r.rss)/(1<<20))
+				logf("  %s: last leecher done after %.1f s, %.1f MiB/s aggregate; seeder CPU %.2f s, peak RSS %.0f MiB%s",
+					c, r.wall, t.bytesMoved/(1<<20)/r.wall, r.cpu, float64(r.rss)/(1<<20), stealText(r.steal))
 			}
 			results[c] = r
 		}
@@ -147,6 +150,9 @@ func seedMode(e *env, o options, t *table) (string, []string, error) {
 		"Every leecher's data was compared byte for byte with the payload and then deleted.",
 		rssFloorNote(),
 	}
+	if n := t.stealNote(); n != "" {
+		foot = append(foot, n)
+	}
 	if failed {
 		return caption, foot, errClientsFailed
 	}
@@ -156,6 +162,7 @@ func seedMode(e *env, o options, t *table) (string, []string, error) {
 // seedOnce runs one seeder and its leechers.
 func seedOnce(e *env, o options, client string, run int) result {
 	settleDisk()
+	steal := startSteal()
 	seeder, err := e.startSeeder(client, run, readyTimeout(o.size))
 	if err != nil {
 		return result{err: err}
@@ -202,6 +209,7 @@ func seedOnce(e *env, o options, client string, run int) result {
 			errs = append(errs, err)
 		}
 	}
+	r.steal = steal.share()
 	seeder.stop(30 * time.Second)
 	if !seeder.exited() {
 		errs = append(errs, fmt.Errorf("%s did not exit", seeder.name))
