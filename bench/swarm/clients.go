@@ -83,7 +83,7 @@ func runLeecher(e *env, client string, run int) result {
 	if err != nil {
 		return result{err: err}
 	}
-	steal := startSteal()
+	steal := readCPUTimes()
 	var pr *proc
 	switch client {
 	case clientGobit:
@@ -112,7 +112,7 @@ func runLeecher(e *env, client string, run int) result {
 	if err != nil {
 		return result{err: err}
 	}
-	r := result{steal: steal.share()}
+	r := result{steal: stealSince(steal)}
 	r.wall, r.cpu, r.rss = pr.usage()
 	r.sys = pr.sysCPU()
 	if client == clientTransmission {

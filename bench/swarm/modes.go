@@ -162,7 +162,7 @@ func seedMode(e *env, o options, t *table) (string, []string, error) {
 // seedOnce runs one seeder and its leechers.
 func seedOnce(e *env, o options, client string, run int) result {
 	settleDisk()
-	steal := startSteal()
+	steal := readCPUTimes()
 	seeder, err := e.startSeeder(client, run, readyTimeout(o.size))
 	if err != nil {
 		return result{err: err}
@@ -209,7 +209,7 @@ func seedOnce(e *env, o options, client string, run int) result {
 			errs = append(errs, err)
 		}
 	}
-	r.steal = steal.share()
+	r.steal = stealSince(steal)
 	seeder.stop(30 * time.Second)
 	if !seeder.exited() {
 		errs = append(errs, fmt.Errorf("%s did not exit", seeder.name))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,21 +19,20 @@ type cpuTimes struct {
 	total, steal uint64
 }
 
-// readCPUTimes reads the counters; ok is false where there is no
-// /proc/stat or it has no steal column (not Linux, or a kernel before
-// 2.6.11).
-func readCPUTimes() (cpuTimes, bool) {
+// readCPUTimes reads the counters; zero where there is no /proc/stat or it
+// has no steal column (not Linux, or a kernel before 2.6.11).
+func readCPUTimes() cpuTimes {
 	f, err := os.Open("/proc/stat")
 	if err != nil {
-		return cpuTimes{}, false
+		return cpuTimes{}
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	if !sc.Scan() {
-		return cpuTimes{}, false
+		return cpuTimes{}
 	}
-	t, err := parseCPUTimes(sc.Text())
-	return t, err == nil
+	t, _ := parseCPUTimes(sc.Text())
+	return t
 }
 
 // parseCPUTimes parses the first line of /proc/stat:
@@ -59,35 +59,19 @@ func parseCPUTimes(line string) (cpuTimes, error) {
 }
 
 // stealShare returns the share of the machine's processor time that was
-// stolen between two readings, or NaN if it cannot tell.
+// stolen between two readings, or NaN if it cannot tell (a reading failed,
+// or the counters did not move forward).
 func stealShare(a, b cpuTimes) float64 {
-	if b.total <= a.total || b.steal < a.steal {
+	if a.total == 0 || b.total <= a.total || b.steal < a.steal {
 		return math.NaN()
 	}
 	return float64(b.steal-a.steal) / float64(b.total-a.total)
 }
 
-// stealSampler measures the steal share over one client's run.
-type stealSampler struct {
-	start cpuTimes
-	ok    bool
-}
-
-func startSteal() stealSampler {
-	t, ok := readCPUTimes()
-	return stealSampler{start: t, ok: ok}
-}
-
-// share returns the steal share since startSteal, NaN if unknown.
-func (s stealSampler) share() float64 {
-	if !s.ok {
-		return math.NaN()
-	}
-	t, ok := readCPUTimes()
-	if !ok {
-		return math.NaN()
-	}
-	return stealShare(s.start, t)
+// stealSince returns the steal share since the reading start (from
+// readCPUTimes at the start of a run), NaN if unknown.
+func stealSince(start cpuTimes) float64 {
+	return stealShare(start, readCPUTimes())
 }
 
 // stealText formats a share for the log: "", when unknown.
@@ -114,19 +98,11 @@ func (t *table) stealNote() string {
 		if len(xs) == 0 {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %.0f %% (max %.0f %%)", c, median(xs), maxOf(xs)))
+		parts = append(parts, fmt.Sprintf("%s %.0f %% (max %.0f %%)", c, median(xs), slices.Max(xs)))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return "Host steal time (the share of this virtual machine's processor time that the hypervisor gave to others) during each client's runs, median: " +
 		strings.Join(parts, ", ") + ". A few per cent is this machine's normal; runs with much more are slowed by the host, each client differently."
-}
-
-func maxOf(xs []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
 }

@@ -46,13 +46,15 @@ func TestStealShare(t *testing.T) {
 	if s := stealText(0.123); s != ", host steal 12 %" {
 		t.Errorf("stealText(0.123) = %q", s)
 	}
+	if got := stealShare(cpuTimes{}, cpuTimes{total: 1200, steal: 80}); !math.IsNaN(got) {
+		t.Errorf("share from a failed first reading = %v, want NaN", got)
+	}
 	// On Linux the live reading works and stays within [0, 1].
-	if _, ok := readCPUTimes(); ok {
-		s := startSteal()
+	if start := readCPUTimes(); start.total > 0 {
 		for i := 0; i < 1e6; i++ {
 			_ = i * i
 		}
-		if v := s.share(); !math.IsNaN(v) && (v < 0 || v > 1) {
+		if v := stealSince(start); !math.IsNaN(v) && (v < 0 || v > 1) {
 			t.Errorf("live share %v out of range", v)
 		}
 	}
