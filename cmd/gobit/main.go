@@ -1,9 +1,9 @@
 // Command gobit is a BitTorrent client.
 //
-//	gobit serve                       run the daemon with its HTTP API
-//	gobit download <magnet|file|URL>  download one torrent in this process
-//	gobit info <file|magnet|URL>      show what a .torrent or magnet holds
-//	gobit add|ls|rm|pause|resume      control a running daemon
+//	gobit serve                                run the daemon with its HTTP API
+//	gobit download <magnet|file|URL>           download one torrent in this process
+//	gobit info <file|magnet|URL>               show what a .torrent or magnet holds
+//	gobit add|ls|rm|pause|resume|recheck|move  control a running daemon
 //
 // Every flag can also be set with an environment variable GOBIT_<FLAG>
 // (upper case, dashes as underscores, e.g. GOBIT_API_TOKEN); a flag given

@@ -322,8 +322,9 @@ func (c *Conn) deliver(ev Event) bool {
 // written (they go to the disk as they are) and then returns them with
 // PutBlock. Unlike a sync.Pool it keeps them across garbage collections, so
 // a steady download allocates none, and it holds at most its capacity
-// idle: 896 blocks (14 MiB), more than one torrent's buffer budget of
-// 12 MiB, so a download at full speed recycles every block.
+// idle: blockPoolCap blocks, more than one torrent's piece-data budget
+// (the torrent package's bufferBudget), so a download at full speed
+// recycles every block.
 //
 // The first blockPoolCap blocks are carved from one arena mapped outside
 // the Go heap on huge pages (mapArena). The arena is faulted in whole when

@@ -11,7 +11,18 @@
 // is not kept here; it belongs to the torrent's event loop. Conn only holds
 // the socket, the send queue (guarded by a mutex inside Conn) and atomic
 // byte counters. Send never blocks: a peer whose queue exceeds its byte
-// limit is disconnected as too slow.
+// limit (Config.MaxQueuedBytes, DefaultMaxQueuedBytes) is disconnected as
+// too slow.
+//
+// The reader hands the owner one Event per socket read, carrying every
+// message already in memory (Msg, then up to maxBatch-1 in More); the owner
+// may give the More slice back with PutBatch. Piece blocks come from a
+// bounded pool of 16 KiB buffers (blockPool, at most blockPoolCap idle) that
+// the owner returns with PutBlock once it is done with them; bitfields and
+// extension payloads are copied out of the reader's scratch buffer. The
+// pool's first blockPoolCap blocks are carved from an arena mapped outside
+// the Go heap on huge pages when the package is initialised (address space
+// only) and faulted in at the first block handed out (arena_linux.go).
 //
 // The last Event a Conn delivers has Err set; after it no further events
 // come from that Conn.

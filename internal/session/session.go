@@ -1,11 +1,27 @@
 // Package session holds all torrents of one gobit process: the peer listen
-// socket, the session-wide connection, half-open and disk limits, the
-// tracker client, and the list of torrents.
+// socket, the session-wide connection, half-open and disk limits, the read
+// cache, the tracker client, the DHT node (dht.go), local service discovery
+// (discovery.go), persistence in the state database (persist.go), and the
+// list of torrents.
 //
-// Ownership: the torrent map is guarded by Session.mu (held only for map
-// access, never across I/O); each torrent's state belongs to its own event
-// loop (package torrent). The accept loop runs in its own goroutine and each
-// incoming handshake in a short-lived goroutine bounded by a deadline.
+// Ownership: the torrent map and the session settings are guarded by
+// Session.mu, held only for map access and snapshot reads (Torrent.Stats is
+// an atomic load), never across I/O, a call into a torrent's loop or the
+// store. Each torrent's state belongs to its own event loop (package
+// torrent). The accept loop runs in its own goroutine and each incoming
+// handshake in a short-lived goroutine bounded by a deadline; the flush
+// loop, the DHT announce loop and the LSD loop run until Close.
+//
+// Persistence: a torrent's record is written on add, pause, resume, limit
+// changes, move, metadata and completion; its resume data (verified pieces
+// and file stamps) every FlushInterval, on pause, when a file or the
+// torrent completes, and at Close. A flush snapshots the bitfield on the
+// loop, syncs the files, stats them, then commits, so a recorded piece is
+// always on disk; entry.flushMu keeps one flush of a torrent at a time, so
+// an older snapshot never overwrites a newer one.
+//
+// Lock order: entry.flushMu, then the torrent's loop (Torrent.do) and its
+// storage, then the store's transaction. Session.mu is a leaf.
 package session
 
 import (

@@ -6,14 +6,21 @@
 //
 // A *Storage is owned by one torrent but its methods are called concurrently
 // from a bounded pool of disk worker goroutines; every method is safe for
-// concurrent use. The only shared mutable state is the file-handle cache
-// (a mutex-protected LRU), the set of files written since the last Sync and
-// the lazily opened root directory handle. Data is read and written with
-// positioned calls (pread/pwrite; on Linux, what the page cache holds is
-// read with a raw preadv2(RWF_NOWAIT) first, cached_linux.go), so no seek
-// offset is shared between goroutines. Callers must not write and read the same byte range at the same
-// time (the torrent loop never does: a piece is read only once it is written
-// and verified).
+// concurrent use. The only shared mutable state is the two file-handle
+// caches (mutex-protected LRUs, one of them for O_DIRECT write handles),
+// the set of files and directories written since the last Sync, the lazily
+// opened root directory handle, the lazily set up AIO context, and sticky
+// flags that turn direct I/O or raw writes off for good once they fail or
+// are slow. Data is read and written with positioned calls, so no seek
+// offset is shared between goroutines: verified pieces go out as vectored
+// writes, with O_DIRECT where aligned (direct.go) and queued with Linux AIO
+// where available (aio_linux.go: the writing goroutine sleeps until the
+// completion arrives; without AIO a raw pwritev, or os.File after a slow
+// one); reads take what the page cache holds with a raw
+// preadv2(RWF_NOWAIT) first (cached_linux.go) and the rest through
+// os.File. Callers must not write and read the same byte range at the same
+// time (the torrent loop never does: a piece is read only once it is
+// written and verified).
 //
 // # Invariants
 //
@@ -37,7 +44,8 @@
 // # Lock ordering
 //
 // Storage.rootMu and fileCache.mu are never held together: the cache drops
-// its mutex before it opens a file.
+// its mutex before it opens a file. Storage.aioMu is released before the
+// AIO context's own mutex is taken, and Storage.dirtyMu is a leaf.
 package storage
 
 import "errors"

@@ -20,7 +20,8 @@
 //	stats     20-byte info hash → 16 bytes: uploaded, downloaded (big-endian int64)
 //	resume    20-byte info hash → JSON resumeRecord
 //	settings  key → JSON value
-//	dht       reserved for DHT routing-table nodes (created, unused yet)
+//	dht       reserved (created, unused); the session keeps the DHT's node ID
+//	          and nodes in settings, under the key "dht"
 //
 // Records are JSON (encoding/json) with explicit field names decoupled from
 // the exported Go types, so renaming a Go field never changes the file

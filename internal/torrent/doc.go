@@ -16,6 +16,25 @@
 //     partial (some blocks in memory in pieces[i]), untouched;
 //   - every request sent to a peer is recorded in the picker until the block
 //     arrives, is rejected, or the request is cancelled;
-//   - nothing slow runs on the loop: socket I/O happens in the peer
-//     goroutines, hashing and file I/O in disk jobs bounded by a DiskPool.
+//   - nothing that waits runs on the loop: socket I/O happens in the peer
+//     goroutines, file I/O in disk jobs bounded by a DiskPool, dials and
+//     announces in goroutines of their own. The loop does hash: each
+//     received block that extends its piece's hashed prefix is hashed at
+//     once, while it is in the CPU's cache (pieceBuf); the disk job that
+//     writes a complete piece hashes what is left first;
+//   - piece data in memory (pieces being received, hashed or written, and
+//     the blocks requested) stays within bufferBudget: requests stop at it
+//     (requestRoom). Each peer's request depth follows its rate
+//     (requestQueueTime seconds of data, at least minQueue), capped by the
+//     smallest of its reqq, maxQueue and its share of inflightBudget.
+//
+// Disk jobs run on the DiskPool (postDisk): each copies what it needs from
+// the loop's state into locals, and its result comes back as a closure on
+// diskC that runs on the loop. API commands arrive the same way on cmdC
+// (do).
+//
+// Lock order: ioMu (held shared by every disk job, exclusively while Move
+// moves the files) before writeMu (serializes the torrent's piece writes),
+// before the storage's own locks. The loop itself takes neither; the
+// ReadCache and DiskPool mutexes are leaves.
 package torrent

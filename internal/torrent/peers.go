@@ -21,8 +21,9 @@ const (
 	minQueue        = 32
 	maxQueue        = 500
 	// inflightBudget bounds the blocks requested from all peers of a
-	// torrent together (4 MiB), so memory does not grow with the peer
-	// count; one fast peer may still use up to maxQueue.
+	// torrent together (each peer's depth is capped at its share of it),
+	// so memory does not grow with the peer count; bufferBudget bounds
+	// them again, with the pieces held.
 	inflightBudget  = 384
 	defaultPeerReqq = 250
 	// maxServeBytes bounds the bytes of a peer's requests being served:

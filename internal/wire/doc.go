@@ -17,6 +17,11 @@
 //   - Decoders never panic on malformed input; they return wrapped sentinel
 //     errors (ErrBadMessage, ErrBadHandshake, ErrMessageTooLarge, ...).
 //   - Slices in a decoded Message (Bitfield, Block, Payload) alias the buffer
-//     passed to ReadMessage. A caller that keeps them past the next read must
-//     copy them.
+//     passed to ReadMessage or ParseMessage. A caller that keeps them past
+//     the next read must copy them.
+//
+// gobit's peer connections do their own framing (package peer reads piece
+// blocks straight into pooled buffers) and decode every other frame body
+// with ParseMessage, applying the same MaxMessageLength check to the
+// length prefix before reading the body.
 package wire
