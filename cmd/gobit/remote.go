@@ -164,9 +164,6 @@ func printTable(w io.Writer, l []session.Status) error {
 			name = "-"
 		}
 		state := string(s.State)
-		if s.State == session.StateError && s.Error != "" {
-			state += ": " + shorten(s.Error, 30)
-		}
 		eta := fmtETA(s.ETASeconds)
 		if s.State != session.StateDownloading {
 			eta = "-"
@@ -175,7 +172,25 @@ func printTable(w io.Writer, l []session.Status) error {
 			s.InfoHash[:min(8, len(s.InfoHash))], shorten(name, 40), state, fmtPercent(s.Progress),
 			fmtRate(s.DownloadRate), fmtRate(s.UploadRate), s.Peers, eta)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printErrors(w, l)
+}
+
+// printErrors prints, below the table, the whole error of each torrent in
+// the error state: a disk error names its file, and a table cell would
+// cut it.
+func printErrors(w io.Writer, l []session.Status) error {
+	for _, s := range l {
+		if s.State != session.StateError || s.Error == "" {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%s: %s\n", s.InfoHash[:min(8, len(s.InfoHash))], s.Error); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveHash turns a full info hash or a unique prefix of one (as ls
