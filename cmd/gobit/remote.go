@@ -112,8 +112,9 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 
 func addOne(ctx context.Context, c *api.Client, arg, dir string) (session.Status, error) {
 	req := session.AddRequest{DownloadDir: dir}
+	arg = magnetFromHash(arg)
 	if classify(arg) == sourceFile {
-		data, err := readTorrentFile(arg)
+		data, _, err := loadTorrentFile(arg)
 		if err != nil {
 			return session.Status{}, err
 		}
