@@ -455,9 +455,12 @@ func (s *Session) resolve(ctx context.Context, req AddRequest) (torrent.Config, 
 }
 
 func configFromTorrent(data []byte) (torrent.Config, error) {
+	if len(data) == 0 || data[0] != 'd' {
+		return torrent.Config{}, fmt.Errorf("%w: not a .torrent file (it does not start with a bencoded dictionary)", ErrInvalid)
+	}
 	mi, err := metainfo.Parse(data)
 	if err != nil {
-		return torrent.Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return torrent.Config{}, fmt.Errorf("%w: not a valid .torrent file: %w", ErrInvalid, err)
 	}
 	return torrent.Config{MetaInfo: mi, InfoHash: mi.InfoHash, Name: mi.Info.Name, Trackers: mi.Trackers()}, nil
 }
