@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -77,27 +78,25 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	}
 	defer closeLog()
 
-	req := session.AddRequest{}
-	if classify(arg) == sourceFile {
-		data, err := readTorrentFile(arg)
-		if err != nil {
-			return err
-		}
-		req.Torrent = data
-	} else {
-		req.URI = strings.TrimSpace(arg)
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("timed out after %s", o.timeout))
+		defer cancel()
 	}
-	if err := os.MkdirAll(o.output, 0o755); err != nil {
-		return fmt.Errorf("creating output directory: %w", err)
+	// Everything the user gave is checked before a port is opened.
+	req, err := downloadRequest(ctx, arg)
+	if err != nil {
+		return err
 	}
 	out, err := filepath.Abs(o.output)
 	if err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, fmt.Errorf("timed out after %s", o.timeout))
-		defer cancel()
+	if err := session.CheckDownloadDir(out); err != nil {
+		return fmt.Errorf("%w (--output)", err)
+	}
+	if o.dataDir != "" && session.DataDirInUse(o.dataDir) {
+		return lockedError(o.dataDir)
 	}
 
 	cfg := session.Config{
@@ -114,6 +113,9 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		return err
 	}
 	o.discovery.apply(&cfg)
+	if adjustSessionConfig != nil {
+		adjustSessionConfig(&cfg)
+	}
 	sess, err := session.New(cfg)
 	if err != nil && cfg.Port != 0 && errors.Is(err, syscall.EADDRINUSE) {
 		fmt.Fprintf(stderr, "peer port %d is busy; using a free port\n", cfg.Port)
@@ -121,7 +123,7 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		sess, err = session.New(cfg)
 	}
 	if err != nil {
-		return fmt.Errorf("starting session: %w", err)
+		return sessionStartError(err, o.dataDir, cfg.Port)
 	}
 	defer sess.Close()
 	if err := o.prof.start(); err != nil {
@@ -155,6 +157,37 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		plainEvery: 2 * time.Second,
 		seed:       o.seed,
 	})
+}
+
+// downloadRequest turns download's argument into an add request: a bare
+// info hash becomes a magnet, a magnet is parsed, a URL is fetched and a
+// file read, and a .torrent is parsed, so that a mistake is reported at
+// once and in plain words.
+func downloadRequest(ctx context.Context, arg string) (session.AddRequest, error) {
+	arg = magnetFromHash(arg)
+	switch classify(arg) {
+	case sourceMagnet:
+		uri := strings.TrimSpace(arg)
+		if _, err := metainfo.ParseMagnet(uri); err != nil {
+			return session.AddRequest{}, fmt.Errorf("not a usable magnet link: %w", err)
+		}
+		return session.AddRequest{URI: uri}, nil
+	case sourceURL:
+		url := strings.TrimSpace(arg)
+		data, err := fetchTorrent(ctx, url)
+		if err != nil {
+			return session.AddRequest{}, err
+		}
+		if _, err := checkTorrent(url, data); err != nil {
+			return session.AddRequest{}, err
+		}
+		return session.AddRequest{Torrent: data}, nil
+	}
+	data, _, err := loadTorrentFile(arg)
+	if err != nil {
+		return session.AddRequest{}, err
+	}
+	return session.AddRequest{Torrent: data}, nil
 }
 
 // resumeExisting returns the status of a torrent restored from the state

@@ -28,6 +28,7 @@ show what the link carries.`,
 }
 
 func runInfo(ctx context.Context, arg string, w io.Writer) error {
+	arg = magnetFromHash(arg)
 	switch classify(arg) {
 	case sourceMagnet:
 		m, err := metainfo.ParseMagnet(strings.TrimSpace(arg))
@@ -40,13 +41,13 @@ func runInfo(ctx context.Context, arg string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		mi, err := metainfo.Parse(data)
+		mi, err := checkTorrent(strings.TrimSpace(arg), data)
 		if err != nil {
-			return fmt.Errorf("%s: %w", arg, err)
+			return err
 		}
 		return printMetaInfo(w, mi)
 	}
-	mi, err := metainfo.Load(arg)
+	_, mi, err := loadTorrentFile(arg)
 	if err != nil {
 		return err
 	}

@@ -112,8 +112,9 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 
 func addOne(ctx context.Context, c *api.Client, arg, dir string) (session.Status, error) {
 	req := session.AddRequest{DownloadDir: dir}
+	arg = magnetFromHash(arg)
 	if classify(arg) == sourceFile {
-		data, err := readTorrentFile(arg)
+		data, _, err := loadTorrentFile(arg)
 		if err != nil {
 			return session.Status{}, err
 		}
@@ -164,9 +165,6 @@ func printTable(w io.Writer, l []session.Status) error {
 			name = "-"
 		}
 		state := string(s.State)
-		if s.State == session.StateError && s.Error != "" {
-			state += ": " + shorten(s.Error, 30)
-		}
 		eta := fmtETA(s.ETASeconds)
 		if s.State != session.StateDownloading {
 			eta = "-"
@@ -175,7 +173,25 @@ func printTable(w io.Writer, l []session.Status) error {
 			s.InfoHash[:min(8, len(s.InfoHash))], shorten(name, 40), state, fmtPercent(s.Progress),
 			fmtRate(s.DownloadRate), fmtRate(s.UploadRate), s.Peers, eta)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printErrors(w, l)
+}
+
+// printErrors prints, below the table, the whole error of each torrent in
+// the error state: a disk error names its file, and a table cell would
+// cut it.
+func printErrors(w io.Writer, l []session.Status) error {
+	for _, s := range l {
+		if s.State != session.StateError || s.Error == "" {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%s: %s\n", s.InfoHash[:min(8, len(s.InfoHash))], s.Error); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveHash turns a full info hash or a unique prefix of one (as ls

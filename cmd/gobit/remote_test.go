@@ -143,3 +143,21 @@ func TestRemoteDaemonDown(t *testing.T) {
 		t.Errorf("ls via GOBIT_ADDR: exit %d %q %q", code, out, errOut)
 	}
 }
+
+// TestListShowsWholeError: a torrent's error (a disk error names a long
+// path) is printed whole below the table, not cut to fit a column.
+func TestListShowsWholeError(t *testing.T) {
+	long := "write piece 3: open /srv/torrents/" + strings.Repeat("very-long-directory-name/", 4) + "file.iso: permission denied"
+	l := []session.Status{
+		{InfoHash: strings.Repeat("a", 40), Name: "ok", State: session.StateDownloading, ETASeconds: -1},
+		{InfoHash: strings.Repeat("b", 40), Name: "broken", State: session.StateError, Error: long, ETASeconds: -1},
+	}
+	var out strings.Builder
+	if err := printTable(&out, l); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "ls output", out.String(), "bbbbbbbb: "+long+"\n")
+	if strings.Count(out.String(), "permission denied") != 1 {
+		t.Errorf("the error is shown more than once:\n%s", out.String())
+	}
+}

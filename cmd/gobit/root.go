@@ -69,12 +69,14 @@ commands to control a running daemon (add, ls, rm, pause, resume).
 Every flag can also be set with an environment variable GOBIT_<FLAG>
 (upper case, dashes as underscores: --api-token is GOBIT_API_TOKEN). A flag
 on the command line wins over the environment, which wins over the default.`,
+		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return applyEnv(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newServeCmd(),
@@ -87,6 +89,7 @@ on the command line wins over the environment, which wins over the default.`,
 		newRecheckCmd(),
 		newMoveCmd(),
 		newResumeCmd(),
+		newVersionCmd(),
 	)
 	documentEnv(root)
 	return root

@@ -90,18 +90,23 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	}
 	defer closeLog()
 
-	if err := os.MkdirAll(o.downloadDir, 0o755); err != nil {
-		return fmt.Errorf("creating download directory: %w", err)
-	}
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
-		return fmt.Errorf("creating data directory: %w", err)
+		return fmt.Errorf("creating the data directory (--data-dir): %w", err)
+	}
+	// A second gobit on the same data directory is told so before it binds
+	// anything (the session would find the database locked, later).
+	if session.DataDirInUse(o.dataDir) {
+		return lockedError(o.dataDir)
+	}
+	if err := session.CheckDownloadDir(o.downloadDir); err != nil {
+		return fmt.Errorf("%w (--download-dir)", err)
 	}
 
-	// Bind the API first: a busy or bad address is the most likely failure
-	// and is cheaper to report before the session starts.
+	// Bind the API before the session starts: a busy or bad address is
+	// cheaper to report before torrents are restored and started.
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("listening for the API: %w", err)
+		return apiListenError(o.addr, err)
 	}
 	defer ln.Close()
 
@@ -117,9 +122,12 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		return err
 	}
 	o.discovery.apply(&cfg)
+	if adjustSessionConfig != nil {
+		adjustSessionConfig(&cfg)
+	}
 	sess, err := session.New(cfg)
 	if err != nil {
-		return fmt.Errorf("starting session: %w", err)
+		return sessionStartError(err, o.dataDir, o.port)
 	}
 	closeSession := func() error {
 		if err := sess.Close(); err != nil {

@@ -140,5 +140,5 @@ func TestServeBusyAddress(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d: %s", code, exitFailure, errOut)
 	}
-	mustContain(t, "stderr", errOut, "listening for the API")
+	mustContain(t, "stderr", errOut, "API address "+l.Addr().String()+" is already in use", "gobit may already be running", "--addr")
 }

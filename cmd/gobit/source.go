@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
 )
 
 // sourceKind says what a torrent argument on the command line is.
@@ -26,6 +31,24 @@ const (
 	fetchTimeout  = 30 * time.Second
 )
 
+// magnetFromHash turns a bare info hash (40 hex or 32 base32 characters)
+// into a magnet URI, as other clients accept one; anything else, and a
+// hash-like name of an existing file, is returned unchanged.
+func magnetFromHash(arg string) string {
+	s := strings.TrimSpace(arg)
+	if len(s) != 40 && len(s) != 32 {
+		return arg
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return arg
+	}
+	h, err := metainfo.ParseHash(s)
+	if err != nil {
+		return arg
+	}
+	return "magnet:?xt=urn:btih:" + h.String()
+}
+
 // classify tells a magnet URI and an http(s) URL from a file path.
 func classify(arg string) sourceKind {
 	lower := strings.ToLower(strings.TrimSpace(arg))
@@ -42,6 +65,9 @@ func classify(arg string) sourceKind {
 // files over maxFileBytes.
 func readTorrentFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such file (give a .torrent file, a magnet link, an info hash or an http(s) URL)", path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +87,32 @@ func readTorrentFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes: not a .torrent file", path, maxFileBytes)
 	}
 	return data, nil
+}
+
+// checkTorrent parses data, a .torrent file read from name (a path or a
+// URL), and explains in plain words when it is not one.
+func checkTorrent(name string, data []byte) (*metainfo.MetaInfo, error) {
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, fmt.Errorf("%s is empty: not a .torrent file", name)
+	case data[0] != 'd':
+		return nil, fmt.Errorf("%s is not a .torrent file (it does not start with a bencoded dictionary)", name)
+	}
+	mi, err := metainfo.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a valid .torrent file: %w", name, err)
+	}
+	return mi, nil
+}
+
+// loadTorrentFile reads and checks a .torrent file.
+func loadTorrentFile(path string) ([]byte, *metainfo.MetaInfo, error) {
+	data, err := readTorrentFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	mi, err := checkTorrent(path, data)
+	return data, mi, err
 }
 
 // fetchTorrent downloads a .torrent file over http(s), with a timeout and a

@@ -241,7 +241,7 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decoding answer of %s %s: %w", method, path, err)
+		return fmt.Errorf("the answer to %s %s is not what a gobit daemon sends (%s): is the address that of a gobit daemon?", method, path, describeJSONError(err))
 	}
 	return nil
 }

@@ -230,7 +230,7 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 			if errors.As(err, &mbe) {
 				return req, err
 			}
-			return req, badRequest("malformed JSON body: %v", err)
+			return req, badRequest("%s", describeJSONError(err))
 		}
 		if _, err := dec.Token(); err != io.EOF {
 			return req, badRequest("malformed JSON body: trailing data after the object")

@@ -25,7 +25,7 @@ func decodeJSONBody(r *http.Request, v any) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return badRequest("malformed JSON body: %v", err)
+		return badRequest("%s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("malformed JSON body: trailing data after the object")

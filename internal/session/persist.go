@@ -22,8 +22,18 @@ const dbFile = "gobit.db"
 // settingsKey is where session settings are saved.
 const settingsKey = "session"
 
-// openStore opens (or creates) the state database and re-adds the torrents
-// it records, each in the state it was left in.
+// ErrLocked reports that the data directory's state database is held by
+// another process (or another Session in this one).
+var ErrLocked = store.ErrLocked
+
+// DataDirInUse reports whether another process (or another Session in this
+// one) holds the state database in dir open. It does not create anything.
+func DataDirInUse(dir string) bool {
+	return store.InUse(filepath.Join(dir, dbFile))
+}
+
+// openStore opens (or creates) the state database and loads the saved
+// session settings; restoreAll then re-adds the torrents it records.
 func (s *Session) openStore() error {
 	path := filepath.Join(s.cfg.DataDir, dbFile)
 	db, moved, err := store.OpenOrRecover(path, s.log)
@@ -44,7 +54,13 @@ func (s *Session) openStore() error {
 		s.down.SetLimit(saved.DownloadLimit)
 		s.seedLim = torrent.SeedLimits{RatioLimit: saved.RatioLimit, SeedTimeLimit: time.Duration(saved.SeedTimeLimit) * time.Second}
 	}
-	recs, err := db.Torrents()
+	return nil
+}
+
+// restoreAll re-adds the torrents the state database records, each in the
+// state it was left in. It runs once the peer port is known.
+func (s *Session) restoreAll() error {
+	recs, err := s.db.Torrents()
 	var cre *store.CorruptRecordsError
 	if errors.As(err, &cre) {
 		s.log.Warn("skipping unreadable torrent records in the state database", "err", err)

@@ -34,7 +34,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -214,9 +213,20 @@ func New(cfg Config) (*Session, error) {
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
 		closeC:   make(chan struct{}),
 	}
+	// The state database is opened first: a data directory in use by
+	// another gobit is the likeliest start-up failure, and it must be
+	// reported before any port is bound. From here on every failure
+	// closes what was started before it (Close stops whatever is running).
+	if cfg.DataDir != "" {
+		if err := s.openStore(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if cfg.Port >= 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
 		if err != nil {
+			s.Close()
 			return nil, fmt.Errorf("session: listen for peers: %w", err)
 		}
 		s.ln = ln
@@ -230,12 +240,9 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.discoveryLoop()
 	}
-	if cfg.DataDir != "" {
-		if err := s.openStore(); err != nil {
-			if s.ln != nil {
-				s.ln.Close()
-			}
-			s.wg.Wait()
+	if s.db != nil {
+		if err := s.restoreAll(); err != nil {
+			s.Close()
 			return nil, err
 		}
 		s.wg.Add(1)
@@ -359,8 +366,11 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if abs, err := filepath.Abs(saveDir); err == nil {
 		saveDir = abs
 	}
-	if err := os.MkdirAll(saveDir, 0o755); err != nil {
-		return Status{}, fmt.Errorf("create download dir: %w", err)
+	if err := CheckDownloadDir(saveDir); err != nil {
+		if req.DownloadDir != "" {
+			err = fmt.Errorf("%w: %w", ErrInvalid, err) // the client's choice
+		}
+		return Status{}, err
 	}
 	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now()}
 	if tc.MetaInfo != nil {
@@ -461,9 +471,12 @@ func (s *Session) resolve(ctx context.Context, req AddRequest) (torrent.Config, 
 }
 
 func configFromTorrent(data []byte) (torrent.Config, error) {
+	if len(data) == 0 || data[0] != 'd' {
+		return torrent.Config{}, fmt.Errorf("%w: not a .torrent file (it does not start with a bencoded dictionary)", ErrInvalid)
+	}
 	mi, err := metainfo.Parse(data)
 	if err != nil {
-		return torrent.Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return torrent.Config{}, fmt.Errorf("%w: not a valid .torrent file: %w", ErrInvalid, err)
 	}
 	return torrent.Config{MetaInfo: mi, InfoHash: mi.InfoHash, Name: mi.Info.Name, Trackers: mi.Trackers()}, nil
 }

@@ -50,7 +50,8 @@ func TestAddErrors(t *testing.T) {
 		{"both", AddRequest{URI: "magnet:?xt=urn:btih:" + strings.Repeat("a", 40), Torrent: data}, ErrInvalid, "not both"},
 		{"bad magnet", AddRequest{URI: "magnet:?xt=urn:btih:zz"}, ErrInvalid, "info hash"},
 		{"not a uri", AddRequest{URI: "ftp://x/y.torrent"}, ErrInvalid, "neither a magnet"},
-		{"garbage torrent", AddRequest{Torrent: []byte("d4:infoi1ee")}, ErrInvalid, ""},
+		{"garbage torrent", AddRequest{Torrent: []byte("d4:infoi1ee")}, ErrInvalid, "not a valid .torrent file"},
+		{"not a torrent", AddRequest{Torrent: []byte("<html>hello</html>")}, ErrInvalid, "not a .torrent file (it does not start with a bencoded dictionary)"},
 	}
 	for _, tt := range tests {
 		_, err := s.Add(context.Background(), tt.req)

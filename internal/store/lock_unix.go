@@ -31,3 +31,18 @@ func lockFile(f *os.File, timeout time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// InUse reports whether another open file description (another process,
+// or another Store in this one) holds the lock on the database at path. A
+// missing or unreadable file is not in use. It creates nothing.
+func InUse(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	// A shared lock conflicts with the exclusive lock an open Store holds;
+	// closing f releases it.
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	return errors.Is(err, syscall.EWOULDBLOCK)
+}

@@ -162,7 +162,14 @@ func (t *Torrent) completedBytes() int64 {
 	return b
 }
 
+// fail stops the torrent with err. Once stopped, later errors (the other
+// pieces that were being written when the disk failed, say) are only logged
+// at debug level: the first error is the one shown and logged.
 func (t *Torrent) fail(err error) {
+	if t.state == StateError && t.errMsg != "" { // recheck and resume clear errMsg
+		t.log.Debug("further error while stopped by an error", "err", err)
+		return
+	}
 	t.log.Error("torrent stopped by error", "err", err)
 	t.errMsg = err.Error()
 	t.state = StateError
