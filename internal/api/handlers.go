@@ -83,6 +83,8 @@ func statusFor(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, session.ErrClosed):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, session.ErrStorageFull):
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
