@@ -27,12 +27,10 @@ import (
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
-	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
-	"github.com/gobit/gobit/internal/wire"
 )
 
 // Defaults for Config fields left zero.
@@ -70,6 +68,10 @@ type Config struct {
 	MaxPeersPerTorrent int
 	// HalfOpen bounds concurrent outgoing connection attempts.
 	HalfOpen int
+	// HandshakeTimeout bounds an incoming connection's handshake (default
+	// peer.DefaultHandshakeTimeout). Until it completes the connection
+	// holds one of the MaxConns slots.
+	HandshakeTimeout time.Duration
 	// UploadSlots is how many peers each torrent uploads to at once
 	// (besides one optimistic unchoke).
 	UploadSlots int
@@ -215,7 +217,7 @@ func New(cfg Config) (*Session, error) {
 		s.ln = ln
 		s.port = ln.Addr().(*net.TCPAddr).Port
 		s.wg.Add(1)
-		go s.acceptLoop()
+		go s.acceptLoop(ln)
 		log.Info("listening for peers", "addr", ln.Addr().String())
 	}
 	s.startLSD()
@@ -256,46 +258,6 @@ func (s *Session) Port() int { return s.port }
 
 // PeerID returns the session's peer ID.
 func (s *Session) PeerID() [20]byte { return s.peerID }
-
-func (s *Session) acceptLoop() {
-	defer s.wg.Done()
-	var backoff time.Duration
-	for {
-		nc, err := s.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Temporary (e.g. too many open files): back off and retry.
-			backoff = min(max(backoff*2, 5*time.Millisecond), time.Second)
-			s.log.Warn("accept", "err", err)
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		go s.handleIncoming(nc)
-	}
-}
-
-func (s *Session) handleIncoming(nc net.Conn) {
-	var target *torrent.Torrent
-	hs, err := peer.Accept(nc, peer.DefaultHandshakeTimeout, func(ih [20]byte) (wire.Handshake, bool) {
-		s.mu.Lock()
-		e := s.torrents[metainfo.Hash(ih)]
-		s.mu.Unlock()
-		if e == nil {
-			return wire.Handshake{}, false
-		}
-		target = e.t
-		return e.t.Handshake(), true
-	})
-	if err != nil {
-		s.log.Debug("incoming connection refused", "peer", nc.RemoteAddr(), "err", err)
-		nc.Close()
-		return
-	}
-	target.AddConn(nc, hs)
-}
 
 // Close stops every torrent and the listener.
 func (s *Session) Close() error {
