@@ -50,6 +50,17 @@ func decodeJSONBody(r *http.Request, v any) error {
 	return nil
 }
 
+// bodyError classifies an error reading a request body: over the size cap
+// it stays a MaxBytesError (413); anything else (a broken chunked encoding,
+// a client that went away) is the client's fault, a 400.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return badRequest("reading the request body: %v", err)
+}
+
 // jsonError turns an encoding/json or body-reading error into a request
 // error with a message for the API's user.
 func jsonError(err error, v any) error {
@@ -80,7 +91,7 @@ func jsonError(err error, v any) error {
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		return badRequest("unknown field %s: accepted fields are %s", name, strings.Join(jsonFields(v), ", "))
 	default:
-		return badRequest("reading the JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return badRequest("bad JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 }
 

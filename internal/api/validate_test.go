@@ -2,11 +2,14 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/gobit/gobit/internal/api/apitest"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -155,5 +158,44 @@ func TestBadBodiesAre4xx(t *testing.T) {
 				t.Errorf("%s %s, %s: error %q shows Go types", u.method, u.path, c.name, e.Error)
 			}
 		}
+	}
+}
+
+// brokenReader fails like a connection that breaks mid-body.
+type brokenReader struct{}
+
+func (brokenReader) Read([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
+
+// TestAddBadBodiesAre4xx: the add routes answer a body that cannot be read
+// or decoded with a 400 in plain words, not a 500 or Go type names.
+func TestAddBadBodiesAre4xx(t *testing.T) {
+	h := NewHandler(&apitest.Backend{}, Options{})
+	cases := []struct {
+		name, path, ctype, body string
+		msg                     string
+	}{
+		{"uri of the wrong type", "/api/v1/torrents", contentJSON, `{"uri": 5}`, `field "uri"`},
+		{"torrent not base64", "/api/v1/torrents", contentJSON, `{"torrent": "not base64!"}`, "base64"},
+		{"unknown field", "/api/v1/torrents", contentJSON, `{"url": "magnet:?"}`, `unknown field "url"`},
+		{"empty JSON", "/api/v1/torrents", contentJSON, ``, "empty body"},
+		{"array", "/api/v1/torrents", contentJSON, `["magnet:?"]`, "must be an object"},
+	}
+	for _, c := range cases {
+		w := serve(t, h, reqSpec{method: "POST", path: c.path, ctype: c.ctype, body: c.body})
+		msg := errorOf(t, w, http.StatusBadRequest)
+		if !strings.Contains(msg, c.msg) || strings.Contains(msg, "Go ") || strings.Contains(msg, "AddBody") {
+			t.Errorf("%s: %q, want a message with %q and no Go names", c.name, msg, c.msg)
+		}
+	}
+	// A body that breaks while being read.
+	for _, c := range []struct{ path, ctype string }{
+		{"/api/v1/torrents", contentTorrent}, {"/api/v1/torrents", contentText},
+		{"/api/v1/torrents", contentJSON}, {"/add/magnet", contentText},
+	} {
+		r := httptest.NewRequest("POST", c.path, brokenReader{})
+		r.Header.Set("Content-Type", c.ctype)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		errorOf(t, w, http.StatusBadRequest)
 	}
 }
