@@ -83,6 +83,8 @@ func statusFor(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, session.ErrClosed):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, session.ErrStorageFull):
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
@@ -173,7 +175,7 @@ func (h *handler) addMagnetCompat(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("reading body: %w", err))
+		h.fail(w, r, bodyError(err))
 		return
 	}
 	uri := strings.TrimSpace(string(data))
@@ -223,17 +225,8 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 	switch mt {
 	case contentJSON:
 		var body AddBody
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return req, err
-			}
-			return req, badRequest("%s", describeJSONError(err))
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return req, badRequest("malformed JSON body: trailing data after the object")
+		if err := decodeJSONBody(r, &body); err != nil {
+			return req, err
 		}
 		req.URI = strings.TrimSpace(body.URI)
 		req.Torrent = body.Torrent
@@ -243,7 +236,7 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 	case contentTorrent:
 		data, err := io.ReadAll(r.Body)
 		if err != nil {
-			return req, fmt.Errorf("reading body: %w", err)
+			return req, bodyError(err)
 		}
 		req.Torrent = data
 		if len(data) == 0 {
@@ -252,7 +245,7 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 	case contentText:
 		data, err := io.ReadAll(r.Body)
 		if err != nil {
-			return req, fmt.Errorf("reading body: %w", err)
+			return req, bodyError(err)
 		}
 		req.URI = strings.TrimSpace(string(data))
 	case contentMultipart:

@@ -25,10 +25,10 @@ func TestJSONErrorsNameFieldsNotGoTypes(t *testing.T) {
 		{"POST", "/api/v1/torrents", `"magnet:?xt=urn:btih:` + hashA + `"`, `the JSON body must be an object, got a string`},
 		{"POST", "/api/v1/torrents", `{"uri": "x"`, `malformed JSON body`},
 		{"POST", "/api/v1/torrents", `{"url": "x"}`, `unknown field "url"`},
-		{"PATCH", "/api/v1/torrents/" + hashA, `{"upload_limit": "fast"}`, `field "upload_limit": want a whole number, got a string`},
-		{"PATCH", "/api/v1/torrents/" + hashA, `{"upload_slots": 1.5}`, `field "upload_slots": want a whole number, got 1.5`},
-		{"PATCH", "/api/v1/torrents/" + hashA, `{"ratio_limit": [1]}`, `field "ratio_limit": want a number, got a list`},
-		{"PATCH", "/api/v1/session", `{"seed_time_limit": {}}`, `field "seed_time_limit": want a whole number, got an object`},
+		{"PATCH", "/api/v1/torrents/" + hashA, `{"upload_limit": "fast"}`, `field "upload_limit": want an integer 0..`},
+		{"PATCH", "/api/v1/torrents/" + hashA, `{"upload_slots": 1.5}`, `field "upload_slots": want an integer -1..1000 (-1 unlimited, 0 the default), got 1.5`},
+		{"PATCH", "/api/v1/torrents/" + hashA, `{"ratio_limit": [1]}`, `field "ratio_limit": want a number 0..`},
+		{"PATCH", "/api/v1/session", `{"seed_time_limit": {}}`, `field "seed_time_limit": want an integer 0..3153600000 (seconds; 0 means no limit), got an object`},
 		{"PATCH", "/api/v1/session", `{"upload_limit": 1e400}`, `field "upload_limit"`},
 	}
 	for _, tt := range tests {

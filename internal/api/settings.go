@@ -1,37 +1,10 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gobit/gobit/internal/session"
 )
-
-// decodeJSONBody decodes exactly one JSON object with no unknown fields.
-func decodeJSONBody(r *http.Request, v any) error {
-	mt, _, err := mediaType(r)
-	if err != nil {
-		return err
-	}
-	if mt != contentJSON && mt != "" {
-		return ErrUnsupportedType
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return badRequest("%s", describeJSONError(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("malformed JSON body: trailing data after the object")
-	}
-	return nil
-}
 
 // update serves PATCH /api/v1/torrents/{infohash}: changes the torrent's
 // rate limits, seeding limits and upload slots at run time.

@@ -139,10 +139,16 @@ func (s *Session) record(e *entry) store.Torrent {
 	return rec
 }
 
-// persist writes an entry's record; errors are logged (the torrent keeps
-// running).
+// persist writes an entry's record for a change the session made by itself
+// (metadata fetched, download completed); errors are logged (the torrent
+// keeps running). Changes a user asks for go through change (durable.go).
 func (s *Session) persist(e *entry) {
 	if s.db == nil {
+		return
+	}
+	e.opMu.Lock()
+	defer e.opMu.Unlock()
+	if e.removed {
 		return
 	}
 	s.mu.Lock()

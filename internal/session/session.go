@@ -42,12 +42,10 @@ import (
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
-	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
-	"github.com/gobit/gobit/internal/wire"
 )
 
 // Defaults for Config fields left zero.
@@ -85,6 +83,10 @@ type Config struct {
 	MaxPeersPerTorrent int
 	// HalfOpen bounds concurrent outgoing connection attempts.
 	HalfOpen int
+	// HandshakeTimeout bounds an incoming connection's handshake (default
+	// peer.DefaultHandshakeTimeout). Until it completes the connection
+	// holds one of the MaxConns slots.
+	HandshakeTimeout time.Duration
 	// UploadSlots is how many peers each torrent uploads to at once
 	// (besides one optimistic unchoke).
 	UploadSlots int
@@ -150,6 +152,7 @@ type Session struct {
 	mu       sync.Mutex
 	seedLim  torrent.SeedLimits // guarded by mu
 	torrents map[metainfo.Hash]*entry
+	adding   map[metainfo.Hash]struct{} // being saved by Add; guarded by mu
 	order    []metainfo.Hash
 	closed   bool
 	wg       sync.WaitGroup
@@ -161,6 +164,9 @@ type Session struct {
 	dhtLookups chan struct{}
 	dhtLast    map[metainfo.Hash]time.Time // guarded by mu
 	closeC     chan struct{}
+	// settingsMu serializes UpdateSettings, so settings are saved in the
+	// order they are applied.
+	settingsMu sync.Mutex
 }
 
 type entry struct {
@@ -172,6 +178,11 @@ type entry struct {
 	// slow earlier flush cannot overwrite a later one's resume record
 	// with an older bitfield.
 	flushMu sync.Mutex
+	// opMu serializes the torrent's state changes with the commits of its
+	// record (durable.go); removed, guarded by it, is set once the record
+	// is deleted, after which nothing writes it again.
+	opMu    sync.Mutex
+	removed bool
 }
 
 // New starts a session: it binds the peer listener and starts accepting.
@@ -232,7 +243,7 @@ func New(cfg Config) (*Session, error) {
 		s.ln = ln
 		s.port = ln.Addr().(*net.TCPAddr).Port
 		s.wg.Add(1)
-		go s.acceptLoop()
+		go s.acceptLoop(ln)
 		log.Info("listening for peers", "addr", ln.Addr().String())
 	}
 	s.startLSD()
@@ -270,46 +281,6 @@ func (s *Session) Port() int { return s.port }
 
 // PeerID returns the session's peer ID.
 func (s *Session) PeerID() [20]byte { return s.peerID }
-
-func (s *Session) acceptLoop() {
-	defer s.wg.Done()
-	var backoff time.Duration
-	for {
-		nc, err := s.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Temporary (e.g. too many open files): back off and retry.
-			backoff = min(max(backoff*2, 5*time.Millisecond), time.Second)
-			s.log.Warn("accept", "err", err)
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		go s.handleIncoming(nc)
-	}
-}
-
-func (s *Session) handleIncoming(nc net.Conn) {
-	var target *torrent.Torrent
-	hs, err := peer.Accept(nc, peer.DefaultHandshakeTimeout, func(ih [20]byte) (wire.Handshake, bool) {
-		s.mu.Lock()
-		e := s.torrents[metainfo.Hash(ih)]
-		s.mu.Unlock()
-		if e == nil {
-			return wire.Handshake{}, false
-		}
-		target = e.t
-		return e.t.Handshake(), true
-	})
-	if err != nil {
-		s.log.Debug("incoming connection refused", "peer", nc.RemoteAddr(), "err", err)
-		nc.Close()
-		return
-	}
-	target.AddConn(nc, hs)
-}
 
 // Close stops every torrent and the listener.
 func (s *Session) Close() error {
@@ -378,11 +349,10 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	} else {
 		rec.Magnet = strings.TrimSpace(req.URI)
 	}
-	e, err := s.start(tc, saveDir, req.Paused, &rec)
+	e, err := s.addSaved(tc, saveDir, req.Paused, &rec)
 	if err != nil {
 		return Status{}, err
 	}
-	s.persist(e)
 	s.updateDiscovery()
 	if s.dht != nil {
 		s.mu.Lock()
@@ -603,11 +573,11 @@ func (s *Session) Pause(infoHash string) error {
 	if err != nil {
 		return err
 	}
-	if err := e.t.Pause(); err != nil {
+	err = s.change(e, "torrent not paused", func(r *store.Torrent) { r.Paused = true }, e.t.Pause)
+	if err != nil {
 		return err
 	}
 	s.updateDiscovery()
-	s.persist(e)
 	s.flush(e)
 	return nil
 }
@@ -618,11 +588,11 @@ func (s *Session) Resume(infoHash string) error {
 	if err != nil {
 		return err
 	}
-	if err := e.t.Resume(); err != nil {
+	err = s.change(e, "torrent not resumed", func(r *store.Torrent) { r.Paused = false }, e.t.Resume)
+	if err != nil {
 		return err
 	}
 	s.updateDiscovery()
-	s.persist(e)
 	return nil
 }
 
@@ -633,6 +603,12 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 		return err
 	}
 	h := e.t.InfoHash()
+	if err := s.forget(e); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrNotFound, h)
+		}
+		return err
+	}
 	s.mu.Lock()
 	if s.torrents[h] != e {
 		s.mu.Unlock()
@@ -648,11 +624,6 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 	s.mu.Unlock()
 	s.updateDiscovery()
 	s.log.Info("torrent removed", "info_hash", h.String(), "delete_data", deleteData)
-	if s.db != nil {
-		if err := s.db.DeleteTorrent(h); err != nil {
-			s.log.Error("forget torrent in the state database", "info_hash", h.String(), "err", err)
-		}
-	}
 	return e.t.Close(deleteData)
 }
 
@@ -679,27 +650,31 @@ func (s *Session) UpdateSettings(u SettingsUpdate) (Settings, error) {
 	if err := u.validate(); err != nil {
 		return Settings{}, err
 	}
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	st := s.Settings()
 	if u.UploadLimit != nil {
-		s.up.SetLimit(*u.UploadLimit)
+		st.UploadLimit = *u.UploadLimit
 	}
 	if u.DownloadLimit != nil {
-		s.down.SetLimit(*u.DownloadLimit)
+		st.DownloadLimit = *u.DownloadLimit
 	}
-	s.mu.Lock()
 	if u.RatioLimit != nil {
-		s.seedLim.RatioLimit = *u.RatioLimit
+		st.RatioLimit = *u.RatioLimit
 	}
 	if u.SeedTimeLimit != nil {
-		s.seedLim.SeedTimeLimit = time.Duration(*u.SeedTimeLimit) * time.Second
+		st.SeedTimeLimit = *u.SeedTimeLimit
 	}
+	// Saved first: settings that cannot be saved are not applied.
+	if err := s.saveSettings(st); err != nil {
+		return Settings{}, err
+	}
+	s.up.SetLimit(st.UploadLimit)
+	s.down.SetLimit(st.DownloadLimit)
+	s.mu.Lock()
+	s.seedLim = torrent.SeedLimits{RatioLimit: st.RatioLimit, SeedTimeLimit: time.Duration(st.SeedTimeLimit) * time.Second}
 	s.mu.Unlock()
-	st := s.Settings()
-	if s.db != nil {
-		if err := s.db.PutSetting(settingsKey, st); err != nil {
-			s.log.Error("save session settings", "err", err)
-		}
-	}
-	return st, nil
+	return s.Settings(), nil
 }
 
 // UpdateTorrent changes one torrent's limits; nil fields are left alone.
@@ -711,35 +686,60 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 	if err != nil {
 		return Status{}, err
 	}
-	st := e.t.Stats()
-	if u.UploadLimit != nil || u.DownloadLimit != nil {
-		up, down := st.UploadLimit, st.DownloadLimit
+	edit := func(r *store.Torrent) {
 		if u.UploadLimit != nil {
-			up = *u.UploadLimit
+			r.Limits.UploadLimit = *u.UploadLimit
 		}
 		if u.DownloadLimit != nil {
-			down = *u.DownloadLimit
+			r.Limits.DownloadLimit = *u.DownloadLimit
 		}
-		e.t.SetRateLimits(up, down)
-	}
-	if u.RatioLimit != nil || u.SeedTimeLimit != nil {
-		l := st.SeedLimits
 		if u.RatioLimit != nil {
-			l.RatioLimit = *u.RatioLimit
+			r.Limits.RatioLimit = *u.RatioLimit
 		}
 		if u.SeedTimeLimit != nil {
-			l.SeedTimeLimit = time.Duration(*u.SeedTimeLimit) * time.Second
+			r.Limits.SeedTimeLimit = *u.SeedTimeLimit
 		}
-		if err := e.t.SetSeedLimits(l); err != nil {
-			return Status{}, err
-		}
-	}
-	if u.UploadSlots != nil {
-		if err := e.t.SetUploadSlots(*u.UploadSlots); err != nil {
-			return Status{}, err
+		if u.UploadSlots != nil {
+			r.Limits.UploadSlots = *u.UploadSlots
+			if r.Limits.UploadSlots == 0 {
+				r.Limits.UploadSlots = torrent.DefaultUploadSlots
+			}
 		}
 	}
-	s.persist(e)
+	apply := func() error {
+		st := e.t.Stats()
+		if u.UploadLimit != nil || u.DownloadLimit != nil {
+			up, down := st.UploadLimit, st.DownloadLimit
+			if u.UploadLimit != nil {
+				up = *u.UploadLimit
+			}
+			if u.DownloadLimit != nil {
+				down = *u.DownloadLimit
+			}
+			e.t.SetRateLimits(up, down)
+		}
+		if u.RatioLimit != nil || u.SeedTimeLimit != nil {
+			l := st.SeedLimits
+			if u.RatioLimit != nil {
+				l.RatioLimit = *u.RatioLimit
+			}
+			if u.SeedTimeLimit != nil {
+				l.SeedTimeLimit = time.Duration(*u.SeedTimeLimit) * time.Second
+			}
+			if err := e.t.SetSeedLimits(l); err != nil {
+				return err
+			}
+		}
+		if u.UploadSlots != nil {
+			if err := e.t.SetUploadSlots(*u.UploadSlots); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := s.change(e, "limits not changed", edit, apply); err != nil {
+		return Status{}, err
+	}
 	return statusOf(e), nil
 }
 
@@ -809,18 +809,21 @@ func (s *Session) Move(infoHash, dir string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if err := e.t.Move(abs); err != nil {
-		if errors.Is(err, torrent.ErrBusy) || errors.Is(err, torrent.ErrNoMetadata) {
-			return fmt.Errorf("%w: %w", ErrConflict, err)
+	// The new directory is saved first: a move whose destination cannot be
+	// recorded is not started.
+	err = s.change(e, "torrent not moved", func(r *store.Torrent) { r.SaveDir = abs }, func() error {
+		if err := e.t.Move(abs); err != nil {
+			if errors.Is(err, torrent.ErrBusy) || errors.Is(err, torrent.ErrNoMetadata) {
+				return fmt.Errorf("%w: %w", ErrConflict, err)
+			}
+			return err
 		}
-		return err
-	}
-	s.mu.Lock()
-	e.saveDir = abs
-	e.rec.SaveDir = abs
-	s.mu.Unlock()
-	s.persist(e)
-	return nil
+		s.mu.Lock()
+		e.saveDir = abs
+		s.mu.Unlock()
+		return nil
+	})
+	return err
 }
 
 // AddPeers gives a torrent peer addresses to connect to ("host:port", IP

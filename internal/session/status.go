@@ -2,8 +2,6 @@ package session
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"time"
 )
 
@@ -95,10 +93,6 @@ type SettingsUpdate struct {
 	SeedTimeLimit *int64   `json:"seed_time_limit"`
 }
 
-func (u SettingsUpdate) validate() error {
-	return validateLimits(u.UploadLimit, u.DownloadLimit, u.RatioLimit, u.SeedTimeLimit)
-}
-
 // TorrentUpdate changes one torrent's limits; nil fields are left alone.
 type TorrentUpdate struct {
 	UploadLimit   *int64   `json:"upload_limit"`
@@ -106,25 +100,6 @@ type TorrentUpdate struct {
 	RatioLimit    *float64 `json:"ratio_limit"`
 	SeedTimeLimit *int64   `json:"seed_time_limit"`
 	UploadSlots   *int     `json:"upload_slots"`
-}
-
-func (u TorrentUpdate) validate() error {
-	if u.UploadSlots != nil && (*u.UploadSlots < -1 || *u.UploadSlots > 1000) {
-		return fmt.Errorf("%w: upload_slots %d: must be -1 (unlimited), 0 (default) or 1..1000", ErrInvalid, *u.UploadSlots)
-	}
-	return validateLimits(u.UploadLimit, u.DownloadLimit, u.RatioLimit, u.SeedTimeLimit)
-}
-
-func validateLimits(up, down *int64, ratio *float64, seedTime *int64) error {
-	for name, v := range map[string]*int64{"upload_limit": up, "download_limit": down, "seed_time_limit": seedTime} {
-		if v != nil && *v < 0 {
-			return fmt.Errorf("%w: %s %d: must be >= 0 (0 means no limit)", ErrInvalid, name, *v)
-		}
-	}
-	if ratio != nil && (*ratio < 0 || math.IsNaN(*ratio) || math.IsInf(*ratio, 0)) {
-		return fmt.Errorf("%w: ratio_limit %v: must be >= 0 (0 means no limit)", ErrInvalid, *ratio)
-	}
-	return nil
 }
 
 // FileStatus describes one file of a torrent.

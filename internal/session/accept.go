@@ -1,0 +1,85 @@
+package session
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/torrent"
+	"github.com/gobit/gobit/internal/wire"
+)
+
+// Accept loop back-off after a failed Accept (too many open files, a
+// network error): it starts at minAcceptBackoff and doubles up to
+// maxAcceptBackoff, and is reset by the next accepted connection.
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = time.Second
+)
+
+// acceptLoop accepts incoming peer connections until ln is closed.
+//
+// Every connection takes one of the session's MaxConns slots (s.conns) as
+// soon as it is accepted, before its handshake: a connection beyond the
+// limit is closed at once, so silent connections cannot pile up goroutines
+// and file descriptors. The slot is released when the handshake fails or
+// times out (Config.HandshakeTimeout), and handed to the torrent when it
+// succeeds.
+//
+// A failed Accept is not retried at once: with the process out of file
+// descriptors (EMFILE, ENFILE) it would fail again immediately and spin, so
+// the loop sleeps, doubling the pause on each consecutive failure.
+func (s *Session) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
+			s.log.Warn("accepting peer connections failed; backing off", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.closeC:
+				return
+			}
+			continue
+		}
+		backoff = 0
+		if !s.conns.TryAcquire() {
+			s.log.Debug("incoming connection refused: connection limit reached", "peer", nc.RemoteAddr(), "limit", s.cfg.MaxConns)
+			nc.Close()
+			continue
+		}
+		go s.handleIncoming(nc)
+	}
+}
+
+// handleIncoming runs the handshake of an accepted connection, which holds
+// a connection slot, and hands it to its torrent.
+func (s *Session) handleIncoming(nc net.Conn) {
+	var target *torrent.Torrent
+	hs, err := peer.Accept(nc, s.cfg.HandshakeTimeout, func(ih [20]byte) (wire.Handshake, bool) {
+		s.mu.Lock()
+		e := s.torrents[metainfo.Hash(ih)]
+		s.mu.Unlock()
+		if e == nil {
+			return wire.Handshake{}, false
+		}
+		target = e.t
+		return e.t.Handshake(), true
+	})
+	// The torrent takes a slot of its own for the peers it adopts, so the
+	// handshake's is given back here, in both cases.
+	s.conns.Release()
+	if err != nil {
+		s.log.Debug("incoming connection refused", "peer", nc.RemoteAddr(), "err", err)
+		nc.Close()
+		return
+	}
+	target.AddConn(nc, hs)
+}
