@@ -176,6 +176,9 @@ func New(cfg Config) (*Session, error) {
 	if cfg.DownloadDir == "" {
 		cfg.DownloadDir = "."
 	}
+	if abs, err := filepath.Abs(cfg.DownloadDir); err == nil {
+		cfg.DownloadDir = abs // fixed now, whatever the working directory becomes
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -332,6 +335,11 @@ func (s *Session) Close() error {
 
 // Add adds a torrent and starts it.
 func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
+	// A relative directory would be resolved against the daemon's working
+	// directory, which the client neither knows nor chose.
+	if req.DownloadDir != "" && !filepath.IsAbs(req.DownloadDir) {
+		return Status{}, fmt.Errorf("%w: download directory %q is not an absolute path", ErrInvalid, req.DownloadDir)
+	}
 	tc, raw, err := s.resolve(ctx, req)
 	if err != nil {
 		return Status{}, err
@@ -771,6 +779,9 @@ func (s *Session) Recheck(infoHash string) error {
 func (s *Session) Move(infoHash, dir string) error {
 	if strings.TrimSpace(dir) == "" {
 		return fmt.Errorf("%w: empty path", ErrInvalid)
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("%w: %q is not an absolute path", ErrInvalid, dir)
 	}
 	e, err := s.lookup(infoHash)
 	if err != nil {
