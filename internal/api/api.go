@@ -159,7 +159,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)
 	next = h.auth(next)
-	next = Guard(opts, next)
+	next = guard(opts, nil, next) // logRequests records the refusals
 	next = h.recoverPanics(next)
 	return h.logRequests(next)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -26,21 +27,41 @@ const AllowedHostsFlag = "--api-allowed-hosts"
 //
 // NewHandler applies Guard itself; the daemon also wraps whatever else it
 // serves on the API's address (the profiles of --pprof) in it.
+//
+// Each refusal is logged at debug level to opts.Logger, with the request's
+// method, path, Host, Origin and Sec-Fetch-Site.
 func Guard(opts Options, next http.Handler) http.Handler {
+	return guard(opts, opts.Logger, next)
+}
+
+// guard is Guard logging refusals to log (nil: not at all).
+func guard(opts Options, log *slog.Logger, next http.Handler) http.Handler {
 	p := newHostPolicy(opts.Addr, opts.AllowedHosts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg := ""
 		if !p.allows(r.Host) {
-			writeError(w, http.StatusForbidden, fmt.Sprintf(
-				"Host %q is not allowed: the API answers to localhost, loopback addresses and the host of --addr; "+
-					"to reach it by another name, add the name to %s (\"*\" turns this check off, for reverse proxies)",
-				truncate(r.Host, 100), AllowedHostsFlag))
+			msg = fmt.Sprintf("Host %q is not allowed: the API answers to localhost, loopback addresses and the host of --addr; "+
+				"to reach it by another name, add the name to %s (\"*\" turns this check off, for reverse proxies)",
+				truncate(r.Host, 100), AllowedHostsFlag)
+		} else {
+			msg = crossSite(r)
+		}
+		if msg == "" {
+			next.ServeHTTP(w, r)
 			return
 		}
-		if msg := crossSite(r); msg != "" {
-			writeError(w, http.StatusForbidden, msg)
-			return
+		if log != nil {
+			log.LogAttrs(r.Context(), slog.LevelDebug, "api request refused",
+				slog.String("method", r.Method),
+				slog.String("path", truncate(r.URL.Path, 200)),
+				slog.String("host", truncate(r.Host, 100)),
+				slog.String("origin", truncate(r.Header.Get("Origin"), 100)),
+				slog.String("sec_fetch_site", truncate(r.Header.Get("Sec-Fetch-Site"), 40)),
+				slog.Int("status", http.StatusForbidden),
+				slog.String("remote", r.RemoteAddr),
+			)
 		}
-		next.ServeHTTP(w, r)
+		writeError(w, http.StatusForbidden, msg)
 	})
 }
 

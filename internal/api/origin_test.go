@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -328,8 +330,13 @@ func TestValidateAllowedHosts(t *testing.T) {
 // (the daemon wraps the --pprof profiles in it).
 func TestGuardOnOtherHandlers(t *testing.T) {
 	called := 0
-	h := Guard(Options{Addr: "127.0.0.1:8080"}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called++ }))
+	var logBuf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := Guard(Options{Addr: "127.0.0.1:8080", Logger: log}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called++ }))
 	errorOf(t, withHost(t, h, "rebind.example:8080", reqSpec{method: "GET", path: "/debug/pprof/cmdline"}), http.StatusForbidden)
+	if l := logBuf.String(); !strings.Contains(l, `msg="api request refused" method=GET path=/debug/pprof/cmdline host=rebind.example:8080`) {
+		t.Errorf("refusal not logged: %q", l)
+	}
 	errorOf(t, withHost(t, h, "localhost:8080", reqSpec{method: "POST", path: "/debug/pprof/symbol",
 		headers: map[string]string{"Origin": "http://evil.example"}}), http.StatusForbidden)
 	if w := withHost(t, h, "localhost:8080", reqSpec{method: "GET", path: "/debug/pprof/cmdline"}); w.Code != 200 || called != 1 {
