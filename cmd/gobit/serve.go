@@ -30,6 +30,7 @@ type serveOptions struct {
 	logFile     string
 	logLevel    string
 	token       string
+	allowHosts  []string
 	flushEvery  time.Duration
 	limits      limitOptions
 	discovery   discoveryOptions
@@ -46,6 +47,13 @@ func newServeCmd() *cobra.Command {
 The API listens on --addr (default 127.0.0.1:8080). Listening on an address
 other machines can reach requires --api-token; clients then send
 "Authorization: Bearer <token>" (or "X-Gobit-Token: <token>").
+
+No web page can drive the API: requests must be addressed (Host header) to
+localhost, a loopback address, the host of --addr or a name listed in
+--api-allowed-hosts (when --addr is 0.0.0.0 or [::], any IP address works
+too), and browsers' cross-site requests that change state are refused.
+Behind a reverse proxy, list its public name, or "*" to turn the Host check
+off (the proxy must pass the Host header through).
 
 Besides the JSON API under /api/v1, the original tool's route works:
   curl --location 'localhost:8080/add/magnet' --header 'Content-Type: text/plain' --data '<magnet>'
@@ -65,6 +73,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.logFile, "log-file", "", "also append logs to this file")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
+	f.StringSliceVar(&o.allowHosts, "api-allowed-hosts", nil, "further host names the API answers to (comma-separated; *.domain for subdomains, * for any, behind a reverse proxy)")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
 	o.discovery.register(f)
@@ -76,6 +85,9 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	if err := checkExposure(o.addr, o.token); err != nil {
 		return err
+	}
+	if err := api.ValidateAllowedHosts(o.allowHosts); err != nil {
+		return &usageError{fmt.Errorf("%s: %w", api.AllowedHostsFlag, err)}
 	}
 	if o.port < 0 || o.port > 65535 {
 		return &usageError{fmt.Errorf("--port %d: want 0..65535", o.port)}
@@ -136,8 +148,10 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		return nil
 	}
 
+	apiOpts := api.Options{Token: o.token, Logger: log, Addr: o.addr, AllowedHosts: o.allowHosts}
 	srv := &http.Server{
-		Handler:           withPprof(o.pprof, o.token, api.NewHandler(sess, api.Options{Token: o.token, Logger: log})),
+		// Guard covers the --pprof profiles too; the API checks again.
+		Handler:           api.Guard(apiOpts, withPprof(o.pprof, o.token, api.NewHandler(sess, apiOpts))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,

@@ -18,10 +18,32 @@
 //	DELETE /api/v1/torrents/{infohash}          204; ?delete_data=true also deletes the files
 //
 // Errors are always JSON, {"error": "message"}: 400 for bad input
-// (session.ErrInvalid, a malformed info hash or body), 401 for a missing or
-// wrong token, 404 for an unknown torrent or route, 405 for a wrong method,
+// (session.ErrInvalid, a malformed info hash or body, a relative path), 401
+// for a missing or wrong token, 403 for a refused Host or a cross-site
+// request, 404 for an unknown torrent or route, 405 for a wrong method,
 // 409 for a torrent already added (session.ErrExists), 413 for a body over
 // Options.MaxBodyBytes, 415 for an unsupported Content-Type and 500 otherwise.
+//
+// Browsers: no web page may drive the daemon, whatever its address. Every
+// request, on every route, must name in its Host header localhost (or a
+// subdomain of it), a loopback address, the host of Options.Addr (the
+// daemon's --addr; when that is a wildcard address, 0.0.0.0 or ::, any IP
+// address literal) or an entry of Options.AllowedHosts (--api-allowed-hosts;
+// "*" turns the check off, for reverse proxies); anything else is a 403 that
+// names the flag. This defeats DNS rebinding: a page of rebind.example
+// whose name now resolves to 127.0.0.1 still sends "Host: rebind.example".
+// Requests that may change state (every method but GET, HEAD and OPTIONS)
+// are refused with 403 when they carry an Origin header other than the
+// API's own origin (the request's Host, same port; "null" never matches)
+// or a Sec-Fetch-Site header other than "same-origin" or "none": browsers
+// send those with cross-site form posts and "no-cors" fetches, which need
+// no preflight. Clients that send neither (curl, scripts, Client) are
+// unaffected. No CORS header is ever sent, so another origin's page cannot
+// read a GET's answer either. See Guard.
+//
+// Paths: a directory the API is given (download_dir of an add, the path of
+// a move) must be absolute; a relative one is a 400 naming the field, never
+// resolved against the daemon's working directory.
 //
 // Authentication: when Options.Token is set, every request must carry
 // "Authorization: Bearer <token>" (the primary form) or
@@ -100,6 +122,14 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps every request body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Addr is the address the API listens on (the daemon's --addr,
+	// host:port). Its host is allowed in the Host header; a wildcard host
+	// (empty, 0.0.0.0 or ::) allows every IP address literal instead.
+	Addr string
+	// AllowedHosts are further host names (or IP addresses, or "*.domain"
+	// for a domain's subdomains) allowed in the Host header, from
+	// --api-allowed-hosts; an entry "*" turns the Host check off.
+	AllowedHosts []string
 }
 
 // NewHandler returns the API's http.Handler serving b.
@@ -129,6 +159,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)
 	next = h.auth(next)
+	next = guard(opts, nil, next) // logRequests records the refusals
 	next = h.recoverPanics(next)
 	return h.logRequests(next)
 }

