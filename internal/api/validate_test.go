@@ -193,6 +193,7 @@ func TestAddBadBodiesAre4xx(t *testing.T) {
 		{"/api/v1/torrents", contentJSON}, {"/add/magnet", contentText},
 	} {
 		r := httptest.NewRequest("POST", c.path, brokenReader{})
+		r.Host = "localhost:8080" // httptest's example.com fails the Host check
 		r.Header.Set("Content-Type", c.ctype)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
