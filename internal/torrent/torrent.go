@@ -501,9 +501,36 @@ func (t *Torrent) Close(deleteData bool) error {
 	return err
 }
 
-// rate is an exponentially smoothed bytes-per-second estimate updated once a
-// second.
-type rate struct{ v float64 }
+// rateIdleTicks is how many consecutive updates without traffic make a
+// rate shown as 0. The smoothed value alone would take half a minute to
+// decay from megabytes per second to nothing.
+const rateIdleTicks = 5
 
-func (r *rate) update(bytes int64) { r.v = r.v*0.6 + float64(bytes)*0.4 }
-func (r *rate) get() int64         { return int64(r.v) }
+// rate is an exponentially smoothed bytes-per-second estimate updated once a
+// second (once per tick of the loop).
+type rate struct {
+	v    float64
+	idle int // consecutive updates that saw no bytes
+}
+
+func (r *rate) update(bytes int64) {
+	r.v = r.v*0.6 + float64(bytes)*0.4
+	if bytes > 0 {
+		r.idle = 0
+	} else if r.idle < rateIdleTicks {
+		r.idle++
+	}
+}
+
+// get returns the smoothed estimate, which decays slowly after traffic
+// stops; the request queue depth and the choker use it.
+func (r *rate) get() int64 { return int64(r.v) }
+
+// shown returns the rate to show to users: the estimate, but 0 once no
+// bytes have flowed for rateIdleTicks updates.
+func (r *rate) shown() int64 {
+	if r.idle >= rateIdleTicks {
+		return 0
+	}
+	return int64(r.v)
+}
