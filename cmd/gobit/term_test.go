@@ -162,7 +162,7 @@ func TestLiveLineInterleaving(t *testing.T) {
 	live.draw(bar1)
 	fmt.Fprint(logw, "level=WARN msg=\"tracker announce failed\"\n")
 	live.draw(bar2)
-	fmt.Fprint(logw, "level=INFO msg=part")  // a line in two writes
+	fmt.Fprint(logw, "level=INFO msg=part")       // a line in two writes
 	fmt.Fprint(logw, "ial\nlevel=INFO msg=two\n") // ... and a second line
 	live.end()
 	fmt.Fprint(ft, "complete\n")
