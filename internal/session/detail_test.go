@@ -153,3 +153,42 @@ func TestGetDetail(t *testing.T) {
 		t.Errorf("magnet %q", d.Magnet)
 	}
 }
+
+// TestAddPausedIsSavedPaused: a torrent added paused stays paused across a
+// restart, and resumes on request.
+func TestAddPausedIsSavedPaused(t *testing.T) {
+	data, _ := makeTorrent(t)
+	cfg := Config{DownloadDir: t.TempDir(), DataDir: t.TempDir(), Port: -1}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Add(context.Background(), AddRequest{Torrent: data, Paused: true})
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	if st.State != StatePaused {
+		t.Errorf("added paused, answered state %s", st.State)
+	}
+	s.Close()
+
+	s, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, err := s.Get(st.InfoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != StatePaused {
+		t.Fatalf("after a restart: state %s, want paused", d.State)
+	}
+	if err := s.Resume(st.InfoHash); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Get(st.InfoHash); d.State == StatePaused {
+		t.Errorf("resumed, still paused")
+	}
+}
