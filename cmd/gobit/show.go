@@ -136,12 +136,16 @@ func printDetail(w io.Writer, d session.Detail, now time.Time) error {
 		for _, tr := range d.Trackers {
 			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", tr.Tier, printable(tr.Status), tr.Peers, tr.Seeders, tr.Leechers,
 				fmtWhen(tr.LastTime, now), fmtWhen(tr.NextTime, now), printable(tr.URL))
-			if tr.Error != "" {
-				fmt.Fprintf(tw, "  \t  last error: %s\n", printable(tr.Error))
-			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		// Errors below the table: a line of another shape inside it would
+		// break its columns.
+		for _, tr := range d.Trackers {
+			if tr.Error != "" {
+				fmt.Fprintf(w, "  last error of %s: %s\n", printable(tr.URL), printable(tr.Error))
+			}
 		}
 	}
 

@@ -51,7 +51,7 @@ func TestShowCommand(t *testing.T) {
 		"down 1.5 MiB/s", "up 2.0 KiB/s", "ETA 2m05s", "ratio 0.00", "7 connected",
 		"Files (2):", "100%", "big/part1.bin", "25.0%", "big/evil\uFFFD[2J.bin",
 		"Trackers (3):", "working", "12s ago", "in 29m48s", "http://tracker.example/announce",
-		"error", "3m00s ago", "last error: announce: timeout after 15s", "not contacted",
+		"error", "3m00s ago", "last error of udp://dead.example:1337: announce: timeout after 15s", "not contacted",
 		"Peers (2):", "10.0.0.7:51413", "Transmission 4.0", "DX", "100%", "512 KiB/s", "tracker, out",
 		"[2001:db8::1]:6881", "UEX", "10.0%", "incoming, in", "flags: D downloading",
 	)
@@ -62,6 +62,21 @@ func TestShowCommand(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "tracker.example") && !strings.Contains(strings.Join(strings.Fields(line), " "), "working 12 3 9 12s ago in 29m48s") {
 			t.Errorf("tracker line %q", line)
+		}
+	}
+
+	// The tracker table stays aligned, error or not: every URL starts in
+	// one column.
+	col := -1
+	for _, u := range []string{"http://tracker.example/announce", "udp://dead.example:1337", "udp://later.example:80"} {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasSuffix(line, u) {
+				if i := strings.Index(line, u); col == -1 {
+					col = i
+				} else if i != col {
+					t.Errorf("tracker table out of line: %q starts at %d, not %d", u, i, col)
+				}
+			}
 		}
 	}
 
