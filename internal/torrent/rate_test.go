@@ -71,6 +71,17 @@ func TestTorrentRatesFallToZero(t *testing.T) {
 		if st := tor.Stats(); st.DownloadRate == 0 {
 			t.Fatal("traffic after idling shows no rate")
 		}
+		// Seeding: nothing is downloaded, whatever the smoothed rate says;
+		// uploads still show.
+		if err := tor.do(func() { tor.state = StateSeeding; tor.publish() }); err != nil {
+			t.Fatal(err)
+		}
+		if st := tor.Stats(); st.DownloadRate != 0 || st.UploadRate == 0 {
+			t.Fatalf("seeding: rates %d/%d, want 0 down and some up", st.DownloadRate, st.UploadRate)
+		}
+		if err := tor.do(func() { tor.state = StateMetadata }); err != nil {
+			t.Fatal(err)
+		}
 		if err := tor.Pause(); err != nil {
 			t.Fatal(err)
 		}
