@@ -37,9 +37,9 @@ var docSections = map[string]reflect.Type{
 	"dht.Stats":              reflect.TypeFor[dht.Stats](),
 }
 
-// jsonFields returns the JSON names of t's own fields (those of embedded
+// docFieldNames returns the JSON names of t's own fields (those of embedded
 // structs are documented in their own section).
-func jsonFields(t reflect.Type) []string {
+func docFieldNames(t reflect.Type) []string {
 	var out []string
 	for f := range t.Fields() {
 		if !f.IsExported() || f.Anonymous {
@@ -106,7 +106,7 @@ func TestAPIDocCoversEveryField(t *testing.T) {
 			have[f] = true
 		}
 		real := map[string]bool{}
-		for _, f := range jsonFields(typ) {
+		for _, f := range docFieldNames(typ) {
 			real[f] = true
 			if !have[f] {
 				t.Errorf("%s: field %q is not described in docs/api.md", name, f)
