@@ -72,7 +72,14 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if o.port < 0 || o.port > 65535 {
 		return &usageError{fmt.Errorf("--port %d: want 0..65535", o.port)}
 	}
-	log, closeLog, err := newLogger(stderr, level, "")
+	// On a terminal the progress line is redrawn in place; log lines to
+	// the same terminal go through it, so that they never land inside it.
+	live := &liveLine{w: stdout}
+	logOut := stderr
+	if isTerminal(stdout) && isTerminal(stderr) {
+		logOut = live.Writer(stderr)
+	}
+	log, closeLog, err := newLogger(logOut, level, "")
 	if err != nil {
 		return err
 	}
@@ -153,6 +160,8 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	return watch(ctx, sess, st.InfoHash, watchOptions{
 		out:        stdout,
 		tty:        isTerminal(stdout),
+		live:       live,
+		cols:       func() int { return termCols(stdout) },
 		interval:   100 * time.Millisecond,
 		plainEvery: 2 * time.Second,
 		seed:       o.seed,
@@ -244,13 +253,23 @@ type watchOptions struct {
 	interval   time.Duration // how often to poll
 	plainEvery time.Duration // how often to print a line when not a tty
 	seed       bool          // keep going after completion until ctx ends
+	// live draws the tty line (one on out if nil); cols gives the
+	// terminal's width (defaultCols if nil).
+	live *liveLine
+	cols func() int
 }
 
 // watch polls the torrent and shows its progress until it is complete
 // (state seeding), failed, or ctx ends. Completion returns nil; with seed
 // set, watch keeps going and returns nil when ctx ends.
 func watch(ctx context.Context, src detailSource, hash string, o watchOptions) error {
-	p := &progress{w: o.out, tty: o.tty, every: o.plainEvery, start: time.Now()}
+	p := &progress{w: o.out, tty: o.tty, every: o.plainEvery, start: time.Now(), live: o.live, cols: o.cols}
+	if p.live == nil {
+		p.live = &liveLine{w: o.out}
+	}
+	if p.cols == nil {
+		p.cols = func() int { return defaultCols }
+	}
 	t := time.NewTicker(o.interval)
 	defer t.Stop()
 	complete := false
@@ -317,15 +336,15 @@ type progress struct {
 	start     time.Time
 	lastPrint time.Time
 	lastState session.State
-	drawn     bool // a tty line is on screen without a newline
+	live      *liveLine  // draws the tty line
+	cols      func() int // the terminal's width
 }
 
 // show renders s; force prints a plain line even if one was printed
 // recently.
 func (p *progress) show(s session.Status, force bool) {
 	if p.tty {
-		fmt.Fprint(p.w, "\r\x1b[K"+p.line(s, true))
-		p.drawn = true
+		p.live.draw(barLine(s, p.cols()))
 		return
 	}
 	now := time.Now()
@@ -333,42 +352,131 @@ func (p *progress) show(s session.Status, force bool) {
 		return
 	}
 	p.lastPrint, p.lastState = now, s.State
-	fmt.Fprintf(p.w, "[%6s] %s\n", time.Since(p.start).Round(time.Second), p.line(s, false))
+	fmt.Fprintf(p.w, "[%6s] %s\n", time.Since(p.start).Round(time.Second), p.line(s))
 }
 
 // end finishes a redrawn tty line so that later output starts on its own
 // line.
 func (p *progress) end() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
-		p.drawn = false
+	if p.tty {
+		p.live.end()
 	}
 }
 
-// line formats one progress line.
-func (p *progress) line(s session.Status, bar bool) string {
-	var b strings.Builder
-	if bar {
-		const width = 20
-		filled := int(s.Progress * width)
-		filled = max(0, min(width, filled))
-		b.WriteString("[" + strings.Repeat("#", filled) + strings.Repeat("-", width-filled) + "] ")
+// line formats one plain progress line.
+func (p *progress) line(s session.Status) string {
+	segs := statusSegs(s)
+	parts := make([]string, len(segs))
+	for i, sg := range segs {
+		parts[i] = sg.text
 	}
+	return strings.Join(parts, "  ")
+}
+
+// seg is one part of a progress line; parts with a lower prio are kept
+// first when the line must be shortened.
+type seg struct {
+	text string
+	prio int
+}
+
+// statusSegs returns the parts of a progress line in display order.
+func statusSegs(s session.Status) []seg {
 	switch s.State {
 	case session.StateMetadata:
-		fmt.Fprintf(&b, "fetching metadata  peers %d", s.Peers)
-		return b.String()
+		return []seg{{"fetching metadata", 0}, {fmt.Sprintf("peers %d", s.Peers), 1}}
 	case session.StateChecking:
-		fmt.Fprintf(&b, "checking existing data %s", fmtPercent(s.Progress))
-		return b.String()
+		return []seg{{"checking existing data", 0}, {fmtPercent(s.Progress), 1}}
 	}
-	fmt.Fprintf(&b, "%6s  %s / %s  down %s  up %s  peers %d (%d seeds)",
-		fmtPercent(s.Progress), fmtBytes(s.Completed), fmtBytes(s.TotalSize),
-		fmtRate(s.DownloadRate), fmtRate(s.UploadRate), s.Peers, s.Seeds)
+	last := string(s.State)
 	if s.State == session.StateDownloading {
-		b.WriteString("  ETA " + fmtETA(s.ETASeconds))
-	} else {
-		b.WriteString("  " + string(s.State))
+		last = "ETA " + fmtETA(s.ETASeconds)
 	}
-	return b.String()
+	return []seg{
+		{fmt.Sprintf("%6s", fmtPercent(s.Progress)), 0},
+		{fmtBytes(s.Completed) + " / " + fmtBytes(s.TotalSize), 3},
+		{"down " + fmtRate(s.DownloadRate), 2},
+		{"up " + fmtRate(s.UploadRate), 5},
+		{fmt.Sprintf("peers %d (%d seeds)", s.Peers, s.Seeds), 6},
+		{last, 1},
+	}
+}
+
+// Bar widths and name bounds of the tty line, in columns.
+const (
+	barMin, barMax   = 10, 20
+	nameMin, nameMax = 8, 40
+	nameFirst        = 24 // the name's share before the optional parts
+)
+
+// barLine formats the tty progress line to fit cols columns (less one, so
+// the cursor never wraps): the name, a bar and the status parts. Parts
+// are dropped, lowest priority first, the bar narrowed and the name
+// shortened (with "…") to fit; the most important parts are kept whole.
+func barLine(s session.Status, cols int) string {
+	budget := cols - 1
+	segs := statusSegs(s)
+	keep := make([]bool, len(segs))
+	used := 0
+	take := func(w int) bool { // reserves w columns plus a separator
+		need := w
+		if used > 0 {
+			need += 2
+		}
+		if used+need > budget {
+			return false
+		}
+		used += need
+		return true
+	}
+	byPrio := func(lo, hi int) {
+		for i, sg := range segs {
+			if sg.prio >= lo && sg.prio <= hi {
+				keep[i] = take(strCols(sg.text))
+			}
+		}
+	}
+	name := printable(s.Name)
+	if name == "" {
+		name = s.InfoHash
+	}
+	byPrio(0, 2)
+	bar := 0
+	if take(barMin + 2) {
+		bar = barMin
+	}
+	byPrio(3, 5)
+	nameCols := 0
+	if w := min(strCols(name), nameFirst); w >= nameMin && take(w) {
+		nameCols = w
+	}
+	byPrio(6, 100)
+	// What is left widens the bar, then the name.
+	if bar > 0 {
+		grow := min(barMax-bar, budget-used)
+		bar += grow
+		used += grow
+	}
+	if nameCols > 0 {
+		grow := min(min(strCols(name), nameMax)-nameCols, budget-used)
+		if grow > 0 {
+			nameCols += grow
+			used += grow
+		}
+	}
+
+	var parts []string
+	if nameCols > 0 {
+		parts = append(parts, fitCols(name, nameCols))
+	}
+	if bar > 0 {
+		filled := max(0, min(bar, int(s.Progress*float64(bar))))
+		parts = append(parts, "["+strings.Repeat("#", filled)+strings.Repeat("-", bar-filled)+"]")
+	}
+	for i, sg := range segs {
+		if keep[i] {
+			parts = append(parts, sg.text)
+		}
+	}
+	return fitCols(strings.Join(parts, "  "), budget)
 }

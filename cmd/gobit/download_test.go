@@ -122,7 +122,7 @@ func TestWatch(t *testing.T) {
 		{name: "completes plain", script: progressing,
 			wantOut: []string{"fetching metadata", "checking existing data", "25.0%", "50.0%", "100%", "down 3.0 MiB/s", "peers 4 (2 seeds)", "ETA 42s", "complete: thing.iso (100 MiB) in /tmp/out"}},
 		{name: "completes tty", script: progressing, tty: true,
-			wantOut: []string{"\r\x1b[K[#####---------------]  25.0%", "[####################] ", "complete: thing.iso"}},
+			wantOut: []string{"\r\x1b[K[###", "-]   25.0%", "#]    100%", "complete: thing.iso"}},
 		{name: "error state", script: []session.Status{st(session.StateDownloading, 0.1), func() session.Status {
 			s := st(session.StateError, 0.1)
 			s.Error = "disk full"

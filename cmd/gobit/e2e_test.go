@@ -111,6 +111,13 @@ func TestServeCurlAddMagnet(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	swarmtest.SameTree(t, root, got)
+	// One torrent in detail, from a real daemon, by the prefix ls shows.
+	prefix := strings.Fields(strings.Split(last, "\n")[1])[0]
+	showOut, showErr, code := gobit(t, "show", "--addr", host, prefix)
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, showErr)
+	}
+	mustContain(t, "show", showOut, "State:", "seeding", "Files (", "100%", "Trackers (", "Peers (")
 }
 
 // TestDownloadDataDir: with --data-dir, `gobit download` records every

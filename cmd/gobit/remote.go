@@ -71,6 +71,7 @@ func remoteError(o *remoteOptions, err error) error {
 func newAddCmd() *cobra.Command {
 	var o remoteOptions
 	var dir string
+	var paused bool
 	cmd := &cobra.Command{
 		Use:   "add <magnet | file.torrent | URL>...",
 		Short: "Add torrents to a running daemon",
@@ -90,7 +91,7 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 			c := o.client()
 			var errs []error
 			for _, arg := range args {
-				st, err := addOne(cmd.Context(), c, arg, dir)
+				st, err := addOne(cmd.Context(), c, arg, session.AddRequest{DownloadDir: dir, Paused: paused})
 				if err != nil {
 					errs = append(errs, remoteError(&o, fmt.Errorf("%s: %w", shorten(arg, 80), err)))
 					continue
@@ -99,19 +100,26 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 				if name == "" {
 					name = "(name not known yet)"
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "added %s %s\n", st.InfoHash, name)
+				how := "added"
+				if st.State == session.StatePaused {
+					how = "added paused"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s\n", how, st.InfoHash, name)
 			}
 			return errors.Join(errs...)
 		},
 	}
 	addRemoteFlags(cmd, &o)
 	cmd.Flags().StringVarP(&dir, "download-dir", "o", "", "directory on the daemon's machine to save into (default: the daemon's)")
+	cmd.Flags().BoolVar(&paused, "paused", false, "add the torrents stopped (start them with 'gobit resume')")
 	noEnv(cmd, "download-dir")
+	noEnv(cmd, "paused")
 	return cmd
 }
 
-func addOne(ctx context.Context, c *api.Client, arg, dir string) (session.Status, error) {
-	req := session.AddRequest{DownloadDir: dir}
+// addOne adds the torrent arg names with the options of req (directory,
+// paused).
+func addOne(ctx context.Context, c *api.Client, arg string, req session.AddRequest) (session.Status, error) {
 	arg = magnetFromHash(arg)
 	if classify(arg) == sourceFile {
 		data, _, err := loadTorrentFile(arg)

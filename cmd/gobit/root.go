@@ -64,7 +64,7 @@ func newRootCmd() *cobra.Command {
 		Short: "gobit is a BitTorrent client",
 		Long: `gobit is a BitTorrent client: a daemon with an HTTP API (gobit serve), a
 one-shot downloader (gobit download), a .torrent inspector (gobit info) and
-commands to control a running daemon (add, ls, rm, pause, resume).
+commands to control a running daemon (add, ls, show, rm, pause, resume).
 
 Every flag can also be set with an environment variable GOBIT_<FLAG>
 (upper case, dashes as underscores: --api-token is GOBIT_API_TOKEN). A flag
@@ -84,6 +84,7 @@ on the command line wins over the environment, which wins over the default.`,
 		newInfoCmd(),
 		newAddCmd(),
 		newListCmd(),
+		newShowCmd(),
 		newRemoveCmd(),
 		newPauseCmd(),
 		newRecheckCmd(),

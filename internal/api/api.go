@@ -9,8 +9,9 @@
 // Routes:
 //
 //	POST   /add/magnet                          body: a magnet URI as text/plain (compatible with the original tool)
-//	POST   /api/v1/torrents                     JSON {"uri": …, "download_dir": …}, raw .torrent bytes
-//	                                            (application/x-bittorrent) or multipart form (file field "torrent")
+//	POST   /api/v1/torrents                     JSON {"uri": …, "download_dir": …, "paused": …}, raw .torrent bytes
+//	                                            (application/x-bittorrent) or multipart form (file fields "torrent"
+//	                                            or "torrents", repeatable); see docs/api.md
 //	GET    /api/v1/torrents                     JSON array of session.Status
 //	GET    /api/v1/torrents/{infohash}          session.Detail
 //	POST   /api/v1/torrents/{infohash}/pause    204

@@ -82,7 +82,7 @@ func (c *Client) AddTorrentFile(ctx context.Context, data []byte) (session.Statu
 }
 
 // AddRequest adds a torrent given by URI or by .torrent bytes, optionally
-// into a download directory of the daemon's machine.
+// into a download directory of the daemon's machine, and optionally paused.
 func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (session.Status, error) {
 	var st session.Status
 	var err error
@@ -90,13 +90,20 @@ func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (sessio
 		if req.URI != "" {
 			return st, fmt.Errorf("add: %w: both a URI and .torrent bytes given", session.ErrInvalid)
 		}
-		path := "/api/v1/torrents"
+		q := url.Values{}
 		if req.DownloadDir != "" {
-			path += "?download_dir=" + url.QueryEscape(req.DownloadDir)
+			q.Set("download_dir", req.DownloadDir)
+		}
+		if req.Paused {
+			q.Set("paused", "true")
+		}
+		path := "/api/v1/torrents"
+		if len(q) > 0 {
+			path += "?" + q.Encode()
 		}
 		err = c.do(ctx, http.MethodPost, path, contentTorrent, bytes.NewReader(req.Torrent), &st)
 	} else {
-		body, _ := json.Marshal(AddBody{URI: req.URI, DownloadDir: req.DownloadDir})
+		body, _ := json.Marshal(AddBody{URI: req.URI, DownloadDir: req.DownloadDir, Paused: req.Paused})
 		err = c.do(ctx, http.MethodPost, "/api/v1/torrents", contentJSON, bytes.NewReader(body), &st)
 	}
 	if err != nil {

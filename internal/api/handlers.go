@@ -26,6 +26,11 @@ const (
 // maxURIBytes bounds a URI read from a multipart field.
 const maxURIBytes = 64 << 10
 
+// maxTorrentsPerUpload bounds the .torrent files of one multipart upload.
+const maxTorrentsPerUpload = 100
+
+func isTorrentField(name string) bool { return name == "torrent" || name == "torrents" }
+
 // AddBody is the JSON body of POST /api/v1/torrents: exactly one of URI and
 // Torrent (base64 in JSON) must be set.
 type AddBody struct {
@@ -35,6 +40,8 @@ type AddBody struct {
 	Torrent []byte `json:"torrent,omitempty"`
 	// DownloadDir overrides the daemon's download directory when set.
 	DownloadDir string `json:"download_dir,omitempty"`
+	// Paused adds the torrent stopped; it starts with a resume.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // ErrorBody is the JSON body of every error response.
@@ -199,13 +206,18 @@ func (h *handler) addMagnetCompat(w http.ResponseWriter, r *http.Request) {
 
 // add serves POST /api/v1/torrents.
 func (h *handler) add(w http.ResponseWriter, r *http.Request) {
-	req, err := h.parseAdd(r)
+	var more [][]byte
+	req, err := h.parseAdd(r, &more)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	if err := checkDir("download_dir", req.DownloadDir); err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if len(more) > 0 {
+		h.addSeveral(w, r, req, more)
 		return
 	}
 	st, err := h.b.Add(r.Context(), req)
@@ -217,15 +229,66 @@ func (h *handler) add(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, st)
 }
 
+// addSeveral adds the torrent of req and then each of more, with req's
+// other fields, for a multipart upload of several files. Every file is
+// tried; the answer is 201 with an array of the statuses when all were
+// added, else the first failure's status with a message naming each file
+// that failed (the others stay added).
+func (h *handler) addSeveral(w http.ResponseWriter, r *http.Request, req session.AddRequest, more [][]byte) {
+	files := append([][]byte{req.Torrent}, more...)
+	added := make([]session.Status, 0, len(files))
+	var failed []string
+	var first error
+	for i, data := range files {
+		one := req
+		one.Torrent = data
+		st, err := h.b.Add(r.Context(), one)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			failed = append(failed, fmt.Sprintf("file %d: %v", i+1, err))
+			continue
+		}
+		added = append(added, st)
+	}
+	if first != nil {
+		msg := strings.Join(failed, "; ")
+		if len(added) > 0 {
+			msg += fmt.Sprintf(" (the other %d of %d files were added)", len(added), len(files))
+		}
+		h.fail(w, r, &httpError{status: statusFor(first), msg: msg})
+		return
+	}
+	writeJSON(w, http.StatusCreated, added)
+}
+
+// parseBoolParam parses an optional boolean query parameter or form field.
+func parseBoolParam(name, v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("%s must be true or false, got %q", name, truncate(v, 40))
+	}
+	return b, nil
+}
+
 // parseAdd builds an AddRequest from any of the accepted body forms. For
 // the non-JSON forms a download_dir query parameter (or form field) sets
-// the download directory.
-func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
+// the download directory, and a paused one (true or false) adds the
+// torrent stopped. The .torrent files of a multipart upload after the
+// first are appended to more.
+func (h *handler) parseAdd(r *http.Request, more *[][]byte) (session.AddRequest, error) {
 	mt, _, err := mediaType(r)
 	if err != nil {
 		return session.AddRequest{}, err
 	}
 	req := session.AddRequest{DownloadDir: r.URL.Query().Get("download_dir")}
+	if req.Paused, err = parseBoolParam("paused", r.URL.Query().Get("paused")); err != nil {
+		return req, err
+	}
 	switch mt {
 	case contentJSON:
 		var body AddBody
@@ -237,6 +300,7 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 		if body.DownloadDir != "" {
 			req.DownloadDir = body.DownloadDir
 		}
+		req.Paused = req.Paused || body.Paused
 	case contentTorrent:
 		data, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -253,7 +317,7 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 		}
 		req.URI = strings.TrimSpace(string(data))
 	case contentMultipart:
-		if err := parseMultipartAdd(r, &req); err != nil {
+		if err := parseMultipartAdd(r, &req, more); err != nil {
 			return req, err
 		}
 	default:
@@ -268,10 +332,12 @@ func (h *handler) parseAdd(r *http.Request) (session.AddRequest, error) {
 	return req, nil
 }
 
-// parseMultipartAdd reads a multipart form with a file field "torrent" or
-// a field "uri", and an optional field "download_dir". Parts are streamed;
-// the body cap set by the middleware bounds the total.
-func parseMultipartAdd(r *http.Request, req *session.AddRequest) error {
+// parseMultipartAdd reads a multipart form with file fields "torrent" or
+// "torrents" (the name qBittorrent clients use; either may repeat: the first
+// file goes to req, the others to more) or a field "uri", and optional
+// fields "download_dir" and "paused". Parts are streamed; the body cap set
+// by the middleware bounds the total.
+func parseMultipartAdd(r *http.Request, req *session.AddRequest, more *[][]byte) error {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return badRequest("malformed multipart body: %v", err)
@@ -289,7 +355,7 @@ func parseMultipartAdd(r *http.Request, req *session.AddRequest) error {
 			return badRequest("malformed multipart body: %v", err)
 		}
 		var limit int64 = maxURIBytes
-		if part.FormName() == "torrent" {
+		if isTorrentField(part.FormName()) {
 			limit = 1 << 62 // bounded by the body cap
 		}
 		data, err := io.ReadAll(io.LimitReader(part, limit+1))
@@ -305,8 +371,21 @@ func parseMultipartAdd(r *http.Request, req *session.AddRequest) error {
 			return badRequest("multipart field %q is longer than %d bytes", part.FormName(), limit)
 		}
 		switch part.FormName() {
-		case "torrent":
-			req.Torrent = data
+		case "torrent", "torrents":
+			if len(req.Torrent) == 0 {
+				req.Torrent = data
+			} else if len(data) > 0 {
+				if len(*more)+2 > maxTorrentsPerUpload {
+					return badRequest("more than %d .torrent files in one upload", maxTorrentsPerUpload)
+				}
+				*more = append(*more, data)
+			}
+		case "paused":
+			b, err := parseBoolParam("paused", strings.TrimSpace(string(data)))
+			if err != nil {
+				return err
+			}
+			req.Paused = req.Paused || b
 		case "uri":
 			req.URI = strings.TrimSpace(string(data))
 		case "download_dir":
@@ -341,6 +420,9 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.Trackers == nil {
 		d.Trackers = []session.TrackerStatus{}
+	}
+	if d.PeerList == nil {
+		d.PeerList = []session.PeerStatus{}
 	}
 	writeJSON(w, http.StatusOK, d)
 }

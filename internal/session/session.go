@@ -543,7 +543,11 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	d := Detail{Status: statusFrom(st, e), PieceLength: st.PieceLength, Pieces: st.NumPieces, Magnet: e.t.Magnet()}
 	d.Files = make([]FileStatus, 0, len(st.Files))
 	for _, f := range st.Files {
-		d.Files = append(d.Files, FileStatus{Path: f.Path, Size: f.Size, Completed: f.Completed})
+		fs := FileStatus{Path: f.Path, Size: f.Size, Completed: f.Completed, Progress: 1}
+		if f.Size > 0 {
+			fs.Progress = float64(f.Completed) / float64(f.Size)
+		}
+		d.Files = append(d.Files, fs)
 	}
 	d.PeerList = make([]PeerStatus, 0, len(st.PeerList))
 	for _, p := range st.PeerList {
@@ -554,7 +558,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 		})
 	}
 	d.Trackers = []TrackerStatus{}
-	for _, tr := range e.t.Trackers() {
+	for _, tr := range st.Trackers {
 		d.Trackers = append(d.Trackers, TrackerStatus{
 			URL: tr.URL, Tier: tr.Tier, Status: tr.Status, Error: tr.Error,
 			Peers: tr.Peers, Seeders: tr.Seeders, Leechers: tr.Leechers,

@@ -104,22 +104,23 @@ type TorrentUpdate struct {
 
 // FileStatus describes one file of a torrent.
 type FileStatus struct {
-	Path      string `json:"path"` // relative to the save directory
-	Size      int64  `json:"size"`
-	Completed int64  `json:"completed"`
+	Path      string  `json:"path"` // relative to the save directory
+	Size      int64   `json:"size"`
+	Completed int64   `json:"completed"` // bytes of the file in verified pieces
+	Progress  float64 `json:"progress"`  // Completed / Size, 0..1 (1 for an empty file)
 }
 
 // TrackerStatus describes one tracker of a torrent.
 type TrackerStatus struct {
 	URL      string    `json:"url"`
 	Tier     int       `json:"tier"`
-	Status   string    `json:"status"` // "working", "error", "not contacted"
-	Error    string    `json:"error,omitempty"`
-	Peers    int       `json:"peers"` // peers returned by the last announce
+	Status   string    `json:"status"`          // "not contacted", "updating", "working", "error"
+	Error    string    `json:"error,omitempty"` // the last announce's error
+	Peers    int       `json:"peers"`           // peers returned by the last announce
 	Seeders  int       `json:"seeders"`
 	Leechers int       `json:"leechers"`
-	LastTime time.Time `json:"last_announce,omitempty"`
-	NextTime time.Time `json:"next_announce,omitempty"`
+	LastTime time.Time `json:"last_announce,omitzero"`
+	NextTime time.Time `json:"next_announce,omitzero"`
 }
 
 // PeerStatus describes one connected peer of a torrent.

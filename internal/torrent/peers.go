@@ -462,8 +462,8 @@ func (t *Torrent) peerStats(p *peerState) PeerStats {
 		Client:       p.client,
 		Source:       p.source,
 		Outgoing:     p.conn.Outgoing,
-		DownloadRate: p.rateDown.get(),
-		UploadRate:   p.rateUp.get(),
+		DownloadRate: p.rateDown.shown(),
+		UploadRate:   p.rateUp.shown(),
 		Downloaded:   p.conn.Downloaded(),
 		Uploaded:     p.conn.Uploaded(),
 	}

@@ -112,8 +112,8 @@ func (t *Torrent) publish() {
 		Error:         t.errMsg,
 		Downloaded:    t.downloaded.Load(),
 		Uploaded:      t.uploaded.Load(),
-		DownloadRate:  t.rateDown.get(),
-		UploadRate:    t.rateUp.get(),
+		DownloadRate:  t.rateDown.shown(),
+		UploadRate:    t.rateUp.shown(),
 		Peers:         len(t.peers),
 		SaveDir:       t.cfg.SaveDir,
 		Ratio:         t.ratio(),
@@ -125,6 +125,13 @@ func (t *Torrent) publish() {
 	}
 	if t.paused && t.state != StateError {
 		s.State = StatePaused
+	}
+	switch s.State {
+	case StatePaused, StateError:
+		// Nothing flows; the smoothed rates would take a while to say so.
+		s.DownloadRate, s.UploadRate = 0, 0
+	case StateSeeding:
+		s.DownloadRate = 0 // a complete torrent downloads nothing
 	}
 	if t.info != nil {
 		s.HaveInfo = true
@@ -422,6 +429,8 @@ func (t *Torrent) pause() {
 	t.paused = true
 	t.stopAnnouncer()
 	t.closeAllPeers()
+	// Start from nothing when resumed, not from the rate before the pause.
+	t.rateDown, t.rateUp = rate{}, rate{}
 	t.publish()
 }
 

@@ -163,6 +163,10 @@ type Stats struct {
 	Files   []FileStats
 	// PeerList describes the connected peers (filled by Detail only).
 	PeerList []PeerStats
+	// Trackers describes each tracker, in tier order (filled by Detail
+	// only). Before the first announce, and when no announcer ever ran
+	// (a torrent added paused), every tracker is "not contacted".
+	Trackers []tracker.TrackerStatus
 }
 
 // PeerStats describes one connected peer.
@@ -353,12 +357,29 @@ func (t *Torrent) InfoHash() metainfo.Hash { return t.hash }
 // Stats returns the latest published snapshot.
 func (t *Torrent) Stats() Stats { return *t.stats.Load() }
 
-// Trackers returns the announcer's view of each tracker (nil when stopped).
-func (t *Torrent) Trackers() []tracker.TrackerStatus {
+// trackerStatus returns the announcer's view of each tracker, or each
+// configured tracker as not contacted when no announcer has run.
+func (t *Torrent) trackerStatus() []tracker.TrackerStatus {
 	if a := t.announcer.Load(); a != nil {
 		return a.Status()
 	}
-	return nil
+	var out []tracker.TrackerStatus
+	seen := make(map[string]bool)
+	tier := 0
+	for _, urls := range t.cfg.Trackers {
+		n := len(out)
+		for _, u := range urls {
+			if u == "" || seen[u] {
+				continue
+			}
+			seen[u] = true
+			out = append(out, tracker.TrackerStatus{Tier: tier, URL: u, Status: tracker.StatusNotContacted})
+		}
+		if len(out) > n {
+			tier++ // numbered as the announcer numbers them: empty tiers skipped
+		}
+	}
+	return out
 }
 
 // Done is closed when the torrent's loop has exited after Close.
@@ -392,7 +413,8 @@ func (t *Torrent) Pause() error { return t.do(t.pause) }
 // Resume restarts a paused torrent (or one stopped by an error).
 func (t *Torrent) Resume() error { return t.do(t.resume) }
 
-// Detail returns a fresh snapshot including per-file progress.
+// Detail returns a fresh snapshot including per-file progress, the
+// connected peers and the trackers' status, taken on the loop.
 func (t *Torrent) Detail() (Stats, error) {
 	var s Stats
 	err := t.do(func() {
@@ -401,6 +423,7 @@ func (t *Torrent) Detail() (Stats, error) {
 		for _, p := range t.peers {
 			s.PeerList = append(s.PeerList, t.peerStats(p))
 		}
+		s.Trackers = t.trackerStatus()
 		if t.store != nil && t.have != nil {
 			done := t.store.FileCompleted(t.have)
 			for i, e := range t.info.FileEntries() {
@@ -501,9 +524,36 @@ func (t *Torrent) Close(deleteData bool) error {
 	return err
 }
 
-// rate is an exponentially smoothed bytes-per-second estimate updated once a
-// second.
-type rate struct{ v float64 }
+// rateIdleTicks is how many consecutive updates without traffic make a
+// rate shown as 0. The smoothed value alone would take half a minute to
+// decay from megabytes per second to nothing.
+const rateIdleTicks = 5
 
-func (r *rate) update(bytes int64) { r.v = r.v*0.6 + float64(bytes)*0.4 }
-func (r *rate) get() int64         { return int64(r.v) }
+// rate is an exponentially smoothed bytes-per-second estimate updated once a
+// second (once per tick of the loop).
+type rate struct {
+	v    float64
+	idle int // consecutive updates that saw no bytes
+}
+
+func (r *rate) update(bytes int64) {
+	r.v = r.v*0.6 + float64(bytes)*0.4
+	if bytes > 0 {
+		r.idle = 0
+	} else if r.idle < rateIdleTicks {
+		r.idle++
+	}
+}
+
+// get returns the smoothed estimate, which decays slowly after traffic
+// stops; the request queue depth and the choker use it.
+func (r *rate) get() int64 { return int64(r.v) }
+
+// shown returns the rate to show to users: the estimate, but 0 once no
+// bytes have flowed for rateIdleTicks updates.
+func (r *rate) shown() int64 {
+	if r.idle >= rateIdleTicks {
+		return 0
+	}
+	return int64(r.v)
+}

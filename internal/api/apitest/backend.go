@@ -18,7 +18,8 @@ import (
 // Backend is an in-memory api.Backend. A magnet's hash is taken from its xt
 // parameter and its name from dn ("from-magnet" without one); an https URL
 // is hashed as a string ("from-url"); .torrent bytes (starting with 'd') are
-// hashed as bytes ("from-file"). A URI containing "boom" fails with a plain
+// hashed as bytes ("from-file"). A torrent added paused starts in state
+// paused, any other in state downloading. A URI containing "boom" fails with a plain
 // error, one containing "panic" panics. Its exported fields may be read by
 // tests once the requests that change them have returned.
 type Backend struct {
@@ -83,6 +84,9 @@ func (f *Backend) Add(_ context.Context, req session.AddRequest) (session.Status
 	}
 	st := f.Template
 	st.InfoHash, st.Name, st.State, st.SaveDir = hash, name, session.StateDownloading, req.DownloadDir
+	if req.Paused {
+		st.State = session.StatePaused
+	}
 	d := &session.Detail{Status: st}
 	if !f.NilLists {
 		d.Files = []session.FileStatus{{Path: "a.bin", Size: st.TotalSize}}
@@ -115,6 +119,12 @@ func (f *Backend) Get(infoHash string) (session.Detail, error) {
 		return session.Detail{}, fmt.Errorf("get %s: %w", infoHash, session.ErrNotFound)
 	}
 	return *d, nil
+}
+
+// SetDetail changes the stored detail of a torrent (files, trackers,
+// peers, figures) through fn; it reports whether the torrent exists.
+func (f *Backend) SetDetail(infoHash string, fn func(d *session.Detail)) bool {
+	return f.update(infoHash, fn) == nil
 }
 
 // State returns a torrent's state ("" if unknown).
