@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gobit/gobit/internal/bencode"
 	"github.com/gobit/gobit/internal/metainfo"
@@ -143,8 +144,15 @@ func TestChangesOnFullDataDisk(t *testing.T) {
 	if err := s.Pause(runHash); err != nil {
 		t.Fatalf("pause after freeing space: %v", err)
 	}
-	if err := s.Move(pausedHash, otherDir); err != nil {
-		t.Fatalf("move after freeing space: %v", err)
+	// The restarted session may still be checking the torrent's files
+	// (ErrConflict); a move is accepted once that is over.
+	moveErr := s.Move(pausedHash, otherDir)
+	for deadline := time.Now().Add(30 * time.Second); errors.Is(moveErr, ErrConflict) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		moveErr = s.Move(pausedHash, otherDir)
+	}
+	if moveErr != nil {
+		t.Fatalf("move after freeing space: %v", moveErr)
 	}
 	s.Close()
 	s = open()
