@@ -45,6 +45,9 @@ func scanValue(data []byte, pos, depth int) (int, error) {
 	switch c := data[pos]; {
 	case c == 'i':
 		_, end, err := scanInt(data, pos+1, 'e')
+		if err == errRange {
+			err = nil // valid syntax; the value is checked where it is used
+		}
 		return end, err
 	case c >= '0' && c <= '9':
 		_, end, err := scanString(data, pos)
@@ -80,7 +83,10 @@ func scanValue(data []byte, pos, depth int) (int, error) {
 
 // scanInt reads an optionally negative decimal number starting at pos and
 // ending with the byte term, which must follow at least one digit. It
-// returns the number and the offset just past term.
+// returns the number and the offset just past term. As in libtorrent, an
+// integer value ('e' term) may have up to 20 digits, leading zeros
+// included, even if it does not fit in an int64: it is then reported with
+// errRange, and int() treats it as absent. String lengths must fit.
 func scanInt(data []byte, pos int, term byte) (int64, int, error) {
 	start := pos
 	neg := false
@@ -90,12 +96,14 @@ func scanInt(data []byte, pos int, term byte) (int64, int, error) {
 	}
 	var n uint64
 	digits := 0
+	overflow := false
 	for ; pos < len(data) && data[pos] >= '0' && data[pos] <= '9'; pos++ {
 		d := uint64(data[pos] - '0')
 		if n > (math.MaxInt64+1-d)/10 {
-			return 0, 0, syntaxErr(start, "integer overflow")
+			overflow = true
+		} else {
+			n = n*10 + d
 		}
-		n = n*10 + d
 		digits++
 	}
 	if digits == 0 {
@@ -104,17 +112,24 @@ func scanInt(data []byte, pos int, term byte) (int64, int, error) {
 	if pos >= len(data) || data[pos] != term {
 		return 0, 0, syntaxErr(pos, fmt.Sprintf("expected %q", term))
 	}
-	if neg {
-		if n == 1<<63 {
-			return math.MinInt64, pos + 1, nil
+	if term != 'e' || digits > 20 {
+		if overflow || digits > 20 || n > math.MaxInt64 {
+			return 0, 0, syntaxErr(start, "integer overflow")
 		}
-		return -int64(n), pos + 1, nil
 	}
-	if n > math.MaxInt64 {
-		return 0, 0, syntaxErr(start, "integer overflow")
+	switch {
+	case overflow || (!neg && n > math.MaxInt64):
+		return 0, pos + 1, errRange
+	case neg && n == 1<<63:
+		return math.MinInt64, pos + 1, nil
+	case neg:
+		return -int64(n), pos + 1, nil
 	}
 	return int64(n), pos + 1, nil
 }
+
+// errRange reports an integer value that does not fit in an int64.
+var errRange = errors.New("integer out of range")
 
 // scanString reads the string starting at pos (its length prefix) and
 // returns its content and the offset just past it.
