@@ -27,7 +27,8 @@ const (
 type File struct {
 	// Length is the file's size in bytes.
 	Length int64
-	// Path is the list of path components below the torrent's name.
+	// Path is the list of path components below the torrent's name
+	// (".pad", "<length>" for a padding file that has no path).
 	Path []string
 	// Attr holds the BEP 47 attributes: 'p' padding file, 'x'
 	// executable, 'h' hidden, 'l' symbolic link.
@@ -148,11 +149,12 @@ func (i *Info) FileEntries() []FileEntry {
 	return es
 }
 
-// Validate checks the info dictionary: a non-empty name, a piece length in
+// Validate checks the info dictionary: a piece length in
 // (0, MaxPieceLength], either a length or a non-empty file list, file
-// lengths ≥ 0 with a total in (0, MaxTotalLength), at most MaxFiles files,
-// a pieces string of 20 bytes per piece, and file paths that are safe after
-// sanitizing (see the package documentation). Errors match ErrInvalid.
+// lengths in [0, MaxFileLength) (0 for symbolic links) with a total in
+// (0, MaxTotalLength), at most MaxFiles files, a pieces string of 20 bytes
+// per piece, and a name and file paths that can be sanitized (see the
+// package documentation). Errors match ErrInvalid.
 func (i *Info) Validate() error {
 	return i.validate(hostRules)
 }
