@@ -152,7 +152,7 @@ func TestCreateErrors(t *testing.T) {
 		{"zero bytes", CreateOptions{Path: filepath.Join(dir, "zero")}, "total length 0"},
 		{"bad piece length", CreateOptions{Path: filepath.Join(dir, "ok"), PieceLength: -1}, "piece length -1"},
 		{"huge piece length", CreateOptions{Path: filepath.Join(dir, "ok"), PieceLength: 1 << 30}, "piece length"},
-		{"bad name", CreateOptions{Path: filepath.Join(dir, "ok"), Name: ".."}, "does not validate"},
+		{"bad name", CreateOptions{Path: filepath.Join(dir, "ok", "x"), Name: ".."}, "does not validate"},
 	}
 	for _, tc := range tests {
 		_, _, err := Create(tc.opts)

@@ -7,8 +7,8 @@ import (
 
 // Sentinel errors. Every error returned by Parse, ParseInfo, Load and
 // Info.Validate for a malformed torrent matches ErrInvalid with errors.Is;
-// errors about file names that would escape or clash in the save directory
-// also match ErrUnsafePath. Errors from ParseMagnet match ErrInvalidMagnet,
+// errors about file names that cannot be made safe also match
+// ErrUnsafePath. Errors from ParseMagnet match ErrInvalidMagnet,
 // and errors from ParseHash match ErrInvalidHash.
 var (
 	// ErrInvalid reports a .torrent file or info dictionary that is
@@ -16,9 +16,10 @@ var (
 	ErrInvalid = errors.New("metainfo: invalid torrent")
 
 	// ErrUnsafePath reports a file path in a torrent that was rejected
-	// because it could escape the save directory (a ".." component, for
-	// example) or because two files would land on the same path after
-	// sanitizing. It also matches ErrInvalid.
+	// because it cannot be made safe: a single-file torrent named "." or
+	// "..", or a path longer than MaxPathLength. (Components such as ".."
+	// inside a path are repaired, and colliding paths are renamed, so
+	// they do not cause it.) It also matches ErrInvalid.
 	ErrUnsafePath error = &kindError{msg: "metainfo: unsafe file path", parent: ErrInvalid}
 
 	// ErrTooLarge reports a .torrent file or info dictionary above the size

@@ -1,9 +1,12 @@
 package metainfo
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +18,9 @@ func FuzzParse(f *testing.F) {
 	f.Add(torrentBytes(f, multiInfo("d", 16384, file(10, "a"), file(16374, ".pad", "16374"), file(3, "", "z"))))
 	f.Add([]byte("d4:infod6:lengthi1e4:name1:a12:piece lengthi1e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"))
 	f.Add([]byte("d4:infod5:filesld6:lengthi1e4:pathl0:1:aeee4:name1:a12:piece lengthi1e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"))
+	for _, c := range namedCorpus(f) {
+		f.Add(c.data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		mi, err := Parse(data)
 		if err != nil {
@@ -23,20 +29,19 @@ func FuzzParse(f *testing.F) {
 		if mi.InfoHash != Hash(sha1.Sum(mi.InfoBytes)) {
 			t.Fatalf("InfoHash is not the SHA-1 of InfoBytes")
 		}
-		checkConsistent(t, &mi.Info)
-		for _, e := range mi.Info.FileEntries() {
-			if !filepath.IsLocal(e.Path) {
-				t.Fatalf("path %q is not local", e.Path)
-			}
+		if !bytes.Contains(data, mi.InfoBytes) {
+			t.Fatalf("InfoBytes are not the info dictionary's bytes as found")
 		}
+		again, err := Parse(slices.Clone(data))
+		if err != nil || again.InfoHash != mi.InfoHash || !reflect.DeepEqual(again.Info, mi.Info) {
+			t.Fatalf("second Parse differs: %v", err)
+		}
+		checkConsistent(t, &mi.Info)
+		checkInsideSaveDir(t, mi.Info.FileEntries(), asciiLower)
 		// Windows rules must accept what they sanitize, or reject; the
-		// result must stay local.
+		// result must stay local and unique.
 		if es, err := mi.Info.fileEntries(pathRules{windows: true, foldCase: true}); err == nil {
-			for _, e := range es {
-				if !filepath.IsLocal(e.Path) {
-					t.Fatalf("windows rules: path %q is not local", e.Path)
-				}
-			}
+			checkInsideSaveDir(t, es, strings.ToLower)
 		}
 		// Whatever validates also validates when re-parsed from InfoBytes.
 		info, err := ParseInfo(mi.InfoBytes)
@@ -44,6 +49,42 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("ParseInfo(InfoBytes) = %v, %v", info, err)
 		}
 	})
+}
+
+// checkInsideSaveDir asserts that every path is relative, clean, free of
+// ".." and inside a save directory, and that no two files share a path or
+// one's path is a directory of another (compared through fold).
+func checkInsideSaveDir(t *testing.T, es []FileEntry, fold func(string) string) {
+	t.Helper()
+	saveDir := filepath.Join(string(filepath.Separator)+"srv", "save")
+	files := make(map[string]bool, len(es))
+	dirs := make(map[string]bool)
+	for _, e := range es {
+		p := e.Path
+		if p == "" || filepath.IsAbs(p) || !filepath.IsLocal(p) || filepath.Clean(p) != p {
+			t.Fatalf("path %q is not a clean local relative path", p)
+		}
+		for _, c := range strings.Split(p, string(filepath.Separator)) {
+			if c == "" || c == "." || c == ".." {
+				t.Fatalf("path %q has component %q", p, c)
+			}
+		}
+		full := filepath.Join(saveDir, p)
+		if !strings.HasPrefix(full, saveDir+string(filepath.Separator)) {
+			t.Fatalf("path %q resolves to %q, outside %q", p, full, saveDir)
+		}
+		k := fold(p)
+		if files[k] || dirs[k] {
+			t.Fatalf("path %q is used twice", p)
+		}
+		files[k] = true
+		for d := filepath.Dir(k); d != "."; d = filepath.Dir(d) {
+			if files[d] {
+				t.Fatalf("path %q is inside file %q", p, d)
+			}
+			dirs[d] = true
+		}
+	}
 }
 
 func FuzzParseMagnet(f *testing.F) {

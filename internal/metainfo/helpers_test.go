@@ -45,7 +45,8 @@ func multiInfo(name string, pieceLength int64, files ...dict) dict {
 	var total int64
 	l := make(list, len(files))
 	for i, f := range files {
-		total += f["length"].(int64)
+		n, _ := f["length"].(int64) // absent for symbolic links
+		total += n
 		l[i] = f
 	}
 	n := int((total + pieceLength - 1) / pieceLength)

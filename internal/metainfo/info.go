@@ -16,6 +16,9 @@ const (
 	// MaxFiles bounds the number of entries in a multi-file torrent's
 	// file list, padding files included.
 	MaxFiles = 1_000_000
+	// MaxFileLength bounds the length of one file: it must be below
+	// (2^30-1) blocks of 16 KiB (just under 16 TiB), libtorrent's limit.
+	MaxFileLength = (1<<30 - 1) * 16 << 10
 )
 
 // File is one entry of a multi-file torrent's file list, as it appears in
@@ -24,7 +27,8 @@ const (
 type File struct {
 	// Length is the file's size in bytes.
 	Length int64
-	// Path is the list of path components below the torrent's name.
+	// Path is the list of path components below the torrent's name
+	// (".pad", "<length>" for a padding file that has no path).
 	Path []string
 	// Attr holds the BEP 47 attributes: 'p' padding file, 'x'
 	// executable, 'h' hidden, 'l' symbolic link.
@@ -34,6 +38,12 @@ type File struct {
 // IsPad reports whether the file is a BEP 47 padding file, whose content
 // is zeros and is never written to disk.
 func (f File) IsPad() bool { return strings.ContainsRune(f.Attr, 'p') }
+
+// IsSymlink reports whether the entry is a BEP 47 symbolic link. Its length
+// is 0 (Parse ignores a "length" given for it, as libtorrent does) and
+// gobit never creates the link: the entry is laid out as an empty file, so
+// no link can point outside the save directory.
+func (f File) IsSymlink() bool { return strings.ContainsRune(f.Attr, 'l') }
 
 // Info is the content of a torrent's info dictionary: the payload's layout
 // and piece hashes. Its SHA-1, in the bencoded form that was received, is
@@ -77,8 +87,9 @@ type FileEntry struct {
 	// concatenated payload.
 	Offset int64
 	// Pad marks a BEP 47 padding file: its bytes are zeros and it is
-	// never written to disk. Padding files are exempt from the
-	// collision check (many share the path ".pad/<size>").
+	// never written to disk. Padding files take part in making paths
+	// unique, as in libtorrent, so that the other files get the same
+	// names as there.
 	Pad bool
 }
 
@@ -138,19 +149,17 @@ func (i *Info) FileEntries() []FileEntry {
 	return es
 }
 
-// Validate checks the info dictionary: a non-empty name, a piece length in
+// Validate checks the info dictionary: a piece length in
 // (0, MaxPieceLength], either a length or a non-empty file list, file
-// lengths ≥ 0 with a total in (0, MaxTotalLength), at most MaxFiles files,
-// a pieces string of 20 bytes per piece, and file paths that are safe after
-// sanitizing (see the package documentation). Errors match ErrInvalid.
+// lengths in [0, MaxFileLength) (0 for symbolic links) with a total in
+// (0, MaxTotalLength), at most MaxFiles files, a pieces string of 20 bytes
+// per piece, and a name and file paths that can be sanitized (see the
+// package documentation). Errors match ErrInvalid.
 func (i *Info) Validate() error {
 	return i.validate(hostRules)
 }
 
 func (i *Info) validate(r pathRules) error {
-	if i.Name == "" {
-		return invalidf("metainfo: info: name is empty")
-	}
 	if i.PieceLength <= 0 {
 		return invalidf("metainfo: info: piece length %d: must be > 0", i.PieceLength)
 	}
@@ -169,6 +178,12 @@ func (i *Info) validate(r pathRules) error {
 			if f.Length < 0 {
 				return invalidf("metainfo: info: files[%d]: length %d: must be >= 0", k, f.Length)
 			}
+			if f.Length >= MaxFileLength {
+				return invalidf("metainfo: info: files[%d]: length %d: must be below %d", k, f.Length, int64(MaxFileLength))
+			}
+			if f.IsSymlink() && f.Length != 0 {
+				return invalidf("metainfo: info: files[%d]: symbolic link of length %d: must be 0", k, f.Length)
+			}
 			if f.Length >= MaxTotalLength-total {
 				return invalidf("metainfo: info: total length: must be below 2^50 bytes")
 			}
@@ -178,8 +193,8 @@ func (i *Info) validate(r pathRules) error {
 		if i.Length < 0 {
 			return invalidf("metainfo: info: length %d: must be >= 0", i.Length)
 		}
-		if i.Length >= MaxTotalLength {
-			return invalidf("metainfo: info: length %d: must be below 2^50 bytes", i.Length)
+		if i.Length >= MaxFileLength {
+			return invalidf("metainfo: info: length %d: must be below %d", i.Length, int64(MaxFileLength))
 		}
 		total = i.Length
 	}
@@ -198,28 +213,40 @@ func (i *Info) validate(r pathRules) error {
 	return err
 }
 
-// fileEntries computes the layout under rules r, rejecting unsafe paths and
-// collisions.
+// fileEntries computes the layout under rules r. Every path is sanitized
+// (see sanitizeComponent) and then made unique as libtorrent does: a file
+// whose path, compared case-insensitively, is already taken by an earlier
+// file or by a directory of any file is renamed "<base>.<n><ext>" with the
+// smallest n >= 1 that is free ("a.txt" becomes "a.1.txt", "a" becomes
+// "a.1").
 func (i *Info) fileEntries(r pathRules) ([]FileEntry, error) {
-	name, err := sanitizeName(i.Name, r)
-	if err != nil {
-		return nil, err
-	}
-	if len(name) > MaxPathLength {
-		return nil, errorf(ErrUnsafePath, "metainfo: info: name: %d bytes long: at most %d allowed", len(name), MaxPathLength)
-	}
+	name := sanitizeComponent(i.Name, r)
 	if !i.MultiFile() {
+		switch name {
+		case "":
+			return nil, invalidf("metainfo: info: name %q: empty after sanitizing", i.Name)
+		case ".", "..":
+			return nil, errorf(ErrUnsafePath, "metainfo: info: name %q: not allowed", i.Name)
+		}
+		if len(name) > MaxPathLength {
+			return nil, errorf(ErrUnsafePath, "metainfo: info: name: %d bytes long: at most %d allowed", len(name), MaxPathLength)
+		}
 		if !filepath.IsLocal(name) {
 			return nil, errorf(ErrUnsafePath, "metainfo: info: name %q: not a local path", name)
 		}
 		return []FileEntry{{Path: name, Length: i.Length}}, nil
 	}
+	switch name {
+	case "", ".", "..":
+		name = "_" // the directory still needs a name; never the save dir or its parent
+	}
+	if len(name) > MaxPathLength {
+		return nil, errorf(ErrUnsafePath, "metainfo: info: name: %d bytes long: at most %d allowed", len(name), MaxPathLength)
+	}
 	if len(i.Files) > MaxFiles {
 		return nil, invalidf("metainfo: info: %d files: at most %d allowed", len(i.Files), MaxFiles)
 	}
-	entries := make([]FileEntry, 0, len(i.Files))
-	seen := newCollisionSet(r.foldCase, len(i.Files))
-	var offset int64
+	paths := make([]string, len(i.Files))
 	var totalBytes int
 	var b strings.Builder
 	for k, f := range i.Files {
@@ -227,12 +254,12 @@ func (i *Info) fileEntries(r pathRules) ([]FileEntry, error) {
 		b.WriteString(name)
 		parts := 0
 		for _, c := range f.Path {
-			s, ok := sanitizeComponent(c, r)
-			if !ok {
-				return nil, errorf(ErrUnsafePath, "metainfo: info: files[%d].path: component %q not allowed", k, c)
-			}
-			if s == "" {
-				continue // empty components are dropped
+			s := sanitizeComponent(c, r)
+			switch s {
+			case "", ".":
+				continue // dropped
+			case "..":
+				s = "_" // never followed
 			}
 			if b.Len()+1+len(s) > MaxPathLength {
 				return nil, errorf(ErrUnsafePath, "metainfo: info: files[%d].path: longer than %d bytes", k, MaxPathLength)
@@ -242,23 +269,27 @@ func (i *Info) fileEntries(r pathRules) ([]FileEntry, error) {
 			parts++
 		}
 		if parts == 0 {
-			return nil, errorf(ErrUnsafePath, "metainfo: info: files[%d].path: empty", k)
+			b.WriteString(string(filepath.Separator) + "_")
 		}
 		p := b.String()
 		totalBytes += len(p)
 		if totalBytes > MaxTotalPathBytes {
 			return nil, invalidf("metainfo: info: file paths: more than %d bytes in total", MaxTotalPathBytes)
 		}
+		paths[k] = p
+	}
+	uniquePaths(paths, r.foldCase)
+	entries := make([]FileEntry, len(i.Files))
+	var offset int64
+	for k, f := range i.Files {
+		p := paths[k]
+		if len(p) > MaxPathLength {
+			return nil, errorf(ErrUnsafePath, "metainfo: info: files[%d].path: longer than %d bytes", k, MaxPathLength)
+		}
 		if !filepath.IsLocal(p) {
 			return nil, errorf(ErrUnsafePath, "metainfo: info: files[%d].path %q: not a local path", k, p)
 		}
-		pad := f.IsPad()
-		if !pad {
-			if err := seen.add(k, p); err != nil {
-				return nil, err
-			}
-		}
-		entries = append(entries, FileEntry{Path: p, Length: f.Length, Offset: offset, Pad: pad})
+		entries[k] = FileEntry{Path: p, Length: f.Length, Offset: offset, Pad: f.IsPad()}
 		offset += f.Length
 	}
 	return entries, nil

@@ -1,15 +1,13 @@
 package metainfo
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/gobit/gobit/internal/bencode"
 )
 
 // MaxTorrentSize bounds the size of a .torrent file (Load, Parse) and of an
@@ -40,75 +38,49 @@ type MetaInfo struct {
 	CreationDate int64
 }
 
-// rawTorrent is the top-level dictionary as decoded: optional fields are
-// kept raw and decoded leniently (a wrongly typed comment does not make the
-// torrent unusable).
-type rawTorrent struct {
-	Info         bencode.RawMessage `bencode:"info"`
-	Announce     bencode.RawMessage `bencode:"announce"`
-	AnnounceList bencode.RawMessage `bencode:"announce-list"`
-	URLList      bencode.RawMessage `bencode:"url-list"`
-	Comment      bencode.RawMessage `bencode:"comment"`
-	CommentUTF8  bencode.RawMessage `bencode:"comment.utf-8"`
-	CreatedBy    bencode.RawMessage `bencode:"created by"`
-	CreationDate bencode.RawMessage `bencode:"creation date"`
-}
-
-// rawInfo is the info dictionary as decoded. Required fields are typed, so
-// a wrong type is an error; optional ones are raw and lenient.
-type rawInfo struct {
-	Name        *string            `bencode:"name"`
-	NameUTF8    bencode.RawMessage `bencode:"name.utf-8"`
-	PieceLength *int64             `bencode:"piece length"`
-	Pieces      *[]byte            `bencode:"pieces"`
-	Length      *int64             `bencode:"length"`
-	Files       []rawFile          `bencode:"files"`
-	Private     bencode.RawMessage `bencode:"private"`
-	Source      bencode.RawMessage `bencode:"source"`
-	MetaVersion bencode.RawMessage `bencode:"meta version"`
-}
-
-// rawFile is one entry of the files list as decoded.
-type rawFile struct {
-	Length   *int64             `bencode:"length"`
-	Path     []string           `bencode:"path"`
-	PathUTF8 bencode.RawMessage `bencode:"path.utf-8"`
-	Attr     bencode.RawMessage `bencode:"attr"`
-}
-
-// Parse parses and validates a .torrent file. InfoHash is the SHA-1 of the
-// info dictionary's bytes exactly as they appear in data. Errors match
-// ErrInvalid (and ErrUnsafePath or ErrTooLarge where they apply).
+// Parse parses and validates a .torrent file. It is as liberal as
+// libtorrent: bytes after the top-level dictionary are ignored, keys may be
+// unsorted or repeated (the first occurrence counts), integers may have
+// leading zeros, and optional fields of a wrong type are ignored. InfoHash
+// is the SHA-1 of the info dictionary's bytes exactly as they appear in
+// data. Errors match ErrInvalid (and ErrUnsafePath or ErrTooLarge where
+// they apply).
 func Parse(data []byte) (*MetaInfo, error) {
 	if len(data) > MaxTorrentSize {
 		return nil, errorf(ErrTooLarge, "metainfo: torrent of %d bytes: at most %d allowed", len(data), MaxTorrentSize)
 	}
-	var raw rawTorrent
-	if err := bencode.Unmarshal(data, &raw); err != nil {
+	top, err := readPrefix(data)
+	if err != nil {
 		return nil, wrapInvalid(err, "metainfo: decoding torrent")
 	}
-	if len(raw.Info) == 0 {
+	fields, ok := top.dict()
+	if !ok {
+		return nil, invalidf("metainfo: torrent is not a dictionary")
+	}
+	infoVal := fields["info"]
+	if !infoVal.isDict() {
 		return nil, invalidf("metainfo: missing info dictionary")
 	}
-	info, err := ParseInfo(raw.Info)
+	info, err := infoFromValue(infoVal)
 	if err != nil {
 		return nil, err
 	}
+	infoBytes := []byte(string(infoVal))
 	m := &MetaInfo{
 		Info:      *info,
-		InfoBytes: []byte(raw.Info),
-		InfoHash:  sha1.Sum(raw.Info),
+		InfoBytes: infoBytes,
+		InfoHash:  sha1.Sum(infoBytes),
 	}
-	m.Announce = strings.TrimSpace(lenientString(raw.Announce))
-	m.AnnounceList = lenientTiers(raw.AnnounceList)
-	m.URLList = lenientStrings(raw.URLList)
-	if c := lenientString(raw.CommentUTF8); c != "" && utf8.ValidString(c) {
+	m.Announce = strings.TrimSpace(lenientString(fields["announce"]))
+	m.AnnounceList = lenientTiers(fields["announce-list"])
+	m.URLList = lenientStrings(fields["url-list"])
+	if c := lenientString(fields["comment.utf-8"]); c != "" && utf8.ValidString(c) {
 		m.Comment = c
 	} else {
-		m.Comment = lenientString(raw.Comment)
+		m.Comment = lenientString(fields["comment"])
 	}
-	m.CreatedBy = lenientString(raw.CreatedBy)
-	_ = bencode.Unmarshal(raw.CreationDate, &m.CreationDate)
+	m.CreatedBy = lenientString(fields["created by"])
+	m.CreationDate, _ = fields["creation date"].int()
 	return m, nil
 }
 
@@ -142,22 +114,87 @@ func Load(path string) (*MetaInfo, error) {
 }
 
 // ParseInfo parses and validates a bencoded info dictionary, such as one
-// fetched from peers with ut_metadata (BEP 9). The caller checks that its
-// SHA-1 is the expected info hash. Errors match ErrInvalid.
+// fetched from peers with ut_metadata (BEP 9), with the same rules as
+// Parse, except that the dictionary must fill infoBytes exactly. The
+// caller checks that its SHA-1 is the expected info hash. Errors match
+// ErrInvalid.
 func ParseInfo(infoBytes []byte) (*Info, error) {
 	if len(infoBytes) > MaxTorrentSize {
 		return nil, errorf(ErrTooLarge, "metainfo: info of %d bytes: at most %d allowed", len(infoBytes), MaxTorrentSize)
 	}
-	if len(infoBytes) == 0 || infoBytes[0] != 'd' {
-		return nil, invalidf("metainfo: info: not a dictionary")
-	}
-	var raw rawInfo
-	if err := bencode.Unmarshal(infoBytes, &raw); err != nil {
+	v, err := readPrefix(infoBytes)
+	if err != nil {
 		return nil, wrapInvalid(err, "metainfo: info")
 	}
-	info, err := raw.toInfo()
-	if err != nil {
-		return nil, err
+	if len(v) != len(infoBytes) {
+		return nil, invalidf("metainfo: info: %d bytes of trailing data", len(infoBytes)-len(v))
+	}
+	if !v.isDict() {
+		return nil, invalidf("metainfo: info: not a dictionary")
+	}
+	return infoFromValue(v)
+}
+
+// infoFromValue converts a decoded info dictionary and validates it. It
+// follows libtorrent's rules: "name.utf-8" and "path.utf-8" win over "name"
+// and "path"; a "files" list makes a multi-file torrent (a "length" next to
+// it is ignored); a symbolic link entry (attr contains 'l') has length 0
+// whatever its "length" says; a padding file (attr contains 'p') may lack
+// a path and is then called ".pad/<length>".
+func infoFromValue(v bval) (*Info, error) {
+	d, _ := v.dict()
+	name, ok := d["name.utf-8"].str()
+	if !ok {
+		if name, ok = d["name"].str(); !ok {
+			return nil, invalidf("metainfo: info: missing name")
+		}
+	}
+	pieceLength, ok := d["piece length"].int()
+	if !ok {
+		return nil, invalidf("metainfo: info: missing piece length")
+	}
+	pieces, ok := d["pieces"].str()
+	if !ok {
+		if mv, _ := d["meta version"].int(); mv == 2 || d["file tree"].isDict() {
+			return nil, invalidf("metainfo: info: BitTorrent v2-only torrents are not supported (no v1 pieces)")
+		}
+		return nil, invalidf("metainfo: info: missing pieces")
+	}
+	attr := lenientString(d["attr"])
+	info := &Info{
+		Name:        name,
+		PieceLength: pieceLength,
+		Pieces:      []byte(pieces),
+		Source:      lenientString(d["source"]),
+	}
+	if priv, _ := d["private"].int(); priv != 0 {
+		info.Private = true
+	}
+	files, multi := d["files"].list()
+	if !multi {
+		if strings.ContainsRune(attr, 'l') {
+			info.Length = 0 // a link has no data
+		} else if info.Length, ok = d["length"].int(); !ok {
+			return nil, invalidf("metainfo: info: missing length or files")
+		}
+		if err := info.Validate(); err != nil {
+			return nil, err
+		}
+		return info, nil
+	}
+	if len(files) == 0 {
+		return nil, invalidf("metainfo: info: files list is empty")
+	}
+	if len(files) > MaxFiles {
+		return nil, invalidf("metainfo: info: %d files: at most %d allowed", len(files), MaxFiles)
+	}
+	info.Files = make([]File, len(files))
+	for i, fv := range files {
+		f, err := fileFromValue(i, fv)
+		if err != nil {
+			return nil, err
+		}
+		info.Files[i] = f
 	}
 	if err := info.Validate(); err != nil {
 		return nil, err
@@ -165,103 +202,59 @@ func ParseInfo(infoBytes []byte) (*Info, error) {
 	return info, nil
 }
 
-// toInfo checks presence of the required fields and converts.
-func (r *rawInfo) toInfo() (*Info, error) {
-	if r.Pieces == nil && r.Length == nil && r.Files == nil {
-		var v int64
-		if bencode.Unmarshal(r.MetaVersion, &v) == nil && v == 2 {
-			return nil, invalidf("metainfo: info: BitTorrent v2-only torrents are not supported (no v1 pieces)")
+// fileFromValue converts entry i of a files list.
+func fileFromValue(i int, v bval) (File, error) {
+	d, ok := v.dict()
+	if !ok {
+		return File{}, invalidf("metainfo: info: files[%d]: not a dictionary", i)
+	}
+	f := File{Attr: lenientString(d["attr"])}
+	if f.IsSymlink() {
+		f.Length = 0 // the target is elsewhere; nothing is stored
+	} else if f.Length, ok = d["length"].int(); !ok {
+		return File{}, invalidf("metainfo: info: files[%d]: missing length", i)
+	}
+	pv := d["path.utf-8"]
+	if !pv.isList() {
+		pv = d["path"]
+	}
+	elems, ok := pv.list()
+	if (!ok || len(elems) == 0) && f.IsPad() {
+		f.Path = []string{".pad", strconv.FormatInt(f.Length, 10)}
+		return f, nil
+	}
+	if !ok {
+		return File{}, invalidf("metainfo: info: files[%d]: missing path", i)
+	}
+	if len(elems) == 0 {
+		return File{}, invalidf("metainfo: info: files[%d]: path is empty", i)
+	}
+	f.Path = make([]string, len(elems))
+	for k, e := range elems {
+		if f.Path[k], ok = e.str(); !ok {
+			return File{}, invalidf("metainfo: info: files[%d]: path element %d is not a string", i, k)
 		}
 	}
-	switch {
-	case r.Name == nil:
-		return nil, invalidf("metainfo: info: missing name")
-	case r.PieceLength == nil:
-		return nil, invalidf("metainfo: info: missing piece length")
-	case r.Pieces == nil:
-		return nil, invalidf("metainfo: info: missing pieces")
-	case r.Length != nil && r.Files != nil:
-		return nil, invalidf("metainfo: info: has both length and files")
-	case r.Length == nil && r.Files == nil:
-		return nil, invalidf("metainfo: info: missing length or files")
-	case r.Files != nil && len(r.Files) == 0:
-		return nil, invalidf("metainfo: info: files list is empty")
-	case len(r.Files) > MaxFiles:
-		return nil, invalidf("metainfo: info: %d files: at most %d allowed", len(r.Files), MaxFiles)
-	}
-	info := &Info{
-		Name:        preferUTF8(*r.Name, r.NameUTF8),
-		PieceLength: *r.PieceLength,
-		Pieces:      *r.Pieces,
-		Source:      lenientString(r.Source),
-	}
-	var priv int64
-	if bencode.Unmarshal(r.Private, &priv) == nil && priv != 0 {
-		info.Private = true
-	}
-	if r.Length != nil {
-		info.Length = *r.Length
-		return info, nil
-	}
-	info.Files = make([]File, len(r.Files))
-	for i, f := range r.Files {
-		if f.Length == nil {
-			return nil, invalidf("metainfo: info: files[%d]: missing length", i)
-		}
-		if f.Path == nil {
-			return nil, invalidf("metainfo: info: files[%d]: missing path", i)
-		}
-		p := f.Path
-		var alt []string
-		if len(f.PathUTF8) > 0 && bencode.Unmarshal(f.PathUTF8, &alt) == nil && len(alt) > 0 && allValidUTF8(alt) {
-			p = alt
-		}
-		info.Files[i] = File{Length: *f.Length, Path: p, Attr: lenientString(f.Attr)}
-	}
-	return info, nil
+	return f, nil
 }
 
-// preferUTF8 returns the ".utf-8" variant of a string field when it is
-// present and valid UTF-8, as libtorrent and Transmission do.
-func preferUTF8(s string, alt bencode.RawMessage) string {
-	if a := lenientString(alt); a != "" && utf8.ValidString(a) {
-		return a
-	}
-	return s
-}
-
-func allValidUTF8(ss []string) bool {
-	for _, s := range ss {
-		if !utf8.ValidString(s) {
-			return false
-		}
-	}
-	return true
-}
-
-// lenientString decodes a raw string value, or returns "" if it is absent
-// or of another type.
-func lenientString(raw bencode.RawMessage) string {
-	var s string
-	if len(raw) == 0 || bencode.Unmarshal(raw, &s) != nil {
-		return ""
-	}
+// lenientString returns v if it is a string, or "" if it is absent or of
+// another type.
+func lenientString(v bval) string {
+	s, _ := v.str()
 	return s
 }
 
 // lenientStrings decodes a string or a list of strings, skipping elements
 // of other types and empty strings.
-func lenientStrings(raw bencode.RawMessage) []string {
-	if len(raw) == 0 {
+func lenientStrings(v bval) []string {
+	if s, ok := v.str(); ok {
+		if s = strings.TrimSpace(s); s != "" {
+			return []string{s}
+		}
 		return nil
 	}
-	if s := strings.TrimSpace(lenientString(raw)); s != "" {
-		return []string{s}
-	}
-	var items []bencode.RawMessage
-	if bencode.Unmarshal(raw, &items) != nil {
-		return nil
-	}
+	items, _ := v.list()
 	var out []string
 	for _, it := range items {
 		if s := strings.TrimSpace(lenientString(it)); s != "" {
@@ -271,18 +264,13 @@ func lenientStrings(raw bencode.RawMessage) []string {
 	return out
 }
 
-// lenientTiers decodes an announce-list, keeping the well-formed URLs.
-func lenientTiers(raw bencode.RawMessage) [][]string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var tiers []bencode.RawMessage
-	if bencode.Unmarshal(raw, &tiers) != nil {
-		return nil
-	}
+// lenientTiers decodes an announce-list, keeping the well-formed URLs of
+// the tiers that are lists.
+func lenientTiers(v bval) [][]string {
+	tiers, _ := v.list()
 	var out [][]string
 	for _, t := range tiers {
-		if bytes.HasPrefix(t, []byte("l")) {
+		if t.isList() {
 			if urls := lenientStrings(t); len(urls) > 0 {
 				out = append(out, urls)
 			}

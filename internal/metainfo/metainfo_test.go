@@ -99,11 +99,15 @@ func TestParseErrors(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "metainfo: decoding torrent"},
-		{"not a dict", []byte("le"), "metainfo: decoding torrent"},
+		{"not a dict", []byte("le"), "not a dictionary"},
+		{"junk before", append([]byte(" "), torrentBytes(t, singleInfo("a", 10, 16384))...), "metainfo: decoding torrent"},
+		{"non-string key", []byte("di1e1:xe"), "metainfo: decoding torrent"},
+		{"integer of 21 digits", []byte("d1:xi000000000000000000001e4:infod4:name1:aee"), "integer overflow"},
+		{"length out of range", []byte("d4:infod6:lengthi9223372036854775808e4:name1:a12:piece lengthi1e6:pieces0:ee"), "missing length"},
+		{"too deep", []byte("d1:x" + strings.Repeat("l", 99) + strings.Repeat("e", 99) + "e"), "nesting too deep"},
 		{"garbage", []byte("d4:info"), "metainfo: decoding torrent"},
-		{"trailing", append(torrentBytes(t, singleInfo("a", 10, 16384)), 'x'), "metainfo: decoding torrent"},
 		{"no info", []byte("d8:announce1:xe"), "missing info dictionary"},
-		{"info not dict", []byte("d4:infoi3ee"), "info: not a dictionary"},
+		{"info not dict", []byte("d4:infoi3ee"), "missing info dictionary"},
 	}
 	for _, tc := range tests {
 		_, err := Parse(tc.data)

@@ -3,6 +3,7 @@ package metainfo
 import (
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,8 +26,9 @@ type pathRules struct {
 	// reserved device names (CON, NUL, COM1, …) get a "_" prefix and a
 	// trailing dot or space is replaced.
 	windows bool
-	// foldCase compares paths case-insensitively when looking for
-	// collisions (case-insensitive file systems: Windows, macOS).
+	// foldCase compares paths case-insensitively in all of Unicode, not
+	// only in ASCII, when making them unique (case-insensitive file
+	// systems: Windows, macOS).
 	foldCase bool
 }
 
@@ -37,16 +39,14 @@ var hostRules = pathRules{
 }
 
 // sanitizeComponent returns the on-disk form of one path component from a
-// torrent (a file name or directory name, or the torrent's name). An empty
-// component returns "", true: the caller decides whether it may be dropped.
-// "." and ".." return false (the caller rejects the torrent); every other
-// problem is repaired by replacement.
-func sanitizeComponent(c string, r pathRules) (string, bool) {
-	if c == "" {
-		return "", true
-	}
-	if c == "." || c == ".." {
-		return "", false
+// torrent (a file name or directory name, or the torrent's name): '/' and
+// '\\' and control characters become '_', invalid UTF-8 becomes U+FFFD and,
+// under Windows rules, the characters <>:"|?*, a trailing dot or space and
+// reserved device names are repaired. The result may be "", "." or "..",
+// which the caller must drop or replace: it is never used as is.
+func sanitizeComponent(c string, r pathRules) string {
+	if c == "" || c == "." || c == ".." {
+		return c
 	}
 	if !utf8.ValidString(c) {
 		c = strings.ToValidUTF8(c, "\uFFFD")
@@ -71,7 +71,7 @@ func sanitizeComponent(c string, r pathRules) (string, bool) {
 			s = "_" + s
 		}
 	}
-	return s, true
+	return s
 }
 
 // windowsReserved are the device names Windows reserves in every directory,
@@ -94,56 +94,81 @@ func isWindowsReserved(s string) bool {
 	return windowsReserved[strings.ToUpper(base)]
 }
 
-// sanitizeName sanitizes the torrent's name, which is the first component of
-// every path; it must not be empty.
-func sanitizeName(name string, r pathRules) (string, error) {
-	if name == "" {
-		return "", invalidf("metainfo: info: name is empty")
+// uniquePaths renames, in place, the paths that collide with an earlier
+// path or with a directory of any path, the way libtorrent does: paths are
+// compared case-insensitively (ASCII letters everywhere, all of Unicode
+// when unicodeFold is set, for case-insensitive file systems) and a
+// colliding "<base><ext>" becomes "<base>.<n><ext>" with the smallest
+// n >= 1 not taken, where <ext> is the last component's extension
+// including its dot. The work is linear in the number of paths: the last n
+// tried for a given path is remembered, since every smaller n stays taken.
+func uniquePaths(paths []string, unicodeFold bool) {
+	key := asciiLower
+	if unicodeFold {
+		key = strings.ToLower
 	}
-	s, ok := sanitizeComponent(name, r)
-	if !ok {
-		return "", errorf(ErrUnsafePath, "metainfo: info: name %q: not allowed", name)
+	taken := make(map[string]bool, 2*len(paths))
+	for _, p := range paths {
+		for i := len(p) - 1; i > 0; i-- {
+			if p[i] != filepath.Separator {
+				continue
+			}
+			k := key(p[:i])
+			if taken[k] {
+				break // and so are its parents
+			}
+			taken[k] = true
+		}
 	}
-	return s, nil
-}
-
-// collisionSet finds two files that would share a path, or a file whose
-// path is a directory of another file, after sanitizing.
-type collisionSet struct {
-	fold  bool
-	files map[string]int // key -> index of the file
-	dirs  map[string]int // key -> index of the first file inside it
-}
-
-func newCollisionSet(fold bool, n int) *collisionSet {
-	return &collisionSet{fold: fold, files: make(map[string]int, n), dirs: make(map[string]int)}
-}
-
-// add records the file with index idx and separator-joined path p, and
-// returns an ErrUnsafePath error if it collides with an earlier file.
-func (s *collisionSet) add(idx int, p string) error {
-	key := p
-	if s.fold {
-		key = strings.ToLower(p)
-	}
-	if j, ok := s.files[key]; ok {
-		return errorf(ErrUnsafePath, "metainfo: info: files[%d] and files[%d]: both map to %q", j, idx, p)
-	}
-	if j, ok := s.dirs[key]; ok {
-		return errorf(ErrUnsafePath, "metainfo: info: files[%d]: %q is also a directory of files[%d]", idx, p, j)
-	}
-	s.files[key] = idx
-	for i := 0; i < len(key); i++ {
-		if key[i] != filepath.Separator {
+	var tried map[string]int
+	for i, p := range paths {
+		k := key(p)
+		if !taken[k] {
+			taken[k] = true
 			continue
 		}
-		dir := key[:i]
-		if j, ok := s.files[dir]; ok {
-			return errorf(ErrUnsafePath, "metainfo: info: files[%d]: directory %q is also the file files[%d]", idx, dir, j)
+		if tried == nil {
+			tried = make(map[string]int)
 		}
-		if _, ok := s.dirs[dir]; !ok {
-			s.dirs[dir] = idx
+		base, ext := splitExt(p)
+		n := tried[k]
+		for {
+			n++
+			cand := base + "." + strconv.Itoa(n) + ext
+			if ck := key(cand); !taken[ck] {
+				taken[ck] = true
+				paths[i] = cand
+				break
+			}
+		}
+		tried[k] = n
+	}
+}
+
+// splitExt splits p before the last dot of its last component: "d/a.tar.gz"
+// is "d/a.tar" and ".gz", "d/a" is "d/a" and "", "d/.h" is "d/" and ".h".
+func splitExt(p string) (base, ext string) {
+	for i := len(p) - 1; i >= 0 && p[i] != filepath.Separator; i-- {
+		if p[i] == '.' {
+			return p[:i], p[i:]
 		}
 	}
-	return nil
+	return p, ""
+}
+
+// asciiLower maps ASCII upper-case letters to lower case and leaves every
+// other byte alone, as libtorrent compares file names.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
