@@ -1,8 +1,12 @@
 package torrent
 
 import (
+	"bytes"
 	"crypto/sha1"
+	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gobit/gobit/internal/metainfo"
@@ -11,43 +15,174 @@ import (
 
 // Metadata exchange (BEP 9) limits.
 const (
+	// mdRequestTimeout is how long a peer has to answer a metadata
+	// request; a peer that lets it pass is not asked again (see
+	// metadataTick) and its piece goes to another peer.
 	mdRequestTimeout  = 15 * time.Second
 	mdPerPeerRequests = 2
+	// mdMaxCandidates bounds the metadata sizes assembled at once (one
+	// candidate per size claimed by peers); with wire.MaxMetadataSize it
+	// bounds the memory a magnet's metadata fetch holds.
+	mdMaxCandidates = 4
 )
 
-// metadataFetch assembles a magnet's info dictionary from peers.
+// errBadMetadata closes a peer whose metadata failed the info hash.
+var errBadMetadata = errors.New("peer banned for sending metadata that fails the info hash")
+
+// metadataFetch assembles a magnet's info dictionary from peers (BEP 9).
+//
+// Each peer claims a size (metadata_size in its extension handshake, kept
+// in peerState.mdSize); a liar's claim must not decide what is fetched from
+// honest peers. So there is one candidate assembly per claimed size, at
+// most mdMaxCandidates, each fetched only from the peers that claim its
+// size. The first candidate whose bytes hash to the info hash wins. A
+// candidate that fails the hash bans its contributor if there was just
+// one; if there were several, it is fetched again from one peer at a time
+// (single), so the next failure names the liar and no honest peer is
+// dropped for another's lie.
 type metadataFetch struct {
+	cands []*mdCandidate
+	// lastRetry is when the peers that rejected or timed out were last
+	// given another chance, when nobody else was left to ask.
+	lastRetry time.Time
+}
+
+// mdCandidate is the assembly of one claimed metadata size.
+type mdCandidate struct {
 	size   int
-	data   []byte
 	pieces []mdPiece
 	got    int
+	// single is set once an assembly from several peers failed the hash:
+	// from then on every piece comes from source.
+	single bool
+	source *peerState
 }
 
 type mdPiece struct {
-	received bool
-	from     *peerState
-	reqFrom  *peerState
-	reqAt    time.Time
+	data    []byte // nil until received
+	from    *peerState
+	reqFrom *peerState
+	reqAt   time.Time
 }
 
-func newMetadataFetch(size int) *metadataFetch {
+func newMDCandidate(size int) *mdCandidate {
 	n := (size + wire.MetadataPieceSize - 1) / wire.MetadataPieceSize
-	return &metadataFetch{size: size, data: make([]byte, size), pieces: make([]mdPiece, n)}
+	return &mdCandidate{size: size, pieces: make([]mdPiece, n)}
 }
 
-func (md *metadataFetch) pieceLen(i int) int {
-	if i == len(md.pieces)-1 {
-		return md.size - i*wire.MetadataPieceSize
+func (c *mdCandidate) pieceLen(i int) int {
+	if i == len(c.pieces)-1 {
+		return c.size - i*wire.MetadataPieceSize
 	}
 	return wire.MetadataPieceSize
 }
 
-func (md *metadataFetch) peerGone(p *peerState) {
-	for i := range md.pieces {
-		if md.pieces[i].reqFrom == p {
-			md.pieces[i].reqFrom = nil
+// reset forgets the candidate's pieces and requests (the answers to the
+// outstanding requests are then ignored, unless asked for again).
+func (c *mdCandidate) reset() {
+	for i := range c.pieces {
+		c.pieces[i] = mdPiece{}
+	}
+	c.got = 0
+	c.source = nil
+}
+
+// release frees the requests p holds in c; if p was the single source,
+// its pieces are dropped: they cannot be combined with another peer's.
+func (c *mdCandidate) release(p *peerState) {
+	if c.single && c.source == p {
+		c.reset()
+		return
+	}
+	for i := range c.pieces {
+		if c.pieces[i].reqFrom == p {
+			c.pieces[i].reqFrom = nil
 		}
 	}
+}
+
+// candidate returns the assembly of the given size, or nil.
+func (md *metadataFetch) candidate(size int) *mdCandidate {
+	for _, c := range md.cands {
+		if c.size == size {
+			return c
+		}
+	}
+	return nil
+}
+
+// peerGone releases what a closed (or silenced) peer held.
+func (md *metadataFetch) peerGone(p *peerState) {
+	for _, c := range md.cands {
+		c.release(p)
+	}
+}
+
+// mdAskable reports whether p can be asked for metadata pieces.
+func (p *peerState) mdAskable() bool {
+	id, ok := p.extM[wire.ExtMetadata]
+	return ok && id > 0 && id <= 255 && p.mdSize > 0 && !p.mdRejected && !p.mdStalled && !p.conn.Closed()
+}
+
+// mdClaimers counts the askable peers that claim size.
+func (t *Torrent) mdClaimers(size int) int {
+	n := 0
+	for _, p := range t.peers {
+		if p.mdSize == size && p.mdAskable() {
+			n++
+		}
+	}
+	return n
+}
+
+// mdCandidateFor returns the assembly for p's claimed size, making one if
+// there is room. When mdMaxCandidates are kept, a candidate nobody can be
+// asked for is replaced, or else the largest one when p claims less: a
+// liar claiming a small size is found out quickly (its assembly completes
+// and fails the hash), so large claims are the ones that could hold a slot
+// for long.
+func (t *Torrent) mdCandidateFor(p *peerState) *mdCandidate {
+	md := t.md
+	if md == nil || p.mdSize <= 0 {
+		return nil
+	}
+	if c := md.candidate(p.mdSize); c != nil {
+		return c
+	}
+	if len(md.cands) >= mdMaxCandidates {
+		victim := -1
+		for i, c := range md.cands {
+			if t.mdClaimers(c.size) == 0 {
+				victim = i
+				break
+			}
+			if c.size > p.mdSize && (victim < 0 || c.size > md.cands[victim].size) {
+				victim = i
+			}
+		}
+		if victim < 0 {
+			return nil
+		}
+		t.log.Debug("metadata: dropping a candidate size", "size", md.cands[victim].size, "for", p.mdSize)
+		md.cands = append(md.cands[:victim], md.cands[victim+1:]...)
+	}
+	c := newMDCandidate(p.mdSize)
+	md.cands = append(md.cands, c)
+	return c
+}
+
+// setMetadataClaim records the metadata size p claims.
+func (t *Torrent) setMetadataClaim(p *peerState, size int) {
+	if p.mdSize == size {
+		return
+	}
+	if t.md != nil {
+		if c := t.md.candidate(p.mdSize); c != nil {
+			c.release(p)
+		}
+	}
+	p.mdSize = size
+	p.mdOutstanding = 0
 }
 
 func (t *Torrent) handleExtended(p *peerState, m wire.Message) error {
@@ -68,10 +203,12 @@ func (t *Torrent) handleExtended(p *peerState, m wire.Message) error {
 			}
 		}
 		if t.info == nil && h.MetadataSize > 0 {
+			// A later handshake without metadata_size keeps the claim.
 			if t.md == nil {
-				t.md = newMetadataFetch(h.MetadataSize)
+				t.md = &metadataFetch{}
 			}
-			t.requestMetadata(p)
+			t.setMetadataClaim(p, h.MetadataSize)
+			t.requestMetadata(p, time.Now())
 		}
 		return nil
 	}
@@ -84,20 +221,30 @@ func (t *Torrent) handleExtended(p *peerState, m wire.Message) error {
 	return nil // extensions we did not announce are ignored
 }
 
-// requestMetadata asks the peer for metadata pieces nobody is fetching.
-func (t *Torrent) requestMetadata(p *peerState) {
-	md := t.md
-	id, ok := p.extM[wire.ExtMetadata]
-	if md == nil || !ok || id <= 0 || id > 255 || p.mdRejected {
+// requestMetadata asks p for pieces of the assembly of its claimed size
+// that nobody is fetching.
+func (t *Torrent) requestMetadata(p *peerState, now time.Time) {
+	if t.md == nil || t.info != nil || !p.mdAskable() {
 		return
 	}
-	now := time.Now()
-	for i := range md.pieces {
+	c := t.mdCandidateFor(p)
+	if c == nil {
+		return
+	}
+	if c.single {
+		if c.source == nil {
+			c.source = p
+		} else if c.source != p {
+			return
+		}
+	}
+	id := p.extM[wire.ExtMetadata]
+	for i := range c.pieces {
 		if p.mdOutstanding >= mdPerPeerRequests {
 			return
 		}
-		pc := &md.pieces[i]
-		if pc.received || (pc.reqFrom != nil && now.Sub(pc.reqAt) < mdRequestTimeout) {
+		pc := &c.pieces[i]
+		if pc.data != nil || pc.reqFrom != nil {
 			continue
 		}
 		pc.reqFrom, pc.reqAt = p, now
@@ -107,20 +254,68 @@ func (t *Torrent) requestMetadata(p *peerState) {
 	}
 }
 
+// requestMetadataAll gives every peer the chance to take free pieces.
+func (t *Torrent) requestMetadataAll(now time.Time) {
+	for _, p := range t.peers {
+		t.requestMetadata(p, now)
+	}
+}
+
+// metadataTick expires metadata requests, drops assemblies nobody can
+// serve and hands out free pieces.
 func (t *Torrent) metadataTick(now time.Time) {
-	if t.md == nil {
+	md := t.md
+	if md == nil || t.info != nil {
 		return
+	}
+	// A peer that lets a request time out is not asked again: another
+	// peer gets its piece.
+	for _, c := range md.cands {
+		for i := range c.pieces {
+			pc := &c.pieces[i]
+			if q := pc.reqFrom; q != nil && now.Sub(pc.reqAt) >= mdRequestTimeout {
+				t.log.Debug("metadata request timed out", "peer", q.addr, "piece", i, "size", c.size)
+				q.mdStalled = true
+				c.release(q)
+			}
+		}
+	}
+	// Assemblies of sizes no askable peer claims are dropped: they would
+	// only hold memory.
+	kept := md.cands[:0]
+	for _, c := range md.cands {
+		if t.mdClaimers(c.size) > 0 {
+			kept = append(kept, c)
+		}
+	}
+	clear(md.cands[len(kept):])
+	md.cands = kept
+	// With nobody left to ask, the peers that rejected or timed out get
+	// another chance, once per mdRequestTimeout.
+	askable := false
+	for _, p := range t.peers {
+		if p.mdAskable() {
+			askable = true
+			break
+		}
+	}
+	if !askable && now.Sub(md.lastRetry) >= mdRequestTimeout {
+		md.lastRetry = now
+		for _, p := range t.peers {
+			p.mdRejected, p.mdStalled = false, false
+		}
 	}
 	for _, p := range t.peers {
 		p.mdOutstanding = 0
-		for i := range t.md.pieces {
-			pc := &t.md.pieces[i]
-			if pc.reqFrom == p && !pc.received && now.Sub(pc.reqAt) < mdRequestTimeout {
-				p.mdOutstanding++
+	}
+	for _, c := range md.cands {
+		for i := range c.pieces {
+			if q := c.pieces[i].reqFrom; q != nil {
+				q.mdOutstanding++
 			}
 		}
-		t.requestMetadata(p)
 	}
+	t.requestMetadataAll(now)
 }
 
 func (t *Torrent) handleMetadataMsg(p *peerState, payload []byte) error {
@@ -132,9 +327,10 @@ func (t *Torrent) handleMetadataMsg(p *peerState, payload []byte) error {
 	case wire.MetadataRequest:
 		t.serveMetadata(p, msg.Piece)
 	case wire.MetadataReject:
-		p.mdRejected = true
-		if t.md != nil && msg.Piece >= 0 && msg.Piece < len(t.md.pieces) && t.md.pieces[msg.Piece].reqFrom == p {
-			t.md.pieces[msg.Piece].reqFrom = nil
+		if t.md != nil && t.info == nil && !p.mdRejected {
+			p.mdRejected = true
+			t.md.peerGone(p)
+			t.requestMetadataAll(time.Now())
 		}
 	case wire.MetadataData:
 		return t.handleMetadataData(p, msg)
@@ -161,50 +357,89 @@ func (t *Torrent) serveMetadata(p *peerState, piece int) {
 
 func (t *Torrent) handleMetadataData(p *peerState, msg wire.MetadataMessage) error {
 	md := t.md
-	if md == nil || t.info != nil {
-		return nil // not fetching (any more)
+	if md == nil || t.info != nil || p.mdSize <= 0 {
+		return nil // not fetching (any more), or never asked this peer
 	}
-	if msg.TotalSize != md.size {
-		return fmt.Errorf("%w: metadata total_size %d, expected %d", errProtocol, msg.TotalSize, md.size)
+	if msg.TotalSize != p.mdSize {
+		return fmt.Errorf("%w: metadata total_size %d, but the peer claimed %d", errProtocol, msg.TotalSize, p.mdSize)
 	}
-	if msg.Piece < 0 || msg.Piece >= len(md.pieces) || len(msg.Data) != md.pieceLen(msg.Piece) {
+	c := md.candidate(p.mdSize)
+	if c == nil {
+		return nil // its assembly was dropped; the answer comes too late
+	}
+	if msg.Piece < 0 || msg.Piece >= len(c.pieces) || len(msg.Data) != c.pieceLen(msg.Piece) {
 		return fmt.Errorf("%w: metadata piece %d with %d bytes", errProtocol, msg.Piece, len(msg.Data))
 	}
-	pc := &md.pieces[msg.Piece]
+	pc := &c.pieces[msg.Piece]
 	if pc.reqFrom == p {
+		pc.reqFrom = nil
 		p.mdOutstanding--
 	}
-	if pc.received {
+	now := time.Now()
+	if pc.data != nil || (c.single && c.source != p) {
+		t.requestMetadata(p, now)
+		return nil // unasked for, or not from the single source
+	}
+	pc.data = bytes.Clone(msg.Data)
+	pc.from = p
+	c.got++
+	if c.got < len(c.pieces) {
+		t.requestMetadata(p, now)
 		return nil
 	}
-	copy(md.data[msg.Piece*wire.MetadataPieceSize:], msg.Data)
-	pc.received, pc.from, pc.reqFrom = true, p, nil
-	md.got++
-	if md.got < len(md.pieces) {
-		t.requestMetadata(p)
-		return nil
-	}
-	if metainfo.Hash(sha1.Sum(md.data)) != t.hash {
-		// Someone sent wrong data; we cannot tell who, so drop everyone who
-		// contributed and start over.
-		t.log.Warn("metadata hash mismatch; refetching")
-		for i := range md.pieces {
-			if q := md.pieces[i].from; q != nil {
-				q.conn.CloseWith(fmt.Errorf("%w: sent metadata that fails the info hash", errProtocol))
-			}
+	t.metadataComplete(c, now)
+	return nil
+}
+
+// metadataComplete checks a complete assembly against the info hash and
+// installs it, or finds out who lied.
+func (t *Torrent) metadataComplete(c *mdCandidate, now time.Time) {
+	data := make([]byte, 0, c.size)
+	var from []*peerState
+	for i := range c.pieces {
+		data = append(data, c.pieces[i].data...)
+		if q := c.pieces[i].from; !slices.Contains(from, q) {
+			from = append(from, q)
 		}
-		t.md = newMetadataFetch(md.size)
-		return nil
 	}
-	info, err := metainfo.ParseInfo(md.data)
+	if metainfo.Hash(sha1.Sum(data)) != t.hash {
+		if len(from) == 1 {
+			// One peer sent it all: that peer lied.
+			t.banMetadata(from[0], c.size)
+		} else {
+			// Someone among several lied; fetch the whole of it from one
+			// peer at a time, so the next failure names the liar.
+			t.log.Warn("metadata from several peers fails the info hash; refetching from one peer at a time",
+				"size", c.size, "peers", len(from))
+			c.single = true
+		}
+		c.reset()
+		t.requestMetadataAll(now)
+		return
+	}
+	info, err := metainfo.ParseInfo(data)
 	if err != nil {
 		t.fail(fmt.Errorf("metadata from peers is invalid: %w", err))
-		return nil
+		return
 	}
 	t.log.Info("metadata received", "name", info.Name, "size", info.TotalLength())
 	if t.cfg.OnMetadata != nil {
-		t.cfg.OnMetadata(md.data)
+		t.cfg.OnMetadata(data)
 	}
-	t.setInfo(info, md.data)
-	return nil
+	t.setInfo(info, data)
+}
+
+// banMetadata closes and bans a peer whose metadata failed the info hash:
+// it cannot connect again, so it cannot supply metadata again.
+func (t *Torrent) banMetadata(p *peerState, size int) {
+	t.log.Warn("banning peer", "peer", p.addr, "reason", "metadata fails the info hash", "size", size)
+	for _, a := range []netip.AddrPort{p.addr, p.conn.Addr, p.listen} {
+		if a.IsValid() {
+			t.banned[banKey(a)] = true
+			delete(t.addrs, a)
+		}
+	}
+	p.mdStalled = true // ask it nothing more while the close takes effect
+	t.md.peerGone(p)
+	p.conn.CloseWith(errBadMetadata)
 }

@@ -101,8 +101,13 @@ type peerState struct {
 
 	pex pexState
 
+	// Metadata exchange (BEP 9): the size the peer claims (metadata_size,
+	// 0 if none), our requests outstanding with it, and whether it
+	// rejected a request or let one time out (it is then not asked).
+	mdSize        int
 	mdOutstanding int
 	mdRejected    bool
+	mdStalled     bool
 }
 
 type reqKey struct{ index, begin, length uint32 }
