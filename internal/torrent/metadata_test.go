@@ -43,24 +43,6 @@ type mdHarness struct {
 	log  *lockedBuffer
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func newMDHarness(t *testing.T, info []byte) *mdHarness {
 	t.Helper()
 	if _, err := metainfo.ParseInfo(info); err != nil {
