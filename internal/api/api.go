@@ -6,24 +6,40 @@
 // sentinel errors are mapped to HTTP status codes. The handler is safe for
 // concurrent use as long as the Backend is.
 //
-// Routes:
+// Routes (every field and answer is described in docs/api.md):
 //
-//	POST   /add/magnet                          body: a magnet URI as text/plain (compatible with the original tool)
-//	POST   /api/v1/torrents                     JSON {"uri": …, "download_dir": …, "paused": …}, raw .torrent bytes
-//	                                            (application/x-bittorrent) or multipart form (file fields "torrent"
-//	                                            or "torrents", repeatable); see docs/api.md
-//	GET    /api/v1/torrents                     JSON array of session.Status
-//	GET    /api/v1/torrents/{infohash}          session.Detail
+//	POST   /add/magnet                          body: a magnet URI (text/plain, form-encoded or no Content-Type;
+//	                                            compatible with the original tool); 200 "added <hash> <name>"
+//	POST   /api/v1/torrents                     201 session.Status; JSON {"uri": …, "torrent": <base64>,
+//	                                            "download_dir": …, "paused": …}, raw .torrent bytes
+//	                                            (application/x-bittorrent), a text/plain URI, or a multipart form
+//	                                            (file fields "torrent" or "torrents", repeatable; "uri",
+//	                                            "download_dir", "paused"); ?download_dir= and ?paused= with the
+//	                                            non-JSON forms
+//	GET    /api/v1/torrents                     JSON array of session.Status (never null)
+//	GET    /api/v1/torrents/{infohash}          session.Detail (files, trackers, peer_list, magnet)
+//	PATCH  /api/v1/torrents/{infohash}          JSON session.TorrentUpdate; 200 session.Status
 //	POST   /api/v1/torrents/{infohash}/pause    204
 //	POST   /api/v1/torrents/{infohash}/resume   204
+//	POST   /api/v1/torrents/{infohash}/recheck  204 (also clears a disk error)
+//	POST   /api/v1/torrents/{infohash}/move     JSON {"path": "/new/dir"}; 204
 //	DELETE /api/v1/torrents/{infohash}          204; ?delete_data=true also deletes the files
+//	GET    /api/v1/session                      session.Settings
+//	PATCH  /api/v1/session                      JSON session.SettingsUpdate; 200 session.Settings
+//	GET    /api/v1/dht                          dht.Stats; 404 when the DHT is off
 //
-// Errors are always JSON, {"error": "message"}: 400 for bad input
-// (session.ErrInvalid, a malformed info hash or body, a relative path), 401
-// for a missing or wrong token, 403 for a refused Host or a cross-site
-// request, 404 for an unknown torrent or route, 405 for a wrong method,
-// 409 for a torrent already added (session.ErrExists), 413 for a body over
-// Options.MaxBodyBytes, 415 for an unsupported Content-Type and 500 otherwise.
+// Errors are always JSON, {"error": "message"}, never naming Go types: 400
+// for bad input (session.ErrInvalid, a malformed info hash or body, a
+// number out of its range, an unknown JSON field, a relative path), 401 for
+// a missing or wrong token, 403 for a refused Host or a cross-site request,
+// 404 for an unknown torrent or route, 405 for a wrong method, 409 for a
+// torrent already added or a conflicting operation (session.ErrExists,
+// session.ErrConflict), 413 for a body over Options.MaxBodyBytes, 415 for
+// an unsupported Content-Type, 503 while the session closes, 507 when the
+// change cannot be saved because the data disk is full
+// (session.ErrStorageFull) and 500 otherwise (a change that cannot be saved
+// for another reason is a 500 too). A change is acknowledged only once it
+// is saved.
 //
 // Browsers: no web page may drive the daemon, whatever its address. Every
 // request, on every route, must name in its Host header localhost (or a
