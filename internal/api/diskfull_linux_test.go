@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -10,33 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gobit/gobit/internal/bencode"
-	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/testutil"
 )
 
-// bigTorrent returns a single-file .torrent with n pieces (20 bytes of
-// piece hash each), so that its database record is about 20·n bytes, and
-// its info hash.
-func bigTorrent(t *testing.T, name string, n int) ([]byte, string) {
-	t.Helper()
-	hashes := make([]byte, 20*n)
-	rand.Read(hashes)
-	data, err := bencode.Marshal(map[string]any{
-		"info": map[string]any{
-			"name": name, "piece length": 16 << 10, "length": int64(n) * 16 << 10, "pieces": string(hashes),
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mi, err := metainfo.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data, mi.InfoHash.String()
-}
 
 // TestAddOnFullDataDiskIs507: with the data directory's file system full,
 // an add answers 507 and leaves nothing behind, the database survives the
@@ -72,10 +48,10 @@ func TestAddOnFullDataDiskIs507(t *testing.T) {
 		return w.Code, w.Body.String()
 	}
 
-	small, smallHash := bigTorrent(t, "small", 100)
+	small, smallHash := testutil.BigTorrent(t, "small", 100)
 	// 400 KB: more pages than the database could have free, so its commit
 	// needs new blocks of the file system.
-	big, bigHash := bigTorrent(t, "big", 20000)
+	big, bigHash := testutil.BigTorrent(t, "big", 20000)
 	want := []string{hashA, smallHash}
 	slices.Sort(want)
 

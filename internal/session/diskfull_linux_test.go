@@ -2,37 +2,14 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gobit/gobit/internal/bencode"
-	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/testutil"
 )
 
-// bigTorrent returns a .torrent with n pieces, so that its database record
-// is about 20·n bytes, and its hex info hash.
-func bigTorrent(t *testing.T, name string, n int) ([]byte, string) {
-	t.Helper()
-	hashes := make([]byte, 20*n)
-	rand.Read(hashes)
-	data, err := bencode.Marshal(map[string]any{
-		"info": map[string]any{
-			"name": name, "piece length": 16 << 10, "length": int64(n) * 16 << 10, "pieces": string(hashes),
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mi, err := metainfo.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data, mi.InfoHash.String()
-}
 
 func statusByHash(t *testing.T, s *Session, h string) (Status, bool) {
 	t.Helper()
@@ -65,9 +42,9 @@ func TestChangesOnFullDataDisk(t *testing.T) {
 		}
 		return s
 	}
-	runData, runHash := bigTorrent(t, "running", 20000)
-	pausedData, pausedHash := bigTorrent(t, "paused", 10)
-	goneData, goneHash := bigTorrent(t, "to-remove", 10)
+	runData, runHash := testutil.BigTorrent(t, "running", 20000)
+	pausedData, pausedHash := testutil.BigTorrent(t, "paused", 10)
+	goneData, goneHash := testutil.BigTorrent(t, "to-remove", 10)
 
 	s := open()
 	ctx := context.Background()
@@ -176,7 +153,7 @@ func TestRefusedSaveChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	data, h := bigTorrent(t, "x", 10)
+	data, h := testutil.BigTorrent(t, "x", 10)
 	if _, err := s.Add(context.Background(), AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +164,7 @@ func TestRefusedSaveChangesNothing(t *testing.T) {
 			t.Fatalf("%s with a closed database: %v, want ErrNotSaved only", what, err)
 		}
 	}
-	other, otherHash := bigTorrent(t, "y", 10)
+	other, otherHash := testutil.BigTorrent(t, "y", 10)
 	_, err = s.Add(context.Background(), AddRequest{Torrent: other})
 	refused("add", err)
 	if _, ok := statusByHash(t, s, otherHash); ok {
