@@ -13,7 +13,6 @@ import (
 	"github.com/gobit/gobit/internal/testutil"
 )
 
-
 // TestAddOnFullDataDiskIs507: with the data directory's file system full,
 // an add answers 507 and leaves nothing behind, the database survives the
 // failed commit, every torrent acknowledged before is there after a restart,

@@ -10,7 +10,6 @@ import (
 	"github.com/gobit/gobit/internal/testutil"
 )
 
-
 func statusByHash(t *testing.T, s *Session, h string) (Status, bool) {
 	t.Helper()
 	for _, st := range s.List() {
