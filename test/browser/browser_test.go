@@ -76,13 +76,13 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 	chromium := testutil.NeedProgram(t, "chromium", "chromium")
 	node := testutil.NeedProgram(t, "node", "nodejs")
 	curl := testutil.NeedProgram(t, "curl", "curl")
-	here := filepath.Join(moduleRoot(t), "test", "browser")
+	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
 	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
 		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
 	}
 
 	tmp := t.TempDir()
-	bin := buildGobit(t, tmp)
+	bin := testutil.BuildGobit(t, tmp)
 	var (
 		downloads  = filepath.Join(tmp, "downloads")
 		victim     = filepath.Join(tmp, "home")           // where the attacker wants data written
@@ -443,44 +443,6 @@ func (a *attackerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-}
-
-// buildGobit compiles ./cmd/gobit into dir.
-func buildGobit(t *testing.T, dir string) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
-	bin := filepath.Join(dir, "gobit")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./cmd/gobit")
-	cmd.Dir = moduleRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/gobit: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // daemon is a running "gobit serve".

@@ -13,6 +13,7 @@ import (
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/swarmtest"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
@@ -192,7 +193,7 @@ func TestCrashKill9(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := buildGobit(t, tmp)
+	bin := testutil.BuildGobit(t, tmp)
 	t.Logf("built gobit in %v", time.Since(start).Round(time.Millisecond))
 
 	tr := trackertest.New(t)

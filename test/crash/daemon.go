@@ -13,7 +13,6 @@ package crash
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,48 +32,6 @@ import (
 
 // apiTimeout bounds every HTTP request to a daemon.
 const apiTimeout = 5 * time.Second
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-}
-
-// buildGobit compiles ./cmd/gobit of the module into dir and returns the
-// binary's path.
-func buildGobit(t testing.TB, dir string) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-		if _, serr := os.Stat(goBin); serr != nil {
-			t.Fatalf("no go command to build gobit with: %v", err)
-		}
-	}
-	bin := filepath.Join(dir, "gobit")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./cmd/gobit")
-	cmd.Dir = moduleRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/gobit: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // freeAddr returns a loopback address with a port that was free a moment
 // ago.
