@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gobit/gobit/internal/rawio"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -111,8 +112,7 @@ type Conn struct {
 	Outgoing bool
 
 	nc     net.Conn
-	rawR   *rawReader // nc read with raw system calls, or nil (rawio_linux.go)
-	rawW   *rawWriter // nc written with raw system calls, or nil
+	raw    *rawio.Conn // nc read and written with raw system calls, or nil
 	cfg    Config
 	events chan<- Event
 	done   <-chan struct{} // the owner's shutdown
@@ -159,7 +159,7 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 		wakeC:     make(chan struct{}, 1),
 		closeC:    make(chan struct{}),
 	}
-	c.rawR, c.rawW = newRawIO(nc)
+	c.raw = rawio.New(nc)
 	go c.readLoop()
 	go c.writeLoop()
 	return c
@@ -420,8 +420,8 @@ func PutBlock(b []byte) {
 
 func (c *Conn) readLoop() {
 	var src vecReader = plainVec{c.nc}
-	if c.rawR != nil {
-		src = c.rawR
+	if c.raw != nil {
+		src = c.raw
 	}
 	mr := newMsgReader(src)
 	defer mr.release()
@@ -558,8 +558,8 @@ func (c *Conn) writeLoop() {
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 		var err error
-		if c.rawW != nil {
-			_, err = c.rawW.writev(bufs)
+		if c.raw != nil {
+			_, err = c.raw.WriteVec(bufs)
 		} else {
 			_, err = bufs.WriteTo(c.nc)
 		}

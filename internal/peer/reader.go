@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/gobit/gobit/internal/rawio"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -25,22 +26,19 @@ import (
 // Sources that are not raw sockets read into the first buffer only, which
 // is correct and merely does not read ahead.
 
-// vecReader reads into bufs in order, as readv(2) does: bufs[0] is filled
-// before any byte goes to bufs[1]. It returns the number of bytes read; at
-// the end of the stream it returns 0 and io.EOF.
-type vecReader interface {
-	readv(bufs [][]byte) (int, error)
-}
+// vecReader reads into bufs in order, as readv(2) does (see
+// rawio.VecReader): a raw socket (*rawio.Conn) or a plainVec.
+type vecReader = rawio.VecReader
 
 // plainVec reads from an io.Reader into the first non-empty buffer.
 type plainVec struct{ r io.Reader }
 
 // maxEmptyReads is how many reads in a row may return neither data nor an
 // error (io.Reader allows it; net.Pipe does it for an empty write) before
-// readv gives up with io.ErrNoProgress, as bufio.Reader does.
+// ReadVec gives up with io.ErrNoProgress, as bufio.Reader does.
 const maxEmptyReads = 100
 
-func (p plainVec) readv(bufs [][]byte) (int, error) {
+func (p plainVec) ReadVec(bufs [][]byte) (int, error) {
 	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
@@ -235,7 +233,7 @@ func (mr *msgReader) readScratch() error {
 		mr.buf = grown
 	}
 	iov := append(mr.iov[:0], mr.buf[mr.w:]) // mr.iov: no allocation per read
-	n, err := mr.src.readv(iov)
+	n, err := mr.src.ReadVec(iov)
 	clear(iov)
 	mr.iov = iov[:0]
 	mr.w += n
@@ -259,7 +257,7 @@ func (mr *msgReader) readAhead(p *pending) error {
 		iov = append(iov, g.hdr[:], g.block)
 	}
 	iov = append(iov, mr.buf[:scratchTail])
-	n, err := mr.src.readv(iov)
+	n, err := mr.src.ReadVec(iov)
 	clear(iov)
 	mr.iov = iov[:0]
 

@@ -22,7 +22,7 @@ type chunkedVec struct {
 	wrote map[*byte]bool
 }
 
-func (c *chunkedVec) readv(bufs [][]byte) (int, error) {
+func (c *chunkedVec) ReadVec(bufs [][]byte) (int, error) {
 	if len(c.data) == 0 {
 		return 0, io.EOF
 	}

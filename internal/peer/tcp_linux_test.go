@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +50,15 @@ func newTCPConn(t *testing.T, cfg Config) (*Conn, *net.TCPConn, chan Event) {
 	return c, b, events
 }
 
+// TestConnOverTCPIsRaw: a Conn over a TCP socket reads and writes it with
+// raw system calls (internal/rawio).
+func TestConnOverTCPIsRaw(t *testing.T) {
+	c, _, _ := newTCPConn(t, Config{})
+	if c.raw == nil {
+		t.Error("a Conn over TCP does not use raw I/O")
+	}
+}
+
 // finalErr skips message events and returns the error that ends c.
 func finalErr(t *testing.T, events chan Event) error {
 	t.Helper()
@@ -66,29 +73,6 @@ func finalErr(t *testing.T, events chan Event) error {
 			t.Fatal("the connection did not end")
 			return nil
 		}
-	}
-}
-
-// TestRawIOOnlyForPlainSockets: TCP sockets are read and written with raw
-// system calls; anything else (a pipe, a wrapper that may transform the
-// bytes) through its own methods.
-func TestRawIOOnlyForPlainSockets(t *testing.T) {
-	a, _ := tcpPair(t)
-	if r, w := newRawIO(a); r == nil || w == nil {
-		t.Error("no raw I/O for a *net.TCPConn")
-	}
-	p, q := net.Pipe()
-	defer p.Close()
-	defer q.Close()
-	if r, w := newRawIO(p); r != nil || w != nil {
-		t.Error("raw I/O for a net.Pipe")
-	}
-	if r, w := newRawIO(&countingConn{Conn: a}); r != nil || w != nil {
-		t.Error("raw I/O for a wrapped connection")
-	}
-	c, _, _ := newTCPConn(t, Config{})
-	if c.rawR == nil || c.rawW == nil {
-		t.Error("a Conn over TCP does not use raw I/O")
 	}
 }
 
@@ -186,111 +170,4 @@ func TestConnOverTCPTimeouts(t *testing.T) {
 			t.Errorf("peer that does not read: %v, want a deadline error", err)
 		}
 	})
-}
-
-// TestRawReaderUnblocksOnClose: a read waiting for data returns an error
-// once the connection is closed.
-func TestRawReaderUnblocksOnClose(t *testing.T) {
-	a, _ := tcpPair(t)
-	r, _ := newRawIO(a)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := r.Read(make([]byte, 10))
-		errc <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	a.Close()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("read after close: %v, want net.ErrClosed", err)
-		}
-	case <-time.After(wait):
-		t.Fatal("read still blocked after close")
-	}
-}
-
-// TestRawWriterManyBuffers: more buffers than one writev takes, empty ones
-// among them, several MiB in all: the bytes arrive whole and in order.
-func TestRawWriterManyBuffers(t *testing.T) {
-	a, b := tcpPair(t)
-	_, w := newRawIO(a)
-	rng := rand.New(rand.NewPCG(3, 4))
-	var bufs [][]byte
-	var want []byte
-	for i := range 3000 {
-		n := rng.IntN(4096)
-		if i%7 == 0 {
-			n = 0
-		}
-		buf := make([]byte, n)
-		for j := range buf {
-			buf[j] = byte(rng.Uint32())
-		}
-		bufs = append(bufs, buf)
-		want = append(want, buf...)
-	}
-	got := make(chan []byte, 1)
-	go func() {
-		b.SetReadDeadline(time.Now().Add(wait))
-		data, _ := io.ReadAll(io.LimitReader(b, int64(len(want))))
-		got <- data
-	}()
-	n, err := w.writev(slices.Clone(bufs))
-	if err != nil || n != int64(len(want)) {
-		t.Fatalf("writev: %d, %v; want %d bytes", n, err, len(want))
-	}
-	if data := <-got; !bytes.Equal(data, want) {
-		t.Fatalf("received %d bytes, not the %d written", len(data), len(want))
-	}
-}
-
-func TestConsumed(t *testing.T) {
-	bufs := func() [][]byte { return [][]byte{[]byte("ab"), {}, []byte("cde"), []byte("f")} }
-	for _, tc := range []struct {
-		n    int
-		want string
-	}{
-		{0, "ab||cde|f"},
-		{1, "b||cde|f"},
-		{2, "cde|f"},
-		{4, "e|f"},
-		{5, "f"},
-		{6, ""},
-	} {
-		var s []string
-		for _, p := range consumed(bufs(), tc.n) {
-			s = append(s, string(p))
-		}
-		if got := strings.Join(s, "|"); got != tc.want {
-			t.Errorf("consumed(%d) = %q, want %q", tc.n, got, tc.want)
-		}
-	}
-}
-
-// TestRawIOAllocatesNothing: a raw readv or writev on a ready socket makes
-// no heap allocation (it runs 15-20 thousand times per GiB downloaded).
-func TestRawIOAllocatesNothing(t *testing.T) {
-	a, b := tcpPair(t)
-	_, w := newRawIO(a)
-	r, _ := newRawIO(b)
-	out := [][]byte{make([]byte, 100), make([]byte, 300)}
-	in := [][]byte{make([]byte, 150), make([]byte, 250)}
-	allocs := testing.AllocsPerRun(200, func() {
-		send := out // writev consumes its argument's slice
-		if n, err := w.writev(send); err != nil || n != 400 {
-			t.Fatalf("writev: %d, %v", n, err)
-		}
-		for got := 0; got < 400; {
-			n, err := r.readv(in)
-			if err != nil {
-				t.Fatalf("readv: %v", err)
-			}
-			got += n
-			in[0], in[1] = in[0][:cap(in[0])], in[1][:cap(in[1])]
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("%.1f allocations per write and read, want 0", allocs)
-	}
 }
