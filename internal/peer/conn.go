@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gobit/gobit/internal/blockpool"
 	"github.com/gobit/gobit/internal/rawio"
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -317,106 +318,13 @@ func (c *Conn) deliver(ev Event) bool {
 	}
 }
 
-// blockPool recycles 16 KiB block buffers between the readers and the
-// torrent loops. A torrent keeps the blocks of a piece until the piece is
-// written (they go to the disk as they are) and then returns them with
-// PutBlock. Unlike a sync.Pool it keeps them across garbage collections, so
-// a steady download allocates none, and it holds at most its capacity
-// idle: blockPoolCap blocks, more than one torrent's piece-data budget
-// (the torrent package's bufferBudget), so a download at full speed
-// recycles every block.
-//
-// The first blockPoolCap blocks are carved from one arena mapped outside
-// the Go heap on huge pages (mapArena). The arena is faulted in whole when
-// the first block is handed out (its first huge page at once, the rest by
-// a background thread, populateArena, since on a virtual machine whose
-// host has taken free memory back a fault can take milliseconds and the
-// first blocks are needed now): a process that downloads holds the same
-// 14 MiB whatever the torrent's size (faulted on demand, huge pages came
-// in 2 MiB steps as the pipeline deepened, and a long download ended with
-// a few MiB more than a short one), and one that never downloads holds
-// none. Past the arena's blocks, and where it cannot be mapped, blocks
-// come from the heap: a 16 KiB allocation is the only object of its span,
-// which starts on a page. Either way blocks are aligned for direct I/O
-// (TestBlocksAreAligned).
-//
-// It is a stack: the block handed out is the one returned last, whose
-// memory is the most likely to still be in the processor's cache (a FIFO
-// would cycle through all 14 MiB, and every block would be filled cold).
-type blockPool struct {
-	mu      sync.Mutex
-	free    [][]byte
-	arena   []byte // not yet handed out
-	faulted bool   // the arena's pages are in memory, or being brought in
-	// populated is closed when the arena's pages are all in memory, or
-	// populateErr says why they could not be brought in (then they fault
-	// in as they are used).
-	populated   chan struct{}
-	populateErr error
-}
+// PutBlock returns the Block of a received Piece message to the block pool
+// (blockpool.Put) for reuse. The caller must not touch the slice
+// afterwards.
+func PutBlock(b []byte) { blockpool.Put(b) }
 
-// blockPoolCap is the most idle blocks kept, and the size of the arena in
-// blocks.
-const blockPoolCap = 896
-
-var freeBlocks = blockPool{arena: mapArena(blockPoolCap * wire.BlockSize)}
-
-func (p *blockPool) get() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := len(p.free)
-	if n == 0 {
-		if len(p.arena) < wire.BlockSize {
-			return nil
-		}
-		if !p.faulted {
-			p.faulted = true
-			first := min(hugePage, len(p.arena))
-			for i := 0; i < first; i += 4096 {
-				p.arena[i] = 0
-			}
-			p.populated = make(chan struct{})
-			go func(rest []byte, done chan struct{}) {
-				p.populateErr = populateArena(rest)
-				close(done)
-			}(p.arena[first:], p.populated)
-		}
-		b := p.arena[:wire.BlockSize:wire.BlockSize]
-		p.arena = p.arena[wire.BlockSize:]
-		return b
-	}
-	b := p.free[n-1]
-	p.free[n-1] = nil
-	p.free = p.free[:n-1]
-	return b
-}
-
-func (p *blockPool) put(b []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.free) < blockPoolCap {
-		p.free = append(p.free, b)
-	}
-}
-
-func getBlock(n int) []byte {
-	if n != wire.BlockSize {
-		return make([]byte, n)
-	}
-	if b := freeBlocks.get(); b != nil {
-		return b
-	}
-	return make([]byte, wire.BlockSize)
-}
-
-// PutBlock returns the Block of a received Piece message for reuse. The
-// caller must not touch the slice afterwards.
-func PutBlock(b []byte) {
-	if cap(b) != wire.BlockSize {
-		return
-	}
-	freeBlocks.put(b[:wire.BlockSize])
-}
+// The pool's blocks are the protocol's blocks.
+const _ = uint(wire.BlockSize-blockpool.Size) + uint(blockpool.Size-wire.BlockSize)
 
 func (c *Conn) readLoop() {
 	var src vecReader = plainVec{c.nc}

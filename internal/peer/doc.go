@@ -5,7 +5,7 @@
 // queue, sending each batch with one vectored write under a write deadline,
 // and sends keep-alives. On Linux a plain TCP socket is read and written
 // with raw system calls inside the runtime poller's callbacks
-// (rawio_linux.go).
+// (internal/rawio); other connections through their own methods.
 //
 // Ownership: a Conn's protocol state (choke/interest, requests, bitfields)
 // is not kept here; it belongs to the torrent's event loop. Conn only holds
@@ -16,13 +16,16 @@
 //
 // The reader hands the owner one Event per socket read, carrying every
 // message already in memory (Msg, then up to maxBatch-1 in More); the owner
-// may give the More slice back with PutBatch. Piece blocks come from a
-// bounded pool of 16 KiB buffers (blockPool, at most blockPoolCap idle) that
-// the owner returns with PutBlock once it is done with them; bitfields and
-// extension payloads are copied out of the reader's scratch buffer. The
-// pool's first blockPoolCap blocks are carved from an arena mapped outside
-// the Go heap on huge pages when the package is initialised (address space
-// only) and faulted in at the first block handed out (arena_linux.go).
+// may give the More slice back with PutBatch. Piece blocks come from the
+// process's block pool (internal/blockpool: 16 KiB buffers, at most
+// blockpool.Cap idle, its arena mapped at the first block handed out) and
+// the owner returns them with PutBlock once it is done with them;
+// bitfields and extension payloads are copied out of the reader's scratch
+// buffer.
+//
+// Imports: wire, and the leaves rawio and blockpool. The package must not
+// touch the disk or a torrent's state, and must not issue system calls
+// itself (they belong to rawio and blockpool).
 //
 // The last Event a Conn delivers has Err set; after it no further events
 // come from that Conn.

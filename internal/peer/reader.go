@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/gobit/gobit/internal/blockpool"
 	"github.com/gobit/gobit/internal/rawio"
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -199,7 +200,7 @@ func (mr *msgReader) parse() (wire.Message, bool, error) {
 		}
 		var p pending
 		p.hn = copy(p.hdr[:], b)
-		p.block = getBlock(int(n - 9))
+		p.block = blockpool.Get(int(n - 9))
 		p.bn = copy(p.block, b[pieceHeaderLen:])
 		mr.r += pieceHeaderLen + p.bn
 		if p.complete() {
@@ -252,7 +253,7 @@ func (mr *msgReader) readAhead(p *pending) error {
 	for i := range k {
 		g := &mr.guess[i]
 		if g.block == nil {
-			g.block = getBlock(wire.BlockSize)
+			g.block = blockpool.Get(wire.BlockSize)
 		}
 		iov = append(iov, g.hdr[:], g.block)
 	}

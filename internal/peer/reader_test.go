@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/gobit/gobit/internal/blockpool"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -287,11 +288,7 @@ func TestMsgReaderReturnsBlocksOnRelease(t *testing.T) {
 	}
 }
 
-func freeCount() int {
-	freeBlocks.mu.Lock()
-	defer freeBlocks.mu.Unlock()
-	return len(freeBlocks.free)
-}
+func freeCount() int { return blockpool.Idle() }
 
 // FuzzMsgReader: any bytes, read in any sizes, parse as the plain codec
 // parses them.

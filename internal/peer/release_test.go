@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -70,59 +69,4 @@ func TestSendReleaseCalledOnceSentOrDropped(t *testing.T) {
 	if sent.Load() != 1 || cancelled.Load() != 1 || closed.Load() != 1 {
 		t.Fatalf("releases called more than once: %d %d %d", sent.Load(), cancelled.Load(), closed.Load())
 	}
-}
-
-func TestBlocksAreRecycledAndBounded(t *testing.T) {
-	freeBlocks.drain() // start empty (earlier tests' conns are closed)
-	a := getBlock(wire.BlockSize)
-	a[0] = 7
-	PutBlock(a[:100]) // a re-sliced block is still the whole buffer
-	if b := getBlock(wire.BlockSize); &b[0] != &a[0] || len(b) != wire.BlockSize {
-		t.Fatal("getBlock did not reuse the returned block at full length")
-	}
-	PutBlock(make([]byte, 1000)) // not a block buffer: dropped
-	if freeBlocks.idle() != 0 {
-		t.Fatal("a foreign buffer was kept")
-	}
-	for range 2 * blockPoolCap {
-		PutBlock(make([]byte, wire.BlockSize))
-	}
-	if n := freeBlocks.idle(); n != blockPoolCap {
-		t.Fatalf("%d idle blocks, want the cap %d", n, blockPoolCap)
-	}
-	if short := getBlock(100); len(short) != 100 {
-		t.Fatalf("a short block has length %d", len(short))
-	}
-}
-
-// TestBlocksAreAligned: fresh blocks start on a 4 KiB boundary, so a piece
-// written as its blocks goes to the disk with direct I/O. (If the runtime's
-// allocator changes, writes stay correct but fall back to buffered I/O;
-// this test says so.)
-func TestBlocksAreAligned(t *testing.T) {
-	freeBlocks.drain()
-	var keep [][]byte
-	for range 100 {
-		b := getBlock(wire.BlockSize)
-		keep = append(keep, b) // distinct allocations
-		if a := uintptr(unsafe.Pointer(&b[0])) % 4096; a != 0 {
-			t.Fatalf("a %d-byte block starts %d bytes past a 4 KiB boundary", wire.BlockSize, a)
-		}
-	}
-	_ = keep
-}
-
-// idle returns the number of blocks waiting for reuse.
-func (p *blockPool) idle() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.free)
-}
-
-// drain drops every idle block.
-func (p *blockPool) drain() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	clear(p.free)
-	p.free = p.free[:0]
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package peer
+package blockpool
 
 // mapArena returns nil: blocks come from the Go heap.
 func mapArena(size int) []byte { return nil }

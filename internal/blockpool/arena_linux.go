@@ -1,8 +1,9 @@
-package peer
+package blockpool
 
 import (
-	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // hugePage is the size of a transparent huge page on x86-64 and arm64
@@ -16,7 +17,7 @@ const hugePage = 2 << 20
 // a virtual machine pays twice). It returns nil if the mapping fails; the
 // madvise is a hint and its failure is ignored.
 func mapArena(size int) []byte {
-	m, err := syscall.Mmap(-1, 0, size+hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	m, err := unix.Mmap(-1, 0, size+hugePage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
 	if err != nil {
 		return nil
 	}
@@ -25,27 +26,21 @@ func mapArena(size int) []byte {
 		off = hugePage - int(r)
 	}
 	a := m[off : off+size : off+size]
-	syscall.Madvise(a, syscall.MADV_HUGEPAGE)
+	unix.Madvise(a, unix.MADV_HUGEPAGE)
 	return a
 }
 
 func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
-// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14).
-const madvPopulateWrite = 23
-
 // populateArena faults b's pages in without writing to them, so blocks
 // already handed out from b are left alone. The call blocks in the kernel
-// (syscall.Syscall, not a raw call), so the runtime gives this thread's
-// processor to the other goroutines meanwhile. On older kernels it fails
-// (EINVAL) and does nothing: the pages are faulted in as blocks are first
-// used.
+// (a plain system call, not a raw one), so the runtime gives this thread's
+// processor to the other goroutines meanwhile. On kernels before 5.14 it
+// fails (EINVAL) and does nothing: the pages are faulted in as blocks are
+// first used.
 func populateArena(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, addrOf(b), uintptr(len(b)), madvPopulateWrite); e != 0 {
-		return e // EINVAL before Linux 5.14
-	}
-	return nil
+	return unix.Madvise(b, unix.MADV_POPULATE_WRITE)
 }
