@@ -76,8 +76,7 @@ func BenchmarkWritePieceBlocks(b *testing.B) {
 	for _, mode := range []string{"async", "sync"} {
 		b.Run(mode, func(b *testing.B) {
 			tt := benchTorrent(b)
-			s := tt.open(b, b.TempDir(), Options{})
-			s.aioFailed = mode == "sync"
+			s := tt.open(b, b.TempDir(), Options{ioOff: ioOff(mode == "sync", false)})
 			n := tt.layout.NumPieces()
 			pieces := make([][][]byte, n)
 			for p := range pieces {

@@ -14,7 +14,14 @@ type handle struct {
 	refs     int  // operations currently using f
 	stale    bool // no longer in the cache; close when refs drops to 0
 	elem     *list.Element
+	c        *fileCache
 }
+
+// File returns the open file (diskio.Handle).
+func (h *handle) File() *os.File { return h.f }
+
+// Release drops the reference taken by acquire (diskio.Handle).
+func (h *handle) Release() { h.c.release(h) }
 
 // openFunc opens file i, for writing when write is true.
 type openFunc func(i int, write bool) (*os.File, error)
@@ -91,7 +98,7 @@ func (c *fileCache) acquire(i int, write bool) (*handle, error) {
 		c.open--
 		return nil, err
 	}
-	h := &handle{f: f, file: i, writable: write, refs: 1}
+	h := &handle{f: f, file: i, writable: write, refs: 1, c: c}
 	if c.closed {
 		// Close raced with the open: hand out the handle once, close it on
 		// release.

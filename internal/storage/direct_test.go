@@ -3,12 +3,13 @@ package storage
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"unsafe"
+
+	"github.com/gobit/gobit/internal/diskio"
 )
 
 // TestDirectWrites: aligned spans go through O_DIRECT (on Linux file systems
@@ -22,6 +23,7 @@ func TestDirectWrites(t *testing.T) {
 	// After a slow raw write the storage writes through os.File: same data,
 	// still direct.
 	t.Run("slow disk", func(t *testing.T) { testDirectWrites(t, true, true) })
+	// The fallback rules themselves are tested in internal/diskio.
 }
 
 func testDirectWrites(t *testing.T, noAIO, slow bool) {
@@ -29,13 +31,11 @@ func testDirectWrites(t *testing.T, noAIO, slow bool) {
 	size := int64(3*pl + 1000)
 	l := Layout{PieceLength: pl, TotalLength: size, Files: []File{{Path: "d.bin", Length: size}}}
 	dir := t.TempDir()
-	s, err := Open(dir, l, Options{})
+	s, err := Open(dir, l, Options{ioOff: ioOff(noAIO, slow)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.slowDisk.Store(slow)
-	s.aioFailed = noAIO
 	want := make([]byte, size)
 	for i := range want {
 		want[i] = byte(i*13 + i>>8)
@@ -62,13 +62,15 @@ func testDirectWrites(t *testing.T, noAIO, slow bool) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("data differs")
 	}
-	if runtime.GOOS == "linux" && !s.noDirect.Load() {
-		if d := s.directBytes.Load(); d != 3*pl {
-			t.Errorf("direct bytes %d, want %d (3 aligned pieces; the tail and the misaligned write are buffered)", d, 3*pl)
+	if st := s.io.Stats(); st.Mode&diskio.Direct != 0 {
+		if st.DirectBytes != 3*pl {
+			t.Errorf("direct bytes %d, want %d (3 aligned pieces; the tail and the misaligned write are buffered)", st.DirectBytes, 3*pl)
 		}
-		if async := s.aio != nil; async != (!noAIO && aioSupported) {
-			t.Errorf("AIO context set up: %v, want %v", async, !noAIO && aioSupported)
+		if st.AsyncReady != (st.Mode&diskio.Async != 0) || noAIO && st.AsyncReady {
+			t.Errorf("mode %v: AIO context set up: %v", st.Mode, st.AsyncReady)
 		}
+	} else if runtime.GOOS == "linux" {
+		t.Logf("mode %v: the file system refuses O_DIRECT, direct writes are not checked", st.Mode)
 	}
 	// Buffered-only storage writes no byte directly.
 	s2, err := Open(t.TempDir(), l, Options{BufferedWrites: true})
@@ -76,47 +78,30 @@ func testDirectWrites(t *testing.T, noAIO, slow bool) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if err := s2.WritePiece(0, make([]byte, pl)); err != nil || s2.directBytes.Load() != 0 {
-		t.Fatalf("buffered writes: err %v, direct bytes %d", err, s2.directBytes.Load())
+	if err := s2.WritePiece(0, make([]byte, pl)); err != nil || s2.io.Stats().DirectBytes != 0 || s2.direct != nil {
+		t.Fatalf("buffered writes: err %v, direct bytes %d", err, s2.io.Stats().DirectBytes)
 	}
 }
 
-func TestPwriteDirectWritesAllAndReportsErrors(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
+// ioOff returns the diskio features to leave off for a test without AIO,
+// and for one on a slow disk (no raw writes).
+func ioOff(noAIO, slow bool) diskio.Mode {
+	var m diskio.Mode
+	if noAIO {
+		m |= diskio.Async
 	}
-	data := bytes.Repeat([]byte("gobit"), 10000)
-	if err := pwriteDirect(f, [][]byte{data[:7000], data[7000:]}, 4096); err != nil {
-		t.Fatalf("pwriteDirect: %v", err)
+	if slow {
+		m |= diskio.Raw
 	}
-	f.Close()
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 4096+len(data) || !bytes.Equal(got[4096:], data) {
-		t.Fatalf("file holds %d bytes, want the data at offset 4096", len(got))
-	}
-	ro, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	err = pwriteDirect(ro, [][]byte{data}, 0)
-	var pe *fs.PathError
-	if !errors.As(err, &pe) || pe.Path != path {
-		t.Fatalf("write to a read-only file: %v, want a PathError naming %s", err, path)
-	}
+	return m
 }
 
-// alignedBuf returns n zero bytes at a directAlign-aligned address (small
+// alignedBuf returns n zero bytes at a diskio.Align-aligned address (small
 // buffers may live on the stack, unaligned).
 func alignedBuf(n int) []byte {
-	b := make([]byte, n+directAlign)
-	off := int(directAlign - uintptr(unsafe.Pointer(&b[0]))%directAlign)
-	return b[off%directAlign:][:n:n]
+	b := make([]byte, n+diskio.Align)
+	off := int(diskio.Align - uintptr(unsafe.Pointer(&b[0]))%diskio.Align)
+	return b[off%diskio.Align:][:n:n]
 }
 
 // TestWritePieceBlocks: a piece handed over as its blocks lands intact
@@ -138,11 +123,10 @@ func TestWritePieceBlocks(t *testing.T) {
 	l := Layout{PieceLength: pl, TotalLength: size, Files: files}
 	for _, noAIO := range []bool{false, true} {
 		dir := t.TempDir()
-		s, err := Open(dir, l, Options{})
+		s, err := Open(dir, l, Options{ioOff: ioOff(noAIO, false)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.aioFailed = noAIO
 		want := make([]byte, size)
 		for i := range want {
 			want[i] = byte(i*31 + i>>9)
@@ -175,11 +159,11 @@ func TestWritePieceBlocks(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("noAIO=%v: data differs", noAIO)
 		}
-		if runtime.GOOS == "linux" && !s.noDirect.Load() {
+		if s.io.Stats().Mode&diskio.Direct != 0 {
 			// Direct: a's first 3 blocks (block 3 ends the file 100 bytes
 			// in), none of b (it starts mid-block), piece 0's last 3
 			// blocks in c, and piece 1's blocks before the misaligned one.
-			if d := s.directBytes.Load(); d != 11*bs {
+			if d := s.io.Stats().DirectBytes; d != 11*bs {
 				t.Errorf("noAIO=%v: %d bytes written directly, want %d", noAIO, d, 11*bs)
 			}
 		}

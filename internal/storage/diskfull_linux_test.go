@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/gobit/gobit/internal/diskio"
 )
 
 // TestDirectWritesOnFullDisk: on a real (ext4) file system that fills up,
@@ -58,10 +60,9 @@ func TestDirectWritesOnFullDisk(t *testing.T) {
 	if !errors.Is(werr, syscall.ENOSPC) {
 		t.Fatalf("writing 8 MiB to a 4 MiB file system: %v, want ENOSPC", werr)
 	}
-	if s.directBytes.Load() == 0 {
+	if st := s.io.Stats(); st.DirectBytes == 0 {
 		t.Error("no piece was written directly")
-	}
-	if aioSupported && s.aio == nil {
+	} else if st.Mode&diskio.Async != 0 && !st.AsyncReady {
 		t.Error("the writes did not go through AIO")
 	}
 	got := make([]byte, pl)

@@ -2,25 +2,29 @@
 // performs the disk I/O for them: piece writes split across files, block
 // reads for serving peers, SHA-1 verification and a full-torrent check.
 //
+// The storage owns the file layout (pieces onto files, spans, pad files),
+// the file handles and their cache, path safety (os.Root), Sync and the
+// resume stamps. How bytes move between memory and a file is
+// internal/diskio's: an IO chosen once at Open (buffered, or O_DIRECT with
+// Linux AIO and raw pwritev as the platform allows), with its fallback
+// rules in one place. storage imports bitfield and diskio; it must not
+// issue system calls itself.
+//
 // # Ownership and concurrency
 //
 // A *Storage is owned by one torrent but its methods are called concurrently
 // from a bounded pool of disk worker goroutines; every method is safe for
 // concurrent use. The only shared mutable state is the two file-handle
-// caches (mutex-protected LRUs, one of them for O_DIRECT write handles),
-// the set of files and directories written since the last Sync, the lazily
-// opened root directory handle, the lazily set up AIO context, and sticky
-// flags that turn direct I/O or raw writes off for good once they fail or
-// are slow. Data is read and written with positioned calls, so no seek
-// offset is shared between goroutines: verified pieces go out as vectored
-// writes, with O_DIRECT where aligned (direct.go) and queued with Linux AIO
-// where available (aio_linux.go: the writing goroutine sleeps until the
-// completion arrives; without AIO a raw pwritev, or os.File after a slow
-// one); reads take what the page cache holds with a raw
-// preadv2(RWF_NOWAIT) first (cached_linux.go) and the rest through
-// os.File. Callers must not write and read the same byte range at the same
-// time (the torrent loop never does: a piece is read only once it is
-// written and verified).
+// caches (mutex-protected LRUs, one of them for the O_DIRECT write handles
+// it lends the IO), the set of files and directories written since the
+// last Sync, the lazily opened root directory handle, and the IO's own
+// state (its mode and AIO context, see internal/diskio). Data is read and
+// written with positioned calls, so no seek offset is shared between
+// goroutines: verified pieces go out as vectored writes, with O_DIRECT
+// where aligned; reads take what the page cache holds with a raw
+// preadv2(RWF_NOWAIT) first and the rest through os.File. Callers must not
+// write and read the same byte range at the same time (the torrent loop
+// never does: a piece is read only once it is written and verified).
 //
 // # Invariants
 //
@@ -44,8 +48,9 @@
 // # Lock ordering
 //
 // Storage.rootMu and fileCache.mu are never held together: the cache drops
-// its mutex before it opens a file. Storage.aioMu is released before the
-// AIO context's own mutex is taken, and Storage.dirtyMu is a leaf.
+// its mutex before it opens a file. The IO is called with no storage lock
+// held; it takes a direct handle (fileCache.mu, briefly) with none of its
+// own held. Storage.dirtyMu is a leaf.
 package storage
 
 import "errors"

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gobit/gobit/internal/diskio"
 )
 
 // escapeErr is the os package's unexported "path escapes from parent"
@@ -130,7 +132,7 @@ func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 		return nil, err
 	}
 	if s.opts.Preallocate {
-		if err := preallocate(fh, f.Length); err != nil {
+		if err := diskio.Preallocate(fh, f.Length); err != nil {
 			fh.Close()
 			return nil, fmt.Errorf("preallocate: %w", err)
 		}

@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/diskio"
 )
 
 // DefaultMaxOpenFiles is the file-handle cache size used when
@@ -31,6 +31,9 @@ type Options struct {
 	// BufferedWrites turns off direct I/O (O_DIRECT) for piece writes,
 	// which is otherwise used on Linux for aligned spans.
 	BufferedWrites bool
+
+	// ioOff lists diskio features to leave off (tests only).
+	ioOff diskio.Mode
 }
 
 // Storage reads and writes one torrent's data in a save directory. All
@@ -40,20 +43,10 @@ type Storage struct {
 	layout Layout
 	opts   Options
 	cache  *fileCache
-	// direct holds O_DIRECT write handles (nil when direct I/O is off);
-	// noDirect is set once the file system refuses O_DIRECT.
-	direct   *fileCache
-	noDirect atomic.Bool
-	// slowDisk is set once a raw direct write was slow (see rawWriteLimit).
-	slowDisk atomic.Bool
-	// directBytes counts bytes written with O_DIRECT (tests, stats).
-	directBytes atomic.Int64
-	// aio queues direct writes asynchronously (see aio_linux.go); nil
-	// until the first direct write, and after Close.
-	aioMu     sync.Mutex
-	aio       *aio
-	aioFailed bool // the platform or the kernel refused AIO
-	aioClosed bool
+	// direct holds O_DIRECT write handles (nil when io does not write
+	// directly); io reads and writes the files' bytes, chosen at Open.
+	direct *fileCache
+	io     diskio.IO
 
 	rootMu     sync.Mutex
 	root       *os.Root // nil until first needed
@@ -92,7 +85,8 @@ func Open(saveDir string, layout Layout, opts Options) (*Storage, error) {
 	layout.Files = append([]File(nil), layout.Files...)
 	s := &Storage{dir: dir, layout: layout, opts: opts, dirty: make(map[int]struct{}), newDirs: make(map[string]struct{})}
 	s.cache = newFileCache(opts.MaxOpenFiles, s.openFile)
-	if oDirect != 0 && !opts.BufferedWrites {
+	s.io = diskio.Open(diskio.Options{Buffered: opts.BufferedWrites, Off: opts.ioOff}, (*directFiles)(s))
+	if s.io.Stats().Mode&diskio.Direct != 0 {
 		s.direct = newFileCache(max(2, opts.MaxOpenFiles/4), s.openDirect)
 	}
 	return s, nil
@@ -139,7 +133,8 @@ func (s *Storage) WriteAt(p []byte, off int64) error {
 }
 
 // writeAt writes the concatenation of bufs at the torrent-global offset
-// off: aligned runs directly (see writeDirect), the rest buffered.
+// off, one file's span after another, through s.io (aligned runs directly
+// where it writes directly, the rest buffered).
 func (s *Storage) writeAt(bufs [][]byte, off int64) error {
 	var total int64
 	for _, b := range bufs {
@@ -154,23 +149,7 @@ func (s *Storage) writeAt(bufs [][]byte, off int64) error {
 		if err != nil {
 			return fsError("write", f.Path, sp.fileOff, err)
 		}
-		iov := subSlices(bufs, sp.bufOff, sp.n)
-		fileOff := sp.fileOff
-		for len(iov) > 0 && err == nil {
-			var done int
-			if done, err = s.writeDirect(sp.file, iov, fileOff); done == 0 {
-				break
-			}
-			iov = skipBytes(iov, done)
-			fileOff += int64(done)
-		}
-		for _, b := range iov {
-			if err != nil {
-				break
-			}
-			_, err = h.f.WriteAt(b, fileOff)
-			fileOff += int64(len(b))
-		}
+		err = s.io.WriteAt(h.f, sp.file, subSlices(bufs, sp.bufOff, sp.n), sp.fileOff)
 		s.cache.release(h)
 		s.markDirty(sp.file)
 		if err != nil {
@@ -201,19 +180,6 @@ func subSlices(bufs [][]byte, from, n int64) [][]byte {
 		n -= int64(len(b))
 	}
 	return out
-}
-
-// skipBytes drops the first n bytes of the concatenation of bufs.
-func skipBytes(bufs [][]byte, n int) [][]byte {
-	for n > 0 && len(bufs) > 0 {
-		if n < len(bufs[0]) {
-			bufs[0] = bufs[0][n:]
-			return bufs
-		}
-		n -= len(bufs[0])
-		bufs = bufs[1:]
-	}
-	return bufs
 }
 
 // ReadBlock reads len(p) bytes at offset begin of piece. A missing file
@@ -252,12 +218,7 @@ func (s *Storage) readAt(p []byte, off int64) error {
 		if err != nil {
 			return fsError("read", f.Path, sp.fileOff, err)
 		}
-		n := readCached(h.f, buf, sp.fileOff)
-		if n < len(buf) {
-			var m int
-			m, err = h.f.ReadAt(buf[n:], sp.fileOff+int64(n))
-			n += m
-		}
+		n, err := s.io.ReadAt(h.f, buf, sp.fileOff)
 		s.cache.release(h)
 		if n == len(buf) {
 			return nil
@@ -340,7 +301,7 @@ func (s *Storage) Sync() error {
 // is not reported). Operations still
 // running finish with the handle they hold; later ones fail with ErrClosed.
 func (s *Storage) Close() error {
-	s.closeAsyncWriter()
+	s.io.Close()
 	s.cache.closeAll()
 	if s.direct != nil {
 		s.direct.closeAll()

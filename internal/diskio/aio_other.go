@@ -1,6 +1,6 @@
 //go:build !(linux && (amd64 || arm64))
 
-package storage
+package diskio
 
 import "errors"
 
@@ -14,5 +14,5 @@ func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) { return 
 
 func (a *aio) close() {}
 
-// aioSupported reports whether this build has asynchronous direct writes.
-const aioSupported = false
+// platformAsync says that this build has no asynchronous direct writes.
+const platformAsync Mode = 0

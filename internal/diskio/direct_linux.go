@@ -1,14 +1,21 @@
-package storage
+package diskio
 
 import (
 	"io/fs"
 	"os"
 	"runtime"
-	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-const oDirect = syscall.O_DIRECT
+// DirectFlag is the flag a storage adds when it opens a file's direct
+// write handle for Files.AcquireDirect: O_DIRECT.
+const DirectFlag = unix.O_DIRECT
+
+// platformDirect says that this build has direct writes, with raw
+// synchronous ones.
+const platformDirect = Direct | Raw
 
 // pwriteDirect writes the concatenation of iov at off with pwritev(2)
 // issued as a raw system call.
@@ -22,12 +29,12 @@ const oDirect = syscall.O_DIRECT
 // where asynchronous writes (aio_linux.go) are not available.
 func pwriteDirect(f *os.File, iov [][]byte, off int64) error {
 	fd := f.Fd()
-	vec := make([]syscall.Iovec, 0, len(iov))
+	vec := make([]unix.Iovec, 0, len(iov))
 	for len(iov) > 0 {
 		vec = vec[:0]
 		for _, b := range iov {
 			if len(b) > 0 {
-				v := syscall.Iovec{Base: &b[0]}
+				v := unix.Iovec{Base: &b[0]}
 				v.SetLen(len(b))
 				vec = append(vec, v)
 			}
@@ -35,9 +42,9 @@ func pwriteDirect(f *os.File, iov [][]byte, off int64) error {
 		if len(vec) == 0 {
 			break
 		}
-		n, _, errno := syscall.RawSyscall6(syscall.SYS_PWRITEV, fd,
+		n, _, errno := unix.RawSyscall6(unix.SYS_PWRITEV, fd,
 			uintptr(unsafe.Pointer(&vec[0])), uintptr(len(vec)), uintptr(off), 0, 0)
-		if errno == syscall.EINTR {
+		if errno == unix.EINTR {
 			continue
 		}
 		if errno != 0 {
@@ -46,7 +53,7 @@ func pwriteDirect(f *os.File, iov [][]byte, off int64) error {
 		}
 		if n == 0 {
 			runtime.KeepAlive(f)
-			return &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.EIO}
+			return &fs.PathError{Op: "write", Path: f.Name(), Err: unix.EIO}
 		}
 		iov = skipBytes(iov, int(n))
 		off += int64(n)

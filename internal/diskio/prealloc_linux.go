@@ -1,15 +1,16 @@
-package storage
+package diskio
 
 import (
 	"errors"
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// preallocate allocates disk blocks for the first length bytes of f with
+// Preallocate allocates disk blocks for the first length bytes of f with
 // fallocate(2), growing the file, and falls back to a sparse extension on
 // file systems that do not support it.
-func preallocate(f *os.File, length int64) error {
+func Preallocate(f *os.File, length int64) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
@@ -24,15 +25,15 @@ func preallocate(f *os.File, length int64) error {
 	var ferr error
 	if err := rc.Control(func(fd uintptr) {
 		for {
-			ferr = syscall.Fallocate(int(fd), 0, 0, length)
-			if ferr != syscall.EINTR {
+			ferr = unix.Fallocate(int(fd), 0, 0, length)
+			if ferr != unix.EINTR {
 				return
 			}
 		}
 	}); err != nil {
 		return err
 	}
-	if errors.Is(ferr, syscall.EOPNOTSUPP) || errors.Is(ferr, syscall.ENOSYS) {
+	if errors.Is(ferr, unix.EOPNOTSUPP) || errors.Is(ferr, unix.ENOSYS) {
 		return f.Truncate(length)
 	}
 	return ferr

@@ -1,13 +1,14 @@
 //go:build linux && (amd64 || arm64)
 
-package storage
+package diskio
 
 import (
 	"os"
 	"runtime"
 	"sync"
-	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Asynchronous direct writes with Linux native AIO.
@@ -49,6 +50,8 @@ type ioEvent struct {
 	res2 int64
 }
 
+// The kernel's AIO ABI constants (linux/aio_abi.h; golang.org/x/sys/unix
+// does not define them).
 const (
 	iocbCmdPwritev = 8
 	iocbFlagResfd  = 1 << 0
@@ -57,8 +60,8 @@ const (
 	aioDepth = 16
 )
 
-// aioSupported reports whether this build has asynchronous direct writes.
-const aioSupported = true
+// platformAsync says that this build has asynchronous direct writes.
+const platformAsync = Async
 
 // aio is one kernel AIO context with its completion eventfd and the
 // goroutine that reaps completions and wakes the waiting writers.
@@ -80,12 +83,12 @@ type aio struct {
 // aio-max-nr is reached); direct writes are then synchronous.
 func newAIO() (*aio, error) {
 	var ctx uintptr
-	if _, _, e := syscall.RawSyscall(syscall.SYS_IO_SETUP, aioDepth, uintptr(unsafe.Pointer(&ctx)), 0); e != 0 {
+	if _, _, e := unix.RawSyscall(unix.SYS_IO_SETUP, aioDepth, uintptr(unsafe.Pointer(&ctx)), 0); e != 0 {
 		return nil, &os.SyscallError{Syscall: "io_setup", Err: e}
 	}
-	fd, _, e := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, _, e := unix.RawSyscall(unix.SYS_EVENTFD2, 0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC, 0)
 	if e != 0 {
-		syscall.RawSyscall(syscall.SYS_IO_DESTROY, ctx, 0, 0)
+		unix.RawSyscall(unix.SYS_IO_DESTROY, ctx, 0, 0)
 		return nil, &os.SyscallError{Syscall: "eventfd2", Err: e}
 	}
 	a := &aio{
@@ -124,7 +127,7 @@ func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) {
 		flags:  iocbFlagResfd,
 		resfd:  uint32(a.efdNum),
 	}
-	vec := make([]syscall.Iovec, len(iov))
+	vec := make([]unix.Iovec, len(iov))
 	for i, b := range iov {
 		vec[i].Base = unsafe.SliceData(b)
 		vec[i].SetLen(len(b))
@@ -133,16 +136,16 @@ func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) {
 	cb.buf = uint64(uintptr(unsafe.Pointer(&vec[0])))
 	cb.nbytes = uint64(len(vec))
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_IO_SUBMIT, a.ctx, 1, uintptr(unsafe.Pointer(&cb)))
+		n, _, e := unix.RawSyscall(unix.SYS_IO_SUBMIT, a.ctx, 1, uintptr(unsafe.Pointer(&cb)))
 		runtime.KeepAlive(cb)
-		if e == syscall.EINTR {
+		if e == unix.EINTR {
 			continue
 		}
 		if e != 0 || n != 1 {
 			a.mu.Lock()
 			delete(a.waiting, id)
 			a.mu.Unlock()
-			if e == syscall.EAGAIN || e == 0 {
+			if e == unix.EAGAIN || e == 0 {
 				return 0, errAIOFull
 			}
 			return 0, &os.SyscallError{Syscall: "io_submit", Err: e}
@@ -153,7 +156,7 @@ func (a *aio) pwrite(fd uintptr, iov [][]byte, off int64) (int, error) {
 	runtime.KeepAlive(iov) // the kernel wrote from iov and vec until now
 	runtime.KeepAlive(vec)
 	if res < 0 {
-		return 0, syscall.Errno(-res)
+		return 0, unix.Errno(-res)
 	}
 	return int(res), nil
 }
@@ -163,7 +166,7 @@ func (a *aio) reap() {
 	defer close(a.reaped)
 	var cnt [8]byte
 	var evs [aioDepth]ioEvent
-	zero := syscall.Timespec{}
+	zero := unix.Timespec{}
 	rc, err := a.efd.SyscallConn()
 	if err != nil {
 		return
@@ -172,17 +175,17 @@ func (a *aio) reap() {
 		// A raw read inside the poller's callback: the poller waits for the
 		// eventfd, and the read does not enter the scheduler's system-call
 		// state, which would wake the runtime's monitor thread each time
-		// (see peer/rawio_linux.go).
+		// (see internal/rawio).
 		if err := rc.Read(func(fd uintptr) bool {
-			_, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&cnt[0])), uintptr(len(cnt)))
-			return e != syscall.EAGAIN && e != syscall.EINTR
+			_, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&cnt[0])), uintptr(len(cnt)))
+			return e != unix.EAGAIN && e != unix.EINTR
 		}); err != nil {
 			return // closed by close
 		}
 		for {
-			n, _, e := syscall.RawSyscall6(syscall.SYS_IO_GETEVENTS, a.ctx, 0, aioDepth,
+			n, _, e := unix.RawSyscall6(unix.SYS_IO_GETEVENTS, a.ctx, 0, aioDepth,
 				uintptr(unsafe.Pointer(&evs[0])), uintptr(unsafe.Pointer(&zero)), 0)
-			if e == syscall.EINTR {
+			if e == unix.EINTR {
 				continue
 			}
 			if e != 0 || n == 0 {
@@ -218,5 +221,5 @@ func (a *aio) close() {
 	// goroutine's processor for all of it, stalling every other torrent
 	// (gobit runs on one processor on 2 cores); a plain system call lets
 	// the runtime hand the processor on.
-	syscall.Syscall(syscall.SYS_IO_DESTROY, a.ctx, 0, 0)
+	unix.Syscall(unix.SYS_IO_DESTROY, a.ctx, 0, 0)
 }

@@ -1,12 +1,12 @@
 //go:build !linux
 
-package storage
+package diskio
 
 import "os"
 
-// preallocate extends f to length bytes. Outside Linux the extension is
+// Preallocate extends f to length bytes. Outside Linux the extension is
 // sparse: the blocks are allocated when written.
-func preallocate(f *os.File, length int64) error {
+func Preallocate(f *os.File, length int64) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err

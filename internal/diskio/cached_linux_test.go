@@ -1,6 +1,6 @@
 //go:build linux && (amd64 || arm64)
 
-package storage
+package diskio
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 // TestReadCached: data in the page cache is read by the raw RWF_NOWAIT
 // path; data not in it is left to the ordinary read (readCached returns
-// less), and Storage reads return the right bytes either way.
+// less), and IO reads return the right bytes either way.
 func TestReadCached(t *testing.T) {
 	dir := t.TempDir()
 	const size = 1 << 20
@@ -58,21 +58,17 @@ func TestReadCached(t *testing.T) {
 		t.Logf("after dropping the pages, the raw path read %d of %d bytes and left the rest", n, len(buf))
 	}
 
-	l := Layout{PieceLength: size, TotalLength: size, Files: []File{{Path: "f.bin", Length: size}}}
-	s, err := Open(dir, l, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	got := make([]byte, size)
-	if err := s.ReadAt(got, 0); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatal("Storage.ReadAt of dropped pages returned other bytes")
-	}
-	// Now cached again, and read back the fast way.
-	if err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("second read: %v", err)
+	for _, dio := range []IO{Open(Options{}, nil), Open(Options{Buffered: true}, nil)} {
+		got := make([]byte, size)
+		if n, err := dio.ReadAt(f, got, 0); err != nil || n != size {
+			t.Fatalf("ReadAt: %d, %v", n, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatal("ReadAt of dropped pages returned other bytes")
+		}
+		// Now cached again, and read back the fast way.
+		if n, err := dio.ReadAt(f, got, 0); err != nil || n != size || !bytes.Equal(got, data) {
+			t.Fatalf("second read: %d, %v", n, err)
+		}
 	}
 }

@@ -1,4 +1,0 @@
-package storage
-
-// sysPreadv2 is preadv2's system call number.
-const sysPreadv2 = 286
