@@ -26,21 +26,28 @@ import (
 // The kernel structures below are laid out for 64-bit little-endian
 // platforms (the build constraint).
 
-// iocb is struct iocb of linux/aio_abi.h.
+// iocb is struct iocb of linux/aio_abi.h (fields gobit leaves zero are
+// blank: aio_key, aio_rw_flags, aio_reqprio, aio_reserved2).
 type iocb struct {
-	data    uint64 // returned in the completion event: the operation's id
-	key     uint32
-	rwFlags uint32
-	opcode  uint16
-	reqprio int16
-	fildes  uint32
-	buf     uint64
-	nbytes  uint64
-	offset  int64
-	_       uint64
-	flags   uint32
-	resfd   uint32
+	data   uint64 // returned in the completion event: the operation's id
+	_      uint32 // aio_key
+	_      uint32 // aio_rw_flags
+	opcode uint16
+	_      int16 // aio_reqprio
+	fildes uint32
+	buf    uint64
+	nbytes uint64
+	offset int64
+	_      uint64
+	flags  uint32
+	resfd  uint32
 }
+
+// The kernel's sizes: 64 bytes for an iocb, 32 for an io_event.
+const (
+	_ = uint(unsafe.Sizeof(iocb{})-64) + uint(64-unsafe.Sizeof(iocb{}))
+	_ = uint(unsafe.Sizeof(ioEvent{})-32) + uint(32-unsafe.Sizeof(ioEvent{}))
+)
 
 // ioEvent is struct io_event of linux/aio_abi.h.
 type ioEvent struct {
