@@ -8,7 +8,8 @@ Run with the system interpreter that has python3-libtorrent:
 
 Everything binds --bind (default 127.0.0.1); UPnP, NAT-PMP, LSD and DHT are
 off. uTP is off unless --utp is given, so that every client in the benchmark
-speaks TCP. --seed-after keeps a leecher running (seeding) after COMPLETE
+speaks TCP. --seed-mode starts a seeder without checking the whole payload
+(libtorrent verifies each piece when it first sends it). --seed-after keeps a leecher running (seeding) after COMPLETE
 until it is stopped.
 
 Lines on stdout (flushed):
@@ -53,6 +54,8 @@ def main():
     ap.add_argument('--timeout', type=float, default=0)
     ap.add_argument('--bind', default='127.0.0.1')
     ap.add_argument('--seed-after', action='store_true')
+    ap.add_argument('--seed-mode', action='store_true',
+                    help='seed: trust that the payload is complete and verify each piece when first sent, instead of checking it all at start')
     a = ap.parse_args()
 
     settings = {
@@ -79,6 +82,8 @@ def main():
     p.flags &= ~lt.torrent_flags.auto_managed
     p.flags &= ~lt.torrent_flags.paused
     p.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+    if a.seed_mode and a.mode == 'seed':
+        p.flags |= lt.torrent_flags.seed_mode
     h = ses.add_torrent(p)
 
     stop = {'v': False}
