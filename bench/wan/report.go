@@ -188,9 +188,9 @@ func (r *report) markdown() string {
 // seederTable writes how many MiB each seeder's link carried up in each
 // client's runs (medians).
 func (r *report) seederTable(b *strings.Builder) {
-	head, align := []string{"MiB sent by each seeder (Mbit/s up / ms RTT)"}, []string{"---"}
+	head, align := []string{"MiB sent by each seeder (Mbit/s up / ms RTT to the client)"}, []string{"---"}
 	for _, s := range r.sc.Seeders {
-		head, align = append(head, s.label()), append(align, "---:")
+		head, align = append(head, s.label(r.sc.Leechers[0].Link.RTT)), append(align, "---:")
 	}
 	fmt.Fprintf(b, "| %s |\n|%s|\n", strings.Join(head, " | "), strings.Join(align, "|"))
 	for _, c := range r.clients {

@@ -53,9 +53,11 @@ type peerSpec struct {
 	Join, Leave float64
 }
 
-// label is the seeder's column title in the per-seeder table.
-func (p peerSpec) label() string {
-	s := fmt.Sprintf("%s %s/%d", p.Name, mbit(p.Link.Up), p.Link.RTT.Milliseconds())
+// label is the seeder's column title in the per-seeder table: its name,
+// upload rate and its round trip to a leecher whose share of every round
+// trip is leecherRTT.
+func (p peerSpec) label(leecherRTT time.Duration) string {
+	s := fmt.Sprintf("%s %s/%d", p.Name, mbit(p.Link.Up), (p.Link.RTT + leecherRTT).Milliseconds())
 	switch {
 	case p.Join > 0 && p.Leave > 0:
 		s += fmt.Sprintf(" (%.0f–%.0f %%)", 100*p.Join, 100*p.Leave)
