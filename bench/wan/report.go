@@ -176,7 +176,9 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
 	}
 	b.WriteString("\n")
-	if sc.Name != scenarioSeeder {
+	if sc.Name == scenarioMixed || sc.Name == scenarioChurn {
+		// In c and d the seeders' links carry data to every leecher, so
+		// their bytes say nothing about one client.
 		r.seederTable(&b)
 	}
 	for _, n := range r.notesText() {
@@ -218,11 +220,14 @@ func (r *report) notesText() []string {
 	case scenarioCrowd:
 		n = append(n, "Ideal (the whole swarm's lower bound): the largest of payload / the seeders' upload, leechers × payload / everyone's upload, and payload / a leecher's downlink. The client's time is compared with the median of the libtorrent leechers of the same run (they share its line, 10↑/50↓ Mbit/s, at other distances; they keep seeding after they finish).")
 	case scenarioSeeder:
-		n = append(n, "Swarm done: from the seeder's start until the last libtorrent leecher completed (leechers also trade with each other). Ideal: the largest of payload / the seeder's upload, leechers × payload / everyone's upload, payload / a leecher's downlink. Seeder CPU per GiB its link sent.")
+		n = append(n, "Swarm done: from the start of the libtorrent leechers (all at once, once the seeder was ready and announced) until the last of them completed; they trade with each other and keep seeding once complete. Ideal: the largest of payload / the seeder's upload, leechers × payload / everyone's upload, payload / a leecher's downlink. Seeder CPU (including its start-up check of the payload) per GiB its link sent; seeder link out / payload: how many copies' worth of IP bytes the seeder sent.")
 	}
 	n = append(n, "Links: "+r.linksText())
-	if sc.Name != scenarioSeeder {
-		n = append(n, "Time: from the client's start to its exit (Transmission: to its finish script). CPU (user+system) and peak RSS: the client process, from rusage (libtorrent: with the Python interpreter). Link in / payload: the IP bytes the client's link delivered to it over the payload size, so it includes TCP/IP headers (about 3.5 % at MTU 1500), the BitTorrent protocol, retransmitted segments, duplicate blocks and pieces that failed their hash; MiB beyond payload is the same as a difference. MiB sent by each seeder: the IP bytes its link carried up during the run.")
+	if sc.Name == scenarioCrowd {
+		n = append(n, "Time: from the client's start to its exit (Transmission: to its finish script). CPU (user+system) and peak RSS: the client process, from rusage (libtorrent: with the Python interpreter). Link in / payload: the IP bytes the client's link delivered to it over the payload size, so it includes TCP/IP headers (about 3.5 % at MTU 1500), the BitTorrent protocol, retransmitted segments, duplicate blocks and pieces that failed their hash; MiB beyond payload is the same as a difference.")
+	}
+	if sc.Name == scenarioMixed || sc.Name == scenarioChurn {
+		n = append(n, "Time: from the client's start to its exit (Transmission: to its finish script). CPU (user+system) and peak RSS: the client process, from rusage (libtorrent: with the Python interpreter). Link in / payload: the IP bytes the client's link delivered to it over the payload size, so it includes TCP/IP headers (about 3.5 % at MTU 1500), the BitTorrent protocol, retransmitted segments, duplicate blocks and pieces that failed their hash; MiB beyond payload is the same as a difference. MiB sent by each seeder: the IP bytes its link carried up during the run (to the client, and a little to the tracker).")
 	}
 	if secs, share := r.emuCPU(); !math.IsNaN(secs) {
 		n = append(n, fmt.Sprintf("The link emulator used %.1f s of CPU per run (median), %.0f %% of one core over the run.", secs, 100*share))

@@ -682,7 +682,7 @@ func (e *env) startLTLeechers(sw *swarm, g *group, specs []peerSpec, tag, runDir
 }
 
 // runSeed is scenario d: client as the only seeder, then the libtorrent
-// leechers; the time is from the seeder's start until the last leecher is
+// leechers; the time is from the leechers' start until the last of them is
 // complete.
 func (e *env) runSeed(sw *swarm, g *group, client, tag, runDir string, port int, timeout time.Duration) (runResult, error) {
 	sc := sw.sc
@@ -715,12 +715,12 @@ func (e *env) runSeed(sw *swarm, g *group, client, tag, runDir string, port int,
 		return runResult{}, err
 	}
 	var res runResult
-	deadline := time.Now().Add(timeout)
+	first := lts[0].p.Start
 	for _, l := range lts {
-		if err := l.wait(time.Until(deadline)); err != nil {
+		if err := l.wait(timeout); err != nil {
 			return res, err
 		}
-		res.wall = max(res.wall, l.p.DoneAt.Sub(seeder.Start).Seconds())
+		res.wall = max(res.wall, l.p.DoneAt.Sub(first).Seconds())
 	}
 	for _, o := range outs {
 		if err := benchkit.Verify(filepath.Join(o, filepath.Base(e.payload)), e.payload); err != nil {
