@@ -121,7 +121,9 @@ func TestIdealTimes(t *testing.T) {
 	const size = 100 << 20
 	bits := float64(size) * 8
 	secs := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-	seeder := func(name string, up int64) peerSpec { return peerSpec{Name: name, Link: linkSpec{Up: up, Down: 100 * Mbit}} }
+	seeder := func(name string, up int64) peerSpec {
+		return peerSpec{Name: name, Link: linkSpec{Up: up, Down: 100 * Mbit}}
+	}
 
 	a := &scenario{Name: scenarioMixed, Size: size,
 		Seeders:  []peerSpec{seeder("x", 40*Mbit), seeder("y", 10*Mbit)},
@@ -172,7 +174,9 @@ func TestReportMarkdown(t *testing.T) {
 	}
 	ideal := sc.idealTime().Seconds()
 	rep := newReport(sc, []string{clientGobit, clientLibtorrent, clientAnacrolix}, "bbr", 1500, 1<<20, "go run ./bench/wan -x")
-	from := func(a, b, c int64) map[string]int64 { return map[string]int64{"s1": a << 20, "s2": b << 20, "s3": c << 20} }
+	from := func(a, b, c int64) map[string]int64 {
+		return map[string]int64{"s1": a << 20, "s2": b << 20, "s3": c << 20}
+	}
 	rep.rounds = []map[string]runResult{
 		{clientGobit: {wall: 2 * ideal, cpu: 0.5, rss: 30 << 20, linkIn: 66 << 20, fromSeeder: from(10, 20, 30), emuCPU: 1, runWall: 10},
 			clientLibtorrent: {wall: 4 * ideal, cpu: 1, rss: 50 << 20, linkIn: 64 << 20, fromSeeder: from(40, 20, 4), emuCPU: 3, runWall: 10}},
