@@ -43,6 +43,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -93,17 +94,30 @@ func main() {
 	go func() {
 		s := <-sigC
 		fmt.Fprintf(os.Stderr, "\nwan: %v: stopping every client\n", s)
-		benchkit.KillAll()
-		closeNetworks()
-		os.Exit(130)
+		exit(130)
 	}()
 	err = run(o)
-	benchkit.KillAll()
-	closeNetworks()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wan: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
+}
+
+// exitOnce makes exit's cleanup run once: a second caller (main after a
+// signal, or the signal handler after main) waits while the first one
+// cleans up and exits.
+var exitOnce sync.Once
+
+// exit kills every child, closes every emulated network (removing its
+// namespaces) and exits with code.
+func exit(code int) {
+	exitOnce.Do(func() {
+		benchkit.KillAll()
+		closeNetworks()
+		os.Exit(code)
+	})
+	select {} // the first caller exits the process
 }
 
 func parseFlags(args []string) (options, error) {
@@ -214,7 +228,9 @@ func commandLine() string {
 	return strings.TrimSpace("go run ./bench/wan " + strings.Join(os.Args[1:], " "))
 }
 
-// networks holds the open emulated networks, closed on every exit path.
+// networks holds the closers of the emulated networks, called on every
+// exit path; each closer is safe to call more than once and from several
+// goroutines (a second call waits for the first).
 var networks atomic.Pointer[[]func() error]
 
 func closeNetworks() {

@@ -45,12 +45,14 @@ type env struct {
 
 // swarm is one scenario's emulated network and tracker.
 type swarm struct {
-	sc      *scenario
-	net     *netem.Network
-	tracker *netem.Node
-	nodes   map[string]*netem.Node
-	torrent string // the .torrent with this swarm's tracker
-	scrape  string // the tracker's scrape URL
+	sc          *scenario
+	net         *netem.Network
+	close       func() error // stops the tracker and closes net; once, the second caller waits for the first
+	tracker     *benchkit.Proc
+	trackerNode *netem.Node
+	nodes       map[string]*netem.Node
+	torrent     string // the .torrent with this swarm's tracker
+	scrape      string // the tracker's scrape URL
 }
 
 // toLink converts a scenario link to the emulator's.
@@ -199,7 +201,7 @@ func (e *env) runScenario(name string) (*report, error) {
 	if err != nil {
 		return rep, err
 	}
-	defer sw.net.Close()
+	defer sw.close()
 	logf("scenario %s: %s; ideal %s", sc.Name, sc.Title, fmtDur(sc.idealTime()))
 	var failed bool
 	for round := 1; round <= o.rounds; round++ {
@@ -248,13 +250,21 @@ func (e *env) buildSwarm(sc *scenario) (*swarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	addNetworkCloser(n.Close)
 	sw := &swarm{sc: sc, net: n, nodes: map[string]*netem.Node{}}
+	// opentracker drops root for "nobody", which clears the kill-on-exit
+	// signal its start set up: it is stopped here, explicitly.
+	sw.close = sync.OnceValue(func() error {
+		if sw.tracker != nil {
+			sw.tracker.Stop(5 * time.Second)
+		}
+		return n.Close()
+	})
+	addNetworkCloser(sw.close)
 	fail := func(err error) (*swarm, error) {
-		n.Close()
+		sw.close()
 		return nil, err
 	}
-	if sw.tracker, err = n.AddNode("tracker", toLink(sc.Tracker)); err != nil {
+	if sw.trackerNode, err = n.AddNode("tracker", toLink(sc.Tracker)); err != nil {
 		return fail(err)
 	}
 	for _, p := range slices.Concat(sc.Seeders, sc.Leechers) {
@@ -268,20 +278,19 @@ func (e *env) buildSwarm(sc *scenario) (*swarm, error) {
 		return fail(err)
 	}
 	dir := filepath.Join(e.logDir, "tracker-"+sc.Name)
-	addr := sw.tracker.Addr.String()
+	addr := sw.trackerNode.Addr.String()
 	if err := benchkit.WriteTrackerFiles(dir, e.hash, addr); err != nil {
 		return fail(err)
 	}
 	const port = 6969
-	cmd := sw.tracker.Command(context.Background(), benchkit.TrackerArgv(dir, addr, port)[0], benchkit.TrackerArgv(dir, addr, port)[1:]...)
+	argv := benchkit.TrackerArgv(dir, addr, port)
+	cmd := sw.trackerNode.Command(context.Background(), argv[0], argv[1:]...)
 	cmd.Dir = dir
-	pr, err := benchkit.StartCmd("opentracker-"+sc.Name, e.logDir, cmd)
-	if err != nil {
+	if sw.tracker, err = benchkit.StartCmd("opentracker-"+sc.Name, e.logDir, cmd); err != nil {
 		return fail(err)
 	}
 	hostPort := net.JoinHostPort(addr, strconv.Itoa(port))
-	if err := benchkit.WaitListening(pr, hostPort, nsDial(sw.tracker), 15*time.Second); err != nil {
-		pr.Kill()
+	if err := benchkit.WaitListening(sw.tracker, hostPort, nsDial(sw.trackerNode), 15*time.Second); err != nil {
 		return fail(fmt.Errorf("opentracker: %w", err))
 	}
 	announce := "http://" + hostPort + "/announce"
@@ -324,7 +333,7 @@ var scrapeComplete = regexp.MustCompile(`8:completei(\d+)e`)
 
 // trackerSeeds returns how many seeds the tracker lists for the torrent.
 func (sw *swarm) trackerSeeds() (int, error) {
-	dial := nsDial(sw.tracker)
+	dial := nsDial(sw.trackerNode)
 	c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 		Proxy: nil,
 		DialContext: func(_ context.Context, network, addr string) (net.Conn, error) {
