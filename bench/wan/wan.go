@@ -560,9 +560,12 @@ func (e *env) runLeech(sw *swarm, g *group, client, tag, runDir string, port int
 	// Churn, timed from the leecher's start at fractions of a's ideal.
 	base := sc.staticIdeal()
 	stopC := make(chan struct{})
-	defer close(stopC)
 	var churnWG sync.WaitGroup
+	// Deferred in this order so that stopC closes first: churn still
+	// pending when the download ends (or fails) is cancelled, not waited
+	// for.
 	defer churnWG.Wait()
+	defer close(stopC)
 	procs := map[string]*benchkit.Proc{}
 	var procsMu sync.Mutex
 	g.mu.Lock()
