@@ -190,14 +190,28 @@ func (n *Network) loop(ready chan<- struct{}) {
 	s := &loopState{n: n, bufLen: n.cfg.MTU + 64}
 	events := make([]unix.EpollEvent, 128)
 	pwait2 := true
+	tick := int64(n.cfg.Tick)
+	busy := false
+	woke := n.now()
 	for {
 		now := n.now()
 		for len(s.heap) > 0 && s.heap[0].at <= now {
 			s.step(s.heap.pop())
+			busy = true
 		}
 		timeout := int64(-1)
 		if len(s.heap) > 0 {
 			timeout = s.heap[0].at - now
+		}
+		if busy && tick > 0 && timeout != 0 {
+			// Traffic flows: wake at most once a tick and take whatever
+			// arrived or fell due meanwhile in one go, instead of waking
+			// for every packet.
+			if d := woke + tick - n.now(); d > 0 {
+				ts := unix.NsecToTimespec(d)
+				unix.Nanosleep(&ts, nil)
+			}
+			timeout = 0
 		}
 		k, err := epollWait(n.epfd, events, timeout, &pwait2)
 		if err != nil {
@@ -207,6 +221,8 @@ func (n *Network) loop(ready chan<- struct{}) {
 			return // the epoll fd is gone: nothing more can be done
 		}
 		now = n.now()
+		woke = now
+		busy = k > 0
 		nodes := *n.nodes.Load()
 		for _, ev := range events[:k] {
 			if ev.Fd < 0 {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/netip"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -458,5 +460,128 @@ func TestCloseRemovesNamespaces(t *testing.T) {
 		if strings.Contains(after, ns) {
 			t.Errorf("namespace %s left after Close:\n%s", ns, after)
 		}
+	}
+}
+
+// tcpTransfer sends size bytes over TCP from a to b and returns the time
+// from connect to the receiver's EOF.
+func tcpTransfer(a, b *Node, size int64) (time.Duration, error) {
+	var ln net.Listener
+	if err := b.Run(func() (err error) {
+		ln, err = net.Listen("tcp4", netip.AddrPortFrom(b.Addr, 0).String())
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	type result struct {
+		n   int64
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(120 * time.Second))
+		k, err := io.Copy(io.Discard, c)
+		res <- result{k, err}
+	}()
+	start := time.Now()
+	var c net.Conn
+	if err := a.Run(func() (err error) {
+		c, err = net.DialTimeout("tcp4", ln.Addr().String(), 5*time.Second)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	c.SetWriteDeadline(time.Now().Add(120 * time.Second))
+	buf := make([]byte, 1<<20)
+	for left := size; left > 0; {
+		k := min(left, int64(len(buf)))
+		if _, err := c.Write(buf[:k]); err != nil {
+			c.Close()
+			return 0, err
+		}
+		left -= k
+	}
+	c.Close()
+	r := <-res
+	if r.err != nil || r.n != size {
+		return 0, fmt.Errorf("received %d bytes of %d: %v", r.n, size, r.err)
+	}
+	return time.Since(start), nil
+}
+
+// BenchmarkCarry200Mbit measures the emulator's CPU per GB of TCP payload
+// carried over a 200 Mbit/s link (run with -bench Carry -benchtime 4x).
+func BenchmarkCarry200Mbit(b *testing.B) {
+	for _, mtu := range []int{1500, 9000} {
+		b.Run(fmtInt("mtu", mtu), func(b *testing.B) {
+			const rate = 200e6
+			const size = 64 << 20
+			n, nd := newNet(b, Config{MTU: mtu}, map[string]Link{
+				"a": {UpRate: rate, Delay: 10 * time.Millisecond},
+				"b": {DownRate: rate, Delay: 10 * time.Millisecond},
+			})
+			cpu0 := n.CPU()
+			var total time.Duration
+			for range b.N {
+				d, err := tcpTransfer(nd["a"], nd["b"], size)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += d
+			}
+			gb := float64(b.N) * size / 1e9
+			b.ReportMetric((n.CPU()-cpu0).Seconds()/gb, "cpu-s/GB")
+			b.ReportMetric(gb*8e3/total.Seconds(), "Mbit/s")
+			st := n.Stats()
+			b.ReportMetric(float64(st[0].Up.Packets+st[1].Up.Packets)/gb/1e6, "Mpkt/GB")
+		})
+	}
+}
+
+func fmtInt(name string, v int) string { return name + "=" + strconv.Itoa(v) }
+
+// TestSharedDownlink sends TCP from two nodes to a third whose downlink is
+// the bottleneck: together they get its rate.
+func TestSharedDownlink(t *testing.T) {
+	const rate = 20e6
+	const size = 3 << 20
+	n, nd := newNet(t, Config{}, map[string]Link{
+		"a": {UpRate: 100e6, Delay: 5 * time.Millisecond},
+		"c": {UpRate: 100e6, Delay: 5 * time.Millisecond},
+		"b": {DownRate: rate, Delay: 5 * time.Millisecond},
+	})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, from := range []string{"a", "c"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := tcpTransfer(nd[from], nd["b"], size); err != nil {
+				t.Errorf("%s to b: %v", from, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	goodput := 2 * size * 8 / time.Since(start).Seconds()
+	t.Logf("goodput %.2f Mbit/s (%.1f %% of the rate)", goodput/1e6, goodput/rate*100)
+	if goodput < 0.85*rate || goodput > 1.02*rate {
+		t.Errorf("goodput %.2f Mbit/s, want 85-102 %% of %.0f", goodput/1e6, rate/1e6)
+	}
+	st := n.Stats()
+	if st[1].Down.Bytes < 2*size || st[0].Up.Bytes < size || st[2].Up.Bytes < size {
+		t.Errorf("stats do not account for the transfers: %+v", st)
+	}
+	if cpu := n.CPU(); cpu <= 0 || cpu > 2*time.Since(start) {
+		t.Errorf("emulator CPU %v over %v: not plausible", cpu, time.Since(start))
 	}
 }
