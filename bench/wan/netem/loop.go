@@ -87,7 +87,6 @@ type packet struct {
 	n    int
 	at   int64 // ns since Start: when the next step is due
 	seq  uint64
-	src  *Node
 	dst  *Node
 	down bool // the packet has passed the uplink and waits for the downlink
 }
@@ -146,7 +145,7 @@ type loopState struct {
 	heap   pheap
 	free   []*packet
 	seq    uint64
-	held   int // packets in the heap
+	held   int // bytes of packet buffers in the heap
 	bufLen int
 }
 
@@ -160,7 +159,7 @@ func (s *loopState) get() *packet {
 }
 
 func (s *loopState) put(p *packet) {
-	p.src, p.dst = nil, nil
+	p.dst = nil
 	if len(s.free) < 4096 {
 		s.free = append(s.free, p)
 	}
@@ -240,7 +239,7 @@ func (n *Network) loop(ready chan<- struct{}) {
 // readFrom reads up to a batch of packets from node src's TUN device and
 // puts each through src's uplink.
 func (s *loopState) readFrom(nodes []*Node, src *Node, now int64) {
-	for range 64 {
+	for range 256 {
 		p := s.get()
 		m, err := unix.Read(src.fd, p.buf)
 		if err != nil || m <= 0 {
@@ -255,7 +254,7 @@ func (s *loopState) readFrom(nodes []*Node, src *Node, now int64) {
 			continue
 		}
 		dst := s.n.nodeByAddr(nodes, [4]byte(buf[16:20]))
-		if dst == nil || s.held >= maxInFlight {
+		if dst == nil || s.held >= maxHeld {
 			src.up.otherDrops.Add(1)
 			s.put(p)
 			continue
@@ -266,23 +265,23 @@ func (s *loopState) readFrom(nodes []*Node, src *Node, now int64) {
 			s.put(p)
 			continue
 		}
-		p.src, p.dst, p.down, p.at = src, dst, false, at
+		p.dst, p.down, p.at = dst, false, at
 		s.seq++
 		p.seq = s.seq
 		s.heap.push(p)
-		s.held++
+		s.held += cap(p.buf)
 	}
 }
 
 // step moves a packet whose time has come: into its downlink, or out to
 // its destination.
 func (s *loopState) step(p *packet) {
-	s.held--
 	dst := p.dst
 	if !p.down {
 		l := dst.link.Load()
 		at, ok := dst.down.pass(p.at, p.n, l.DownRate, l.queueLimit(l.DownRate), l.Loss, l.Delay)
 		if !ok {
+			s.held -= cap(p.buf)
 			s.put(p)
 			return
 		}
@@ -290,9 +289,9 @@ func (s *loopState) step(p *packet) {
 		s.seq++
 		p.seq = s.seq
 		s.heap.push(p)
-		s.held++
 		return
 	}
+	s.held -= cap(p.buf)
 	if _, err := unix.Write(dst.fd, p.buf[:p.n]); err != nil {
 		dst.down.otherDrops.Add(1)
 	}

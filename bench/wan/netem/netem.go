@@ -61,7 +61,9 @@ type Config struct {
 	// Seed seeds the loss random number generators.
 	Seed uint64
 	// Congestion is net.ipv4.tcp_congestion_control in every namespace;
-	// default "bbr".
+	// default "bbr". The kernel lets a namespace choose only algorithms in
+	// the host's net.ipv4.tcp_allowed_congestion_control, so New adds it
+	// there when missing.
 	Congestion string
 	// SocketBuffer is the maximum of net.ipv4.tcp_rmem and tcp_wmem in
 	// every namespace, in bytes; default 16 MiB, enough for
@@ -79,7 +81,7 @@ type Config struct {
 
 const (
 	maxNodeName = 32
-	maxInFlight = 1 << 17 // packets held by the emulator at once
+	maxHeld     = 256 << 20 // bytes of packets the emulator holds at once
 )
 
 // Network is a set of nodes, each in its own network namespace behind its
@@ -204,6 +206,14 @@ func New(cfg Config) (*Network, error) {
 		return nil, fmt.Errorf("netem: tick %v over 10ms", cfg.Tick)
 	}
 	if err := Available(); err != nil {
+		return nil, err
+	}
+	for _, c := range cfg.Congestion {
+		if !nameChar(c) {
+			return nil, fmt.Errorf("netem: congestion control %q: bad name", cfg.Congestion)
+		}
+	}
+	if err := allowCongestion(cfg.Congestion); err != nil {
 		return nil, err
 	}
 	removeStale(cfg.Prefix)

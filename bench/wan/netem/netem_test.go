@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -583,5 +584,47 @@ func TestSharedDownlink(t *testing.T) {
 	}
 	if cpu := n.CPU(); cpu <= 0 || cpu > 2*time.Since(start) {
 		t.Errorf("emulator CPU %v over %v: not plausible", cpu, time.Since(start))
+	}
+}
+
+// TestNamespaceSettings checks the sysctls each namespace gets.
+func TestNamespaceSettings(t *testing.T) {
+	read := func(nd *Node, name string) string {
+		var v string
+		if err := nd.Run(func() error {
+			b, err := os.ReadFile("/proc/sys/" + name)
+			v = strings.Join(strings.Fields(string(b)), " ")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		cfg      Config
+		cc, rmem string
+	}{
+		{Config{}, "bbr", "4096 131072 16777216"},
+		{Config{Congestion: "cubic", SocketBuffer: 8 << 20, MTU: 9000}, "cubic", "4096 131072 8388608"},
+	} {
+		_, nd := newNet(t, tc.cfg, map[string]Link{"a": {}})
+		a := nd["a"]
+		if got := read(a, "net/ipv4/tcp_congestion_control"); got != tc.cc {
+			t.Errorf("%+v: tcp_congestion_control %q, want %q", tc.cfg, got, tc.cc)
+		}
+		if got := read(a, "net/ipv4/tcp_rmem"); got != tc.rmem {
+			t.Errorf("%+v: tcp_rmem %q, want %q", tc.cfg, got, tc.rmem)
+		}
+		if got := read(a, "net/ipv6/conf/all/disable_ipv6"); got != "1" {
+			t.Errorf("%+v: disable_ipv6 %q", tc.cfg, got)
+		}
+		mtu := max(tc.cfg.MTU, 1500)
+		if got := read(a, "net/ipv4/tcp_no_metrics_save"); got != "1" {
+			t.Errorf("%+v: tcp_no_metrics_save %q", tc.cfg, got)
+		}
+		out, err := a.Command(context.Background(), "ip", "-o", "link", "show", "dev", "tun0").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "mtu "+strconv.Itoa(mtu)+" ") {
+			t.Errorf("%+v: tun0 %v: %s", tc.cfg, err, out)
+		}
 	}
 }
