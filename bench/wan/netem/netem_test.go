@@ -464,20 +464,28 @@ func TestCloseRemovesNamespaces(t *testing.T) {
 	}
 }
 
-// tcpTransfer sends size bytes over TCP from a to b and returns the time
-// from connect to the receiver's EOF.
-func tcpTransfer(a, b *Node, size int64) (time.Duration, error) {
+// transfer is the outcome of tcpTransfer.
+type transfer struct {
+	total time.Duration // from connect to the receiver's EOF
+	// second is the goodput in bit/s over the second half of the bytes,
+	// past TCP's startup.
+	second float64
+}
+
+// tcpTransfer sends size bytes over TCP from a to b.
+func tcpTransfer(a, b *Node, size int64) (transfer, error) {
 	var ln net.Listener
 	if err := b.Run(func() (err error) {
 		ln, err = net.Listen("tcp4", netip.AddrPortFrom(b.Addr, 0).String())
 		return err
 	}); err != nil {
-		return 0, err
+		return transfer{}, err
 	}
 	defer ln.Close()
 	type result struct {
-		n   int64
-		err error
+		n    int64
+		half time.Time
+		err  error
 	}
 	res := make(chan result, 1)
 	go func() {
@@ -488,8 +496,23 @@ func tcpTransfer(a, b *Node, size int64) (time.Duration, error) {
 		}
 		defer c.Close()
 		c.SetReadDeadline(time.Now().Add(120 * time.Second))
-		k, err := io.Copy(io.Discard, c)
-		res <- result{k, err}
+		var r result
+		buf := make([]byte, 64<<10)
+		for {
+			k, err := c.Read(buf)
+			r.n += int64(k)
+			if r.half.IsZero() && r.n >= size/2 {
+				r.half = time.Now()
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				r.err = err
+				break
+			}
+		}
+		res <- r
 	}()
 	start := time.Now()
 	var c net.Conn
@@ -497,7 +520,7 @@ func tcpTransfer(a, b *Node, size int64) (time.Duration, error) {
 		c, err = net.DialTimeout("tcp4", ln.Addr().String(), 5*time.Second)
 		return err
 	}); err != nil {
-		return 0, err
+		return transfer{}, err
 	}
 	c.SetWriteDeadline(time.Now().Add(120 * time.Second))
 	buf := make([]byte, 1<<20)
@@ -505,16 +528,17 @@ func tcpTransfer(a, b *Node, size int64) (time.Duration, error) {
 		k := min(left, int64(len(buf)))
 		if _, err := c.Write(buf[:k]); err != nil {
 			c.Close()
-			return 0, err
+			return transfer{}, err
 		}
 		left -= k
 	}
 	c.Close()
 	r := <-res
 	if r.err != nil || r.n != size {
-		return 0, fmt.Errorf("received %d bytes of %d: %v", r.n, size, r.err)
+		return transfer{}, fmt.Errorf("received %d bytes of %d: %v", r.n, size, r.err)
 	}
-	return time.Since(start), nil
+	end := time.Now()
+	return transfer{total: end.Sub(start), second: float64(size-size/2) * 8 / end.Sub(r.half).Seconds()}, nil
 }
 
 // BenchmarkCarry200Mbit measures the emulator's CPU per GB of TCP payload
@@ -531,11 +555,11 @@ func BenchmarkCarry200Mbit(b *testing.B) {
 			cpu0 := n.CPU()
 			var total time.Duration
 			for range b.N {
-				d, err := tcpTransfer(nd["a"], nd["b"], size)
+				tr, err := tcpTransfer(nd["a"], nd["b"], size)
 				if err != nil {
 					b.Fatal(err)
 				}
-				total += d
+				total += tr.total
 			}
 			gb := float64(b.N) * size / 1e9
 			b.ReportMetric((n.CPU()-cpu0).Seconds()/gb, "cpu-s/GB")
@@ -625,6 +649,44 @@ func TestNamespaceSettings(t *testing.T) {
 		out, err := a.Command(context.Background(), "ip", "-o", "link", "show", "dev", "tun0").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "mtu "+strconv.Itoa(mtu)+" ") {
 			t.Errorf("%+v: tun0 %v: %s", tc.cfg, err, out)
+		}
+	}
+}
+
+// TestManySenders has seeders of mixed rates and distances send to one
+// leecher at once: each gets its own uplink's rate, so the leecher
+// receives their sum.
+func TestManySenders(t *testing.T) {
+	rates := []int64{2e6, 4e6, 8e6, 16e6, 30e6}
+	links := map[string]Link{"l": {DownRate: 200e6, UpRate: 20e6, Delay: 10 * time.Millisecond}}
+	for i, r := range rates {
+		links["s"+strconv.Itoa(i)] = Link{UpRate: r, DownRate: 100e6, Delay: time.Duration(5+10*i) * time.Millisecond}
+	}
+	start := time.Now()
+	_, nd := newNet(t, Config{}, links)
+	t.Logf("%d nodes set up in %v", len(links), time.Since(start))
+	const secs = 2.5
+	var wg sync.WaitGroup
+	got := make([]float64, len(rates))
+	for i, r := range rates {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			size := int64(float64(r) * secs / 8)
+			tr, err := tcpTransfer(nd["s"+strconv.Itoa(i)], nd["l"], size)
+			if err != nil {
+				t.Errorf("s%d: %v", i, err)
+				return
+			}
+			got[i] = tr.second
+			t.Logf("s%d: %.2f Mbit/s over the whole transfer", i, float64(size)*8/tr.total.Seconds()/1e6)
+		}()
+	}
+	wg.Wait()
+	for i, r := range rates {
+		t.Logf("s%d: %.2f Mbit/s over its second half, of %.0f (%.1f %%)", i, got[i]/1e6, float64(r)/1e6, got[i]/float64(r)*100)
+		if got[i] < 0.85*float64(r) || got[i] > 1.02*float64(r) {
+			t.Errorf("s%d: goodput %.2f Mbit/s, want 85-102 %% of %.0f", i, got[i]/1e6, float64(r)/1e6)
 		}
 	}
 }
