@@ -23,12 +23,18 @@
 // sees packets in the order they arrive from every uplink. Delivery per
 // direction is FIFO, also across SetLink changes. The loop computes every
 // time in virtual time from the moment a packet was read, so its own
-// scheduling latency delays a packet but never changes the rate.
+// scheduling latency delays a packet but never changes the rate. While
+// traffic flows the loop wakes at most once per Config.Tick (250µs) and
+// handles everything that arrived or fell due in one go; that halves its
+// CPU and adds at most a tick of latency where a packet is read and where
+// it is delivered.
 //
 // Each namespace gets IPv6 disabled, Config.Congestion as
 // net.ipv4.tcp_congestion_control, tcp_rmem/tcp_wmem maxima of
 // Config.SocketBuffer, and tcp_no_metrics_save=1 so one connection's
 // measurements do not leak into the next.
+//
+// The loop runs at nice -10 so that a busy swarm delays packets less.
 //
 // CPU accounting: the loop runs on one locked OS thread; Network.CPU reads
 // that thread's CPU clock. It includes the kernel work done when a packet is

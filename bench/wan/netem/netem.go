@@ -61,18 +61,27 @@ type Config struct {
 	// Seed seeds the loss random number generators.
 	Seed uint64
 	// Congestion is net.ipv4.tcp_congestion_control in every namespace;
-	// default "bbr".
+	// default "bbr". The kernel lets a namespace choose only algorithms in
+	// the host's net.ipv4.tcp_allowed_congestion_control, so New adds it
+	// there when missing.
 	Congestion string
 	// SocketBuffer is the maximum of net.ipv4.tcp_rmem and tcp_wmem in
 	// every namespace, in bytes; default 16 MiB, enough for
 	// 200 Mbit/s × 240 ms with headroom. Negative leaves the kernel's
 	// defaults.
 	SocketBuffer int
+	// Tick bounds how often the emulator wakes while packets keep
+	// arriving: after a wake that read packets it sleeps up to Tick before
+	// looking again, and handles everything due in one go. Each packet is
+	// then late by up to Tick when read and when delivered (rates are
+	// unaffected: times are computed from when a packet was read). It cuts
+	// the emulator's CPU; default 250µs, negative wakes for every packet.
+	Tick time.Duration
 }
 
 const (
 	maxNodeName = 32
-	maxInFlight = 1 << 17 // packets held by the emulator at once
+	maxHeld     = 256 << 20 // bytes of packets the emulator holds at once
 )
 
 // Network is a set of nodes, each in its own network namespace behind its
@@ -190,7 +199,21 @@ func New(cfg Config) (*Network, error) {
 	if cfg.SocketBuffer == 0 {
 		cfg.SocketBuffer = 16 << 20
 	}
+	if cfg.Tick == 0 {
+		cfg.Tick = 250 * time.Microsecond
+	}
+	if cfg.Tick > 10*time.Millisecond {
+		return nil, fmt.Errorf("netem: tick %v over 10ms", cfg.Tick)
+	}
 	if err := Available(); err != nil {
+		return nil, err
+	}
+	for _, c := range cfg.Congestion {
+		if !nameChar(c) {
+			return nil, fmt.Errorf("netem: congestion control %q: bad name", cfg.Congestion)
+		}
+	}
+	if err := allowCongestion(cfg.Congestion); err != nil {
 		return nil, err
 	}
 	removeStale(cfg.Prefix)

@@ -81,6 +81,29 @@ func (n *Network) sysctls() error {
 	return nil
 }
 
+// allowCongestion makes sure namespaces other than the initial one may
+// choose congestion control cc: the kernel lets them pick only algorithms in
+// the host's net.ipv4.tcp_allowed_congestion_control, so cc is added there
+// when missing (this changes the host's setting, harmlessly: it only lets
+// unprivileged sockets choose cc too).
+func allowCongestion(cc string) error {
+	const allowed = "net/ipv4/tcp_allowed_congestion_control"
+	b, err := os.ReadFile("/proc/sys/" + allowed)
+	if err != nil {
+		return fmt.Errorf("netem: %w", err)
+	}
+	list := strings.Fields(string(b))
+	for _, a := range list {
+		if a == cc {
+			return nil
+		}
+	}
+	if err := writeSysctl(allowed, strings.Join(append(list, cc), " ")); err != nil {
+		return fmt.Errorf("netem: congestion control %q not usable: %w", cc, err)
+	}
+	return nil
+}
+
 // writeSysctl writes a /proc/sys file of the calling thread's namespace.
 func writeSysctl(name, value string) error {
 	f, err := os.OpenFile("/proc/sys/"+name, os.O_WRONLY, 0)

@@ -1,5 +1,0 @@
-package netem
-
-import "syscall"
-
-const syscallENOBUFS = syscall.ENOBUFS
