@@ -222,7 +222,7 @@ func (r *report) notesText() []string {
 	case scenarioSeeder:
 		n = append(n, "Swarm done: from the start of the libtorrent leechers (all at once, once the seeder was ready and announced) until the last of them completed; they trade with each other and keep seeding once complete. Ideal: the largest of payload / the seeder's upload, leechers × payload / everyone's upload, payload / a leecher's downlink. Seeder CPU (including its start-up check of the payload) per GiB its link sent; seeder link out / payload: how many copies' worth of IP bytes the seeder sent.")
 	}
-	n = append(n, "Links: "+r.linksText())
+	n = append(n, "Links: "+r.linksText()+fmt.Sprintf(" Each link's queue holds 100 ms at its faster rate (32 KiB to 4 MiB). Rates count whole IP packets, so at MTU %d at most %.1f %% of a rate carries TCP payload: no client can reach 100 %% of the ideal.", r.mtu, 100*float64(r.mtu-52)/float64(r.mtu)))
 	if sc.Name == scenarioCrowd {
 		n = append(n, "Time: from the client's start to its exit (Transmission: to its finish script). CPU (user+system) and peak RSS: the client process, from rusage (libtorrent: with the Python interpreter). Link in / payload: the IP bytes the client's link delivered to it over the payload size, so it includes TCP/IP headers (about 3.5 % at MTU 1500), the BitTorrent protocol, retransmitted segments, duplicate blocks and pieces that failed their hash; MiB beyond payload is the same as a difference.")
 	}
