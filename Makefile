@@ -5,7 +5,7 @@
 GO ?= go
 BENCH_FLAGS ?=
 
-.PHONY: test bench bench-smoke bench-seed
+.PHONY: test bench bench-smoke bench-seed bench-wan bench-wan-smoke
 
 test:
 	$(GO) test ./...
@@ -21,3 +21,12 @@ bench-seed:
 # A quick run for CI: fails only if a client fails or data is not identical.
 bench-smoke:
 	$(GO) run ./bench/swarm -size 64MiB -runs 1 -clients gobit,aria2 -seeders 1
+
+# The WAN-shaped swarm benchmark (root; network namespaces and an emulated
+# link per node): scenarios a-d, 256 MiB, 3 rounds, every client.
+bench-wan:
+	$(GO) run ./bench/wan -scenario a,b,c,d $(BENCH_FLAGS)
+
+# Its CI configuration: checks the data, never the timing.
+bench-wan-smoke:
+	$(GO) run ./bench/wan -scenario a -size 16MiB -seeders 3 -rounds 1 -clients gobit,libtorrent
