@@ -13,6 +13,7 @@ import (
 	"github.com/gobit/gobit/internal/api"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestDHTOnlyMagnet: a magnet with no tracker and no peers completes
@@ -33,7 +34,7 @@ func TestDHTOnlyMagnet(t *testing.T) {
 	// The seeder's announce reaches the bootstrap node in the background;
 	// a leecher asking before it finds nobody and asks again later
 	// (dhtRetryEmpty), so waiting here keeps the test short.
-	WaitFor(t, 30*time.Second, "the seeder's DHT announce", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the seeder's DHT announce", func() bool {
 		st, ok := boot.DHTStats()
 		return ok && st.PeersStored > 0
 	})
@@ -99,7 +100,7 @@ func TestDHTTableSurvivesRestart(t *testing.T) {
 	cfg := session.Config{DownloadDir: filepath.Join(dir, "a"), DataDir: filepath.Join(dir, "state"), DHT: true,
 		DHTBootstrap: []string{fmt.Sprintf("127.0.0.1:%d", boot.Port())}}
 	a := NewSessionWith(t, cfg)
-	WaitFor(t, 10*time.Second, "bootstrap", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "bootstrap", func() bool {
 		st, _ := a.DHTStats()
 		return st.GoodNodes > 0
 	})
@@ -108,7 +109,7 @@ func TestDHTTableSurvivesRestart(t *testing.T) {
 
 	cfg.DHTBootstrap = nil
 	a2 := NewSessionWith(t, cfg)
-	WaitFor(t, 10*time.Second, "saved nodes back in the table", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "saved nodes back in the table", func() bool {
 		st, _ := a2.DHTStats()
 		return st.Nodes > 0
 	})

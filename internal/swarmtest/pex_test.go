@@ -9,6 +9,7 @@ import (
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestPexOnly: with no tracker at all, A knows only B; B learned about C
@@ -35,7 +36,7 @@ func TestPexOnly(t *testing.T) {
 	if _, err := b.Add(context.Background(), session.AddRequest{URI: magnetVia(c.Port())}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 10*time.Second, "B downloading from C", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "B downloading from C", func() bool {
 		st, err := b.Get(hash)
 		return err == nil && st.Progress > 0
 	})
@@ -46,7 +47,7 @@ func TestPexOnly(t *testing.T) {
 	}
 	// A was told only of B; a second peer can only be C, learned through
 	// PEX (by A from B, or by C from B — then C dials A).
-	WaitFor(t, 20*time.Second, "A connected to C through PEX", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "A connected to C through PEX", func() bool {
 		d, err := a.Get(hash)
 		return err == nil && len(d.PeerList) >= 2
 	})
