@@ -9,8 +9,10 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -339,19 +341,11 @@ func TestConnRemoveQueued(t *testing.T) {
 	}
 	// Wait until the writer took that message; it then blocks flushing it
 	// because the remote does not read yet, so the next sends stay queued.
-	deadline := time.Now().Add(wait)
-	for {
+	testutil.WaitFor(t, wait, "the writer to take the first message", func() bool {
 		p.c.mu.Lock()
-		n := len(p.c.queue)
-		p.c.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("writer never took the first message")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer p.c.mu.Unlock()
+		return len(p.c.queue) == 0
+	})
 	blk := func(i, begin uint32, fill byte) wire.Message {
 		return wire.Message{ID: wire.Piece, Index: i, Begin: begin, Block: bytes.Repeat([]byte{fill}, 100)}
 	}
@@ -382,11 +376,8 @@ func TestConnRemoveQueued(t *testing.T) {
 	}
 	// The writer counts a batch once its write returns, which on a pipe can
 	// be just after the remote read the last byte.
-	for deadline := time.Now().Add(wait); p.c.Uploaded() != 100 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if up := p.c.Uploaded(); up != 100 {
-		t.Errorf("Uploaded() = %d, want 100", up)
+	if !testutil.Eventually(wait, func() bool { return p.c.Uploaded() == 100 }) {
+		t.Errorf("Uploaded() = %d, want 100", p.c.Uploaded())
 	}
 }
 
@@ -412,22 +403,24 @@ func TestConnCloseIdempotent(t *testing.T) {
 }
 
 func TestConnOwnerShutdownStopsDelivery(t *testing.T) {
-	a, b := net.Pipe()
-	defer b.Close()
-	events := make(chan Event) // nobody reads
-	done := make(chan struct{})
-	c := New(a, wire.Handshake{}, false, events, done, Config{})
-	defer c.Close()
-	go b.Write(frame(wire.Message{ID: wire.Unchoke}))
-	time.Sleep(20 * time.Millisecond)
-	close(done)
-	deadline := time.Now().Add(wait)
-	for !c.Closed() {
-		if time.Now().After(deadline) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		events := make(chan Event) // nobody reads
+		done := make(chan struct{})
+		c := New(a, wire.Handshake{}, false, events, done, Config{})
+		defer c.Close()
+		go b.Write(frame(wire.Message{ID: wire.Unchoke}))
+		synctest.Wait() // the reader is blocked delivering the unchoke
+		if c.Closed() {
+			t.Fatal("connection closed before its owner shut down")
+		}
+		close(done)
+		synctest.Wait()
+		if !c.Closed() {
 			t.Fatal("connection not closed after its owner shut down")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	})
 }
 
 // TestConnBatchesAtMostMaxBatch: messages in memory together travel in one
