@@ -147,15 +147,14 @@ func TestWatch(t *testing.T) {
 			}
 			if tt.cancel {
 				go func() {
-					for {
+					// Cancel once the script has run out; the test fails
+					// on its own if watch never gets there.
+					if testutil.Eventually(20*time.Second, func() bool {
 						src.mu.Lock()
-						n := src.calls
-						src.mu.Unlock()
-						if n > len(tt.script)+2 {
-							cancel()
-							return
-						}
-						time.Sleep(time.Millisecond)
+						defer src.mu.Unlock()
+						return src.calls > len(tt.script)+2
+					}) {
+						cancel()
 					}
 				}()
 			}

@@ -225,8 +225,10 @@ func TestSetTorrentsReannounces(t *testing.T) {
 
 	// An empty set stops announcing.
 	a.SetTorrents(nil)
-	time.Sleep(interval)
+	time.Sleep(interval) // let an in-flight round land
 	n2 = rb.count(h2)
+	// A sleep: the test checks that announces stop, and nothing signals an
+	// announce not sent; three rounds would have gone out by now.
 	time.Sleep(3 * interval)
 	if got := rb.count(h2); got != n2 {
 		t.Fatalf("h2 announced %d more times after the set was emptied", got-n2)
@@ -241,6 +243,8 @@ func TestSetTorrentsRespectsRoundGap(t *testing.T) {
 	a.SetTorrents([][20]byte{h1})
 	testutil.WaitFor(t, 5*time.Second, "first announce", func() bool { return rb.count(h1) == 1 })
 	a.SetTorrents([][20]byte{h1, h2})
+	// A sleep: the test checks that no burst is sent, and nothing signals
+	// an announce not sent.
 	time.Sleep(200 * time.Millisecond)
 	if n1, n2 := rb.count(h1), rb.count(h2); n1 != 1 || n2 != 0 {
 		t.Fatalf("after a second SetTorrents within the round gap: h1 %d, h2 %d announces; want 1, 0", n1, n2)
@@ -285,7 +289,7 @@ func TestFloodIsRateLimited(t *testing.T) {
 	}
 	// After the bucket refills one more announce gets through; once it is
 	// heard every flood packet before it has been handled.
-	time.Sleep(time.Second / perIPRate * 2)
+	time.Sleep(time.Second / perIPRate * 2) // real time for the bucket to refill (real sockets: no synctest)
 	marker := hashOf(0xfe)
 	sendRaw(t, raw, l.Addr(), announce("Port: 7000", "Infohash: "+fmt.Sprintf("%x", marker)))
 	testutil.WaitFor(t, 5*time.Second, "the marker announce", func() bool { return rec.count(marker) == 1 })

@@ -41,7 +41,10 @@ func TestSilentConnectionsHoldSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", s.Port())
-	time.Sleep(100 * time.Millisecond) // let the torrent's first check settle
+	testutil.WaitFor(t, 10*time.Second, "the torrent's first check to finish", func() bool {
+		d, err := s.Get(mi.InfoHash.String())
+		return err == nil && d.State == StateDownloading
+	})
 	base := runtime.NumGoroutine()
 
 	var silent []net.Conn
@@ -61,15 +64,21 @@ func TestSilentConnectionsHoldSlots(t *testing.T) {
 	// Those beyond the limit are closed at once, long before the handshake
 	// timeout; the others are held. (A closed one reads EOF at once; a held
 	// one times out after a short wait.)
-	time.Sleep(500 * time.Millisecond)
+	isClosed := make([]bool, len(silent))
 	closed := 0
-	for _, c := range silent {
-		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		_, err := c.Read(make([]byte, 1))
-		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
-			closed++
+	testutil.WaitFor(t, 2*time.Second, "the connections beyond MaxConns to be closed", func() bool {
+		for i, c := range silent {
+			if isClosed[i] {
+				continue
+			}
+			c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			if _, err := c.Read(make([]byte, 1)); errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+				isClosed[i] = true
+				closed++
+			}
 		}
-	}
+		return closed >= extra
+	})
 	if closed != extra {
 		t.Fatalf("%d of %d silent connections were closed at once, want the %d beyond MaxConns %d", closed, len(silent), extra, maxConns)
 	}

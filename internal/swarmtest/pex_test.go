@@ -77,7 +77,9 @@ func TestPrivateTorrentNoPex(t *testing.T) {
 	a.AddPeers(hash, fmt.Sprintf("127.0.0.1:%d", b.Port()))
 	WaitState(t, b, hash, 20*time.Second, session.StateSeeding)
 	WaitState(t, a, hash, 20*time.Second, session.StateSeeding)
-	time.Sleep(1500 * time.Millisecond) // a PEX round would have happened by now
+	// A sleep: the test checks that a PEX message never arrives, and nothing
+	// signals one not sent; a PEX round would have happened by now.
+	time.Sleep(1500 * time.Millisecond)
 	d, _ := a.Get(hash)
 	for _, p := range d.PeerList {
 		if p.Source == "pex" {

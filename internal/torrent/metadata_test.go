@@ -344,7 +344,8 @@ func TestMetadataLiarTimesOut(t *testing.T) {
 	silent := h.connect("silent", len(info), func(int) *wire.MetadataMessage { return nil })
 	silent.waitRequested(t, 1)
 	good := h.connect("honest", len(info), honest(info))
-	// The honest peer waits while the silent one holds the only piece...
+	// The honest peer waits while the silent one holds the only piece... (a
+	// sleep: nothing signals a request not sent)
 	time.Sleep(200 * time.Millisecond)
 	if h.tor.Stats().HaveInfo {
 		t.Fatal("metadata arrived although its only piece was requested from the silent peer")
@@ -405,6 +406,8 @@ func TestMetadataCandidatesBounded(t *testing.T) {
 		}
 		good := h.connect("honest", len(info), honest(info))
 		testutil.WaitFor(t, 10*time.Second, "the honest peer to be adopted", func() bool { return h.peers() >= len(fakes)+1 })
+		// A sleep: nothing signals a candidate not added or a request not
+		// sent to the honest peer.
 		time.Sleep(200 * time.Millisecond)
 		if n := h.candidates(); n > mdMaxCandidates {
 			t.Fatalf("%d candidate sizes kept, more than %d", n, mdMaxCandidates)
