@@ -246,16 +246,6 @@ func (b *logBuffer) tail(n int) string {
 	return strings.TrimSpace(strings.ReplaceAll(string(s), "\r", "\n"))
 }
 
-// text returns everything kept.
-func (b *logBuffer) text() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.head.Len() < maxKeep {
-		return b.head.String()
-	}
-	return b.head.String() + "\n...\n" + string(b.last)
-}
-
 // settleDisk writes out what earlier runs left in flight, so that no timed
 // run pays for another's: the dirty pages of clients that write through the
 // page cache, and the discards that a file system mounted with "discard"

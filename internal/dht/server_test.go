@@ -54,17 +54,15 @@ func (c *rawClient) recv(d time.Duration) (*Msg, netip.AddrPort) {
 	c.t.Helper()
 	buf := make([]byte, 4096)
 	c.conn.SetReadDeadline(time.Now().Add(d))
-	for {
-		n, from, err := c.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return nil, netip.AddrPort{}
-		}
-		m, err := DecodeMsg(buf[:n])
-		if err != nil {
-			c.t.Fatalf("server sent an undecodable packet %q: %v", buf[:n], err)
-		}
-		return m, from
+	n, from, err := c.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		return nil, netip.AddrPort{}
 	}
+	m, err := DecodeMsg(buf[:n])
+	if err != nil {
+		c.t.Fatalf("server sent an undecodable packet %q: %v", buf[:n], err)
+	}
+	return m, from
 }
 
 // recvReply waits up to d for a response or error, skipping the server's

@@ -2,6 +2,8 @@
 
 package storage
 
+//lint:file-ignore U1000 the kernel structures keep fields gobit never sets, for their layout
+
 import (
 	"os"
 	"runtime"

@@ -23,7 +23,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,9 +60,8 @@ type daemon struct {
 	client *http.Client
 	logf   string // its log file
 
-	waitOnce sync.Once
-	exited   chan struct{}
-	waitErr  error
+	exited  chan struct{}
+	waitErr error
 }
 
 // startDaemon starts `gobit serve` on loopback with a fresh API port and
