@@ -15,7 +15,6 @@ var (
 	startProc      = benchkit.StartProc
 	killAll        = benchkit.KillAll
 	settleDisk     = benchkit.SettleDisk
-	maxRSSFloor    = benchkit.MaxRSSFloor
 	rssFloorNote   = benchkit.RSSFloorNote
 	ensurePayload  = benchkit.EnsurePayload
 	ensureTemplate = benchkit.EnsureTemplate

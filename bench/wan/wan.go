@@ -536,11 +536,9 @@ func (e *env) ltArgv(mode, torrent, save string, nd *netem.Node, port int, extra
 // leecher; in b seeders leave and join on schedule.
 func (e *env) runLeech(sw *swarm, g *group, client, tag, runDir string, port int, timeout time.Duration) (runResult, error) {
 	sc := sw.sc
-	var initial, later []peerSpec
+	var initial []peerSpec // the seeders there from the start; the others join below
 	for _, s := range sc.Seeders {
-		if s.Join > 0 {
-			later = append(later, s)
-		} else {
+		if s.Join == 0 {
 			initial = append(initial, s)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // scriptedSource returns one status per Get call from a script, repeating
@@ -77,10 +78,8 @@ func TestWatchEndsAtStateChange(t *testing.T) {
 	go func() {
 		done <- watch(context.Background(), src, strings.Repeat("a", 40), watchOptions{out: &out, interval: time.Hour})
 	}()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "50.0%"); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress shown: %q", out.String())
-		}
+	if !testutil.Eventually(20*time.Second, func() bool { return strings.Contains(out.String(), "50.0%") }) {
+		t.Fatalf("no progress shown: %q", out.String())
 	}
 	src.flip()
 	select {
@@ -148,15 +147,14 @@ func TestWatch(t *testing.T) {
 			}
 			if tt.cancel {
 				go func() {
-					for {
+					// Cancel once the script has run out; the test fails
+					// on its own if watch never gets there.
+					if testutil.Eventually(20*time.Second, func() bool {
 						src.mu.Lock()
-						n := src.calls
-						src.mu.Unlock()
-						if n > len(tt.script)+2 {
-							cancel()
-							return
-						}
-						time.Sleep(time.Millisecond)
+						defer src.mu.Unlock()
+						return src.calls > len(tt.script)+2
+					}) {
+						cancel()
 					}
 				}()
 			}

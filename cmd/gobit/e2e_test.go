@@ -74,16 +74,14 @@ func TestServeCurlAddMagnet(t *testing.T) {
 		}
 	})
 	var base string
-	deadline := time.Now().Add(15 * time.Second)
-	for base == "" {
-		if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
+	if !testutil.Eventually(15*time.Second, func() bool {
+		m := apiAddrRE.FindStringSubmatch(errOut.String())
+		if m != nil {
 			base = m[1]
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+		return m != nil
+	}) {
+		t.Fatalf("serve did not start: %s", errOut.String())
 	}
 	host := strings.TrimPrefix(base, "http://")
 	// The README's command, with this test's address.
@@ -98,17 +96,11 @@ func TestServeCurlAddMagnet(t *testing.T) {
 	}
 	got := filepath.Join(dir, "dl", "e2e")
 	var last string
-	deadline = time.Now().Add(60 * time.Second)
-	for {
-		lsOut, _, _ := gobit(t, "ls", "--addr", host)
-		last = lsOut
-		if strings.Contains(lsOut, "seeding") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not complete after 60s:\n%s\n%s", last, errOut.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !testutil.Eventually(60*time.Second, func() bool {
+		last, _, _ = gobit(t, "ls", "--addr", host)
+		return strings.Contains(last, "seeding")
+	}) {
+		t.Fatalf("not complete after 60s:\n%s\n%s", last, errOut.String())
 	}
 	swarmtest.SameTree(t, root, got)
 	// One torrent in detail, from a real daemon, by the prefix ls shows.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // startServeArgs runs "gobit serve" in-process on a free loopback port
@@ -30,21 +33,20 @@ func startServeArgs(t *testing.T, extra ...string) string {
 			t.Error("serve did not stop after its context was cancelled")
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var base string
+	testutil.WaitForErr(t, 15*time.Second, "serve to log its API address", func() (bool, error) {
 		if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
-			return m[1]
+			base = m[1]
+			return true, nil
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("serve exited %d early: %s", code, errOut.String())
+			return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not log its address: %s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false, nil
+	})
+	return base
 }
 
 // TestServeHostCheck checks that the daemon wires --addr and

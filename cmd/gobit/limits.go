@@ -27,7 +27,7 @@ func (o *limitOptions) register(f *pflag.FlagSet) {
 	f.Float64Var(&o.ratioLimit, "ratio-limit", 0, "stop seeding a torrent once uploaded/downloaded reaches this (0: no limit)")
 	f.DurationVar(&o.seedTimeLimit, "seed-time-limit", 0, "stop seeding a torrent after seeding this long, e.g. 24h (0: no limit)")
 	f.IntVar(&o.maxConns, "max-connections", session.DefaultMaxConns, "maximum peer connections over all torrents")
-	f.IntVar(&o.maxPeers, "max-peers", session.DefaultMaxPeersPerTorent, "maximum peer connections per torrent")
+	f.IntVar(&o.maxPeers, "max-peers", session.DefaultMaxPeersPerTorrent, "maximum peer connections per torrent")
 	f.IntVar(&o.uploadSlots, "upload-slots", 8, "peers each torrent uploads to at once, besides one optimistic unchoke (-1: unlimited)")
 }
 

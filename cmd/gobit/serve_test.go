@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 func TestServeRefusesExposedAddrWithoutToken(t *testing.T) {
@@ -65,22 +68,18 @@ func TestServeLifecycle(t *testing.T) {
 	}()
 
 	var base string
-	deadline := time.Now().Add(15 * time.Second)
-	for base == "" {
+	testutil.WaitForErr(t, 15*time.Second, "serve to log its API address", func() (bool, error) {
 		if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
 			base = m[1]
-			break
+			return true, nil
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("serve exited %d early: %s", code, errOut.String())
+			return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not log its address: %s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false, nil
+	})
 
 	get := func(token string) (int, string) {
 		req, _ := http.NewRequest("GET", base+"/api/v1/torrents", nil)

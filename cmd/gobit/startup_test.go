@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // loopbackLSD keeps local service discovery on (as by default) but on
@@ -42,18 +44,14 @@ func startServe(t *testing.T, args ...string) {
 			t.Error("the first serve did not stop")
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(errOut.String(), "gobit daemon listening") {
+	testutil.WaitForErr(t, 15*time.Second, "serve to log that it listens", func() (bool, error) {
 		select {
 		case code := <-done:
-			t.Fatalf("serve exited %d early: %s", code, errOut.String())
+			return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(errOut.String(), "gobit daemon listening"), nil
+	})
 }
 
 // runWithin runs gobit with args and fails the test if it takes longer

@@ -232,7 +232,7 @@ func TestWatchOnNarrowTerminal(t *testing.T) {
 			}
 			log.Warn("tracker announce failed", "n", n)
 			n++
-			time.Sleep(100 * time.Microsecond)
+			time.Sleep(100 * time.Microsecond) // pacing: a steady stream of log lines, not a wait
 		}
 	}()
 	err := watch(context.Background(), src, strings.Repeat("a", 40), watchOptions{

@@ -71,16 +71,6 @@ func (e *Error) Unwrap() error {
 	return nil
 }
 
-// Add asks the daemon to add a magnet URI or an http(s) URL of a .torrent.
-func (c *Client) Add(ctx context.Context, uri string) (session.Status, error) {
-	return c.AddRequest(ctx, session.AddRequest{URI: uri})
-}
-
-// AddTorrentFile uploads the content of a .torrent file.
-func (c *Client) AddTorrentFile(ctx context.Context, data []byte) (session.Status, error) {
-	return c.AddRequest(ctx, session.AddRequest{Torrent: data})
-}
-
 // AddRequest adds a torrent given by URI or by .torrent bytes, optionally
 // into a download directory of the daemon's machine, and optionally paused.
 func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (session.Status, error) {

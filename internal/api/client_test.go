@@ -24,22 +24,22 @@ func TestClientRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	c, fb := newTestClient(t, "tok")
 
-	st, err := c.Add(ctx, magnetA)
+	st, err := c.AddRequest(ctx, session.AddRequest{URI: magnetA})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.InfoHash != hashA || st.Name != "ubuntu.iso" || st.ETA != 90*time.Second {
 		t.Errorf("Add = %+v", st)
 	}
-	if _, err := c.Add(ctx, magnetA); !errors.Is(err, session.ErrExists) {
+	if _, err := c.AddRequest(ctx, session.AddRequest{URI: magnetA}); !errors.Is(err, session.ErrExists) {
 		t.Errorf("second Add: %v, want ErrExists", err)
 	}
-	if _, err := c.Add(ctx, "magnet:?xt=urn:btih:bad"); !errors.Is(err, session.ErrInvalid) {
+	if _, err := c.AddRequest(ctx, session.AddRequest{URI: "magnet:?xt=urn:btih:bad"}); !errors.Is(err, session.ErrInvalid) {
 		t.Errorf("bad magnet: %v, want ErrInvalid", err)
 	}
 
 	data := []byte("d4:infod4:name1:xee")
-	st2, err := c.AddTorrentFile(ctx, data)
+	st2, err := c.AddRequest(ctx, session.AddRequest{Torrent: data})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // newRealServer runs the API over a real session with no peer listener and
@@ -124,29 +126,23 @@ func TestRecheckAndMoveRoutes(t *testing.T) {
 	var e ErrorBody
 	// The torrent's first check may still run: a recheck then answers 409
 	// (busy) until it is done.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code := doJSON(t, http.MethodPost, url+"/recheck", "", nil)
-		if code == http.StatusNoContent {
-			break
+	// acceptedOnce posts to path until it answers 204, failing on any
+	// answer but 409.
+	acceptedOnce := func(path, body string) func() (bool, error) {
+		return func() (bool, error) {
+			switch code := doJSON(t, http.MethodPost, url+path, body, nil); code {
+			case http.StatusNoContent:
+				return true, nil
+			case http.StatusConflict:
+				return false, nil
+			default:
+				return false, fmt.Errorf("status %d", code)
+			}
 		}
-		if code != http.StatusConflict || time.Now().After(deadline) {
-			t.Fatalf("recheck: %d", code)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	testutil.WaitForErr(t, 10*time.Second, "the recheck to be accepted", acceptedOnce("/recheck", ""))
 	to := t.TempDir()
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		code := doJSON(t, http.MethodPost, url+"/move", `{"path": "`+to+`"}`, nil)
-		if code == http.StatusNoContent {
-			break
-		}
-		if code != http.StatusConflict || time.Now().After(deadline) {
-			t.Fatalf("move: %d", code)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitForErr(t, 10*time.Second, "the move to be accepted", acceptedOnce("/move", `{"path": "`+to+`"}`))
 	var d struct {
 		SaveDir string `json:"save_dir"`
 	}

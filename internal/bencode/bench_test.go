@@ -1,8 +1,6 @@
 package bencode
 
 import (
-	"bytes"
-	"io"
 	"testing"
 )
 
@@ -40,18 +38,6 @@ func BenchmarkDecodeTorrent10kPieces(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Decoder", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		r := bytes.NewReader(data)
-		for b.Loop() {
-			r.Reset(data)
-			var t testTorrentRaw
-			if err := NewDecoder(r).Decode(&t); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // BenchmarkEncode encodes the same torrent from its struct form.
@@ -66,16 +52,6 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := Marshal(t); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Encoder", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		e := NewEncoder(io.Discard)
-		for b.Loop() {
-			if err := e.Encode(t); err != nil {
 				b.Fatal(err)
 			}
 		}

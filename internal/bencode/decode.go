@@ -14,8 +14,6 @@ type Unmarshaler interface {
 	UnmarshalBencode([]byte) error
 }
 
-var unmarshalerType = reflect.TypeFor[Unmarshaler]()
-
 // Unmarshal decodes data, which must hold exactly one bencode value, into
 // the value v points to. Trailing bytes are an error (*SyntaxError wrapping
 // ErrTrailingData). The input is validated completely before anything is
@@ -45,18 +43,18 @@ func DecodePrefix(data []byte, v any) (n int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	return decodePrefix(data, 0, rv)
+	return decodePrefix(data, rv)
 }
 
 // decodePrefix validates the value at the start of data and decodes it into
-// rv; base is added to error offsets.
-func decodePrefix(data []byte, base int64, rv reflect.Value) (int, error) {
-	s := scanner{data: data, base: base}
+// rv.
+func decodePrefix(data []byte, rv reflect.Value) (int, error) {
+	s := scanner{data: data}
 	if err := s.skip(); err != nil {
 		return 0, err
 	}
 	n := s.pos
-	d := decodeState{scanner: scanner{data: data[:n], base: base}}
+	d := decodeState{scanner: scanner{data: data[:n]}}
 	if err := d.value(rv); err != nil {
 		return 0, err
 	}
@@ -78,7 +76,7 @@ type decodeState struct {
 }
 
 func (d *decodeState) typeError(what string, t reflect.Type, pos int) error {
-	return &UnmarshalTypeError{Value: what, Type: t, Offset: d.base + int64(pos)}
+	return &UnmarshalTypeError{Value: what, Type: t, Offset: int64(pos)}
 }
 
 // value decodes the value at d.pos into v.
@@ -103,7 +101,7 @@ func (d *decodeState) value(v reflect.Value) error {
 		}
 		if err := u.UnmarshalBencode(d.data[start:d.pos]); err != nil {
 			return fmt.Errorf("bencode: %s.UnmarshalBencode at offset %d: %w",
-				reflect.TypeOf(u).Elem(), d.base+int64(start), err)
+				reflect.TypeOf(u).Elem(), int64(start), err)
 		}
 		return nil
 	}

@@ -14,6 +14,7 @@ type tagged struct {
 	Skipped string  `bencode:"-"`
 	Plain   int     // key "Plain"
 	Ptr     *string `bencode:"ptr"`
+	//lint:ignore U1000 an unexported field the decoder must skip ("7:private" in the input)
 	private int
 }
 

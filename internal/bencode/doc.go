@@ -2,15 +2,14 @@
 // Unmarshal between Go values and bencoded bytes, RawMessage for keeping a
 // value's exact original bytes (the info dictionary, whose SHA-1 is the info
 // hash), DecodePrefix for a value followed by raw data (ut_metadata
-// messages), and a streaming Decoder and Encoder.
+// messages).
 //
 // # State and concurrency
 //
 // The package holds no mutable global state apart from two caches keyed by
 // reflect.Type (struct fields and marshaler flags), both sync.Map values that
 // are safe for concurrent use. Marshal, Unmarshal and DecodePrefix may be
-// called from any number of goroutines. A Decoder or Encoder belongs to one
-// goroutine at a time.
+// called from any number of goroutines.
 //
 // # Rules
 //
@@ -41,11 +40,6 @@
 // empty list or dictionary unless its field is omitempty. Integers outside
 // the int64 range (large uint64 values) and floats are errors, so everything
 // Marshal writes, Unmarshal reads back.
-//
-// A Decoder bounds its memory: one string at most SetMaxStringLength bytes
-// (default 64 MiB), one whole value at most SetMaxValueSize bytes (default
-// 128 MiB), and a claimed string length costs memory only as its bytes
-// arrive.
 //
 // Struct fields are matched by their tag (`bencode:"name"`,
 // `bencode:"name,omitempty"`, `bencode:"-"`) or, untagged, by the exact field

@@ -14,13 +14,9 @@ const MaxDepth = 256
 // nest deeper than MaxDepth.
 var ErrMaxDepth = errors.New("bencode: nesting too deep")
 
-// ErrInvalidTarget is returned when the value passed to Unmarshal,
-// DecodePrefix or Decoder.Decode is not a non-nil pointer.
+// ErrInvalidTarget is returned when the value passed to Unmarshal or
+// DecodePrefix is not a non-nil pointer.
 var ErrInvalidTarget = errors.New("bencode: decode target must be a non-nil pointer")
-
-// ErrTooLarge is wrapped by the error a Decoder returns when a string or a
-// whole value exceeds its configured limits.
-var ErrTooLarge = errors.New("bencode: value exceeds size limit")
 
 // ErrTrailingData is wrapped by the *SyntaxError that Unmarshal returns when
 // the input holds more than one value.
@@ -41,7 +37,7 @@ func (e *SyntaxError) Error() string {
 	return "bencode: " + e.Msg + " at offset " + strconv.FormatInt(e.Offset, 10)
 }
 
-// Unwrap returns the underlying cause, such as ErrMaxDepth, ErrTooLarge,
+// Unwrap returns the underlying cause, such as ErrMaxDepth,
 // ErrTrailingData or io.ErrUnexpectedEOF, or nil.
 func (e *SyntaxError) Unwrap() error { return e.err }
 

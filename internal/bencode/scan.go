@@ -10,18 +10,17 @@ import (
 type scanner struct {
 	data  []byte
 	pos   int
-	base  int64 // stream offset of data[0], added to error offsets
-	depth int   // current list/dict nesting
+	depth int // current list/dict nesting
 }
 
 // errAt returns a *SyntaxError at buffer position pos.
 func (s *scanner) errAt(pos int, msg string) error {
-	return &SyntaxError{Offset: s.base + int64(pos), Msg: msg}
+	return &SyntaxError{Offset: int64(pos), Msg: msg}
 }
 
 // errEOF reports that the input ended in the middle of a value.
 func (s *scanner) errEOF() error {
-	return &SyntaxError{Offset: s.base + int64(len(s.data)), Msg: "unexpected end of input"}
+	return &SyntaxError{Offset: int64(len(s.data)), Msg: "unexpected end of input"}
 }
 
 // errChar reports an unexpected byte at the current position.
@@ -44,7 +43,7 @@ func quoteChar(c byte) string {
 func (s *scanner) enter() error {
 	s.depth++
 	if s.depth > MaxDepth {
-		return &SyntaxError{Offset: s.base + int64(s.pos), Msg: "nesting deeper than " + strconv.Itoa(MaxDepth), err: ErrMaxDepth}
+		return &SyntaxError{Offset: int64(s.pos), Msg: "nesting deeper than " + strconv.Itoa(MaxDepth), err: ErrMaxDepth}
 	}
 	return nil
 }

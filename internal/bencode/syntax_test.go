@@ -73,35 +73,8 @@ func TestSyntax(t *testing.T) {
 			var v any
 			err := Unmarshal([]byte(tc.in), &v)
 			checkSyntaxErr(t, "Unmarshal", err, tc.wantOff, tc.wantErr)
-
-			// The streaming decoder reports the same offsets, except that
-			// trailing data is simply the next value.
-			if errors.Is(tc.wantErr, ErrTrailingData) {
-				return
-			}
-			var v2 any
-			err = NewDecoder(strings.NewReader(tc.in)).Decode(&v2)
-			if tc.in == "" {
-				if err == nil || err.Error() != "EOF" {
-					t.Fatalf("Decoder on empty input: got %v, want io.EOF", err)
-				}
-				return
-			}
-			wantOff := tc.wantOff
-			if off, ok := streamOffsets[tc.name]; ok {
-				wantOff = off
-			}
-			checkSyntaxErr(t, "Decoder", err, wantOff, tc.wantErr)
 		})
 	}
-}
-
-// streamOffsets lists the cases where the streaming Decoder detects the
-// error at another offset: a string longer than the remaining input is only
-// known to be truncated when the stream ends.
-var streamOffsets = map[string]int64{
-	"string too long for input": 5,
-	"dict key truncated":        5,
 }
 
 func checkSyntaxErr(t *testing.T, who string, err error, wantOff int64, wantErr error) {

@@ -132,6 +132,7 @@ func TestInteropLibtorrent(t *testing.T) {
 			t.Logf("get_peers: %v", err)
 		}
 		if !slices.Contains(peers, sw.seed) {
+			// Paced lookups: libtorrent rate-limits DHT traffic per node.
 			time.Sleep(500 * time.Millisecond)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // newTestServer6 is newTestServer on [::1]; it skips if IPv6 loopback is
@@ -48,12 +50,7 @@ func TestIPv6Nodes6(t *testing.T) {
 	}
 	// The first node adds those that queried it once it has checked them
 	// (in the background): wait for that before asking it for nodes.
-	for deadline := time.Now().Add(10 * time.Second); first.Stats().Nodes == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the first node never added the nodes that bootstrapped from it")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 10*time.Second, "the first node to add the nodes that bootstrapped from it", func() bool { return first.Stats().Nodes > 0 })
 	// find_node from an IPv6 requester gets nodes6 only.
 	var c [20]byte
 	m, err := nodes[1].query(ctx, addrOf(first), [20]byte{}, "find_node", &Args{Target: string(c[:])})

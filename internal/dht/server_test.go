@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // rawClient is a plain UDP socket that speaks KRPC by hand.
@@ -52,17 +54,15 @@ func (c *rawClient) recv(d time.Duration) (*Msg, netip.AddrPort) {
 	c.t.Helper()
 	buf := make([]byte, 4096)
 	c.conn.SetReadDeadline(time.Now().Add(d))
-	for {
-		n, from, err := c.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return nil, netip.AddrPort{}
-		}
-		m, err := DecodeMsg(buf[:n])
-		if err != nil {
-			c.t.Fatalf("server sent an undecodable packet %q: %v", buf[:n], err)
-		}
-		return m, from
+	n, from, err := c.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		return nil, netip.AddrPort{}
 	}
+	m, err := DecodeMsg(buf[:n])
+	if err != nil {
+		c.t.Fatalf("server sent an undecodable packet %q: %v", buf[:n], err)
+	}
+	return m, from
 }
 
 // recvReply waits up to d for a response or error, skipping the server's
@@ -194,7 +194,7 @@ func TestServerFindNodeReturnsClosest(t *testing.T) {
 		others[i] = newTestServer(t, Config{})
 		s.AddNode(addrOf(others[i]))
 	}
-	waitFor(t, func() bool { return s.Stats().Nodes == len(others) })
+	testutil.WaitFor(t, 5*time.Second, "every other node in the table", func() bool { return s.Stats().Nodes == len(others) })
 	c := newRawClient(t)
 	target := others[2].ID()
 	r := c.roundTrip(addrOf(s), c.query("find_node", &Args{Target: string(target[:])}))
@@ -204,18 +204,6 @@ func TestServerFindNodeReturnsClosest(t *testing.T) {
 	}
 	if r.R.Nodes6 != "" {
 		t.Fatal("nodes6 sent to an IPv4 requester that did not ask")
-	}
-}
-
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -336,13 +324,13 @@ func TestMaintenanceRefreshesAndRotates(t *testing.T) {
 	s := newTestServer(t, Config{})
 	peer := newTestServer(t, Config{})
 	s.AddNode(addrOf(peer))
-	waitFor(t, func() bool { return s.Stats().Nodes == 1 })
+	testutil.WaitFor(t, 5*time.Second, "one node in the table", func() bool { return s.Stats().Nodes == 1 })
 	// Far in the future: the node is questionable and gets pinged, the
 	// bucket is stale and refreshed, the token secret rotates.
 	tokBefore := s.tokens.make(netip.MustParseAddr("10.0.0.1"))
 	before := peer.Stats().QueriesIn
 	s.maintainOnce(context.Background(), time.Now().Add(RefreshInterval+time.Minute))
-	waitFor(t, func() bool { return peer.Stats().QueriesIn >= before+2 })
+	testutil.WaitFor(t, 5*time.Second, "two more queries at the peer", func() bool { return peer.Stats().QueriesIn >= before+2 })
 	if s.tokens.make(netip.MustParseAddr("10.0.0.1")) == tokBefore {
 		t.Fatal("token secret not rotated")
 	}

@@ -2,6 +2,8 @@
 
 package diskio
 
+//lint:file-ignore U1000 the kernel structures keep fields gobit never sets, for their layout
+
 import (
 	"os"
 	"runtime"

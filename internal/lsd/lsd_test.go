@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // heard is one OnPeer call.
@@ -45,18 +47,6 @@ func (r *recorder) count(h [20]byte) int {
 		}
 	}
 	return n
-}
-
-// waitFor polls cond until it holds or 5 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // newLoopback starts an instance on 127.0.0.1:0 advertising port; its
@@ -135,14 +125,14 @@ func TestTwoInstancesHearEachOther(t *testing.T) {
 	h1, h2, h3 := hashOf(1), hashOf(2), hashOf(3)
 
 	a.Announce(h1)
-	waitFor(t, "B to hear A", func() bool { return rb.count(h1) == 1 })
+	testutil.WaitFor(t, 5*time.Second, "B to hear A", func() bool { return rb.count(h1) == 1 })
 	want := heard{h1, netip.MustParseAddrPort("127.0.0.1:6881")}
 	if got := rb.snapshot(); len(got) != 1 || got[0] != want {
 		t.Fatalf("B heard %v, want [%v]", got, want)
 	}
 
 	b.Announce(h2, h3, h2)
-	waitFor(t, "A to hear B", func() bool { return len(ra.snapshot()) >= 2 })
+	testutil.WaitFor(t, 5*time.Second, "A to hear B", func() bool { return len(ra.snapshot()) >= 2 })
 	got := ra.snapshot()
 	wantA := []heard{{h2, netip.MustParseAddrPort("127.0.0.1:6882")}, {h3, netip.MustParseAddrPort("127.0.0.1:6882")}}
 	if len(got) != 2 || got[0] != wantA[0] || got[1] != wantA[1] {
@@ -163,7 +153,7 @@ func TestOwnAnnouncesIgnored(t *testing.T) {
 	// order), so once it is heard ours has been read and dropped.
 	raw := rawSender(t)
 	sendRaw(t, raw, l.Addr(), announce("Host: x", "Port: 7000", "Infohash: "+fmt.Sprintf("%x", foreign), "cookie: other"))
-	waitFor(t, "foreign announce", func() bool { return rec.count(foreign) == 1 })
+	testutil.WaitFor(t, 5*time.Second, "foreign announce", func() bool { return rec.count(foreign) == 1 })
 	if n := rec.count(own); n != 0 {
 		t.Fatalf("own announce reported %d times", n)
 	}
@@ -217,7 +207,7 @@ func TestSetTorrentsReannounces(t *testing.T) {
 
 	start := time.Now()
 	a.SetTorrents([][20]byte{h1, h2})
-	waitFor(t, "three announces of each", func() bool { return rb.count(h1) >= 3 && rb.count(h2) >= 3 })
+	testutil.WaitFor(t, 5*time.Second, "three announces of each", func() bool { return rb.count(h1) >= 3 && rb.count(h2) >= 3 })
 	elapsed := time.Since(start)
 	// At most one announce per interval, plus the immediate one; wide margin.
 	if limit := int(elapsed/interval) + 3; rb.count(h1) > limit {
@@ -228,15 +218,17 @@ func TestSetTorrentsReannounces(t *testing.T) {
 	a.SetTorrents([][20]byte{h2})
 	time.Sleep(interval) // let an in-flight round land
 	n1, n2 := rb.count(h1), rb.count(h2)
-	waitFor(t, "more announces of h2", func() bool { return rb.count(h2) >= n2+3 })
+	testutil.WaitFor(t, 5*time.Second, "more announces of h2", func() bool { return rb.count(h2) >= n2+3 })
 	if got := rb.count(h1); got != n1 {
 		t.Fatalf("h1 announced %d more times after leaving the set", got-n1)
 	}
 
 	// An empty set stops announcing.
 	a.SetTorrents(nil)
-	time.Sleep(interval)
+	time.Sleep(interval) // let an in-flight round land
 	n2 = rb.count(h2)
+	// A sleep: the test checks that announces stop, and nothing signals an
+	// announce not sent; three rounds would have gone out by now.
 	time.Sleep(3 * interval)
 	if got := rb.count(h2); got != n2 {
 		t.Fatalf("h2 announced %d more times after the set was emptied", got-n2)
@@ -249,8 +241,10 @@ func TestSetTorrentsRespectsRoundGap(t *testing.T) {
 	a, _, _, rb := newPair(t, time.Hour)
 	h1, h2 := hashOf(1), hashOf(2)
 	a.SetTorrents([][20]byte{h1})
-	waitFor(t, "first announce", func() bool { return rb.count(h1) == 1 })
+	testutil.WaitFor(t, 5*time.Second, "first announce", func() bool { return rb.count(h1) == 1 })
 	a.SetTorrents([][20]byte{h1, h2})
+	// A sleep: the test checks that no burst is sent, and nothing signals
+	// an announce not sent.
 	time.Sleep(200 * time.Millisecond)
 	if n1, n2 := rb.count(h1), rb.count(h2); n1 != 1 || n2 != 0 {
 		t.Fatalf("after a second SetTorrents within the round gap: h1 %d, h2 %d announces; want 1, 0", n1, n2)
@@ -276,7 +270,7 @@ func TestHostileInput(t *testing.T) {
 	}
 	good := hashOf(0x11)
 	sendRaw(t, raw, l.Addr(), announce("Port: 7000", "Infohash: "+fmt.Sprintf("%x", good)))
-	waitFor(t, "the valid announce", func() bool { return rec.count(good) == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the valid announce", func() bool { return rec.count(good) == 1 })
 	if got := rec.snapshot(); len(got) != 1 || got[0].addr != netip.MustParseAddrPort("127.0.0.1:7000") {
 		t.Fatalf("heard %v, want only the valid announce from 127.0.0.1:7000", got)
 	}
@@ -295,10 +289,10 @@ func TestFloodIsRateLimited(t *testing.T) {
 	}
 	// After the bucket refills one more announce gets through; once it is
 	// heard every flood packet before it has been handled.
-	time.Sleep(time.Second / perIPRate * 2)
+	time.Sleep(time.Second / perIPRate * 2) // real time for the bucket to refill (real sockets: no synctest)
 	marker := hashOf(0xfe)
 	sendRaw(t, raw, l.Addr(), announce("Port: 7000", "Infohash: "+fmt.Sprintf("%x", marker)))
-	waitFor(t, "the marker announce", func() bool { return rec.count(marker) == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the marker announce", func() bool { return rec.count(marker) == 1 })
 	// Tokens earned between the first packet and the marker bound what
 	// got through, however slowly the reader drained the socket.
 	elapsed := time.Since(start)
@@ -315,7 +309,7 @@ func TestCloseStopsGoroutines(t *testing.T) {
 	for range 5 {
 		a, b, _, rb := newPair(t, 20*time.Millisecond)
 		a.SetTorrents([][20]byte{hashOf(1)})
-		waitFor(t, "an announce", func() bool { return rb.count(hashOf(1)) > 0 })
+		testutil.WaitFor(t, 5*time.Second, "an announce", func() bool { return rb.count(hashOf(1)) > 0 })
 		all = append(all, a, b)
 	}
 	// Each instance runs two goroutines; goroutines left over from earlier
@@ -333,7 +327,7 @@ func TestCloseStopsGoroutines(t *testing.T) {
 		l.Announce(hashOf(2)) // harmless after Close
 		l.SetTorrents([][20]byte{hashOf(2)})
 	}
-	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before+2 })
+	testutil.WaitFor(t, 5*time.Second, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before+2 })
 }
 
 func TestMulticastSocketOpens(t *testing.T) {

@@ -452,11 +452,11 @@ func genCorpus(seed uint64, n int) []corpusCase {
 			info = append(info, kv{"pieces", pieces})
 		}
 		if r.IntN(6) == 0 {
-			info = append(info, kv{"private", pick(1, 0, "1").(any)})
+			info = append(info, kv{"private", pick(1, 0, "1")})
 		}
 		// Repeated keys: a second value after the first.
 		if r.IntN(8) == 0 {
-			info = append(info, kv{pick("name", "length", "piece length", "pieces", "files").(string), pick("y", 7, []any{}, piecesFor(1, 1)).(any)})
+			info = append(info, kv{pick("name", "length", "piece length", "pieces", "files").(string), pick("y", 7, []any{}, piecesFor(1, 1))})
 		}
 		// Unsorted keys.
 		if r.IntN(4) == 0 {
@@ -466,13 +466,13 @@ func genCorpus(seed uint64, n int) []corpusCase {
 		}
 		top := odict{{"announce", "http://127.0.0.1:1/announce"}}
 		if r.IntN(4) == 0 {
-			top = append(top, kv{"announce-list", pick([]any{[]any{"http://a/"}}, []any{"x", 5}, 7).(any)})
+			top = append(top, kv{"announce-list", pick([]any{[]any{"http://a/"}}, []any{"x", 5}, 7)})
 		}
 		if r.IntN(4) == 0 {
-			top = append(top, kv{"creation date", pick(1700000000, "x", -1).(any)})
+			top = append(top, kv{"creation date", pick(1700000000, "x", -1)})
 		}
 		if r.IntN(4) == 0 {
-			top = append(top, kv{"url-list", pick("http://w/", []any{"http://w/", 5}, 3).(any)})
+			top = append(top, kv{"url-list", pick("http://w/", []any{"http://w/", 5}, 3)})
 		}
 		if r.IntN(6) == 0 {
 			top = append(top, kv{"encoding", "UTF-8"})

@@ -9,8 +9,10 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -270,39 +272,43 @@ func TestConnReadTimeout(t *testing.T) {
 // now and then (not per message), yet a peer that keeps talking for several
 // ReadTimeouts stays connected, and one that falls silent still times out.
 func TestConnReadDeadlineFollowsTraffic(t *testing.T) {
-	const timeout = 500 * time.Millisecond
-	p := newPair(t, Config{ReadTimeout: timeout, KeepAlive: time.Hour})
-	go io.Copy(io.Discard, p.remote)
-	const n = 60 // every 25 ms: 1.5 s, three ReadTimeouts
-	go func() {
-		for i := range n {
-			m := wire.Message{ID: wire.Have, Index: uint32(i)}
-			if _, err := p.remote.Write(m.AppendTo(nil)); err != nil {
-				return
+	// On synctest's clock (net.Pipe deadlines are timers) the timing is
+	// exact and the 1.5 s of traffic take no real time.
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 500 * time.Millisecond
+		p := newPair(t, Config{ReadTimeout: timeout, KeepAlive: time.Hour})
+		go io.Copy(io.Discard, p.remote)
+		const n = 60 // every 25 ms: 1.5 s, three ReadTimeouts
+		go func() {
+			for i := range n {
+				m := wire.Message{ID: wire.Have, Index: uint32(i)}
+				if _, err := p.remote.Write(m.AppendTo(nil)); err != nil {
+					return
+				}
+				time.Sleep(timeout / 20)
 			}
-			time.Sleep(timeout / 20)
-		}
-	}()
-	for i := 0; i < n; {
-		ev := p.next(t)
-		if ev.Err != nil {
-			t.Fatalf("after %d of %d messages the connection ended: %v", i, n, ev.Err)
-		}
-		for _, m := range messagesOf(ev) {
-			if m.ID != wire.Have || m.Index != uint32(i) {
-				t.Fatalf("message %d: got %+v", i, m)
+		}()
+		for i := 0; i < n; {
+			ev := p.next(t)
+			if ev.Err != nil {
+				t.Fatalf("after %d of %d messages the connection ended: %v", i, n, ev.Err)
 			}
-			i++
+			for _, m := range messagesOf(ev) {
+				if m.ID != wire.Have || m.Index != uint32(i) {
+					t.Fatalf("message %d: got %+v", i, m)
+				}
+				i++
+			}
 		}
-	}
-	start := time.Now()
-	err := p.lastErr(t)
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("final error = %v, want a deadline error", err)
-	}
-	if el := time.Since(start); el < timeout/2 {
-		t.Errorf("silent peer dropped after %v, before 3/4 of the %v timeout", el, timeout)
-	}
+		start := time.Now()
+		err := p.lastErr(t)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("final error = %v, want a deadline error", err)
+		}
+		if el := time.Since(start); el < timeout/2 || el > timeout {
+			t.Errorf("silent peer dropped after %v, want between half and all of the %v timeout", el, timeout)
+		}
+	})
 }
 
 func TestConnSendNeverBlocksAndOverflows(t *testing.T) {
@@ -339,19 +345,11 @@ func TestConnRemoveQueued(t *testing.T) {
 	}
 	// Wait until the writer took that message; it then blocks flushing it
 	// because the remote does not read yet, so the next sends stay queued.
-	deadline := time.Now().Add(wait)
-	for {
+	testutil.WaitFor(t, wait, "the writer to take the first message", func() bool {
 		p.c.mu.Lock()
-		n := len(p.c.queue)
-		p.c.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("writer never took the first message")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer p.c.mu.Unlock()
+		return len(p.c.queue) == 0
+	})
 	blk := func(i, begin uint32, fill byte) wire.Message {
 		return wire.Message{ID: wire.Piece, Index: i, Begin: begin, Block: bytes.Repeat([]byte{fill}, 100)}
 	}
@@ -382,11 +380,8 @@ func TestConnRemoveQueued(t *testing.T) {
 	}
 	// The writer counts a batch once its write returns, which on a pipe can
 	// be just after the remote read the last byte.
-	for deadline := time.Now().Add(wait); p.c.Uploaded() != 100 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if up := p.c.Uploaded(); up != 100 {
-		t.Errorf("Uploaded() = %d, want 100", up)
+	if !testutil.Eventually(wait, func() bool { return p.c.Uploaded() == 100 }) {
+		t.Errorf("Uploaded() = %d, want 100", p.c.Uploaded())
 	}
 }
 
@@ -412,22 +407,24 @@ func TestConnCloseIdempotent(t *testing.T) {
 }
 
 func TestConnOwnerShutdownStopsDelivery(t *testing.T) {
-	a, b := net.Pipe()
-	defer b.Close()
-	events := make(chan Event) // nobody reads
-	done := make(chan struct{})
-	c := New(a, wire.Handshake{}, false, events, done, Config{})
-	defer c.Close()
-	go b.Write(frame(wire.Message{ID: wire.Unchoke}))
-	time.Sleep(20 * time.Millisecond)
-	close(done)
-	deadline := time.Now().Add(wait)
-	for !c.Closed() {
-		if time.Now().After(deadline) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		events := make(chan Event) // nobody reads
+		done := make(chan struct{})
+		c := New(a, wire.Handshake{}, false, events, done, Config{})
+		defer c.Close()
+		go b.Write(frame(wire.Message{ID: wire.Unchoke}))
+		synctest.Wait() // the reader is blocked delivering the unchoke
+		if c.Closed() {
+			t.Fatal("connection closed before its owner shut down")
+		}
+		close(done)
+		synctest.Wait()
+		if !c.Closed() {
 			t.Fatal("connection not closed after its owner shut down")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	})
 }
 
 // TestConnBatchesAtMostMaxBatch: messages in memory together travel in one

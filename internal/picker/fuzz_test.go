@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/wire"
 )
 
 // FuzzPickerOps drives a small picker with arbitrary calls, including
@@ -20,8 +21,8 @@ func FuzzPickerOps(f *testing.F) {
 		}
 		n := int(data[0]%20) + 1
 		blocks := int(data[1]%4) + 1
-		pl := int64(blocks) * BlockSize
-		total := int64(n-1)*pl + 1 + int64(data[2])*int64(blocks)*BlockSize/256
+		pl := int64(blocks) * wire.BlockSize
+		total := int64(n-1)*pl + 1 + int64(data[2])*int64(blocks)*wire.BlockSize/256
 		p := New(n, pl, total, rand.New(rand.NewPCG(uint64(data[2]), 0)))
 		data = data[3:]
 		next := func() int {
@@ -70,9 +71,9 @@ func FuzzPickerOps(f *testing.F) {
 					}
 				}
 			case 4:
-				p.Received(peer, Block{piece, next()*BlockSize/8 - BlockSize, next() * 1000})
+				p.Received(peer, Block{piece, next()*wire.BlockSize/8 - wire.BlockSize, next() * 1000})
 			case 5:
-				p.Cancel(peer, Block{piece, (next() % 5) * BlockSize, BlockSize})
+				p.Cancel(peer, Block{piece, (next() % 5) * wire.BlockSize, wire.BlockSize})
 			case 6:
 				if reqs := p.PeerRequests(peer); len(reqs) > 0 {
 					p.Cancel(peer, reqs[next()%len(reqs)])

@@ -5,18 +5,16 @@ import (
 	"slices"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/wire"
 )
-
-// BlockSize is the size of one request: 16 KiB. Only the last block of the
-// last piece may be shorter.
-const BlockSize = 16 << 10
 
 // PeerID is an opaque per-connection key chosen by the caller. The picker
 // only compares PeerIDs for equality.
 type PeerID = int
 
 // Block is one request: Length bytes at offset Begin of piece Piece. Begin is
-// a multiple of BlockSize and Length is BlockSize except for the last block of
+// a multiple of wire.BlockSize (the protocol's block size, owned by the
+// lower package) and Length is wire.BlockSize except for the last block of
 // the last piece.
 type Block struct {
 	Piece         int
@@ -75,15 +73,16 @@ type peerState struct {
 // each, totalLength bytes in all (so the last piece may be shorter). Every
 // piece starts untouched with priority 1 and availability 0. rng (from
 // math/rand/v2) breaks ties between equally rare pieces; nil means a randomly
-// seeded generator, tests pass a fixed seed for a reproducible order. Inconsistent sizes are clamped:
-// a non-positive pieceLength becomes BlockSize and a last piece length outside
-// (0, pieceLength] becomes pieceLength.
+// seeded generator, tests pass a fixed seed for a reproducible order.
+// Inconsistent sizes are clamped: a non-positive pieceLength becomes
+// wire.BlockSize and a last piece length outside (0, pieceLength] becomes
+// pieceLength.
 func New(numPieces int, pieceLength int64, totalLength int64, rng *rand.Rand) *Picker {
 	if numPieces < 0 {
 		numPieces = 0
 	}
 	if pieceLength <= 0 {
-		pieceLength = BlockSize
+		pieceLength = wire.BlockSize
 	}
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -140,15 +139,15 @@ func (p *Picker) PieceLength(piece int) int64 {
 
 // numBlocks returns how many blocks the piece has.
 func (p *Picker) numBlocks(piece int) int {
-	return int((p.PieceLength(piece) + BlockSize - 1) / BlockSize)
+	return int((p.PieceLength(piece) + wire.BlockSize - 1) / wire.BlockSize)
 }
 
 // blockAt returns block idx of the piece.
 func (p *Picker) blockAt(piece, idx int) Block {
-	begin := int64(idx) * BlockSize
+	begin := int64(idx) * wire.BlockSize
 	n := p.PieceLength(piece) - begin
-	if n > BlockSize {
-		n = BlockSize
+	if n > wire.BlockSize {
+		n = wire.BlockSize
 	}
 	return Block{Piece: piece, Begin: int(begin), Length: int(n)}
 }
@@ -156,10 +155,10 @@ func (p *Picker) blockAt(piece, idx int) Block {
 // blockIndex validates b against the torrent's geometry and returns its
 // index within its piece.
 func (p *Picker) blockIndex(b Block) (int, bool) {
-	if b.Piece < 0 || b.Piece >= p.numPieces || b.Begin < 0 || b.Begin%BlockSize != 0 {
+	if b.Piece < 0 || b.Piece >= p.numPieces || b.Begin < 0 || b.Begin%wire.BlockSize != 0 {
 		return 0, false
 	}
-	idx := b.Begin / BlockSize
+	idx := b.Begin / wire.BlockSize
 	if idx >= p.numBlocks(b.Piece) || p.blockAt(b.Piece, idx).Length != b.Length {
 		return 0, false
 	}

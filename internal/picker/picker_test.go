@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/wire"
 )
 
 // newPicker returns a picker of n pieces of blocks blocks each (the last one
@@ -14,7 +15,7 @@ import (
 
 func newPicker(t testing.TB, n, blocks int, seed uint64) *Picker {
 	t.Helper()
-	pl := int64(blocks) * BlockSize
+	pl := int64(blocks) * wire.BlockSize
 	return New(n, pl, int64(n)*pl, rand.New(rand.NewPCG(seed, 0)))
 }
 
@@ -86,7 +87,7 @@ func TestPartialFirst(t *testing.T) {
 		t.Fatalf("x=%v y=%v", x, y)
 	}
 	// Peer 3 continues X, the oldest partial piece.
-	if z := p.Pick(3, all, 1, nil); len(z) != 1 || z[0] != (Block{x[0].Piece, BlockSize, BlockSize}) {
+	if z := p.Pick(3, all, 1, nil); len(z) != 1 || z[0] != (Block{x[0].Piece, wire.BlockSize, wire.BlockSize}) {
 		t.Fatalf("peer 3 got %v, want the second block of %d", z, x[0].Piece)
 	}
 	p.RemovePeer(3)
@@ -95,8 +96,8 @@ func TestPartialFirst(t *testing.T) {
 	got := p.Pick(2, all, 7, nil)
 	check(t, p)
 	want := []Block{
-		{y[0].Piece, 1 * BlockSize, BlockSize}, {y[0].Piece, 2 * BlockSize, BlockSize}, {y[0].Piece, 3 * BlockSize, BlockSize},
-		{x[0].Piece, 1 * BlockSize, BlockSize}, {x[0].Piece, 2 * BlockSize, BlockSize}, {x[0].Piece, 3 * BlockSize, BlockSize},
+		{y[0].Piece, 1 * wire.BlockSize, wire.BlockSize}, {y[0].Piece, 2 * wire.BlockSize, wire.BlockSize}, {y[0].Piece, 3 * wire.BlockSize, wire.BlockSize},
+		{x[0].Piece, 1 * wire.BlockSize, wire.BlockSize}, {x[0].Piece, 2 * wire.BlockSize, wire.BlockSize}, {x[0].Piece, 3 * wire.BlockSize, wire.BlockSize},
 	}
 	if len(got) != 7 || !slices.Equal(got[:6], want) {
 		t.Fatalf("got %v, want %v + one new block", got, want)
@@ -119,7 +120,7 @@ func TestPartialFirstBeatsRarity(t *testing.T) {
 	p.PeerHave(first)
 	p.PeerHave(first)
 	got := p.Pick(2, all, 1, nil)
-	if len(got) != 1 || got[0] != (Block{first, BlockSize, BlockSize}) {
+	if len(got) != 1 || got[0] != (Block{first, wire.BlockSize, wire.BlockSize}) {
 		t.Fatalf("got %v, want the second block of partial piece %d", got, first)
 	}
 }
@@ -214,11 +215,11 @@ func TestAllowedFast(t *testing.T) {
 	p.PeerHave(6) // 6 is more common than 2
 	got := p.Pick(1, all, 3, []int{6, 2, 99, -1})
 	check(t, p)
-	want := []Block{{2, 0, BlockSize}, {2, BlockSize, BlockSize}, {6, 0, BlockSize}}
+	want := []Block{{2, 0, wire.BlockSize}, {2, wire.BlockSize, wire.BlockSize}, {6, 0, wire.BlockSize}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
-	if got := p.Pick(1, all, 10, []int{6, 2}); !slices.Equal(got, []Block{{6, BlockSize, BlockSize}}) {
+	if got := p.Pick(1, all, 10, []int{6, 2}); !slices.Equal(got, []Block{{6, wire.BlockSize, wire.BlockSize}}) {
 		t.Fatalf("second pick %v", got)
 	}
 	if got := p.Pick(1, all, 10, []int{}); got != nil {
@@ -340,9 +341,9 @@ func TestCancelAndRemovePeer(t *testing.T) {
 		t.Fatalf("after everyone left got %d blocks, want 6", len(got))
 	}
 	// Cancels that match nothing are ignored.
-	p.Cancel(9, Block{0, 0, BlockSize})
-	p.Cancel(4, Block{0, 1, BlockSize})
-	p.Cancel(4, Block{-1, 0, BlockSize})
+	p.Cancel(9, Block{0, 0, wire.BlockSize})
+	p.Cancel(4, Block{0, 1, wire.BlockSize})
+	p.Cancel(4, Block{-1, 0, wire.BlockSize})
 	check(t, p)
 }
 
@@ -392,9 +393,9 @@ func TestLastPieceShorter(t *testing.T) {
 		lastBlocks  int
 		lastBlockSz int
 	}{
-		{"short last block", 4 * BlockSize, 3*4*BlockSize + BlockSize + 100, 4, 2, 100},
-		{"one byte", 2 * BlockSize, 2*BlockSize + 1, 2, 1, 1},
-		{"exact", 2 * BlockSize, 4 * BlockSize, 2, 2, BlockSize},
+		{"short last block", 4 * wire.BlockSize, 3*4*wire.BlockSize + wire.BlockSize + 100, 4, 2, 100},
+		{"one byte", 2 * wire.BlockSize, 2*wire.BlockSize + 1, 2, 1, 1},
+		{"exact", 2 * wire.BlockSize, 4 * wire.BlockSize, 2, 2, wire.BlockSize},
 		{"piece smaller than a block", 1000, 2500, 3, 1, 500},
 	}
 	for _, tt := range tests {
@@ -423,8 +424,8 @@ func TestLastPieceShorter(t *testing.T) {
 			}
 			// A full-size block at the end of the last piece is rejected.
 			bad := last[len(last)-1]
-			if bad.Length != BlockSize {
-				bad.Length = BlockSize
+			if bad.Length != wire.BlockSize {
+				bad.Length = wire.BlockSize
 				if fresh, _ := p.Received(1, bad); fresh {
 					t.Fatalf("accepted a block of the wrong length")
 				}
@@ -457,14 +458,14 @@ func TestReceivedRejectsBadBlocks(t *testing.T) {
 		name string
 		b    Block
 	}{
-		{"unaligned begin", Block{pc, 1, BlockSize}},
-		{"negative begin", Block{pc, -BlockSize, BlockSize}},
-		{"begin past the piece", Block{pc, 2 * BlockSize, BlockSize}},
+		{"unaligned begin", Block{pc, 1, wire.BlockSize}},
+		{"negative begin", Block{pc, -wire.BlockSize, wire.BlockSize}},
+		{"begin past the piece", Block{pc, 2 * wire.BlockSize, wire.BlockSize}},
 		{"short length", Block{pc, 0, 10}},
-		{"long length", Block{pc, 0, BlockSize + 1}},
-		{"piece out of range", Block{2, 0, BlockSize}},
-		{"negative piece", Block{-1, 0, BlockSize}},
-		{"untouched piece", Block{1 - pc, 0, BlockSize}},
+		{"long length", Block{pc, 0, wire.BlockSize + 1}},
+		{"piece out of range", Block{2, 0, wire.BlockSize}},
+		{"negative piece", Block{-1, 0, wire.BlockSize}},
+		{"untouched piece", Block{1 - pc, 0, wire.BlockSize}},
 	}
 	for _, tt := range tests {
 		if fresh, others := p.Received(1, tt.b); fresh || others != nil {
@@ -474,7 +475,7 @@ func TestReceivedRejectsBadBlocks(t *testing.T) {
 	check(t, p)
 	// A late block of the partial piece that nobody requested any more is
 	// still useful.
-	if fresh, _ := p.Received(2, Block{pc, BlockSize, BlockSize}); !fresh {
+	if fresh, _ := p.Received(2, Block{pc, wire.BlockSize, wire.BlockSize}); !fresh {
 		t.Fatalf("unrequested block of a partial piece refused")
 	}
 	check(t, p)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/wire"
 )
 
 // simPeer is one simulated connection.
@@ -248,8 +249,8 @@ func TestPropertyRandomSwarm(t *testing.T) {
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			const n = 301
-			pl := int64(3 * BlockSize)
-			total := int64(n-1)*pl + BlockSize + 777
+			pl := int64(3 * wire.BlockSize)
+			total := int64(n-1)*pl + wire.BlockSize + 777
 			rng := rand.New(rand.NewPCG(seed, 42))
 			s := &sim{t: t, p: New(n, pl, total, rand.New(rand.NewPCG(seed, 7))), rng: rng, n: n,
 				bad: map[PeerID]bool{}, dirty: map[int]bool{}}

@@ -1,6 +1,10 @@
 package picker
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/gobit/gobit/internal/wire"
+)
 
 // blockState is the record of one block of a partial piece.
 type blockState struct {
@@ -224,7 +228,7 @@ func (p *Picker) RemovePeer(peer PeerID) {
 		if pp == nil {
 			continue
 		}
-		bs := &pp.blocks[b.Begin/BlockSize]
+		bs := &pp.blocks[b.Begin/wire.BlockSize]
 		if i := slices.Index(bs.reqs, peer); i >= 0 {
 			bs.reqs = slices.Delete(bs.reqs, i, i+1)
 			if len(bs.reqs) == 0 {

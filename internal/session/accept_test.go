@@ -16,21 +16,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/wire"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestSilentConnectionsHoldSlots: incoming connections that never send a
 // handshake take connection slots while they wait, so beyond MaxConns new
@@ -52,7 +41,10 @@ func TestSilentConnectionsHoldSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", s.Port())
-	time.Sleep(100 * time.Millisecond) // let the torrent's first check settle
+	testutil.WaitFor(t, 10*time.Second, "the torrent's first check to finish", func() bool {
+		d, err := s.Get(mi.InfoHash.String())
+		return err == nil && d.State == StateDownloading
+	})
 	base := runtime.NumGoroutine()
 
 	var silent []net.Conn
@@ -68,19 +60,25 @@ func TestSilentConnectionsHoldSlots(t *testing.T) {
 		}
 		silent = append(silent, c)
 	}
-	waitFor(t, "the silent connections to be accepted", 3*time.Second, func() bool { return s.conns.Used() == maxConns })
+	testutil.WaitFor(t, 3*time.Second, "the silent connections to be accepted", func() bool { return s.conns.Used() == maxConns })
 	// Those beyond the limit are closed at once, long before the handshake
 	// timeout; the others are held. (A closed one reads EOF at once; a held
 	// one times out after a short wait.)
-	time.Sleep(500 * time.Millisecond)
+	isClosed := make([]bool, len(silent))
 	closed := 0
-	for _, c := range silent {
-		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		_, err := c.Read(make([]byte, 1))
-		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
-			closed++
+	testutil.WaitFor(t, 2*time.Second, "the connections beyond MaxConns to be closed", func() bool {
+		for i, c := range silent {
+			if isClosed[i] {
+				continue
+			}
+			c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			if _, err := c.Read(make([]byte, 1)); errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+				isClosed[i] = true
+				closed++
+			}
 		}
-	}
+		return closed >= extra
+	})
 	if closed != extra {
 		t.Fatalf("%d of %d silent connections were closed at once, want the %d beyond MaxConns %d", closed, len(silent), extra, maxConns)
 	}
@@ -92,7 +90,7 @@ func TestSilentConnectionsHoldSlots(t *testing.T) {
 	}
 
 	// The handshake timeout frees the slots.
-	waitFor(t, "the silent connections to time out", 15*time.Second, func() bool { return s.conns.Used() == 0 })
+	testutil.WaitFor(t, 15*time.Second, "the silent connections to time out", func() bool { return s.conns.Used() == 0 })
 
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -109,7 +107,7 @@ func TestSilentConnectionsHoldSlots(t *testing.T) {
 	if err != nil || theirs.InfoHash != mi.InfoHash {
 		t.Fatalf("honest peer's handshake: %v (info hash %x)", err, theirs.InfoHash)
 	}
-	waitFor(t, "the honest peer to be adopted", 5*time.Second, func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the honest peer to be adopted", func() bool {
 		l := s.List()
 		return len(l) == 1 && l[0].Peers == 1 && s.conns.Used() == 1
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
@@ -86,19 +87,13 @@ func TestGetDetail(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d Detail
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		d, err = s.Get(st.InfoHash)
-		if err != nil {
+	if !testutil.Eventually(20*time.Second, func() bool {
+		if d, err = s.Get(st.InfoHash); err != nil {
 			t.Fatal(err)
 		}
-		if d.State == StateSeeding && len(d.Trackers) == 2 && d.Trackers[0].Status == "working" && d.Trackers[1].Status == "error" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no seeding torrent with a working and a failing tracker: %+v", d)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return d.State == StateSeeding && len(d.Trackers) == 2 && d.Trackers[0].Status == "working" && d.Trackers[1].Status == "error"
+	}) {
+		t.Fatalf("no seeding torrent with a working and a failing tracker: %+v", d)
 	}
 	if len(d.Files) != 3 {
 		t.Fatalf("files %+v", d.Files)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestDHTEmptyLookupRetriesSoon: a magnet whose DHT lookup finds no peer
@@ -28,17 +29,15 @@ func TestDHTEmptyLookupRetriesSoon(t *testing.T) {
 	if _, err := s.Add(context.Background(), AddRequest{URI: metainfo.Magnet{InfoHash: mi.InfoHash}.String()}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var last time.Time
+	if !testutil.Eventually(30*time.Second, func() bool {
 		s.mu.Lock()
-		last, ok := s.dhtLast[mi.InfoHash]
+		l, ok := s.dhtLast[mi.InfoHash]
 		s.mu.Unlock()
-		if next := time.Until(last.Add(dhtAnnounceHungry)); ok && next <= dhtRetryEmpty+time.Second {
-			return // the next lookup is due within dhtRetryEmpty
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after an empty lookup the next is due in %v, want at most %v", time.Until(last.Add(dhtAnnounceHungry)), dhtRetryEmpty)
-		}
-		time.Sleep(20 * time.Millisecond)
+		last = l
+		// Done once the next lookup is due within dhtRetryEmpty.
+		return ok && time.Until(last.Add(dhtAnnounceHungry)) <= dhtRetryEmpty+time.Second
+	}) {
+		t.Fatalf("after an empty lookup the next is due in %v, want at most %v", time.Until(last.Add(dhtAnnounceHungry)), dhtRetryEmpty)
 	}
 }

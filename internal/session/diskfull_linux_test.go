@@ -122,14 +122,13 @@ func TestChangesOnFullDataDisk(t *testing.T) {
 	}
 	// The restarted session may still be checking the torrent's files
 	// (ErrConflict); a move is accepted once that is over.
-	moveErr := s.Move(pausedHash, otherDir)
-	for deadline := time.Now().Add(30 * time.Second); errors.Is(moveErr, ErrConflict) && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		moveErr = s.Move(pausedHash, otherDir)
-	}
-	if moveErr != nil {
-		t.Fatalf("move after freeing space: %v", moveErr)
-	}
+	testutil.WaitForErr(t, 30*time.Second, "the move after freeing space to be accepted", func() (bool, error) {
+		err := s.Move(pausedHash, otherDir)
+		if errors.Is(err, ErrConflict) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	s.Close()
 	s = open()
 	if st, _ := statusByHash(t, s, runHash); st.State != StatePaused {

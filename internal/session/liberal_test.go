@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/bencode"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestAddLiberalTorrent adds a torrent that a strict parser refuses but
@@ -78,17 +79,13 @@ func TestAddLiberalTorrent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Add: %v", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
 	var d Detail
-	for {
+	testutil.WaitFor(t, 30*time.Second, "the torrent to seed or fail", func() bool {
 		if d, err = s.Get(st.InfoHash); err != nil {
 			t.Fatal(err)
 		}
-		if d.State == StateSeeding || d.State == StateError || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return d.State == StateSeeding || d.State == StateError
+	})
 	if d.State != StateSeeding || d.Progress != 1 {
 		t.Fatalf("state %s, progress %v, error %q: want seeding with everything verified", d.State, d.Progress, d.Error)
 	}

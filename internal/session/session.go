@@ -48,13 +48,15 @@ import (
 	"github.com/gobit/gobit/internal/tracker"
 )
 
-// Defaults for Config fields left zero.
+// Defaults for Config fields left zero. Those a torrent also applies on its
+// own are the torrent package's.
 const (
-	DefaultMaxConns          = 500
-	DefaultMaxPeersPerTorent = 50
-	DefaultHalfOpen          = 32
-	DefaultDiskWorkers       = 8
-	DefaultReadCacheSize     = 32 << 20
+	DefaultMaxConns           = 500
+	DefaultMaxPeersPerTorrent = torrent.DefaultMaxPeers
+	DefaultHalfOpen           = torrent.DefaultHalfOpen
+	// DefaultDiskWorkers is the size of the disk pool all torrents share.
+	DefaultDiskWorkers   = torrent.DefaultDiskWorkers
+	DefaultReadCacheSize = 32 << 20
 	// PeerIDPrefix is the BEP 20 Azureus-style prefix of our peer IDs.
 	PeerIDPrefix = "-GB0001-"
 	// maxTorrentFetch caps a .torrent downloaded from a URL.
@@ -191,7 +193,7 @@ func New(cfg Config) (*Session, error) {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.MaxPeersPerTorrent <= 0 {
-		cfg.MaxPeersPerTorrent = DefaultMaxPeersPerTorent
+		cfg.MaxPeersPerTorrent = DefaultMaxPeersPerTorrent
 	}
 	if cfg.HalfOpen <= 0 {
 		cfg.HalfOpen = DefaultHalfOpen

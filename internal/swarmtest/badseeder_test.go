@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -93,7 +94,7 @@ func TestLeecherSurvivesHostileSeeders(t *testing.T) {
 			if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 				t.Fatal(err)
 			}
-			WaitFor(t, 10*time.Second, "requests to the hostile seeder", func() bool { return requests.Load() > 0 })
+			testutil.WaitFor(t, 10*time.Second, "requests to the hostile seeder", func() bool { return requests.Load() > 0 })
 			time.Sleep(200 * time.Millisecond) // let the bad answers arrive
 			if st := Status(t, leech, hash); st.Completed != 0 || st.State == session.StateSeeding {
 				t.Fatalf("leecher verified %d bytes from a peer that sent only bad data", st.Completed)

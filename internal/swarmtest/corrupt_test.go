@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
@@ -63,8 +64,8 @@ func TestCorruptSeederIsBanned(t *testing.T) {
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 60*time.Second, "the bad seeder to upload", func() bool { return Status(t, badSeed, hash).Uploaded > 0 })
-	WaitFor(t, 60*time.Second, "the leecher to drop the bad seeder", func() bool { return Status(t, badSeed, hash).Peers == 0 })
+	testutil.WaitFor(t, 60*time.Second, "the bad seeder to upload", func() bool { return Status(t, badSeed, hash).Uploaded > 0 })
+	testutil.WaitFor(t, 60*time.Second, "the leecher to drop the bad seeder", func() bool { return Status(t, badSeed, hash).Peers == 0 })
 	st := Status(t, leech, hash)
 	if st.Completed != 0 || st.State == session.StateSeeding {
 		t.Fatalf("leecher verified %d bytes from a seeder serving only corrupt data (state %s)", st.Completed, st.State)
@@ -128,11 +129,11 @@ func TestCorruptOnlySeederNeverCompletes(t *testing.T) {
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 20*time.Second, "the seeder to upload", func() bool { return Status(t, seed, hash).Uploaded > 0 })
+	testutil.WaitFor(t, 20*time.Second, "the seeder to upload", func() bool { return Status(t, seed, hash).Uploaded > 0 })
 	// Let the leecher settle: it may drop the seeder, re-announce, retry.
 	var st session.Status
 	stableSince, last := time.Now(), int64(-1)
-	WaitFor(t, 30*time.Second, "the leecher's progress to settle", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the leecher's progress to settle", func() bool {
 		st = Status(t, leech, hash)
 		if st.Completed != last || st.Peers != 0 {
 			last, stableSince = st.Completed, time.Now()

@@ -172,7 +172,7 @@ func TestSaveDirVanishes(t *testing.T) {
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 10*time.Second, "some progress", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "some progress", func() bool {
 		st, _ := leech.Get(hash)
 		return st.Progress > 0
 	})

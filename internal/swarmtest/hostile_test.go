@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -127,7 +128,7 @@ func TestHostilePeersAreDroppedAndSeederKeepsServing(t *testing.T) {
 		})
 	}
 	// The seeder survived and forgot every hostile connection.
-	WaitFor(t, 10*time.Second, "the seeder to drop all hostile peers", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "the seeder to drop all hostile peers", func() bool {
 		return Status(t, seed, hash).Peers == 0
 	})
 	if st := Status(t, seed, hash); st.State != session.StateSeeding {
@@ -227,7 +228,7 @@ func TestSilentPeerDoesNotStallDownload(t *testing.T) {
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 10*time.Second, "requests to the silent peer", func() bool { return requests.Load() > 0 })
+	testutil.WaitFor(t, 10*time.Second, "requests to the silent peer", func() bool { return requests.Load() > 0 })
 
 	// Now a real seeder appears; the leecher must finish from it.
 	start := time.Now()
@@ -268,7 +269,7 @@ func TestSelfAndDuplicateConnectionsRefused(t *testing.T) {
 	id := [20]byte([]byte("-XX0001-duplicate-id"))
 	first := DialRaw(t, seed.Port(), mi.InfoHash, id)
 	first.Send(wire.Message{ID: wire.Interested})
-	WaitFor(t, 10*time.Second, "the first peer to be connected", func() bool { return Status(t, seed, hash).Peers == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the first peer to be connected", func() bool { return Status(t, seed, hash).Peers == 1 })
 	second := DialRaw(t, seed.Port(), mi.InfoHash, id)
 	if !second.WaitClosed(10 * time.Second) {
 		t.Error("second connection with the same peer ID stayed open")

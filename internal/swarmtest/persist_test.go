@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
@@ -33,7 +34,7 @@ func TestRestartResumes(t *testing.T) {
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 30*time.Second, "half the download", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "half the download", func() bool {
 		st, _ := leech.Get(hash)
 		return st.Progress >= 0.4
 	})

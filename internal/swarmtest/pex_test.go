@@ -9,6 +9,7 @@ import (
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestPexOnly: with no tracker at all, A knows only B; B learned about C
@@ -35,7 +36,7 @@ func TestPexOnly(t *testing.T) {
 	if _, err := b.Add(context.Background(), session.AddRequest{URI: magnetVia(c.Port())}); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 10*time.Second, "B downloading from C", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "B downloading from C", func() bool {
 		st, err := b.Get(hash)
 		return err == nil && st.Progress > 0
 	})
@@ -46,7 +47,7 @@ func TestPexOnly(t *testing.T) {
 	}
 	// A was told only of B; a second peer can only be C, learned through
 	// PEX (by A from B, or by C from B — then C dials A).
-	WaitFor(t, 20*time.Second, "A connected to C through PEX", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "A connected to C through PEX", func() bool {
 		d, err := a.Get(hash)
 		return err == nil && len(d.PeerList) >= 2
 	})
@@ -76,7 +77,9 @@ func TestPrivateTorrentNoPex(t *testing.T) {
 	a.AddPeers(hash, fmt.Sprintf("127.0.0.1:%d", b.Port()))
 	WaitState(t, b, hash, 20*time.Second, session.StateSeeding)
 	WaitState(t, a, hash, 20*time.Second, session.StateSeeding)
-	time.Sleep(1500 * time.Millisecond) // a PEX round would have happened by now
+	// A sleep: the test checks that a PEX message never arrives, and nothing
+	// signals one not sent; a PEX round would have happened by now.
+	time.Sleep(1500 * time.Millisecond)
 	d, _ := a.Get(hash)
 	for _, p := range d.PeerList {
 		if p.Source == "pex" {

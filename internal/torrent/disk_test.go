@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestDiskPoolBoundsAndRunsAll submits many jobs at once, some blocking:
@@ -70,17 +72,11 @@ func TestDiskPoolReusesAndRetiresWorkers(t *testing.T) {
 		<-ch
 		// The worker marks itself idle just after the job; wait for it so
 		// that the next job is handed to it rather than to a new worker.
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		testutil.WaitFor(t, 10*time.Second, "the worker to become idle", func() bool {
 			d.mu.Lock()
-			idle := len(d.idle)
-			d.mu.Unlock()
-			if idle == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the worker never became idle")
-			}
-		}
+			defer d.mu.Unlock()
+			return len(d.idle) == 1
+		})
 	}
 	d.mu.Lock()
 	workers := d.workers
@@ -88,16 +84,13 @@ func TestDiskPoolReusesAndRetiresWorkers(t *testing.T) {
 	if workers != 1 {
 		t.Errorf("%d workers for 20 jobs run one at a time, want 1", workers)
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	if !testutil.Eventually(20*time.Second, func() bool {
 		d.mu.Lock()
 		workers = d.workers
 		d.mu.Unlock()
-		if workers == 0 && runtime.NumGoroutine() <= base {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d workers still running long after the linger", workers)
-		}
+		return workers == 0 && runtime.NumGoroutine() <= base
+	}) {
+		t.Fatalf("%d workers still running long after the linger", workers)
 	}
 	// A retired pool starts workers again.
 	ch := make(chan struct{})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -184,28 +185,19 @@ func (f *mdFake) isClosed(wait time.Duration) bool {
 // waitRequested waits until the fake got at least n metadata requests.
 func (f *mdFake) waitRequested(t *testing.T, n int32) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.requests.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s got %d metadata requests, want %d", f.name, f.requests.Load(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 10*time.Second, fmt.Sprintf("%d metadata requests to %s", n, f.name), func() bool { return f.requests.Load() >= n })
 }
 
 // waitInfo waits for the torrent to have its info dictionary.
 func (h *mdHarness) waitInfo(timeout time.Duration) {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !h.tor.Stats().HaveInfo {
-		if st := h.tor.Stats(); st.State == StateError {
-			h.t.Fatalf("torrent failed: %s", st.Error)
+	testutil.WaitForErr(h.t, timeout, "the metadata", func() (bool, error) {
+		st := h.tor.Stats()
+		if st.State == StateError {
+			return false, fmt.Errorf("torrent failed: %s", st.Error)
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("no metadata after %v", timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.HaveInfo, nil
+	})
 	var got []byte
 	h.do(func() { got = h.tor.infoBytes })
 	if !bytes.Equal(got, h.info) {
@@ -352,7 +344,8 @@ func TestMetadataLiarTimesOut(t *testing.T) {
 	silent := h.connect("silent", len(info), func(int) *wire.MetadataMessage { return nil })
 	silent.waitRequested(t, 1)
 	good := h.connect("honest", len(info), honest(info))
-	// The honest peer waits while the silent one holds the only piece...
+	// The honest peer waits while the silent one holds the only piece... (a
+	// sleep: nothing signals a request not sent)
 	time.Sleep(200 * time.Millisecond)
 	if h.tor.Stats().HaveInfo {
 		t.Fatal("metadata arrived although its only piece was requested from the silent peer")
@@ -412,13 +405,9 @@ func TestMetadataCandidatesBounded(t *testing.T) {
 			fakes = append(fakes, f)
 		}
 		good := h.connect("honest", len(info), honest(info))
-		deadline := time.Now().Add(10 * time.Second)
-		for h.peers() < len(fakes)+1 {
-			if time.Now().After(deadline) {
-				t.Fatal("the honest peer was not adopted")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testutil.WaitFor(t, 10*time.Second, "the honest peer to be adopted", func() bool { return h.peers() >= len(fakes)+1 })
+		// A sleep: nothing signals a candidate not added or a request not
+		// sent to the honest peer.
 		time.Sleep(200 * time.Millisecond)
 		if n := h.candidates(); n > mdMaxCandidates {
 			t.Fatalf("%d candidate sizes kept, more than %d", n, mdMaxCandidates)

@@ -35,11 +35,16 @@ const (
 	StateError       State = "error"
 )
 
-// Defaults for Config fields left zero.
+// Defaults for Config fields left zero. The session uses the same values
+// for its shared disk pool and half-open limit.
 const (
 	DefaultMaxPeers    = 50
 	DefaultUploadSlots = 8
 	DefaultDialTimeout = 10 * time.Second
+	// DefaultDiskWorkers is how many disk jobs a DiskPool runs at once.
+	DefaultDiskWorkers = 8
+	// DefaultHalfOpen bounds concurrent outgoing dials.
+	DefaultHalfOpen = 32
 	// ClientVersion is sent in the extension handshake.
 	ClientVersion = "gobit 0.1"
 )
@@ -70,12 +75,13 @@ type Config struct {
 	Tracker *tracker.Client
 	// AnnounceMinInterval floors the wait between announces (tests lower it).
 	AnnounceMinInterval time.Duration
-	// Disk runs disk jobs; a private pool is made if nil.
+	// Disk runs disk jobs; a private pool of DefaultDiskWorkers is made if
+	// nil.
 	Disk *DiskPool
 	// Conns is the session-wide connection limit; nil is unlimited.
 	Conns *Slots
 	// HalfOpen bounds concurrent outgoing dials session-wide; nil makes a
-	// private limit of 8.
+	// private limit of DefaultHalfOpen.
 	HalfOpen chan struct{}
 	// MaxPeers bounds this torrent's connections.
 	MaxPeers int
@@ -297,10 +303,10 @@ func New(cfg Config) *Torrent {
 		cfg.DialTimeout = DefaultDialTimeout
 	}
 	if cfg.Disk == nil {
-		cfg.Disk = NewDiskPool(4)
+		cfg.Disk = NewDiskPool(DefaultDiskWorkers)
 	}
 	if cfg.HalfOpen == nil {
-		cfg.HalfOpen = make(chan struct{}, 8)
+		cfg.HalfOpen = make(chan struct{}, DefaultHalfOpen)
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -9,20 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
-
-// waitFor polls cond until it holds or 10 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // eventsFor returns the events tr received from peer port.
 func eventsFor(tr *trackertest.Tracker, port uint16) []string {
@@ -69,16 +58,16 @@ func TestAnnouncerEvents(t *testing.T) {
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
 
-	waitFor(t, "started on both tiers", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "started on both tiers", func() bool {
 		return slices.Equal(eventsFor(trHTTP, 5000), []string{"started"}) && slices.Equal(eventsFor(trUDP, 5000), []string{"started"})
 	})
-	waitFor(t, "peers", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	testutil.WaitFor(t, 10*time.Second, "peers", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
 	if got[0] != ap("127.0.0.1:9999") || got[1] != got[0] {
 		t.Errorf("OnPeers got %v", got)
 	}
 	a.Completed()
 	a.Completed()
-	waitFor(t, "completed on both tiers", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "completed on both tiers", func() bool {
 		st := a.Status()
 		return len(eventsFor(trHTTP, 5000)) == 2 && len(eventsFor(trUDP, 5000)) == 2 &&
 			st[0].Status == StatusWorking && st[1].Status == StatusWorking
@@ -161,14 +150,14 @@ func TestAnnouncerIntervalRetryReannounce(t *testing.T) {
 	go func() { a.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	waitFor(t, "retries after failure", func() bool { return tr.Announces() >= 3 })
+	testutil.WaitFor(t, 10*time.Second, "retries after failure", func() bool { return tr.Announces() >= 3 })
 	if s := a.Status()[0]; s.Status != StatusError && s.Status != StatusUpdating {
 		t.Errorf("status while failing = %+v", s)
 	}
 	tr.SetFailure("")
-	waitFor(t, "success", func() bool { return a.Status()[0].Status == StatusWorking })
+	testutil.WaitFor(t, 10*time.Second, "success", func() bool { return a.Status()[0].Status == StatusWorking })
 	n := tr.Announces()
-	waitFor(t, "re-announce at the 1 s interval", func() bool { return tr.Announces() > n })
+	testutil.WaitFor(t, 10*time.Second, "re-announce at the 1 s interval", func() bool { return tr.Announces() > n })
 	ev := eventsFor(tr, 2)
 	// Every announce until the first success carries "started".
 	first := slices.Index(ev, "")
@@ -183,10 +172,10 @@ func TestAnnouncerIntervalRetryReannounce(t *testing.T) {
 
 	tr.SetInterval(time.Hour, 0)
 	n = tr.Announces()
-	waitFor(t, "interval announce", func() bool { return tr.Announces() > n })
+	testutil.WaitFor(t, 10*time.Second, "interval announce", func() bool { return tr.Announces() > n })
 	n = tr.Announces()
 	a.Reannounce()
-	waitFor(t, "Reannounce", func() bool { return tr.Announces() > n })
+	testutil.WaitFor(t, 10*time.Second, "Reannounce", func() bool { return tr.Announces() > n })
 }
 
 // TestAnnouncerCancelWhileHung checks that Run returns promptly when ctx is
@@ -201,7 +190,7 @@ func TestAnnouncerCancelWhileHung(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
-	waitFor(t, "the connect request", func() bool { mu.Lock(); defer mu.Unlock(); return received == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the connect request", func() bool { mu.Lock(); defer mu.Unlock(); return received == 1 })
 	cancel()
 	select {
 	case <-done:

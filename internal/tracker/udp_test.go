@@ -7,9 +7,11 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
@@ -230,7 +232,9 @@ func TestUDPIgnoresForeignDatagrams(t *testing.T) {
 		}
 		conn.WriteToUDPAddrPort(pkt(action, tid+1, make([]byte, 16)), from) // wrong tid
 		conn.WriteToUDPAddrPort([]byte{1, 2, 3}, from)                      // garbage
-		time.Sleep(20 * time.Millisecond)                                   // let the spoofed one arrive first
+		// Let the spoofed answer arrive first. A sleep, because nothing
+		// tells this fake tracker that the client has read it.
+		time.Sleep(20 * time.Millisecond)
 		conn.WriteToUDPAddrPort(answer, from)
 	})
 	c := fastClient(t, 5*time.Second, 0)
@@ -268,7 +272,8 @@ func TestUDPIPv6Tracker(t *testing.T) {
 // TestUDPCancelAndClose checks that a canceled context and Close both end a
 // wait at once, long before the (one hour) retransmission timeout.
 func TestUDPCancelAndClose(t *testing.T) {
-	srv := fakeUDP(t, "127.0.0.1:0", func(*net.UDPConn, []byte, netip.AddrPort) {})
+	var received atomic.Int32 // requests the silent tracker got
+	srv := fakeUDP(t, "127.0.0.1:0", func(*net.UDPConn, []byte, netip.AddrPort) { received.Add(1) })
 	url := "udp://" + srv.LocalAddr().String()
 	c := fastClient(t, time.Hour, 0)
 
@@ -283,11 +288,13 @@ func TestUDPCancelAndClose(t *testing.T) {
 	}
 
 	errC := make(chan error, 1)
+	before := received.Load()
 	go func() {
 		_, err := c.Announce(context.Background(), url, testReq([20]byte{1}, 1, 1))
 		errC <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Close while the announce waits for an answer, not before it starts.
+	testutil.WaitFor(t, 10*time.Second, "the second announce to reach the tracker", func() bool { return received.Load() > before })
 	c.Close()
 	select {
 	case err := <-errC:

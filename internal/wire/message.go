@@ -7,7 +7,9 @@ import (
 	"io"
 )
 
-// BlockSize is the size of the blocks gobit requests and serves (16 KiB).
+// BlockSize is the size of the blocks gobit requests and serves (16 KiB):
+// the picker splits pieces into blocks of this size, and only the last
+// block of the last piece may be shorter.
 const BlockSize = 16 << 10
 
 // MaxMessageLength is the largest length prefix ReadMessage accepts. A peer

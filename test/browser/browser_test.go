@@ -337,14 +337,14 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 		t.Errorf("move without Content-Type: %d %s", code, body)
 	}
 	moved := filepath.Join(userMove, "payload.bin")
-	waitFor(t, 20*time.Second, "the data to arrive in "+userMove, func() bool {
+	testutil.WaitFor(t, 20*time.Second, "the data to arrive in "+userMove, func() bool {
 		got, err := os.ReadFile(moved)
 		return err == nil && bytes.Equal(got, payload)
 	})
 	if code, body := dm.do(t, "DELETE", "/api/v1/torrents/"+seed.InfoHash+"?delete_data=true", "", nil); code != http.StatusNoContent {
 		t.Errorf("delete with data: %d %s", code, body)
 	}
-	waitFor(t, 20*time.Second, "the data to be deleted", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "the data to be deleted", func() bool {
 		_, err := os.Stat(moved)
 		return errors.Is(err, os.ErrNotExist)
 	})
@@ -504,29 +504,33 @@ func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string) (*dae
 		}
 	}
 	dm := &daemon{addr: addr, base: "http://" + addr, logf: logf, client: &http.Client{Timeout: apiTimeout}}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var died bool
+	up := testutil.Eventually(20*time.Second, func() bool {
 		select {
 		case <-exited:
-			b, _ := os.ReadFile(logf)
-			return nil, fmt.Errorf("exited at startup:\n%s", tail(string(b), 4096))
+			died = true
+			return true
 		default:
 		}
-		if resp, err := dm.client.Get(dm.base + "/api/v1/torrents"); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
-				return dm, nil
-			}
+		resp, err := dm.client.Get(dm.base + "/api/v1/torrents")
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			stop()
-			b, _ := os.ReadFile(logf)
-			return nil, fmt.Errorf("API at %s did not answer within 20 s:\n%s", addr, tail(string(b), 4096))
-		}
-		time.Sleep(20 * time.Millisecond)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	switch {
+	case died:
+		b, _ := os.ReadFile(logf)
+		return nil, fmt.Errorf("exited at startup:\n%s", tail(string(b), 4096))
+	case !up:
+		stop()
+		b, _ := os.ReadFile(logf)
+		return nil, fmt.Errorf("API at %s did not answer within 20 s:\n%s", addr, tail(string(b), 4096))
 	}
+	t.Cleanup(stop)
+	return dm, nil
 }
 
 // do sends a request without Origin or Sec-Fetch-* headers, as curl would,
@@ -591,7 +595,7 @@ func (dm *daemon) detail(t *testing.T, hash string) session.Detail {
 func (dm *daemon) waitState(t *testing.T, hash string, want session.State, timeout time.Duration) {
 	t.Helper()
 	var d session.Detail
-	waitFor(t, timeout, "torrent "+hash+" to be "+string(want), func() bool {
+	testutil.WaitFor(t, timeout, "torrent "+hash+" to be "+string(want), func() bool {
 		d = dm.detail(t, hash)
 		return d.State == want
 	})
@@ -618,19 +622,6 @@ func (dm *daemon) logFrom(t *testing.T, offset int64) string {
 		offset = int64(len(b))
 	}
 	return string(b[offset:])
-}
-
-// waitFor polls cond every 20 ms until it holds, failing the test after
-// timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func tail(s string, n int) string {

@@ -236,7 +236,7 @@ func TestCrashKill9(t *testing.T) {
 	t.Cleanup(func() { keepLogs(t, c.dirs.logs) })
 	var logs []roundLog
 	for r := range rounds {
-		logs = append(logs, c.round(t, r, killKind(r%3)))
+		logs = append(logs, c.round(t, r, []killKind{killPlain, killAfterFlush, killDuringFlush}[r%3]))
 	}
 
 	// Last start: the download must finish from what is on disk.

@@ -23,11 +23,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // apiTimeout bounds every HTTP request to a daemon.
@@ -61,9 +61,8 @@ type daemon struct {
 	client *http.Client
 	logf   string // its log file
 
-	waitOnce sync.Once
-	exited   chan struct{}
-	waitErr  error
+	exited  chan struct{}
+	waitErr error
 }
 
 // startDaemon starts `gobit serve` on loopback with a fresh API port and
@@ -106,26 +105,31 @@ func startDaemon(t testing.TB, d daemonDirs, n int) *daemon {
 	}()
 	t.Cleanup(func() { dm.kill(t) })
 
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var died bool
+	var lastErr error
+	if !testutil.Eventually(15*time.Second, func() bool {
 		select {
 		case <-dm.exited:
-			t.Fatalf("gobit serve exited at startup: %v\n%s", dm.waitErr, dm.logTail())
+			died = true
+			return true
 		default:
 		}
 		resp, err := dm.client.Get(dm.base + "/api/v1/torrents")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return dm
-			}
+		if err != nil {
+			lastErr = err
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gobit serve's API at %s did not answer within 15s (last error %v)\n%s", addr, err, dm.logTail())
-		}
-		time.Sleep(20 * time.Millisecond)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lastErr = fmt.Errorf("HTTP %d", resp.StatusCode)
+		return resp.StatusCode == http.StatusOK
+	}) {
+		t.Fatalf("gobit serve's API at %s did not answer within 15s (last error %v)\n%s", addr, lastErr, dm.logTail())
 	}
+	if died {
+		t.Fatalf("gobit serve exited at startup: %v\n%s", dm.waitErr, dm.logTail())
+	}
+	return dm
 }
 
 // cleanEnv is the test's environment without GOBIT_* variables, which would
@@ -252,21 +256,22 @@ func (dm *daemon) do(t testing.TB, req *http.Request, out any) int {
 // the test with what on timeout.
 func (dm *daemon) waitDetail(t testing.TB, hash string, timeout time.Duration, what string, cond func(session.Detail) bool) session.Detail {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		d, code := dm.detail(t, hash)
+	var d session.Detail
+	var code int
+	if !testutil.Eventually(timeout, func() bool {
+		d, code = dm.detail(t, hash)
 		if code == http.StatusOK && cond(d) {
-			return d
+			return true
 		}
 		if d.State == session.StateError {
 			t.Fatalf("torrent in error state: %s\n%s", d.Error, dm.logTail())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s (HTTP %d, state %q, progress %.3f)\n%s",
-				timeout, what, code, d.State, d.Progress, dm.logTail())
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}) {
+		t.Fatalf("timed out after %v waiting for %s (HTTP %d, state %q, progress %.3f)\n%s",
+			timeout, what, code, d.State, d.Progress, dm.logTail())
 	}
+	return d
 }
 
 // postAsync sends an empty POST to path in the background, ignoring the

@@ -14,6 +14,7 @@ import (
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/swarmtest"
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
 )
 
@@ -155,7 +156,7 @@ func TestMagnetLyingPeerAndLibtorrentSeeder(t *testing.T) {
 				t.Fatalf("gobit add: %v", err)
 			}
 			// The liar's claim is seen first: gobit asks it for metadata.
-			swarmtest.WaitFor(t, 30*time.Second, "gobit to ask the lying peer for metadata", func() bool {
+			testutil.WaitFor(t, 30*time.Second, "gobit to ask the lying peer for metadata", func() bool {
 				return liar.requests.Load() > 0
 			})
 
@@ -164,7 +165,7 @@ func TestMagnetLyingPeerAndLibtorrentSeeder(t *testing.T) {
 				t.Fatal(err)
 			}
 			var gotInfo time.Duration
-			swarmtest.WaitFor(t, 60*time.Second, "gobit to fetch the metadata", func() bool {
+			testutil.WaitFor(t, 60*time.Second, "gobit to fetch the metadata", func() bool {
 				if st := swarmtest.Status(t, s, hash); st.State != session.StateMetadata && st.TotalSize > 0 {
 					gotInfo = time.Since(start)
 					return true
@@ -183,7 +184,7 @@ func TestMagnetLyingPeerAndLibtorrentSeeder(t *testing.T) {
 				t.Errorf("the download took %v after the seeder was added, want a few seconds", done)
 			}
 			if tc.dropped {
-				swarmtest.WaitFor(t, 10*time.Second, "gobit to drop the lying peer", func() bool { return liar.open.Load() == 0 })
+				testutil.WaitFor(t, 10*time.Second, "gobit to drop the lying peer", func() bool { return liar.open.Load() == 0 })
 				if n := liar.conns.Load(); n != 1 {
 					t.Errorf("the lying peer was connected %d times, want 1 (banned after its lie)", n)
 				}

@@ -97,7 +97,7 @@ func (p *process) exited() bool {
 func (p *process) waitOutput(t *testing.T, substr string, timeout time.Duration) string {
 	t.Helper()
 	var line string
-	waitFor(t, timeout, fmt.Sprintf("%s to print %q", p.name, substr), func() (bool, error) {
+	testutil.WaitForErr(t, timeout, fmt.Sprintf("%s to print %q", p.name, substr), func() (bool, error) {
 		if l, ok := p.out.Line(substr); ok {
 			line = l
 			return true, nil
@@ -120,26 +120,6 @@ func (p *process) waitExit(t *testing.T, timeout time.Duration) error {
 	case <-time.After(timeout):
 		t.Fatalf("%s still running after %v", p.name, timeout)
 		return nil
-	}
-}
-
-// waitFor polls cond every 100 ms until it returns true, returns an error,
-// or the timeout passes; the last two fail the test with what was awaited.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: timeout after %v", what, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -151,7 +151,7 @@ func (sw *swarm) waitTracker(t *testing.T, n int) {
 			t.Logf("tracker scrape: last answer %d seeder(s), %d leecher(s)", s, l)
 		}
 	}()
-	waitFor(t, trackerTimeout, fmt.Sprintf("the tracker to list %d peer(s)", n), func() (bool, error) {
+	testutil.WaitForErr(t, trackerTimeout, fmt.Sprintf("the tracker to list %d peer(s)", n), func() (bool, error) {
 		var err error
 		s, l, err = sw.scrape()
 		if err != nil {

@@ -110,7 +110,7 @@ func startTransmission(t *testing.T, name, downloadDir string) *trDaemon {
 		rpcURL: fmt.Sprintf("http://127.0.0.1:%d/transmission/rpc", rpcPort),
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
-	waitFor(t, startTimeout, name+" RPC", func() (bool, error) {
+	testutil.WaitForErr(t, startTimeout, name+" RPC", func() (bool, error) {
 		if tr.proc.exited() {
 			return false, fmt.Errorf("exited: %v", tr.proc.err)
 		}
@@ -225,7 +225,7 @@ func (tr *trDaemon) waitComplete(t *testing.T, hash string, timeout time.Duratio
 			t.Logf("%s: last torrent state %+v", tr.proc.name, last)
 		}
 	}()
-	waitFor(t, timeout, tr.proc.name+" to complete "+hash, func() (bool, error) {
+	testutil.WaitForErr(t, timeout, tr.proc.name+" to complete "+hash, func() (bool, error) {
 		if tr.proc.exited() {
 			return false, fmt.Errorf("exited: %v", tr.proc.err)
 		}

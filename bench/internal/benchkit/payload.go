@@ -37,7 +37,8 @@ func EnsurePayload(dir string, size int64) (string, error) {
 	tmp := f.Name()
 	rng := rand.NewChaCha8([32]byte{'g', 'o', 'b', 'i', 't'})
 	w := bufio.NewWriterSize(f, 1<<20)
-	if _, err := io.CopyN(w, rng, size); err == nil {
+	_, err = io.CopyN(w, rng, size)
+	if err == nil {
 		err = w.Flush()
 	}
 	if cerr := f.Close(); err == nil {

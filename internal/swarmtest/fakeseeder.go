@@ -1,161 +1,16 @@
 package swarmtest
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/gobit/gobit/internal/bencode"
-	"github.com/gobit/gobit/internal/session"
-	"github.com/gobit/gobit/internal/tracker"
 	"github.com/gobit/gobit/internal/wire"
 )
-
-// NewSessionWith starts a session like NewSession but lets the test set
-// fields of the configuration; DownloadDir, ListenAddr, announce interval,
-// tracker timeouts and Logger are filled in when left zero.
-func NewSessionWith(t testing.TB, cfg session.Config) *session.Session {
-	t.Helper()
-	if cfg.ListenAddr == "" {
-		cfg.ListenAddr = "127.0.0.1"
-	}
-	if cfg.AnnounceMinInterval == 0 {
-		cfg.AnnounceMinInterval = time.Second
-	}
-	if cfg.Tracker == (tracker.ClientConfig{}) {
-		cfg.Tracker = tracker.ClientConfig{UDPTimeout: time.Second, UDPMaxRetries: 2}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = Logger(t)
-	}
-	s, err := session.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// WaitFor polls cond every 20 ms until it holds, failing the test with what
-// after timeout.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Status returns a torrent's current status, failing the test if the
-// session does not know it.
-func Status(t testing.TB, s *session.Session, infoHash string) session.Status {
-	t.Helper()
-	d, err := s.Get(infoHash)
-	if err != nil {
-		t.Fatalf("get %s: %v", infoHash, err)
-	}
-	return d.Status
-}
-
-// RawPeer is a hand-driven peer connection for hostile-peer tests: the test
-// writes whatever bytes it likes through the codec or raw.
-type RawPeer struct {
-	// Conn is the TCP connection.
-	Conn net.Conn
-	// Remote is the handshake the other side answered with.
-	Remote wire.Handshake
-}
-
-// DialRaw connects to a peer on 127.0.0.1:port and exchanges handshakes for
-// infoHash with the given peer ID, advertising the Fast and extension
-// protocol bits. The connection is closed at test cleanup.
-func DialRaw(t testing.TB, port int, infoHash, peerID [20]byte) *RawPeer {
-	t.Helper()
-	p, err := TryDialRaw(port, infoHash, peerID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Conn.Close() })
-	return p
-}
-
-// TryDialRaw is DialRaw returning the error instead of failing the test;
-// the caller closes the connection.
-func TryDialRaw(port int, infoHash, peerID [20]byte) (*RawPeer, error) {
-	nc, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("dial raw peer: %w", err)
-	}
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	hs := wire.Handshake{InfoHash: infoHash, PeerID: peerID}
-	hs.SetFast()
-	hs.SetExtended()
-	if _, err := nc.Write(hs.AppendTo(nil)); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("raw peer handshake: %w", err)
-	}
-	remote, err := wire.ReadHandshake(nc)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("raw peer handshake: %w", err)
-	}
-	nc.SetDeadline(time.Time{})
-	return &RawPeer{Conn: nc, Remote: remote}, nil
-}
-
-// Send writes messages, ignoring errors (the other side may have hung up,
-// which is what the tests check afterwards).
-func (p *RawPeer) Send(msgs ...wire.Message) {
-	var b []byte
-	for i := range msgs {
-		b = msgs[i].AppendTo(b)
-	}
-	p.Write(b)
-}
-
-// Write writes raw bytes, ignoring errors.
-func (p *RawPeer) Write(b []byte) {
-	p.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	p.Conn.Write(b)
-}
-
-// WaitClosed reads and discards until the other side closes the connection
-// and reports whether it did so within timeout.
-func (p *RawPeer) WaitClosed(timeout time.Duration) bool {
-	p.Conn.SetReadDeadline(time.Now().Add(timeout))
-	_, err := io.Copy(io.Discard, p.Conn)
-	return !errors.Is(err, os.ErrDeadlineExceeded)
-}
-
-// Snapshot returns the sorted paths of everything under dir.
-func Snapshot(t testing.TB, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		out = append(out, p)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // AnnounceFake registers a peer at 127.0.0.1:port for infoHash with the
 // HTTP tracker announceURL, as a seeder, so sessions learn about it.
