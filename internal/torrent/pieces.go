@@ -159,22 +159,8 @@ func (t *Torrent) verifyPiece(i int) {
 	pb := t.pieces[i]
 	delete(t.pieces, i)
 	t.verifying[i] = true
-	want := t.info.PieceHash(i)
-	store := t.store
 	t.pendingWrites++
-	t.postDisk(func() func() {
-		if pb.sum() != want {
-			pb.release()
-			return func() { t.handlePieceVerified(i, false, nil) }
-		}
-		// One writer per torrent: concurrent pwrites to one file contend
-		// on its inode lock and burn CPU spinning; hashing stays parallel.
-		t.writeMu.Lock()
-		err := store.WritePieceBlocks(i, pb.blocks)
-		t.writeMu.Unlock()
-		pb.release()
-		return func() { t.handlePieceVerified(i, true, err) }
-	})
+	t.postDisk(verifyJob(t.store, &t.writeMu, i, pb, t.info.PieceHash(i)))
 }
 
 // bufferBudget bounds the memory of piece data: pieces being received,
