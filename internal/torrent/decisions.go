@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/wire"
 )
 
 // This file holds the loop's decisions about peers as pure functions: they
@@ -92,6 +93,27 @@ func keepExisting(ourID, theirID [20]byte, existingOutgoing, newOutgoing bool) b
 	}
 	weAreSmaller := bytes.Compare(ourID[:], theirID[:]) < 0
 	return newOutgoing != weAreSmaller
+}
+
+// firstHave returns the message that tells a new peer what we have, if
+// any: before our data is checked (checked false; have is then not used)
+// we have nothing to tell, which a Fast peer (BEP 6) hears as HaveNone;
+// after, a Fast peer gets HaveAll or HaveNone when they say it all, and
+// otherwise any peer gets our bitfield unless it is empty (which BEP 3
+// lets us leave unsaid).
+func firstHave(fast, checked bool, have *bitfield.Bitfield) (wire.Message, bool) {
+	switch {
+	case !checked && fast:
+		return wire.Message{ID: wire.HaveNone}, true
+	case !checked:
+	case fast && have.Full():
+		return msgHaveAll(), true
+	case fast && have.Empty():
+		return wire.Message{ID: wire.HaveNone}, true
+	case !have.Empty():
+		return wire.Message{ID: wire.Bitfield, Bitfield: append([]byte(nil), have.Bytes()...)}, true
+	}
+	return wire.Message{}, false
 }
 
 // Peers whose data failed verification this many times are banned. A peer

@@ -2,10 +2,12 @@ package torrent
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/gobit/gobit/internal/bitfield"
+	"github.com/gobit/gobit/internal/wire"
 )
 
 func peerID(b byte) [20]byte {
@@ -215,5 +217,41 @@ func TestWantInterested(t *testing.T) {
 				t.Fatalf("wantInterested = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestFirstHave(t *testing.T) {
+	part := bitfield.New(10)
+	part.Set(3)
+	cases := []struct {
+		name          string
+		fast, checked bool
+		have          *bitfield.Bitfield
+		want          wire.Message
+		send          bool
+	}{
+		{"fast peer while we check our data hears HaveNone", true, false, nil, wire.Message{ID: wire.HaveNone}, true},
+		{"plain peer while we check our data hears nothing", false, false, nil, wire.Message{}, false},
+		{"fast peer of a seed hears HaveAll", true, true, bitfield.Full(10), wire.Message{ID: wire.HaveAll}, true},
+		{"fast peer of an empty download hears HaveNone", true, true, bitfield.New(10), wire.Message{ID: wire.HaveNone}, true},
+		{"fast peer of a partial download gets the bitfield", true, true, part, wire.Message{ID: wire.Bitfield, Bitfield: part.Bytes()}, true},
+		{"plain peer of a seed gets the full bitfield", false, true, bitfield.Full(10), wire.Message{ID: wire.Bitfield, Bitfield: bitfield.Full(10).Bytes()}, true},
+		{"plain peer of a partial download gets the bitfield", false, true, part, wire.Message{ID: wire.Bitfield, Bitfield: part.Bytes()}, true},
+		{"plain peer of an empty download hears nothing", false, true, bitfield.New(10), wire.Message{}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, send := firstHave(c.fast, c.checked, c.have)
+			if send != c.send || !reflect.DeepEqual(m, c.want) {
+				t.Fatalf("firstHave = %+v, %v; want %+v, %v", m, send, c.want, c.send)
+			}
+		})
+	}
+	// The bitfield sent is a copy: later pieces must not change a message
+	// already queued.
+	m, _ := firstHave(false, true, part)
+	part.Set(4)
+	if m.Bitfield[0] != 0x10 { // piece 3 only
+		t.Fatalf("queued bitfield %08b changed with ours", m.Bitfield[0])
 	}
 }

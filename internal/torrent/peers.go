@@ -319,23 +319,11 @@ func (t *Torrent) handleNewConn(c newConn) {
 	t.peers[conn] = p
 	t.byID[c.hs.PeerID] = p
 	t.byNum[p.id] = p
-	if t.info != nil && t.checked {
+	if t.info != nil {
 		p.has = bitfield.New(t.info.NumPieces())
-		switch {
-		case p.fast && t.have.Full():
-			p.send(msgHaveAll())
-		case p.fast && t.have.Empty():
-			p.send(wire.Message{ID: wire.HaveNone})
-		case !t.have.Empty():
-			p.send(wire.Message{ID: wire.Bitfield, Bitfield: append([]byte(nil), t.have.Bytes()...)})
-		}
-	} else {
-		if t.info != nil {
-			p.has = bitfield.New(t.info.NumPieces())
-		}
-		if p.fast {
-			p.send(wire.Message{ID: wire.HaveNone})
-		}
+	}
+	if m, ok := firstHave(p.fast, t.info != nil && t.checked, t.have); ok {
+		p.send(m)
 	}
 	t.sendExtendedHandshake(p)
 	t.sendAllowedFast(p)
