@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // wait is the generous bound on anything that should happen "at once".
@@ -103,7 +104,7 @@ func (p *pair) write(t *testing.T, b []byte) {
 func (p *pair) readMsg(t *testing.T) wire.Message {
 	t.Helper()
 	p.remote.SetReadDeadline(time.Now().Add(wait))
-	m, _, err := wire.ReadMessage(p.remote, nil)
+	m, _, err := wiretest.ReadMessage(p.remote, nil)
 	if err != nil {
 		t.Fatalf("remote read: %v", err)
 	}

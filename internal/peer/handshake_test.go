@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // listen returns a loopback listener closed at cleanup.
@@ -85,7 +86,7 @@ func TestDialAcceptHandshake(t *testing.T) {
 	// handshake timeout.
 	time.Sleep(1200 * time.Millisecond)
 	go r.nc.Write(frame(wire.Message{ID: wire.Unchoke}))
-	m, _, err := wire.ReadMessage(nc, nil)
+	m, _, err := wiretest.ReadMessage(nc, nil)
 	if err != nil || m.ID != wire.Unchoke {
 		t.Fatalf("after the handshake: %v, %v", m.ID, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobit/gobit/internal/blockpool"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // chunkedVec is a vecReader over a byte stream that, like the kernel's
@@ -55,7 +56,7 @@ func referenceRead(stream []byte) ([]wire.Message, error) {
 		}
 		var m wire.Message
 		var err error
-		m, buf, err = wire.ReadMessage(r, buf)
+		m, buf, err = wiretest.ReadMessage(r, buf)
 		if err != nil {
 			return out, err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -134,7 +135,7 @@ func TestConnOverTCP(t *testing.T) {
 	}
 	remote.SetReadDeadline(time.Now().Add(wait))
 	for i, want := range sent {
-		got, _, err := wire.ReadMessage(remote, nil)
+		got, _, err := wiretest.ReadMessage(remote, nil)
 		if err != nil {
 			t.Fatalf("remote read of message %d: %v", i, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // TestLeecherSurvivesHostileSeeders points a leecher at a fake seeder that
@@ -73,7 +74,7 @@ func TestLeecherSurvivesHostileSeeders(t *testing.T) {
 				var buf []byte
 				for {
 					nc.SetReadDeadline(time.Now().Add(time.Minute))
-					m, nb, err := wire.ReadMessage(nc, buf)
+					m, nb, err := wiretest.ReadMessage(nc, buf)
 					if err != nil {
 						return
 					}

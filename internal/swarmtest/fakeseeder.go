@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobit/gobit/internal/bencode"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // AnnounceFake registers a peer at 127.0.0.1:port for infoHash with the
@@ -124,7 +125,7 @@ func ServeTorrent(infoBytes, payload []byte) func(nc net.Conn, remote wire.Hands
 				out = out[:0]
 			}
 			nc.SetReadDeadline(time.Now().Add(time.Minute))
-			m, nb, err := wire.ReadMessage(nc, buf)
+			m, nb, err := wiretest.ReadMessage(nc, buf)
 			if err != nil {
 				return
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // seedOne starts a tracker and a seeding gobit session with a single-file
@@ -81,7 +82,7 @@ func TestHostilePeersAreDroppedAndSeederKeepsServing(t *testing.T) {
 	good.Send(wire.Message{ID: wire.Interested})
 	good.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
-		m, _, err := wire.ReadMessage(good.Conn, nil)
+		m, _, err := wiretest.ReadMessage(good.Conn, nil)
 		if err != nil {
 			t.Fatalf("control peer: %v", err)
 		}
@@ -167,7 +168,7 @@ func TestChokedRequestIsRejected(t *testing.T) {
 	p.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var buf []byte
 	for {
-		m, b, err := wire.ReadMessage(p.Conn, buf)
+		m, b, err := wiretest.ReadMessage(p.Conn, buf)
 		buf = b
 		if err != nil {
 			t.Fatalf("reading from the seeder: %v", err)
@@ -211,7 +212,7 @@ func TestSilentPeerDoesNotStallDownload(t *testing.T) {
 		nc.SetReadDeadline(time.Now().Add(2 * time.Minute))
 		var buf []byte
 		for {
-			m, nb, err := wire.ReadMessage(nc, buf)
+			m, nb, err := wiretest.ReadMessage(nc, buf)
 			if err != nil {
 				return
 			}

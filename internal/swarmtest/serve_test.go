@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // TestDeepRequestQueueIsServed: a peer that keeps hundreds of requests in
@@ -25,7 +26,7 @@ func TestDeepRequestQueueIsServed(t *testing.T) {
 	p.Conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	var buf []byte
 	for { // wait for the unchoke
-		m, b, err := wire.ReadMessage(p.Conn, buf)
+		m, b, err := wiretest.ReadMessage(p.Conn, buf)
 		buf = b
 		if err != nil {
 			t.Fatalf("waiting for an unchoke: %v", err)
@@ -45,7 +46,7 @@ func TestDeepRequestQueueIsServed(t *testing.T) {
 		p.Send(reqs...)
 		p.Conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 		for served+rejected < n {
-			m, b, err := wire.ReadMessage(p.Conn, buf)
+			m, b, err := wiretest.ReadMessage(p.Conn, buf)
 			buf = b
 			if err != nil {
 				t.Fatalf("after %d blocks and %d rejects of %d: %v", served, rejected, n, err)

@@ -28,13 +28,21 @@
 //     (requestQueueTime seconds of data, at least minQueue), capped by the
 //     smallest of its reqq, maxQueue and its share of inflightBudget.
 //
-// Disk jobs run on the DiskPool (postDisk): each copies what it needs from
-// the loop's state into locals, and its result comes back as a closure on
-// diskC that runs on the loop. API commands arrive the same way on cmdC
-// (do).
+// Disk jobs run on the DiskPool (postDisk). A job is built by a plain
+// function (verifyJob, checkJob, syncJob, loadJob, readJob), not a method,
+// so it reaches only what the loop copied into its arguments (the storage,
+// indexes, hashes) or handed over (a complete piece's buffer); it never
+// touches loop-owned state. What it sends back on diskC is a typed value
+// (pieceVerified, dataChecked, dataSynced, pieceLoaded, blockRead, and
+// filesMoved from Move's mover goroutine) that handleDiskResult passes to
+// its handleXxx method on the loop, as handlePeerEvent does for peer
+// events. API commands arrive on cmdC as closures run on the loop (do).
 //
-// Lock order: ioMu (held shared by every disk job, exclusively while Move
-// moves the files) before writeMu (serializes the torrent's piece writes),
-// before the storage's own locks. The loop itself takes neither; the
-// ReadCache and DiskPool mutexes are leaves.
+// Lock order: ioMu, then writeMu, then the storage's own locks (see
+// package storage). ioMu is held shared by every disk job (postDisk) and
+// exclusively by Move's mover while it closes the storage and moves the
+// files, so no job reads or writes a file being moved. writeMu, taken
+// inside a disk job, serializes the torrent's piece writes. The loop
+// itself takes neither, so it never waits on the disk; the ReadCache and
+// DiskPool mutexes are leaves, never held while another lock is taken.
 package torrent

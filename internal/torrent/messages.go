@@ -189,20 +189,12 @@ func (t *Torrent) setPeerHas(p *peerState, bf *bitfield.Bitfield) {
 
 // recountInterest recomputes how many pieces the peer has that we lack.
 func (t *Torrent) recountInterest(p *peerState) {
-	p.interesting = 0
-	if p.has == nil {
-		return
-	}
-	for i := 0; i < p.has.Len(); i++ {
-		if p.has.Has(i) && !t.have.Has(i) {
-			p.interesting++
-		}
-	}
+	p.interesting = countInteresting(p.has, t.have)
 }
 
 // updateInterest sends interested/not interested when our interest changes.
 func (t *Torrent) updateInterest(p *peerState) {
-	want := p.interesting > 0 && t.checked && !t.paused
+	want := wantInterested(p.interesting, t.checked, t.paused)
 	if want == p.amInterested {
 		return
 	}

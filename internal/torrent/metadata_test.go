@@ -16,6 +16,7 @@ import (
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // fakeInfo returns a valid bencoded info dictionary of a single file with
@@ -148,7 +149,7 @@ func (h *mdHarness) connect(name string, claim int, answer answerFunc) *mdFake {
 		defer close(pending)
 		var buf []byte
 		for {
-			m, nb, err := wire.ReadMessage(c, buf)
+			m, nb, err := wiretest.ReadMessage(c, buf)
 			if err != nil {
 				return
 			}

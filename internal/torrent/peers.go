@@ -1,7 +1,6 @@
 package torrent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,15 +165,6 @@ func (p *peerState) applyPendingHave(n int) error {
 	return nil
 }
 
-func banKey(a netip.AddrPort) string {
-	// On loopback every test peer shares one IP, so ban the exact address;
-	// elsewhere ban the whole IP.
-	if a.Addr().IsLoopback() {
-		return a.String()
-	}
-	return a.Addr().String()
-}
-
 // addAddr records a candidate peer address.
 func (t *Torrent) addAddr(a netip.AddrPort, src Source) {
 	if !a.IsValid() || a.Port() == 0 || len(t.addrs) >= maxKnownAddrs {
@@ -274,42 +264,32 @@ func (t *Torrent) handleNewConn(c newConn) {
 		c.nc.Close()
 		return
 	}
-	reject := func(why string) {
-		t.log.Debug("connection refused", "peer", c.nc.RemoteAddr(), "why", why)
-		c.nc.Close()
-		t.cfg.Conns.Release()
+	remote := peer.AddrOf(c.nc.RemoteAddr())
+	old := t.byID[c.hs.PeerID]
+	var ex existingConn
+	if old != nil {
+		ex = existingConn{open: true, outgoing: old.conn.Outgoing}
 	}
-	switch {
-	case t.paused || t.moving || t.state == StateError:
-		reject("torrent not active")
-		return
-	case len(t.peers) >= t.cfg.MaxPeers:
-		reject("peer limit")
-		return
-	case c.hs.PeerID == t.cfg.PeerID:
-		if ai := t.addrs[c.addr]; ai != nil {
-			ai.nextTry = time.Now().Add(24 * time.Hour) // it is us
-		}
-		reject("connection to self")
-		return
-	case t.byID[c.hs.PeerID] != nil:
-		// Both sides dialled each other at once. Each keeps the connection
-		// dialled by the side with the smaller peer ID, so the same one
-		// survives at both ends.
-		old := t.byID[c.hs.PeerID]
-		weAreSmaller := bytes.Compare(t.cfg.PeerID[:], c.hs.PeerID[:]) < 0
-		if old.conn.Outgoing == c.outgoing || c.outgoing != weAreSmaller {
-			if ai := t.addrs[c.addr]; ai != nil && c.outgoing {
-				ai.nextTry = time.Now().Add(30 * time.Second) // already connected the other way
-			}
-			reject("duplicate peer id")
-			return
-		}
+	a := admit(connFacts{
+		outgoing: c.outgoing,
+		peerID:   c.hs.PeerID,
+		banned:   t.banned[banKey(remote)] || (c.outgoing && t.banned[banKey(c.addr)]),
+	}, admitLimits{
+		active:   !t.paused && !t.moving && t.state != StateError,
+		peers:    len(t.peers),
+		maxPeers: t.cfg.MaxPeers,
+		ourID:    t.cfg.PeerID,
+	}, ex)
+	if a.closeExisting {
 		old.conn.CloseWith(errDuplicate)
 	}
-	remote := peer.AddrOf(c.nc.RemoteAddr())
-	if t.banned[banKey(remote)] || (c.outgoing && t.banned[banKey(c.addr)]) {
-		reject("banned")
+	if a.reject != "" {
+		if ai := t.addrs[c.addr]; ai != nil && a.retryAfter > 0 {
+			ai.nextTry = time.Now().Add(a.retryAfter)
+		}
+		t.log.Debug("connection refused", "peer", c.nc.RemoteAddr(), "why", a.reject)
+		c.nc.Close()
+		t.cfg.Conns.Release()
 		return
 	}
 	conn := peer.New(c.nc, c.hs, c.outgoing, t.peerEvC, t.doneC, t.cfg.PeerConfig)
@@ -339,23 +319,11 @@ func (t *Torrent) handleNewConn(c newConn) {
 	t.peers[conn] = p
 	t.byID[c.hs.PeerID] = p
 	t.byNum[p.id] = p
-	if t.info != nil && t.checked {
+	if t.info != nil {
 		p.has = bitfield.New(t.info.NumPieces())
-		switch {
-		case p.fast && t.have.Full():
-			p.send(msgHaveAll())
-		case p.fast && t.have.Empty():
-			p.send(wire.Message{ID: wire.HaveNone})
-		case !t.have.Empty():
-			p.send(wire.Message{ID: wire.Bitfield, Bitfield: append([]byte(nil), t.have.Bytes()...)})
-		}
-	} else {
-		if t.info != nil {
-			p.has = bitfield.New(t.info.NumPieces())
-		}
-		if p.fast {
-			p.send(wire.Message{ID: wire.HaveNone})
-		}
+	}
+	if m, ok := firstHave(p.fast, t.info != nil && t.checked, t.have); ok {
+		p.send(m)
 	}
 	t.sendExtendedHandshake(p)
 	t.sendAllowedFast(p)

@@ -107,10 +107,6 @@ func (pb *pieceBuf) release() {
 	pieceBufs.Put(pb)
 }
 
-// Peers whose data failed verification this many times are banned. A peer
-// that alone supplied a failed piece counts twice.
-const banThreshold = 2
-
 func blockOf(index, begin, length uint32) picker.Block {
 	return picker.Block{Piece: int(index), Begin: int(begin), Length: int(length)}
 }
@@ -159,22 +155,8 @@ func (t *Torrent) verifyPiece(i int) {
 	pb := t.pieces[i]
 	delete(t.pieces, i)
 	t.verifying[i] = true
-	want := t.info.PieceHash(i)
-	store := t.store
 	t.pendingWrites++
-	t.postDisk(func() func() {
-		if pb.sum() != want {
-			pb.release()
-			return func() { t.handlePieceVerified(i, false, nil) }
-		}
-		// One writer per torrent: concurrent pwrites to one file contend
-		// on its inode lock and burn CPU spinning; hashing stays parallel.
-		t.writeMu.Lock()
-		err := store.WritePieceBlocks(i, pb.blocks)
-		t.writeMu.Unlock()
-		pb.release()
-		return func() { t.handlePieceVerified(i, true, err) }
-	})
+	t.postDisk(verifyJob(t.store, &t.writeMu, i, pb, t.info.PieceHash(i)))
 }
 
 // bufferBudget bounds the memory of piece data: pieces being received,
@@ -232,23 +214,16 @@ func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
 	if !ok {
 		contributors := t.pk.PieceFailed(i)
 		t.log.Warn("piece failed verification", "piece", i, "peers", len(contributors))
-		for _, id := range contributors {
-			if t.bannedIDs[id] {
-				// A peer already banned for bad data (its blocks were in
-				// flight to the hasher) explains the failure: the others
-				// get no strike.
-				return
-			}
+		n := strikes(contributors, t.bannedIDs)
+		if n == 0 {
+			return
 		}
 		for _, id := range contributors {
 			q := t.peerByID(id)
 			if q == nil {
 				continue
 			}
-			q.bad++
-			if len(contributors) == 1 {
-				q.bad++
-			}
+			q.bad += n
 			if q.bad >= banThreshold {
 				t.ban(q)
 			}

@@ -84,43 +84,8 @@ func (t *Torrent) Move(dir string) error {
 		if t.checked {
 			resume = &ResumeData{NumPieces: t.have.Len(), Have: append([]byte(nil), t.have.Bytes()...)}
 		}
-		old := t.store
-		from := t.cfg.SaveDir
-		entries := t.info.FileEntries()
-		go func() {
-			// Wait for running disk jobs, then keep them out while moving.
-			t.ioMu.Lock()
-			var stamps []storage.FileStamp
-			if old != nil {
-				old.Sync()
-				stamps, _ = old.Stamps()
-				old.Close()
-			}
-			merr := moveFiles(from, dir, entries)
-			t.ioMu.Unlock()
-			select {
-			case t.cmdC <- func() {
-				t.moving = false
-				if merr != nil {
-					result <- merr
-					if old != nil {
-						t.store = nil
-						t.recheck(resume) // reopen where it was
-					}
-					return
-				}
-				t.log.Info("moved data", "from", from, "to", dir)
-				t.cfg.SaveDir = dir
-				if resume != nil {
-					resume.Stamps = stamps
-				}
-				t.store = nil
-				result <- t.recheck(resume)
-			}:
-			case <-t.doneC:
-				result <- ErrStopped
-			}
-		}()
+		mv := filesMoved{from: t.cfg.SaveDir, to: dir, resume: resume, hadStore: t.store != nil, result: result}
+		go t.moveFiles(mv, t.store, t.info.FileEntries())
 	})
 	if err != nil {
 		return err
@@ -128,10 +93,54 @@ func (t *Torrent) Move(dir string) error {
 	return <-result
 }
 
-// moveFiles moves every existing file of the torrent from one save
+// moveFiles runs off the loop: it waits for the running disk jobs, closes
+// old (the storage at mv.from, or nil) and moves the files named in entries
+// from mv.from to mv.to, keeping disk jobs out meanwhile (ioMu). It reports
+// to the loop as a filesMoved, or to Move's caller when the torrent has
+// stopped. Its arguments are copied from the loop before it starts; it
+// touches no loop state.
+func (t *Torrent) moveFiles(mv filesMoved, old *storage.Storage, entries []metainfo.FileEntry) {
+	t.ioMu.Lock()
+	if old != nil {
+		old.Sync()
+		mv.stamps, _ = old.Stamps()
+		old.Close()
+	}
+	mv.err = moveEntries(mv.from, mv.to, entries)
+	t.ioMu.Unlock()
+	select {
+	case t.diskC <- mv:
+	case <-t.doneC:
+		mv.result <- ErrStopped
+	}
+}
+
+// handleFilesMoved continues where the files are after a move: re-checks
+// the data at the new place, or at the old one when the move failed, and
+// tells Move's caller.
+func (t *Torrent) handleFilesMoved(mv filesMoved) {
+	t.moving = false
+	if mv.err != nil {
+		mv.result <- mv.err
+		if mv.hadStore {
+			t.store = nil
+			t.recheck(mv.resume) // reopen where it was
+		}
+		return
+	}
+	t.log.Info("moved data", "from", mv.from, "to", mv.to)
+	t.cfg.SaveDir = mv.to
+	if mv.resume != nil {
+		mv.resume.Stamps = mv.stamps
+	}
+	t.store = nil
+	mv.result <- t.recheck(mv.resume)
+}
+
+// moveEntries moves every existing file of the torrent from one save
 // directory to another, creating directories as needed. Paths are the
 // sanitized, local FileEntry paths.
-func moveFiles(from, to string, entries []metainfoFileEntry) error {
+func moveEntries(from, to string, entries []metainfo.FileEntry) error {
 	if err := os.MkdirAll(to, 0o755); err != nil {
 		return fmt.Errorf("move: %w", err)
 	}
@@ -210,7 +219,5 @@ func copyFile(src, dst string) error {
 	}
 	return os.Chtimes(dst, fi.ModTime(), fi.ModTime())
 }
-
-type metainfoFileEntry = metainfo.FileEntry
 
 var timeZero time.Time

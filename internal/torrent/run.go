@@ -41,8 +41,8 @@ func (t *Torrent) run() {
 				t.addAddr(a, pa.src)
 			}
 			t.connectPeers()
-		case fn := <-t.diskC:
-			fn()
+		case r := <-t.diskC:
+			t.handleDiskResult(r)
 		case fn := <-t.cmdC:
 			fn()
 		case <-tick.C:
@@ -51,25 +51,6 @@ func (t *Torrent) run() {
 			return
 		}
 	}
-}
-
-// postDisk runs a job on the disk pool and delivers its result (a closure) to
-// the loop.
-func (t *Torrent) postDisk(job func() func()) {
-	t.diskJobs.Add(1)
-	t.cfg.Disk.Go(func() {
-		defer t.diskJobs.Done()
-		t.ioMu.RLock()
-		res := job()
-		t.ioMu.RUnlock()
-		if res == nil {
-			return
-		}
-		select {
-		case t.diskC <- res:
-		case <-t.doneC:
-		}
-	})
 }
 
 func (t *Torrent) handleTick() {
@@ -231,10 +212,12 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		stamps = t.cfg.Resume.Stamps
 	}
 	t.cfg.Resume = nil // used once; a later recheck hashes everything
-	t.postDisk(func() func() {
-		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
-		return func() { t.handleChecked(bf, err) }
-	})
+	t.postDisk(checkJob(store, resume, stamps))
+}
+
+// handleSynced stops the torrent when flushing its files failed.
+func (t *Torrent) handleSynced(err error) {
+	t.fail(fmt.Errorf("sync: %w", err))
 }
 
 func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
@@ -330,12 +313,7 @@ func (t *Torrent) maybeComplete() {
 	}
 	store := t.store
 	if !t.cfg.NoSync {
-		t.postDisk(func() func() {
-			if err := store.Sync(); err != nil {
-				return func() { t.fail(fmt.Errorf("sync: %w", err)) }
-			}
-			return nil
-		})
+		t.postDisk(syncJob(store))
 	}
 	// Seeding only reads: give back the AIO context now rather than hold
 	// it for as long as the torrent seeds. Retiring it takes the kernel

@@ -209,7 +209,7 @@ type Torrent struct {
 	connC    chan newConn
 	dialC    chan dialResult
 	addrsC   chan peerAddrs
-	diskC    chan func()
+	diskC    chan diskResult
 	cmdC     chan func()
 	stopC    chan struct{}
 	doneC    chan struct{}
@@ -320,7 +320,7 @@ func New(cfg Config) *Torrent {
 		connC:      make(chan newConn, 16),
 		dialC:      make(chan dialResult, 16),
 		addrsC:     make(chan peerAddrs, 16),
-		diskC:      make(chan func(), 64),
+		diskC:      make(chan diskResult, 64),
 		cmdC:       make(chan func(), 16),
 		stopC:      make(chan struct{}),
 		doneC:      make(chan struct{}),

@@ -119,20 +119,12 @@ func (t *Torrent) serve(p *peerState, k reqKey) {
 		return
 	}
 	t.loading[piece] = []waitingRequest{{p, k}}
-	store, hash := t.store, t.hash
-	t.postDisk(func() func() {
-		err := cache.Load(store, hash, piece)
-		return func() { t.handlePieceLoaded(piece, err) }
-	})
+	t.postDisk(loadJob(cache, t.store, t.hash, piece))
 }
 
 // readBlock reads one block in a disk job and sends it.
 func (t *Torrent) readBlock(p *peerState, k reqKey) {
-	store, cache, hash := t.store, t.cfg.ReadCache, t.hash
-	t.postDisk(func() func() {
-		buf, release, err := cache.ReadBlock(store, hash, int(k.index), int(k.begin), int(k.length))
-		return func() { t.handleBlockRead(p, k, buf, release, err) }
-	})
+	t.postDisk(readJob(t.cfg.ReadCache, t.store, t.hash, p, k))
 }
 
 // handlePieceLoaded serves the requests that waited for a piece to be

@@ -8,20 +8,23 @@
 // caller passes in. Every value it returns is owned by the caller.
 //
 // Invariants the rest of gobit relies on:
-//   - No decoder allocates more than the input justifies. ReadMessage rejects
-//     a length prefix above MaxMessageLength after reading only the 4-byte
-//     prefix, so a hostile peer cannot make it allocate or read a large body.
+//   - No decoder allocates more than the input justifies. ParseMessage
+//     rejects a body above MaxMessageLength; readers (package peer, and
+//     wiretest.ReadMessage for tests) reject such a length prefix after
+//     reading only its 4 bytes, so a hostile peer cannot make them
+//     allocate or read a large body.
 //   - Fixed-size messages (Have, Request, Cancel, Port, Fast Extension
 //     messages, ...) are checked for their exact length; a mismatch is an
 //     ErrBadMessage naming the message ID.
 //   - Decoders never panic on malformed input; they return wrapped sentinel
 //     errors (ErrBadMessage, ErrBadHandshake, ErrMessageTooLarge, ...).
 //   - Slices in a decoded Message (Bitfield, Block, Payload) alias the buffer
-//     passed to ReadMessage or ParseMessage. A caller that keeps them past
-//     the next read must copy them.
+//     passed to ParseMessage. A caller that keeps them past the next read
+//     must copy them.
 //
 // gobit's peer connections do their own framing (package peer reads piece
 // blocks straight into pooled buffers) and decode every other frame body
-// with ParseMessage, applying the same MaxMessageLength check to the
-// length prefix before reading the body.
+// with ParseMessage, checking the length prefix against MaxMessageLength
+// before reading the body. Tests read framed streams with
+// wiretest.ReadMessage.
 package wire

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha1"
+	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -117,12 +119,10 @@ func TestLibtorrentInterop(t *testing.T) {
 		t.Fatalf("libtorrent handshake %+v", theirs)
 	}
 
-	var buf []byte
 	next := func(want func(Message) bool) Message {
 		t.Helper()
 		for {
-			var msg Message
-			msg, buf, err = ReadMessage(r, buf)
+			msg, err := readFrame(r)
 			if err != nil {
 				t.Fatalf("reading from libtorrent: %v", err)
 			}
@@ -157,4 +157,22 @@ func TestLibtorrentInterop(t *testing.T) {
 	if mm.TotalSize <= MetadataPieceSize && sha1.Sum(mm.Data) != ours.InfoHash {
 		t.Error("metadata from libtorrent does not hash to the info hash")
 	}
+}
+
+// readFrame reads one framed message from r. (Tests elsewhere use
+// wiretest.ReadMessage, which imports this package.)
+func readFrame(r io.Reader) (Message, error) {
+	var prefix [4]byte
+	if _, err := io.ReadFull(r, prefix[:]); err != nil {
+		return Message{}, err
+	}
+	n := binary.BigEndian.Uint32(prefix[:])
+	if n > MaxMessageLength {
+		return Message{}, ErrMessageTooLarge
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return Message{}, err
+	}
+	return ParseMessage(body)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 )
 
 // BlockSize is the size of the blocks gobit requests and serves (16 KiB):
@@ -12,10 +11,11 @@ import (
 // block of the last piece may be shorter.
 const BlockSize = 16 << 10
 
-// MaxMessageLength is the largest length prefix ReadMessage accepts. A peer
-// that announces a longer message is misbehaving (or hostile) and should be
-// dropped; ReadMessage returns ErrMessageTooLarge without reading the body.
-// It leaves room for a bitfield of two million pieces.
+// MaxMessageLength is the largest frame body (length prefix) a reader
+// accepts. A peer that announces a longer message is misbehaving (or
+// hostile) and should be dropped without its body being read, as package
+// peer does; ParseMessage returns ErrMessageTooLarge for a longer body. It
+// leaves room for a bitfield of two million pieces.
 const MaxMessageLength = 256 << 10
 
 // Errors returned by the message codec.
@@ -208,51 +208,13 @@ func AppendPieceHeader(b []byte, index, begin uint32, blockLen int) []byte {
 	return binary.BigEndian.AppendUint32(b, begin)
 }
 
-// ReadMessage reads one frame from r and decodes it.
-//
-// buf is scratch space: if its capacity holds the frame it is reused,
-// otherwise a larger buffer is allocated. The buffer used is returned so the
-// caller can pass it to the next call. The returned Message's Bitfield,
-// Block and Payload alias that buffer; a caller that keeps them past the
-// next ReadMessage (or past returning the buffer to a pool) must copy them.
-//
-// A length prefix above MaxMessageLength yields ErrMessageTooLarge after
-// only the 4 prefix bytes were read. A clean end of stream before the prefix
-// yields an error wrapping io.EOF; a stream cut inside a frame wraps
-// io.ErrUnexpectedEOF. Malformed frames of known IDs yield ErrBadMessage.
-// Frames with IDs gobit does not know are returned (ID and Payload set)
-// without error so callers can ignore them.
-func ReadMessage(r io.Reader, buf []byte) (Message, []byte, error) {
-	if cap(buf) < 4 {
-		buf = make([]byte, 4+9+BlockSize)
-	}
-	if _, err := io.ReadFull(r, buf[:4]); err != nil {
-		return Message{}, buf, fmt.Errorf("wire: read message length: %w", err)
-	}
-	n := binary.BigEndian.Uint32(buf[:4])
-	if n == 0 {
-		return Message{KeepAlive: true}, buf, nil
-	}
-	if n > MaxMessageLength {
-		return Message{}, buf, fmt.Errorf("%w: length prefix %d exceeds %d", ErrMessageTooLarge, n, MaxMessageLength)
-	}
-	if cap(buf) < int(n) {
-		buf = make([]byte, max(int(n), 4+9+BlockSize))
-	}
-	body := buf[:n]
-	if _, err := io.ReadFull(r, body); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return Message{}, buf, fmt.Errorf("wire: read %d-byte message body: %w", n, err)
-	}
-	m, err := ParseMessage(body)
-	return m, buf, err
-}
-
 // ParseMessage decodes a frame body: the bytes after the 4-byte length
 // prefix (so an empty body is a keep-alive). The returned Message's slices
-// alias body. It applies the same validation as ReadMessage.
+// alias body. A body longer than MaxMessageLength is ErrMessageTooLarge; a
+// body whose length does not fit its known ID is ErrBadMessage; an unknown
+// ID is returned (ID and Payload set) without error so callers can ignore
+// it. Readers check the length prefix against MaxMessageLength before
+// reading the body (package peer; wiretest.ReadMessage in tests).
 func ParseMessage(body []byte) (Message, error) {
 	if len(body) == 0 {
 		return Message{KeepAlive: true}, nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -50,7 +49,7 @@ func TestMessageRoundTrip(t *testing.T) {
 			if got := binary.BigEndian.Uint32(frame); int(got) != len(frame)-4 || int(got) != m.Len() {
 				t.Fatalf("length prefix %d, frame body %d, Len %d", got, len(frame)-4, m.Len())
 			}
-			got, _, err := ReadMessage(bytes.NewReader(frame), nil)
+			got, err := ParseMessage(frame[4:])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,41 +96,30 @@ func hexString(b []byte) string {
 	return s.String()
 }
 
-// frame builds a frame with the given length prefix and body.
-func frame(length uint32, body ...byte) []byte {
-	return append(binary.BigEndian.AppendUint32(nil, length), body...)
-}
-
-func TestReadMessageMalformed(t *testing.T) {
+func TestParseMessageMalformed(t *testing.T) {
 	tests := []struct {
 		name   string
-		input  []byte
+		body   []byte
 		want   error
 		wantID ID
 	}{
-		{"have too short", frame(4, byte(Have), 0, 0, 1), ErrBadMessage, Have},
-		{"have too long", frame(6, byte(Have), 0, 0, 0, 1, 2), ErrBadMessage, Have},
-		{"choke with payload", frame(2, byte(Choke), 0), ErrBadMessage, Choke},
-		{"have all with payload", frame(2, byte(HaveAll), 0), ErrBadMessage, HaveAll},
-		{"request 12", frame(12, byte(Request), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), ErrBadMessage, Request},
-		{"cancel 14", frame(14, byte(Cancel), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), ErrBadMessage, Cancel},
-		{"reject 5", frame(5, byte(Reject), 0, 0, 0, 0), ErrBadMessage, Reject},
-		{"suggest 1", frame(1, byte(Suggest)), ErrBadMessage, Suggest},
-		{"allowed fast 6", frame(6, byte(AllowedFast), 0, 0, 0, 0, 0), ErrBadMessage, AllowedFast},
-		{"port 2", frame(2, byte(Port), 1), ErrBadMessage, Port},
-		{"piece without begin", frame(5, byte(Piece), 0, 0, 0, 0), ErrBadMessage, Piece},
-		{"extended without id", frame(1, byte(Extended)), ErrBadMessage, Extended},
-		{"truncated body", frame(13, byte(Request), 0, 0, 0), io.ErrUnexpectedEOF, 0},
-		{"truncated prefix", []byte{0, 0}, io.ErrUnexpectedEOF, 0},
-		{"empty stream", nil, io.EOF, 0},
-		{"prefix only", frame(1), io.ErrUnexpectedEOF, 0},
-		{"oversized", frame(MaxMessageLength + 1), ErrMessageTooLarge, 0},
-		{"100 MB", frame(100 << 20), ErrMessageTooLarge, 0},
-		{"max uint32", frame(0xffffffff), ErrMessageTooLarge, 0},
+		{"have too short", []byte{byte(Have), 0, 0, 1}, ErrBadMessage, Have},
+		{"have too long", []byte{byte(Have), 0, 0, 0, 1, 2}, ErrBadMessage, Have},
+		{"choke with payload", []byte{byte(Choke), 0}, ErrBadMessage, Choke},
+		{"have all with payload", []byte{byte(HaveAll), 0}, ErrBadMessage, HaveAll},
+		{"request 12", []byte{byte(Request), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, ErrBadMessage, Request},
+		{"cancel 14", []byte{byte(Cancel), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, ErrBadMessage, Cancel},
+		{"reject 5", []byte{byte(Reject), 0, 0, 0, 0}, ErrBadMessage, Reject},
+		{"suggest 1", []byte{byte(Suggest)}, ErrBadMessage, Suggest},
+		{"allowed fast 6", []byte{byte(AllowedFast), 0, 0, 0, 0, 0}, ErrBadMessage, AllowedFast},
+		{"port 2", []byte{byte(Port), 1}, ErrBadMessage, Port},
+		{"piece without begin", []byte{byte(Piece), 0, 0, 0, 0}, ErrBadMessage, Piece},
+		{"extended without id", []byte{byte(Extended)}, ErrBadMessage, Extended},
+		{"oversized bitfield", append([]byte{byte(Bitfield)}, make([]byte, MaxMessageLength)...), ErrMessageTooLarge, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, _, err := ReadMessage(bytes.NewReader(tt.input), nil)
+			m, err := ParseMessage(tt.body)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -147,93 +135,26 @@ func TestReadMessageMalformed(t *testing.T) {
 	}
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
-}
-
-func TestReadMessageTooLargeReadsOnlyPrefix(t *testing.T) {
-	// A 100 MB length prefix followed by plenty of data: ReadMessage must
-	// stop after the 4-byte prefix and must not grow the buffer.
-	input := append(frame(100<<20), make([]byte, 1<<20)...)
-	cr := &countingReader{r: bytes.NewReader(input)}
-	buf := make([]byte, 64)
-	_, out, err := ReadMessage(cr, buf)
-	if !errors.Is(err, ErrMessageTooLarge) {
-		t.Fatalf("err = %v, want ErrMessageTooLarge", err)
-	}
-	if cr.n != 4 {
-		t.Errorf("read %d bytes, want 4", cr.n)
-	}
-	if cap(out) != cap(buf) {
-		t.Errorf("buffer grew from %d to %d", cap(buf), cap(out))
-	}
-}
-
-func TestReadMessageAtLimit(t *testing.T) {
+func TestParseMessageAtLimit(t *testing.T) {
 	bf := make([]byte, MaxMessageLength-1)
 	bf[0] = 0x80
 	m := Message{ID: Bitfield, Bitfield: bf}
-	got, _, err := ReadMessage(bytes.NewReader(m.AppendTo(nil)), nil)
+	got, err := ParseMessage(m.AppendTo(nil)[4:])
 	if err != nil || !bytes.Equal(got.Bitfield, bf) {
 		t.Fatalf("message at MaxMessageLength: err %v", err)
 	}
 }
 
-func TestReadMessageBufferReuse(t *testing.T) {
-	var stream []byte
-	for _, m := range allMessages() {
-		stream = m.AppendTo(stream)
-	}
-	r := bytes.NewReader(stream)
-	buf := make([]byte, 0, 4+9+BlockSize)
-	for i, want := range allMessages() {
-		got, out, err := ReadMessage(r, buf)
-		if err != nil {
-			t.Fatalf("message %d: %v", i, err)
-		}
-		if &out[:1][0] != &buf[:1][0] {
-			t.Fatalf("message %d (%s): buffer of cap %d not reused", i, want.ID, cap(buf))
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("message %d: got %+v, want %+v", i, got, want)
-		}
-		buf = out
-	}
-	if _, _, err := ReadMessage(r, buf); !errors.Is(err, io.EOF) {
-		t.Errorf("at end of stream: err = %v, want io.EOF", err)
-	}
-
-	// A small buffer is replaced by a big enough one, which is returned.
-	big := Message{ID: Bitfield, Bitfield: make([]byte, 100<<10)}
-	_, out, err := ReadMessage(bytes.NewReader(big.AppendTo(nil)), make([]byte, 8))
-	if err != nil || cap(out) < big.Len() {
-		t.Fatalf("err %v, returned buffer cap %d", err, cap(out))
-	}
-}
-
-func TestReadMessageAllocs(t *testing.T) {
+func TestParseMessageAllocs(t *testing.T) {
 	m := Message{ID: Piece, Index: 1, Begin: 0, Block: make([]byte, BlockSize)}
-	f := m.AppendTo(nil)
-	r := bytes.NewReader(f)
-	buf := make([]byte, len(f))
+	body := m.AppendTo(nil)[4:]
 	allocs := testing.AllocsPerRun(100, func() {
-		r.Reset(f)
-		var err error
-		_, buf, err = ReadMessage(r, buf)
-		if err != nil {
+		if _, err := ParseMessage(body); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs != 0 {
-		t.Errorf("ReadMessage allocates %.1f times per piece message, want 0", allocs)
+		t.Errorf("ParseMessage allocates %.1f times per piece message, want 0", allocs)
 	}
 }
 
@@ -250,60 +171,34 @@ func TestIDString(t *testing.T) {
 	}
 }
 
-func FuzzReadMessage(f *testing.F) {
+func FuzzParseMessage(f *testing.F) {
 	for _, m := range allMessages() {
-		f.Add(m.AppendTo(nil))
+		f.Add(m.AppendTo(nil)[4:])
 	}
-	f.Add(frame(100 << 20))
-	f.Add(frame(5, byte(Have), 1))
-	f.Add([]byte{0, 0})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := bytes.NewReader(data)
-		var buf []byte
-		for range 64 {
-			var m Message
-			var err error
-			before := r.Len()
-			m, buf, err = ReadMessage(r, buf)
-			if err != nil {
-				return
-			}
-			consumed := before - r.Len()
-			// A decoded message re-encodes to exactly the bytes it came from.
-			enc := m.AppendTo(nil)
-			orig := data[len(data)-before : len(data)-before+consumed]
-			if !bytes.Equal(enc, orig) {
-				t.Fatalf("re-encoding %+v: got %x, want %x", m, enc, orig)
-			}
+	f.Add([]byte{byte(Have), 1})
+	f.Add([]byte{byte(Extended)})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := ParseMessage(body)
+		if err != nil {
+			return
+		}
+		// A decoded message re-encodes to exactly the bytes it came from.
+		enc := m.AppendTo(nil)
+		if !bytes.Equal(enc[4:], body) || int(binary.BigEndian.Uint32(enc)) != len(body) {
+			t.Fatalf("re-encoding %+v: got %x, want body %x", m, enc, body)
 		}
 	})
 }
 
-func pieceStream(n int) []byte {
-	m := Message{ID: Piece, Block: make([]byte, BlockSize)}
-	var b []byte
-	for i := range n {
-		m.Index = uint32(i)
-		b = m.AppendTo(b)
-	}
-	return b
-}
-
-func BenchmarkReadPiece(b *testing.B) {
-	stream := pieceStream(64)
-	r := bytes.NewReader(stream)
-	buf := make([]byte, 4+9+BlockSize)
+func BenchmarkParsePiece(b *testing.B) {
+	m := Message{ID: Piece, Index: 1, Block: make([]byte, BlockSize)}
+	body := m.AppendTo(nil)[4:]
 	b.SetBytes(BlockSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		if r.Len() == 0 {
-			r.Reset(stream)
-		}
-		m, out, err := ReadMessage(r, buf)
-		if err != nil || len(m.Block) != BlockSize {
+		if m, err := ParseMessage(body); err != nil || len(m.Block) != BlockSize {
 			b.Fatal(err)
 		}
-		buf = out
 	}
 }
 

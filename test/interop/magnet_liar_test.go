@@ -16,6 +16,7 @@ import (
 	"github.com/gobit/gobit/internal/swarmtest"
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // liarMetadataID is the ut_metadata message ID the lying peer announces.
@@ -57,7 +58,7 @@ func startLyingPeer(t *testing.T, hash metainfo.Hash, claim int, answer func(pie
 		var buf []byte
 		for {
 			nc.SetReadDeadline(time.Now().Add(3 * time.Minute))
-			m, nb, err := wire.ReadMessage(nc, buf)
+			m, nb, err := wiretest.ReadMessage(nc, buf)
 			if err != nil {
 				return
 			}
