@@ -124,34 +124,33 @@ func startOpentrackerOn(t testing.TB, bin, dir string, port int, hashes [][20]by
 	}
 	statsURL := "http://127.0.0.1:" + p + "/stats"
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	errExited := errors.New("exited")
+	ready := poll(10*time.Second, func() (bool, error) {
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("exited on port %d: %s", port, logBuf.String())
+			return false, errExited
 		default:
 		}
-		if body, err := httpGet(client, statsURL); err == nil && bytes.Contains(body, []byte("opentracker")) {
-			if len(hashes) > 0 {
-				if err := waitWhitelisted("http://127.0.0.1:"+p+"/announce", hashes[0]); err != nil {
-					stop()
-					return nil, fmt.Errorf("port %d: %w: %s", port, err, logBuf.String())
-				}
-			}
-			select {
-			case <-exited:
-				return nil, fmt.Errorf("exited on port %d: %s", port, logBuf.String())
-			default:
-			}
-			t.Cleanup(stop)
-			return cmd, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("no answer from %s after 10s: %s", statsURL, logBuf.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+		body, err := httpGet(client, statsURL)
+		return err == nil && bytes.Contains(body, []byte("opentracker")), nil
+	})
+	if !ready {
+		stop()
+		return nil, fmt.Errorf("no answer from %s within 10s, or it exited: %s", statsURL, logBuf.String())
 	}
+	if len(hashes) > 0 {
+		if err := waitWhitelisted("http://127.0.0.1:"+p+"/announce", hashes[0]); err != nil {
+			stop()
+			return nil, fmt.Errorf("port %d: %w: %s", port, err, logBuf.String())
+		}
+	}
+	select {
+	case <-exited:
+		return nil, fmt.Errorf("exited on port %d: %s", port, logBuf.String())
+	default:
+	}
+	t.Cleanup(stop)
+	return cmd, nil
 }
 
 // waitWhitelisted polls opentracker with an announce for h until it stops
@@ -163,18 +162,18 @@ func waitWhitelisted(httpURL string, h [20]byte) error {
 	q := "?info_hash=" + escape(h[:]) +
 		"&peer_id=-GBTEST-000000000000&port=1&uploaded=0&downloaded=0&left=0&compact=1&numwant=0"
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		body, err := httpGet(client, httpURL+q)
-		if err == nil && !bytes.Contains(body, []byte(otNotAuthorized)) {
-			_, err = httpGet(client, httpURL+q+"&event=stopped")
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("still refused after 10s (last answer %q, %v)", body, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var (
+		body []byte
+		err  error
+	)
+	if poll(10*time.Second, func() (bool, error) {
+		body, err = httpGet(client, httpURL+q)
+		return err == nil && !bytes.Contains(body, []byte(otNotAuthorized)), nil
+	}) {
+		_, err = httpGet(client, httpURL+q+"&event=stopped")
+		return err
 	}
+	return fmt.Errorf("still refused after 10s (last answer %q, %v)", body, err)
 }
 
 func httpGet(c *http.Client, u string) ([]byte, error) {
