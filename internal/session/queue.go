@@ -269,6 +269,7 @@ func (s *Session) ForceStart(infoHash string) error {
 	}
 	err = s.change(e, "torrent not force-started", func(r *store.Torrent) { r.Paused, r.Forced = false, true }, func() error {
 		e.queued.Store(false)
+		e.forced.Store(true)
 		return e.t.Resume()
 	})
 	if err != nil {

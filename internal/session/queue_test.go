@@ -131,6 +131,9 @@ func TestQueueLimitsMovesAndForceStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "forced q2 running", func() bool { return states(s)["q2"] == StateDownloading })
+	if d, _ := s.Get(hashes[1]); !d.Forced {
+		t.Error("force-started torrent not shown forced")
+	}
 	time.Sleep(100 * time.Millisecond) // several ticks: the queue must leave it running
 	if m := states(s); m["q2"] != StateDownloading || m["q3"] != StateDownloading || m["q1"] != StateQueued {
 		t.Fatalf("after force start: %v", m)
