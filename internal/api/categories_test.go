@@ -240,3 +240,20 @@ func mustHave(t *testing.T, s string, wants ...string) {
 		}
 	}
 }
+
+// TestCategoryNameWithSlash: names may hold a slash (as qBittorrent's
+// subcategories do); the client escapes it in the path.
+func TestCategoryNameWithSlash(t *testing.T) {
+	_, _, c := realDaemon(t, session.Config{})
+	ctx := context.Background()
+	if _, err := c.AddCategory(ctx, session.Category{Name: "tv/shows", SavePath: "/srv/tv"}); err != nil {
+		t.Fatal(err)
+	}
+	to := "tv/series"
+	if _, err := c.UpdateCategory(ctx, "tv/shows", session.CategoryUpdate{Name: &to}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveCategory(ctx, "tv/series"); err != nil {
+		t.Fatal(err)
+	}
+}

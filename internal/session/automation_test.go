@@ -220,3 +220,24 @@ func TestOnCompleteTimeoutAndOutputBound(t *testing.T) {
 		t.Errorf("log of %d bytes: output not bounded", len(l))
 	}
 }
+
+func TestOnCompleteKilledAtClose(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh for the test's script")
+	}
+	script := filepath.Join(t.TempDir(), "slow.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncLog{}
+	s := &Session{log: slog.New(slog.NewTextHandler(logs, nil)), closeC: make(chan struct{})}
+	time.AfterFunc(100*time.Millisecond, func() { close(s.closeC) })
+	start := time.Now()
+	s.execOnComplete(script, t.TempDir(), nil, time.Minute)
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("closing did not stop the command: ran %v", took)
+	}
+	if !strings.Contains(logs.String(), "session is closing") {
+		t.Errorf("log: %s", logs.String())
+	}
+}

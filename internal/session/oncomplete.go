@@ -21,7 +21,7 @@ import (
 // folder lies). Its working directory is the save directory. It runs in its
 // own goroutine: the engine never waits for it. At most maxOnComplete run at
 // once (others wait their turn, off the engine); each is killed after
-// Config.OnCompleteTimeout (default 5 minutes). Its exit status and its
+// Config.OnCompleteTimeout (default 5 minutes), or when the session closes. Its exit status and its
 // output (the first maxOnCompleteOutput bytes of stdout and stderr
 // together) are logged.
 
@@ -72,6 +72,14 @@ func (s *Session) runOnComplete(e *entry) {
 func (s *Session) execOnComplete(prog, dir string, env []string, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	// Closing the session kills the command rather than wait for it.
+	go func() {
+		select {
+		case <-s.closeC:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	cmd := exec.CommandContext(ctx, prog)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = dir
@@ -82,8 +90,10 @@ func (s *Session) execOnComplete(prog, dir string, env []string, timeout time.Du
 	err := cmd.Run()
 	attrs := []any{"program", prog, "env", env, "took", time.Since(start).Round(time.Millisecond), "output", out.String()}
 	switch {
-	case ctx.Err() != nil:
+	case ctx.Err() == context.DeadlineExceeded:
 		s.log.Warn("on-complete command killed after its timeout", append(attrs, "timeout", timeout)...)
+	case ctx.Err() != nil:
+		s.log.Warn("on-complete command killed: the session is closing", attrs...)
 	case err != nil:
 		s.log.Warn("on-complete command failed", append(attrs, "err", err)...)
 	default:

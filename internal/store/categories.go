@@ -75,6 +75,21 @@ func CheckTags(tags []string) error {
 	return nil
 }
 
+// saneLabels drops an invalid category and the invalid, duplicate or
+// surplus tags of a decoded record.
+func saneLabels(category string, tags []string) (string, []string) {
+	if category != "" && CheckLabel("category", category) != nil {
+		category = ""
+	}
+	var out []string
+	for _, t := range tags {
+		if len(out) < MaxTags && CheckLabel("tag", t) == nil && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return category, out
+}
+
 // checkCategory validates a whole category.
 func checkCategory(c Category) error {
 	if err := CheckLabel("category", c.Name); err != nil {

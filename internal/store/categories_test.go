@@ -113,3 +113,15 @@ func TestVersion1DatabaseGainsCategories(t *testing.T) {
 		t.Fatalf("torrents after migration: %v %v", l, err)
 	}
 }
+
+func TestDamagedLabelsDropped(t *testing.T) {
+	key := make([]byte, 20)
+	val := []byte(`{"name":"x","save_dir":"/d","category":"bad\u0001cat","tags":["ok","ok","bad,tag",""]}`)
+	got, err := decodeTorrent(key, val)
+	if err != nil {
+		t.Fatalf("a record with damaged labels was refused: %v", err)
+	}
+	if got.Category != "" || len(got.Tags) != 1 || got.Tags[0] != "ok" {
+		t.Errorf("labels: %q %q", got.Category, got.Tags)
+	}
+}

@@ -135,6 +135,8 @@ func decodeTorrent(key, val []byte) (Torrent, error) {
 	t.Trackers, t.SaveDir, t.Paused = r.Trackers, r.SaveDir, r.Paused
 	t.AddedAt, t.CompletedAt, t.Limits = r.AddedAt, r.CompletedAt, Limits(r.Limits)
 	t.Category, t.Tags, t.Forced = r.Category, r.Tags, r.Forced
+	// A damaged label costs the label, not the torrent.
+	t.Category, t.Tags = saneLabels(t.Category, t.Tags)
 	if err := checkTorrent(t); err != nil {
 		return t, fmt.Errorf("%w: torrent %x: %v", ErrCorrupt, key, err)
 	}
