@@ -407,12 +407,17 @@ func (s *Session) addLabels(req *AddRequest) (dir string, unlock func(), err err
 	return dir, s.labelMu.Unlock, nil
 }
 
+// touchesLabels reports whether u changes the category or tags.
+func (u TorrentUpdate) touchesLabels() bool {
+	return u.Category != nil || u.Tags != nil || len(u.AddTags) > 0 || len(u.RemoveTags) > 0
+}
+
 // labelEdit returns how u changes e's category and tags, or nil when it
 // does not touch them. It checks the category exists and computes the new
 // tags from e's current ones; the caller holds labelMu, so neither changes
 // until the edit is committed.
 func (s *Session) labelEdit(e *entry, u TorrentUpdate) (func(*store.Torrent), error) {
-	if u.Category == nil && u.Tags == nil && len(u.AddTags) == 0 && len(u.RemoveTags) == 0 {
+	if !u.touchesLabels() {
 		return nil, nil
 	}
 	if u.Category != nil && *u.Category != "" {

@@ -179,14 +179,23 @@ func TestQueueLimitsMovesAndForceStart(t *testing.T) {
 	})
 
 	// Raising the limit through the settings starts the queued one.
-	two := int64(0)
-	if _, err := s.UpdateSettings(SettingsUpdate{MaxActiveDownloads: &two}); err != nil {
+	unlimited := int64(0)
+	if _, err := s.UpdateSettings(SettingsUpdate{MaxActiveDownloads: &unlimited}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "everything running without limits", func() bool { return states(s)["q1"] == StateDownloading })
 	bad := int64(-1)
 	if _, err := s.UpdateSettings(SettingsUpdate{MaxActive: &bad}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("negative limit: %v", err)
+	}
+	// Limits set through the API outlive a restart, over the flags'.
+	s.Close()
+	s, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set := s.Settings(); set.MaxActiveDownloads != 0 {
+		t.Errorf("after a restart: max_active_downloads %d, want the saved 0", set.MaxActiveDownloads)
 	}
 }
 

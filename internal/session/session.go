@@ -787,8 +787,10 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 	if err != nil {
 		return Status{}, err
 	}
-	s.labelMu.Lock()
-	defer s.labelMu.Unlock()
+	if u.touchesLabels() {
+		s.labelMu.Lock()
+		defer s.labelMu.Unlock()
+	}
 	relabel, err := s.labelEdit(e, u)
 	if err != nil {
 		return Status{}, err
