@@ -250,3 +250,13 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// hasLabels reports whether any torrent of l has a category or tags.
+func hasLabels(l []session.Status) bool {
+	for _, s := range l {
+		if s.Category != "" || len(s.Tags) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -114,6 +114,8 @@ func TestCategoryAndTagCommands(t *testing.T) {
 	if l := lsJSON(t, addr, "--tag", "hd", "--category", "movies"); len(l) != 2 {
 		t.Errorf("ls --tag hd --category movies: %d torrents", len(l))
 	}
+	out = run("ls")
+	mustContain(t, "ls with labels", out, "CATEGORY", "TAGS", "movies", "hd,new")
 	out = run("tag", "ls")
 	mustContain(t, "tag ls", out, "TAG", "hd", "2", "new")
 	if strings.Contains(out, "old") {

@@ -185,7 +185,12 @@ func printTable(w io.Writer, l []session.Status) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HASH\tNAME\tSTATE\tDONE\tDOWN\tUP\tPEERS\tETA")
+	labels := hasLabels(l) // a CATEGORY and TAGS column only when used
+	header := "HASH\tNAME\tSTATE\tDONE\tDOWN\tUP\tPEERS\tETA"
+	if labels {
+		header += "\tCATEGORY\tTAGS"
+	}
+	fmt.Fprintln(tw, header)
 	for _, s := range l {
 		name := s.Name
 		if name == "" {
@@ -196,9 +201,13 @@ func printTable(w io.Writer, l []session.Status) error {
 		if s.State != session.StateDownloading {
 			eta = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s",
 			s.InfoHash[:min(8, len(s.InfoHash))], shorten(name, 40), state, fmtPercent(s.Progress),
 			fmtRate(s.DownloadRate), fmtRate(s.UploadRate), s.Peers, eta)
+		if labels {
+			fmt.Fprintf(tw, "\t%s\t%s", shorten(printable(orDash(s.Category)), 20), shorten(printable(orDash(strings.Join(s.Tags, ","))), 30))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
