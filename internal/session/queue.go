@@ -246,7 +246,10 @@ func (s *Session) startQueued(paused bool, rec *store.Torrent) bool {
 // limits are set. Called under e.opMu (from change).
 func (s *Session) resumeQueued(e *entry) error {
 	if s.queueLimits().limited() && !e.rec.Forced {
-		if e.t.Stats().State == torrent.StatePaused {
+		// A torrent stopped by a seeding limit is resumed by the torrent
+		// itself (which clears the limit's mark); the queue may then hold
+		// it back again.
+		if st := e.t.Stats(); st.State == torrent.StatePaused && !st.Finished {
 			e.queued.Store(true)
 			s.kickQueue()
 			return nil

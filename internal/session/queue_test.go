@@ -250,3 +250,42 @@ func TestSeedLimit(t *testing.T) {
 		return m["seed1"] == StateSeeding && m["seed2"] == StateQueued
 	})
 }
+
+// TestResumeFinishedTorrentWithQueueLimits: a torrent stopped by a seeding
+// limit resumes when asked, with queue limits set (the queue must not keep
+// it waiting for a mark only the torrent's own resume clears).
+func TestResumeFinishedTorrentWithQueueLimits(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(Config{
+		DownloadDir: dir, Port: -1, SeedTimeLimit: time.Second,
+		MaxActiveSeeds: 3, QueueInterval: 20 * time.Millisecond, StallTimeout: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := filepath.Join(dir, "fin")
+	if err := os.WriteFile(p, []byte(strings.Repeat("fin", 3000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, mi, err := metainfo.Create(metainfo.CreateOptions{Path: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(context.Background(), AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	h := mi.InfoHash.String()
+	waitFor(t, "seeding stopped by the seed time limit", func() bool {
+		d, _ := s.Get(h)
+		return d.Finished && d.State == StatePaused
+	})
+	none := int64(0)
+	if _, err := s.UpdateSettings(SettingsUpdate{SeedTimeLimit: &none}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Resume(h); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "seeding again", func() bool { d, _ := s.Get(h); return d.State == StateSeeding })
+}

@@ -1,8 +1,10 @@
 // Package session holds all torrents of one gobit process: the peer listen
 // socket, the session-wide connection, half-open and disk limits, the read
 // cache, the tracker client, the DHT node (dht.go), local service discovery
-// (discovery.go), persistence in the state database (persist.go), and the
-// list of torrents.
+// (discovery.go), persistence in the state database (persist.go), the list
+// of torrents, and what organizes it: categories and tags (categories.go),
+// the queue and its limits (queue.go), the watch directory (watch.go) and
+// the on-complete command (oncomplete.go).
 //
 // Ownership: the torrent map and the session settings are guarded by
 // Session.mu, held only for map access and snapshot reads (Torrent.Stats is
