@@ -197,10 +197,10 @@ func (s *Session) queueTick(now time.Time) {
 	s.mu.Unlock()
 	run := queuePolicy(items, lim)
 	for i, e := range es {
-		if !items[i].Wants {
-			continue
+		// Only a torrent whose lot changes is touched (and locked).
+		if items[i].Wants && run[i] == e.queued.Load() {
+			s.queueApply(e, run[i])
 		}
-		s.queueApply(e, run[i])
 	}
 }
 
