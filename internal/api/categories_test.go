@@ -257,3 +257,30 @@ func TestCategoryNameWithSlash(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAddFormsCarryLabels: the multipart form's category and tags fields
+// and the raw form's query parameters reach the session.
+func TestAddFormsCarryLabels(t *testing.T) {
+	_, h, c := realDaemon(t, session.Config{})
+	dir := t.TempDir()
+	if _, err := c.AddCategory(context.Background(), session.Category{Name: "iso", SavePath: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ctype, body := multipartFiles(t, map[string]string{"category": "iso", "tags": "a, b,,a", "paused": "true"},
+		[]struct{ field, data string }{{"torrents", string(torrentBytes(t, "mp"))}})
+	w := serve(t, h, reqSpec{method: "POST", path: "/api/v1/torrents", ctype: ctype, body: body})
+	var st session.Status
+	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &st) != nil {
+		t.Fatalf("multipart add: %d %s", w.Code, w.Body.String())
+	}
+	if st.Category != "iso" || st.SaveDir != dir || !slices.Equal(st.Tags, []string{"a", "b"}) {
+		t.Errorf("multipart add: %+v", st)
+	}
+	w = serve(t, h, reqSpec{method: "POST", path: "/api/v1/torrents?paused=true&category=iso&tag=x&tag=y", ctype: contentTorrent, body: string(torrentBytes(t, "raw"))})
+	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &st) != nil {
+		t.Fatalf("raw add: %d %s", w.Code, w.Body.String())
+	}
+	if st.Category != "iso" || !slices.Equal(st.Tags, []string{"x", "y"}) {
+		t.Errorf("raw add: %+v", st)
+	}
+}
