@@ -39,7 +39,8 @@ func gobit(t *testing.T, args ...string) (string, string, int) {
 // environment cannot change its outcome.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	for _, name := range []string{"ADDR", "API_TOKEN", "API_ALLOWED_HOSTS", "PORT", "DOWNLOAD_DIR", "DATA_DIR", "LOG_FILE", "LOG_LEVEL", "OUTPUT", "LISTEN_HOST", "TIMEOUT", "SEED", "JSON", "DELETE_DATA"} {
+	for _, name := range []string{"ADDR", "API_TOKEN", "API_ALLOWED_HOSTS", "PORT", "DOWNLOAD_DIR", "DATA_DIR", "LOG_FILE", "LOG_LEVEL", "OUTPUT", "LISTEN_HOST", "TIMEOUT", "SEED", "JSON", "DELETE_DATA",
+		"MAX_ACTIVE_DOWNLOADS", "MAX_ACTIVE_SEEDS", "MAX_ACTIVE", "WATCH_DIR", "ON_COMPLETE", "ON_COMPLETE_TIMEOUT"} {
 		t.Setenv(envPrefix+name, "")
 	}
 }

@@ -70,8 +70,9 @@ func remoteError(o *remoteOptions, err error) error {
 
 func newAddCmd() *cobra.Command {
 	var o remoteOptions
-	var dir string
+	var dir, category string
 	var paused bool
+	var tags []string
 	cmd := &cobra.Command{
 		Use:   "add <magnet | file.torrent | URL>...",
 		Short: "Add torrents to a running daemon",
@@ -91,7 +92,7 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 			c := o.client()
 			var errs []error
 			for _, arg := range args {
-				st, err := addOne(cmd.Context(), c, arg, session.AddRequest{DownloadDir: dir, Paused: paused})
+				st, err := addOne(cmd.Context(), c, arg, session.AddRequest{DownloadDir: dir, Paused: paused, Category: category, Tags: tags})
 				if err != nil {
 					errs = append(errs, remoteError(&o, fmt.Errorf("%s: %w", shorten(arg, 80), err)))
 					continue
@@ -112,8 +113,12 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 	addRemoteFlags(cmd, &o)
 	cmd.Flags().StringVarP(&dir, "download-dir", "o", "", "directory on the daemon's machine to save into (default: the daemon's)")
 	cmd.Flags().BoolVar(&paused, "paused", false, "add the torrents stopped (start them with 'gobit resume')")
+	cmd.Flags().StringVar(&category, "category", "", "file the torrents under this category (saved in its directory unless --download-dir is given)")
+	cmd.Flags().StringSliceVar(&tags, "tag", nil, "tag the torrents (repeatable, or comma-separated)")
 	noEnv(cmd, "download-dir")
 	noEnv(cmd, "paused")
+	noEnv(cmd, "category")
+	noEnv(cmd, "tag")
 	return cmd
 }
 
@@ -136,13 +141,23 @@ func addOne(ctx context.Context, c *api.Client, arg string, req session.AddReque
 func newListCmd() *cobra.Command {
 	var o remoteOptions
 	var asJSON bool
+	var category string
+	var tags []string
 	cmd := &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list"},
-		Short:   "List the torrents of a running daemon",
-		Args:    argsUsage(cobra.NoArgs),
+		Short:   "List the torrents of a running daemon, in queue order",
+		Long: `List the torrents of a running daemon, in queue order. --category keeps
+those of a category (--category "" those in none), --tag those carrying
+every tag given.`,
+		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := o.client().List(cmd.Context())
+			var f session.ListFilter
+			if cmd.Flags().Changed("category") {
+				f.Category = &category
+			}
+			f.Tags = tags
+			l, err := o.client().ListFiltered(cmd.Context(), f)
 			if err != nil {
 				return remoteError(&o, err)
 			}
@@ -156,6 +171,10 @@ func newListCmd() *cobra.Command {
 	}
 	addRemoteFlags(cmd, &o)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the daemon's JSON instead of a table")
+	cmd.Flags().StringVar(&category, "category", "", "only torrents of this category (\"\": in none)")
+	cmd.Flags().StringSliceVar(&tags, "tag", nil, "only torrents carrying this tag (repeatable, or comma-separated)")
+	noEnv(cmd, "category")
+	noEnv(cmd, "tag")
 	return cmd
 }
 
@@ -166,7 +185,12 @@ func printTable(w io.Writer, l []session.Status) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HASH\tNAME\tSTATE\tDONE\tDOWN\tUP\tPEERS\tETA")
+	labels := hasLabels(l) // a CATEGORY and TAGS column only when used
+	header := "HASH\tNAME\tSTATE\tDONE\tDOWN\tUP\tPEERS\tETA"
+	if labels {
+		header += "\tCATEGORY\tTAGS"
+	}
+	fmt.Fprintln(tw, header)
 	for _, s := range l {
 		name := s.Name
 		if name == "" {
@@ -177,9 +201,13 @@ func printTable(w io.Writer, l []session.Status) error {
 		if s.State != session.StateDownloading {
 			eta = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s",
 			s.InfoHash[:min(8, len(s.InfoHash))], shorten(name, 40), state, fmtPercent(s.Progress),
 			fmtRate(s.DownloadRate), fmtRate(s.UploadRate), s.Peers, eta)
+		if labels {
+			fmt.Fprintf(tw, "\t%s\t%s", shorten(printable(orDash(s.Category)), 20), shorten(printable(orDash(strings.Join(s.Tags, ","))), 30))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -277,8 +305,10 @@ func newPauseCmd() *cobra.Command {
 }
 
 func newResumeCmd() *cobra.Command {
-	cmd := newHashCmd("resume", "Resume paused torrents of a running daemon", "resumed",
-		func(ctx context.Context, c *api.Client, h string) error { return c.Resume(ctx, h) })
+	var force bool
+	cmd := newHashCmd("resume", "Resume paused torrents of a running daemon", "resumed", resumeOp(&force))
+	cmd.Flags().BoolVar(&force, "force", false, "force start: run whatever the queue limits")
+	noEnv(cmd, "force")
 	return cmd
 }
 

@@ -90,6 +90,9 @@ on the command line wins over the environment, which wins over the default.`,
 		newRecheckCmd(),
 		newMoveCmd(),
 		newResumeCmd(),
+		newCategoryCmd(),
+		newTagCmd(),
+		newQueueCmd(),
 		newVersionCmd(),
 	)
 	documentEnv(root)

@@ -33,6 +33,7 @@ type serveOptions struct {
 	allowHosts  []string
 	flushEvery  time.Duration
 	limits      limitOptions
+	automation  automationOptions
 	discovery   discoveryOptions
 	pprof       bool
 }
@@ -76,6 +77,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringSliceVar(&o.allowHosts, "api-allowed-hosts", nil, "further host names the API answers to (comma-separated; *.domain for subdomains, * for any, behind a reverse proxy)")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
+	o.automation.register(f)
 	o.discovery.register(f)
 	registerPprofFlag(f, &o.pprof)
 	return cmd
@@ -131,6 +133,9 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		FlushInterval: o.flushEvery,
 	}
 	if err := o.limits.apply(&cfg); err != nil {
+		return err
+	}
+	if err := o.automation.apply(&cfg); err != nil {
 		return err
 	}
 	o.discovery.apply(&cfg)

@@ -100,6 +100,9 @@ func printDetail(w io.Writer, d session.Detail, now time.Time) error {
 	field("Transferred", "down %s  up %s  ratio %.2f", fmtBytes(d.Downloaded), fmtBytes(d.Uploaded), d.Ratio)
 	field("Peers", "%d connected (%d seeds)", d.Peers, d.Seeds)
 	field("Saved in", "%s", printable(d.SaveDir))
+	if d.Category != "" || len(d.Tags) > 0 {
+		field("Category", "%s  tags: %s", printable(orDash(d.Category)), printable(orDash(strings.Join(d.Tags, ", "))))
+	}
 	if !d.AddedAt.IsZero() {
 		field("Added", "%s (%s)", d.AddedAt.Local().Format("2006-01-02 15:04:05"), fmtWhen(d.AddedAt, now))
 	}

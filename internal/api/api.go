@@ -16,7 +16,8 @@
 //	                                            (file fields "torrent" or "torrents", repeatable; "uri",
 //	                                            "download_dir", "paused"); ?download_dir= and ?paused= with the
 //	                                            non-JSON forms
-//	GET    /api/v1/torrents                     JSON array of session.Status (never null)
+//	GET    /api/v1/torrents                     JSON array of session.Status (never null), in queue order;
+//	                                            ?category=X (empty: none) and ?tag=Y (repeatable) filter it
 //	GET    /api/v1/torrents/{infohash}          session.Detail (files, trackers, peer_list, magnet)
 //	PATCH  /api/v1/torrents/{infohash}          JSON session.TorrentUpdate; 200 session.Status
 //	POST   /api/v1/torrents/{infohash}/pause    204
@@ -27,6 +28,18 @@
 //	GET    /api/v1/session                      session.Settings
 //	PATCH  /api/v1/session                      JSON session.SettingsUpdate; 200 session.Settings
 //	GET    /api/v1/dht                          dht.Stats; 404 when the DHT is off
+//	GET    /api/v1/categories                   JSON array of session.Category
+//	POST   /api/v1/categories                   JSON session.Category; 201 session.Category
+//	PATCH  /api/v1/categories/{name}            JSON session.CategoryUpdate; 200 session.Category
+//	DELETE /api/v1/categories/{name}            204; its torrents are left in no category
+//	GET    /api/v1/tags                         JSON array of session.TagInfo
+//	PATCH  /api/v1/tags/{name}                  JSON {"name": new}; 204
+//	DELETE /api/v1/tags/{name}                  204
+//	POST   /api/v1/torrents/{infohash}/queue    JSON {"move": "top"|"up"|"down"|"bottom"}; 204
+//	POST   /api/v1/torrents/{infohash}/force-start  204: runs whatever the queue limits
+//
+// The category, tag and queue routes exist when the Backend also
+// implements Organizer (a *session.Session does).
 //
 // Errors are always JSON, {"error": "message"}, never naming Go types: 400
 // for bad input (session.ErrInvalid, a malformed info hash or body, a
@@ -172,6 +185,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/session", h.settings)
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
+	h.registerOrganizer(mux) // categories.go, queue.go
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)

@@ -87,13 +87,19 @@ func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (sessio
 		if req.Paused {
 			q.Set("paused", "true")
 		}
+		if req.Category != "" {
+			q.Set("category", req.Category)
+		}
+		for _, t := range req.Tags {
+			q.Add("tag", t)
+		}
 		path := "/api/v1/torrents"
 		if len(q) > 0 {
 			path += "?" + q.Encode()
 		}
 		err = c.do(ctx, http.MethodPost, path, contentTorrent, bytes.NewReader(req.Torrent), &st)
 	} else {
-		body, _ := json.Marshal(AddBody{URI: req.URI, DownloadDir: req.DownloadDir, Paused: req.Paused})
+		body, _ := json.Marshal(AddBody{URI: req.URI, DownloadDir: req.DownloadDir, Paused: req.Paused, Category: req.Category, Tags: req.Tags})
 		err = c.do(ctx, http.MethodPost, "/api/v1/torrents", contentJSON, bytes.NewReader(body), &st)
 	}
 	if err != nil {

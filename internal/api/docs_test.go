@@ -35,6 +35,11 @@ var docSections = map[string]reflect.Type{
 	"api.MoveBody":           reflect.TypeFor[MoveBody](),
 	"api.ErrorBody":          reflect.TypeFor[ErrorBody](),
 	"dht.Stats":              reflect.TypeFor[dht.Stats](),
+	"session.Category":       reflect.TypeFor[session.Category](),
+	"session.CategoryUpdate": reflect.TypeFor[session.CategoryUpdate](),
+	"session.TagInfo":        reflect.TypeFor[session.TagInfo](),
+	"api.TagRenameBody":      reflect.TypeFor[TagRenameBody](),
+	"api.QueueBody":          reflect.TypeFor[QueueBody](),
 }
 
 // docFieldNames returns the JSON names of t's own fields (those of embedded

@@ -42,6 +42,10 @@ type AddBody struct {
 	DownloadDir string `json:"download_dir,omitempty"`
 	// Paused adds the torrent stopped; it starts with a resume.
 	Paused bool `json:"paused,omitempty"`
+	// Category files the torrent under an existing category (saved in
+	// its save path unless DownloadDir is set); Tags are its tags.
+	Category string   `json:"category,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
 }
 
 // ErrorBody is the JSON body of every error response.
@@ -285,7 +289,10 @@ func (h *handler) parseAdd(r *http.Request, more *[][]byte) (session.AddRequest,
 	if err != nil {
 		return session.AddRequest{}, err
 	}
-	req := session.AddRequest{DownloadDir: r.URL.Query().Get("download_dir")}
+	req := session.AddRequest{DownloadDir: r.URL.Query().Get("download_dir"), Category: r.URL.Query().Get("category")}
+	if f, ok := listFilter(r); ok {
+		req.Tags = f.Tags
+	}
 	if req.Paused, err = parseBoolParam("paused", r.URL.Query().Get("paused")); err != nil {
 		return req, err
 	}
@@ -301,6 +308,10 @@ func (h *handler) parseAdd(r *http.Request, more *[][]byte) (session.AddRequest,
 			req.DownloadDir = body.DownloadDir
 		}
 		req.Paused = req.Paused || body.Paused
+		if body.Category != "" {
+			req.Category = body.Category
+		}
+		req.Tags = append(req.Tags, body.Tags...)
 	case contentTorrent:
 		data, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -390,13 +401,21 @@ func parseMultipartAdd(r *http.Request, req *session.AddRequest, more *[][]byte)
 			req.URI = strings.TrimSpace(string(data))
 		case "download_dir":
 			req.DownloadDir = string(data)
+		case "category":
+			req.Category = string(data)
+		case "tags":
+			for t := range strings.SplitSeq(string(data), ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					req.Tags = append(req.Tags, t)
+				}
+			}
 		}
 	}
 }
 
 // list serves GET /api/v1/torrents; the answer is never null.
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	l := h.b.List()
+	l := filterList(r, h.b.List())
 	if l == nil {
 		l = []session.Status{}
 	}
@@ -423,6 +442,9 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.PeerList == nil {
 		d.PeerList = []session.PeerStatus{}
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
 	}
 	writeJSON(w, http.StatusOK, d)
 }

@@ -44,6 +44,8 @@ func (s *Session) openStore() error {
 		s.log.Warn("state database was unreadable; moved aside and started afresh", "moved_to", moved, "path", path)
 	}
 	s.db = db
+	s.loadCategories()
+	s.loadQueue()
 	// Settings changed through the API outlive restarts (and take
 	// precedence over the command line's).
 	var saved Settings
@@ -67,6 +69,7 @@ func (s *Session) restoreAll() error {
 	} else if err != nil {
 		return fmt.Errorf("session: read torrents: %w", err)
 	}
+	recs = s.sortByQueue(recs)
 	for _, rec := range recs {
 		if err := s.restore(rec); err != nil {
 			s.log.Error("cannot restore torrent; it stays in the database", "info_hash", metainfo.Hash(rec.InfoHash).String(), "err", err)
@@ -129,7 +132,8 @@ func (s *Session) record(e *entry) store.Torrent {
 	st := e.t.Stats()
 	rec := e.rec
 	rec.Name = st.Name
-	rec.Paused = st.State == torrent.StatePaused
+	// A torrent the queue holds is not paused by the user.
+	rec.Paused = st.State == torrent.StatePaused && !e.queued.Load()
 	rec.Uploaded, rec.Downloaded = st.Uploaded, st.Downloaded
 	rec.Limits = store.Limits{
 		UploadLimit: st.UploadLimit, DownloadLimit: st.DownloadLimit,
@@ -258,6 +262,8 @@ func (s *Session) onComplete(h metainfo.Hash) {
 		if e != nil {
 			s.persist(e)
 			s.flush(e)
+			s.kickQueue()
+			s.runOnComplete(e)
 		}
 	}()
 }

@@ -1,8 +1,10 @@
 // Package session holds all torrents of one gobit process: the peer listen
 // socket, the session-wide connection, half-open and disk limits, the read
 // cache, the tracker client, the DHT node (dht.go), local service discovery
-// (discovery.go), persistence in the state database (persist.go), and the
-// list of torrents.
+// (discovery.go), persistence in the state database (persist.go), the list
+// of torrents, and what organizes it: categories and tags (categories.go),
+// the queue and its limits (queue.go), the watch directory (watch.go) and
+// the on-complete command (oncomplete.go).
 //
 // Ownership: the torrent map and the session settings are guarded by
 // Session.mu, held only for map access and snapshot reads (Torrent.Stats is
@@ -37,6 +39,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobit/gobit/internal/dht"
@@ -124,6 +127,24 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
+	// MaxActiveDownloads, MaxActiveSeeds and MaxActive are the queue
+	// limits (queue.go): how many torrents download, seed, and run in all
+	// at once; 0 is unlimited (the default). QueueInterval is how often
+	// the queue is re-evaluated (default 2 s) and StallTimeout how long a
+	// running torrent may move no payload before it stops holding a slot
+	// (default 60 s).
+	MaxActiveDownloads, MaxActiveSeeds, MaxActive int
+	QueueInterval, StallTimeout                   time.Duration
+	// WatchDir, when set, is polled every WatchInterval (default 2 s) for
+	// .torrent and .magnet files to add (watch.go).
+	WatchDir      string
+	WatchInterval time.Duration
+	// OnComplete, when set, is a program run (not through a shell) when a
+	// torrent completes, with GOBIT_TORRENT_HASH, GOBIT_TORRENT_NAME and
+	// GOBIT_TORRENT_DIR in its environment; it is killed after
+	// OnCompleteTimeout (default 5 minutes). See oncomplete.go.
+	OnComplete        string
+	OnCompleteTimeout time.Duration
 }
 
 // AddRequest is what a user asks the session to add: exactly one of URI (a
@@ -135,6 +156,11 @@ type AddRequest struct {
 	DownloadDir string
 	// Paused adds the torrent without starting it.
 	Paused bool
+	// Category files the torrent under an existing category; without a
+	// DownloadDir it is saved in the category's save path.
+	Category string
+	// Tags are the torrent's initial tags.
+	Tags []string
 }
 
 // Session is a running set of torrents.
@@ -169,6 +195,17 @@ type Session struct {
 	// settingsMu serializes UpdateSettings, so settings are saved in the
 	// order they are applied.
 	settingsMu sync.Mutex
+	// labelMu serializes changes of categories and tags (categories.go);
+	// cats maps a category's name to its save path (guarded by mu).
+	labelMu sync.Mutex
+	cats    map[string]string
+	// qlim are the queue limits (guarded by mu); queueKick wakes the
+	// queue loop; queueMu serializes queue moves (queue.go).
+	qlim      QueueLimits
+	queueKick chan struct{}
+	queueMu   sync.Mutex
+	// onDone bounds the on-complete commands running at once.
+	onDone chan struct{}
 }
 
 type entry struct {
@@ -185,6 +222,15 @@ type entry struct {
 	// is deleted, after which nothing writes it again.
 	opMu    sync.Mutex
 	removed bool
+	// lab is the torrent's category and tags, for status reads.
+	lab atomic.Pointer[labels]
+	// queued is set while the queue holds the torrent paused; forced
+	// mirrors the record's Forced; pos is its 1-based queue position; q
+	// is the queue's stall bookkeeping (guarded by Session.mu).
+	queued atomic.Bool
+	forced atomic.Bool
+	pos    atomic.Int32
+	q      queueState
 }
 
 // New starts a session: it binds the peer listener and starts accepting.
@@ -229,6 +275,7 @@ func New(cfg Config) (*Session, error) {
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
 		closeC:   make(chan struct{}),
 	}
+	s.initQueue()
 	// The state database is opened first: a data directory in use by
 	// another gobit is the likeliest start-up failure, and it must be
 	// reported before any port is bound. From here on every failure
@@ -265,6 +312,12 @@ func New(cfg Config) (*Session, error) {
 		go s.flushLoop()
 	}
 	s.startDHT()
+	s.wg.Add(1)
+	go s.queueLoop()
+	if err := s.startWatch(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -340,20 +393,26 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	dir, unlock, err := s.addLabels(&req)
+	if err != nil {
+		return Status{}, err
+	}
+	defer unlock()
 	saveDir := s.cfg.DownloadDir
-	if req.DownloadDir != "" {
-		saveDir = req.DownloadDir
+	if dir != "" {
+		saveDir = dir
 	}
 	if abs, err := filepath.Abs(saveDir); err == nil {
 		saveDir = abs
 	}
 	if err := CheckDownloadDir(saveDir); err != nil {
-		if req.DownloadDir != "" {
+		if dir != "" {
 			err = fmt.Errorf("%w: %w", ErrInvalid, err) // the client's choice
 		}
 		return Status{}, err
 	}
-	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now()}
+	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now(),
+		Category: req.Category, Tags: req.Tags}
 	if tc.MetaInfo != nil {
 		rec.Torrent = raw
 	} else {
@@ -388,7 +447,8 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	if tc.UploadSlots == 0 {
 		tc.UploadSlots = s.cfg.UploadSlots
 	}
-	tc.Paused = paused
+	queued := s.startQueued(paused, rec)
+	tc.Paused = paused || queued
 	tc.Logger = s.log
 	tc.NoSync = s.db == nil // no resume data relies on the flush
 	tc.GlobalUpload, tc.GlobalDownload = s.up, s.down
@@ -415,8 +475,13 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 		added = time.Now()
 	}
 	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
+	e.setLabels(rec)
+	e.queued.Store(queued)
+	e.forced.Store(rec.Forced)
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)
+	e.pos.Store(int32(len(s.order)))
+	s.kickQueue()
 	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
 	return e, nil
 }
@@ -587,7 +652,11 @@ func (s *Session) Pause(infoHash string) error {
 	if err != nil {
 		return err
 	}
-	err = s.change(e, "torrent not paused", func(r *store.Torrent) { r.Paused = true }, e.t.Pause)
+	err = s.change(e, "torrent not paused", func(r *store.Torrent) { r.Paused, r.Forced = true, false }, func() error {
+		e.queued.Store(false)
+		e.forced.Store(false)
+		return e.t.Pause()
+	})
 	if err != nil {
 		return err
 	}
@@ -602,7 +671,10 @@ func (s *Session) Resume(infoHash string) error {
 	if err != nil {
 		return err
 	}
-	err = s.change(e, "torrent not resumed", func(r *store.Torrent) { r.Paused = false }, e.t.Resume)
+	err = s.change(e, "torrent not resumed", func(r *store.Torrent) { r.Paused, r.Forced = false, false }, func() error {
+		e.forced.Store(false)
+		return s.resumeQueued(e)
+	})
 	if err != nil {
 		return err
 	}
@@ -635,7 +707,9 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 			break
 		}
 	}
+	s.renumberLocked()
 	s.mu.Unlock()
+	s.kickQueue()
 	s.updateDiscovery()
 	s.log.Info("torrent removed", "info_hash", h.String(), "delete_data", deleteData)
 	return e.t.Close(deleteData)
@@ -656,6 +730,10 @@ func (s *Session) Settings() Settings {
 		DownloadLimit: s.down.Limit(),
 		RatioLimit:    s.seedLim.RatioLimit,
 		SeedTimeLimit: int64(s.seedLim.SeedTimeLimit / time.Second),
+
+		MaxActiveDownloads: int64(s.qlim.Downloads),
+		MaxActiveSeeds:     int64(s.qlim.Seeds),
+		MaxActive:          int64(s.qlim.Active),
 	}
 }
 
@@ -679,6 +757,15 @@ func (s *Session) UpdateSettings(u SettingsUpdate) (Settings, error) {
 	if u.SeedTimeLimit != nil {
 		st.SeedTimeLimit = *u.SeedTimeLimit
 	}
+	if u.MaxActiveDownloads != nil {
+		st.MaxActiveDownloads = *u.MaxActiveDownloads
+	}
+	if u.MaxActiveSeeds != nil {
+		st.MaxActiveSeeds = *u.MaxActiveSeeds
+	}
+	if u.MaxActive != nil {
+		st.MaxActive = *u.MaxActive
+	}
 	// Saved first: settings that cannot be saved are not applied.
 	if err := s.saveSettings(st); err != nil {
 		return Settings{}, err
@@ -687,7 +774,9 @@ func (s *Session) UpdateSettings(u SettingsUpdate) (Settings, error) {
 	s.down.SetLimit(st.DownloadLimit)
 	s.mu.Lock()
 	s.seedLim = torrent.SeedLimits{RatioLimit: st.RatioLimit, SeedTimeLimit: time.Duration(st.SeedTimeLimit) * time.Second}
+	s.qlim = QueueLimits{Downloads: int(st.MaxActiveDownloads), Seeds: int(st.MaxActiveSeeds), Active: int(st.MaxActive)}
 	s.mu.Unlock()
+	s.kickQueue()
 	return s.Settings(), nil
 }
 
@@ -700,7 +789,18 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 	if err != nil {
 		return Status{}, err
 	}
+	if u.touchesLabels() {
+		s.labelMu.Lock()
+		defer s.labelMu.Unlock()
+	}
+	relabel, err := s.labelEdit(e, u)
+	if err != nil {
+		return Status{}, err
+	}
 	edit := func(r *store.Torrent) {
+		if relabel != nil {
+			relabel(r)
+		}
 		if u.UploadLimit != nil {
 			r.Limits.UploadLimit = *u.UploadLimit
 		}
@@ -749,6 +849,11 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 				return err
 			}
 		}
+		if relabel != nil {
+			s.mu.Lock()
+			e.setLabels(&e.rec)
+			s.mu.Unlock()
+		}
 		return nil
 	}
 	if err := s.change(e, "limits not changed", edit, apply); err != nil {
@@ -783,6 +888,11 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 		SeedTimeLimit: int64(st.SeedLimits.SeedTimeLimit / time.Second),
 		UploadSlots:   st.UploadSlots,
 		Finished:      st.Finished,
+	}
+	s.Category, s.Tags = e.labelsOf()
+	s.QueuePosition, s.Forced = int(e.pos.Load()), e.forced.Load()
+	if s.State == StatePaused && e.queued.Load() {
+		s.State = StateQueued
 	}
 	if st.TotalSize > 0 {
 		s.Progress = float64(st.Completed) / float64(st.TotalSize)

@@ -43,6 +43,7 @@ const (
 	StateSeeding     State = "seeding"     // complete, uploading
 	StatePaused      State = "paused"      // stopped by the user
 	StateError       State = "error"       // stopped by an error; see Status.Error
+	StateQueued      State = "queued"      // waiting for a slot of the queue limits (queue.go)
 )
 
 // Status is a point-in-time summary of one torrent, as shown by the API's
@@ -75,6 +76,14 @@ type Status struct {
 	UploadSlots   int     `json:"upload_slots"`
 	// Finished is true when seeding stopped because a limit was reached.
 	Finished bool `json:"finished"`
+	// Category is the torrent's category ("" for none); Tags its tags
+	// (never null).
+	Category string   `json:"category"`
+	Tags     []string `json:"tags"`
+	// QueuePosition is the torrent's place in the queue, 1 first; Forced
+	// is true for a torrent force-started past the queue limits.
+	QueuePosition int  `json:"queue_position"`
+	Forced        bool `json:"forced"`
 }
 
 // Settings are the session-wide settings that can change at run time.
@@ -83,14 +92,22 @@ type Settings struct {
 	DownloadLimit int64   `json:"download_limit"`  // bytes/s, 0 unlimited
 	RatioLimit    float64 `json:"ratio_limit"`     // 0 none
 	SeedTimeLimit int64   `json:"seed_time_limit"` // seconds, 0 none
+	// Queue limits (queue.go): torrents downloading, seeding, and running
+	// in all at once; 0 unlimited.
+	MaxActiveDownloads int64 `json:"max_active_downloads"`
+	MaxActiveSeeds     int64 `json:"max_active_seeds"`
+	MaxActive          int64 `json:"max_active"`
 }
 
 // SettingsUpdate changes Settings; nil fields are left alone.
 type SettingsUpdate struct {
-	UploadLimit   *int64   `json:"upload_limit"`
-	DownloadLimit *int64   `json:"download_limit"`
-	RatioLimit    *float64 `json:"ratio_limit"`
-	SeedTimeLimit *int64   `json:"seed_time_limit"`
+	UploadLimit        *int64   `json:"upload_limit"`
+	DownloadLimit      *int64   `json:"download_limit"`
+	RatioLimit         *float64 `json:"ratio_limit"`
+	SeedTimeLimit      *int64   `json:"seed_time_limit"`
+	MaxActiveDownloads *int64   `json:"max_active_downloads"`
+	MaxActiveSeeds     *int64   `json:"max_active_seeds"`
+	MaxActive          *int64   `json:"max_active"`
 }
 
 // TorrentUpdate changes one torrent's limits; nil fields are left alone.
@@ -100,6 +117,13 @@ type TorrentUpdate struct {
 	RatioLimit    *float64 `json:"ratio_limit"`
 	SeedTimeLimit *int64   `json:"seed_time_limit"`
 	UploadSlots   *int     `json:"upload_slots"`
+	// Category moves the torrent to a category ("" for none); Tags
+	// replaces its tags; AddTags and RemoveTags add and remove some
+	// (applied after Tags).
+	Category   *string   `json:"category"`
+	Tags       *[]string `json:"tags"`
+	AddTags    []string  `json:"add_tags"`
+	RemoveTags []string  `json:"remove_tags"`
 }
 
 // FileStatus describes one file of a torrent.

@@ -24,11 +24,14 @@ const (
 // fieldRanges describes, by JSON field name, the values each numeric field
 // accepts.
 var fieldRanges = map[string]string{
-	"upload_limit":    fmt.Sprintf("an integer 0..%d (bytes/s; 0 means unlimited)", int64(MaxRateLimit)),
-	"download_limit":  fmt.Sprintf("an integer 0..%d (bytes/s; 0 means unlimited)", int64(MaxRateLimit)),
-	"ratio_limit":     fmt.Sprintf("a number 0..%g (0 means no limit)", float64(MaxRatioLimit)),
-	"seed_time_limit": fmt.Sprintf("an integer 0..%d (seconds; 0 means no limit)", int64(MaxSeedTimeLimit)),
-	"upload_slots":    fmt.Sprintf("an integer -1..%d (-1 unlimited, 0 the default)", MaxUploadSlots),
+	"upload_limit":         fmt.Sprintf("an integer 0..%d (bytes/s; 0 means unlimited)", int64(MaxRateLimit)),
+	"download_limit":       fmt.Sprintf("an integer 0..%d (bytes/s; 0 means unlimited)", int64(MaxRateLimit)),
+	"ratio_limit":          fmt.Sprintf("a number 0..%g (0 means no limit)", float64(MaxRatioLimit)),
+	"seed_time_limit":      fmt.Sprintf("an integer 0..%d (seconds; 0 means no limit)", int64(MaxSeedTimeLimit)),
+	"upload_slots":         fmt.Sprintf("an integer -1..%d (-1 unlimited, 0 the default)", MaxUploadSlots),
+	"max_active_downloads": fmt.Sprintf("an integer 0..%d (0 means unlimited)", MaxQueueLimit),
+	"max_active_seeds":     fmt.Sprintf("an integer 0..%d (0 means unlimited)", MaxQueueLimit),
+	"max_active":           fmt.Sprintf("an integer 0..%d (0 means unlimited)", MaxQueueLimit),
 }
 
 // FieldRange describes the values the numeric field of TorrentUpdate or
@@ -74,7 +77,16 @@ func validateLimits(up, down *int64, ratio *float64, seedTime *int64) error {
 }
 
 func (u SettingsUpdate) validate() error {
-	return validateLimits(u.UploadLimit, u.DownloadLimit, u.RatioLimit, u.SeedTimeLimit)
+	if err := validateLimits(u.UploadLimit, u.DownloadLimit, u.RatioLimit, u.SeedTimeLimit); err != nil {
+		return err
+	}
+	if err := checkInt("max_active_downloads", u.MaxActiveDownloads, 0, MaxQueueLimit); err != nil {
+		return err
+	}
+	if err := checkInt("max_active_seeds", u.MaxActiveSeeds, 0, MaxQueueLimit); err != nil {
+		return err
+	}
+	return checkInt("max_active", u.MaxActive, 0, MaxQueueLimit)
 }
 
 func (u TorrentUpdate) validate() error {

@@ -20,6 +20,7 @@
 //	stats     20-byte info hash → 16 bytes: uploaded, downloaded (big-endian int64)
 //	resume    20-byte info hash → JSON resumeRecord
 //	settings  key → JSON value
+//	categories (schema 2) category name → JSON categoryRecord (its save path)
 //	dht       reserved (created, unused); the session keeps the DHT's node ID
 //	          and nodes in settings, under the key "dht"
 //

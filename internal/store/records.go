@@ -39,6 +39,13 @@ type Torrent struct {
 	// apart from the rest (see PutStats).
 	Uploaded, Downloaded int64
 	Limits               Limits
+	// Category is the name of the category the torrent is filed under,
+	// "" for none; Tags are its free-form tags (see CheckLabel).
+	Category string
+	Tags     []string
+	// Forced is set for a torrent started with "force start": it runs
+	// whatever the queue limits.
+	Forced bool
 }
 
 // FileStamp is a file's size and modification time when resume data was
@@ -81,6 +88,9 @@ type torrentRecord struct {
 	AddedAt     time.Time  `json:"added_at,omitzero"`
 	CompletedAt time.Time  `json:"completed_at,omitzero"`
 	Limits      limitsJSON `json:"limits,omitzero"`
+	Category    string     `json:"category,omitempty"`
+	Tags        []string   `json:"tags,omitempty"`
+	Forced      bool       `json:"forced,omitempty"`
 }
 
 type limitsJSON struct {
@@ -106,7 +116,8 @@ func encodeTorrent(t Torrent) ([]byte, error) {
 		Name: t.Name, Magnet: t.Magnet, Torrent: t.Torrent, InfoBytes: t.InfoBytes,
 		Trackers: t.Trackers, SaveDir: t.SaveDir, Paused: t.Paused,
 		AddedAt: t.AddedAt, CompletedAt: t.CompletedAt,
-		Limits: limitsJSON(t.Limits),
+		Limits:   limitsJSON(t.Limits),
+		Category: t.Category, Tags: t.Tags, Forced: t.Forced,
 	})
 }
 
@@ -123,6 +134,9 @@ func decodeTorrent(key, val []byte) (Torrent, error) {
 	t.Name, t.Magnet, t.Torrent, t.InfoBytes = r.Name, r.Magnet, r.Torrent, r.InfoBytes
 	t.Trackers, t.SaveDir, t.Paused = r.Trackers, r.SaveDir, r.Paused
 	t.AddedAt, t.CompletedAt, t.Limits = r.AddedAt, r.CompletedAt, Limits(r.Limits)
+	t.Category, t.Tags, t.Forced = r.Category, r.Tags, r.Forced
+	// A damaged label costs the label, not the torrent.
+	t.Category, t.Tags = saneLabels(t.Category, t.Tags)
 	if err := checkTorrent(t); err != nil {
 		return t, fmt.Errorf("%w: torrent %x: %v", ErrCorrupt, key, err)
 	}
@@ -153,7 +167,12 @@ func checkTorrent(t Torrent) error {
 	if t.Uploaded < 0 || t.Downloaded < 0 {
 		return errors.New("negative transfer totals")
 	}
-	return nil
+	if t.Category != "" {
+		if err := CheckLabel("category", t.Category); err != nil {
+			return err
+		}
+	}
+	return CheckTags(t.Tags)
 }
 
 func encodeResume(r Resume) ([]byte, error) {

@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the layout version this gobit writes. Opening a database
 // with a lower version runs migrations; a higher one gives ErrNewerSchema.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Bucket and key names.
 var (
@@ -20,12 +20,18 @@ var (
 	bucketResume   = []byte("resume")
 	bucketSettings = []byte("settings")
 	bucketDHT      = []byte("dht")
+	// bucketCategories (schema version 2) maps a category's name to its
+	// JSON categoryRecord.
+	bucketCategories = []byte("categories")
 
 	keySchemaVersion = []byte("schema_version")
 )
 
-// allBuckets lists every top-level bucket schema version 1 defines.
-var allBuckets = [][]byte{bucketMeta, bucketTorrents, bucketStats, bucketResume, bucketSettings, bucketDHT}
+// v1Buckets lists every top-level bucket schema version 1 defines.
+var v1Buckets = [][]byte{bucketMeta, bucketTorrents, bucketStats, bucketResume, bucketSettings, bucketDHT}
+
+// allBuckets lists every top-level bucket of the current schema.
+var allBuckets = append(append([][]byte{}, v1Buckets...), bucketCategories)
 
 // migrations[v] upgrades a database from schema version v to v+1, inside the
 // same write transaction that then records the new version. Version 0 is "no
@@ -34,6 +40,7 @@ var allBuckets = [][]byte{bucketMeta, bucketTorrents, bucketStats, bucketResume,
 // append to it to exercise the machinery.
 var migrations = []func(tx *bbolt.Tx) error{
 	0: migrateCreateBuckets,
+	1: migrateAddCategories,
 }
 
 // currentVersion is the schema version Open brings a database to.
@@ -41,10 +48,18 @@ func currentVersion() uint64 { return uint64(len(migrations)) }
 
 // migrateCreateBuckets is migration 0 → 1: create the version-1 buckets.
 func migrateCreateBuckets(tx *bbolt.Tx) error {
-	for _, name := range allBuckets {
+	for _, name := range v1Buckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// migrateAddCategories is migration 1 → 2: create the categories bucket.
+func migrateAddCategories(tx *bbolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketCategories); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketCategories, err)
 	}
 	return nil
 }
