@@ -135,6 +135,13 @@ type AddRequest struct {
 	DownloadDir string
 	// Paused adds the torrent without starting it.
 	Paused bool
+	// Files sets file priorities by file index ("skip", "low", "normal",
+	// "high"); Only skips every file not listed (and not in Files). For a
+	// magnet both are kept and applied when the metadata arrives.
+	Files map[int]string
+	Only  []int
+	// Sequential and FirstLastPieceFirst set the piece order.
+	Sequential, FirstLastPieceFirst bool
 }
 
 // Session is a running set of torrents.
@@ -354,6 +361,9 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 		return Status{}, err
 	}
 	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now()}
+	if err := applyAddSelection(&tc, &rec, req); err != nil {
+		return Status{}, err
+	}
 	if tc.MetaInfo != nil {
 		rec.Torrent = raw
 	} else {
@@ -545,7 +555,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	d := Detail{Status: statusFrom(st, e), PieceLength: st.PieceLength, Pieces: st.NumPieces, Magnet: e.t.Magnet()}
 	d.Files = make([]FileStatus, 0, len(st.Files))
 	for _, f := range st.Files {
-		fs := FileStatus{Path: f.Path, Size: f.Size, Completed: f.Completed, Progress: 1}
+		fs := FileStatus{Index: len(d.Files), Path: f.Path, Size: f.Size, Completed: f.Completed, Progress: 1, Priority: f.Priority.String()}
 		if f.Size > 0 {
 			fs.Progress = float64(f.Completed) / float64(f.Size)
 		}
@@ -719,6 +729,12 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 				r.Limits.UploadSlots = torrent.DefaultUploadSlots
 			}
 		}
+		if u.Sequential != nil {
+			r.Sequential = *u.Sequential
+		}
+		if u.FirstLastPieceFirst != nil {
+			r.FirstLastPieceFirst = *u.FirstLastPieceFirst
+		}
 	}
 	apply := func() error {
 		st := e.t.Stats()
@@ -746,6 +762,11 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 		}
 		if u.UploadSlots != nil {
 			if err := e.t.SetUploadSlots(*u.UploadSlots); err != nil {
+				return err
+			}
+		}
+		if u.Sequential != nil || u.FirstLastPieceFirst != nil {
+			if err := e.t.SetPieceOrder(u.Sequential, u.FirstLastPieceFirst); err != nil {
 				return err
 			}
 		}
@@ -783,11 +804,21 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 		SeedTimeLimit: int64(st.SeedLimits.SeedTimeLimit / time.Second),
 		UploadSlots:   st.UploadSlots,
 		Finished:      st.Finished,
+
+		WantedSize:          st.WantedSize,
+		WantedCompleted:     st.WantedCompleted,
+		Sequential:          st.Sequential,
+		FirstLastPieceFirst: st.FirstLastPieceFirst,
 	}
-	if st.TotalSize > 0 {
-		s.Progress = float64(st.Completed) / float64(st.TotalSize)
+	if !st.HaveInfo {
+		s.WantedSize, s.WantedCompleted = 0, 0
 	}
-	if left := st.TotalSize - st.Completed; st.HaveInfo && left > 0 && st.DownloadRate > 0 {
+	if st.WantedSize > 0 {
+		s.Progress = float64(st.WantedCompleted) / float64(st.WantedSize)
+	} else if st.HaveInfo {
+		s.Progress = 1 // every file skipped: nothing left to fetch
+	}
+	if left := st.WantedSize - st.WantedCompleted; st.HaveInfo && left > 0 && st.DownloadRate > 0 {
 		s.ETA = time.Duration(left/st.DownloadRate) * time.Second
 		s.ETASeconds = int64(s.ETA / time.Second)
 	} else if st.HaveInfo && left == 0 {

@@ -75,6 +75,14 @@ type Status struct {
 	UploadSlots   int     `json:"upload_slots"`
 	// Finished is true when seeding stopped because a limit was reached.
 	Finished bool `json:"finished"`
+	// WantedSize and WantedCompleted count the bytes of the pieces that
+	// overlap a file not skipped (TotalSize and Completed when no file is).
+	WantedSize      int64 `json:"wanted_size"`
+	WantedCompleted int64 `json:"wanted_completed"`
+	// The piece order: index order, and first and last piece of each file
+	// first.
+	Sequential          bool `json:"sequential"`
+	FirstLastPieceFirst bool `json:"first_last_piece_first"`
 }
 
 // Settings are the session-wide settings that can change at run time.
@@ -100,14 +108,25 @@ type TorrentUpdate struct {
 	RatioLimit    *float64 `json:"ratio_limit"`
 	SeedTimeLimit *int64   `json:"seed_time_limit"`
 	UploadSlots   *int     `json:"upload_slots"`
+	// Sequential and FirstLastPieceFirst change the piece order.
+	Sequential          *bool `json:"sequential"`
+	FirstLastPieceFirst *bool `json:"first_last_piece_first"`
 }
 
 // FileStatus describes one file of a torrent.
 type FileStatus struct {
-	Path      string  `json:"path"` // relative to the save directory
+	Index     int     `json:"index"` // the file's index, for priorities and streaming
+	Path      string  `json:"path"`  // relative to the save directory
 	Size      int64   `json:"size"`
 	Completed int64   `json:"completed"` // bytes of the file in verified pieces
 	Progress  float64 `json:"progress"`  // Completed / Size, 0..1 (1 for an empty file)
+	Priority  string  `json:"priority"`  // skip, low, normal or high
+}
+
+// PieceMap is a torrent's verified pieces, for a pieces map.
+type PieceMap struct {
+	Pieces int    `json:"pieces"` // number of pieces
+	Have   []byte `json:"have"`   // bitfield, first piece in the high bit of the first byte (base64 in JSON)
 }
 
 // TrackerStatus describes one tracker of a torrent.

@@ -39,6 +39,15 @@ type Torrent struct {
 	// apart from the rest (see PutStats).
 	Uploaded, Downloaded int64
 	Limits               Limits
+	// FilePriorities are the files' priorities by file index (0 skip,
+	// 1 low, 2 normal, 3 high); files not in it are normal.
+	FilePriorities map[int]int
+	// Only, when not empty, is a wish made before the metadata was known:
+	// every file not listed is skipped. It is folded into FilePriorities
+	// once the metadata is known.
+	Only []int
+	// Sequential and FirstLastPieceFirst are the piece order settings.
+	Sequential, FirstLastPieceFirst bool
 }
 
 // FileStamp is a file's size and modification time when resume data was
@@ -71,16 +80,20 @@ const (
 
 // On-disk forms. The JSON names are the file format; do not rename them.
 type torrentRecord struct {
-	Name        string     `json:"name"`
-	Magnet      string     `json:"magnet,omitempty"`
-	Torrent     []byte     `json:"torrent,omitempty"`
-	InfoBytes   []byte     `json:"info,omitempty"`
-	Trackers    [][]string `json:"trackers,omitempty"`
-	SaveDir     string     `json:"save_dir"`
-	Paused      bool       `json:"paused,omitempty"`
-	AddedAt     time.Time  `json:"added_at,omitzero"`
-	CompletedAt time.Time  `json:"completed_at,omitzero"`
-	Limits      limitsJSON `json:"limits,omitzero"`
+	Name        string      `json:"name"`
+	Magnet      string      `json:"magnet,omitempty"`
+	Torrent     []byte      `json:"torrent,omitempty"`
+	InfoBytes   []byte      `json:"info,omitempty"`
+	Trackers    [][]string  `json:"trackers,omitempty"`
+	SaveDir     string      `json:"save_dir"`
+	Paused      bool        `json:"paused,omitempty"`
+	AddedAt     time.Time   `json:"added_at,omitzero"`
+	CompletedAt time.Time   `json:"completed_at,omitzero"`
+	Limits      limitsJSON  `json:"limits,omitzero"`
+	FilePrio    map[int]int `json:"file_priorities,omitempty"`
+	Only        []int       `json:"only,omitempty"`
+	Sequential  bool        `json:"sequential,omitempty"`
+	FirstLast   bool        `json:"first_last_piece_first,omitempty"`
 }
 
 type limitsJSON struct {
@@ -106,7 +119,9 @@ func encodeTorrent(t Torrent) ([]byte, error) {
 		Name: t.Name, Magnet: t.Magnet, Torrent: t.Torrent, InfoBytes: t.InfoBytes,
 		Trackers: t.Trackers, SaveDir: t.SaveDir, Paused: t.Paused,
 		AddedAt: t.AddedAt, CompletedAt: t.CompletedAt,
-		Limits: limitsJSON(t.Limits),
+		Limits:   limitsJSON(t.Limits),
+		FilePrio: t.FilePriorities, Only: t.Only,
+		Sequential: t.Sequential, FirstLast: t.FirstLastPieceFirst,
 	})
 }
 
@@ -123,6 +138,8 @@ func decodeTorrent(key, val []byte) (Torrent, error) {
 	t.Name, t.Magnet, t.Torrent, t.InfoBytes = r.Name, r.Magnet, r.Torrent, r.InfoBytes
 	t.Trackers, t.SaveDir, t.Paused = r.Trackers, r.SaveDir, r.Paused
 	t.AddedAt, t.CompletedAt, t.Limits = r.AddedAt, r.CompletedAt, Limits(r.Limits)
+	t.FilePriorities, t.Only = r.FilePrio, r.Only
+	t.Sequential, t.FirstLastPieceFirst = r.Sequential, r.FirstLast
 	if err := checkTorrent(t); err != nil {
 		return t, fmt.Errorf("%w: torrent %x: %v", ErrCorrupt, key, err)
 	}
@@ -152,6 +169,19 @@ func checkTorrent(t Torrent) error {
 	}
 	if t.Uploaded < 0 || t.Downloaded < 0 {
 		return errors.New("negative transfer totals")
+	}
+	if len(t.FilePriorities) > maxFiles || len(t.Only) > maxFiles {
+		return fmt.Errorf("file priorities for more than %d files", maxFiles)
+	}
+	for i, p := range t.FilePriorities {
+		if i < 0 || i >= maxFiles || p < 0 || p > 3 {
+			return fmt.Errorf("bad file priority %d for file %d", p, i)
+		}
+	}
+	for _, i := range t.Only {
+		if i < 0 || i >= maxFiles {
+			return fmt.Errorf("bad file index %d", i)
+		}
 	}
 	return nil
 }
