@@ -71,7 +71,8 @@ func remoteError(o *remoteOptions, err error) error {
 func newAddCmd() *cobra.Command {
 	var o remoteOptions
 	var dir string
-	var paused bool
+	var paused, sequential, firstLast bool
+	var only string
 	cmd := &cobra.Command{
 		Use:   "add <magnet | file.torrent | URL>...",
 		Short: "Add torrents to a running daemon",
@@ -88,10 +89,14 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 				}
 				dir = abs
 			}
+			base := session.AddRequest{DownloadDir: dir, Paused: paused}
+			if err := addSelection(&base, only, sequential, firstLast); err != nil {
+				return err
+			}
 			c := o.client()
 			var errs []error
 			for _, arg := range args {
-				st, err := addOne(cmd.Context(), c, arg, session.AddRequest{DownloadDir: dir, Paused: paused})
+				st, err := addOne(cmd.Context(), c, arg, base)
 				if err != nil {
 					errs = append(errs, remoteError(&o, fmt.Errorf("%s: %w", shorten(arg, 80), err)))
 					continue
@@ -112,8 +117,14 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 	addRemoteFlags(cmd, &o)
 	cmd.Flags().StringVarP(&dir, "download-dir", "o", "", "directory on the daemon's machine to save into (default: the daemon's)")
 	cmd.Flags().BoolVar(&paused, "paused", false, "add the torrents stopped (start them with 'gobit resume')")
+	cmd.Flags().StringVar(&only, "only", "", "download only these files (comma-separated indexes as 'gobit info' or 'gobit files' shows them); for a magnet, applied when the metadata arrives")
+	cmd.Flags().BoolVar(&sequential, "sequential", false, "download pieces in order (for playing while downloading)")
+	cmd.Flags().BoolVar(&firstLast, "first-last-piece-first", false, "fetch the first and last piece of each file first (for previews)")
 	noEnv(cmd, "download-dir")
 	noEnv(cmd, "paused")
+	noEnv(cmd, "only")
+	noEnv(cmd, "sequential")
+	noEnv(cmd, "first-last-piece-first")
 	return cmd
 }
 

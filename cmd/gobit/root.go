@@ -89,6 +89,7 @@ on the command line wins over the environment, which wins over the default.`,
 		newPauseCmd(),
 		newRecheckCmd(),
 		newMoveCmd(),
+		newFilesCmd(),
 		newResumeCmd(),
 		newVersionCmd(),
 	)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 )
 
 // Priority is a file's download priority. Pieces take the highest priority
@@ -235,6 +236,11 @@ func (t *Torrent) wantChanged() {
 		t.state = StateDownloading
 		t.downloading = true
 		t.finished = false
+		for _, a := range t.addrs {
+			if a.seed {
+				a.nextTry = time.Time{} // dropped for being a seed: useful again
+			}
+		}
 		for _, p := range t.peers {
 			t.recountInterest(p)
 			t.updateInterest(p)

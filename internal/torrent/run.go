@@ -235,7 +235,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 		}
 	}
 	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
-	t.downloading = !bf.Full()
+	t.downloading = !t.wantComplete()
 	t.initFileProgress()
 	t.state = StateDownloading
 	t.startAnnouncer()
