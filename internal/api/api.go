@@ -109,6 +109,9 @@ type Backend interface {
 	SetFilePriorities(infoHash string, prio map[int]string) (session.Detail, error)
 	// Pieces returns the torrent's have-bitfield.
 	Pieces(infoHash string) (session.PieceMap, error)
+	// OpenStream opens a file of a torrent for reading while it
+	// downloads.
+	OpenStream(infoHash string, index int) (*session.FileStream, error)
 }
 
 var _ Backend = (*session.Session)(nil)
@@ -174,6 +177,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}", h.update)
 	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}/files", h.setFiles)
 	mux.HandleFunc("GET /api/v1/torrents/{infohash}/pieces", h.pieces)
+	mux.HandleFunc("GET /api/v1/torrents/{infohash}/files/{index}/stream", h.stream)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/recheck", h.recheck)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/move", h.move)
 	mux.HandleFunc("GET /api/v1/session", h.settings)

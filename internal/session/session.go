@@ -117,6 +117,9 @@ type Config struct {
 	DHTBootstrap []string
 	// FlushInterval is how often resume data is saved (default 30 s).
 	FlushInterval time.Duration
+	// StreamTimeout bounds how long a stream read waits for its data
+	// (default torrent.DefaultStreamTimeout).
+	StreamTimeout time.Duration
 	// Tracker configures the tracker client.
 	Tracker tracker.ClientConfig
 	// HTTPClient fetches .torrent files by URL; a client with a 30 s timeout

@@ -264,6 +264,7 @@ func (t *Torrent) markHave(i int, announce bool) {
 	}
 	t.pk.SetHave(i)
 	t.noteHaveWanted(i)
+	t.notifyPiece(i)
 	t.left.Add(-t.info.PieceSize(i))
 	for _, p := range t.peers {
 		if p.has != nil && p.has.Has(i) {

@@ -3,6 +3,7 @@
 package apitest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -252,3 +253,22 @@ func (f *Backend) Pieces(infoHash string) (session.PieceMap, error) {
 	}
 	return session.PieceMap{Pieces: 10, Have: []byte{0xe0, 0}}, nil
 }
+
+// OpenStream implements api.Backend: file i of a torrent holds the bytes
+// of its path repeated up to its size.
+func (f *Backend) OpenStream(infoHash string, index int) (*session.FileStream, error) {
+	d, err := f.Get(infoHash)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= len(d.Files) {
+		return nil, fmt.Errorf("file %d: %w", index, session.ErrNotFound)
+	}
+	fl := d.Files[index]
+	data := bytes.Repeat([]byte(fl.Path), int(fl.Size)/max(len(fl.Path), 1)+1)[:fl.Size]
+	return &session.FileStream{ReadSeekCloser: nopCloser{bytes.NewReader(data)}, Path: fl.Path, Size: fl.Size}, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
