@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobit/gobit/internal/api/apitest"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/testutil"
@@ -199,4 +200,44 @@ func TestFilePrioritiesPersist(t *testing.T) {
 	if !d.Sequential {
 		t.Fatal("sequential lost in the restart")
 	}
+}
+
+// TestStreamRoute: the stream route's ranges, HEAD, types and errors over
+// the in-memory backend (the waiting for pieces is tested in swarmtest).
+func TestStreamRoute(t *testing.T) {
+	fb := apitest.New()
+	h := NewHandler(fb, Options{})
+	serve(t, h, reqSpec{method: "POST", path: "/add/magnet", ctype: "text/plain", body: magnetA})
+	fb.SetDetail(hashA, func(d *session.Detail) {
+		d.Files = []session.FileStatus{{Index: 0, Path: "show/clip.MP4", Size: 1000}, {Index: 1, Path: "show/notes", Size: 10}}
+	})
+	want := bytes.Repeat([]byte("show/clip.MP4"), 1000/13+1)[:1000]
+	url := "/api/v1/torrents/" + hashA + "/files/0/stream"
+	w := serve(t, h, reqSpec{method: "GET", path: url, headers: map[string]string{"Range": "bytes=990-"}})
+	if w.Code != 206 || !bytes.Equal(w.Body.Bytes(), want[990:]) || w.Header().Get("Content-Range") != "bytes 990-999/1000" {
+		t.Fatalf("range: %d %q %v", w.Code, w.Body.Bytes(), w.Header())
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "video/mp4" {
+		t.Errorf("Content-Type %q, want video/mp4", ct)
+	}
+	w = serve(t, h, reqSpec{method: "HEAD", path: url})
+	if w.Code != 200 || w.Header().Get("Content-Length") != "1000" || w.Body.Len() != 0 || w.Header().Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("HEAD: %d %v %d bytes", w.Code, w.Header(), w.Body.Len())
+	}
+	w = serve(t, h, reqSpec{method: "GET", path: url, headers: map[string]string{"Range": "bytes=2000-"}})
+	if w.Code != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("range past the end: %d", w.Code)
+	}
+	w = serve(t, h, reqSpec{method: "GET", path: url, headers: map[string]string{"If-None-Match": `"` + hashA + `-0"`}})
+	if w.Code != http.StatusNotModified {
+		t.Fatalf("If-None-Match with the ETag: %d", w.Code)
+	}
+	w = serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/1/stream"})
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/octet-stream" || w.Body.Len() != 10 {
+		t.Fatalf("file without extension: %d %v", w.Code, w.Header())
+	}
+	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/2/stream"}), 404)
+	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/-1/stream"}), 400)
+	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashB + "/files/0/stream"}), 404)
+	errorOf(t, serve(t, h, reqSpec{method: "POST", path: url}), 405)
 }

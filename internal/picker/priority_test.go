@@ -1,6 +1,7 @@
 package picker
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -152,6 +153,48 @@ func TestPriorityChangeWhilePicking(t *testing.T) {
 					t.Fatalf("sequential=%v: picked skipped piece 0", seq)
 				}
 			}
+		}
+	}
+}
+
+// TestSequentialProperty: with random priorities and random peer pieces,
+// every piece sequential mode starts is the lowest-index one among the
+// untouched pieces of the highest priority the peer can give.
+func TestSequentialProperty(t *testing.T) {
+	for seed := range uint64(60) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		n := rng.IntN(70) + 1
+		p := newPicker(t, n, 1, seed)
+		p.SetSequential(true)
+		prio := make([]int, n)
+		for i := range prio {
+			prio[i] = rng.IntN(4)
+		}
+		p.SetPriorities(prio)
+		has := bitfield.New(n)
+		for i := range n {
+			if rng.IntN(3) > 0 {
+				has.Set(i)
+			}
+		}
+		p.PeerBitfield(has)
+		started := make([]bool, n)
+		for peer := 1; ; peer++ {
+			want, best := -1, 0
+			for i := range n {
+				if has.Has(i) && !started[i] && prio[i] > best {
+					want, best = i, prio[i]
+				}
+			}
+			if want < 0 {
+				break // only endgame duplicates are left
+			}
+			got := p.Pick(peer, has, 1, nil)
+			check(t, p)
+			if len(got) != 1 || got[0].Piece != want {
+				t.Fatalf("seed %d: picked %v, want piece %d (prio %v, has %v)", seed, got, want, prio, has.Bytes())
+			}
+			started[want] = true
 		}
 	}
 }
