@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -139,12 +140,14 @@ func TestSkippedFileNotDownloaded(t *testing.T) {
 }
 
 // TestOnlyBeforeMetadata: a magnet added with "only" keeps the wish until
-// the metadata arrives, then downloads just those files.
+// the metadata arrives, then downloads just those files; after a restart
+// the wish, now explicit priorities, still holds.
 func TestOnlyBeforeMetadata(t *testing.T) {
 	tr, _, hash, root, dir := threeFiles(t, 0)
-	leech := NewSession(t, filepath.Join(dir, "leech"))
+	cfg := session.Config{DownloadDir: filepath.Join(dir, "leech"), DataDir: filepath.Join(dir, "state")}
+	leech := NewSessionWith(t, cfg)
 	magnet := "magnet:?xt=urn:btih:" + hash + "&tr=" + url.QueryEscape(tr.HTTPURL())
-	st, err := leech.Add(context.Background(), session.AddRequest{URI: magnet, Only: []int{2}, Sequential: true})
+	st, err := leech.Add(context.Background(), session.AddRequest{URI: magnet, Only: []int{2}, Files: map[int]string{0: "low", 7: "high"}, Sequential: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +156,30 @@ func TestOnlyBeforeMetadata(t *testing.T) {
 	}
 	WaitState(t, leech, hash, 60*time.Second, session.StateSeeding)
 	got := filepath.Join(dir, "leech", "multi")
-	sameFile(t, filepath.Join(root, "c.bin"), filepath.Join(got, "c.bin"))
-	for _, name := range []string{"a.bin", "b.bin"} {
-		if _, err := os.Stat(filepath.Join(got, name)); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("skipped %s: stat err %v, want it absent", name, err)
+	check := func(when string) {
+		t.Helper()
+		sameFile(t, filepath.Join(root, "a.bin"), filepath.Join(got, "a.bin"))
+		sameFile(t, filepath.Join(root, "c.bin"), filepath.Join(got, "c.bin"))
+		if _, err := os.Stat(filepath.Join(got, "b.bin")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: skipped b.bin: stat err %v, want it absent", when, err)
+		}
+		d, err := leech.Get(hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prio []string
+		for _, f := range d.Files {
+			prio = append(prio, f.Priority)
+		}
+		if !slices.Equal(prio, []string{"low", "skip", "normal"}) || !d.Sequential {
+			t.Fatalf("%s: priorities %v sequential %v, want [low skip normal] true", when, prio, d.Sequential)
 		}
 	}
+	check("after the download")
+	if err := leech.Close(); err != nil {
+		t.Fatal(err)
+	}
+	leech = NewSessionWith(t, cfg)
+	WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
+	check("after a restart")
 }
