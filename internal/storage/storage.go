@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gobit/gobit/internal/bitfield"
 	"github.com/gobit/gobit/internal/diskio"
@@ -58,6 +59,11 @@ type Storage struct {
 
 	// onRead, when set (tests only), is called before each read from a file.
 	onRead func(file int)
+
+	// noPrealloc marks the files (by layout index) never to preallocate:
+	// skipped files, written only where they share a piece with a wanted
+	// one (see SetNoPreallocate).
+	noPrealloc atomic.Pointer[[]bool]
 }
 
 // Open validates layout and returns a Storage for it rooted at saveDir. It

@@ -87,7 +87,10 @@ type selection struct {
 	// wantedSize and wantedHave are the bytes of the pieces with a base
 	// priority above skip, and of those verified.
 	wantedSize, wantedHave int64
-	streams                streams
+	// skipFiles marks the skipped files by index in info.FileEntries, for
+	// the storage not to preallocate them.
+	skipFiles []bool
+	streams   streams
 }
 
 // fileEntryIndexes returns, for each file index, the index of the file in
@@ -121,6 +124,7 @@ func (t *Torrent) computeSelection() {
 	s.edge = make([]bool, n)
 	touched := make([]bool, n)
 	entries := t.info.FileEntries()
+	s.skipFiles = make([]bool, len(entries))
 	pl := t.info.PieceLength
 	for fi, ei := range t.fileEntryIndexes() {
 		e := entries[ei]
@@ -131,6 +135,7 @@ func (t *Torrent) computeSelection() {
 		if !ok {
 			p = PriorityNormal
 		}
+		s.skipFiles[ei] = p == PrioritySkip
 		first, last := int(e.Offset/pl), int((e.Offset+e.Length-1)/pl)
 		for i := first; i <= last && i < n; i++ {
 			touched[i] = true
@@ -209,6 +214,9 @@ func (t *Torrent) applySelection() {
 		t.pk.SetPriority(i, t.piecePriority(i))
 	}
 	t.pk.SetSequential(t.sel.sequential)
+	if t.store != nil {
+		t.store.SetNoPreallocate(t.sel.skipFiles)
+	}
 	t.wantChanged()
 }
 
