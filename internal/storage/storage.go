@@ -60,10 +60,9 @@ type Storage struct {
 	// onRead, when set (tests only), is called before each read from a file.
 	onRead func(file int)
 
-	// noPrealloc marks the files (by layout index) never to preallocate:
-	// skipped files, written only where they share a piece with a wanted
-	// one (see SetNoPreallocate).
-	noPrealloc atomic.Pointer[[]bool]
+	// skipped marks the files (by layout index) the user skipped (see
+	// SetSkipped).
+	skipped atomic.Pointer[[]bool]
 }
 
 // Open validates layout and returns a Storage for it rooted at saveDir. It
@@ -323,7 +322,7 @@ func (s *Storage) Close() error {
 // torrent completes.
 func (s *Storage) CreateEmptyFiles() error {
 	for i, f := range s.layout.Files {
-		if f.Length != 0 || f.Pad {
+		if f.Length != 0 || f.Pad || s.isSkipped(i) {
 			continue
 		}
 		h, err := s.cache.acquire(i, true)

@@ -128,14 +128,14 @@ func (t *Torrent) computeSelection() {
 	pl := t.info.PieceLength
 	for fi, ei := range t.fileEntryIndexes() {
 		e := entries[ei]
-		if e.Length <= 0 {
-			continue
-		}
 		p, ok := s.prio[fi]
 		if !ok {
 			p = PriorityNormal
 		}
 		s.skipFiles[ei] = p == PrioritySkip
+		if e.Length <= 0 {
+			continue
+		}
 		first, last := int(e.Offset/pl), int((e.Offset+e.Length-1)/pl)
 		for i := first; i <= last && i < n; i++ {
 			touched[i] = true
@@ -215,7 +215,7 @@ func (t *Torrent) applySelection() {
 	}
 	t.pk.SetSequential(t.sel.sequential)
 	if t.store != nil {
-		t.store.SetNoPreallocate(t.sel.skipFiles)
+		t.store.SetSkipped(t.sel.skipFiles)
 	}
 	t.wantChanged()
 }

@@ -193,7 +193,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		return
 	}
 	t.store = st
-	st.SetNoPreallocate(t.sel.skipFiles)
+	st.SetSkipped(t.sel.skipFiles)
 	for _, p := range t.peers {
 		if err := p.applyPendingHave(n); err != nil {
 			p.conn.CloseWith(err)

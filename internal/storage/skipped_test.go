@@ -6,16 +6,17 @@ import (
 	"testing"
 )
 
-// TestNoPreallocateSkipped: a file marked not to preallocate gets only the
-// bytes written to it, while the others are still allocated in full.
-func TestNoPreallocateSkipped(t *testing.T) {
+// TestSkippedFiles: with preallocation on, a skipped file gets only the
+// bytes written to it while the others are allocated in full, and a
+// skipped empty file is not created.
+func TestSkippedFiles(t *testing.T) {
 	tl := testLayouts[3]
 	tt := makeTorrent(t, tl.pieceLen, tl.files, 13)
 	dir := t.TempDir()
 	s := tt.open(t, dir, Options{Preallocate: true})
 	skip := make([]bool, len(tl.files))
 	skip[5] = true // t/d/e/f.bin, [1000, 3500)
-	s.SetNoPreallocate(skip)
+	s.SetSkipped(skip)
 	// Piece 0 touches a.bin, b.bin, c.bin; piece 1 only f.bin's first 1000.
 	for _, p := range []int{0, 1} {
 		if err := s.WritePiece(p, tt.piece(p)); err != nil {
@@ -29,7 +30,18 @@ func TestNoPreallocateSkipped(t *testing.T) {
 	if fi.Size() != 1000 {
 		t.Fatalf("skipped file size %d, want only the 1000 bytes written", fi.Size())
 	}
-	s.SetNoPreallocate(nil)
+	skip[1] = true // t/empty0
+	s.SetSkipped(skip)
+	if err := s.CreateEmptyFiles(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t", "empty0")); !os.IsNotExist(err) {
+		t.Fatalf("skipped empty file: stat err %v, want it not created", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t", "empty1")); err != nil {
+		t.Fatalf("wanted empty file not created: %v", err)
+	}
+	s.SetSkipped(nil)
 	if err := s.WritePiece(3, tt.piece(3)); err != nil {
 		t.Fatal(err)
 	}
