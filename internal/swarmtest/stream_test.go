@@ -197,3 +197,33 @@ func TestStreamReadTimesOut(t *testing.T) {
 		t.Fatalf("stream of file 1 of 1: %v, want ErrNotFound", err)
 	}
 }
+
+// TestStreamSkippedFile: streaming a skipped file of a finished torrent
+// fetches the pieces read (and the window ahead), and the torrent is
+// finished again once the stream is closed.
+func TestStreamSkippedFile(t *testing.T) {
+	_, data, hash, root, dir := threeFiles(t, 0)
+	leech := NewSession(t, filepath.Join(dir, "leech"))
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data, Only: []int{0, 2}}); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
+	want, err := os.ReadFile(filepath.Join(root, "b.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.NewHandler(leech, api.Options{}))
+	t.Cleanup(srv.Close)
+	code, _, body := rangeGet(t, srv.URL+"/api/v1/torrents/"+hash+"/files/1/stream", map[string]string{"Range": "bytes=70000-70099"})
+	if code != http.StatusPartialContent || !bytes.Equal(body, want[70000:70100]) {
+		t.Fatalf("range of the skipped file: status %d, %d bytes", code, len(body))
+	}
+	st := WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
+	const total = (256 + 512 + 100) << 10
+	if st.Completed < total-512<<10+64<<10 {
+		t.Fatalf("completed %d: want the wanted files plus at least the piece read", st.Completed)
+	}
+	if d, _ := leech.Get(hash); d.Files[1].Priority != "skip" {
+		t.Fatalf("streaming changed the file's priority: %+v", d.Files[1])
+	}
+}

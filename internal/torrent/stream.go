@@ -103,8 +103,9 @@ func (t *Torrent) setStreamWindow(id, first, n int) {
 	if n > 0 {
 		update(streamWindow{first: first, n: n})
 	}
-	// A window over skipped pieces of a finished torrent wants them.
-	if t.state == StateSeeding && !t.pk.Done() {
+	// A window over skipped pieces of a finished torrent wants them; one
+	// leaving them may finish the torrent again.
+	if (t.state == StateSeeding && !t.pk.Done()) || (t.state == StateDownloading && t.pk.Done()) {
 		t.wantChanged()
 		return
 	}
