@@ -111,7 +111,7 @@ type Backend interface {
 	Pieces(infoHash string) (session.PieceMap, error)
 	// OpenStream opens a file of a torrent for reading while it
 	// downloads.
-	OpenStream(infoHash string, index int) (*session.FileStream, error)
+	OpenStream(ctx context.Context, infoHash string, index int) (*session.FileStream, error)
 }
 
 var _ Backend = (*session.Session)(nil)

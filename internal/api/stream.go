@@ -24,7 +24,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, badRequest("file index %q is not a number from 0", truncate(r.PathValue("index"), 20)))
 		return
 	}
-	fs, err := h.b.OpenStream(ih, index)
+	fs, err := h.b.OpenStream(r.Context(), ih, index)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,14 +22,15 @@ type FileStream struct {
 }
 
 // OpenStream opens the file with the given index (as in Detail.Files) of a
-// torrent. Before the metadata is known it fails with ErrConflict; an
-// index beyond the files is ErrNotFound.
-func (s *Session) OpenStream(infoHash string, index int) (*FileStream, error) {
+// torrent; its reads give up when ctx is done. Before the metadata is
+// known it fails with ErrConflict; an index beyond the files is
+// ErrNotFound.
+func (s *Session) OpenStream(ctx context.Context, infoHash string, index int) (*FileStream, error) {
 	e, err := s.lookup(infoHash)
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.t.OpenStream(index, s.cfg.StreamTimeout)
+	r, err := e.t.OpenStream(ctx, index, s.cfg.StreamTimeout)
 	switch {
 	case errors.Is(err, torrent.ErrNoMetadata):
 		return nil, fmt.Errorf("%w: the torrent's metadata is not known yet", ErrConflict)

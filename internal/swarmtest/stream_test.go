@@ -177,7 +177,7 @@ func TestStreamReadTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	WaitState(t, leech, st.InfoHash, 10*time.Second, session.StateDownloading)
-	fs, err := leech.OpenStream(st.InfoHash, 0)
+	fs, err := leech.OpenStream(context.Background(), st.InfoHash, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +193,20 @@ func TestStreamReadTimesOut(t *testing.T) {
 	if el := time.Since(start); el < 400*time.Millisecond || el > 20*time.Second {
 		t.Fatalf("read gave up after %v, want about the 500 ms timeout", el)
 	}
-	if _, err := leech.OpenStream(st.InfoHash, 1); !errors.Is(err, session.ErrNotFound) {
+	if _, err := leech.OpenStream(context.Background(), st.InfoHash, 1); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("stream of file 1 of 1: %v, want ErrNotFound", err)
+	}
+	// A client that goes away ends the wait at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	fs2, err := leech.OpenStream(ctx, st.InfoHash, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs2.Close()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	// Canceled, not the 500 ms timeout: the wait ended with the client.
+	if _, err := fs2.Read(make([]byte, 10)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read after the client left: %v, want context.Canceled", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package torrent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -129,14 +130,16 @@ type StreamReader struct {
 	timeout time.Duration
 	window  int // pieces in the window
 	closed  bool
+	ctx     context.Context
 }
 
 // OpenStream returns a reader of the file with the given index (as in
 // Stats.Files), whose reads wait up to timeout (DefaultStreamTimeout when
-// 0) for their pieces. It fails with ErrNoMetadata before the metadata is
-// known and with an error wrapping ErrFileIndex for an index out of range.
-// Close the reader to give its window's pieces back their priority.
-func (t *Torrent) OpenStream(index int, timeout time.Duration) (*StreamReader, error) {
+// 0) for their pieces, and give up when ctx is done (the client went
+// away). It fails with ErrNoMetadata before the metadata is known and with
+// an error wrapping ErrFileIndex for an index out of range. Close the
+// reader to give its window's pieces back their priority.
+func (t *Torrent) OpenStream(ctx context.Context, index int, timeout time.Duration) (*StreamReader, error) {
 	if timeout <= 0 {
 		timeout = DefaultStreamTimeout
 	}
@@ -158,7 +161,7 @@ func (t *Torrent) OpenStream(index int, timeout time.Duration) (*StreamReader, e
 		t.sel.streams.nextID++
 		pl := t.info.PieceLength
 		r = &StreamReader{
-			t: t, id: t.sel.streams.nextID, path: e.Path, start: e.Offset, size: e.Length, pl: pl, timeout: timeout,
+			t: t, ctx: ctx, id: t.sel.streams.nextID, path: e.Path, start: e.Offset, size: e.Length, pl: pl, timeout: timeout,
 			window: int(min(max((streamWindowBytes+pl-1)/pl, streamWindowMin), streamWindowMax)),
 		}
 	})
@@ -267,6 +270,9 @@ func (r *StreamReader) waitPiece(piece int) (*storage.Storage, error) {
 	case <-timer.C:
 		_ = t.do(func() { t.dropWaiter(piece, ready) })
 		return nil, fmt.Errorf("%w: piece %d not downloaded within %v", ErrStreamTimeout, piece, r.timeout)
+	case <-r.ctx.Done():
+		_ = t.do(func() { t.dropWaiter(piece, ready) })
+		return nil, r.ctx.Err()
 	case <-t.doneC:
 		return nil, ErrStopped
 	}

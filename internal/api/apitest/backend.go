@@ -256,7 +256,7 @@ func (f *Backend) Pieces(infoHash string) (session.PieceMap, error) {
 
 // OpenStream implements api.Backend: file i of a torrent holds the bytes
 // of its path repeated up to its size.
-func (f *Backend) OpenStream(infoHash string, index int) (*session.FileStream, error) {
+func (f *Backend) OpenStream(_ context.Context, infoHash string, index int) (*session.FileStream, error) {
 	d, err := f.Get(infoHash)
 	if err != nil {
 		return nil, err
