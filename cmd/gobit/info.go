@@ -142,8 +142,9 @@ func printMetaInfo(w io.Writer, mi *metainfo.MetaInfo) error {
 	}
 	fmt.Fprintln(w, header+":")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for _, fe := range files {
-		fmt.Fprintf(tw, "  %s\t  %s\n", fmtBytes(fe.Length), oneLine(fe.Path))
+	for i, fe := range files {
+		// The index is the one file priorities and 'add --only' take.
+		fmt.Fprintf(tw, "  %d\t  %s\t  %s\n", i, fmtBytes(fe.Length), oneLine(fe.Path))
 	}
 	return tw.Flush()
 }

@@ -71,7 +71,8 @@ func remoteError(o *remoteOptions, err error) error {
 func newAddCmd() *cobra.Command {
 	var o remoteOptions
 	var dir, category string
-	var paused bool
+	var paused, sequential, firstLast bool
+	var only string
 	var tags []string
 	cmd := &cobra.Command{
 		Use:   "add <magnet | file.torrent | URL>...",
@@ -89,10 +90,14 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 				}
 				dir = abs
 			}
+			base := session.AddRequest{DownloadDir: dir, Paused: paused, Category: category, Tags: tags}
+			if err := addSelection(&base, only, sequential, firstLast); err != nil {
+				return err
+			}
 			c := o.client()
 			var errs []error
 			for _, arg := range args {
-				st, err := addOne(cmd.Context(), c, arg, session.AddRequest{DownloadDir: dir, Paused: paused, Category: category, Tags: tags})
+				st, err := addOne(cmd.Context(), c, arg, base)
 				if err != nil {
 					errs = append(errs, remoteError(&o, fmt.Errorf("%s: %w", shorten(arg, 80), err)))
 					continue
@@ -115,10 +120,16 @@ an http(s) URL is passed to the daemon, which fetches what it needs.`,
 	cmd.Flags().BoolVar(&paused, "paused", false, "add the torrents stopped (start them with 'gobit resume')")
 	cmd.Flags().StringVar(&category, "category", "", "file the torrents under this category (saved in its directory unless --download-dir is given)")
 	cmd.Flags().StringSliceVar(&tags, "tag", nil, "tag the torrents (repeatable, or comma-separated)")
+	cmd.Flags().StringVar(&only, "only", "", "download only these files (comma-separated indexes as 'gobit info' or 'gobit files' shows them); for a magnet, applied when the metadata arrives")
+	cmd.Flags().BoolVar(&sequential, "sequential", false, "download pieces in order (for playing while downloading)")
+	cmd.Flags().BoolVar(&firstLast, "first-last-piece-first", false, "fetch the first and last piece of each file first (for previews)")
 	noEnv(cmd, "download-dir")
 	noEnv(cmd, "paused")
 	noEnv(cmd, "category")
 	noEnv(cmd, "tag")
+	noEnv(cmd, "only")
+	noEnv(cmd, "sequential")
+	noEnv(cmd, "first-last-piece-first")
 	return cmd
 }
 

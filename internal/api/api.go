@@ -117,6 +117,14 @@ type Backend interface {
 	UpdateSettings(u session.SettingsUpdate) (session.Settings, error)
 	// Remove removes a torrent, deleting its data when deleteData is set.
 	Remove(infoHash string, deleteData bool) error
+	// SetFilePriorities changes file priorities by file index ("skip",
+	// "low", "normal", "high") and returns the torrent's detail.
+	SetFilePriorities(infoHash string, prio map[int]string) (session.Detail, error)
+	// Pieces returns the torrent's have-bitfield.
+	Pieces(infoHash string) (session.PieceMap, error)
+	// OpenStream opens a file of a torrent for reading while it
+	// downloads.
+	OpenStream(ctx context.Context, infoHash string, index int) (*session.FileStream, error)
 }
 
 var _ Backend = (*session.Session)(nil)
@@ -180,6 +188,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/resume", h.resume)
 	mux.HandleFunc("DELETE /api/v1/torrents/{infohash}", h.remove)
 	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}", h.update)
+	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}/files", h.setFiles)
+	mux.HandleFunc("GET /api/v1/torrents/{infohash}/pieces", h.pieces)
+	mux.HandleFunc("GET /api/v1/torrents/{infohash}/files/{index}/stream", h.stream)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/recheck", h.recheck)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/move", h.move)
 	mux.HandleFunc("GET /api/v1/session", h.settings)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,7 +77,8 @@ func (e *Error) Unwrap() error {
 func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (session.Status, error) {
 	var st session.Status
 	var err error
-	if len(req.Torrent) > 0 {
+	selection := len(req.Files) > 0 || len(req.Only) > 0 || req.Sequential || req.FirstLastPieceFirst
+	if len(req.Torrent) > 0 && !selection {
 		if req.URI != "" {
 			return st, fmt.Errorf("add: %w: both a URI and .torrent bytes given", session.ErrInvalid)
 		}
@@ -99,7 +101,19 @@ func (c *Client) AddRequest(ctx context.Context, req session.AddRequest) (sessio
 		}
 		err = c.do(ctx, http.MethodPost, path, contentTorrent, bytes.NewReader(req.Torrent), &st)
 	} else {
-		body, _ := json.Marshal(AddBody{URI: req.URI, DownloadDir: req.DownloadDir, Paused: req.Paused, Category: req.Category, Tags: req.Tags})
+		if req.URI != "" && len(req.Torrent) > 0 {
+			return st, fmt.Errorf("add: %w: both a URI and .torrent bytes given", session.ErrInvalid)
+		}
+		ab := AddBody{URI: req.URI, Torrent: req.Torrent, DownloadDir: req.DownloadDir, Paused: req.Paused,
+			Category: req.Category, Tags: req.Tags,
+			Only: req.Only, Sequential: req.Sequential, FirstLastPieceFirst: req.FirstLastPieceFirst}
+		for i, p := range req.Files {
+			if ab.Files == nil {
+				ab.Files = make(map[string]string)
+			}
+			ab.Files[strconv.Itoa(i)] = p
+		}
+		body, _ := json.Marshal(ab)
 		err = c.do(ctx, http.MethodPost, "/api/v1/torrents", contentJSON, bytes.NewReader(body), &st)
 	}
 	if err != nil {
@@ -265,4 +279,29 @@ func (c *Client) Move(ctx context.Context, infoHash, dir string) error {
 		return fmt.Errorf("move %s: %w", infoHash, err)
 	}
 	return nil
+}
+
+// SetFilePriorities changes the priorities of a torrent's files by file
+// index ("skip", "low", "normal", "high") and returns its detail.
+func (c *Client) SetFilePriorities(ctx context.Context, infoHash string, prio map[int]string) (session.Detail, error) {
+	m := make(map[string]string, len(prio))
+	for i, p := range prio {
+		m[strconv.Itoa(i)] = p
+	}
+	raw, _ := json.Marshal(m)
+	body, _ := json.Marshal(FilesBody{Priorities: raw})
+	var d session.Detail
+	if err := c.do(ctx, http.MethodPatch, torrentPath(infoHash)+"/files", contentJSON, bytes.NewReader(body), &d); err != nil {
+		return session.Detail{}, fmt.Errorf("set file priorities: %w", err)
+	}
+	return d, nil
+}
+
+// Pieces returns a torrent's have-bitfield.
+func (c *Client) Pieces(ctx context.Context, infoHash string) (session.PieceMap, error) {
+	var pm session.PieceMap
+	if err := c.do(ctx, http.MethodGet, torrentPath(infoHash)+"/pieces", "", nil, &pm); err != nil {
+		return session.PieceMap{}, fmt.Errorf("pieces: %w", err)
+	}
+	return pm, nil
 }

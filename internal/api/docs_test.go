@@ -33,6 +33,8 @@ var docSections = map[string]reflect.Type{
 	"session.SettingsUpdate": reflect.TypeFor[session.SettingsUpdate](),
 	"api.AddBody":            reflect.TypeFor[AddBody](),
 	"api.MoveBody":           reflect.TypeFor[MoveBody](),
+	"api.FilesBody":          reflect.TypeFor[FilesBody](),
+	"session.PieceMap":       reflect.TypeFor[session.PieceMap](),
 	"api.ErrorBody":          reflect.TypeFor[ErrorBody](),
 	"dht.Stats":              reflect.TypeFor[dht.Stats](),
 	"session.Category":       reflect.TypeFor[session.Category](),

@@ -46,6 +46,14 @@ type AddBody struct {
 	// its save path unless DownloadDir is set); Tags are its tags.
 	Category string   `json:"category,omitempty"`
 	Tags     []string `json:"tags,omitempty"`
+	// Files sets file priorities by file index: {"0": "skip", "3": "high"}.
+	Files map[string]string `json:"files,omitempty"`
+	// Only downloads just the listed files (by index); the others are
+	// skipped.
+	Only []int `json:"only,omitempty"`
+	// Sequential and FirstLastPieceFirst set the piece order.
+	Sequential          bool `json:"sequential,omitempty"`
+	FirstLastPieceFirst bool `json:"first_last_piece_first,omitempty"`
 }
 
 // ErrorBody is the JSON body of every error response.
@@ -312,6 +320,18 @@ func (h *handler) parseAdd(r *http.Request, more *[][]byte) (session.AddRequest,
 			req.Category = body.Category
 		}
 		req.Tags = append(req.Tags, body.Tags...)
+		if len(body.Files) > 0 {
+			req.Files = make(map[int]string, len(body.Files))
+			for k, v := range body.Files {
+				i, err := strconv.Atoi(k)
+				if err != nil || i < 0 {
+					return req, badRequest("files: %q is not a file index", truncate(k, 20))
+				}
+				req.Files[i] = v
+			}
+		}
+		req.Only = body.Only
+		req.Sequential, req.FirstLastPieceFirst = body.Sequential, body.FirstLastPieceFirst
 	case contentTorrent:
 		data, err := io.ReadAll(r.Body)
 		if err != nil {

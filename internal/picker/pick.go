@@ -169,6 +169,9 @@ func (p *Picker) takeDuplicates(peer PeerID, ps *peerState, ok func(int) bool, o
 // allowedFast is not nil, that are in it), best first, enough to cover need
 // blocks.
 func (p *Picker) chooseNew(has *bitfield.Bitfield, allowedFast []int, need, budget int) []int {
+	if p.sequential {
+		return p.chooseSequential(has, allowedFast, need, budget)
+	}
 	if allowedFast != nil {
 		sel := p.newSelector(need, budget)
 		for i, piece := range allowedFast {

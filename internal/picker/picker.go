@@ -62,6 +62,8 @@ type Picker struct {
 	peers      map[PeerID]*peerState
 	maxPartial int // 0 = default
 	nReqs      int // outstanding requests of all peers together
+	// sequential chooses new pieces in index order (see SetSequential).
+	sequential bool
 }
 
 // peerState holds the outstanding requests to one peer.

@@ -118,6 +118,7 @@ func (s *Session) restore(rec store.Torrent) error {
 		tc.Resume = rd
 	}
 	tc.Uploaded, tc.Downloaded = rec.Uploaded, rec.Downloaded
+	selectionConfig(&tc, rec)
 	tc.UploadLimit, tc.DownloadLimit = rec.Limits.UploadLimit, rec.Limits.DownloadLimit
 	tc.SeedLimits = torrent.SeedLimits{RatioLimit: rec.Limits.RatioLimit, SeedTimeLimit: time.Duration(rec.Limits.SeedTimeLimit) * time.Second}
 	if rec.Limits.UploadSlots != 0 {
@@ -228,6 +229,7 @@ func (s *Session) onMetadata(h metainfo.Hash, infoBytes []byte) {
 		e := s.torrents[h]
 		if e != nil {
 			e.rec.InfoBytes = infoBytes
+			foldOnly(&e.rec, infoBytes)
 		}
 		s.mu.Unlock()
 		if e != nil {

@@ -120,6 +120,9 @@ type Config struct {
 	DHTBootstrap []string
 	// FlushInterval is how often resume data is saved (default 30 s).
 	FlushInterval time.Duration
+	// StreamTimeout bounds how long a stream read waits for its data
+	// (default torrent.DefaultStreamTimeout).
+	StreamTimeout time.Duration
 	// Tracker configures the tracker client.
 	Tracker tracker.ClientConfig
 	// HTTPClient fetches .torrent files by URL; a client with a 30 s timeout
@@ -161,6 +164,13 @@ type AddRequest struct {
 	Category string
 	// Tags are the torrent's initial tags.
 	Tags []string
+	// Files sets file priorities by file index ("skip", "low", "normal",
+	// "high"); Only skips every file not listed (and not in Files). For a
+	// magnet both are kept and applied when the metadata arrives.
+	Files map[int]string
+	Only  []int
+	// Sequential and FirstLastPieceFirst set the piece order.
+	Sequential, FirstLastPieceFirst bool
 }
 
 // Session is a running set of torrents.
@@ -413,6 +423,9 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	}
 	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now(),
 		Category: req.Category, Tags: req.Tags}
+	if err := applyAddSelection(&tc, &rec, req); err != nil {
+		return Status{}, err
+	}
 	if tc.MetaInfo != nil {
 		rec.Torrent = raw
 	} else {
@@ -610,7 +623,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	d := Detail{Status: statusFrom(st, e), PieceLength: st.PieceLength, Pieces: st.NumPieces, Magnet: e.t.Magnet()}
 	d.Files = make([]FileStatus, 0, len(st.Files))
 	for _, f := range st.Files {
-		fs := FileStatus{Path: f.Path, Size: f.Size, Completed: f.Completed, Progress: 1}
+		fs := FileStatus{Index: len(d.Files), Path: f.Path, Size: f.Size, Completed: f.Completed, Progress: 1, Priority: f.Priority.String()}
 		if f.Size > 0 {
 			fs.Progress = float64(f.Completed) / float64(f.Size)
 		}
@@ -819,6 +832,12 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 				r.Limits.UploadSlots = torrent.DefaultUploadSlots
 			}
 		}
+		if u.Sequential != nil {
+			r.Sequential = *u.Sequential
+		}
+		if u.FirstLastPieceFirst != nil {
+			r.FirstLastPieceFirst = *u.FirstLastPieceFirst
+		}
 	}
 	apply := func() error {
 		st := e.t.Stats()
@@ -854,6 +873,11 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 			e.setLabels(&e.rec)
 			s.mu.Unlock()
 		}
+		if u.Sequential != nil || u.FirstLastPieceFirst != nil {
+			if err := e.t.SetPieceOrder(u.Sequential, u.FirstLastPieceFirst); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if err := s.change(e, "limits not changed", edit, apply); err != nil {
@@ -888,16 +912,26 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 		SeedTimeLimit: int64(st.SeedLimits.SeedTimeLimit / time.Second),
 		UploadSlots:   st.UploadSlots,
 		Finished:      st.Finished,
+
+		WantedSize:          st.WantedSize,
+		WantedCompleted:     st.WantedCompleted,
+		Sequential:          st.Sequential,
+		FirstLastPieceFirst: st.FirstLastPieceFirst,
 	}
 	s.Category, s.Tags = e.labelsOf()
 	s.QueuePosition, s.Forced = int(e.pos.Load()), e.forced.Load()
 	if s.State == StatePaused && e.queued.Load() {
 		s.State = StateQueued
 	}
-	if st.TotalSize > 0 {
-		s.Progress = float64(st.Completed) / float64(st.TotalSize)
+	if !st.HaveInfo {
+		s.WantedSize, s.WantedCompleted = 0, 0
 	}
-	if left := st.TotalSize - st.Completed; st.HaveInfo && left > 0 && st.DownloadRate > 0 {
+	if st.WantedSize > 0 {
+		s.Progress = float64(st.WantedCompleted) / float64(st.WantedSize)
+	} else if st.HaveInfo {
+		s.Progress = 1 // every file skipped: nothing left to fetch
+	}
+	if left := st.WantedSize - st.WantedCompleted; st.HaveInfo && left > 0 && st.DownloadRate > 0 {
 		s.ETA = time.Duration(left/st.DownloadRate) * time.Second
 		s.ETASeconds = int64(s.ETA / time.Second)
 	} else if st.HaveInfo && left == 0 {

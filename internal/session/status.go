@@ -84,6 +84,14 @@ type Status struct {
 	// is true for a torrent force-started past the queue limits.
 	QueuePosition int  `json:"queue_position"`
 	Forced        bool `json:"forced"`
+	// WantedSize and WantedCompleted count the bytes of the pieces that
+	// overlap a file not skipped (TotalSize and Completed when no file is).
+	WantedSize      int64 `json:"wanted_size"`
+	WantedCompleted int64 `json:"wanted_completed"`
+	// The piece order: index order, and first and last piece of each file
+	// first.
+	Sequential          bool `json:"sequential"`
+	FirstLastPieceFirst bool `json:"first_last_piece_first"`
 }
 
 // Settings are the session-wide settings that can change at run time.
@@ -124,14 +132,25 @@ type TorrentUpdate struct {
 	Tags       *[]string `json:"tags"`
 	AddTags    []string  `json:"add_tags"`
 	RemoveTags []string  `json:"remove_tags"`
+	// Sequential and FirstLastPieceFirst change the piece order.
+	Sequential          *bool `json:"sequential"`
+	FirstLastPieceFirst *bool `json:"first_last_piece_first"`
 }
 
 // FileStatus describes one file of a torrent.
 type FileStatus struct {
-	Path      string  `json:"path"` // relative to the save directory
+	Index     int     `json:"index"` // the file's index, for priorities and streaming
+	Path      string  `json:"path"`  // relative to the save directory
 	Size      int64   `json:"size"`
 	Completed int64   `json:"completed"` // bytes of the file in verified pieces
 	Progress  float64 `json:"progress"`  // Completed / Size, 0..1 (1 for an empty file)
+	Priority  string  `json:"priority"`  // skip, low, normal or high
+}
+
+// PieceMap is a torrent's verified pieces, for a pieces map.
+type PieceMap struct {
+	Pieces int    `json:"pieces"` // number of pieces
+	Have   []byte `json:"have"`   // bitfield, first piece in the high bit of the first byte (base64 in JSON)
 }
 
 // TrackerStatus describes one tracker of a torrent.

@@ -131,7 +131,7 @@ func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.opts.Preallocate {
+	if s.opts.Preallocate && !s.isSkipped(i) {
 		if err := diskio.Preallocate(fh, f.Length); err != nil {
 			fh.Close()
 			return nil, fmt.Errorf("preallocate: %w", err)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gobit/gobit/internal/bitfield"
 	"github.com/gobit/gobit/internal/diskio"
@@ -58,6 +59,10 @@ type Storage struct {
 
 	// onRead, when set (tests only), is called before each read from a file.
 	onRead func(file int)
+
+	// skipped marks the files (by layout index) the user skipped (see
+	// SetSkipped).
+	skipped atomic.Pointer[[]bool]
 }
 
 // Open validates layout and returns a Storage for it rooted at saveDir. It
@@ -317,7 +322,7 @@ func (s *Storage) Close() error {
 // torrent completes.
 func (s *Storage) CreateEmptyFiles() error {
 	for i, f := range s.layout.Files {
-		if f.Length != 0 || f.Pad {
+		if f.Length != 0 || f.Pad || s.isSkipped(i) {
 			continue
 		}
 		h, err := s.cache.acquire(i, true)

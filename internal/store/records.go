@@ -46,6 +46,15 @@ type Torrent struct {
 	// Forced is set for a torrent started with "force start": it runs
 	// whatever the queue limits.
 	Forced bool
+	// FilePriorities are the files' priorities by file index (0 skip,
+	// 1 low, 2 normal, 3 high); files not in it are normal.
+	FilePriorities map[int]int
+	// Only, when not empty, is a wish made before the metadata was known:
+	// every file not listed is skipped. It is folded into FilePriorities
+	// once the metadata is known.
+	Only []int
+	// Sequential and FirstLastPieceFirst are the piece order settings.
+	Sequential, FirstLastPieceFirst bool
 }
 
 // FileStamp is a file's size and modification time when resume data was
@@ -78,19 +87,23 @@ const (
 
 // On-disk forms. The JSON names are the file format; do not rename them.
 type torrentRecord struct {
-	Name        string     `json:"name"`
-	Magnet      string     `json:"magnet,omitempty"`
-	Torrent     []byte     `json:"torrent,omitempty"`
-	InfoBytes   []byte     `json:"info,omitempty"`
-	Trackers    [][]string `json:"trackers,omitempty"`
-	SaveDir     string     `json:"save_dir"`
-	Paused      bool       `json:"paused,omitempty"`
-	AddedAt     time.Time  `json:"added_at,omitzero"`
-	CompletedAt time.Time  `json:"completed_at,omitzero"`
-	Limits      limitsJSON `json:"limits,omitzero"`
-	Category    string     `json:"category,omitempty"`
-	Tags        []string   `json:"tags,omitempty"`
-	Forced      bool       `json:"forced,omitempty"`
+	Name        string      `json:"name"`
+	Magnet      string      `json:"magnet,omitempty"`
+	Torrent     []byte      `json:"torrent,omitempty"`
+	InfoBytes   []byte      `json:"info,omitempty"`
+	Trackers    [][]string  `json:"trackers,omitempty"`
+	SaveDir     string      `json:"save_dir"`
+	Paused      bool        `json:"paused,omitempty"`
+	AddedAt     time.Time   `json:"added_at,omitzero"`
+	CompletedAt time.Time   `json:"completed_at,omitzero"`
+	Limits      limitsJSON  `json:"limits,omitzero"`
+	FilePrio    map[int]int `json:"file_priorities,omitempty"`
+	Only        []int       `json:"only,omitempty"`
+	Sequential  bool        `json:"sequential,omitempty"`
+	FirstLast   bool        `json:"first_last_piece_first,omitempty"`
+	Category    string      `json:"category,omitempty"`
+	Tags        []string    `json:"tags,omitempty"`
+	Forced      bool        `json:"forced,omitempty"`
 }
 
 type limitsJSON struct {
@@ -118,6 +131,8 @@ func encodeTorrent(t Torrent) ([]byte, error) {
 		AddedAt: t.AddedAt, CompletedAt: t.CompletedAt,
 		Limits:   limitsJSON(t.Limits),
 		Category: t.Category, Tags: t.Tags, Forced: t.Forced,
+		FilePrio: t.FilePriorities, Only: t.Only,
+		Sequential: t.Sequential, FirstLast: t.FirstLastPieceFirst,
 	})
 }
 
@@ -137,6 +152,8 @@ func decodeTorrent(key, val []byte) (Torrent, error) {
 	t.Category, t.Tags, t.Forced = r.Category, r.Tags, r.Forced
 	// A damaged label costs the label, not the torrent.
 	t.Category, t.Tags = saneLabels(t.Category, t.Tags)
+	t.FilePriorities, t.Only = r.FilePrio, r.Only
+	t.Sequential, t.FirstLastPieceFirst = r.Sequential, r.FirstLast
 	if err := checkTorrent(t); err != nil {
 		return t, fmt.Errorf("%w: torrent %x: %v", ErrCorrupt, key, err)
 	}
@@ -172,7 +189,23 @@ func checkTorrent(t Torrent) error {
 			return err
 		}
 	}
-	return CheckTags(t.Tags)
+	if err := CheckTags(t.Tags); err != nil {
+		return err
+	}
+	if len(t.FilePriorities) > maxFiles || len(t.Only) > maxFiles {
+		return fmt.Errorf("file priorities for more than %d files", maxFiles)
+	}
+	for i, p := range t.FilePriorities {
+		if i < 0 || i >= maxFiles || p < 0 || p > 3 {
+			return fmt.Errorf("bad file priority %d for file %d", p, i)
+		}
+	}
+	for _, i := range t.Only {
+		if i < 0 || i >= maxFiles {
+			return fmt.Errorf("bad file index %d", i)
+		}
+	}
+	return nil
 }
 
 func encodeResume(r Resume) ([]byte, error) {

@@ -25,6 +25,8 @@ func TestTorrentRoundTrip(t *testing.T) {
 		{"magnet before metadata", Torrent{InfoHash: hashOf(3), Magnet: "magnet:?xt=urn:btih:abc", SaveDir: "/d",
 			AddedAt: time.Date(2025, 5, 5, 5, 5, 5, 5, time.UTC)}},
 		{"zero limits, big totals", Torrent{InfoHash: hashOf(4), Uploaded: 1 << 50, Downloaded: 1 << 40}},
+		{"file priorities and piece order", Torrent{InfoHash: hashOf(5), FilePriorities: map[int]int{0: 0, 3: 3, 7: 1},
+			Only: []int{1, 3}, Sequential: true, FirstLastPieceFirst: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +53,15 @@ func TestTorrentRoundTrip(t *testing.T) {
 	got, _, _ := s.Torrent(full.InfoHash)
 	if got.Name != "renamed" {
 		t.Errorf("after replace Name = %q", got.Name)
+	}
+	for _, bad := range []Torrent{
+		{InfoHash: hashOf(6), FilePriorities: map[int]int{0: 4}},
+		{InfoHash: hashOf(6), FilePriorities: map[int]int{-1: 1}},
+		{InfoHash: hashOf(6), Only: []int{-2}},
+	} {
+		if err := s.PutTorrent(bad); err == nil {
+			t.Errorf("PutTorrent(%+v) accepted a bad file priority", bad)
+		}
 	}
 	all, err := s.Torrents()
 	if err != nil || len(all) != len(tests) {

@@ -194,7 +194,7 @@ func (t *Torrent) recountInterest(p *peerState) {
 
 // updateInterest sends interested/not interested when our interest changes.
 func (t *Torrent) updateInterest(p *peerState) {
-	want := wantInterested(p.interesting, t.checked, t.paused)
+	want := wantInterested(p.interesting, t.checked, t.paused) && !t.wantComplete()
 	if want == p.amInterested {
 		return
 	}

@@ -104,6 +104,7 @@ func (t *Torrent) publish() {
 		DownloadLimit: t.downLimit.Limit(),
 		UploadSlots:   t.choker.Slots(),
 	}
+	s.Sequential, s.FirstLastPieceFirst = t.sel.sequential, t.sel.firstLast
 	if t.paused && t.state != StateError {
 		s.State = StatePaused
 	}
@@ -123,6 +124,7 @@ func (t *Torrent) publish() {
 			s.HavePieces = t.have.Count()
 			s.Completed = t.completedBytes()
 		}
+		s.WantedSize, s.WantedCompleted = t.sel.wantedSize, t.sel.wantedHave
 	}
 	for _, p := range t.peers {
 		if p.isSeed() {
@@ -183,6 +185,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	// Partial pieces live in memory: keep them to about partialBudget.
 	t.pk.SetMaxPartial(int(max(8, partialBudget/info.PieceLength)))
 	t.have = bitfield.New(n)
+	t.applySelection()
 	t.left.Store(info.TotalLength())
 	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)
 	if err != nil {
@@ -190,6 +193,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		return
 	}
 	t.store = st
+	st.SetSkipped(t.sel.skipFiles)
 	for _, p := range t.peers {
 		if err := p.applyPendingHave(n); err != nil {
 			p.conn.CloseWith(err)
@@ -232,7 +236,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 		}
 	}
 	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
-	t.downloading = !bf.Full()
+	t.downloading = !t.wantComplete()
 	t.initFileProgress()
 	t.state = StateDownloading
 	t.startAnnouncer()
@@ -260,6 +264,8 @@ func (t *Torrent) markHave(i int, announce bool) {
 		return
 	}
 	t.pk.SetHave(i)
+	t.noteHaveWanted(i)
+	t.notifyPiece(i)
 	t.left.Add(-t.info.PieceSize(i))
 	for _, p := range t.peers {
 		if p.has != nil && p.has.Has(i) {
@@ -294,9 +300,10 @@ func (t *Torrent) checkPresent() {
 	}
 }
 
-// maybeComplete switches to seeding when every piece is verified.
+// maybeComplete switches to seeding when every wanted piece is verified
+// (every piece, unless files are skipped).
 func (t *Torrent) maybeComplete() {
-	if t.info == nil || !t.checked || !t.have.Full() || t.state == StateSeeding {
+	if t.info == nil || !t.checked || !t.wantComplete() || t.state == StateSeeding {
 		return
 	}
 	if err := t.store.CheckPresent(); err != nil {
@@ -327,7 +334,8 @@ func (t *Torrent) maybeComplete() {
 		if t.cfg.OnComplete != nil {
 			t.cfg.OnComplete()
 		}
-		if a := t.announcer.Load(); a != nil {
+		// With files skipped, left stays above 0: not a seeder.
+		if a := t.announcer.Load(); a != nil && t.have.Full() {
 			a.Completed()
 		}
 	}

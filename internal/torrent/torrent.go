@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,6 +137,18 @@ type Config struct {
 	// GlobalSeedLimits returns the session-wide seeding stop conditions,
 	// used where SeedLimits has zeros; nil means none.
 	GlobalSeedLimits func() SeedLimits
+	// FilePriorities are the files' priorities by file index (as in
+	// Stats.Files); files not in it are normal. For a magnet they apply
+	// once the metadata is known; indexes beyond the files are ignored.
+	FilePriorities map[int]Priority
+	// OnlyFiles, when not nil, skips every file not listed (and not in
+	// FilePriorities); for a magnet it applies once the metadata is known.
+	OnlyFiles []int
+	// Sequential picks pieces in index order (within a priority).
+	Sequential bool
+	// FirstLastPieceFirst fetches the first and last piece of each wanted
+	// file before the others (for previews).
+	FirstLastPieceFirst bool
 }
 
 // Stats is an immutable snapshot of a torrent's state.
@@ -163,6 +177,11 @@ type Stats struct {
 	UploadSlots                int
 	// Finished is set when seeding stopped because a limit was reached.
 	Finished bool
+	// WantedSize and WantedCompleted are TotalSize and Completed counted
+	// over the pieces that overlap a file not skipped.
+	WantedSize, WantedCompleted int64
+	// Sequential and FirstLastPieceFirst are the piece order settings.
+	Sequential, FirstLastPieceFirst bool
 	// Private is set for private torrents (BEP 27).
 	Private bool
 	SaveDir string
@@ -197,6 +216,7 @@ type FileStats struct {
 	Path      string
 	Size      int64
 	Completed int64
+	Priority  Priority
 }
 
 // Torrent is one running torrent. Create it with New; it runs until Close.
@@ -277,6 +297,7 @@ type Torrent struct {
 	files         *fileProgress
 	lastHungry    time.Time // last reannounce for lack of peers
 	pendingWrites int       // complete pieces being hashed or written
+	sel           selection // file priorities, piece order, stream windows
 }
 
 type newConn struct {
@@ -338,6 +359,9 @@ func New(cfg Config) *Torrent {
 		paused:     cfg.Paused,
 		seedLimits: cfg.SeedLimits,
 	}
+	t.sel.prio = maps.Clone(cfg.FilePriorities)
+	t.sel.only = slices.Clone(cfg.OnlyFiles)
+	t.sel.sequential, t.sel.firstLast = cfg.Sequential, cfg.FirstLastPieceFirst
 	if t.name == "" {
 		t.name = cfg.InfoHash.String()
 	}
@@ -432,11 +456,16 @@ func (t *Torrent) Detail() (Stats, error) {
 		s.Trackers = t.trackerStatus()
 		if t.store != nil && t.have != nil {
 			done := t.store.FileCompleted(t.have)
+			fi := 0
 			for i, e := range t.info.FileEntries() {
 				if e.Pad {
 					continue
 				}
-				fs := FileStats{Path: e.Path, Size: e.Length}
+				fs := FileStats{Path: e.Path, Size: e.Length, Priority: PriorityNormal}
+				if p, ok := t.sel.prio[fi]; ok {
+					fs.Priority = p
+				}
+				fi++
 				if i < len(done) {
 					fs.Completed = done[i]
 				}

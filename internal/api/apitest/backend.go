@@ -3,6 +3,7 @@
 package apitest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -220,3 +221,54 @@ func (f *Backend) UpdateSettings(session.SettingsUpdate) (session.Settings, erro
 
 // DHTStats implements api.Backend: the fake has no DHT.
 func (f *Backend) DHTStats() (dht.Stats, bool) { return dht.Stats{}, false }
+
+// SetFilePriorities implements api.Backend: the named files of the stored
+// detail get the priorities (an index beyond its files is ErrInvalid).
+func (f *Backend) SetFilePriorities(infoHash string, prio map[int]string) (session.Detail, error) {
+	var out session.Detail
+	var bad error
+	err := f.update(infoHash, func(d *session.Detail) {
+		for i := range prio {
+			if i >= len(d.Files) {
+				bad = fmt.Errorf("file %d of %d: %w", i, len(d.Files), session.ErrInvalid)
+				return
+			}
+		}
+		for i, p := range prio {
+			d.Files[i].Priority = p
+		}
+		out = *d
+	})
+	if err != nil {
+		return session.Detail{}, err
+	}
+	return out, bad
+}
+
+// Pieces implements api.Backend: a torrent of 10 pieces with the first
+// three verified.
+func (f *Backend) Pieces(infoHash string) (session.PieceMap, error) {
+	if err := f.update(infoHash, func(*session.Detail) {}); err != nil {
+		return session.PieceMap{}, err
+	}
+	return session.PieceMap{Pieces: 10, Have: []byte{0xe0, 0}}, nil
+}
+
+// OpenStream implements api.Backend: file i of a torrent holds the bytes
+// of its path repeated up to its size.
+func (f *Backend) OpenStream(_ context.Context, infoHash string, index int) (*session.FileStream, error) {
+	d, err := f.Get(infoHash)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= len(d.Files) {
+		return nil, fmt.Errorf("file %d: %w", index, session.ErrNotFound)
+	}
+	fl := d.Files[index]
+	data := bytes.Repeat([]byte(fl.Path), int(fl.Size)/max(len(fl.Path), 1)+1)[:fl.Size]
+	return &session.FileStream{ReadSeekCloser: nopCloser{bytes.NewReader(data)}, Path: fl.Path, Size: fl.Size}, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
