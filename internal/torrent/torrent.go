@@ -271,6 +271,8 @@ type Torrent struct {
 	files         *fileProgress
 	lastHungry    time.Time // last reannounce for lack of peers
 	pendingWrites int       // complete pieces being hashed or written
+	heldBytes     int64     // piece data in memory: received blocks of partial, verifying and writing pieces
+	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
 }
 
 type newConn struct {
