@@ -89,20 +89,20 @@ func runLeecher(e *env, client string, run int) result {
 	case clientGobit:
 		pr, err = startProc(tag, out, e.logDir, e.gobitArgs(tag, out, port, false)...)
 		if err == nil {
-			err = pr.wait(e.timeout)
+			err = pr.Wait(e.timeout)
 		}
 	case clientAria2:
 		argv := append(aria2Base(), "--dir="+out, "--seed-time=0", "--listen-port="+strconv.Itoa(port),
 			"--file-allocation=none", "--bt-stop-timeout="+strconv.Itoa(int(e.timeout.Seconds())), e.torrent)
 		pr, err = startProc(tag, out, e.logDir, argv...)
 		if err == nil {
-			err = pr.wait(e.timeout)
+			err = pr.Wait(e.timeout)
 		}
 	case clientLibtorrent:
 		argv := e.ltArgs("leech", out, port, "--timeout", strconv.Itoa(int(e.timeout.Seconds())))
 		pr, err = startProc(tag, out, e.logDir, argv...)
 		if err == nil {
-			err = pr.wait(e.timeout + 30*time.Second)
+			err = pr.Wait(e.timeout + 30*time.Second)
 		}
 	case clientTransmission:
 		pr, err = e.runTransmission(tag, out, port)
@@ -113,10 +113,10 @@ func runLeecher(e *env, client string, run int) result {
 		return result{err: err}
 	}
 	r := result{steal: stealSince(steal)}
-	r.wall, r.cpu, r.rss = pr.usage()
-	r.sys = pr.sysCPU()
+	r.wall, r.cpu, r.rss = pr.Usage()
+	r.sys = pr.SysCPU()
 	if client == clientTransmission {
-		r.wall = pr.doneAt.Sub(pr.start).Seconds()
+		r.wall = pr.DoneAt.Sub(pr.Start).Seconds()
 	}
 	if err := verify(filepath.Join(out, filepath.Base(e.payload)), e.payload); err != nil {
 		return result{err: err}
@@ -187,27 +187,27 @@ func (e *env) runTransmission(tag, out string, port int) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer pr.stop(10 * time.Second)
+	defer pr.Stop(10 * time.Second)
 	if err := waitListening(pr, port, 30*time.Second); err != nil {
 		return nil, err
 	}
 	for _, s := range e.seeders {
-		if _, err := fmt.Fprintf(s.stdin, "connect 127.0.0.1:%d\n", port); err != nil {
-			return nil, fmt.Errorf("telling seeder %s to dial transmission: %w", s.name, err)
+		if _, err := fmt.Fprintf(s.Stdin, "connect 127.0.0.1:%d\n", port); err != nil {
+			return nil, fmt.Errorf("telling seeder %s to dial transmission: %w", s.Name, err)
 		}
 	}
 	deadline := time.Now().Add(e.timeout)
 	for {
 		if _, err := os.Stat(marker); err == nil {
-			pr.doneAt = time.Now()
-			pr.stop(10 * time.Second)
+			pr.DoneAt = time.Now()
+			pr.Stop(10 * time.Second)
 			return pr, nil
 		}
-		if pr.exited() {
-			return nil, fmt.Errorf("%s exited (%v) before finishing: %s", tag, pr.err, pr.out.tail(2000))
+		if pr.Exited() {
+			return nil, fmt.Errorf("%s exited (%v) before finishing: %s", tag, pr.Err, pr.Out.Tail(2000))
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: %w after %s: %s", tag, ErrTimeout, e.timeout, lastLine(pr.out.tail(2000)))
+			return nil, fmt.Errorf("%s: %w after %s: %s", tag, ErrTimeout, e.timeout, lastLine(pr.Out.Tail(2000)))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -230,8 +230,8 @@ func (e *env) startLTSeeder(tag string, ready time.Duration) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pr.waitFor("READY", ready); err != nil {
-		pr.kill()
+	if err := pr.WaitFor("READY", ready); err != nil {
+		pr.Kill()
 		return nil, err
 	}
 	return pr, nil
@@ -253,8 +253,8 @@ func (e *env) startSeeder(client string, run int, ready time.Duration) (*proc, e
 		if err != nil {
 			return nil, err
 		}
-		if err := pr.waitFor("seeding;", ready); err != nil {
-			pr.kill()
+		if err := pr.WaitFor("seeding;", ready); err != nil {
+			pr.Kill()
 			return nil, err
 		}
 		return pr, nil

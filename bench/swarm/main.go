@@ -19,7 +19,6 @@
 package main
 
 import (
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,15 +27,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gobit/gobit/bench/internal/benchkit"
 )
 
-//go:embed testdata/ltpeer.py
-var ltpeerScript []byte
+// ltpeerScript is the libtorrent peer (bench/internal/benchkit/ltpeer.py).
+var ltpeerScript = benchkit.LTPeerScript
 
 // outDir is the directory downloads go to, removed on an interrupt.
 var outDir atomic.Pointer[string]
@@ -149,37 +149,6 @@ func parseFlags(args []string) (options, error) {
 	return o, nil
 }
 
-// parseSize parses "1GiB", "64MiB", "512KiB" or a byte count.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = n, u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 0 || n > (1<<42)/mult {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return n * mult, nil
-}
-
-// fmtSize formats a byte count the way -size takes it.
-func fmtSize(n int64) string {
-	switch {
-	case n%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", n>>30)
-	case n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	}
-	return strconv.FormatInt(n, 10)
-}
-
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
@@ -256,7 +225,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer tracker.stop(5 * time.Second)
+	defer tracker.Stop(5 * time.Second)
 	logf("opentracker: %s, info hash %x", announce, hash)
 	torrent, err := withAnnounce(template, announce)
 	if err != nil {

@@ -43,7 +43,7 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 	wg.Wait()
 	defer func() {
 		for _, s := range e.seeders {
-			s.stop(10 * time.Second)
+			s.Stop(10 * time.Second)
 		}
 	}()
 	if err := errors.Join(errs...); err != nil {
@@ -167,12 +167,12 @@ func seedOnce(e *env, o options, client string, run int) result {
 	if err != nil {
 		return result{err: err}
 	}
-	defer seeder.stop(30 * time.Second)
+	defer seeder.Stop(30 * time.Second)
 	var leechers []*proc
 	var outs []string
 	defer func() {
 		for _, l := range leechers {
-			l.kill()
+			l.Kill()
 		}
 		for _, d := range outs {
 			os.RemoveAll(d)
@@ -199,24 +199,24 @@ func seedOnce(e *env, o options, client string, run int) result {
 	var errs []error
 	deadline := time.Now().Add(e.timeout + 30*time.Second)
 	for i, l := range leechers {
-		if err := l.wait(time.Until(deadline)); err != nil {
+		if err := l.Wait(time.Until(deadline)); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		wall, _, _ := l.usage()
+		wall, _, _ := l.Usage()
 		r.wall = max(r.wall, wall)
 		if err := verify(filepath.Join(outs[i], filepath.Base(e.payload)), e.payload); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	r.steal = stealSince(steal)
-	seeder.stop(30 * time.Second)
-	if !seeder.exited() {
-		errs = append(errs, fmt.Errorf("%s did not exit", seeder.name))
+	seeder.Stop(30 * time.Second)
+	if !seeder.Exited() {
+		errs = append(errs, fmt.Errorf("%s did not exit", seeder.Name))
 	} else {
-		_, r.cpu, r.rss = seeder.usage()
-		if seeder.err != nil && !strings.Contains(seeder.err.Error(), "signal") {
-			errs = append(errs, fmt.Errorf("%s: %w: %s", seeder.name, seeder.err, seeder.out.tail(1000)))
+		_, r.cpu, r.rss = seeder.Usage()
+		if seeder.Err != nil && !strings.Contains(seeder.Err.Error(), "signal") {
+			errs = append(errs, fmt.Errorf("%s: %w: %s", seeder.Name, seeder.Err, seeder.Out.Tail(1000)))
 		}
 	}
 	r.err = errors.Join(errs...)

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strings"
 )
 
@@ -29,21 +27,6 @@ type table struct {
 	runs       []map[string]result // one map per run
 	notes      map[string]string   // "n/a" reasons by client
 	bytesMoved float64             // bytes each figure is normalised by
-}
-
-// median returns the median of xs (the mean of the middle two for an even
-// count); NaN for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // bestAnchor returns the best value of m among the successful non-gobit

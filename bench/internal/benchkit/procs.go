@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bytes"
@@ -19,40 +19,51 @@ import (
 var ErrTimeout = errors.New("timed out")
 
 // running holds every child process that has not been reaped, so that
-// killAll can end them on exit or on a signal.
+// KillAll can end them on exit or on a signal.
 var running = struct {
 	mu    sync.Mutex
-	procs map[*proc]struct{}
-}{procs: map[*proc]struct{}{}}
+	procs map[*Proc]struct{}
+}{procs: map[*Proc]struct{}{}}
 
-// proc is one child process. Its output goes to a log file and to an
-// in-memory buffer that waitFor searches. Each child leads its own process
+// Proc is one child process. Its output goes to a log file and to an
+// in-memory buffer that WaitFor searches. Each child leads its own process
 // group so that killing it also kills anything it started.
-type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	out   *logBuffer
-	stdin io.WriteCloser
-	start time.Time
+type Proc struct {
+	Name  string
+	Cmd   *exec.Cmd
+	Out   *LogBuffer
+	Stdin io.WriteCloser
+	Start time.Time
 
-	// doneAt is when the work ended, for clients that keep running after
-	// it (Transmission); zero otherwise.
-	doneAt time.Time
+	// DoneAt is when the work ended, for clients that keep running after
+	// it (Transmission); zero otherwise. The caller sets it.
+	DoneAt time.Time
 
 	doneC chan struct{} // closed once the process has been reaped
-	end   time.Time     // when it was reaped; set before doneC closes
-	err   error         // Wait's result; set before doneC closes
+	End   time.Time     // when it was reaped; set before Exited turns true
+	Err   error         // Wait's result; set before Exited turns true
 }
 
-// startProc starts argv in dir with its output logged to logDir/name.log.
-func startProc(name, dir, logDir string, argv ...string) (*proc, error) {
+// StartProc starts argv in dir with its output logged to logDir/name.log.
+func StartProc(name, dir, logDir string, argv ...string) (*Proc, error) {
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("%s: no command", name)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	return StartCmd(name, logDir, cmd)
+}
+
+// StartCmd starts a prepared command (its path, arguments, directory and
+// environment; for example one that enters a network namespace) with its
+// output logged to logDir/name.log. It sets the command's output, stdin
+// and process attributes itself.
+func StartCmd(name, logDir string, cmd *exec.Cmd) (*Proc, error) {
 	lf, err := os.Create(filepath.Join(logDir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: creating the log: %w", name, err)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = dir
-	buf := &logBuffer{file: lf}
+	buf := &LogBuffer{file: lf}
 	cmd.Stdout, cmd.Stderr = buf, buf
 	// Pdeathsig kills the child if this program dies without cleaning up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -62,7 +73,7 @@ func startProc(name, dir, logDir string, argv ...string) (*proc, error) {
 		lf.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, out: buf, stdin: stdin, doneC: make(chan struct{})}
+	p := &Proc{Name: name, Cmd: cmd, Out: buf, Stdin: stdin, doneC: make(chan struct{})}
 	running.mu.Lock()
 	defer running.mu.Unlock()
 	if running.procs == nil {
@@ -70,15 +81,15 @@ func startProc(name, dir, logDir string, argv ...string) (*proc, error) {
 		return nil, fmt.Errorf("%s: not started: shutting down", name)
 	}
 	noteRSSFloor(lowerRSSFloor())
-	p.start = time.Now()
+	p.Start = time.Now()
 	if err := cmd.Start(); err != nil {
 		lf.Close()
-		return nil, fmt.Errorf("starting %s (%s): %w", name, argv[0], err)
+		return nil, fmt.Errorf("starting %s (%s): %w", name, cmd.Path, err)
 	}
 	running.procs[p] = struct{}{}
 	go func() {
 		err := cmd.Wait()
-		p.end, p.err = time.Now(), err
+		p.End, p.Err = time.Now(), err
 		lf.Close()
 		running.mu.Lock()
 		delete(running.procs, p)
@@ -88,8 +99,11 @@ func startProc(name, dir, logDir string, argv ...string) (*proc, error) {
 	return p, nil
 }
 
-// exited reports whether the process has been reaped.
-func (p *proc) exited() bool {
+// Done returns a channel closed once the process has been reaped.
+func (p *Proc) Done() <-chan struct{} { return p.doneC }
+
+// Exited reports whether the process has been reaped.
+func (p *Proc) Exited() bool {
 	select {
 	case <-p.doneC:
 		return true
@@ -98,72 +112,72 @@ func (p *proc) exited() bool {
 	}
 }
 
-// wait waits up to timeout for the process to exit by itself and returns
+// Wait waits up to timeout for the process to exit by itself and returns
 // its exit error. On timeout the process is killed and the error wraps
 // ErrTimeout.
-func (p *proc) wait(timeout time.Duration) error {
+func (p *Proc) Wait(timeout time.Duration) error {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case <-p.doneC:
-		if p.err != nil {
-			return fmt.Errorf("%s: %w; last output:\n%s", p.name, p.err, p.out.tail(2000))
+		if p.Err != nil {
+			return fmt.Errorf("%s: %w; last output:\n%s", p.Name, p.Err, p.Out.Tail(2000))
 		}
 		return nil
 	case <-t.C:
-		p.kill()
-		return fmt.Errorf("%s: %w after %s; last output:\n%s", p.name, ErrTimeout, timeout, p.out.tail(2000))
+		p.Kill()
+		return fmt.Errorf("%s: %w after %s; last output:\n%s", p.Name, ErrTimeout, timeout, p.Out.Tail(2000))
 	}
 }
 
-// stop sends SIGTERM to the process group, waits up to grace and then
+// Stop sends SIGTERM to the process group, waits up to grace and then
 // kills it. It returns once the process has been reaped (or after a last
 // bounded wait).
-func (p *proc) stop(grace time.Duration) {
-	if p.exited() {
+func (p *Proc) Stop(grace time.Duration) {
+	if p.Exited() {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-p.doneC:
 	case <-time.After(grace):
-		p.kill()
+		p.Kill()
 	}
 }
 
-// kill sends SIGKILL to the process group and waits a bounded time for
+// Kill sends SIGKILL to the process group and waits a bounded time for
 // the reaper.
-func (p *proc) kill() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+func (p *Proc) Kill() {
+	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
 	select {
 	case <-p.doneC:
 	case <-time.After(10 * time.Second):
 	}
 }
 
-// waitFor waits until the output contains substr. It fails if the process
+// WaitFor waits until the output contains substr. It fails if the process
 // exits first or after timeout.
-func (p *proc) waitFor(substr string, timeout time.Duration) error {
+func (p *Proc) WaitFor(substr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		if p.out.contains(substr) {
+		if p.Out.Contains(substr) {
 			return nil
 		}
-		if p.exited() {
-			return fmt.Errorf("%s exited (%v) before printing %q; last output:\n%s", p.name, p.err, substr, p.out.tail(2000))
+		if p.Exited() {
+			return fmt.Errorf("%s exited (%v) before printing %q; last output:\n%s", p.Name, p.Err, substr, p.Out.Tail(2000))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %w waiting %s for %q; last output:\n%s", p.name, ErrTimeout, timeout, substr, p.out.tail(2000))
+			return fmt.Errorf("%s: %w waiting %s for %q; last output:\n%s", p.Name, ErrTimeout, timeout, substr, p.Out.Tail(2000))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// usage returns the process's wall time, user+system CPU seconds and peak
+// Usage returns the process's wall time, user+system CPU seconds and peak
 // RSS in bytes. It must only be called after the process exited.
-func (p *proc) usage() (wall, cpu float64, rss int64) {
-	wall = p.end.Sub(p.start).Seconds()
-	if ps := p.cmd.ProcessState; ps != nil {
+func (p *Proc) Usage() (wall, cpu float64, rss int64) {
+	wall = p.End.Sub(p.Start).Seconds()
+	if ps := p.Cmd.ProcessState; ps != nil {
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			cpu = tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
 			rss = ru.Maxrss * 1024 // KiB on Linux
@@ -172,10 +186,10 @@ func (p *proc) usage() (wall, cpu float64, rss int64) {
 	return wall, cpu, rss
 }
 
-// sysCPU returns the process's system CPU seconds (kernel time, part of
+// SysCPU returns the process's system CPU seconds (kernel time, part of
 // usage's cpu). It must only be called after the process exited.
-func (p *proc) sysCPU() float64 {
-	if ps := p.cmd.ProcessState; ps != nil {
+func (p *Proc) SysCPU() float64 {
+	if ps := p.Cmd.ProcessState; ps != nil {
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			return tvSeconds(ru.Stime)
 		}
@@ -187,14 +201,14 @@ func tvSeconds(tv syscall.Timeval) float64 {
 	return float64(tv.Sec) + float64(tv.Usec)/1e6
 }
 
-// killAll kills every child that is still running and refuses new ones.
-func killAll() {
+// KillAll kills every child that is still running and refuses new ones.
+func KillAll() {
 	running.mu.Lock()
 	procs := running.procs
 	running.procs = nil
 	running.mu.Unlock()
 	for p := range procs {
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
 	}
 	for p := range procs {
 		select {
@@ -204,9 +218,9 @@ func killAll() {
 	}
 }
 
-// logBuffer keeps a child's output for searching (the first maxKeep bytes
+// LogBuffer keeps a child's output for searching (the first maxKeep bytes
 // and a rolling tail) and copies it to a log file.
-type logBuffer struct {
+type LogBuffer struct {
 	mu   sync.Mutex
 	file *os.File
 	head bytes.Buffer
@@ -215,7 +229,7 @@ type logBuffer struct {
 
 const maxKeep = 1 << 20
 
-func (b *logBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	_, _ = b.file.Write(p) // a failed log write must not break the child
@@ -229,14 +243,14 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (b *logBuffer) contains(s string) bool {
+func (b *LogBuffer) Contains(s string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return bytes.Contains(b.head.Bytes(), []byte(s)) || bytes.Contains(b.last, []byte(s))
 }
 
-// tail returns the last n bytes of output.
-func (b *logBuffer) tail(n int) string {
+// Tail returns the last n bytes of output.
+func (b *LogBuffer) Tail(n int) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.last
@@ -246,8 +260,8 @@ func (b *logBuffer) tail(n int) string {
 	return strings.TrimSpace(strings.ReplaceAll(string(s), "\r", "\n"))
 }
 
-// text returns everything kept.
-func (b *logBuffer) text() string {
+// Text returns everything kept.
+func (b *LogBuffer) Text() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.head.Len() < maxKeep {
@@ -256,14 +270,14 @@ func (b *logBuffer) text() string {
 	return b.head.String() + "\n...\n" + string(b.last)
 }
 
-// settleDisk writes out what earlier runs left in flight, so that no timed
+// SettleDisk writes out what earlier runs left in flight, so that no timed
 // run pays for another's: the dirty pages of clients that write through the
 // page cache, and the discards that a file system mounted with "discard"
 // issues for deleted downloads at its next journal commit. Measured here: a
 // 1 GiB download deleted just before gobit started put 1 GiB of discards
 // (0.3 s of device time) into gobit's run, whose direct writes queue behind
 // them on the device.
-func settleDisk() { syscall.Sync() }
+func SettleDisk() { syscall.Sync() }
 
 // rssFloor is the highest RSS this program had when it started a child
 // (bytes): no child's ru_maxrss can read below it (lowerRSSFloor).
@@ -278,8 +292,8 @@ func noteRSSFloor(n int64) {
 	rssFloor.mu.Unlock()
 }
 
-// maxRSSFloor returns the highest floor noted so far.
-func maxRSSFloor() int64 {
+// MaxRSSFloor returns the highest floor noted so far.
+func MaxRSSFloor() int64 {
 	rssFloor.mu.Lock()
 	defer rssFloor.mu.Unlock()
 	return rssFloor.max
@@ -308,7 +322,7 @@ func lowerRSSFloor() int64 {
 	return 0
 }
 
-// rssFloorNote is the footnote that gives the floor of the peak RSS column.
-func rssFloorNote() string {
-	return fmt.Sprintf("No peak RSS can read below %.1f MiB, the benchmark's own largest RSS when it started a client.", float64(maxRSSFloor())/(1<<20))
+// RSSFloorNote is the footnote that gives the floor of the peak RSS column.
+func RSSFloorNote() string {
+	return fmt.Sprintf("No peak RSS can read below %.1f MiB, the benchmark's own largest RSS when it started a client.", float64(MaxRSSFloor())/(1<<20))
 }

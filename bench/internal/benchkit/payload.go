@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bufio"
@@ -19,13 +19,13 @@ import (
 // ErrMismatch reports downloaded data that differs from the payload.
 var ErrMismatch = errors.New("downloaded data differs from the payload")
 
-// placeholderAnnounce is the tracker URL the cached .torrent template is
+// PlaceholderAnnounce is the tracker URL the cached .torrent template is
 // made with; each benchmark run splices in its own tracker's URL.
-const placeholderAnnounce = "http://127.0.0.1:1/announce"
+const PlaceholderAnnounce = "http://127.0.0.1:1/announce"
 
-// ensurePayload creates dir/payload-<size>.bin filled with pseudo-random
+// EnsurePayload creates dir/payload-<size>.bin filled with pseudo-random
 // bytes unless a file of that size is already there, and returns its path.
-func ensurePayload(dir string, size int64) (string, error) {
+func EnsurePayload(dir string, size int64) (string, error) {
 	path := filepath.Join(dir, fmt.Sprintf("payload-%d.bin", size))
 	if fi, err := os.Stat(path); err == nil && fi.Size() == size {
 		return path, nil
@@ -53,10 +53,10 @@ func ensurePayload(dir string, size int64) (string, error) {
 	return path, nil
 }
 
-// ensureTemplate returns a .torrent for payload with piece size piece and
+// EnsureTemplate returns a .torrent for payload with piece size piece and
 // the placeholder announce URL, made with mktorrent unless a template newer
 // than the payload already exists.
-func ensureTemplate(payload string, piece int64) ([]byte, error) {
+func EnsureTemplate(payload string, piece int64) ([]byte, error) {
 	if piece < 1<<15 || piece&(piece-1) != 0 {
 		return nil, fmt.Errorf("piece size %d: want a power of two of at least 32 KiB", piece)
 	}
@@ -75,8 +75,8 @@ func ensureTemplate(payload string, piece int64) ([]byte, error) {
 	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
 	os.Remove(tmp)
 	log2 := strconv.Itoa(bits.TrailingZeros64(uint64(piece)))
-	cmd := exec.Command("mktorrent", "-a", placeholderAnnounce, "-l", log2, "-t", "2", "-o", tmp, payload)
-	if out, err := runTimeout(cmd, 10*time.Minute); err != nil {
+	cmd := exec.Command("mktorrent", "-a", PlaceholderAnnounce, "-l", log2, "-t", "2", "-o", tmp, payload)
+	if out, err := RunTimeout(cmd, 10*time.Minute); err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("mktorrent: %w: %s", err, out)
 	}
@@ -91,8 +91,8 @@ func ensureTemplate(payload string, piece int64) ([]byte, error) {
 	return data, nil
 }
 
-// runTimeout runs cmd and kills it after timeout.
-func runTimeout(cmd *exec.Cmd, timeout time.Duration) ([]byte, error) {
+// RunTimeout runs cmd and kills it after timeout.
+func RunTimeout(cmd *exec.Cmd, timeout time.Duration) ([]byte, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -110,12 +110,12 @@ func runTimeout(cmd *exec.Cmd, timeout time.Duration) ([]byte, error) {
 	}
 }
 
-// withAnnounce returns the template with its announce URL replaced by url.
+// WithAnnounce returns the template with its announce URL replaced by url.
 // mktorrent writes the "announce" key first (keys are sorted and there is
 // no announce-list with a single -a), which is all this relies on; anything
 // else is an error.
-func withAnnounce(template []byte, url string) ([]byte, error) {
-	prefix := fmt.Sprintf("d8:announce%d:%s", len(placeholderAnnounce), placeholderAnnounce)
+func WithAnnounce(template []byte, url string) ([]byte, error) {
+	prefix := fmt.Sprintf("d8:announce%d:%s", len(PlaceholderAnnounce), PlaceholderAnnounce)
 	if !bytes.HasPrefix(template, []byte(prefix)) {
 		return nil, errors.New("torrent template does not start with the placeholder announce")
 	}
@@ -125,9 +125,9 @@ func withAnnounce(template []byte, url string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// infoHash returns the SHA-1 of the bencoded "info" value of a top-level
+// InfoHash returns the SHA-1 of the bencoded "info" value of a top-level
 // dictionary.
-func infoHash(torrent []byte) ([20]byte, error) {
+func InfoHash(torrent []byte) ([20]byte, error) {
 	if len(torrent) == 0 || torrent[0] != 'd' {
 		return [20]byte{}, errors.New("torrent: not a dictionary")
 	}
@@ -189,8 +189,8 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 }
 
-// verify compares got with the payload want byte for byte.
-func verify(got, want string) error {
+// Verify compares got with the payload want byte for byte.
+func Verify(got, want string) error {
 	gf, err := os.Open(got)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMismatch, err)

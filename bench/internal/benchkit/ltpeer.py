@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""libtorrent seeder/leecher for the gobit swarm benchmark (bench/swarm).
+"""libtorrent seeder/leecher for the gobit benchmarks (bench/swarm, bench/wan).
 
 Run with the system interpreter that has python3-libtorrent:
 
   ltpeer.py seed  --torrent T --save PARENT_OF_PAYLOAD --port P [--connect H:P ...]
-  ltpeer.py leech --torrent T --save OUT_DIR --port P [--timeout S]
+  ltpeer.py leech --torrent T --save OUT_DIR --port P [--timeout S] [--seed-after]
 
-Everything binds 127.0.0.1; UPnP, NAT-PMP, LSD and DHT are off. uTP is off
-unless --utp is given, so that every client in the benchmark speaks TCP.
+Everything binds --bind (default 127.0.0.1); UPnP, NAT-PMP, LSD and DHT are
+off. uTP is off unless --utp is given, so that every client in the benchmark
+speaks TCP. --seed-mode starts a seeder without checking the whole payload
+(libtorrent verifies each piece when it first sends it). --seed-after keeps a leecher running (seeding) after COMPLETE
+until it is stopped.
 
 Lines on stdout (flushed):
   READY port=P          listening (seed: and the payload checked complete)
@@ -49,14 +52,18 @@ def main():
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--utp', action='store_true')
     ap.add_argument('--timeout', type=float, default=0)
+    ap.add_argument('--bind', default='127.0.0.1')
+    ap.add_argument('--seed-after', action='store_true')
+    ap.add_argument('--seed-mode', action='store_true',
+                    help='seed: trust that the payload is complete and verify each piece when first sent, instead of checking it all at start')
     a = ap.parse_args()
 
     settings = {
-        'listen_interfaces': f'127.0.0.1:{a.port}',
+        'listen_interfaces': f'{a.bind}:{a.port}',
         # a busy port must fail, not silently become another one
         'max_retry_port_bind': 0, 'listen_system_port_fallback': False,
         'enable_upnp': False, 'enable_natpmp': False, 'enable_lsd': False, 'enable_dht': False,
-        # every peer is 127.0.0.1
+        # on loopback every peer is 127.0.0.1
         'allow_multiple_connections_per_ip': True,
         'ssrf_mitigation': False,
         'enable_incoming_utp': a.utp, 'enable_outgoing_utp': a.utp,
@@ -75,6 +82,8 @@ def main():
     p.flags &= ~lt.torrent_flags.auto_managed
     p.flags &= ~lt.torrent_flags.paused
     p.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+    if a.seed_mode and a.mode == 'seed':
+        p.flags |= lt.torrent_flags.seed_mode
     h = ses.add_torrent(p)
 
     stop = {'v': False}
@@ -109,8 +118,9 @@ def main():
         if a.mode == 'leech' and not complete and st.is_seeding:
             complete = True
             out(f'COMPLETE secs={time.time() - t0:.2f}')
-            break
-        if a.timeout and time.time() - t0 > a.timeout:
+            if not a.seed_after:
+                break
+        if a.timeout and not complete and time.time() - t0 > a.timeout:
             if a.mode == 'leech':
                 out('TIMEOUT')
                 code = 1

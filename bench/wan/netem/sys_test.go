@@ -1,0 +1,5 @@
+package netem
+
+import "syscall"
+
+const syscallENOBUFS = syscall.ENOBUFS
