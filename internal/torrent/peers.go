@@ -123,14 +123,14 @@ func (p *peerState) tick(now time.Time) {
 	// Keep the peer's bandwidth-delay product (and a margin) requested,
 	// within its reqq.
 	if !p.snubbed {
-		p.maxInflight = requestDepth(p.rateDown.get(), p.latency.min, p.reqq)
+		p.maxInflight = requestDepth(p.rateDown.recent(), p.latency.min, p.reqq)
 	}
 }
 
 // bdp returns the peer's bandwidth-delay product in bytes: its rate times
 // its least block latency (0 while either is unknown).
 func (p *peerState) bdp() int64 {
-	return int64(float64(p.rateDown.get()) * p.latency.min.Seconds())
+	return int64(float64(p.rateDown.recent()) * p.latency.min.Seconds())
 }
 
 // applyPendingHave converts what the peer announced before we knew the
