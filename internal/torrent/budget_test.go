@@ -104,8 +104,8 @@ func TestLatencyTracker(t *testing.T) {
 	}
 	// Block 2 was rejected: block 3's arrival drops it too.
 	l.received(blk(1, 3), t0.Add(400*time.Millisecond))
-	if len(l.sent) != 0 {
-		t.Fatalf("%d requests still recorded, want 0", len(l.sent))
+	if l.pending() != 0 {
+		t.Fatalf("%d requests still recorded, want 0", l.pending())
 	}
 	// A block never requested (or already dropped) is no sample.
 	l.received(blk(1, 2), t0.Add(10*time.Millisecond))
@@ -123,11 +123,27 @@ func TestLatencyTracker(t *testing.T) {
 	for k := range 3 * maxSentTimes {
 		l.requested(blk(3, k%64), t1)
 	}
-	if len(l.sent) > maxSentTimes {
-		t.Fatalf("%d requests recorded, want at most %d", len(l.sent), maxSentTimes)
+	if l.pending() > maxSentTimes || len(l.sent) > 2*maxSentTimes {
+		t.Fatalf("%d requests recorded in %d entries, want at most %d", l.pending(), len(l.sent), maxSentTimes)
 	}
 	l.clear()
-	if len(l.sent) != 0 || l.min != 80*time.Millisecond {
-		t.Fatalf("after clear: %d recorded, min %v; want 0 and 80ms", len(l.sent), l.min)
+	if l.pending() != 0 || l.min != 80*time.Millisecond {
+		t.Fatalf("after clear: %d recorded, min %v; want 0 and 80ms", l.pending(), l.min)
+	}
+	// A steady pipeline: requests and blocks in order, the record stays
+	// small and every block is matched.
+	t2 := t1.Add(time.Second)
+	for k := range 10 * maxSentTimes {
+		l.requested(blk(4+k/64, k%64), t2)
+		if k >= 100 {
+			j := k - 100
+			l.received(blk(4+j/64, j%64), t2.Add(50*time.Millisecond))
+		}
+		if l.pending() > 101 || len(l.sent) > 4*101 {
+			t.Fatalf("request %d: %d pending in %d entries, want at most 101 pending", k, l.pending(), len(l.sent))
+		}
+	}
+	if l.min != 50*time.Millisecond {
+		t.Fatalf("min = %v after the steady pipeline, want 50ms", l.min)
 	}
 }

@@ -66,7 +66,8 @@ func bufferLimit(pieceLen, bdp int64) int64 {
 // requests wait at the sender behind earlier ones, which depends on our own
 // depth, so only the minimum is used.
 type latencyTracker struct {
-	sent []sentRequest // requests in the order sent, oldest first
+	sent []sentRequest // requests in the order sent; sent[head:] are live
+	head int
 	min  time.Duration // 0 until a block arrived
 }
 
@@ -77,11 +78,16 @@ type sentRequest struct {
 
 // requested records that block b was requested at now.
 func (l *latencyTracker) requested(b picker.Block, now time.Time) {
-	if len(l.sent) >= maxSentTimes {
+	if l.head > 0 && 2*l.head >= len(l.sent) {
+		// Reuse the room of the entries already matched: amortized
+		// O(1) per request.
+		n := copy(l.sent, l.sent[l.head:])
+		l.sent, l.head = l.sent[:n], 0
+	}
+	if len(l.sent)-l.head >= maxSentTimes {
 		// Entries of cancelled or rejected requests pile up only when no
 		// block arrives for a while: forget the older half.
-		n := copy(l.sent, l.sent[len(l.sent)/2:])
-		l.sent = l.sent[:n]
+		l.head += (len(l.sent) - l.head) / 2
 	}
 	l.sent = append(l.sent, sentRequest{b.Piece, b.Begin, now})
 }
@@ -90,18 +96,24 @@ func (l *latencyTracker) requested(b picker.Block, now time.Time) {
 // the block is normally the oldest entry; older entries (requests answered
 // out of order, cancelled or rejected) are dropped with it.
 func (l *latencyTracker) received(b picker.Block, now time.Time) {
-	for i, s := range l.sent {
+	for i := l.head; i < len(l.sent); i++ {
+		s := l.sent[i]
 		if s.piece == b.Piece && s.begin == b.Begin {
 			if d := now.Sub(s.at); d > 0 && (l.min == 0 || d < l.min) {
 				l.min = d
 			}
-			n := copy(l.sent, l.sent[i+1:])
-			l.sent = l.sent[:n]
+			l.head = i + 1
+			if l.head == len(l.sent) {
+				l.sent, l.head = l.sent[:0], 0
+			}
 			return
 		}
 	}
 }
 
+// pending returns the number of requests recorded and not yet matched.
+func (l *latencyTracker) pending() int { return len(l.sent) - l.head }
+
 // clear forgets the outstanding requests (they were discarded), keeping the
 // minimum.
-func (l *latencyTracker) clear() { l.sent = l.sent[:0] }
+func (l *latencyTracker) clear() { l.sent, l.head = l.sent[:0], 0 }
