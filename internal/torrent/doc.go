@@ -22,11 +22,14 @@
 //     received block that extends its piece's hashed prefix is hashed at
 //     once, while it is in the CPU's cache (pieceBuf); the disk job that
 //     writes a complete piece hashes what is left first;
-//   - piece data in memory (pieces being received, hashed or written, and
-//     the blocks requested) stays within bufferBudget: requests stop at it
-//     (requestRoom). Each peer's request depth follows its rate
-//     (requestQueueTime seconds of data, at least minQueue), capped by the
-//     smallest of its reqq, maxQueue and its share of inflightBudget.
+//   - piece data in memory (the blocks received into pieces being received,
+//     hashed or written, and the blocks requested) stays within the buffer
+//     budget: requests stop at it (requestRoom). The budget is bufferBudget
+//     plus a few times the peers' summed bandwidth-delay products, with a
+//     hard cap (bufferLimit). Each peer's request depth is its own
+//     bandwidth-delay product plus a margin: its measured rate times its
+//     least request-to-block latency plus latencyMargin (requestDepth),
+//     within its reqq and maxQueue.
 //
 // Disk jobs run on the DiskPool (postDisk). A job is built by a plain
 // function (verifyJob, checkJob, syncJob, loadJob, readJob), not a method,

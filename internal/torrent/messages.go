@@ -1,6 +1,8 @@
 package torrent
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 	"net/netip"
@@ -71,6 +73,7 @@ func (t *Torrent) handleMessage(p *peerState, m wire.Message) error {
 		if !p.fast && t.pk != nil {
 			// Without the Fast extension a choke discards our requests.
 			t.pk.RemovePeer(p.id)
+			p.latency.clear()
 		}
 	case wire.Unchoke:
 		p.peerChoking = false
@@ -228,11 +231,13 @@ func (t *Torrent) fillRequests(p *peerState) {
 		return
 	}
 	t.picked = t.pk.PickInto(t.picked, p.id, p.has, want, allowed)
+	now := time.Now()
 	for _, b := range t.picked {
 		if t.verifying[b.Piece] {
 			t.pk.Cancel(p.id, b)
 			continue
 		}
+		p.latency.requested(b, now)
 		p.send(wire.Message{ID: wire.Request, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
 	}
 }

@@ -17,13 +17,6 @@ const (
 	maxKnownAddrs   = 2000
 	maxDialFailures = 6
 	snubTimeout     = 30 * time.Second
-	minQueue        = 32
-	maxQueue        = 500
-	// inflightBudget bounds the blocks requested from all peers of a
-	// torrent together (each peer's depth is capped at its share of it),
-	// so memory does not grow with the peer count; bufferBudget bounds
-	// them again, with the pieces held.
-	inflightBudget  = 384
 	defaultPeerReqq = 250
 	// maxServeBytes bounds the bytes of a peer's requests being served:
 	// read from disk or waiting in its send queue (which closes the
@@ -37,8 +30,7 @@ const (
 	// maxServeQueued is maxServeBytes with the frames of its blocks (a
 	// 13-byte header each): the send queue counts whole messages, and a
 	// peer may keep serveReqq whole blocks requested, as announced.
-	maxServeQueued   = maxServeBytes + serveReqq*13
-	requestQueueTime = 3 // seconds of data kept in flight per peer
+	maxServeQueued = maxServeBytes + serveReqq*13
 )
 
 // errDuplicate closes the losing one of two connections to the same peer.
@@ -86,6 +78,7 @@ type peerState struct {
 	weAllowFast    map[int]bool // pieces we serve the peer while choking it (BEP 6)
 
 	maxInflight int
+	latency     latencyTracker
 	lastBlock   time.Time
 	snubbed     bool
 	lastDown    int64
@@ -120,24 +113,23 @@ func (p *peerState) isSeed() bool {
 	return p.pendingAll
 }
 
-// tick updates the peer's rates and request queue depth; share is its part
-// of the torrent's in-flight budget.
-func (p *peerState) tick(now time.Time, share int) {
+// tick updates the peer's rates and request queue depth.
+func (p *peerState) tick(now time.Time) {
 	d, u := p.conn.Downloaded(), p.conn.Uploaded()
 	p.rateDown.update(d - p.lastDown)
 	p.rateUp.update(u - p.lastUp)
 	p.lastDown, p.lastUp = d, u
-	// Adapt the request queue to the measured rate (libtorrent-style: keep
-	// requestQueueTime seconds of data in flight), within the peer's reqq.
+	// Keep the peer's bandwidth-delay product (and a margin) requested,
+	// within its reqq.
 	if !p.snubbed {
-		q := int(p.rateDown.get() * requestQueueTime / wire.BlockSize)
-		q = max(q, minQueue)
-		limit := p.reqq
-		if limit <= 0 {
-			limit = defaultPeerReqq
-		}
-		p.maxInflight = min(q, limit, maxQueue, max(minQueue, share))
+		p.maxInflight = requestDepth(p.rateDown.recent(), p.latency.min, p.reqq)
 	}
+}
+
+// bdp returns the peer's bandwidth-delay product in bytes: its rate times
+// its least block latency (0 while either is unknown).
+func (p *peerState) bdp() int64 {
+	return int64(float64(p.rateDown.recent()) * p.latency.min.Seconds())
 }
 
 // applyPendingHave converts what the peer announced before we knew the
@@ -303,7 +295,7 @@ func (t *Torrent) handleNewConn(c newConn) {
 		start:       time.Now(),
 		amChoking:   true,
 		peerChoking: true,
-		maxInflight: minQueue,
+		maxInflight: initialQueue,
 		serving:     make(map[reqKey]bool),
 	}
 	p.source = SourceIncoming
@@ -418,8 +410,11 @@ func (t *Torrent) ban(p *peerState) {
 	// such piece would fail again when good peers complete it and strike
 	// them. Pieces already being verified are judged by their hash.
 	for _, b := range t.pk.ForgetReceived(p.id, func(i int) bool { return t.verifying[i] }) {
-		if pb := t.pieces[b.Piece]; pb != nil && pb.forget(b.Begin) {
-			delete(t.pieces, b.Piece)
+		if pb := t.pieces[b.Piece]; pb != nil {
+			t.heldBytes -= int64(b.Length)
+			if pb.forget(b.Begin) {
+				delete(t.pieces, b.Piece)
+			}
 		}
 	}
 }

@@ -55,11 +55,14 @@ func (t *Torrent) run() {
 
 func (t *Torrent) handleTick() {
 	now := time.Now()
+	var bdp int64
 	for _, p := range t.peers {
 		// Uploads count when the writer has sent them, not when queued.
 		t.uploaded.Add(p.conn.Uploaded() - p.lastUp)
-		p.tick(now, inflightBudget/max(1, len(t.peers)))
+		p.tick(now)
+		bdp += p.bdp()
 	}
+	t.bdp = bdp
 	// Peer counters are cumulative per connection; the torrent totals are
 	// kept in t.downloaded/t.uploaded by the block handlers, so rates come
 	// from those.

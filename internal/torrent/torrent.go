@@ -298,6 +298,8 @@ type Torrent struct {
 	lastHungry    time.Time // last reannounce for lack of peers
 	pendingWrites int       // complete pieces being hashed or written
 	sel           selection // file priorities, piece order, stream windows
+	heldBytes     int64     // piece data in memory: received blocks of partial, verifying and writing pieces
+	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
 }
 
 type newConn struct {
@@ -568,10 +570,12 @@ const rateIdleTicks = 5
 // second (once per tick of the loop).
 type rate struct {
 	v    float64
-	idle int // consecutive updates that saw no bytes
+	last int64 // the bytes of the latest update
+	idle int   // consecutive updates that saw no bytes
 }
 
 func (r *rate) update(bytes int64) {
+	r.last = bytes
 	r.v = r.v*0.6 + float64(bytes)*0.4
 	if bytes > 0 {
 		r.idle = 0
@@ -583,6 +587,11 @@ func (r *rate) update(bytes int64) {
 // get returns the smoothed estimate, which decays slowly after traffic
 // stops; the request queue depth and the choker use it.
 func (r *rate) get() int64 { return int64(r.v) }
+
+// recent returns the larger of the estimate and the latest second's bytes:
+// it follows a rising rate at once (the estimate takes seconds), which a
+// request queue sized by rate needs to grow as fast as the link allows.
+func (r *rate) recent() int64 { return max(int64(r.v), r.last) }
 
 // shown returns the rate to show to users: the estimate, but 0 once no
 // bytes have flowed for rateIdleTicks updates.
