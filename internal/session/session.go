@@ -21,7 +21,8 @@
 // an older snapshot never overwrites a newer one.
 //
 // Lock order: entry.flushMu, then the torrent's loop (Torrent.do) and its
-// storage, then the store's transaction. Session.mu is a leaf.
+// storage, then the store's transaction. Session.mu is a leaf but for the
+// event broker's lock, taken inside it (events.go).
 package session
 
 import (
@@ -169,6 +170,7 @@ type Session struct {
 	// settingsMu serializes UpdateSettings, so settings are saved in the
 	// order they are applied.
 	settingsMu sync.Mutex
+	events     *Broker // the event stream (events.go)
 }
 
 type entry struct {
@@ -228,6 +230,7 @@ func New(cfg Config) (*Session, error) {
 		down:     ratelimit.New(cfg.DownloadLimit),
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
 		closeC:   make(chan struct{}),
+		events:   NewBroker(BrokerConfig{}),
 	}
 	// The state database is opened first: a data directory in use by
 	// another gobit is the likeliest start-up failure, and it must be
@@ -265,6 +268,7 @@ func New(cfg Config) (*Session, error) {
 		go s.flushLoop()
 	}
 	s.startDHT()
+	s.startEvents()
 	return s, nil
 }
 
@@ -296,6 +300,7 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	close(s.closeC)
+	s.events.Close()
 	entries := make([]*entry, 0, len(s.torrents))
 	for _, e := range s.torrents {
 		entries = append(entries, e)
@@ -417,6 +422,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)
+	s.events.Added(statusOf(e))
 	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
 	return e, nil
 }
@@ -635,6 +641,7 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 			break
 		}
 	}
+	s.events.Removed(h.String())
 	s.mu.Unlock()
 	s.updateDiscovery()
 	s.log.Info("torrent removed", "info_hash", h.String(), "delete_data", deleteData)
