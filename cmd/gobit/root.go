@@ -90,6 +90,7 @@ on the command line wins over the environment, which wins over the default.`,
 		newRecheckCmd(),
 		newMoveCmd(),
 		newResumeCmd(),
+		newEventsCmd(),
 		newVersionCmd(),
 	)
 	documentEnv(root)

@@ -27,6 +27,8 @@
 //	GET    /api/v1/session                      session.Settings
 //	PATCH  /api/v1/session                      JSON session.SettingsUpdate; 200 session.Settings
 //	GET    /api/v1/dht                          dht.Stats; 404 when the DHT is off
+//	GET    /api/v1/events                       text/event-stream of session.Event (events.go); 503 beyond
+//	                                            session.DefaultMaxSubscribers streams
 //
 // Errors are always JSON, {"error": "message"}, never naming Go types: 400
 // for bad input (session.ErrInvalid, a malformed info hash or body, a
@@ -104,6 +106,9 @@ type Backend interface {
 	UpdateSettings(u session.SettingsUpdate) (session.Settings, error)
 	// Remove removes a torrent, deleting its data when deleteData is set.
 	Remove(infoHash string, deleteData bool) error
+	// Subscribe starts a subscription to the event stream (snapshot
+	// first); session.ErrTooManySubscribers beyond the limit.
+	Subscribe() (*session.Subscription, error)
 }
 
 var _ Backend = (*session.Session)(nil)
@@ -172,6 +177,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/session", h.settings)
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
+	mux.HandleFunc("GET /api/v1/events", h.events)
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)
