@@ -48,12 +48,11 @@ const (
 	EventOverflow = "overflow"
 )
 
+// heartbeat is HeartbeatInterval; tests shorten it.
+var heartbeat = HeartbeatInterval
+
 // events serves GET /api/v1/events.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
-	h.serveEvents(w, r, HeartbeatInterval)
-}
-
-func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, heartbeat time.Duration) {
 	sub, err := h.b.Subscribe()
 	if err != nil {
 		if errors.Is(err, session.ErrTooManySubscribers) {
@@ -66,9 +65,6 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, heartbeat 
 	}
 	defer sub.Cancel()
 	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would end a long stream (its deadline is
-	// also the background read's); the stream reads nothing more anyway.
-	_ = rc.SetReadDeadline(time.Time{})
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hd.Set("Cache-Control", "no-cache")
