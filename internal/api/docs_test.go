@@ -35,6 +35,11 @@ var docSections = map[string]reflect.Type{
 	"api.MoveBody":           reflect.TypeFor[MoveBody](),
 	"api.ErrorBody":          reflect.TypeFor[ErrorBody](),
 	"dht.Stats":              reflect.TypeFor[dht.Stats](),
+	"session.Snapshot":       reflect.TypeFor[session.Snapshot](),
+	"session.TorrentRemoved": reflect.TypeFor[session.TorrentRemoved](),
+	"session.StateChange":    reflect.TypeFor[session.StateChange](),
+	"session.Progress":       reflect.TypeFor[session.Progress](),
+	"session.SessionStats":   reflect.TypeFor[session.SessionStats](),
 }
 
 // docFieldNames returns the JSON names of t's own fields (those of embedded

@@ -186,6 +186,35 @@ func TestEventsFromRealSession(t *testing.T) {
 	if snap.Stats.Torrents != 1 || snap.Stats.States[session.StatePaused] != 1 {
 		t.Errorf("snapshot stats %+v", snap.Stats)
 	}
+	// Every key of the real events is in docs/api.md.
+	sections := readDocSections(t)
+	documented := func(ev Event, obj json.RawMessage, names ...string) {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal(obj, &m); err != nil {
+			t.Fatalf("%s: %v", ev.Type, err)
+		}
+		allowed := map[string]bool{}
+		for _, n := range names {
+			for _, f := range sections[n] {
+				allowed[f] = true
+			}
+		}
+		for k := range m {
+			if !allowed[k] {
+				t.Errorf("%s: key %q is not in docs/api.md's %v", ev.Type, k, names)
+			}
+		}
+	}
+	var raw struct {
+		Torrents []json.RawMessage `json:"torrents"`
+		Stats    json.RawMessage   `json:"stats"`
+	}
+	json.Unmarshal(first.Data, &raw)
+	documented(first, first.Data, "session.Snapshot")
+	documented(first, raw.Torrents[0], "session.Status")
+	documented(first, raw.Stats, "session.SessionStats")
+
 	lastID := first.ID
 	checkOrder := func(ev Event) {
 		if ev.ID <= lastID {
@@ -209,6 +238,7 @@ func TestEventsFromRealSession(t *testing.T) {
 	}
 	ev = es.wait(t, "torrent-state", nil)
 	checkOrder(ev)
+	documented(ev, ev.Data, "session.Status", "session.StateChange")
 	c := decode[session.StateChange](t, ev)
 	if c.InfoHash != st1.InfoHash || c.PreviousState != session.StatePaused || c.State == session.StatePaused {
 		t.Errorf("torrent-state after resume: %s %s -> %s", c.InfoHash, c.PreviousState, c.State)
@@ -224,11 +254,13 @@ func TestEventsFromRealSession(t *testing.T) {
 	}
 	ev = es.wait(t, "torrent-removed", nil)
 	checkOrder(ev)
+	documented(ev, ev.Data, "session.TorrentRemoved")
 	if got := decode[session.TorrentRemoved](t, ev); got.InfoHash != st2.InfoHash {
 		t.Errorf("torrent-removed %+v", got)
 	}
 	ev = es.wait(t, "session-stats", nil)
 	checkOrder(ev)
+	documented(ev, ev.Data, "session.SessionStats")
 	if stats := decode[session.SessionStats](t, ev); stats.Torrents != 1 || stats.States[session.StatePaused] != 1 || stats.TotalSize != 40000 {
 		t.Errorf("session-stats %+v", stats)
 	}
