@@ -142,6 +142,7 @@ func TestEventsFromRealSession(t *testing.T) {
 	}
 	srv := httptest.NewServer(NewHandler(s, Options{Token: "tok"}))
 	defer srv.Close()
+	defer s.CloseEvents() // before srv.Close, which waits for the stream's handler
 
 	// The stream obeys the API's rules: token, then Host.
 	for _, c := range []struct {
@@ -365,6 +366,7 @@ func TestEventsSubscriberLimit(t *testing.T) {
 	subs[0].Cancel()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
+	defer fd.CloseEvents()
 	es := openEvents(t, srv.URL, nil)
 	if ev := <-es.events; ev.Type != "snapshot" {
 		t.Errorf("first event %s", ev.Type)
@@ -417,6 +419,7 @@ func TestClientEvents(t *testing.T) {
 	fd := apitest.New()
 	srv := httptest.NewServer(NewHandler(fd, Options{Token: "tok"}))
 	defer srv.Close()
+	defer fd.CloseEvents()
 
 	// A wrong token is an error matching ErrUnauthorized.
 	bad := &Client{BaseURL: srv.URL, Token: "nope"}
@@ -522,5 +525,99 @@ func TestClientEventsParsesStreamAndOverflow(t *testing.T) {
 			t.Errorf("answer of another server: %v", err)
 		}
 		break
+	}
+}
+
+// TestEventsFollowARealDownload follows a download from a rate-limited
+// seeder on loopback: progress events as the data arrives, then the change
+// to seeding.
+func TestEventsFollowARealDownload(t *testing.T) {
+	src := t.TempDir()
+	content := make([]byte, 3<<20)
+	for i := range content {
+		content[i] = byte(i*7 + i/4096)
+	}
+	if err := os.WriteFile(filepath.Join(src, "movie.bin"), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := metainfo.Create(metainfo.CreateOptions{Path: filepath.Join(src, "movie.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeder, err := session.New(session.Config{DownloadDir: src, ListenAddr: "127.0.0.1", UploadLimit: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seeder.Close()
+	ctx := context.Background()
+	if _, err := seeder.Add(ctx, session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	leecher, err := session.New(session.Config{DownloadDir: t.TempDir(), ListenAddr: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leecher.Close()
+	srv := httptest.NewServer(NewHandler(leecher, Options{}))
+	defer srv.Close()
+	defer leecher.CloseEvents() // before srv.Close, which waits for the stream's handler
+	es := openEvents(t, srv.URL, nil)
+	es.wait(t, "snapshot", nil)
+
+	st, err := leecher.Add(ctx, session.AddRequest{Torrent: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leecher.AddPeers(st.InfoHash, fmt.Sprintf("127.0.0.1:%d", seeder.Port())); err != nil {
+		t.Fatal(err)
+	}
+	sections := readDocSections(t)
+	allowed := map[string]bool{}
+	for _, f := range sections["session.Progress"] {
+		allowed[f] = true
+	}
+	var progress []session.Progress
+	deadline := time.After(60 * time.Second)
+	for done := false; !done; {
+		select {
+		case ev, ok := <-es.events:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			switch ev.Type {
+			case "torrent-progress":
+				var m map[string]any
+				json.Unmarshal(ev.Data, &m)
+				for k := range m {
+					if !allowed[k] {
+						t.Errorf("torrent-progress key %q is not in docs/api.md", k)
+					}
+				}
+				progress = append(progress, decode[session.Progress](t, ev))
+			case "torrent-state":
+				c := decode[session.StateChange](t, ev)
+				done = c.State == session.StateSeeding
+				if done && (c.Completed != int64(len(content)) || c.Progress != 1) {
+					t.Errorf("seeding with %d of %d bytes", c.Completed, len(content))
+				}
+			}
+		case <-deadline:
+			t.Fatalf("no change to seeding within 60 s; progress events %+v", progress)
+		}
+	}
+	midway := 0
+	for i, p := range progress {
+		if p.InfoHash != st.InfoHash {
+			t.Errorf("progress of %s", p.InfoHash)
+		}
+		if i > 0 && p.Completed < progress[i-1].Completed {
+			t.Errorf("progress went back: %d then %d", progress[i-1].Completed, p.Completed)
+		}
+		if p.Progress > 0 && p.Progress < 1 && p.DownloadRate > 0 && p.Peers == 1 {
+			midway++
+		}
+	}
+	if midway == 0 {
+		t.Errorf("no progress event while downloading (3 MiB at 1 MiB/s): %+v", progress)
 	}
 }
