@@ -10,8 +10,8 @@ import (
 	"github.com/gobit/gobit/internal/session"
 )
 
-// waitOutput waits until buf holds want, failing after a wide deadline.
-func waitOutput(t *testing.T, buf *syncBuffer, want string) {
+// waitEventsOutput waits until buf holds want, failing after a wide deadline.
+func waitEventsOutput(t *testing.T, buf *syncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(buf.String(), want) {
@@ -35,16 +35,16 @@ func TestEventsCommand(t *testing.T) {
 	var out, errOut syncBuffer
 	code := make(chan int, 1)
 	go func() { code <- run(ctx, []string{"events", "--addr", addr, "--api-token", "tok"}, &out, &errOut) }()
-	waitOutput(t, &out, "snapshot 1 torrents downloading 1\n")
+	waitEventsOutput(t, &out, "snapshot 1 torrents downloading 1\n")
 
 	const hash2 = "bbbb2222bbbb2222bbbb2222bbbb2222bbbb2222"
 	fd.Add(context.Background(), session.AddRequest{URI: "magnet:?xt=urn:btih:" + hash2 + "&dn=second"})
-	waitOutput(t, &out, "torrent-added "+hash2+" downloading second\n")
+	waitEventsOutput(t, &out, "torrent-added "+hash2+" downloading second\n")
 	fd.Pause(hash)
-	waitOutput(t, &out, "torrent-state "+hash+" downloading -> paused first\n")
-	waitOutput(t, &out, "session-stats 2 torrents down 3.0 MiB/s up 4.0 KiB/s peers 14 downloading 1 paused 1\n")
+	waitEventsOutput(t, &out, "torrent-state "+hash+" downloading -> paused first\n")
+	waitEventsOutput(t, &out, "session-stats 2 torrents down 3.0 MiB/s up 4.0 KiB/s peers 14 downloading 1 paused 1\n")
 	fd.Remove(hash2, false)
-	waitOutput(t, &out, "torrent-removed "+hash2+"\n")
+	waitEventsOutput(t, &out, "torrent-removed "+hash2+"\n")
 	if n := strings.Count(out.String(), "\n"); n != 5 {
 		t.Errorf("%d lines, want one per event:\n%s", n, out.String())
 	}
@@ -65,7 +65,7 @@ func TestEventsCommand(t *testing.T) {
 	go func() {
 		code <- run(context.Background(), []string{"events", "--json", "--addr", addr, "--api-token", "tok"}, &jout, &jerr)
 	}()
-	waitOutput(t, &jout, "\n")
+	waitEventsOutput(t, &jout, "\n")
 	var first struct {
 		Event string           `json:"event"`
 		ID    uint64           `json:"id"`

@@ -105,7 +105,7 @@ func (s *eventStream) ended(t *testing.T) []Event {
 	}
 }
 
-func decode[T any](t *testing.T, ev Event) T {
+func decodeEvent[T any](t *testing.T, ev Event) T {
 	t.Helper()
 	var v T
 	if err := ev.Decode(&v); err != nil {
@@ -180,7 +180,7 @@ func TestEventsFromRealSession(t *testing.T) {
 	if first.Type != "snapshot" {
 		t.Fatalf("first event %s, want snapshot", first.Type)
 	}
-	snap := decode[session.Snapshot](t, first)
+	snap := decodeEvent[session.Snapshot](t, first)
 	if len(snap.Torrents) != 1 || snap.Torrents[0].InfoHash != st1.InfoHash || snap.Torrents[0].State != session.StatePaused {
 		t.Fatalf("snapshot %+v", snap.Torrents)
 	}
@@ -230,7 +230,7 @@ func TestEventsFromRealSession(t *testing.T) {
 	}
 	ev := es.wait(t, "torrent-added", nil)
 	checkOrder(ev)
-	if got := decode[session.Status](t, ev); got.InfoHash != st2.InfoHash || got.Name != "two.bin" {
+	if got := decodeEvent[session.Status](t, ev); got.InfoHash != st2.InfoHash || got.Name != "two.bin" {
 		t.Errorf("torrent-added %+v", got)
 	}
 
@@ -240,14 +240,14 @@ func TestEventsFromRealSession(t *testing.T) {
 	ev = es.wait(t, "torrent-state", nil)
 	checkOrder(ev)
 	documented(ev, ev.Data, "session.Status", "session.StateChange")
-	c := decode[session.StateChange](t, ev)
+	c := decodeEvent[session.StateChange](t, ev)
 	if c.InfoHash != st1.InfoHash || c.PreviousState != session.StatePaused || c.State == session.StatePaused {
 		t.Errorf("torrent-state after resume: %s %s -> %s", c.InfoHash, c.PreviousState, c.State)
 	}
 	if err := s.Pause(st1.InfoHash); err != nil {
 		t.Fatal(err)
 	}
-	ev = es.wait(t, "torrent-state", func(ev Event) bool { return decode[session.StateChange](t, ev).State == session.StatePaused })
+	ev = es.wait(t, "torrent-state", func(ev Event) bool { return decodeEvent[session.StateChange](t, ev).State == session.StatePaused })
 	checkOrder(ev)
 
 	if err := s.Remove(st2.InfoHash, false); err != nil {
@@ -256,13 +256,13 @@ func TestEventsFromRealSession(t *testing.T) {
 	ev = es.wait(t, "torrent-removed", nil)
 	checkOrder(ev)
 	documented(ev, ev.Data, "session.TorrentRemoved")
-	if got := decode[session.TorrentRemoved](t, ev); got.InfoHash != st2.InfoHash {
+	if got := decodeEvent[session.TorrentRemoved](t, ev); got.InfoHash != st2.InfoHash {
 		t.Errorf("torrent-removed %+v", got)
 	}
 	ev = es.wait(t, "session-stats", nil)
 	checkOrder(ev)
 	documented(ev, ev.Data, "session.SessionStats")
-	if stats := decode[session.SessionStats](t, ev); stats.Torrents != 1 || stats.States[session.StatePaused] != 1 || stats.TotalSize != 40000 {
+	if stats := decodeEvent[session.SessionStats](t, ev); stats.Torrents != 1 || stats.States[session.StatePaused] != 1 || stats.TotalSize != 40000 {
 		t.Errorf("session-stats %+v", stats)
 	}
 
@@ -403,7 +403,7 @@ func TestEventsOutliveServerTimeouts(t *testing.T) {
 	if _, err := fd.Add(context.Background(), session.AddRequest{URI: magnetA}); err != nil {
 		t.Fatal(err)
 	}
-	if got := decode[session.Status](t, es.wait(t, "torrent-added", nil)); got.InfoHash != hashA {
+	if got := decodeEvent[session.Status](t, es.wait(t, "torrent-added", nil)); got.InfoHash != hashA {
 		t.Errorf("torrent-added %+v", got)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -469,7 +469,7 @@ func TestClientEvents(t *testing.T) {
 	if it.err != nil || it.ev.Type != "torrent-state" {
 		t.Fatalf("after pause: %+v", it)
 	}
-	if c := decode[session.StateChange](t, it.ev); c.State != session.StatePaused || c.PreviousState != session.StateDownloading {
+	if c := decodeEvent[session.StateChange](t, it.ev); c.State != session.StatePaused || c.PreviousState != session.StateDownloading {
 		t.Errorf("state change %+v", c)
 	}
 	fd.CloseEvents()
@@ -504,10 +504,10 @@ func TestClientEventsParsesStreamAndOverflow(t *testing.T) {
 	if len(evs) != 3 || evs[0].Type != "snapshot" || evs[0].ID != 7 || evs[1].ID != 8 || evs[2].Type != EventOverflow {
 		t.Fatalf("events %+v", evs)
 	}
-	if snap := decode[session.Snapshot](t, evs[0]); snap.Torrents == nil || snap.Stats.Torrents != 0 {
+	if snap := decodeEvent[session.Snapshot](t, evs[0]); snap.Torrents == nil || snap.Stats.Torrents != 0 {
 		t.Errorf("multi-line data decoded as %+v", snap)
 	}
-	if st := decode[session.SessionStats](t, evs[1]); st.Torrents != 2 {
+	if st := decodeEvent[session.SessionStats](t, evs[1]); st.Torrents != 2 {
 		t.Errorf("data without a space: %+v", st)
 	}
 	if !errors.Is(last, session.ErrOverflow) {
@@ -593,9 +593,9 @@ func TestEventsFollowARealDownload(t *testing.T) {
 						t.Errorf("torrent-progress key %q is not in docs/api.md", k)
 					}
 				}
-				progress = append(progress, decode[session.Progress](t, ev))
+				progress = append(progress, decodeEvent[session.Progress](t, ev))
 			case "torrent-state":
-				c := decode[session.StateChange](t, ev)
+				c := decodeEvent[session.StateChange](t, ev)
 				done = c.State == session.StateSeeding
 				if done && (c.Completed != int64(len(content)) || c.Progress != 1) {
 					t.Errorf("seeding with %d of %d bytes", c.Completed, len(content))

@@ -1,21 +1,23 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 )
 
-func st(hash string, state State, progress float64) Status {
+func evStatus(hash string, state State, progress float64) Status {
 	return Status{InfoHash: hash, Name: "t-" + hash, State: state, Progress: progress, TotalSize: 1000,
 		Completed: int64(progress * 1000), ETASeconds: -1}
 }
 
-// next returns the subscription's next event, failing after a wide
+// nextEvent returns the subscription's next event, failing after a wide
 // deadline.
-func next(t *testing.T, sub *Subscription) Event {
+func nextEvent(t *testing.T, sub *Subscription) Event {
 	t.Helper()
 	select {
 	case ev, ok := <-sub.Events():
@@ -29,8 +31,8 @@ func next(t *testing.T, sub *Subscription) Event {
 	return Event{}
 }
 
-// drain returns the events queued on sub, without waiting.
-func drain(sub *Subscription) []Event {
+// drainEvents returns the events queued on sub, without waiting.
+func drainEvents(sub *Subscription) []Event {
 	var out []Event
 	for {
 		select {
@@ -47,16 +49,16 @@ func drain(sub *Subscription) []Event {
 
 func TestBrokerSnapshotFirstThenEventsInOrder(t *testing.T) {
 	b := NewBroker(BrokerConfig{})
-	b.Added(st("a", StateDownloading, 0.1))
-	b.Added(st("b", StatePaused, 0.5))
-	b.Added(st("a", StateSeeding, 1)) // already known: ignored
+	b.Added(evStatus("a", StateDownloading, 0.1))
+	b.Added(evStatus("b", StatePaused, 0.5))
+	b.Added(evStatus("a", StateSeeding, 1)) // already known: ignored
 	sub, err := b.Subscribe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Cancel()
 
-	ev := next(t, sub)
+	ev := nextEvent(t, sub)
 	snap, ok := ev.Data.(Snapshot)
 	if ev.Type != EventSnapshot || !ok {
 		t.Fatalf("first event %s %T, want a snapshot", ev.Type, ev.Data)
@@ -71,14 +73,14 @@ func TestBrokerSnapshotFirstThenEventsInOrder(t *testing.T) {
 		t.Errorf("snapshot stats %+v", snap.Stats)
 	}
 
-	b.Added(st("c", StateMetadata, 0))
-	b.Update([]Status{st("a", StateSeeding, 1), st("b", StatePaused, 0.5), st("zzz", StateSeeding, 1)})
+	b.Added(evStatus("c", StateMetadata, 0))
+	b.Update([]Status{evStatus("a", StateSeeding, 1), evStatus("b", StatePaused, 0.5), evStatus("zzz", StateSeeding, 1)})
 	b.Removed("b")
 	b.Removed("b") // unknown now: ignored
 
 	var got []string
 	var last uint64 = ev.ID
-	for _, ev := range drain(sub) {
+	for _, ev := range drainEvents(sub) {
 		if ev.ID <= last {
 			t.Errorf("event %s has ID %d after %d", ev.Type, ev.ID, last)
 		}
@@ -114,7 +116,7 @@ func TestBrokerSnapshotFirstThenEventsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub2.Cancel()
-	snap = next(t, sub2).Data.(Snapshot)
+	snap = nextEvent(t, sub2).Data.(Snapshot)
 	if len(snap.Torrents) != 2 || snap.Torrents[0].InfoHash != "a" || snap.Torrents[0].State != StateSeeding || snap.Torrents[1].InfoHash != "c" {
 		t.Errorf("second snapshot %+v", snap.Torrents)
 	}
@@ -123,8 +125,8 @@ func TestBrokerSnapshotFirstThenEventsInOrder(t *testing.T) {
 func TestBrokerThrottlesProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := NewBroker(BrokerConfig{ProgressInterval: time.Second, QueueSize: 1000})
-		b.Added(st("a", StateDownloading, 0))
-		b.Added(st("idle", StateDownloading, 0.5))
+		b.Added(evStatus("a", StateDownloading, 0))
+		b.Added(evStatus("idle", StateDownloading, 0.5))
 		sub, err := b.Subscribe()
 		if err != nil {
 			t.Fatal(err)
@@ -140,7 +142,7 @@ func TestBrokerThrottlesProgress(t *testing.T) {
 			defer close(done)
 			b.Run(stop, 100*time.Millisecond, func() []Status {
 				ticks++
-				return []Status{st("a", StateDownloading, float64(ticks)/1000), st("idle", StateDownloading, 0.5)}
+				return []Status{evStatus("a", StateDownloading, float64(ticks)/1000), evStatus("idle", StateDownloading, 0.5)}
 			})
 		}()
 		time.Sleep(10*time.Second + 50*time.Millisecond)
@@ -150,7 +152,7 @@ func TestBrokerThrottlesProgress(t *testing.T) {
 		var times []time.Duration
 		var lastProgress float64
 		stats := 0
-		for _, ev := range drain(sub) {
+		for _, ev := range drainEvents(sub) {
 			switch ev.Type {
 			case EventProgress:
 				p := ev.Data.(Progress)
@@ -176,26 +178,26 @@ func TestBrokerThrottlesProgress(t *testing.T) {
 		}
 
 		// A change held back by the throttle is sent at a later tick.
-		b.Update([]Status{st("a", StateDownloading, 0.5)})
-		if evs := drain(sub); countType(evs, EventProgress) != 0 {
+		b.Update([]Status{evStatus("a", StateDownloading, 0.5)})
+		if evs := drainEvents(sub); countEvents(evs, EventProgress) != 0 {
 			t.Errorf("progress event within the interval: %v", evs)
 		}
 		time.Sleep(time.Second)
-		b.Update([]Status{st("a", StateDownloading, 0.5)})
-		evs := drain(sub)
-		if countType(evs, EventProgress) != 1 || evs[0].Data.(Progress).Progress != 0.5 {
+		b.Update([]Status{evStatus("a", StateDownloading, 0.5)})
+		evs := drainEvents(sub)
+		if countEvents(evs, EventProgress) != 1 || evs[0].Data.(Progress).Progress != 0.5 {
 			t.Errorf("held-back progress not sent once the interval passed: %v (last before %v)", evs, lastProgress)
 		}
 		// Nothing moves: no progress event.
 		time.Sleep(2 * time.Second)
-		b.Update([]Status{st("a", StateDownloading, 0.5)})
-		if evs := drain(sub); countType(evs, EventProgress) != 0 {
+		b.Update([]Status{evStatus("a", StateDownloading, 0.5)})
+		if evs := drainEvents(sub); countEvents(evs, EventProgress) != 0 {
 			t.Errorf("progress event without a change: %v", evs)
 		}
 	})
 }
 
-func countType(evs []Event, typ EventType) int {
+func countEvents(evs []Event, typ EventType) int {
 	n := 0
 	for _, ev := range evs {
 		if ev.Type == typ {
@@ -220,8 +222,8 @@ func TestBrokerDropsSlowSubscriber(t *testing.T) {
 	// once although it reads nothing.
 	got := 0
 	for i := range 100 {
-		b.Added(st(fmt.Sprint(i), StateDownloading, 0))
-		got += len(drain(fast))
+		b.Added(evStatus(fmt.Sprint(i), StateDownloading, 0))
+		got += len(drainEvents(fast))
 	}
 	n := 0
 	for range slow.Events() { // closed: the loop ends
@@ -259,21 +261,21 @@ func TestBrokerCancelLimitAndClose(t *testing.T) {
 	}
 	s1.Cancel()
 	s1.Cancel()
-	drain(s1)
+	drainEvents(s1)
 	if _, ok := <-s1.Events(); ok {
 		t.Error("cancelled subscription's channel is open")
 	}
 	if s1.Err() != nil {
 		t.Errorf("cancelled subscription's error %v, want nil", s1.Err())
 	}
-	b.Added(st("a", StateDownloading, 0)) // not sent to s1
+	b.Added(evStatus("a", StateDownloading, 0)) // not sent to s1
 	s3, err := b.Subscribe()
 	if err != nil {
 		t.Fatalf("subscription after a cancel: %v", err)
 	}
 	b.Close()
 	for _, s := range []*Subscription{s2, s3} {
-		drain(s)
+		drainEvents(s)
 		if _, ok := <-s.Events(); ok {
 			t.Error("subscription open after Close")
 		}
@@ -284,6 +286,81 @@ func TestBrokerCancelLimitAndClose(t *testing.T) {
 	if _, err := b.Subscribe(); !errors.Is(err, ErrClosed) {
 		t.Errorf("subscription after Close: %v", err)
 	}
-	b.Added(st("b", StateDownloading, 0)) // no panic on closed channels
+	b.Added(evStatus("b", StateDownloading, 0)) // no panic on closed channels
 	b.Update(nil)
+}
+
+// TestSessionEvents checks the session's hooks: restored torrents are in
+// the first snapshot, adds and removes are told at once, a pause within
+// a tick or so, and Close ends the subscription.
+func TestSessionEvents(t *testing.T) {
+	dataDir, dl := t.TempDir(), t.TempDir()
+	data, mi := makeTorrent(t)
+	s, err := New(Config{DownloadDir: dl, DataDir: dataDir, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(context.Background(), AddRequest{Torrent: data, Paused: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = New(Config{DownloadDir: dl, DataDir: dataDir, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sub, err := s.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := nextEvent(t, sub).Data.(Snapshot)
+	h := mi.InfoHash.String()
+	if len(snap.Torrents) != 1 || snap.Torrents[0].InfoHash != h || snap.Torrents[0].State != StatePaused {
+		t.Fatalf("snapshot after a restart: %+v", snap.Torrents)
+	}
+	if err := s.Resume(h); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev := nextEvent(t, sub)
+		if c, ok := ev.Data.(StateChange); ok {
+			if c.PreviousState != StatePaused || c.InfoHash != h {
+				t.Errorf("state change %s %s -> %s", c.InfoHash, c.PreviousState, c.State)
+			}
+			break
+		}
+	}
+	if err := s.Remove(h, true); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev := nextEvent(t, sub)
+		if r, ok := ev.Data.(TorrentRemoved); ok {
+			if r.InfoHash != h {
+				t.Errorf("removed %s", r.InfoHash)
+			}
+			break
+		}
+	}
+	magnet := "magnet:?xt=urn:btih:" + strings.Repeat("ab", 20) + "&dn=later"
+	if _, err := s.Add(context.Background(), AddRequest{URI: magnet, Paused: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Told at once: no tick between the add and its event is needed, so
+	// the event is already queued.
+	var added *Status
+	for _, ev := range drainEvents(sub) {
+		if st, ok := ev.Data.(Status); ok && ev.Type == EventAdded {
+			added = &st
+		}
+	}
+	if added == nil || added.Name != "later" || added.State != StatePaused {
+		t.Fatalf("no torrent-added queued right after Add: %+v", added)
+	}
+	s.Close()
+	drainEvents(sub)
+	if _, ok := <-sub.Events(); ok || !errors.Is(sub.Err(), ErrClosed) {
+		t.Errorf("subscription after Close: open %v, err %v", ok, sub.Err())
+	}
 }
