@@ -17,7 +17,7 @@ import (
 //
 // Adds and removes are told by the session as they happen (Added,
 // Removed). State changes and progress are found by comparing snapshots:
-// every tick the session hands Update the status of every torrent (an
+// every half second the session hands Update the status of every torrent (an
 // atomic load of each torrent's published stats, no call into its loop),
 // and Update compares each with the broker's view. Progress events are
 // throttled to one per torrent per ProgressInterval; a change held back is
@@ -48,8 +48,8 @@ const (
 	EventState EventType = "torrent-state"
 	// EventProgress tells a torrent's new figures: Data is a Progress.
 	EventProgress EventType = "torrent-progress"
-	// EventStats tells the totals of the session every tick: Data is a
-	// SessionStats.
+	// EventStats tells the totals of the session (every second in a
+	// session): Data is a SessionStats.
 	EventStats EventType = "session-stats"
 )
 
@@ -269,8 +269,8 @@ func (b *Broker) Removed(infoHash string) {
 
 // Update compares the current status of the torrents with the broker's
 // view: it publishes a torrent-state event for each torrent whose state
-// changed, a torrent-progress event for each whose figures changed (at
-// most one per ProgressInterval), and then the session's totals. Torrents
+// changed and a torrent-progress event for each whose figures changed (at
+// most one per ProgressInterval). Torrents
 // not in the view (not yet told by Added, or already removed) are ignored,
 // and so are torrents of the view missing from list.
 func (b *Broker) Update(list []Status) {
@@ -297,19 +297,32 @@ func (b *Broker) Update(list []Status) {
 			w.sent, w.sentAt = p, now
 		}
 	}
-	b.publishLocked(EventStats, b.statsLocked())
 }
 
-// Run calls Update with list() every interval until stop is closed.
-func (b *Broker) Run(stop <-chan struct{}, interval time.Duration, list func() []Status) {
+// PublishStats publishes the totals of the broker's view, a
+// session-stats event.
+func (b *Broker) PublishStats() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.publishLocked(EventStats, b.statsLocked())
+	}
+}
+
+// Run calls Update with list() every interval, and PublishStats after
+// every statsEvery-th Update, until stop is closed.
+func (b *Broker) Run(stop <-chan struct{}, interval time.Duration, statsEvery int, list func() []Status) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 			b.Update(list())
+			if statsEvery <= 1 || n%statsEvery == 0 {
+				b.PublishStats()
+			}
 		}
 	}
 }
@@ -378,8 +391,11 @@ func progressOf(st Status) Progress {
 }
 
 // eventInterval is how often the session compares the torrents' stats with
-// the event broker's view, and publishes its totals.
-const eventInterval = time.Second
+// the event broker's view: half the progress interval, so that a torrent
+// that keeps moving sends progress about every second, not every other
+// second when a tick comes a little early; and a state change is told
+// within half a second. The totals are published every other tick.
+const eventInterval = DefaultProgressInterval / 2
 
 // startEvents starts the loop that finds state changes and progress for
 // the event stream. It runs until Close.
@@ -387,7 +403,7 @@ func (s *Session) startEvents() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.events.Run(s.closeC, eventInterval, s.List)
+		s.events.Run(s.closeC, eventInterval, 2, s.List)
 	}()
 }
 

@@ -160,6 +160,7 @@ func (f *Backend) update(infoHash string, fn func(d *session.Detail)) error {
 	}
 	fn(d)
 	f.events.Update([]session.Status{d.Status})
+	f.events.PublishStats()
 	return nil
 }
 
