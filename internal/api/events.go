@@ -53,6 +53,12 @@ var heartbeat = HeartbeatInterval
 
 // events serves GET /api/v1/events.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead { // the headers of a stream, without one
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	sub, err := h.b.Subscribe()
 	if err != nil {
 		if errors.Is(err, session.ErrTooManySubscribers) {

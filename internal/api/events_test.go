@@ -358,6 +358,10 @@ func TestEventsSubscriberLimit(t *testing.T) {
 		}
 		subs = append(subs, sub)
 	}
+	// HEAD answers at once, without a stream.
+	if w := serve(t, h, reqSpec{method: "HEAD", path: "/api/v1/events"}); w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/event-stream") {
+		t.Errorf("HEAD: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
 	w := serve(t, h, reqSpec{method: "GET", path: "/api/v1/events"})
 	msg := errorOf(t, w, http.StatusServiceUnavailable)
 	if !strings.Contains(msg, "too many event subscribers") || w.Header().Get("Retry-After") == "" {
