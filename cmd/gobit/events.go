@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/gobit/gobit/internal/api"
@@ -115,12 +117,11 @@ func printEvent(w io.Writer, ev api.Event) error {
 	return err
 }
 
-// eventStatesSummary lists the non-zero counts of torrents by state, in the
-// states' usual order.
+// eventStatesSummary lists the non-zero counts of torrents by state, in
+// alphabetical order of the states.
 func eventStatesSummary(s session.SessionStats) string {
 	var b strings.Builder
-	for _, st := range []session.State{session.StateMetadata, session.StateChecking, session.StateDownloading,
-		session.StateSeeding, session.StatePaused, session.StateError} {
+	for _, st := range slices.Sorted(maps.Keys(s.States)) {
 		if n := s.States[st]; n > 0 {
 			fmt.Fprintf(&b, " %s %d", st, n)
 		}

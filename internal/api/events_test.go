@@ -187,6 +187,22 @@ func TestEventsFromRealSession(t *testing.T) {
 	if snap.Stats.Torrents != 1 || snap.Stats.States[session.StatePaused] != 1 {
 		t.Errorf("snapshot stats %+v", snap.Stats)
 	}
+	// The totals count every state docs/api.md lists, and no other.
+	doc, err := os.ReadFile(apiDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, statesDoc, _ := strings.Cut(string(doc), "\n### States\n")
+	statesDoc, _, _ = strings.Cut(statesDoc, "\n#")
+	documentedStates := rowRe.FindAllStringSubmatch(statesDoc, -1)
+	if len(documentedStates) < 6 || len(documentedStates) != len(snap.Stats.States) {
+		t.Errorf("docs/api.md lists %d states, the totals count %d: %v", len(documentedStates), len(snap.Stats.States), snap.Stats.States)
+	}
+	for _, m := range documentedStates {
+		if _, ok := snap.Stats.States[session.State(m[1])]; !ok {
+			t.Errorf("the totals have no count of state %q (add it to session.eventStates)", m[1])
+		}
+	}
 	// Every key of the real events is in docs/api.md.
 	sections := readDocSections(t)
 	documented := func(ev Event, obj json.RawMessage, names ...string) {

@@ -360,8 +360,8 @@ func (b *Broker) dropLocked(s *Subscription, err error) {
 }
 
 func (b *Broker) statsLocked() SessionStats {
-	st := SessionStats{States: map[State]int{}}
-	for _, s := range []State{StateMetadata, StateChecking, StateDownloading, StateSeeding, StatePaused, StateError} {
+	st := SessionStats{States: make(map[State]int, len(eventStates))}
+	for _, s := range eventStates {
 		st.States[s] = 0
 	}
 	for _, h := range b.order {
@@ -378,6 +378,11 @@ func (b *Broker) statsLocked() SessionStats {
 	}
 	return st
 }
+
+// eventStates are the states SessionStats.States always has a key for:
+// every state of the session (the API's tests check them against
+// docs/api.md).
+var eventStates = []State{StateMetadata, StateChecking, StateDownloading, StateSeeding, StatePaused, StateError}
 
 func progressOf(st Status) Progress {
 	return Progress{
