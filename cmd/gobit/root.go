@@ -94,6 +94,7 @@ on the command line wins over the environment, which wins over the default.`,
 		newCategoryCmd(),
 		newTagCmd(),
 		newQueueCmd(),
+		newEventsCmd(),
 		newVersionCmd(),
 	)
 	documentEnv(root)

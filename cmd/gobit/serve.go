@@ -164,6 +164,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(sess.CloseEvents) // event streams would hold up Shutdown
 	errC := make(chan error, 1)
 	go func() { errC <- srv.Serve(ln) }()
 	log.Info("gobit daemon listening",

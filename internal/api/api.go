@@ -37,6 +37,8 @@
 //	DELETE /api/v1/tags/{name}                  204
 //	POST   /api/v1/torrents/{infohash}/queue    JSON {"move": "top"|"up"|"down"|"bottom"}; 204
 //	POST   /api/v1/torrents/{infohash}/force-start  204: runs whatever the queue limits
+//	GET    /api/v1/events                       text/event-stream of session.Event (events.go); 503 beyond
+//	                                            session.DefaultMaxSubscribers streams
 //
 // The category, tag and queue routes exist when the Backend also
 // implements Organizer (a *session.Session does).
@@ -125,6 +127,9 @@ type Backend interface {
 	// OpenStream opens a file of a torrent for reading while it
 	// downloads.
 	OpenStream(ctx context.Context, infoHash string, index int) (*session.FileStream, error)
+	// Subscribe starts a subscription to the event stream (snapshot
+	// first); session.ErrTooManySubscribers beyond the limit.
+	Subscribe() (*session.Subscription, error)
 }
 
 var _ Backend = (*session.Session)(nil)
@@ -197,6 +202,7 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
 	h.registerOrganizer(mux) // categories.go, queue.go
+	mux.HandleFunc("GET /api/v1/events", h.events)
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)

@@ -42,6 +42,11 @@ var docSections = map[string]reflect.Type{
 	"session.TagInfo":        reflect.TypeFor[session.TagInfo](),
 	"api.TagRenameBody":      reflect.TypeFor[TagRenameBody](),
 	"api.QueueBody":          reflect.TypeFor[QueueBody](),
+	"session.Snapshot":       reflect.TypeFor[session.Snapshot](),
+	"session.TorrentRemoved": reflect.TypeFor[session.TorrentRemoved](),
+	"session.StateChange":    reflect.TypeFor[session.StateChange](),
+	"session.Progress":       reflect.TypeFor[session.Progress](),
+	"session.SessionStats":   reflect.TypeFor[session.SessionStats](),
 }
 
 // docFieldNames returns the JSON names of t's own fields (those of embedded

@@ -23,7 +23,8 @@
 // an older snapshot never overwrites a newer one.
 //
 // Lock order: entry.flushMu, then the torrent's loop (Torrent.do) and its
-// storage, then the store's transaction. Session.mu is a leaf.
+// storage, then the store's transaction. Session.mu is a leaf but for the
+// event broker's lock, taken inside it (events.go).
 package session
 
 import (
@@ -216,6 +217,7 @@ type Session struct {
 	queueMu   sync.Mutex
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
+	events *Broker // the event stream (events.go)
 }
 
 type entry struct {
@@ -284,6 +286,7 @@ func New(cfg Config) (*Session, error) {
 		down:     ratelimit.New(cfg.DownloadLimit),
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
 		closeC:   make(chan struct{}),
+		events:   NewBroker(BrokerConfig{}),
 	}
 	s.initQueue()
 	// The state database is opened first: a data directory in use by
@@ -328,6 +331,7 @@ func New(cfg Config) (*Session, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startEvents()
 	return s, nil
 }
 
@@ -359,6 +363,7 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	close(s.closeC)
+	s.events.Close()
 	entries := make([]*entry, 0, len(s.torrents))
 	for _, e := range s.torrents {
 		entries = append(entries, e)
@@ -495,6 +500,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	s.order = append(s.order, tc.InfoHash)
 	e.pos.Store(int32(len(s.order)))
 	s.kickQueue()
+	s.events.Added(statusOf(e))
 	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
 	return e, nil
 }
@@ -721,6 +727,7 @@ func (s *Session) Remove(infoHash string, deleteData bool) error {
 		}
 	}
 	s.renumberLocked()
+	s.events.Removed(h.String())
 	s.mu.Unlock()
 	s.kickQueue()
 	s.updateDiscovery()

@@ -38,6 +38,8 @@ type Backend struct {
 	mu     sync.Mutex
 	order  []string
 	byHash map[string]*session.Detail
+	// events publishes adds, removes and state changes (Subscribe).
+	events *session.Broker
 }
 
 // New returns an empty Backend whose torrents start a quarter done with a
@@ -47,6 +49,7 @@ func New() *Backend {
 		Template: session.Status{ETASeconds: 90, TotalSize: 1000, Completed: 250, Progress: 0.25},
 		Removed:  map[string]bool{},
 		byHash:   map[string]*session.Detail{},
+		events:   session.NewBroker(session.BrokerConfig{}),
 	}
 }
 
@@ -94,6 +97,7 @@ func (f *Backend) Add(_ context.Context, req session.AddRequest) (session.Status
 	}
 	f.byHash[hash] = d
 	f.order = append(f.order, hash)
+	f.events.Added(d.Status)
 	return d.Status, nil
 }
 
@@ -156,6 +160,8 @@ func (f *Backend) update(infoHash string, fn func(d *session.Detail)) error {
 		return fmt.Errorf("%s: %w", infoHash, session.ErrNotFound)
 	}
 	fn(d)
+	f.events.Update([]session.Status{d.Status})
+	f.events.PublishStats()
 	return nil
 }
 
@@ -196,8 +202,18 @@ func (f *Backend) Remove(infoHash string, deleteData bool) error {
 		}
 	}
 	f.Removed[infoHash] = deleteData
+	f.events.Removed(infoHash)
 	return nil
 }
+
+// Subscribe implements api.Backend: adds, removes and every change made
+// through the Backend (a state change is a torrent-state event, followed by
+// session-stats) are published as they happen.
+func (f *Backend) Subscribe() (*session.Subscription, error) { return f.events.Subscribe() }
+
+// CloseEvents ends every event subscription, as a daemon shutting down
+// does.
+func (f *Backend) CloseEvents() { f.events.Close() }
 
 // UpdateTorrent implements api.Backend (only the upload limit is kept).
 func (f *Backend) UpdateTorrent(infoHash string, u session.TorrentUpdate) (session.Status, error) {
