@@ -10,40 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/wire"
 	"github.com/gobit/gobit/internal/wire/wiretest"
 )
-
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	acc := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		acc <- c
-	}()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := <-acc
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a.(*net.TCPConn), b.(*net.TCPConn)
-}
 
 // newTCPConn wraps one end of a loopback TCP connection in a Conn, as the
 // torrent does with a dialled or accepted peer; the test drives the other.
 func newTCPConn(t *testing.T, cfg Config) (*Conn, *net.TCPConn, chan Event) {
 	t.Helper()
-	a, b := tcpPair(t)
+	a, b := testutil.TCPPair(t)
 	events := make(chan Event, 1024)
 	done := make(chan struct{})
 	c := New(a, wire.Handshake{}, true, events, done, cfg)

@@ -10,34 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 const wait = 10 * time.Second
-
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	acc := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		acc <- c
-	}()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := <-acc
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a.(*net.TCPConn), b.(*net.TCPConn)
-}
 
 // wrapped is a net.Conn that may transform its bytes, as an encryption
 // layer would.
@@ -47,7 +24,7 @@ type wrapped struct{ net.Conn }
 // system calls; anything else (a pipe, a wrapper that may transform the
 // bytes) through its own methods.
 func TestRawIOOnlyForPlainSockets(t *testing.T) {
-	a, _ := tcpPair(t)
+	a, _ := testutil.TCPPair(t)
 	if New(a) == nil {
 		t.Error("no raw I/O for a *net.TCPConn")
 	}
@@ -65,7 +42,7 @@ func TestRawIOOnlyForPlainSockets(t *testing.T) {
 // TestRawReaderUnblocksOnClose: a read waiting for data returns an error
 // once the connection is closed.
 func TestRawReaderUnblocksOnClose(t *testing.T) {
-	a, _ := tcpPair(t)
+	a, _ := testutil.TCPPair(t)
 	r := New(a)
 	errc := make(chan error, 1)
 	go func() {
@@ -87,7 +64,7 @@ func TestRawReaderUnblocksOnClose(t *testing.T) {
 // TestRawReaderEOF: the remote's close reads as io.EOF, after the data
 // sent before it.
 func TestRawReaderEOF(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := testutil.TCPPair(t)
 	r := New(a)
 	a.SetReadDeadline(time.Now().Add(wait))
 	b.Write([]byte("hello"))
@@ -112,7 +89,7 @@ func TestRawReaderEOF(t *testing.T) {
 // TestRawWriterManyBuffers: more buffers than one writev takes, empty ones
 // among them, several MiB in all: the bytes arrive whole and in order.
 func TestRawWriterManyBuffers(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := testutil.TCPPair(t)
 	w := New(a)
 	rng := rand.New(rand.NewPCG(3, 4))
 	var bufs [][]byte
@@ -170,7 +147,7 @@ func TestConsumed(t *testing.T) {
 // TestRawIOAllocatesNothing: a raw readv or writev on a ready socket makes
 // no heap allocation (it runs 15-20 thousand times per GiB downloaded).
 func TestRawIOAllocatesNothing(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := testutil.TCPPair(t)
 	w, r := New(a), New(b)
 	out := [][]byte{make([]byte, 100), make([]byte, 300)}
 	in := [][]byte{make([]byte, 150), make([]byte, 250)}
