@@ -27,6 +27,12 @@
 //	GET    /api/v1/session                      session.Settings
 //	PATCH  /api/v1/session                      JSON session.SettingsUpdate; 200 session.Settings
 //	GET    /api/v1/dht                          dht.Stats; 404 when the DHT is off
+//	GET    /                                    the web UI (internal/webui): index.html
+//	GET    /ui/{file}                           the web UI's scripts and styles
+//
+// The web UI's static files are served without the token (they hold no
+// data; the page asks for the token and sends it with its API calls), but
+// behind the same Host and Origin guard as everything else.
 //
 // Errors are always JSON, {"error": "message"}, never naming Go types: 400
 // for bad input (session.ErrInvalid, a malformed info hash or body, a
@@ -75,6 +81,7 @@ import (
 
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/webui"
 )
 
 // Backend is what the handlers need from a session. *session.Session
@@ -172,6 +179,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/session", h.settings)
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
+	ui := webui.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET "+webui.Prefix, ui)
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)
