@@ -301,12 +301,17 @@ async function refreshList() {
   }
 }
 
+let dhtRetry = 0;
 async function refreshSettings() {
   try { settings = await api.call('GET', '/api/v1/session'); queueRender(); } catch { /* shown by the list */ }
+  if (Date.now() < dhtRetry) return;
   try {
     const d = await api.call('GET', '/api/v1/dht');
     $('st-dht').textContent = `DHT ${d.good_nodes}/${d.nodes} nodes`;
-  } catch { $('st-dht').textContent = ''; }
+  } catch (e) {
+    $('st-dht').textContent = '';
+    if (e.status === 404) dhtRetry = Date.now() + 300000; // the DHT is off: ask again in 5 minutes
+  }
 }
 
 function setMode(m) { mode = m; updateStatus(); }
@@ -478,15 +483,17 @@ async function submitAdd(e) {
   $('add-submit').disabled = true;
   const problems = [];
   let added = 0;
-  if (files.length) {
+  // The daemon takes at most 100 files per upload.
+  for (let i = 0; i < files.length; i += 100) {
+    const batch = files.slice(i, i + 100);
     const fd = new FormData();
-    for (const f of files) fd.append('torrents', f, f.name);
+    for (const f of batch) fd.append('torrents', f, f.name);
     if (dir) fd.append('download_dir', dir);
     fd.append('paused', paused ? 'true' : 'false');
     try {
       const r = await api.call('POST', '/api/v1/torrents', fd);
       for (const t of [].concat(r || [])) { upsert(t); added++; }
-    } catch (x) { problems.push(x.message); }
+    } catch (x) { problems.push(files.length > 1 ? `${batch.map((f) => f.name).join(', ').slice(0, 200)}: ${x.message}` : x.message); }
   }
   for (const uri of uris) {
     const body = { uri, paused };
@@ -675,7 +682,8 @@ function start() {
   setInterval(sample, POLL_MS);
   connect();
   // For tests and the curious: the list's internals.
-  window.gobitUI = { torrents, get view() { return view; }, selected, render, get mode() { return mode; } };
+  window.gobitUI = { torrents, get view() { return view; }, selected, get mode() { return mode; },
+    rerender() { viewDirty = true; render(); } };
 }
 
 start();

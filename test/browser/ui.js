@@ -1,0 +1,214 @@
+// ui.js drives gobit's web UI in a headless Debian chromium (through
+// playwright-core) and prints one "RESULT {json}" line with what it saw and
+// the timings of the 2,000-torrent list. Any failed step throws: the script
+// exits 1 and browser_test.go prints its output.
+//
+//   node ui.js config.json        (written by ui_test.go)
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const res = { steps: [], pageErrors: [] };
+let expect401 = false;
+const step = (s) => { res.steps.push(s); console.log('step: ' + s); };
+
+async function main() {
+  const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  const T = cfg.timeoutMs;
+  const ctx = await chromium.launchPersistentContext(cfg.userDataDir, {
+    executablePath: cfg.chromium, headless: true, timeout: T,
+    viewport: { width: 1280, height: 800 }, colorScheme: 'light',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-proxy-server'],
+  });
+  const shot = async (page, name) => {
+    if (!cfg.screenshots) return;
+    await page.waitForTimeout(300); // let the last frame settle
+    await page.screenshot({ path: path.join(cfg.screenshots, name + '.png') });
+  };
+  try {
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(Math.min(T, 30000));
+    page.on('pageerror', (e) => res.pageErrors.push('page error: ' + e));
+    page.on('console', (m) => {
+      console.log(`[console ${m.type()}] ${m.text()}`);
+      // 404 of the event stream is expected until the daemon has one.
+      // (the console message of a failed load does not name its URL; the
+      // daemon's own 404s are the event stream and the DHT, both expected)
+      // The token daemon answers 401 until the page has the token.
+      if (m.type() === 'error' && !/status of 404/.test(m.text()) && !(expect401 && /status of 401/.test(m.text()))) res.pageErrors.push(m.text());
+    });
+    page.on('dialog', (d) => { res.pageErrors.push('unexpected dialog: ' + d.message()); d.dismiss(); });
+
+    await page.goto(cfg.base + '/');
+    await page.waitForFunction(() => window.gobitUI && window.gobitUI.torrents.size >= 4);
+    await page.waitForSelector('#st-mode:has-text("polling")');
+    step('list loaded, polling');
+
+    // Add: the dialog opens with "a"; a .torrent upload and a magnet.
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('a');
+    await page.waitForSelector('#add-dialog[open]');
+    await page.setInputFiles('#add-files', cfg.torrentFile);
+    await page.fill('#add-uris', cfg.magnet);
+    await shot(page, 'add-dialog');
+    await page.click('#add-submit');
+    await page.waitForSelector('#add-dialog:not([open])', { state: 'attached' });
+    const row = page.locator(`.row[data-hash="${cfg.hash}"]`);
+    await row.waitFor();
+    step('added through the dialog');
+    await page.waitForSelector(`.row[data-hash="${cfg.hash}"][data-state="seeding"]`);
+    step('seeding');
+
+    // The hostile magnet name shows as text.
+    const mrow = page.locator(`.row[data-hash="${cfg.magnetHash}"]`);
+    await mrow.waitFor();
+    const shown = await mrow.locator('.cell.name').textContent();
+    res.escaped = shown === cfg.hostile && (await page.locator('.row img').count()) === 0 &&
+      !(await page.evaluate(() => window.__xss));
+    step('hostile name escaped: ' + res.escaped);
+
+    // Detail pane and its tabs.
+    await row.click();
+    await page.waitForSelector('#detail:not([hidden])');
+    await page.waitForFunction((n) => document.getElementById('detail-name').textContent === n, cfg.name);
+    await page.waitForSelector('#tab-general dd:has-text("seeding")');
+    await shot(page, 'list');
+    await page.click('#tabs button[data-tab="files"]');
+    await page.waitForFunction((n) => document.querySelectorAll('#tab-files tr[data-index]').length === n, cfg.files);
+    await page.waitForSelector('#tab-files td:has-text("artwork")');
+    await shot(page, 'detail-files');
+    await page.click('#tabs button[data-tab="trackers"]');
+    await page.waitForSelector('#tab-trackers td:has-text("127.0.0.1:1/announce")');
+    await page.click('#tabs button[data-tab="peers"]');
+    await page.waitForSelector('#tab-peers p');
+    await page.click('#tabs button[data-tab="speed"]');
+    await page.waitForSelector('#graph');
+    await page.click('#tabs button[data-tab="general"]');
+    step('detail pane: general, files, trackers, peers, speed');
+
+    // Pause with "p", resume with the toolbar.
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('p');
+    await page.waitForSelector(`.row[data-hash="${cfg.hash}"][data-state="paused"]`);
+    step('paused with p');
+    await page.click('#btn-resume');
+    await page.waitForSelector(`.row[data-hash="${cfg.hash}"][data-state="seeding"]`);
+    step('resumed');
+
+    // Settings: set a download limit and see it in the status bar.
+    await page.click('#btn-settings');
+    await page.waitForSelector('#settings-dialog[open]');
+    await page.fill('#set-down', '512');
+    await page.click('#settings-submit');
+    await page.waitForSelector('#st-limits:has-text("512 KiB/s")');
+    step('session limit set');
+
+    // Remove with Delete, confirm, keep the data.
+    await row.click();
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('Delete');
+    await page.waitForSelector('#remove-dialog[open]');
+    await page.waitForSelector(`#remove-names li:has-text("${cfg.name}")`);
+    await page.click('#remove-submit');
+    await row.waitFor({ state: 'detached' });
+    await page.waitForSelector('#detail[hidden]', { state: 'attached' });
+    step('removed');
+
+    // 2,000 torrents, added the way a script would (multipart, paused).
+    const names = fs.readdirSync(cfg.bulkDir).sort();
+    for (let i = 0; i < names.length; i += 100) {
+      const fd = new FormData();
+      for (const n of names.slice(i, i + 100)) {
+        fd.append('torrents', new Blob([fs.readFileSync(path.join(cfg.bulkDir, n))]), n);
+      }
+      const r = await fetch(cfg.base + '/api/v1/torrents?paused=true', { method: 'POST', body: fd });
+      if (r.status !== 201) throw new Error(`bulk add: ${r.status} ${await r.text()}`);
+    }
+    const total = names.length + 5;
+    step(`bulk added ${names.length}`);
+
+    // First render after navigation.
+    await page.goto(cfg.base + '/');
+    const h = await page.waitForFunction((n) => (window.gobitUI && window.gobitUI.view.length === n &&
+      document.querySelectorAll('.row').length > 0) ? performance.now() : false, total, { polling: 'raf' });
+    res.firstRender = await h.jsonValue();
+    res.bulk = await page.evaluate(() => window.gobitUI.view.length);
+    // Filter, sort and draw the whole list, as each poll does.
+    res.rerender = await page.evaluate(() => {
+      const t0 = performance.now();
+      for (let i = 0; i < 20; i++) window.gobitUI.rerender();
+      return (performance.now() - t0) / 20;
+    });
+    // A header click re-sorts and redraws.
+    res.sortClick = await page.evaluate(() => new Promise((resolve) => {
+      const t0 = performance.now();
+      document.querySelector('#thead button[data-key="name"]').click();
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+    }));
+    // Scroll from top to bottom in steps, one step per frame.
+    const sc = await page.evaluate(() => new Promise((resolve) => {
+      const vp = document.getElementById('viewport');
+      const frames = [];
+      let rows = 0, i = 0, last = performance.now();
+      const steps = 120, maxTop = vp.scrollHeight - vp.clientHeight;
+      const tick = () => {
+        const now = performance.now();
+        if (i > 0) frames.push(now - last);
+        last = now;
+        rows = Math.max(rows, document.querySelectorAll('#viewport .row').length);
+        if (i > steps) {
+          const v = window.gobitUI.view;
+          const lastHash = v[v.length - 1].info_hash;
+          resolve({ avg: frames.reduce((a, b) => a + b, 0) / frames.length, max: Math.max(...frames), rows,
+            lastShown: !!document.querySelector(`.row[data-hash="${lastHash}"]`) });
+          return;
+        }
+        vp.scrollTop = Math.min(maxTop, (maxTop * i) / steps);
+        i++;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    }));
+    Object.assign(res, { scrollAvg: sc.avg, scrollMax: sc.max, scrollRows: sc.rows, lastShown: sc.lastShown });
+    step(`list of ${res.bulk}: first render ${res.firstRender.toFixed(0)} ms, scroll ${sc.avg.toFixed(1)} ms/frame`);
+
+    // Screenshots of the big list: light, dark, a phone.
+    await page.evaluate(() => { document.getElementById('viewport').scrollTop = 0; });
+    await page.fill('#search', 'debian');
+    await page.locator('.row').first().click();
+    await page.waitForSelector('#detail:not([hidden])');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.keyboard.press('Escape');
+    await page.fill('#search', '');
+    await page.setViewportSize({ width: 390, height: 760 });
+    await shot(page, 'phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    step('screenshots');
+
+    // A daemon with --api-token: the page asks for the token, then works.
+    expect401 = true;
+    await page.goto(cfg.tokenBase + '/');
+    await page.waitForSelector('#token-dialog[open]');
+    res.tokenAsked = true;
+    await page.fill('#token-input', cfg.token);
+    await page.click('#token-submit');
+    await page.waitForSelector('#token-dialog:not([open])', { state: 'attached' });
+    await page.waitForSelector('#empty:not([hidden])');
+    await page.waitForSelector('#st-mode:has-text("polling")');
+    res.tokenListed = await page.evaluate(() => sessionStorage.getItem('gobit-token') !== null);
+    step('token accepted');
+  } finally {
+    console.log('RESULT ' + JSON.stringify(res));
+    await ctx.close();
+  }
+}
+
+main().catch((e) => {
+  console.error('ui.js failed:', e);
+  process.exit(1);
+});
