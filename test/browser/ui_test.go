@@ -41,8 +41,9 @@ type uiResult struct {
 // TestWebUI drives the web UI in headless chromium against a real daemon:
 // it adds a torrent through the add dialog's file upload (and a magnet),
 // sees it seed, opens the detail pane and its tabs, pauses and resumes it
-// with the keyboard and the toolbar, removes it through the confirm dialog,
-// then loads 2,000 torrents and times the list's first render and scroll.
+// with the keyboard and the toolbar, sets a session limit, removes it
+// through the confirm dialog, drops its .torrent on the page to add it
+// again paused, then loads 2,000 torrents and times the list's first render and scroll.
 // A daemon with --api-token must ask for the token and then work.
 // With GOBIT_SCREENSHOTS=dir it saves screenshots of the main views there.
 func TestWebUI(t *testing.T) {
@@ -196,18 +197,23 @@ func TestWebUI(t *testing.T) {
 	if !res.Escaped {
 		t.Error("the hostile torrent name was not shown as plain text")
 	}
-	// The uploaded torrent was removed without its data.
+	// The uploaded torrent was removed without its data, then dropped on
+	// the page and added paused.
 	var list []session.Status
 	dm.getInto(t, "/api/v1/torrents", &list)
+	readded := false
 	for _, s := range list {
 		if s.InfoHash == mi.InfoHash.String() {
-			t.Errorf("the torrent removed in the UI is still listed (%s)", s.State)
+			readded = s.State == session.StatePaused
 		}
+	}
+	if !readded {
+		t.Error("the torrent dropped on the page is not listed paused")
 	}
 	if _, err := os.Stat(filepath.Join(album, "notes.txt")); err != nil {
 		t.Errorf("removing without data deleted the data: %v", err)
 	}
-	if want := uiBulk + 5; len(list) != want || res.Bulk != want {
+	if want := uiBulk + 6; len(list) != want || res.Bulk != want {
 		t.Errorf("after the bulk add the daemon lists %d torrents and the page %d, want %d", len(list), res.Bulk, want)
 	}
 	if res.ScrollRows <= 0 || res.ScrollRows > 120 {

@@ -104,6 +104,8 @@ function queueRender() {
 function render() {
   if (viewDirty) { rebuildView(); viewDirty = false; }
   spacer.style.height = view.length * rowH + 'px';
+  // Line the header up with the rows, whatever the scrollbar takes.
+  thead.style.paddingRight = (parseFloat(getComputedStyle(thead).paddingLeft) || 0) + (viewport.offsetWidth - viewport.clientWidth) + 'px';
   $('empty').hidden = torrents.size > 0;
   const top = viewport.scrollTop, h = viewport.clientHeight || 600;
   const first = Math.max(0, Math.floor(top / rowH) - 5);

@@ -90,7 +90,7 @@ export class Detail {
     const row = (k, v, cls) => dl.append(el('dt', { text: k }), el('dd', { class: cls }, v));
     row('State', d.state === 'paused' && d.finished ? 'finished (seeding limit reached)' : d.state);
     if (d.error) row('Error', d.error, 'err');
-    row('Progress', progressBar(d.progress || 0));
+    row('Progress', progressBar(d.progress || 0, d.progress >= 1 ? 'done' : d.state === 'paused' ? 'paused' : ''));
     row('Size', d.total_size ? `${bytes(d.total_size)} (${bytes(d.completed)} done)` : 'unknown until the metadata arrives');
     if (d.pieces) row('Pieces', `${d.pieces} × ${bytes(d.piece_length)}`);
     row('Downloaded', bytes(d.downloaded || 0));
