@@ -295,11 +295,17 @@ function drop(hash) {
   viewDirty = true; queueRender();
 }
 
+let listInFlight = false;
 async function refreshList() {
+  if (listInFlight) return; // a slow answer is not asked for twice
+  listInFlight = true;
   try {
     setAll(await api.call('GET', '/api/v1/torrents'));
+    if (mode.startsWith('offline')) setMode(pollTimer ? 'polling' : 'live');
   } catch (e) {
     if (e.status !== 401) setMode('offline: ' + e.message);
+  } finally {
+    listInFlight = false;
   }
 }
 
@@ -319,7 +325,9 @@ async function refreshSettings() {
 function setMode(m) { mode = m; updateStatus(); }
 
 /** onEvent applies one server-sent event of GET /api/v1/events. */
+let eventsSeen = 0;
 function onEvent(name, data) {
+  eventsSeen++;
   const hashOf = (d) => (typeof d === 'string' ? d : d && (d.info_hash || d.hash));
   switch (name) {
     case 'snapshot': setAll(Array.isArray(data) ? data : data.torrents); break;
@@ -684,7 +692,7 @@ function start() {
   setInterval(sample, POLL_MS);
   connect();
   // For tests and the curious: the list's internals.
-  window.gobitUI = { torrents, get view() { return view; }, selected, get mode() { return mode; },
+  window.gobitUI = { torrents, get view() { return view; }, selected, get mode() { return mode; }, get eventsSeen() { return eventsSeen; },
     rerender() { viewDirty = true; render(); } };
 }
 
