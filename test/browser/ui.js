@@ -136,6 +136,31 @@ async function main() {
     await page.waitForSelector(`.row[data-hash="${cfg.hash}"][data-state="paused"]`);
     step('added paused by drag and drop');
 
+    // Keyboard: "/" focuses the search box, arrows move the selection.
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('/');
+    if (await page.evaluate(() => document.activeElement.id) !== 'search') throw new Error('"/" did not focus the search box');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowDown');
+    const second = await page.evaluate(() => window.gobitUI.view[1].info_hash);
+    await page.waitForSelector(`.row.selected.cursor[data-hash="${second}"]`);
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.waitForFunction(() => window.gobitUI.selected.size === 2);
+    step('keyboard selection');
+
+    // Move the dropped torrent with "m".
+    await page.locator(`.row[data-hash="${cfg.hash}"]`).click();
+    await page.keyboard.press('m');
+    await page.waitForSelector('#move-dialog[open]');
+    await page.fill('#move-dir', cfg.moveDir);
+    await page.click('#move-submit');
+    await page.waitForFunction(async ({ base, hash, dir }) => {
+      const r = await fetch(`${base}/api/v1/torrents/${hash}`);
+      return r.ok && (await r.json()).save_dir === dir;
+    }, { base: cfg.base, hash: cfg.hash, dir: cfg.moveDir }, { polling: 500 });
+    step('moved');
+
     // 2,000 torrents, added the way a script would (multipart, paused).
     const names = fs.readdirSync(cfg.bulkDir).sort();
     const batches = [];

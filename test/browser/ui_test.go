@@ -45,7 +45,7 @@ type uiResult struct {
 // sees it seed, opens the detail pane and its tabs, pauses and resumes it
 // with the keyboard and the toolbar, sets a session limit, removes it
 // through the confirm dialog, drops its .torrent on the page to add it
-// again paused, then loads 2,000 torrents and times the list's first render and scroll.
+// again paused, moves it, then loads 2,000 torrents and times the list's first render and scroll.
 // A daemon with --api-token must ask for the token and then work.
 // With GOBIT_SCREENSHOTS=dir it saves screenshots of the main views there.
 func TestWebUI(t *testing.T) {
@@ -155,6 +155,7 @@ func TestWebUI(t *testing.T) {
 		"magnetHash":  fmt.Sprintf("%040x", 0xe5c),
 		"hostile":     hostile,
 		"bulkDir":     bulkDir,
+		"moveDir":     filepath.Join(tmp, "moved"),
 		"bulk":        uiBulk,
 		"screenshots": shots,
 	}
@@ -212,8 +213,10 @@ func TestWebUI(t *testing.T) {
 	if !readded {
 		t.Error("the torrent dropped on the page is not listed paused")
 	}
-	if _, err := os.Stat(filepath.Join(album, "notes.txt")); err != nil {
-		t.Errorf("removing without data deleted the data: %v", err)
+	// Removing kept the data, and the move in the UI took it to moveDir.
+	moved := filepath.Join(tmp, "moved", "Field Recordings 2026", "notes.txt")
+	if _, err := os.Stat(moved); err != nil {
+		t.Errorf("after the move in the UI: %v", err)
 	}
 	if want := uiBulk + 6; len(list) != want || res.Bulk != want {
 		t.Errorf("after the bulk add the daemon lists %d torrents and the page %d, want %d", len(list), res.Bulk, want)

@@ -196,9 +196,14 @@ function selectRange(from, to, add) {
 }
 
 function moveCursor(delta, extend) {
+  const i = view.findIndex((t) => t.info_hash === cursor);
+  moveTo(i < 0 ? (delta > 0 ? 0 : view.length - 1) : i + delta, extend);
+}
+
+/** moveTo puts the cursor (and the selection) on row i of the view. */
+function moveTo(i, extend) {
   if (!view.length) return;
-  let i = view.findIndex((t) => t.info_hash === cursor);
-  i = i < 0 ? (delta > 0 ? 0 : view.length - 1) : Math.max(0, Math.min(view.length - 1, i + delta));
+  i = Math.max(0, Math.min(view.length - 1, i));
   const h = view[i].info_hash;
   if (extend && anchor) selectRange(anchor, h, false);
   else { selected.clear(); selected.add(h); anchor = h; }
@@ -632,8 +637,8 @@ function onKey(e) {
     case 'ArrowUp': moveCursor(-1, e.shiftKey); break;
     case 'PageDown': moveCursor(Math.floor(viewport.clientHeight / rowH), e.shiftKey); break;
     case 'PageUp': moveCursor(-Math.floor(viewport.clientHeight / rowH), e.shiftKey); break;
-    case 'Home': moveCursor(-view.length, e.shiftKey); break;
-    case 'End': moveCursor(view.length, e.shiftKey); break;
+    case 'Home': moveTo(0, e.shiftKey); break;
+    case 'End': moveTo(view.length - 1, e.shiftKey); break;
     case 'Enter': if (cursor) openDetail(cursor); break;
     case 'Escape': if (detail.open) detail.close(); else { selected.clear(); queueRender(); } break;
     case '?': $('help-dialog').showModal(); break;
