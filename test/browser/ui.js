@@ -52,8 +52,9 @@ async function main() {
     await page.keyboard.press('a');
     await page.waitForSelector('#add-dialog[open]');
     await page.setInputFiles('#add-files', cfg.torrentFile);
-    await page.fill('#add-uris', cfg.magnet);
+    await page.fill('#add-uris', 'magnet:?xt=urn:btih:' + '5'.repeat(40) + '&dn=ubuntu-26.04-desktop-amd64.iso');
     await shot(page, 'add-dialog');
+    await page.fill('#add-uris', cfg.magnet);
     await page.click('#add-submit');
     await page.waitForSelector('#add-dialog:not([open])', { state: 'attached' });
     const row = page.locator(`.row[data-hash="${cfg.hash}"]`);

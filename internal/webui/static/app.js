@@ -303,6 +303,7 @@ function drop(hash) {
 let listInFlight = false;
 async function refreshList() {
   if (listInFlight) return; // a slow answer is not asked for twice
+  if (document.hidden && torrents.size) return; // a background tab catches up when shown
   listInFlight = true;
   try {
     setAll(await api.call('GET', '/api/v1/torrents'));
@@ -692,6 +693,7 @@ function start() {
   viewport.addEventListener('scroll', queueRender, { passive: true });
   addEventListener('resize', queueRender);
   addEventListener('keydown', onKey);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && mode !== 'live') refreshList(); });
   refreshSettings();
   setInterval(refreshSettings, 15000);
   setInterval(sample, POLL_MS);
