@@ -260,6 +260,46 @@ async function main() {
     await page.unroute(cfg.base + '/api/v1/events');
     step('followed an event stream');
 
+    // A daemon with categories and tags (faked here by rewriting the
+    // daemon's answers: the routes are another branch's work): the list
+    // grows Category and Tags columns and filters, and "c" sets a category.
+    const patches = [];
+    await page.route(cfg.base + '/api/v1/torrents', async (route) => {
+      const r = await route.fetch();
+      const list = (await r.json()).map((t) => ({ ...t, category: t.name.includes('debian') ? 'linux' : '', tags: t.name.includes('ubuntu') ? ['iso'] : [] }));
+      await route.fulfill({ response: r, json: list });
+    });
+    await page.route(cfg.base + '/api/v1/categories', (route) => route.fulfill({ json: [{ name: 'linux', save_path: '/srv/linux' }] }));
+    await page.route(cfg.base + '/api/v1/torrents/*', async (route) => {
+      const req = route.request();
+      if (req.method() !== 'PATCH') return route.continue();
+      patches.push({ url: req.url(), body: req.postDataJSON() });
+      const hash = req.url().split('/').pop();
+      await route.fulfill({ json: { ...(await page.evaluate((h) => window.gobitUI.torrents.get(h), hash)), category: req.postDataJSON().category } });
+    });
+    await page.goto(cfg.base + '/');
+    await page.waitForSelector('#cat-filter:not([hidden])');
+    await page.waitForSelector('#thead button[data-key="category"]');
+    await page.selectOption('#cat-filter', 'linux');
+    await page.waitForFunction(() => window.gobitUI.view.length > 0 && window.gobitUI.view.every((t) => t.category === 'linux'));
+    await page.selectOption('#tag-filter', 'iso');
+    await page.waitForFunction(() => window.gobitUI.view.length === 0);
+    await page.selectOption('#cat-filter', '');
+    await page.waitForFunction(() => window.gobitUI.view.length > 0 && window.gobitUI.view.every((t) => t.category === '' && t.tags.includes('iso')));
+    await page.locator('.row').first().click();
+    await page.waitForSelector('#btn-category:not([hidden])');
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('c');
+    await page.waitForSelector('#category-dialog[open]');
+    await page.selectOption('#category-select', 'linux');
+    await page.click('#category-submit');
+    await page.waitForFunction(() => document.querySelector('#category-dialog').open === false);
+    const deadline = Date.now() + 10000;
+    while (!patches.length && Date.now() < deadline) await page.waitForTimeout(100);
+    res.categorySet = patches.length === 1 && patches[0].body.category === 'linux';
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    step('categories and tags: filters, set category');
+
     // A daemon with --api-token: the page asks for the token, then works.
     expect401 = true;
     await page.goto(cfg.tokenBase + '/');

@@ -38,6 +38,7 @@ type uiResult struct {
 	TokenListed bool     `json:"tokenListed"`    // and listed the torrents once given it
 	BulkAdd     float64  `json:"bulkAddSeconds"` // seconds to add the 2,000 through the API
 	Events      bool     `json:"eventsApplied"`  // a stream's snapshot, progress and removal were applied
+	CategorySet bool     `json:"categorySet"`    // the category dialog sent its PATCH
 }
 
 // TestWebUI drives the web UI in headless chromium against a real daemon:
@@ -229,6 +230,9 @@ func TestWebUI(t *testing.T) {
 	}
 	if !res.Events {
 		t.Error("the page did not apply the events of GET /api/v1/events")
+	}
+	if !res.CategorySet {
+		t.Error("the category dialog did not send PATCH {\"category\": \"linux\"}")
 	}
 	if !res.TokenAsked || !res.TokenListed {
 		t.Errorf("with --api-token: asked for the token %v, listed after it %v", res.TokenAsked, res.TokenListed)

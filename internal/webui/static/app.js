@@ -16,15 +16,18 @@ let anchor = null;          // start of a shift-range
 let sortKey = localStorage.getItem('gobit-sort') || 'added_at';
 let sortDir = Number(localStorage.getItem('gobit-sort-dir')) || 1;
 let stateFilter = 'all';
+let catFilter = null;       // null: any category; '': none
+let tagFilter = null;       // null: any tag
 let search = '';
 let settings = null;
+let categories = null;      // GET /api/v1/categories; null when the daemon has none
 let mode = 'connecting';
 const history = new Map();  // info_hash → [{d, u}] and '' → totals
 let dropped = [];           // files dropped or picked for the add dialog
 
 // ---- columns -------------------------------------------------------------
 
-const stateOrder = { downloading: 0, metadata: 1, checking: 2, seeding: 3, paused: 4, error: 5 };
+const stateOrder = { downloading: 0, metadata: 1, checking: 2, queued: 3, seeding: 4, paused: 5, error: 6 };
 const columns = [
   { key: 'name', label: 'Name', width: 'minmax(140px, 3fr)', cls: 'name', sort: (t) => t.name.toLowerCase() },
   { key: 'total_size', label: 'Size', width: '80px', cls: 'num hide-narrow', fmt: (t) => t.total_size ? bytes(t.total_size) : '?' },
@@ -36,7 +39,14 @@ const columns = [
   { key: 'ratio', label: 'Ratio', width: '52px', cls: 'num hide-narrow', fmt: (t) => (t.ratio || 0).toFixed(2) },
   { key: 'eta', label: 'ETA', width: '64px', cls: 'num hide-narrow', fmt: (t) => eta(t.eta, t.state),
     sort: (t) => (t.eta < 0 ? Infinity : t.eta) },
+  // Shown when the daemon has categories and tags (the statuses carry them).
+  { key: 'category', label: 'Category', width: 'minmax(60px, .8fr)', cls: 'hide-narrow col-org', fmt: (t) => t.category || '',
+    sort: (t) => (t.category || '').toLowerCase() },
+  { key: 'tags', label: 'Tags', width: 'minmax(60px, .8fr)', cls: 'hide-narrow col-org', fmt: (t) => (Array.isArray(t.tags) ? t.tags.join(', ') : ''),
+    sort: (t) => (Array.isArray(t.tags) ? t.tags.join(',').toLowerCase() : '') },
 ];
+let hasOrg = false; // the statuses carry category and tags
+let applyColumns = () => {};
 const sortFn = (key) => {
   const c = columns.find((c) => c.key === key);
   return c?.sort || ((t) => t[key] ?? 0);
@@ -53,12 +63,15 @@ function setupColumns() {
   // Narrow screens hide some columns; the grid template must match.
   const narrow = matchMedia('(max-width: 760px)');
   const apply = () => {
-    const shown = columns.filter((c) => !(narrow.matches && (c.cls || '').includes('hide-narrow')));
+    const shown = columns.filter((c) => !(narrow.matches && (c.cls || '').includes('hide-narrow')) &&
+      (hasOrg || !(c.cls || '').includes('col-org')));
+    list.classList.toggle('no-org', !hasOrg);
     list.style.setProperty('--cols', shown.map((c) => c.width).join(' '));
     rowH = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--row-h')) || 34;
     viewDirty = true; queueRender();
   };
   narrow.addEventListener('change', apply);
+  applyColumns = apply;
   for (const c of columns) {
     const b = el('button', { class: (c.cls || '').replace('name', '').replace('progress-cell', ''), 'data-key': c.key, title: 'Sort by ' + c.label.toLowerCase(), text: c.label });
     b.addEventListener('click', () => {
@@ -85,6 +98,8 @@ function rebuildView() {
     if (stateFilter === 'active') { if (!(t.download_rate > 0 || t.upload_rate > 0)) continue; }
     else if (stateFilter !== 'all' && t.state !== stateFilter) continue;
     if (q && !t.name.toLowerCase().includes(q) && !t.info_hash.startsWith(q)) continue;
+    if (catFilter !== null && (t.category || '') !== catFilter) continue;
+    if (tagFilter !== null && !(Array.isArray(t.tags) && t.tags.includes(tagFilter))) continue;
     rows.push(t);
   }
   const keyed = rows.map((t) => [f(t), t]);
@@ -103,6 +118,8 @@ function queueRender() {
 /** render draws the rows in sight (and a few more), reusing row elements. */
 function render() {
   if (viewDirty) { rebuildView(); viewDirty = false; }
+  const org = [...torrents.values()].some((t) => 'category' in t);
+  if (org !== hasOrg) { hasOrg = org; applyColumns(); }
   spacer.style.height = view.length * rowH + 'px';
   // Line the header up with the rows, whatever the scrollbar takes.
   thead.style.paddingRight = (parseFloat(getComputedStyle(thead).paddingLeft) || 0) + (viewport.offsetWidth - viewport.clientWidth) + 'px';
@@ -225,20 +242,49 @@ function updateButtons() {
   const n = sel.length;
   $('btn-pause').disabled = !sel.some((t) => t.state !== 'paused');
   $('btn-resume').disabled = !sel.some((t) => t.state === 'paused' || t.state === 'error');
-  for (const id of ['btn-recheck', 'btn-move', 'btn-remove']) $(id).disabled = n === 0;
+  for (const id of ['btn-recheck', 'btn-move', 'btn-remove', 'btn-category']) $(id).disabled = n === 0;
+  $('btn-category').hidden = categories === null;
 }
 
 // ---- filters and status bar ---------------------------------------------
 
-const filterStates = ['all', 'active', 'downloading', 'seeding', 'paused', 'checking', 'metadata', 'error'];
+const filterStates = ['all', 'active', 'downloading', 'seeding', 'paused', 'queued', 'checking', 'metadata', 'error'];
 function setupFilters() {
   const sel = $('state-filter');
   for (const s of filterStates) sel.append(el('option', { value: s, text: s }));
   sel.addEventListener('change', () => { stateFilter = sel.value; viewDirty = true; queueRender(); });
+  $('cat-filter').addEventListener('change', (e) => { catFilter = e.target.value === '\u0000any' ? null : e.target.value; viewDirty = true; queueRender(); });
+  $('tag-filter').addEventListener('change', (e) => { tagFilter = e.target.value === '\u0000any' ? null : e.target.value; viewDirty = true; queueRender(); });
   $('search').addEventListener('input', (e) => { search = e.target.value; viewDirty = true; queueRender(); });
 }
 
+/** fillSelect sets a filter's options to any, then values, keeping the choice. */
+function fillSelect(sel, anyLabel, values, noneLabel) {
+  const want = [['\u0000any', anyLabel]];
+  if (noneLabel) want.push(['', noneLabel]);
+  for (const v of values) want.push([v, v]);
+  const same = sel.options.length === want.length && want.every(([v, l], i) => sel.options[i].value === v && sel.options[i].textContent === l);
+  if (same) return;
+  const cur = sel.value;
+  clear(sel);
+  for (const [v, l] of want) sel.append(el('option', { value: v, text: l }));
+  sel.value = want.some(([v]) => v === cur) ? cur : '\u0000any';
+}
+
+function updateOrgFilters() {
+  $('cat-filter').hidden = $('tag-filter').hidden = !hasOrg;
+  if (!hasOrg) return;
+  const cats = new Set(), tags = new Set();
+  for (const t of torrents.values()) {
+    if (t.category) cats.add(t.category);
+    if (Array.isArray(t.tags)) for (const g of t.tags) tags.add(g);
+  }
+  fillSelect($('cat-filter'), 'Any category', [...cats].sort(), 'No category');
+  fillSelect($('tag-filter'), 'Any tag', [...tags].sort());
+}
+
 function updateFilterCounts() {
+  updateOrgFilters();
   const counts = { all: torrents.size, active: 0 };
   for (const t of torrents.values()) {
     counts[t.state] = (counts[t.state] || 0) + 1;
@@ -315,8 +361,20 @@ async function refreshList() {
   }
 }
 
-let dhtRetry = 0;
+let dhtRetry = 0, catRetry = 0;
+async function refreshCategories() {
+  if (Date.now() < catRetry) return;
+  try {
+    const c = await api.call('GET', '/api/v1/categories');
+    categories = Array.isArray(c) ? c.filter((x) => x && typeof x.name === 'string') : null;
+  } catch (e) {
+    if (e.status === 404) { categories = null; catRetry = Date.now() + 300000; }
+  }
+  queueRender();
+}
+
 async function refreshSettings() {
+  refreshCategories();
   try { settings = await api.call('GET', '/api/v1/session'); queueRender(); } catch { /* shown by the list */ }
   if (Date.now() < dhtRetry) return;
   try {
@@ -466,6 +524,27 @@ function askMove() {
   d.showModal();
 }
 
+async function askCategory() {
+  const hs = selection();
+  if (!hs.length || categories === null) return;
+  await refreshCategories();
+  if (categories === null) return;
+  $('category-title').textContent = hs.length === 1 ? 'Set the category' : `Set the category of ${hs.length} torrents`;
+  const sel = $('category-select');
+  clear(sel);
+  sel.append(el('option', { value: '', text: '(none)' }));
+  for (const c of categories) sel.append(el('option', { value: c.name, text: c.name + (c.save_path ? ' — ' + c.save_path : '') }));
+  sel.value = torrents.get(hs[0])?.category || '';
+  const d = $('category-dialog');
+  d.returnValue = '';
+  d.onclose = () => {
+    if (d.returnValue !== 'set') return;
+    const cat = sel.value;
+    each(hs, 'Set category', async (h) => upsert(await api.call('PATCH', `/api/v1/torrents/${h}`, { category: cat })));
+  };
+  d.showModal();
+}
+
 // ---- add dialog ----------------------------------------------------------
 
 function openAdd(files) {
@@ -563,6 +642,13 @@ async function openSettings() {
   $('set-up').value = Math.round(settings.upload_limit / 1024);
   $('set-ratio').value = settings.ratio_limit;
   $('set-seedtime').value = Math.round(settings.seed_time_limit / 60);
+  const q = 'max_active' in settings;
+  $('queue-limits').hidden = !q;
+  if (q) {
+    $('set-maxdl').value = settings.max_active_downloads || 0;
+    $('set-maxseed').value = settings.max_active_seeds || 0;
+    $('set-maxactive').value = settings.max_active || 0;
+  }
   $('settings-error').hidden = true;
   $('settings-dialog').showModal();
 }
@@ -574,6 +660,11 @@ async function saveSettings(e) {
     download_limit: num('set-down', 1024), upload_limit: num('set-up', 1024),
     ratio_limit: Number($('set-ratio').value || 0), seed_time_limit: num('set-seedtime', 60),
   };
+  if (!$('queue-limits').hidden) {
+    body.max_active_downloads = num('set-maxdl', 1);
+    body.max_active_seeds = num('set-maxseed', 1);
+    body.max_active = num('set-maxactive', 1);
+  }
   try {
     settings = await api.call('PATCH', '/api/v1/session', body);
     $('settings-dialog').close('saved');
@@ -633,6 +724,7 @@ function onKey(e) {
     case 'p': if (!mod) togglePause(); else handled = false; break;
     case 'r': if (!mod) recheck(); else handled = false; break;
     case 'm': if (!mod) askMove(); else handled = false; break;
+    case 'c': if (!mod && categories !== null) askCategory(); else handled = false; break;
     case 'Delete': askRemove(); break;
     case 'ArrowDown': moveCursor(1, e.shiftKey); break;
     case 'ArrowUp': moveCursor(-1, e.shiftKey); break;
@@ -680,6 +772,8 @@ function start() {
   $('btn-recheck').addEventListener('click', recheck);
   $('btn-move').addEventListener('click', askMove);
   $('btn-remove').addEventListener('click', askRemove);
+  $('btn-category').addEventListener('click', askCategory);
+  $('category-dialog').querySelector('button[value="cancel"]').addEventListener('click', (e) => { e.preventDefault(); $('category-dialog').close('cancel'); });
   $('btn-settings').addEventListener('click', openSettings);
   $('btn-help').addEventListener('click', () => $('help-dialog').showModal());
   $('add-form').addEventListener('submit', submitAdd);

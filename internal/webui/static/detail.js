@@ -24,7 +24,7 @@ export class Detail {
   get open() { return !$('detail').hidden; }
 
   show(hash) {
-    if (this.hash !== hash) { this.data = null; this.collapsed.clear(); }
+    if (this.hash !== hash) { this.data = null; this.have = null; this.collapsed.clear(); }
     this.hash = hash;
     $('detail').hidden = false;
     this.refreshStatus();
@@ -56,6 +56,14 @@ export class Detail {
       const d = await api.call('GET', `/api/v1/torrents/${hash}`);
       if (seq !== this.seq || hash !== this.hash) return;
       this.data = d;
+      if (this.piecesRoute !== false && d.pieces > 0 && this.tab === 'general') {
+        try {
+          const m = await api.call('GET', `/api/v1/torrents/${hash}/pieces`);
+          if (hash === this.hash && m && typeof m.have === 'string') this.have = { pieces: m.pieces, bits: Uint8Array.from(atob(m.have), (c) => c.charCodeAt(0)) };
+        } catch (e) {
+          if (e.status === 404 || e.status === 405) this.piecesRoute = false; // a daemon without pieces maps
+        }
+      }
       this.render();
     } catch (e) {
       if (e.status === 404 && hash === this.hash) this.close();
@@ -91,6 +99,14 @@ export class Detail {
     row('State', d.state === 'paused' && d.finished ? 'finished (seeding limit reached)' : d.state);
     if (d.error) row('Error', d.error, 'err');
     row('Progress', progressBar(d.progress || 0, d.progress >= 1 ? 'done' : d.state === 'paused' ? 'paused' : ''));
+    if (this.have && this.have.pieces === d.pieces) {
+      const c = el('canvas', { class: 'pieces', height: '16', 'aria-label': 'Pieces map' });
+      row('Pieces map', c);
+      requestAnimationFrame(() => this.drawPieces(c));
+    }
+    if (d.category !== undefined) row('Category', d.category || '(none)');
+    if (Array.isArray(d.tags)) row('Tags', d.tags.length ? d.tags.join(', ') : '(none)');
+    if (d.queue_position !== undefined) row('Queue', `position ${d.queue_position}${d.forced ? ', forced' : ''}`);
     row('Size', d.total_size ? `${bytes(d.total_size)} (${bytes(d.completed)} done)` : 'unknown until the metadata arrives');
     if (d.pieces) row('Pieces', `${d.pieces} × ${bytes(d.piece_length)}`);
     row('Downloaded', bytes(d.downloaded || 0));
@@ -114,8 +130,38 @@ export class Detail {
     box.append(dl);
   }
 
+  /** drawPieces draws the have-bitfield: one column per piece, or per group. */
+  drawPieces(c) {
+    const { pieces, bits } = this.have;
+    const css = getComputedStyle(document.documentElement);
+    const w = c.clientWidth || 400, h = 16;
+    c.width = w; c.height = h;
+    const g = c.getContext('2d');
+    g.fillStyle = css.getPropertyValue('--bar'); g.fillRect(0, 0, w, h);
+    g.fillStyle = css.getPropertyValue('--up').trim();
+    const has = (i) => (bits[i >> 3] >> (7 - (i & 7))) & 1;
+    for (let x = 0; x < w; x++) {
+      const a = Math.floor((x * pieces) / w), b = Math.max(a + 1, Math.floor(((x + 1) * pieces) / w));
+      let n = 0;
+      for (let i = a; i < b && i < pieces; i++) n += has(i);
+      if (n) { g.globalAlpha = n / (b - a); g.fillRect(x, 0, 1, h); }
+    }
+    g.globalAlpha = 1;
+  }
+
+  async setPriority(index, prio) {
+    try {
+      this.data = await api.call('PATCH', `/api/v1/torrents/${this.hash}/files`, { priorities: { [index]: prio } });
+    } catch (e) {
+      document.getElementById('toasts').append(el('div', { class: 'toast error', role: 'alert', text: 'Priority: ' + e.message }));
+    }
+    this.render();
+  }
+
   renderFiles() {
     const box = $('tab-files');
+    // Leave the list alone while the user picks a priority in it.
+    if (box.contains(document.activeElement) && document.activeElement.tagName === 'SELECT') return;
     const files = this.data.files || [];
     clear(box);
     if (!files.length) { box.append(el('p', { text: 'The file list is known once the metadata has arrived.' })); return; }
@@ -130,8 +176,9 @@ export class Detail {
         n = n.dirs.get(p);
         n.size += f.size; n.done += f.completed;
       }
-      n.files.push({ name: parts[parts.length - 1], index: i, ...f });
+      n.files.push({ ...f, name: parts[parts.length - 1], index: i, file_index: f.index });
     });
+    const hasPrio = files.some((f) => typeof f.priority === 'string');
     const tbody = el('tbody');
     const add = (n, depth, prefix) => {
       for (const dnode of [...n.dirs.values()].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -142,19 +189,30 @@ export class Detail {
         const name = el('td', { class: 'tree-dir' }, tog, dnode.name);
         name.style.paddingLeft = 8 + depth * 16 + 'px';
         tbody.append(el('tr', { class: 'tree-row' }, name, el('td', { class: 'num', text: bytes(dnode.size) }),
-          el('td', null, progressBar(dnode.size ? dnode.done / dnode.size : 1))));
+          el('td', null, progressBar(dnode.size ? dnode.done / dnode.size : 1)), ...(hasPrio ? [el('td'), el('td')] : [])));
         if (!folded) add(dnode, depth + 1, key);
       }
       for (const f of n.files) {
         const name = el('td', { title: f.path, text: f.name });
         name.style.paddingLeft = 8 + depth * 16 + 26 + 'px';
+        const extra = [];
+        if (hasPrio) {
+          const idx = Number.isInteger(f.file_index) ? f.file_index : f.index;
+          const sel = el('select', { 'aria-label': 'Priority of ' + f.name, class: 'prio' },
+            ...['skip', 'low', 'normal', 'high'].map((p) => el('option', { value: p, text: p })));
+          sel.value = f.priority || 'normal';
+          sel.addEventListener('change', () => this.setPriority(idx, sel.value));
+          const play = api.token() ? '' : el('a', { href: `/api/v1/torrents/${this.hash}/files/${idx}/stream`, target: '_blank', rel: 'noopener', text: 'play' });
+          extra.push(el('td', null, sel), el('td', null, play));
+        }
         tbody.append(el('tr', { class: 'tree-row', 'data-index': f.index }, name, el('td', { class: 'num', text: bytes(f.size) }),
-          el('td', null, progressBar(f.progress))));
+          el('td', null, progressBar(f.progress)), ...extra));
       }
     };
     add(root, 0, '');
     box.append(el('table', { class: 'grid' },
-      el('thead', null, el('tr', null, el('th', { text: `Name (${files.length} files)` }), el('th', { class: 'num', text: 'Size' }), el('th', { text: 'Progress' }))),
+      el('thead', null, el('tr', null, el('th', { text: `Name (${files.length} files)` }), el('th', { class: 'num', text: 'Size' }), el('th', { text: 'Progress' }),
+        ...(hasPrio ? [el('th', { text: 'Priority' }), el('th', { text: '' })] : []))),
       tbody));
   }
 
