@@ -270,8 +270,25 @@ async function main() {
       await route.fulfill({ response: r, json: list });
     });
     await page.route(cfg.base + '/api/v1/categories', (route) => route.fulfill({ json: [{ name: 'linux', save_path: '/srv/linux' }] }));
+    const filePatches = [];
+    const withPrio = (d) => ({ ...d, files: d.files.map((f, i) => ({ ...f, index: i, priority: 'normal' })) });
+    await page.route(cfg.base + '/api/v1/torrents/*/pieces', async (route) => {
+      const r = await route.fetch({ url: cfg.base + '/api/v1/torrents/' + cfg.hash });
+      const d = await r.json();
+      const bytes = Buffer.alloc(Math.ceil(d.pieces / 8), 0xaa); // every other piece
+      await route.fulfill({ json: { pieces: d.pieces, have: bytes.toString('base64') } });
+    });
+    await page.route(cfg.base + '/api/v1/torrents/*/files', async (route) => {
+      filePatches.push(route.request().postDataJSON());
+      const r = await route.fetch({ url: cfg.base + '/api/v1/torrents/' + cfg.hash, method: 'GET' });
+      await route.fulfill({ json: withPrio(await r.json()) });
+    });
     await page.route(cfg.base + '/api/v1/torrents/*', async (route) => {
       const req = route.request();
+      if (req.method() === 'GET' && req.url().endsWith(cfg.hash)) {
+        const r = await route.fetch();
+        return route.fulfill({ response: r, json: withPrio(await r.json()) });
+      }
       if (req.method() !== 'PATCH') return route.continue();
       patches.push({ url: req.url(), body: req.postDataJSON() });
       const hash = req.url().split('/').pop();
@@ -297,7 +314,24 @@ async function main() {
     const deadline = Date.now() + 10000;
     while (!patches.length && Date.now() < deadline) await page.waitForTimeout(100);
     res.categorySet = patches.length === 1 && patches[0].body.category === 'linux';
+
+    // File priorities, play links and the pieces map (faked the same way).
+    await page.selectOption('#cat-filter', '\u0000any');
+    await page.selectOption('#tag-filter', '\u0000any');
+    await page.fill('#search', cfg.name);
+    await page.locator(`.row[data-hash="${cfg.hash}"]`).click();
+    await page.waitForSelector('#tab-general canvas.pieces');
+    await page.click('#tabs button[data-tab="files"]');
+    await page.waitForFunction((n) => document.querySelectorAll('#tab-files select.prio').length === n, cfg.files);
+    const href = await page.locator('#tab-files a').first().getAttribute('href');
+    res.playLink = /^\/api\/v1\/torrents\/[0-9a-f]{40}\/files\/\d+\/stream$/.test(href || '');
+    await page.locator('#tab-files select.prio').first().selectOption('skip');
+    const deadline2 = Date.now() + 10000;
+    while (!filePatches.length && Date.now() < deadline2) await page.waitForTimeout(100);
+    res.prioritySet = filePatches.length === 1 && Object.values(filePatches[0].priorities || {})[0] === 'skip';
+    await page.fill('#search', '');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
+    step('file priority, play link, pieces map');
     step('categories and tags: filters, set category');
 
     // A daemon with --api-token: the page asks for the token, then works.

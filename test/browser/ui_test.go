@@ -39,6 +39,8 @@ type uiResult struct {
 	BulkAdd     float64  `json:"bulkAddSeconds"` // seconds to add the 2,000 through the API
 	Events      bool     `json:"eventsApplied"`  // a stream's snapshot, progress and removal were applied
 	CategorySet bool     `json:"categorySet"`    // the category dialog sent its PATCH
+	PrioritySet bool     `json:"prioritySet"`    // a file's priority select sent its PATCH
+	PlayLink    bool     `json:"playLink"`       // files have a link to their stream
 }
 
 // TestWebUI drives the web UI in headless chromium against a real daemon:
@@ -233,6 +235,9 @@ func TestWebUI(t *testing.T) {
 	}
 	if !res.CategorySet {
 		t.Error("the category dialog did not send PATCH {\"category\": \"linux\"}")
+	}
+	if !res.PrioritySet || !res.PlayLink {
+		t.Errorf("files tab: priority sent %v, play link %v", res.PrioritySet, res.PlayLink)
 	}
 	if !res.TokenAsked || !res.TokenListed {
 		t.Errorf("with --api-token: asked for the token %v, listed after it %v", res.TokenAsked, res.TokenListed)
