@@ -248,13 +248,15 @@ async function main() {
     await page.route(cfg.base + '/api/v1/events', (route) => route.fulfill({
       status: 200, contentType: 'text/event-stream',
       body: ': hello\n\n' +
-        'event: snapshot\ndata: ' + JSON.stringify([{ info_hash: fake, name: 'from the stream', state: 'downloading', progress: 0.25, total_size: 1 << 20 }]) + '\n\n' +
+        'retry: 3000\n\nid: 7\nevent: snapshot\ndata: ' + JSON.stringify({ torrents: [{ info_hash: fake, name: 'from the stream', state: 'downloading', progress: 0.25, total_size: 1 << 20 }], stats: { torrents: 1 } }) + '\n\n' +
         'event: torrent-progress\ndata: ' + JSON.stringify({ info_hash: fake, progress: 0.5, download_rate: 4096 }) + '\n\n' +
         'event: torrent-removed\ndata: ' + JSON.stringify({ info_hash: fake }) + '\n\n',
     }));
     await page.goto(cfg.base + '/');
     await page.waitForFunction(() => window.gobitUI && window.gobitUI.eventsSeen >= 3);
-    res.eventsApplied = await page.evaluate((h) => !window.gobitUI.torrents.has(h), fake);
+    // The snapshot's totals were kept, and its torrent removed again.
+    res.eventsApplied = await page.evaluate((h) => !window.gobitUI.torrents.has(h) &&
+      window.gobitUI.sessionStats && window.gobitUI.sessionStats.torrents === 1, fake);
     // The fake stream ended: the page polls until it reconnects.
     await page.waitForFunction((n) => window.gobitUI.torrents.size === n, total);
     await page.unroute(cfg.base + '/api/v1/events');

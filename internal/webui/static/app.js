@@ -388,18 +388,30 @@ async function refreshSettings() {
 
 function setMode(m) { mode = m; updateStatus(); }
 
-/** onEvent applies one server-sent event of GET /api/v1/events. */
+/**
+ * onEvent applies one server-sent event of GET /api/v1/events (docs/api.md,
+ * "Event stream"): snapshot {torrents, stats}, torrent-added and
+ * torrent-state (whole statuses), torrent-progress (the moving figures),
+ * torrent-removed {info_hash}, session-stats.
+ */
 let eventsSeen = 0;
+let sessionStats = null; // the last session-stats event (kept for the console)
 function onEvent(name, data) {
   eventsSeen++;
   const hashOf = (d) => (typeof d === 'string' ? d : d && (d.info_hash || d.hash));
   switch (name) {
-    case 'snapshot': setAll(Array.isArray(data) ? data : data.torrents); break;
-    case 'torrent-added': case 'torrent-state': case 'torrent-progress': case 'torrent':
-      if (Array.isArray(data)) data.forEach(upsert); else upsert(data.status || data);
+    case 'snapshot':
+      setAll(Array.isArray(data) ? data : data.torrents);
+      if (data && data.stats) sessionStats = data.stats;
+      break;
+    case 'torrent-added': case 'torrent-state':
+      upsert(data);
+      break;
+    case 'torrent-progress': // only the moving figures: for torrents already known
+      if (data && torrents.has(data.info_hash)) upsert(data);
       break;
     case 'torrent-removed': { const h = hashOf(data); if (h) drop(h); break; }
-    case 'session-stats': if (data && typeof data === 'object' && 'download_limit' in data) settings = { ...settings, ...data }; break;
+    case 'session-stats': sessionStats = data; break;
     default: break;
   }
 }
@@ -793,7 +805,7 @@ function start() {
   setInterval(sample, POLL_MS);
   connect();
   // For tests and the curious: the list's internals.
-  window.gobitUI = { torrents, get view() { return view; }, selected, get mode() { return mode; }, get eventsSeen() { return eventsSeen; },
+  window.gobitUI = { torrents, get view() { return view; }, selected, get mode() { return mode; }, get eventsSeen() { return eventsSeen; }, get sessionStats() { return sessionStats; },
     rerender() { viewDirty = true; render(); } };
 }
 
