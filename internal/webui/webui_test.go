@@ -31,6 +31,7 @@ func TestIndexAndAssets(t *testing.T) {
 		{"/ui/api.js", "text/javascript; charset=utf-8", "/api/v1/events"},
 		{"/ui/detail.js", "text/javascript; charset=utf-8", "export class Detail"},
 		{"/ui/dom.js", "text/javascript; charset=utf-8", "textContent"},
+		{"/ui/bencode.js", "text/javascript; charset=utf-8", "export function torrentFiles"},
 		{"/ui/style.css", "text/css; charset=utf-8", "prefers-color-scheme: dark"},
 		{"/ui/icon.svg", "image/svg+xml", "<svg"},
 	}

@@ -266,7 +266,12 @@ async function main() {
     // daemon's answers: the routes are another branch's work): the list
     // grows Category and Tags columns and filters, and "c" sets a category.
     const patches = [];
+    const addPosts = [];
     await page.route(cfg.base + '/api/v1/torrents', async (route) => {
+      if (route.request().method() === 'POST') {
+        addPosts.push(route.request().postDataJSON());
+        return route.fulfill({ status: 201, json: { info_hash: 'e'.repeat(40), name: 'with a selection', state: 'paused', progress: 0, category: 'linux', tags: [] } });
+      }
       const r = await route.fetch();
       const list = (await r.json()).map((t) => ({ ...t, category: t.name.includes('debian') ? 'linux' : '', tags: t.name.includes('ubuntu') ? ['iso'] : [] }));
       await route.fulfill({ response: r, json: list });
@@ -332,6 +337,27 @@ async function main() {
     while (!filePatches.length && Date.now() < deadline2) await page.waitForTimeout(100);
     res.prioritySet = filePatches.length === 1 && Object.values(filePatches[0].priorities || {})[0] === 'skip';
     await page.fill('#search', '');
+    await page.keyboard.press('Escape');
+
+    // The add dialog offers a single .torrent's files and the categories,
+    // and sends the selection in the JSON form.
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('a');
+    await page.waitForSelector('#add-dialog[open]');
+    await page.setInputFiles('#add-files', cfg.torrentFile);
+    await page.waitForFunction((n) => document.querySelectorAll('#add-file-list input[type=checkbox]').length === n, cfg.files);
+    await page.waitForSelector('#add-org:not([hidden])');
+    await page.selectOption('#add-category', 'linux');
+    await page.fill('#add-tags', 'field, audio');
+    await page.locator('#add-file-list label', { hasText: 'notes.txt' }).locator('input').uncheck();
+    await shot(page, 'add-files');
+    await page.click('#add-submit');
+    await page.waitForSelector('#add-dialog:not([open])', { state: 'attached' });
+    const p = addPosts[0] || {};
+    res.addSelection = addPosts.length === 1 && typeof p.torrent === 'string' && Array.isArray(p.only) &&
+      p.only.length === cfg.files - 1 && p.category === 'linux' && JSON.stringify(p.tags) === '["field","audio"]';
+    if (!res.addSelection) console.log('add bodies: ' + JSON.stringify(addPosts.map((b) => ({ ...b, torrent: typeof b.torrent }))));
+    step('add with a file selection and a category');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     step('file priority, play link, pieces map');
     step('categories and tags: filters, set category');

@@ -41,6 +41,7 @@ type uiResult struct {
 	CategorySet bool     `json:"categorySet"`    // the category dialog sent its PATCH
 	PrioritySet bool     `json:"prioritySet"`    // a file's priority select sent its PATCH
 	PlayLink    bool     `json:"playLink"`       // files have a link to their stream
+	AddSelect   bool     `json:"addSelection"`   // the add dialog sent a file selection, category and tags
 }
 
 // TestWebUI drives the web UI in headless chromium against a real daemon:
@@ -238,6 +239,9 @@ func TestWebUI(t *testing.T) {
 	}
 	if !res.PrioritySet || !res.PlayLink {
 		t.Errorf("files tab: priority sent %v, play link %v", res.PrioritySet, res.PlayLink)
+	}
+	if !res.AddSelect {
+		t.Error("the add dialog did not send the file selection, category and tags")
 	}
 	if !res.TokenAsked || !res.TokenListed {
 		t.Errorf("with --api-token: asked for the token %v, listed after it %v", res.TokenAsked, res.TokenListed)

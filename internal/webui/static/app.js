@@ -2,6 +2,7 @@
 import { $, el, clear, progressBar, pct, bytes, rate, eta, duration, when } from './dom.js';
 import * as api from './api.js';
 import { Detail } from './detail.js';
+import { torrentFiles } from './bencode.js';
 
 const POLL_MS = 2000;       // list refresh while there is no event stream
 const HISTORY = 150;        // speed samples kept (5 minutes at 2 s)
@@ -362,7 +363,22 @@ async function refreshList() {
 }
 
 let dhtRetry = 0, catRetry = 0;
+let filesSupported = null; // the daemon takes a file selection with an add
+
+/** probeFiles learns whether the daemon has file priorities: it knows the pieces route. */
+async function probeFiles() {
+  if (filesSupported !== null) return;
+  try {
+    await api.call('GET', `/api/v1/torrents/${'0'.repeat(40)}/pieces`);
+    filesSupported = true;
+  } catch (e) {
+    if (e.status === 401) return;
+    filesSupported = !(e.status === 404 && /^no such route/.test(e.message));
+  }
+}
+
 async function refreshCategories() {
+  probeFiles();
   if (Date.now() < catRetry) return;
   try {
     const c = await api.call('GET', '/api/v1/categories');
@@ -565,11 +581,47 @@ function openAdd(files) {
   showDropped();
   $('add-error').hidden = true;
   $('add-dir').value = localStorage.getItem('gobit-add-dir') || '';
+  $('add-org').hidden = categories === null;
+  if (categories !== null) {
+    const sel = $('add-category'), cur = sel.value;
+    clear(sel);
+    sel.append(el('option', { value: '', text: '(none)' }));
+    for (const c of categories) sel.append(el('option', { value: c.name, text: c.name }));
+    sel.value = categories.some((c) => c.name === cur) ? cur : '';
+  }
   if (!d.open) d.showModal();
   if (!files) $('add-uris').focus();
 }
 
+let addSel = null; // {file, list} when one .torrent's files are offered
+
+/** showFileChoice offers the files of a single .torrent, when the daemon takes a selection. */
+async function showFileChoice() {
+  const files = dropped.concat([...$('add-files').files]);
+  const box = $('add-select'), ul = $('add-file-list');
+  addSel = null;
+  box.hidden = true;
+  if (files.length !== 1 || !filesSupported) return;
+  let parsed;
+  try { parsed = torrentFiles(new Uint8Array(await files[0].arrayBuffer())); } catch { return; }
+  if (parsed.files.length < 2 || parsed.files.length > 5000) return;
+  clear(ul);
+  for (const f of parsed.files) {
+    ul.append(el('li', null, el('label', null, el('input', { type: 'checkbox', checked: true, 'data-index': f.index }),
+      el('span', { text: f.path }), el('span', { class: 'size', text: bytes(f.size) }))));
+  }
+  addSel = { file: files[0], list: parsed.files };
+  box.hidden = false;
+}
+
+function toBase64(u8) {
+  let s = '';
+  for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
 function showDropped() {
+  showFileChoice();
   const ul = $('add-dropped');
   clear(ul);
   dropped.forEach((f, i) => {
@@ -590,6 +642,22 @@ async function submitAdd(e) {
   $('add-submit').disabled = true;
   const problems = [];
   let added = 0;
+  const org = {};
+  if (!$('add-org').hidden) {
+    if ($('add-category').value) org.category = $('add-category').value;
+    const tags = $('add-tags').value.split(',').map((x) => x.trim()).filter(Boolean);
+    if (tags.length) org.tags = tags;
+  }
+  // One .torrent with some of its files left out: the JSON form, which
+  // carries the selection.
+  const only = addSel ? [...$('add-file-list').querySelectorAll('input[type=checkbox]')].filter((c) => c.checked).map((c) => Number(c.dataset.index)) : null;
+  if (addSel && files.length === 1 && only.length < addSel.list.length) {
+    if (!only.length) { err.textContent = 'Choose at least one file.'; err.hidden = false; $('add-submit').disabled = false; return; }
+    const body = { torrent: toBase64(new Uint8Array(await files[0].arrayBuffer())), paused, only, ...org };
+    if (dir) body.download_dir = dir;
+    try { upsert(await api.call('POST', '/api/v1/torrents', body)); added++; } catch (x) { problems.push(x.message); }
+    files.length = 0;
+  }
   // The daemon takes at most 100 files per upload.
   for (let i = 0; i < files.length; i += 100) {
     const batch = files.slice(i, i + 100);
@@ -597,13 +665,15 @@ async function submitAdd(e) {
     for (const f of batch) fd.append('torrents', f, f.name);
     if (dir) fd.append('download_dir', dir);
     fd.append('paused', paused ? 'true' : 'false');
+    if (org.category) fd.append('category', org.category);
+    if (org.tags) fd.append('tags', org.tags.join(','));
     try {
       const r = await api.call('POST', '/api/v1/torrents', fd);
       for (const t of [].concat(r || [])) { upsert(t); added++; }
     } catch (x) { problems.push(files.length > 1 ? `${batch.map((f) => f.name).join(', ').slice(0, 200)}: ${x.message}` : x.message); }
   }
   for (const uri of uris) {
-    const body = { uri, paused };
+    const body = { uri, paused, ...org };
     if (dir) body.download_dir = dir;
     try { upsert(await api.call('POST', '/api/v1/torrents', body)); added++; } catch (x) { problems.push(`${uri.slice(0, 60)}: ${x.message}`); }
   }
@@ -621,6 +691,9 @@ async function submitAdd(e) {
 
 function resetAdd() {
   dropped = [];
+  addSel = null;
+  $('add-select').hidden = true;
+  $('add-tags').value = '';
   $('add-uris').value = '';
   $('add-files').value = '';
   $('add-paused').checked = false;
@@ -790,7 +863,10 @@ function start() {
   $('btn-help').addEventListener('click', () => $('help-dialog').showModal());
   $('add-form').addEventListener('submit', submitAdd);
   $('add-dialog').addEventListener('close', () => { if ($('add-dialog').returnValue !== 'added') dropped = []; });
-  $('add-files').addEventListener('change', () => { $('add-error').hidden = true; });
+  $('add-files').addEventListener('change', () => { $('add-error').hidden = true; showFileChoice(); });
+  const checkAll = (v) => { for (const c of $('add-file-list').querySelectorAll('input[type=checkbox]')) c.checked = v; };
+  $('add-select-all').addEventListener('click', () => checkAll(true));
+  $('add-select-none').addEventListener('click', () => checkAll(false));
   $('settings-dialog').querySelector('form').addEventListener('submit', saveSettings);
   for (const id of ['add-dialog', 'settings-dialog']) {
     $(id).querySelector('button[value="cancel"]').addEventListener('click', (e) => { e.preventDefault(); $(id).close('cancel'); });
