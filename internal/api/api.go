@@ -39,9 +39,15 @@
 //	POST   /api/v1/torrents/{infohash}/force-start  204: runs whatever the queue limits
 //	GET    /api/v1/events                       text/event-stream of session.Event (events.go); 503 beyond
 //	                                            session.DefaultMaxSubscribers streams
+//	GET    /                                    the web UI (internal/webui): index.html
+//	GET    /ui/{file}                           the web UI's scripts and styles
 //
 // The category, tag and queue routes exist when the Backend also
 // implements Organizer (a *session.Session does).
+//
+// The web UI's static files are served without the token (they hold no
+// data; the page asks for the token and sends it with its API calls), but
+// behind the same Host and Origin guard as everything else.
 //
 // Errors are always JSON, {"error": "message"}, never naming Go types: 400
 // for bad input (session.ErrInvalid, a malformed info hash or body, a
@@ -90,6 +96,7 @@ import (
 
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/webui"
 )
 
 // Backend is what the handlers need from a session. *session.Session
@@ -203,6 +210,9 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
 	h.registerOrganizer(mux) // categories.go, queue.go
 	mux.HandleFunc("GET /api/v1/events", h.events)
+	ui := webui.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET "+webui.Prefix, ui)
 
 	var next http.Handler = jsonFallbacks(mux)
 	next = h.limitBody(next)

@@ -9,17 +9,24 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gobit/gobit/internal/webui"
 )
 
 // auth rejects requests without the configured token. Both sides are hashed
 // before the constant-time comparison so that the token's length does not
-// leak through timing either.
+// leak through timing either. The web UI's static files (webui.IsAsset) need
+// no token: they hold no data, and the page must load to ask for the token.
 func (h *handler) auth(next http.Handler) http.Handler {
 	if h.opts.Token == "" {
 		return next
 	}
 	want := sha256.Sum256([]byte(h.opts.Token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if webui.IsAsset(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		got, ok := requestToken(r)
 		sum := sha256.Sum256([]byte(got))
 		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {

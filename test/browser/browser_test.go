@@ -456,7 +456,7 @@ type daemon struct {
 // startDaemon starts "gobit serve" on a free loopback port with DHT and
 // local discovery off, and waits until the API answers. It is killed at
 // test cleanup.
-func startDaemon(t *testing.T, bin, downloads, data, logf string) *daemon {
+func startDaemon(t *testing.T, bin, downloads, data, logf string, extra ...string) *daemon {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -464,7 +464,7 @@ func startDaemon(t *testing.T, bin, downloads, data, logf string) *daemon {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dm, err := tryStartDaemon(t, bin, "127.0.0.1:"+strconv.Itoa(port), downloads, data, logf)
+		dm, err := tryStartDaemon(t, bin, "127.0.0.1:"+strconv.Itoa(port), downloads, data, logf, extra...)
 		if err == nil {
 			return dm
 		}
@@ -474,7 +474,7 @@ func startDaemon(t *testing.T, bin, downloads, data, logf string) *daemon {
 	return nil
 }
 
-func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string) (*daemon, error) {
+func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string, extra ...string) (*daemon, error) {
 	out, err := os.Create(logf)
 	if err != nil {
 		t.Fatal(err)
@@ -482,6 +482,7 @@ func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string) (*dae
 	defer out.Close()
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--port", "0", "--listen-host", "127.0.0.1",
 		"--no-lsd", "--no-dht", "--download-dir", downloads, "--data-dir", data, "--log-level", "debug")
+	cmd.Args = append(cmd.Args, extra...)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GOBIT_") {
@@ -518,7 +519,8 @@ func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string) (*dae
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		// 401: the daemon runs with --api-token; it is up all the same.
+		return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized
 	})
 	switch {
 	case died:

@@ -8,6 +8,14 @@
 // deleted, and that the same requests sent the way curl sends them still
 // work.
 //
+// TestWebUI (ui_test.go, driving ui.js) uses the same browser to work the
+// web UI (internal/webui) against a real daemon: adding by upload, magnet
+// and drag-and-drop, the detail pane, pause, resume, move, remove, session
+// limits, the keyboard, escaping of hostile names, an event stream, the
+// token prompt of --api-token, and a 2,000-torrent list whose first render
+// and scroll it times. With GOBIT_SCREENSHOTS=dir it saves screenshots of
+// the main views there (docs/screenshots holds the committed ones).
+//
 // The test needs chromium, node and this directory's node_modules:
 //
 //	apt-get install -y chromium nodejs npm
