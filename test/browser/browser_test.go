@@ -551,7 +551,7 @@ func (dm *daemon) do(t *testing.T, method, path, ctype string, body []byte) (int
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

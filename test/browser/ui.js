@@ -44,8 +44,8 @@ async function main() {
 
     await page.goto(cfg.base + '/');
     await page.waitForFunction(() => window.gobitUI && window.gobitUI.torrents.size >= 4);
-    await page.waitForSelector('#st-mode:has-text("polling")');
-    step('list loaded, polling');
+    await page.waitForSelector('#st-mode:has-text("live")');
+    step('list loaded, live from the event stream');
 
     // Add: the dialog opens with "a"; a .torrent upload and a magnet.
     await page.locator('#viewport').focus();
@@ -242,8 +242,8 @@ async function main() {
     await page.setViewportSize({ width: 1280, height: 800 });
     step('screenshots');
 
-    // A daemon with GET /api/v1/events (faked here: the route is another
-    // branch's work) makes the page follow the stream instead of polling.
+    // A scripted event stream (faked, so the test controls every event):
+    // the page applies the snapshot and the changes after it.
     const fake = 'f'.repeat(40);
     await page.route(cfg.base + '/api/v1/events', (route) => route.fulfill({
       status: 200, contentType: 'text/event-stream',
@@ -262,9 +262,12 @@ async function main() {
     await page.unroute(cfg.base + '/api/v1/events');
     step('followed an event stream');
 
-    // A daemon with categories and tags (faked here by rewriting the
-    // daemon's answers: the routes are another branch's work): the list
-    // grows Category and Tags columns and filters, and "c" sets a category.
+    // Categories and tags, with the daemon's answers rewritten so the test
+    // controls them exactly: the list grows Category and Tags columns and
+    // filters, and "c" sets a category. The event stream is answered 404
+    // here, so the page polls the rewritten list instead of following the
+    // real stream.
+    await page.route(cfg.base + '/api/v1/events', (route) => route.fulfill({ status: 404, json: { error: 'not found' } }));
     const patches = [];
     const addPosts = [];
     await page.route(cfg.base + '/api/v1/torrents', async (route) => {
@@ -322,7 +325,7 @@ async function main() {
     while (!patches.length && Date.now() < deadline) await page.waitForTimeout(100);
     res.categorySet = patches.length === 1 && patches[0].body.category === 'linux';
 
-    // File priorities, play links and the pieces map (faked the same way).
+    // File priorities, play links and the pieces map (answers rewritten the same way).
     await page.selectOption('#cat-filter', '\u0000any');
     await page.selectOption('#tag-filter', '\u0000any');
     await page.fill('#search', cfg.name);
@@ -371,7 +374,7 @@ async function main() {
     await page.click('#token-submit');
     await page.waitForSelector('#token-dialog:not([open])', { state: 'attached' });
     await page.waitForSelector('#empty:not([hidden])');
-    await page.waitForSelector('#st-mode:has-text("polling")');
+    await page.waitForSelector('#st-mode:has-text("live")');
     res.tokenListed = await page.evaluate(() => sessionStorage.getItem('gobit-token') !== null);
     step('token accepted');
   } finally {
