@@ -1,0 +1,234 @@
+package browser
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
+)
+
+// liveResult is live.js's RESULT line.
+type liveResult struct {
+	Steps      []string `json:"steps"`
+	PageErrors []string `json:"pageErrors"`
+	Play       *struct {
+		Meta            float64  `json:"meta"`            // ms until the video torrent had its metadata
+		ProgressAtStart float64  `json:"progressAtStart"` // the torrent's progress when the video element was made
+		FirstFrame      float64  `json:"firstFrame"`      // ms from src to loadeddata
+		OneSecond       float64  `json:"oneSecond"`       // ms from src to currentTime > 1 s
+		CurrentTime     float64  `json:"currentTime"`
+		Width           int      `json:"width"`
+		Events          []string `json:"events"`
+	} `json:"play"`
+	Samples []struct {
+		Ms    int    `json:"ms"`
+		Pct   string `json:"pct"`
+		State string `json:"state"`
+	} `json:"samples"`
+	Modes       []string `json:"modes"`
+	NotReloaded bool     `json:"notReloaded"`
+	Filtered    []string `json:"filtered"`
+}
+
+// TestBrowserLive drives the web UI against two real daemons, with nothing
+// faked: a seeder daemon has a WebM clip (recorded in chromium itself from a
+// canvas) and a 1 MiB file; a leecher daemon, limited to 128 KiB/s, gets
+// both by magnet from it. The page plays the clip through the leecher's
+// stream URL while it downloads (currentTime passes 1 s), watches the other
+// torrent's row rise to 100 % and seeding from the event stream without a
+// reload, filters the list by a category created through the API, and sets
+// the clip's priority in the Files tab, which the daemon then reports.
+func TestBrowserLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium and two daemons; skipped with -short")
+	}
+	chromium := testutil.NeedProgram(t, "chromium", "chromium")
+	node := testutil.NeedProgram(t, "node", "nodejs")
+	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
+	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
+		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
+	}
+	tmp := t.TempDir()
+	bin := testutil.BuildGobit(t, tmp)
+	seedDir := filepath.Join(tmp, "seed")
+	if err := os.MkdirAll(seedDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	runNode := func(mode string, cfg map[string]any) []byte {
+		t.Helper()
+		cfg["chromium"] = chromium
+		cfg["userDataDir"] = filepath.Join(tmp, "chromium-"+mode)
+		cfg["timeoutMs"] = (browserTimeout - 30*time.Second).Milliseconds()
+		cfgPath := filepath.Join(tmp, "live-"+mode+".json")
+		if data, err := json.Marshal(cfg); err != nil {
+			t.Fatal(err)
+		} else if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, filepath.Join(here, "live.js"), mode, cfgPath)
+		cmd.Dir = here
+		cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
+		cmd.WaitDelay = 10 * time.Second
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("node live.js %s: %v\n--- its output ---\n%s", mode, err, out)
+		}
+		return out
+	}
+
+	// The clip: 4 s of a canvas at 400 kbit/s, about 200 KB, recorded by
+	// chromium's MediaRecorder (no ffmpeg needed).
+	clip := filepath.Join(seedDir, "clip.webm")
+	start := time.Now()
+	runNode("record", map[string]any{"out": clip, "seconds": 4, "bitsPerSecond": 400_000})
+	fi, err := os.Stat(clip)
+	if err != nil || fi.Size() < 4<<10 {
+		t.Fatalf("recorded clip: %v (size %d)", err, fi.Size())
+	}
+	t.Logf("recorded a %d-byte VP8 WebM in chromium in %.1f s", fi.Size(), time.Since(start).Seconds())
+	bulk := filepath.Join(seedDir, "progress.bin")
+	b := make([]byte, 1<<20)
+	rand.Read(b)
+	if err := os.WriteFile(bulk, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clipTorrent, clipMI, err := metainfo.Create(metainfo.CreateOptions{Path: clip, PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulkTorrent, bulkMI, err := metainfo.Create(metainfo.CreateOptions{Path: bulk, PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	peerPort, err := testutil.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeder := startDaemon(t, bin, seedDir, filepath.Join(tmp, "seed-data"), filepath.Join(tmp, "seeder.log"),
+		"--port", strconv.Itoa(peerPort))
+	for _, tb := range [][]byte{clipTorrent, bulkTorrent} {
+		st := seeder.addTorrent(t, tb)
+		seeder.waitState(t, st.InfoHash, session.StateSeeding, 30*time.Second)
+	}
+
+	leechDir := filepath.Join(tmp, "leech")
+	leecher := startDaemon(t, bin, leechDir, filepath.Join(tmp, "leech-data"), filepath.Join(tmp, "leecher.log"),
+		"--download-limit", "128KiB")
+	const category = "clips"
+	catDir := filepath.Join(tmp, "leech-clips")
+	cat, _ := json.Marshal(session.Category{Name: category, SavePath: catDir})
+	if code, body := leecher.do(t, "POST", "/api/v1/categories", "application/json", cat); code != http.StatusCreated {
+		t.Fatalf("create category: %d %s", code, body)
+	}
+	clipHash, bulkHash := clipMI.InfoHash.String(), bulkMI.InfoHash.String()
+	peer := fmt.Sprintf("127.0.0.1:%d", peerPort)
+	for _, a := range []struct{ hash, name, query string }{
+		{clipHash, "clip.webm", "&category=" + category},
+		{bulkHash, "progress.bin", ""},
+	} {
+		m := "magnet:?xt=urn:btih:" + a.hash + "&dn=" + a.name + "&x.pe=" + peer
+		if code, body := leecher.do(t, "POST", "/api/v1/torrents?paused=true"+a.query, "text/plain", []byte(m)); code != http.StatusCreated {
+			t.Fatalf("add %s: %d %s", a.name, code, body)
+		}
+	}
+
+	out := runNode("run", map[string]any{
+		"base":         leecher.base,
+		"videoHash":    clipHash,
+		"progressHash": bulkHash,
+		"category":     category,
+	})
+	var res liveResult
+	found := false
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RESULT "); ok {
+			if err := json.Unmarshal([]byte(rest), &res); err != nil {
+				t.Fatalf("live.js result: %v: %s", err, rest)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("live.js printed no RESULT line:\n%s", out)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("--- live.js output ---\n%s", out)
+		}
+	}()
+	if len(res.PageErrors) > 0 {
+		t.Errorf("the page reported errors: %q", res.PageErrors)
+	}
+
+	// 1. Playback through the stream URL.
+	if res.Play == nil || res.Play.CurrentTime <= 1 || res.Play.Width != 160 {
+		t.Errorf("video: %+v, want currentTime > 1 s of a 160-pixel-wide clip", res.Play)
+	} else {
+		t.Logf("video: metadata after %.0f ms; torrent at %.0f %% when the <video> was made; first frame %.0f ms after src, currentTime > 1 s after %.0f ms (events %v)",
+			res.Play.Meta, res.Play.ProgressAtStart*100, res.Play.FirstFrame, res.Play.OneSecond, res.Play.Events)
+	}
+	// The clip is also whole on the leecher's disk, in the category's directory.
+	leeched := filepath.Join(catDir, "clip.webm")
+	testutil.WaitFor(t, 30*time.Second, "the clip to be complete in "+catDir, func() bool {
+		return leecher.detail(t, clipHash).Progress >= 1
+	})
+	if got, err := os.ReadFile(leeched); err != nil || len(got) != int(fi.Size()) {
+		t.Errorf("leeched clip: %v (%d bytes, want %d)", err, len(got), fi.Size())
+	}
+
+	// 2. The row rose live to 100 % and seeding, with the page never reloaded.
+	if !res.NotReloaded {
+		t.Error("the page was reloaded while the torrent downloaded")
+	}
+	var partial int
+	seen100 := false
+	for _, s := range res.Samples {
+		if !strings.HasPrefix(s.Pct, "0") && !strings.HasPrefix(s.Pct, "100") {
+			partial++
+		}
+		if strings.HasPrefix(s.Pct, "100") && s.State == "seeding" {
+			seen100 = true
+		}
+	}
+	if partial < 2 || !seen100 {
+		t.Errorf("progress row samples %+v: want at least 2 partial values and 100 %% seeding", res.Samples)
+	}
+	for _, m := range res.Modes {
+		if m != "● live" {
+			t.Errorf("status bar showed %q while downloading, want only ● live", m)
+		}
+	}
+	if len(res.Samples) > 0 {
+		t.Logf("progress row: %d distinct values over %.1f s: %s … %s", len(res.Samples),
+			float64(res.Samples[len(res.Samples)-1].Ms)/1000, res.Samples[0].Pct, res.Samples[len(res.Samples)-1].Pct)
+	}
+
+	// 3. The category filter and the file priority.
+	if len(res.Filtered) != 1 || res.Filtered[0] != clipHash {
+		t.Errorf("rows shown with the category filter: %v, want only %s", res.Filtered, clipHash)
+	}
+	testutil.WaitFor(t, 10*time.Second, "the daemon to report priority high for the clip", func() bool {
+		d := leecher.detail(t, clipHash)
+		return len(d.Files) == 1 && d.Files[0].Priority == "high"
+	})
+	if d := leecher.detail(t, clipHash); d.Category != category {
+		t.Errorf("clip's category %q, want %q", d.Category, category)
+	}
+	t.Logf("steps: %s", strings.Join(res.Steps, " → "))
+}
