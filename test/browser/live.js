@@ -152,6 +152,7 @@ async function run(cfg) {
       }
       out.oneSecond = performance.now() - t1;
       out.currentTime = v.currentTime;
+      out.progressAtOneSecond = (await (await fetch(`/api/v1/torrents/${h}`)).json()).progress;
       out.width = v.videoWidth;
       v.pause();
       v.removeAttribute('src');

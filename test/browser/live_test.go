@@ -24,13 +24,14 @@ type liveResult struct {
 	Steps      []string `json:"steps"`
 	PageErrors []string `json:"pageErrors"`
 	Play       *struct {
-		Meta            float64  `json:"meta"`            // ms until the video torrent had its metadata
-		ProgressAtStart float64  `json:"progressAtStart"` // the torrent's progress when the video element was made
-		FirstFrame      float64  `json:"firstFrame"`      // ms from src to loadeddata
-		OneSecond       float64  `json:"oneSecond"`       // ms from src to currentTime > 1 s
-		CurrentTime     float64  `json:"currentTime"`
-		Width           int      `json:"width"`
-		Events          []string `json:"events"`
+		Meta                float64  `json:"meta"`                // ms until the video torrent had its metadata
+		ProgressAtStart     float64  `json:"progressAtStart"`     // the torrent's progress when the video element was made
+		ProgressAtOneSecond float64  `json:"progressAtOneSecond"` // and when currentTime passed 1 s
+		FirstFrame          float64  `json:"firstFrame"`          // ms from src to loadeddata
+		OneSecond           float64  `json:"oneSecond"`           // ms from src to currentTime > 1 s
+		CurrentTime         float64  `json:"currentTime"`
+		Width               int      `json:"width"`
+		Events              []string `json:"events"`
 	} `json:"play"`
 	Samples []struct {
 		Ms    int    `json:"ms"`
@@ -91,11 +92,12 @@ func TestBrowserLive(t *testing.T) {
 		return out
 	}
 
-	// The clip: 4 s of a canvas at 400 kbit/s, about 200 KB, recorded by
-	// chromium's MediaRecorder (no ffmpeg needed).
+	// The clip: 8 s of a canvas, asked for at 400 kbit/s (VP8 gives less
+	// for so plain a picture, 100-400 KB), recorded by chromium's
+	// MediaRecorder: no ffmpeg needed.
 	clip := filepath.Join(seedDir, "clip.webm")
 	start := time.Now()
-	runNode("record", map[string]any{"out": clip, "seconds": 4, "bitsPerSecond": 400_000})
+	runNode("record", map[string]any{"out": clip, "seconds": 8, "bitsPerSecond": 400_000})
 	fi, err := os.Stat(clip)
 	if err != nil || fi.Size() < 4<<10 {
 		t.Fatalf("recorded clip: %v (size %d)", err, fi.Size())
@@ -148,6 +150,14 @@ func TestBrowserLive(t *testing.T) {
 		}
 	}
 
+	// The clip downloads in about 5 s (1.6 times its bit rate), so the
+	// page plays it while it is still arriving.
+	clipRate := max(fi.Size()/5, 8<<10)
+	lim, _ := json.Marshal(map[string]int64{"download_limit": clipRate})
+	if code, body := leecher.do(t, "PATCH", "/api/v1/torrents/"+clipHash, "application/json", lim); code != http.StatusOK && code != http.StatusNoContent {
+		t.Fatalf("limit the clip: %d %s", code, body)
+	}
+
 	out := runNode("run", map[string]any{
 		"base":         leecher.base,
 		"videoHash":    clipHash,
@@ -177,11 +187,14 @@ func TestBrowserLive(t *testing.T) {
 	}
 
 	// 1. Playback through the stream URL.
-	if res.Play == nil || res.Play.CurrentTime <= 1 || res.Play.Width != 160 {
+	switch {
+	case res.Play == nil || res.Play.CurrentTime <= 1 || res.Play.Width != 160:
 		t.Errorf("video: %+v, want currentTime > 1 s of a 160-pixel-wide clip", res.Play)
-	} else {
-		t.Logf("video: metadata after %.0f ms; torrent at %.0f %% when the <video> was made; first frame %.0f ms after src, currentTime > 1 s after %.0f ms (events %v)",
-			res.Play.Meta, res.Play.ProgressAtStart*100, res.Play.FirstFrame, res.Play.OneSecond, res.Play.Events)
+	case res.Play.ProgressAtStart >= 1:
+		t.Errorf("the clip was complete (progress %v) before the <video> asked for it: the stream did not serve a download in progress", res.Play.ProgressAtStart)
+	default:
+		t.Logf("video (%d bytes at %d KiB/s): metadata after %.0f ms; torrent at %.0f %% when the <video> was made and %.0f %% when currentTime passed 1 s; first frame %.0f ms after src, currentTime > 1 s after %.0f ms (events %v)",
+			fi.Size(), clipRate>>10, res.Play.Meta, res.Play.ProgressAtStart*100, res.Play.ProgressAtOneSecond*100, res.Play.FirstFrame, res.Play.OneSecond, res.Play.Events)
 	}
 	// The clip is also whole on the leecher's disk, in the category's directory.
 	leeched := filepath.Join(catDir, "clip.webm")
