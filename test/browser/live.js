@@ -43,6 +43,12 @@ async function record(cfg) {
         n++;
         g.fillStyle = `hsl(${(n * 7) % 360},80%,50%)`;
         g.fillRect(0, 0, 160, 120);
+        // Noise in the lower half keeps VP8 near the asked bit rate, so
+        // the clip spans enough pieces to be streamed in order.
+        const img = g.createImageData(160, 60);
+        const px = new Uint32Array(img.data.buffer);
+        for (let i = 0; i < px.length; i++) px[i] = (Math.random() * 0x1000000) | 0xff000000;
+        g.putImageData(img, 0, 60);
         g.fillStyle = '#fff';
         g.fillRect((n * 3) % 160, 40, 30, 30);
         g.font = '20px sans-serif';
@@ -84,6 +90,12 @@ async function run(cfg) {
       console.log(`[console ${m.type()}] ${m.text()}`);
       // The daemons run without DHT: its endpoint answers 404.
       if (m.type() === 'error' && !/status of 404/.test(m.text())) res.pageErrors.push(m.text());
+    });
+    // The ranges the <video> asks the stream for, for the test's log.
+    res.streamRequests = [];
+    const t0 = Date.now();
+    page.on('request', (r) => {
+      if (r.url().includes('/stream')) res.streamRequests.push(`${r.headers().range || 'no range'}@${Date.now() - t0}ms`);
     });
     page.on('dialog', (d) => { res.pageErrors.push('unexpected dialog: ' + d.message()); d.dismiss(); });
 
@@ -140,10 +152,20 @@ async function run(cfg) {
       for (const ev of ['loadedmetadata', 'loadeddata', 'playing', 'waiting', 'error', 'stalled']) {
         v.addEventListener(ev, () => out.events.push(`${ev}@${Math.round(performance.now() - t1)}`));
       }
+      // Which pieces the daemon had when the first frame showed, as 0/1.
+      const havePieces = async () => {
+        const m = await (await fetch(`/api/v1/torrents/${h}/pieces`)).json();
+        const bits = atob(m.have || '');
+        let s = '';
+        for (let i = 0; i < m.pieces; i++) s += (bits.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
+        return s;
+      };
       const firstFrame = new Promise((r) => v.addEventListener('loadeddata', () => r(performance.now() - t1), { once: true }));
+      const piecesAtFirstFrame = new Promise((r) => v.addEventListener('loadeddata', () => havePieces().then(r, (e) => r(String(e))), { once: true }));
       v.src = `/api/v1/torrents/${h}/files/0/stream`;
       await v.play();
       out.firstFrame = await firstFrame;
+      out.piecesAtFirstFrame = await piecesAtFirstFrame;
       for (;;) {
         if (v.error) throw new Error(`video error ${v.error.code}: ${v.error.message}`);
         if (v.currentTime > 1) break;
