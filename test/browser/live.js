@@ -162,6 +162,33 @@ async function run(cfg) {
       };
       const firstFrame = new Promise((r) => v.addEventListener('loadeddata', () => r(performance.now() - t1), { once: true }));
       const piecesAtFirstFrame = new Promise((r) => v.addEventListener('loadeddata', () => havePieces().then(r, (e) => r(String(e))), { once: true }));
+      // A fetch of the same stream beside the <video>: when its bytes
+      // arrive, to tell the daemon's delivery from the player's buffering.
+      out.fetched = [];
+      const probe = (async () => {
+        const r = await fetch(`/api/v1/torrents/${h}/files/0/stream`);
+        const rd = r.body.getReader();
+        let n = 0, mark = 64 << 10;
+        for (;;) {
+          const { done, value } = await rd.read();
+          if (done) break;
+          n += value.length;
+          while (n >= mark) { out.fetched.push(`${mark >> 10}KiB@${Math.round(performance.now() - t1)}`); mark *= 2; }
+        }
+        out.fetched.push(`${n >> 10}KiB(all)@${Math.round(performance.now() - t1)}`);
+      })().catch((e) => out.fetched.push(String(e)));
+      // How many pieces the daemon has, over time (when the count changes).
+      out.haveTimeline = [];
+      let polling = true;
+      const poller = (async () => {
+        let last = -1;
+        while (polling) {
+          const have = await havePieces();
+          const n = have.split('').filter((c) => c === '1').length;
+          if (n !== last) { out.haveTimeline.push(`${n}@${Math.round(performance.now() - t1)}`); last = n; }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })().catch((e) => out.haveTimeline.push(String(e)));
       v.src = `/api/v1/torrents/${h}/files/0/stream`;
       await v.play();
       out.firstFrame = await firstFrame;
@@ -175,6 +202,9 @@ async function run(cfg) {
       out.oneSecond = performance.now() - t1;
       out.currentTime = v.currentTime;
       out.progressAtOneSecond = (await (await fetch(`/api/v1/torrents/${h}`)).json()).progress;
+      await probe;
+      polling = false;
+      await poller;
       out.width = v.videoWidth;
       v.pause();
       v.removeAttribute('src');

@@ -26,6 +26,8 @@ type liveResult struct {
 	Play       *struct {
 		Meta                float64  `json:"meta"`                // ms until the video torrent had its metadata
 		ProgressAtStart     float64  `json:"progressAtStart"`     // the torrent's progress when the video element was made
+		Fetched             []string `json:"fetched"`             // when a plain fetch of the stream had 64 KiB, 128 KiB, ...
+		HaveTimeline        []string `json:"haveTimeline"`        // pieces the daemon had, when the count changed
 		PiecesAtFirstFrame  string   `json:"piecesAtFirstFrame"`  // the pieces the daemon had then, as 0 and 1
 		ProgressAtOneSecond float64  `json:"progressAtOneSecond"` // and when currentTime passed 1 s
 		FirstFrame          float64  `json:"firstFrame"`          // ms from src to loadeddata
@@ -197,8 +199,8 @@ func TestBrowserLive(t *testing.T) {
 	case res.Play.ProgressAtStart >= 1:
 		t.Errorf("the clip was complete (progress %v) before the <video> asked for it: the stream did not serve a download in progress", res.Play.ProgressAtStart)
 	default:
-		t.Logf("video (%d bytes at %d KiB/s): metadata after %.0f ms; torrent at %.0f %% when the <video> was made and %.0f %% when currentTime passed 1 s; first frame %.0f ms after src (pieces then %s), currentTime > 1 s after %.0f ms (events %v; stream requests %v)",
-			fi.Size(), clipRate>>10, res.Play.Meta, res.Play.ProgressAtStart*100, res.Play.ProgressAtOneSecond*100, res.Play.FirstFrame, res.Play.PiecesAtFirstFrame, res.Play.OneSecond, res.Play.Events, res.StreamRequests)
+		t.Logf("video (%d bytes at %d KiB/s): metadata after %.0f ms; torrent at %.0f %% when the <video> was made and %.0f %% when currentTime passed 1 s; first frame %.0f ms after src (pieces then %s), currentTime > 1 s after %.0f ms (events %v; stream requests %v); a fetch of the stream beside it had %v; the daemon's pieces over time %v",
+			fi.Size(), clipRate>>10, res.Play.Meta, res.Play.ProgressAtStart*100, res.Play.ProgressAtOneSecond*100, res.Play.FirstFrame, res.Play.PiecesAtFirstFrame, res.Play.OneSecond, res.Play.Events, res.StreamRequests, res.Play.Fetched, res.Play.HaveTimeline)
 	}
 	// The clip is also whole on the leecher's disk, in the category's directory.
 	leeched := filepath.Join(catDir, "clip.webm")
