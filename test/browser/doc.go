@@ -16,7 +16,16 @@
 // and scroll it times. With GOBIT_SCREENSHOTS=dir it saves screenshots of
 // the main views there (docs/screenshots holds the committed ones).
 //
-// The test needs chromium, node and this directory's node_modules:
+// TestBrowserLive (live_test.go, driving live.js) fakes nothing: chromium
+// records a small VP8 WebM from a canvas with MediaRecorder, a seeder daemon
+// seeds it and a 1 MiB file, and a leecher daemon gets both by magnet from
+// it, rate-limited. The page plays the clip through the leecher's stream
+// URL while it downloads (currentTime past 1 s), watches the other row rise
+// to 100 % and seeding from the event stream without a reload, filters by a
+// category made through the API and sets a file priority in the Files tab,
+// which the test reads back from the daemon.
+//
+// The tests need chromium, node and this directory's node_modules:
 //
 //	apt-get install -y chromium nodejs npm
 //	cd test/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci
