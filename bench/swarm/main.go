@@ -155,34 +155,16 @@ func logf(format string, args ...any) {
 
 // run prepares the swarm and runs the benchmark of o.mode.
 func run(o options) error {
-	for _, p := range []string{"mktorrent", "opentracker"} {
-		if _, err := exec.LookPath(p); err != nil {
-			return fmt.Errorf("%s is needed: %w", p, err)
-		}
-	}
-	if out, err := runTimeout(exec.Command(o.python, "-c", "import libtorrent"), time.Minute); err != nil {
-		return fmt.Errorf("%s cannot import libtorrent (install python3-libtorrent): %w: %s", o.python, err, out)
+	if err := benchkit.CheckTools(o.python); err != nil {
+		return err
 	}
 	e := &env{size: o.size, python: o.python, timeout: o.timeout, utp: o.utp}
-	var err error
-	if e.work, err = filepath.Abs(o.work); err != nil {
+	ws, err := benchkit.NewWorkspace(o.work)
+	if err != nil {
 		return err
 	}
-	// Everything of this invocation lives in its own directory, so that
-	// two invocations can share -work (and its payload).
-	e.logDir = filepath.Join(e.work, "logs", fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid()))
-	e.outDir = filepath.Join(e.logDir, "out")
-	if err := os.MkdirAll(e.outDir, 0o755); err != nil {
-		return err
-	}
+	e.work, e.logDir, e.outDir = ws.Work, ws.LogDir, ws.OutDir
 	defer os.RemoveAll(e.outDir)
-	// opentracker, as root, drops to "nobody" and chroots into its
-	// directory below logDir.
-	for d := e.logDir; d != e.work; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			return err
-		}
-	}
 	if o.profileDir != "" {
 		if e.profileDir, err = filepath.Abs(o.profileDir); err == nil {
 			err = os.MkdirAll(e.profileDir, 0o755)

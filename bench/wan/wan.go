@@ -65,32 +65,16 @@ func run(o options) error {
 	if err := netem.Available(); err != nil {
 		return fmt.Errorf("the link emulator cannot run here (run as root): %w", err)
 	}
-	for _, p := range []string{"mktorrent", "opentracker"} {
-		if _, err := exec.LookPath(p); err != nil {
-			return fmt.Errorf("%s is needed: %w", p, err)
-		}
-	}
-	if out, err := benchkit.RunTimeout(exec.Command(o.python, "-c", "import libtorrent"), time.Minute); err != nil {
-		return fmt.Errorf("%s cannot import libtorrent (install python3-libtorrent): %w: %s", o.python, err, out)
+	if err := benchkit.CheckTools(o.python); err != nil {
+		return err
 	}
 	e := &env{o: o, port: 20000}
-	var err error
-	if e.work, err = filepath.Abs(o.work); err != nil {
+	ws, err := benchkit.NewWorkspace(o.work)
+	if err != nil {
 		return err
 	}
-	e.logDir = filepath.Join(e.work, "logs", fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid()))
-	e.outDir = filepath.Join(e.logDir, "out")
-	if err := os.MkdirAll(e.outDir, 0o755); err != nil {
-		return err
-	}
+	e.work, e.logDir, e.outDir = ws.Work, ws.LogDir, ws.OutDir
 	defer os.RemoveAll(e.outDir)
-	// opentracker, as root, drops to "nobody" and chroots into its
-	// directory below logDir.
-	for d := e.logDir; d != e.work; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			return err
-		}
-	}
 	e.script = filepath.Join(e.work, "ltpeer.py")
 	if err := os.WriteFile(e.script, benchkit.LTPeerScript, 0o755); err != nil {
 		return err
