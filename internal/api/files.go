@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-
-	"github.com/gobit/gobit/internal/session"
 )
 
 // FilesBody is the body of PATCH /api/v1/torrents/{hash}/files.
@@ -86,16 +84,7 @@ func (h *handler) setFiles(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if d.Files == nil {
-		d.Files = []session.FileStatus{}
-	}
-	if d.Trackers == nil {
-		d.Trackers = []session.TrackerStatus{}
-	}
-	if d.PeerList == nil {
-		d.PeerList = []session.PeerStatus{}
-	}
-	writeJSON(w, http.StatusOK, d)
+	writeDetail(w, d)
 }
 
 // pieces serves GET /api/v1/torrents/{infohash}/pieces: the have-bitfield

@@ -454,6 +454,11 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	writeDetail(w, d)
+}
+
+// writeDetail answers 200 with d, its lists as [] rather than null.
+func writeDetail(w http.ResponseWriter, d session.Detail) {
 	if d.Files == nil {
 		d.Files = []session.FileStatus{}
 	}

@@ -171,23 +171,7 @@ func TestBrowserLive(t *testing.T) {
 		"category":     category,
 	})
 	var res liveResult
-	found := false
-	for _, line := range strings.Split(string(out), "\n") {
-		if rest, ok := strings.CutPrefix(line, "RESULT "); ok {
-			if err := json.Unmarshal([]byte(rest), &res); err != nil {
-				t.Fatalf("live.js result: %v: %s", err, rest)
-			}
-			found = true
-		}
-	}
-	if !found {
-		t.Fatalf("live.js printed no RESULT line:\n%s", out)
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("--- live.js output ---\n%s", out)
-		}
-	}()
+	scriptResult(t, "live.js", out, &res)
 	if len(res.PageErrors) > 0 {
 		t.Errorf("the page reported errors: %q", res.PageErrors)
 	}

@@ -180,23 +180,7 @@ func TestWebUI(t *testing.T) {
 		t.Fatalf("node ui.js: %v\n--- its output ---\n%s", err, out)
 	}
 	var res uiResult
-	found := false
-	for _, line := range strings.Split(string(out), "\n") {
-		if rest, ok := strings.CutPrefix(line, "RESULT "); ok {
-			if err := json.Unmarshal([]byte(rest), &res); err != nil {
-				t.Fatalf("ui.js result: %v: %s", err, rest)
-			}
-			found = true
-		}
-	}
-	if !found {
-		t.Fatalf("ui.js printed no RESULT line:\n%s", out)
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("--- ui.js output ---\n%s", out)
-		}
-	}()
+	scriptResult(t, "ui.js", out, &res)
 
 	if len(res.PageErrors) > 0 {
 		t.Errorf("the page reported errors: %q", res.PageErrors)
@@ -263,4 +247,28 @@ func TestWebUI(t *testing.T) {
 		}
 		t.Logf("screenshots in %s: %s", shots, strings.Join(names, ", "))
 	}
+}
+
+// scriptResult decodes the last "RESULT <json>" line a node script printed
+// into v, failing the test if there is none, and has the script's whole
+// output logged if the test fails.
+func scriptResult(t *testing.T, script string, out []byte, v any) {
+	t.Helper()
+	found := false
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RESULT "); ok {
+			if err := json.Unmarshal([]byte(rest), v); err != nil {
+				t.Fatalf("%s result: %v: %s", script, err, rest)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("%s printed no RESULT line:\n%s", script, out)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("--- %s output ---\n%s", script, out)
+		}
+	})
 }
