@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/api"
+	"github.com/gobit/gobit/internal/api/creds"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/spf13/cobra"
 )
@@ -30,6 +31,8 @@ type serveOptions struct {
 	logFile     string
 	logLevel    string
 	token       string
+	apiUser     string
+	apiPassword string
 	allowHosts  []string
 	flushEvery  time.Duration
 	limits      limitOptions
@@ -74,6 +77,8 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.logFile, "log-file", "", "also append logs to this file")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
+	f.StringVar(&o.apiUser, "api-user", "", "user name the Transmission and qBittorrent APIs ask for (with --api-password)")
+	f.StringVar(&o.apiPassword, "api-password", "", "password the Transmission and qBittorrent APIs ask for (the --api-token is accepted as a password too)")
 	f.StringSliceVar(&o.allowHosts, "api-allowed-hosts", nil, "further host names the API answers to (comma-separated; *.domain for subdomains, * for any, behind a reverse proxy)")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
@@ -81,6 +86,19 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	o.discovery.register(f)
 	registerPprofFlag(f, &o.pprof)
 	return cmd
+}
+
+// credentials returns the secrets API clients may present.
+func (o serveOptions) credentials() creds.Credentials {
+	return creds.Credentials{User: o.apiUser, Password: o.apiPassword, Token: o.token}
+}
+
+// mounts returns the handlers served beside gobit's own API: the
+// compatibility APIs and /metrics. Each lives in its own package.
+func mounts(sess *session.Session, o serveOptions, log *slog.Logger) []api.Mount {
+	var ms []api.Mount
+	_, _, _ = sess, o.credentials(), log
+	return ms
 }
 
 // runServe runs the daemon until ctx is cancelled.
@@ -154,6 +172,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	}
 
 	apiOpts := api.Options{Token: o.token, Logger: log, Addr: o.addr, AllowedHosts: o.allowHosts}
+	apiOpts.Mounts = mounts(sess, o, log)
 	srv := &http.Server{
 		// Guard covers the --pprof profiles too; the API checks again.
 		Handler:           api.Guard(apiOpts, withPprof(o.pprof, o.token, api.NewHandler(sess, apiOpts))),

@@ -180,6 +180,23 @@ type Options struct {
 	// for a domain's subdomains) allowed in the Host header, from
 	// --api-allowed-hosts; an entry "*" turns the Host check off.
 	AllowedHosts []string
+	// Mounts are further handlers served beside the API (the Transmission
+	// and qBittorrent APIs, /metrics), behind the same Host/Origin guard,
+	// body cap, panic recovery and request log.
+	Mounts []Mount
+}
+
+// Mount is a handler served by NewHandler beside the API's own routes.
+type Mount struct {
+	// Pattern is a net/http ServeMux pattern, such as "/transmission/rpc"
+	// or "/api/v2/".
+	Pattern string
+	// Handler serves the requests that match Pattern.
+	Handler http.Handler
+	// OwnAuth means Handler authenticates requests itself (Transmission's
+	// Basic auth, qBittorrent's login cookie), so the API token is not
+	// asked for. Otherwise the token applies as to every API route.
+	OwnAuth bool
 }
 
 // NewHandler returns the API's http.Handler serving b.
@@ -214,9 +231,19 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET "+webui.Prefix, ui)
 
+	for _, m := range opts.Mounts {
+		if !m.OwnAuth {
+			mux.Handle(m.Pattern, m.Handler)
+		}
+	}
+
 	var next http.Handler = jsonFallbacks(mux)
-	next = h.limitBody(next)
 	next = h.auth(next)
+	if own := ownAuthMounts(opts.Mounts); own != nil {
+		own.Handle("/", next)
+		next = own
+	}
+	next = h.limitBody(next)
 	next = guard(opts, nil, next) // logRequests records the refusals
 	next = h.recoverPanics(next)
 	return h.logRequests(next)
@@ -226,4 +253,19 @@ type handler struct {
 	b    Backend
 	opts Options
 	log  *slog.Logger
+}
+
+// ownAuthMounts returns a mux with the mounts that authenticate requests
+// themselves, or nil when there are none. The caller adds "/" for the rest.
+func ownAuthMounts(mounts []Mount) *http.ServeMux {
+	var mux *http.ServeMux
+	for _, m := range mounts {
+		if m.OwnAuth {
+			if mux == nil {
+				mux = http.NewServeMux()
+			}
+			mux.Handle(m.Pattern, m.Handler)
+		}
+	}
+	return mux
 }
