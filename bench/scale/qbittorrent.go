@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gobit/gobit/bench/internal/benchkit"
+)
+
+// qbittorrentDaemon drives qbittorrent-nox through its Web API v2, with
+// authentication off for loopback clients.
+type qbittorrentDaemon struct {
+	dir, logDir string
+	api         string
+	proc        *benchkit.Proc
+	client      *http.Client
+	runs        int
+}
+
+func newQbittorrent(dir, logDir string) *qbittorrentDaemon {
+	return &qbittorrentDaemon{dir: dir, logDir: logDir,
+		client: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32}}}
+}
+
+func (q *qbittorrentDaemon) name() string        { return "qbittorrent" }
+func (q *qbittorrentDaemon) pid() int            { return q.proc.Cmd.Process.Pid }
+func (q *qbittorrentDaemon) downloadDir() string { return filepath.Join(q.dir, "downloads") }
+func (q *qbittorrentDaemon) goroutines() int     { return -1 }
+func (q *qbittorrentDaemon) logPath() string {
+	return filepath.Join(q.dir, "profile", "qBittorrent", "data", "logs", "qbittorrent.log")
+}
+
+func (q *qbittorrentDaemon) start() error {
+	cfgDir := filepath.Join(q.dir, "profile", "qBittorrent", "config")
+	for _, d := range []string{cfgDir, q.downloadDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	webPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	peerPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	conf := fmt.Sprintf(`[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\DHTEnabled=false
+Session\LSDEnabled=false
+Session\PeXEnabled=false
+Session\QueueingSystemEnabled=false
+Session\DefaultSavePath=%[1]s
+Session\Port=%[2]d
+Session\Interface=lo
+Session\InterfaceName=lo
+Session\MaxConnections=2000
+Session\uTPRateLimited=false
+
+[Preferences]
+Connection\UPnP=false
+General\Locale=en
+WebUI\Address=127.0.0.1
+WebUI\Port=%[3]d
+WebUI\LocalHostAuth=false
+WebUI\HostHeaderValidation=false
+WebUI\CSRFProtection=false
+WebUI\ClickjackingProtection=false
+Downloads\SavePath=%[1]s
+
+[Application]
+FileLogger\Enabled=true
+FileLogger\Path=%[4]s
+`, q.downloadDir(), peerPort, webPort, filepath.Dir(q.logPath()))
+	if err := os.WriteFile(filepath.Join(cfgDir, "qBittorrent.conf"), []byte(conf), 0o644); err != nil {
+		return err
+	}
+	q.runs++
+	q.api = fmt.Sprintf("http://127.0.0.1:%d", webPort)
+	q.proc, err = benchkit.StartProc(fmt.Sprintf("qbittorrent-%d", q.runs), q.dir, q.logDir,
+		"qbittorrent-nox", "--profile="+filepath.Join(q.dir, "profile"), fmt.Sprintf("--webui-port=%d", webPort))
+	if err != nil {
+		return err
+	}
+	return benchkit.WaitHTTP(q.proc, q.api+"/api/v2/app/webapiVersion", ".", time.Minute)
+}
+
+func (q *qbittorrentDaemon) add(it item) error {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("torrents", it.Name+".torrent")
+	_, _ = fw.Write(it.Torrent)
+	_ = mw.WriteField("savepath", q.downloadDir())
+	_ = mw.Close()
+	resp, err := q.client.Post(q.api+"/api/v2/torrents/add", mw.FormDataContentType(), &body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Ok") {
+		return fmt.Errorf("qbittorrent add: %s: %s", resp.Status, b)
+	}
+	return nil
+}
+
+func (q *qbittorrentDaemon) status() (st daemonStatus, err error) {
+	resp, err := q.client.Get(q.api + "/api/v2/torrents/info")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		State    string  `json:"state"`
+		Progress float64 `json:"progress"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return st, fmt.Errorf("qbittorrent info: %w", err)
+	}
+	st.Listed = len(list)
+	for _, t := range list {
+		if strings.HasPrefix(t.State, "checking") || t.State == "allocating" || t.State == "moving" || t.State == "unknown" {
+			continue
+		}
+		st.Settled++
+		if t.Progress == 1 {
+			st.Complete++
+		}
+	}
+	return st, nil
+}
+
+func (q *qbittorrentDaemon) listRoutes() []listRoute {
+	get := func(path string) func() (int, error) {
+		return func() (int, error) {
+			resp, err := q.client.Get(q.api + path)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			n, err := io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				return 0, fmt.Errorf("%s: %s", path, resp.Status)
+			}
+			return int(n), err
+		}
+	}
+	return []listRoute{
+		{"qbittorrent torrents/info", get("/api/v2/torrents/info")},
+		{"qbittorrent sync/maindata", get("/api/v2/sync/maindata?rid=0")},
+	}
+}
+
+func (q *qbittorrentDaemon) stop(timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	_ = q.proc.Cmd.Process.Signal(syscall.SIGTERM)
+	err := q.proc.Wait(timeout)
+	if err != nil {
+		q.proc.Kill()
+	}
+	return time.Since(start), err
+}
