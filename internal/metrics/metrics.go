@@ -1,11 +1,3 @@
-// Package metrics exposes a session's state in the Prometheus text format.
-//
-// A Collector reads one session.MetricsSnapshot per scrape and turns it
-// into constant metrics: nothing runs between scrapes, no goroutine or
-// metric object is kept per torrent, and a scrape costs one read of each
-// torrent's published snapshot. Handler serves the Collector with Go's
-// runtime and process collectors beside it. Every gobit metric name starts
-// with "gobit_"; docs/metrics.md lists them.
 package metrics
 
 import (
