@@ -13,6 +13,7 @@ import (
 
 	"github.com/gobit/gobit/internal/api"
 	"github.com/gobit/gobit/internal/api/creds"
+	"github.com/gobit/gobit/internal/metrics"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/spf13/cobra"
 )
@@ -39,6 +40,8 @@ type serveOptions struct {
 	automation  automationOptions
 	discovery   discoveryOptions
 	pprof       bool
+	// metricsPerTorrent turns on /metrics' per-torrent series.
+	metricsPerTorrent bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -85,6 +88,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	o.automation.register(f)
 	o.discovery.register(f)
 	registerPprofFlag(f, &o.pprof)
+	f.BoolVar(&o.metricsPerTorrent, "metrics-per-torrent", true, fmt.Sprintf("serve per-torrent series on /metrics (for the first %d torrents; false for seedboxes with many torrents)", metrics.DefaultMaxTorrents))
 	return cmd
 }
 
@@ -98,6 +102,8 @@ func (o serveOptions) credentials() creds.Credentials {
 func mounts(sess *session.Session, o serveOptions, log *slog.Logger) []api.Mount {
 	var ms []api.Mount
 	_, _, _ = sess, o.credentials(), log
+	// /metrics: Prometheus scrapes, behind --api-token like the API.
+	ms = append(ms, api.Mount{Pattern: "GET /metrics", Handler: metrics.Handler(sess, metrics.Options{PerTorrent: o.metricsPerTorrent})})
 	return ms
 }
 

@@ -131,6 +131,7 @@ type Server struct {
 
 	queriesIn, queriesOut, responsesIn, timeouts      atomic.Int64
 	errorsIn, errorsOut, droppedRate, droppedBad, ann atomic.Int64
+	kinds                                             queryCounters // by method (counts.go)
 }
 
 // call is one outstanding query.
@@ -299,6 +300,7 @@ func (s *Server) HandlePacket(b []byte, from netip.AddrPort) {
 			return
 		}
 		s.queriesIn.Add(1)
+		s.kinds.in[kindIndex(m.Q)].Add(1)
 		s.handleQuery(m, from)
 	case "r", "e":
 		s.handleReply(m, from)
@@ -392,6 +394,7 @@ func (s *Server) query(ctx context.Context, addr netip.AddrPort, id [20]byte, me
 		return nil, err
 	}
 	s.queriesOut.Add(1)
+	s.kinds.out[kindIndex(method)].Add(1)
 	timer := time.NewTimer(s.cfg.QueryTimeout)
 	defer timer.Stop()
 	select {

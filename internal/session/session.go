@@ -187,6 +187,7 @@ type Session struct {
 	halfOpen chan struct{}
 	up, down *ratelimit.Limiter
 	cache    *torrent.ReadCache
+	counters *torrent.Counters // every torrent's bytes and errors (metrics.go)
 
 	mu       sync.Mutex
 	seedLim  torrent.SeedLimits // guarded by mu
@@ -282,6 +283,7 @@ func New(cfg Config) (*Session, error) {
 		halfOpen: make(chan struct{}, cfg.HalfOpen),
 		torrents: make(map[metainfo.Hash]*entry),
 		cache:    torrent.NewReadCache(cfg.ReadCacheSize),
+		counters: new(torrent.Counters),
 		up:       ratelimit.New(cfg.UploadLimit),
 		down:     ratelimit.New(cfg.DownloadLimit),
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
@@ -459,6 +461,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.AnnounceMinInterval = s.cfg.AnnounceMinInterval
 	tc.Disk = s.disk
 	tc.ReadCache = s.cache
+	tc.Counters = s.counters
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
 	tc.MaxPeers = s.cfg.MaxPeersPerTorrent

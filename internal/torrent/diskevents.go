@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gobit/gobit/internal/bitfield"
 	"github.com/gobit/gobit/internal/metainfo"
@@ -20,8 +21,9 @@ type diskResult interface{ diskResult() }
 // hash matched (ok), written.
 type pieceVerified struct {
 	index int
-	ok    bool  // the hash matched
-	err   error // writing the piece failed
+	ok    bool          // the hash matched
+	err   error         // writing the piece failed
+	wrote time.Duration // how long the write took (0 when not written)
 }
 
 // dataChecked reports the pieces found valid by the data check that
@@ -74,8 +76,12 @@ func (filesMoved) diskResult()    {}
 // handleDiskResult hands a disk job's result to its handler; it runs on
 // the loop.
 func (t *Torrent) handleDiskResult(r diskResult) {
+	t.cfg.Counters.diskResult(r)
 	switch r := r.(type) {
 	case pieceVerified:
+		if r.ok {
+			t.cfg.Counters.pieceWritten(r.wrote)
+		}
 		t.handlePieceVerified(r.index, r.ok, r.err)
 	case dataChecked:
 		t.handleChecked(r.have, r.err)
@@ -135,10 +141,12 @@ func verifyJob(store *storage.Storage, writeMu *sync.Mutex, i int, pb *pieceBuf,
 		// One writer per torrent: concurrent pwrites to one file contend
 		// on its inode lock and burn CPU spinning; hashing stays parallel.
 		writeMu.Lock()
+		start := time.Now()
 		err := store.WritePieceBlocks(i, pb.blocks)
+		wrote := time.Since(start)
 		writeMu.Unlock()
 		pb.release()
-		return pieceVerified{index: i, ok: true, err: err}
+		return pieceVerified{index: i, ok: true, err: err, wrote: wrote}
 	}
 }
 

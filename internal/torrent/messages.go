@@ -50,6 +50,7 @@ func (t *Torrent) handlePeerEvent(ev peer.Event) {
 // listening to: a peer whose message was wrong is closed.
 func (t *Torrent) handleOne(p *peerState, m wire.Message) bool {
 	if err := t.handleMessage(p, m); err != nil {
+		t.cfg.Counters.protocolError()
 		t.log.Debug("dropping peer", "peer", p.addr, "msg", m.ID, "err", err)
 		p.conn.CloseWith(err)
 		return false

@@ -357,7 +357,7 @@ func (t *Torrent) sendExtendedHandshake(p *peerState) {
 
 // dropPeer forgets a closed connection and releases what it held.
 func (t *Torrent) dropPeer(p *peerState, err error) {
-	t.uploaded.Add(p.conn.Uploaded() - p.lastUp)
+	t.addUploaded(p)
 	delete(t.peers, p.conn)
 	delete(t.byNum, p.id)
 	if t.byID[p.conn.Handshake.PeerID] == p {

@@ -126,6 +126,7 @@ func (t *Torrent) handlePiece(p *peerState, m wire.Message) error {
 		p.maxInflight = initialQueue
 	}
 	t.downloaded.Add(int64(len(m.Block)))
+	t.cfg.Counters.addDownloaded(int64(len(m.Block)))
 	fresh, others := t.pk.Received(p.id, b)
 	if !fresh {
 		peer.PutBlock(m.Block)
@@ -214,6 +215,7 @@ func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
 		return
 	}
 	if !ok {
+		t.cfg.Counters.hashFailed()
 		contributors := t.pk.PieceFailed(i)
 		t.log.Warn("piece failed verification", "piece", i, "peers", len(contributors))
 		n := strikes(contributors, t.bannedIDs)

@@ -58,7 +58,7 @@ func (t *Torrent) handleTick() {
 	var bdp int64
 	for _, p := range t.peers {
 		// Uploads count when the writer has sent them, not when queued.
-		t.uploaded.Add(p.conn.Uploaded() - p.lastUp)
+		t.addUploaded(p)
 		p.tick(now)
 		bdp += p.bdp()
 	}
@@ -133,6 +133,7 @@ func (t *Torrent) publish() {
 		if p.isSeed() {
 			s.Seeds++
 		}
+		s.PeerSources.add(p.source)
 	}
 	if prev := t.stats.Swap(s); prev == nil || prev.State != s.State {
 		c := make(chan struct{})

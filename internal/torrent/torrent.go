@@ -130,6 +130,9 @@ type Config struct {
 	OnDHTPort func(netip.AddrPort)
 	// ReadCache caches pieces read for uploading; nil reads blocks directly.
 	ReadCache *ReadCache
+	// Counters, when set, receives the torrent's bytes and errors as well
+	// (shared by a session's torrents, read by its metrics).
+	Counters *Counters
 	// Storage tunes file handling.
 	Storage storage.Options
 	// SeedLimits are this torrent's seeding stop conditions.
@@ -169,6 +172,7 @@ type Stats struct {
 	UploadRate   int64
 	Peers        int
 	Seeds        int
+	PeerSources  SourceCounts // Peers by source
 	Ratio        float64
 	SeedLimits   SeedLimits // the torrent's own limits
 	// UploadLimit and DownloadLimit are the torrent's own rate limits

@@ -147,6 +147,8 @@ type Client struct {
 	cfg  ClientConfig
 	http *http.Client
 	udp  *udpTransport
+	// counts are the announces by host (counts.go).
+	counts hostCounts
 }
 
 // NewClient returns a Client with cfg's zero fields set to their defaults.
@@ -183,6 +185,7 @@ func (c *Client) Announce(ctx context.Context, trackerURL string, req AnnounceRe
 	case "udp":
 		resp, err = c.udp.announce(ctx, u, req)
 	}
+	c.counts.add(ctx, u, err)
 	if err != nil {
 		return nil, fmt.Errorf("tracker %s: announce: %w", redact(trackerURL), err)
 	}
