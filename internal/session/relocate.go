@@ -52,12 +52,3 @@ func (s *Session) Reannounce(infoHash string) error {
 	}
 	return nil
 }
-
-// DownloadDir returns the directory torrents are saved in when no other is
-// asked for (Config.DownloadDir).
-func (s *Session) DownloadDir() string {
-	if abs, err := filepath.Abs(s.cfg.DownloadDir); err == nil {
-		return abs
-	}
-	return s.cfg.DownloadDir
-}
