@@ -136,14 +136,6 @@ func (g *registry) recentlyRemoved(now time.Time) []int {
 	return ids
 }
 
-// hashOf returns the hash of the torrent with numeric id n.
-func (g *registry) hashOf(n int) (string, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	h, ok := g.byID[n]
-	return h, ok
-}
-
 // visibleChange reports whether a client would see a difference.
 func visibleChange(a, b session.Status) bool {
 	return a.State != b.State || a.Name != b.Name || a.Error != b.Error || a.Completed != b.Completed ||

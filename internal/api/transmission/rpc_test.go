@@ -236,7 +236,7 @@ func TestTorrentLifecycle(t *testing.T) {
 		t.Fatalf("duplicate: %q %v", res, args)
 	}
 	magnet := "magnet:?xt=urn:btih:" + strings.Repeat("ab", 20) + "&dn=m"
-	if res, args = g.call("torrent-add", map[string]any{"filename": magnet, "paused": true}); res != "success" {
+	if res, _ = g.call("torrent-add", map[string]any{"filename": magnet, "paused": true}); res != "success" {
 		t.Fatalf("magnet: %q", res)
 	}
 	get := func(ids any, fields ...string) []map[string]any {
