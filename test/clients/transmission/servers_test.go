@@ -216,3 +216,14 @@ func run(t *testing.T, env []string, name string, args ...string) (string, error
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// size is the fixture's total size in bytes.
+func (f *fixture) size() int64 {
+	var n int64
+	for _, rel := range []string{"a.bin", filepath.Join("sub", "b.txt")} {
+		if fi, err := os.Stat(filepath.Join(f.src, f.name, rel)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
