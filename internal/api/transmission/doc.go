@@ -19,9 +19,12 @@
 // of the process and are never reused.
 //
 // What gobit does not have is answered as such: port-test, blocklist-update,
-// session-close and torrent-rename-path return an error result that says
-// why, and torrent-set or session-set refuse a setting gobit cannot apply
-// rather than drop it silently. The package keeps no torrent state of its
+// session-close, group-set and torrent-rename-path return an error result
+// that says why; torrent-set refuses tracker edits, and session-set refuses
+// a change of a value gobit cannot change (values sent back unchanged, as
+// settings dialogs do, are accepted). torrent-set accepts without effect
+// the arguments gobit has no notion of (bandwidthPriority, peer-limit,
+// honorsSessionLimits, seedIdleLimit, seedIdleMode, group). The package keeps no torrent state of its
 // own beyond the ids and what it observes between requests (activity and
 // completion times, seconds spent downloading and seeding).
 package transmission
