@@ -14,6 +14,7 @@ import (
 	"github.com/gobit/gobit/internal/api"
 	"github.com/gobit/gobit/internal/api/creds"
 	"github.com/gobit/gobit/internal/metrics"
+	"github.com/gobit/gobit/internal/api/transmission"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/spf13/cobra"
 )
@@ -101,9 +102,12 @@ func (o serveOptions) credentials() creds.Credentials {
 // compatibility APIs and /metrics. Each lives in its own package.
 func mounts(sess *session.Session, o serveOptions, log *slog.Logger) []api.Mount {
 	var ms []api.Mount
-	_, _, _ = sess, o.credentials(), log
 	// /metrics: Prometheus scrapes, behind --api-token like the API.
 	ms = append(ms, api.Mount{Pattern: "GET /metrics", Handler: metrics.Handler(sess, metrics.Options{PerTorrent: o.metricsPerTorrent})})
+	trpc := transmission.New(sess, transmission.Options{Credentials: o.credentials(), Logger: log})
+	ms = append(ms,
+		api.Mount{Pattern: "/transmission/rpc", Handler: trpc, OwnAuth: true},
+		api.Mount{Pattern: "/transmission/rpc/", Handler: trpc, OwnAuth: true})
 	return ms
 }
 
