@@ -42,7 +42,7 @@ const (
 
 // precedenceDoc explains the precedence, for help texts.
 const precedenceDoc = `Every flag can be set on the command line, in the environment as
-GOBIT_<FLAG> (upper case, dashes as underscores: --api-token is
+GOBIT_FLAG (the flag's name in upper case, dashes as underscores: --api-token is
 GOBIT_API_TOKEN) and in the TOML configuration file named by --config
 (default $XDG_CONFIG_HOME/gobit/config.toml, else ~/.config/gobit/config.toml)
 by its flag name: download-dir = "/data", api-allowed-hosts = ["a", "b"],

@@ -66,8 +66,8 @@ func newRootCmd() *cobra.Command {
 one-shot downloader (gobit download), a .torrent inspector (gobit info) and
 commands to control a running daemon (add, ls, show, rm, pause, resume).
 
-Every flag can also be set with an environment variable GOBIT_<FLAG>
-(upper case, dashes as underscores: --api-token is GOBIT_API_TOKEN). A flag
+Every flag can also be set with an environment variable GOBIT_FLAG
+(the flag's name in upper case, dashes as underscores: --api-token is GOBIT_API_TOKEN). A flag
 on the command line wins over the environment, which wins over the default.
 gobit serve also reads a configuration file (see 'gobit serve --help' and
 'gobit config').`,
