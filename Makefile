@@ -5,7 +5,44 @@
 GO ?= go
 BENCH_FLAGS ?=
 
-.PHONY: test bench bench-smoke bench-seed bench-wan bench-wan-smoke
+# Installation directories (make install PREFIX=/usr DESTDIR=pkg/).
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMD_SYSTEM_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_USER_UNITDIR ?= $(PREFIX)/lib/systemd/user
+BUILD ?= build
+
+.PHONY: test build man install uninstall clean bench bench-smoke bench-seed bench-wan bench-wan-smoke
+
+# A static binary, as the Dockerfile builds it.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/gobit ./cmd/gobit
+
+# One man page per command (gobit.1, gobit-serve.1, ...), from the CLI itself.
+man: build
+	rm -rf $(BUILD)/man
+	$(BUILD)/gobit gen-man $(BUILD)/man
+
+# The binary, the man pages and the systemd units (whose ExecStart names
+# the installed binary).
+install: build man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(SYSTEMD_SYSTEM_UNITDIR) $(DESTDIR)$(SYSTEMD_USER_UNITDIR)
+	install -m 0755 $(BUILD)/gobit $(DESTDIR)$(BINDIR)/gobit
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	sed 's|/usr/local/bin/gobit|$(BINDIR)/gobit|g' contrib/systemd/gobit.service > $(BUILD)/gobit.service
+	sed 's|/usr/local/bin/gobit|$(BINDIR)/gobit|g' contrib/systemd/gobit-user.service > $(BUILD)/gobit-user.service
+	install -m 0644 $(BUILD)/gobit.service $(DESTDIR)$(SYSTEMD_SYSTEM_UNITDIR)/gobit.service
+	install -m 0644 $(BUILD)/gobit-user.service $(DESTDIR)$(SYSTEMD_USER_UNITDIR)/gobit.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gobit $(DESTDIR)$(MANDIR)/man1/gobit.1 $(DESTDIR)$(MANDIR)/man1/gobit-*.1 \
+		$(DESTDIR)$(SYSTEMD_SYSTEM_UNITDIR)/gobit.service $(DESTDIR)$(SYSTEMD_USER_UNITDIR)/gobit.service
+
+clean:
+	rm -rf $(BUILD)
 
 test:
 	$(GO) test ./...

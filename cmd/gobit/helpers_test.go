@@ -43,6 +43,11 @@ func clearEnv(t *testing.T) {
 		"MAX_ACTIVE_DOWNLOADS", "MAX_ACTIVE_SEEDS", "MAX_ACTIVE", "WATCH_DIR", "ON_COMPLETE", "ON_COMPLETE_TIMEOUT"} {
 		t.Setenv(envPrefix+name, "")
 	}
+	// Nor a configuration file of the developer's, nor a service manager.
+	t.Setenv(envName(configFlag), "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("NOTIFY_SOCKET", "")
+	t.Setenv("WATCHDOG_USEC", "")
 }
 
 func mustContain(t *testing.T, what, s string, wants ...string) {

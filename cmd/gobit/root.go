@@ -66,14 +66,16 @@ func newRootCmd() *cobra.Command {
 one-shot downloader (gobit download), a .torrent inspector (gobit info) and
 commands to control a running daemon (add, ls, show, rm, pause, resume).
 
-Every flag can also be set with an environment variable GOBIT_<FLAG>
-(upper case, dashes as underscores: --api-token is GOBIT_API_TOKEN). A flag
-on the command line wins over the environment, which wins over the default.`,
+Every flag can also be set with an environment variable GOBIT_FLAG
+(the flag's name in upper case, dashes as underscores: --api-token is GOBIT_API_TOKEN). A flag
+on the command line wins over the environment, which wins over the default.
+gobit serve also reads a configuration file (see 'gobit serve --help' and
+'gobit config').`,
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return applyEnv(cmd)
+			return resolveFlags(cmd)
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -96,6 +98,9 @@ on the command line wins over the environment, which wins over the default.`,
 		newQueueCmd(),
 		newEventsCmd(),
 		newVersionCmd(),
+		newConfigCmd(),
+		newHealthCmd(),
+		newGenManCmd(),
 	)
 	documentEnv(root)
 	return root

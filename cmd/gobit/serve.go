@@ -17,6 +17,7 @@ import (
 	"github.com/gobit/gobit/internal/api/transmission"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // shutdownTimeout bounds how long serve waits for in-flight API requests
@@ -43,6 +44,8 @@ type serveOptions struct {
 	pprof       bool
 	// metricsPerTorrent turns on /metrics' per-torrent series.
 	metricsPerTorrent bool
+	// flags are the resolved flags, for reloading the configuration.
+	flags *pflag.FlagSet
 }
 
 func newServeCmd() *cobra.Command {
@@ -66,9 +69,16 @@ off (the proxy must pass the Host header through).
 Besides the JSON API under /api/v1, the original tool's route works:
   curl --location 'localhost:8080/add/magnet' --header 'Content-Type: text/plain' --data '<magnet>'
 
-Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
+Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.
+SIGHUP reloads the configuration file: rate, queue and ratio limits change
+at once; other changed settings are logged as needing a restart. Under
+systemd (Type=notify or notify-reload) readiness, reloads and shutdown are
+reported through $NOTIFY_SOCKET.
+
+` + precedenceDoc,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.flags = cmd.Flags()
 			return runServe(cmd.Context(), o, cmd.ErrOrStderr())
 		},
 	}
@@ -90,6 +100,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	o.discovery.register(f)
 	registerPprofFlag(f, &o.pprof)
 	f.BoolVar(&o.metricsPerTorrent, "metrics-per-torrent", true, fmt.Sprintf("serve per-torrent series on /metrics (for the first %d torrents; false for seedboxes with many torrents)", metrics.DefaultMaxTorrents))
+	addConfigFlag(cmd)
 	return cmd
 }
 
@@ -202,6 +213,8 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		"download_dir", o.downloadDir,
 		"data_dir", o.dataDir,
 		"token", o.token != "")
+	svc := startService(o, sess, log, "http://"+ln.Addr().String())
+	defer svc.stopping()
 
 	select {
 	case err := <-errC:
@@ -210,6 +223,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	svc.stopping()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
