@@ -13,8 +13,8 @@ import (
 
 	"github.com/gobit/gobit/internal/api"
 	"github.com/gobit/gobit/internal/api/creds"
-	"github.com/gobit/gobit/internal/metrics"
 	"github.com/gobit/gobit/internal/api/transmission"
+	"github.com/gobit/gobit/internal/metrics"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
