@@ -25,6 +25,7 @@ type gobitDaemon struct {
 	client           *http.Client
 	logFile          string
 	runs             int
+	peer             int // the peer port of the current run
 }
 
 func newGobit(bin, dir, logDir string) *gobitDaemon {
@@ -45,6 +46,7 @@ func (g *gobitDaemon) start() error {
 	if err != nil {
 		return err
 	}
+	g.peer = peerPort
 	g.api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	for _, d := range []string{"downloads", "state"} {
 		if err := os.MkdirAll(filepath.Join(g.dir, d), 0o755); err != nil {
@@ -181,3 +183,5 @@ func (g *gobitDaemon) stop(timeout time.Duration) (time.Duration, error) {
 	}
 	return d, err
 }
+
+func (g *gobitDaemon) peerPort() int { return g.peer }

@@ -6,7 +6,9 @@
 The payloads are in DIR. Torrents start in seed mode (no full check).
 Listens on 127.0.0.1:P; DHT, LSD, UPnP, NAT-PMP and uTP are off.
 Prints "READY n=N" once every torrent is added, then runs until SIGTERM or
-EOF on stdin, and prints "STATS up=BYTES" on exit.
+EOF on stdin, and prints "STATS up=BYTES" on exit. A line "connect H:P" on
+stdin makes every torrent dial the peer H:P (Transmission never dials
+loopback peers itself).
 """
 import argparse
 import select
@@ -44,8 +46,16 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     while not stop:
         r, _, _ = select.select([sys.stdin], [], [], 1.0)
-        if r and not sys.stdin.readline():
+        if not r:
+            continue
+        line = sys.stdin.readline()
+        if not line:
             break
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == 'connect':
+            host, port = parts[1].rsplit(':', 1)
+            for h in hs:
+                h.connect_peer((host.strip('[]'), int(port)))
     up = sum(h.status().all_time_upload for h in hs)
     print('STATS up=%d' % up, flush=True)
 

@@ -149,7 +149,16 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 	if err == nil && st.Complete == n {
 		fmt.Fprintf(os.Stderr, "scale: %s: note: the active torrents completed before the busy window ended; raise -active-size or lower -seeder-rate\n", d.name())
 	}
-	if _, err := waitStatus(d, 15*time.Minute, func(s daemonStatus) bool { return s.Complete == n }); err != nil {
+	// Transmission never dials loopback peers: the seeder dials the
+	// daemon, every few seconds until the downloads are done.
+	lastDial := time.Time{}
+	if _, err := waitStatus(d, 15*time.Minute, func(s daemonStatus) bool {
+		if pp, ok := d.(peerPorter); ok && time.Since(lastDial) > 5*time.Second {
+			lastDial = time.Now()
+			_, _ = fmt.Fprintf(seeder.Stdin, "connect 127.0.0.1:%d\n", pp.peerPort())
+		}
+		return s.Complete == n
+	}); err != nil {
 		return r, fmt.Errorf("waiting for the active torrents to complete: %w", err)
 	}
 
@@ -358,3 +367,6 @@ func startSeeder(o options, ws benchkit.Workspace, c *corpus) (*benchkit.Proc, e
 	}
 	return p, nil
 }
+
+// peerPorter is a daemon whose peer port the seeder can dial.
+type peerPorter interface{ peerPort() int }

@@ -24,6 +24,7 @@ type qbittorrentDaemon struct {
 	proc        *benchkit.Proc
 	client      *http.Client
 	runs        int
+	peer        int // the peer port of the current run
 }
 
 func newQbittorrent(dir, logDir string) *qbittorrentDaemon {
@@ -54,6 +55,7 @@ func (q *qbittorrentDaemon) start() error {
 	if err != nil {
 		return err
 	}
+	q.peer = peerPort
 	conf := fmt.Sprintf(`[LegalNotice]
 Accepted=true
 
@@ -172,3 +174,5 @@ func (q *qbittorrentDaemon) stop(timeout time.Duration) (time.Duration, error) {
 	}
 	return time.Since(start), err
 }
+
+func (q *qbittorrentDaemon) peerPort() int { return q.peer }

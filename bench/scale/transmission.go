@@ -23,6 +23,7 @@ type transmissionDaemon struct {
 	proc        *benchkit.Proc
 	client      *http.Client
 	runs        int
+	peer        int // the peer port of the current run
 }
 
 func newTransmission(dir, logDir string) *transmissionDaemon {
@@ -51,6 +52,7 @@ func (t *transmissionDaemon) start() error {
 	if err != nil {
 		return err
 	}
+	t.peer = peerPort
 	settings := map[string]any{
 		"rpc-enabled": true, "rpc-port": rpcPort, "rpc-bind-address": "127.0.0.1",
 		"rpc-authentication-required": false, "rpc-whitelist-enabled": false, "rpc-host-whitelist-enabled": false,
@@ -190,3 +192,5 @@ func transmissionCall(c *http.Client, rpc, method string, args any, out any) (in
 	}
 	return 0, fmt.Errorf("%s: session-id handshake failed", method)
 }
+
+func (t *transmissionDaemon) peerPort() int { return t.peer }
