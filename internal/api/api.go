@@ -19,14 +19,19 @@
 //	GET    /api/v1/torrents                     JSON array of session.Status (never null), in queue order;
 //	                                            ?category=X (empty: none) and ?tag=Y (repeatable) filter it
 //	GET    /api/v1/torrents/{infohash}          session.Detail (files, trackers, peer_list, magnet)
+//	POST   /api/v1/torrents/{infohash}/files/{index}/stream-ticket
+//	                                            StreamTicket: a URL that streams that one file without
+//	                                            the token, for a <video src> (ticket.go)
 //	PATCH  /api/v1/torrents/{infohash}          JSON session.TorrentUpdate; 200 session.Status
 //	POST   /api/v1/torrents/{infohash}/pause    204
 //	POST   /api/v1/torrents/{infohash}/resume   204
 //	POST   /api/v1/torrents/{infohash}/recheck  204 (also clears a disk error)
 //	POST   /api/v1/torrents/{infohash}/move     JSON {"path": "/new/dir"}; 204
 //	DELETE /api/v1/torrents/{infohash}          204; ?delete_data=true also deletes the files
-//	GET    /api/v1/session                      session.Settings
-//	PATCH  /api/v1/session                      JSON session.SettingsUpdate; 200 session.Settings
+//	GET    /api/v1/session                      SessionInfo (session.Settings and the download directory's
+//	                                            free_space and total_space)
+//	PATCH  /api/v1/session                      JSON session.SettingsUpdate; 200 SessionInfo
+//	GET    /api/v1/free-space?path=/abs/dir     FreeSpaceBody: free and total bytes of the file system of dir
 //	GET    /api/v1/dht                          dht.Stats; 404 when the DHT is off
 //	GET    /api/v1/categories                   JSON array of session.Category
 //	POST   /api/v1/categories                   JSON session.Category; 201 session.Category
@@ -85,7 +90,11 @@
 //
 // Authentication: when Options.Token is set, every request must carry
 // "Authorization: Bearer <token>" (the primary form) or
-// "X-Gobit-Token: <token>". Tokens are compared in constant time.
+// "X-Gobit-Token: <token>". Tokens are compared in constant time. The one
+// exception is a stream ticket (ticket.go): a GET or HEAD of
+// /api/v1/torrents/{infohash}/files/{index}/stream?ticket=… whose ticket
+// was issued for that very file and has not expired passes without the
+// token, so that a <video src> can play it.
 package api
 
 import (
@@ -201,13 +210,20 @@ type Mount struct {
 
 // NewHandler returns the API's http.Handler serving b.
 func NewHandler(b Backend, opts Options) http.Handler {
+	_, hd := newHandler(b, opts)
+	return hd
+}
+
+// newHandler returns the handler's state (for tests) and the http.Handler
+// that serves it.
+func newHandler(b Backend, opts Options) (*handler, http.Handler) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{b: b, opts: opts, log: opts.Logger}
+	h := &handler{b: b, opts: opts, log: opts.Logger, tickets: newTicketKey()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /add/magnet", h.addMagnetCompat)
 	mux.HandleFunc("POST /api/v1/torrents", h.add)
@@ -220,10 +236,12 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}/files", h.setFiles)
 	mux.HandleFunc("GET /api/v1/torrents/{infohash}/pieces", h.pieces)
 	mux.HandleFunc("GET /api/v1/torrents/{infohash}/files/{index}/stream", h.stream)
+	mux.HandleFunc("POST /api/v1/torrents/{infohash}/files/{index}/stream-ticket", h.streamTicket)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/recheck", h.recheck)
 	mux.HandleFunc("POST /api/v1/torrents/{infohash}/move", h.move)
 	mux.HandleFunc("GET /api/v1/session", h.settings)
 	mux.HandleFunc("PATCH /api/v1/session", h.updateSettings)
+	mux.HandleFunc("GET /api/v1/free-space", h.freeSpaceRoute)
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
 	h.registerOrganizer(mux) // categories.go, queue.go
 	mux.HandleFunc("GET /api/v1/events", h.events)
@@ -246,13 +264,14 @@ func NewHandler(b Backend, opts Options) http.Handler {
 	next = h.limitBody(next)
 	next = guard(opts, nil, next) // logRequests records the refusals
 	next = h.recoverPanics(next)
-	return h.logRequests(next)
+	return h, h.logRequests(next)
 }
 
 type handler struct {
-	b    Backend
-	opts Options
-	log  *slog.Logger
+	b       Backend
+	opts    Options
+	log     *slog.Logger
+	tickets *ticketKey // signs and checks stream tickets (ticket.go)
 }
 
 // ownAuthMounts returns a mux with the mounts that authenticate requests

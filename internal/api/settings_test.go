@@ -100,13 +100,17 @@ func TestSessionSettings(t *testing.T) {
 	srv, _ := newRealServer(t)
 	url := srv.URL + "/api/v1/session"
 	var s session.Settings
-	if code := doJSON(t, http.MethodGet, url, "", &s); code != http.StatusOK || s != (session.Settings{}) {
-		t.Fatalf("GET: %d %+v", code, s)
+	if code := doJSON(t, http.MethodGet, url, "", &s); code != http.StatusOK || !filepath.IsAbs(s.DownloadDir) {
+		t.Fatalf("GET: %d %+v, want the absolute download directory", code, s)
+	}
+	dir := s.DownloadDir
+	if s != (session.Settings{DownloadDir: dir}) {
+		t.Fatalf("GET: %+v, want no limits", s)
 	}
 	if code := doJSON(t, http.MethodPatch, url, `{"upload_limit": 2097152, "ratio_limit": 2, "seed_time_limit": 60}`, &s); code != http.StatusOK {
 		t.Fatalf("PATCH: %d", code)
 	}
-	want := session.Settings{UploadLimit: 2097152, RatioLimit: 2, SeedTimeLimit: 60}
+	want := session.Settings{UploadLimit: 2097152, RatioLimit: 2, SeedTimeLimit: 60, DownloadDir: dir}
 	if s != want {
 		t.Fatalf("PATCH result %+v, want %+v", s, want)
 	}

@@ -757,6 +757,7 @@ func (s *Session) Settings() Settings {
 		MaxActiveDownloads: int64(s.qlim.Downloads),
 		MaxActiveSeeds:     int64(s.qlim.Seeds),
 		MaxActive:          int64(s.qlim.Active),
+		DownloadDir:        s.cfg.DownloadDir,
 	}
 }
 

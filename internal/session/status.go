@@ -105,6 +105,10 @@ type Settings struct {
 	MaxActiveDownloads int64 `json:"max_active_downloads"`
 	MaxActiveSeeds     int64 `json:"max_active_seeds"`
 	MaxActive          int64 `json:"max_active"`
+	// DownloadDir is the directory torrents are saved in unless their add
+	// or their category names another (the daemon's --download-dir,
+	// absolute). It cannot be changed at run time.
+	DownloadDir string `json:"download_dir"`
 }
 
 // SettingsUpdate changes Settings; nil fields are left alone.

@@ -15,6 +15,12 @@
 // never with innerHTML, so names, paths and messages that come from the
 // network cannot inject markup.
 //
+// A <video> cannot send the token, so with a token set the Files tab's play
+// buttons ask for a stream ticket (POST …/stream-ticket) and play the URL it
+// gives, which works for that one file only and expires (internal/api,
+// ticket.go). organize.js holds the category manager, the tags dialog and
+// the queue buttons, shown when the daemon has categories.
+//
 // The page follows GET /api/v1/events (server-sent events) when the daemon
 // has it, and otherwise polls GET /api/v1/torrents every two seconds.
 package webui

@@ -32,6 +32,7 @@ func TestIndexAndAssets(t *testing.T) {
 		{"/ui/detail.js", "text/javascript; charset=utf-8", "export class Detail"},
 		{"/ui/dom.js", "text/javascript; charset=utf-8", "textContent"},
 		{"/ui/bencode.js", "text/javascript; charset=utf-8", "export function torrentFiles"},
+		{"/ui/organize.js", "text/javascript; charset=utf-8", "export class Organizer"},
 		{"/ui/style.css", "text/css; charset=utf-8", "prefers-color-scheme: dark"},
 		{"/ui/icon.svg", "image/svg+xml", "<svg"},
 	}

@@ -131,7 +131,9 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 		t.Fatalf("added hash %s, want %s", seed.InfoHash, want)
 	}
 	dm.waitState(t, seed.InfoHash, session.StateSeeding, 30*time.Second)
-	settingsBefore := dm.getJSON(t, "/api/v1/session")
+	// The settings, without the free space (which other programs change).
+	var settingsBefore session.Settings
+	dm.getInto(t, "/api/v1/session", &settingsBefore)
 
 	// The attacker's web server, on another port of 127.0.0.1. Chromium
 	// reaches it as attacker.example (another site), as 127.0.0.1 (same
@@ -298,8 +300,9 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 	if _, err := os.Stat(attackMove); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the attacker's move target exists: %v", err)
 	}
-	if after := dm.getJSON(t, "/api/v1/session"); after != settingsBefore {
-		t.Errorf("session settings changed: %s, were %s", after, settingsBefore)
+	var settingsAfter session.Settings
+	if dm.getInto(t, "/api/v1/session", &settingsAfter); settingsAfter != settingsBefore {
+		t.Errorf("session settings changed: %+v, were %+v", settingsAfter, settingsBefore)
 	}
 	failed = t.Failed()
 

@@ -25,6 +25,17 @@
 // category made through the API and sets a file priority in the Files tab,
 // which the test reads back from the daemon.
 //
+// TestWebUIManage (manage_test.go, driving manage.js) fakes nothing either:
+// it drops a multi-file .torrent on the page, unticks two files and names a
+// save directory that already holds part of the data, then reads the
+// skipped files back from the daemon and compares the pieces map the page
+// draws with the daemon's bitfield; it creates, renames and deletes
+// categories in the category manager, assigns a category and tags to
+// selected torrents and filters by them, moves torrents with the queue
+// buttons (positions read back from the API), force-starts one, checks the
+// free space in the status bar, and on a daemon with --api-token plays a
+// WAV file through the play button's stream ticket.
+//
 // The tests need chromium, node and this directory's node_modules:
 //
 //	apt-get install -y chromium nodejs npm

@@ -3,6 +3,7 @@ import { $, el, clear, progressBar, pct, bytes, rate, eta, duration, when } from
 import * as api from './api.js';
 import { Detail } from './detail.js';
 import { torrentFiles } from './bencode.js';
+import { Organizer, splitTags } from './organize.js';
 
 const POLL_MS = 2000;       // list refresh while there is no event stream
 const HISTORY = 150;        // speed samples kept (5 minutes at 2 s)
@@ -30,6 +31,9 @@ let dropped = [];           // files dropped or picked for the add dialog
 
 const stateOrder = { downloading: 0, metadata: 1, checking: 2, queued: 3, seeding: 4, paused: 5, error: 6 };
 const columns = [
+  // The queue position, when the daemon has queues (col-org, as below).
+  { key: 'queue_position', label: '#', width: '44px', cls: 'num hide-narrow col-org', fmt: (t) => (t.queue_position > 0 ? String(t.queue_position) : ''),
+    sort: (t) => (t.queue_position > 0 ? t.queue_position : Infinity) },
   { key: 'name', label: 'Name', width: 'minmax(140px, 3fr)', cls: 'name', sort: (t) => t.name.toLowerCase() },
   { key: 'total_size', label: 'Size', width: '80px', cls: 'num hide-narrow', fmt: (t) => t.total_size ? bytes(t.total_size) : '?' },
   { key: 'progress', label: 'Progress', width: 'minmax(90px, 1.3fr)', cls: 'progress-cell' },
@@ -245,6 +249,7 @@ function updateButtons() {
   $('btn-resume').disabled = !sel.some((t) => t.state === 'paused' || t.state === 'error');
   for (const id of ['btn-recheck', 'btn-move', 'btn-remove', 'btn-category']) $(id).disabled = n === 0;
   $('btn-category').hidden = categories === null;
+  organizer.update();
 }
 
 // ---- filters and status bar ---------------------------------------------
@@ -266,7 +271,7 @@ function fillSelect(sel, anyLabel, values, noneLabel) {
   for (const v of values) want.push([v, v]);
   const same = sel.options.length === want.length && want.every(([v, l], i) => sel.options[i].value === v && sel.options[i].textContent === l);
   if (same) return;
-  const cur = sel.value;
+  const cur = sel.options.length ? sel.value : '\u0000any'; // an empty select's value is '', "none"
   clear(sel);
   for (const [v, l] of want) sel.append(el('option', { value: v, text: l }));
   sel.value = want.some(([v]) => v === cur) ? cur : '\u0000any';
@@ -276,6 +281,7 @@ function updateOrgFilters() {
   $('cat-filter').hidden = $('tag-filter').hidden = !hasOrg;
   if (!hasOrg) return;
   const cats = new Set(), tags = new Set();
+  for (const c of categories || []) cats.add(c.name);
   for (const t of torrents.values()) {
     if (t.category) cats.add(t.category);
     if (Array.isArray(t.tags)) for (const g of t.tags) tags.add(g);
@@ -312,6 +318,15 @@ function updateStatus() {
   if (settings) {
     const lim = (n) => (n > 0 ? bytes(n) + '/s' : '∞');
     $('st-limits').textContent = `limits ↓ ${lim(settings.download_limit)} ↑ ${lim(settings.upload_limit)}`;
+    const free = $('st-free');
+    if (settings.total_space > 0) {
+      free.textContent = `${bytes(settings.free_space)} free of ${bytes(settings.total_space)}`;
+      free.title = 'Free space in ' + (settings.download_dir || 'the download directory');
+      free.classList.toggle('low', settings.free_space < Math.min(settings.total_space * 0.05, 5 * 2 ** 30));
+    } else if (settings.free_space_error) {
+      free.textContent = 'free space unknown';
+      free.title = settings.free_space_error;
+    }
   }
   $('st-mode').textContent = mode === 'live' ? '● live' : mode === 'polling' ? '○ polling' : mode;
 }
@@ -347,19 +362,28 @@ function drop(hash) {
   viewDirty = true; queueRender();
 }
 
-let listInFlight = false;
+let listInFlight = null, listAgain = false;
+/**
+ * refreshList fetches the whole list. A call while one is under way does
+ * not ask twice at once: it asks once more when that one is done (its
+ * answer may predate the change the caller made), and resolves then.
+ */
 async function refreshList() {
-  if (listInFlight) return; // a slow answer is not asked for twice
+  if (listInFlight) { listAgain = true; return listInFlight; }
   if (document.hidden && torrents.size) return; // a background tab catches up when shown
-  listInFlight = true;
-  try {
-    setAll(await api.call('GET', '/api/v1/torrents'));
-    if (mode.startsWith('offline')) setMode(pollTimer ? 'polling' : 'live');
-  } catch (e) {
-    if (e.status !== 401) setMode('offline: ' + e.message);
-  } finally {
-    listInFlight = false;
-  }
+  listInFlight = (async () => {
+    do {
+      listAgain = false;
+      try {
+        setAll(await api.call('GET', '/api/v1/torrents'));
+        if (mode.startsWith('offline')) setMode(pollTimer ? 'polling' : 'live');
+      } catch (e) {
+        if (e.status !== 401) setMode('offline: ' + e.message);
+      }
+    } while (listAgain);
+    listInFlight = null;
+  })();
+  return listInFlight;
 }
 
 let dhtRetry = 0, catRetry = 0;
@@ -386,7 +410,7 @@ async function refreshCategories() {
   } catch (e) {
     if (e.status === 404) { categories = null; catRetry = Date.now() + 300000; }
   }
-  queueRender();
+  viewDirty = true; queueRender();
 }
 
 async function refreshSettings() {
@@ -581,6 +605,8 @@ function openAdd(files) {
   showDropped();
   $('add-error').hidden = true;
   $('add-dir').value = localStorage.getItem('gobit-add-dir') || '';
+  $('add-dir').placeholder = settings?.download_dir || '/srv/torrents';
+  showAddFree();
   $('add-org').hidden = categories === null;
   if (categories !== null) {
     const sel = $('add-category'), cur = sel.value;
@@ -591,6 +617,28 @@ function openAdd(files) {
   }
   if (!d.open) d.showModal();
   if (!files) $('add-uris').focus();
+}
+
+let freeTimer = 0, freeSeq = 0;
+/** showAddFree says how much space the add dialog's save directory has. */
+function showAddFree() {
+  clearTimeout(freeTimer);
+  const out = $('add-free');
+  const dir = $('add-dir').value.trim();
+  if (!dir) {
+    out.textContent = settings && settings.total_space > 0 ? `${bytes(settings.free_space)} free in ${settings.download_dir}` : '';
+    return;
+  }
+  if (!dir.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(dir)) { out.textContent = ''; return; }
+  const seq = ++freeSeq;
+  freeTimer = setTimeout(async () => {
+    try {
+      const f = await api.call('GET', '/api/v1/free-space?path=' + encodeURIComponent(dir));
+      if (seq === freeSeq) out.textContent = `${bytes(f.free_space)} free on that disk (of ${bytes(f.total_space)})`;
+    } catch (e) {
+      if (seq === freeSeq) out.textContent = e.status === 404 ? '' : e.message;
+    }
+  }, 300);
 }
 
 let addSel = null; // {file, list} when one .torrent's files are offered
@@ -645,7 +693,7 @@ async function submitAdd(e) {
   const org = {};
   if (!$('add-org').hidden) {
     if ($('add-category').value) org.category = $('add-category').value;
-    const tags = $('add-tags').value.split(',').map((x) => x.trim()).filter(Boolean);
+    const tags = splitTags($('add-tags').value);
     if (tags.length) org.tags = tags;
   }
   // One .torrent with some of its files left out: the JSON form, which
@@ -785,7 +833,8 @@ function setupToken() {
 const themes = ['auto', 'light', 'dark'];
 function applyTheme(t) {
   if (t === 'auto') delete document.documentElement.dataset.theme; else document.documentElement.dataset.theme = t;
-  $('btn-theme').textContent = t === 'auto' ? 'Theme: auto' : t === 'dark' ? 'Theme: dark' : 'Theme: light';
+  $('btn-theme').textContent = t === 'auto' ? '◐ Auto' : t === 'dark' ? '◐ Dark' : '◐ Light';
+  $('btn-theme').title = t === 'auto' ? 'Theme: follows the system' : `Theme: ${t}`;
   localStorage.setItem('gobit-theme', t);
   if (detail.open) detail.drawGraph();
 }
@@ -800,7 +849,11 @@ function onKey(e) {
     else if ((e.key === 'ArrowDown' || e.key === 'Enter') && e.target.id === 'search') { e.preventDefault(); viewport.focus(); moveCursor(1, false); }
     return;
   }
-  if (e.altKey) return;
+  if (e.altKey) {
+    const q = { ArrowUp: 'up', ArrowDown: 'down', Home: 'top', End: 'bottom' }[e.key];
+    if (q && categories !== null) { e.preventDefault(); organizer.queue(q); }
+    return;
+  }
   const mod = e.ctrlKey || e.metaKey;
   let handled = true;
   switch (e.key) {
@@ -810,6 +863,8 @@ function onKey(e) {
     case 'r': if (!mod) recheck(); else handled = false; break;
     case 'm': if (!mod) askMove(); else handled = false; break;
     case 'c': if (!mod && categories !== null) askCategory(); else handled = false; break;
+    case 't': if (!mod && categories !== null) organizer.askTags(); else handled = false; break;
+    case 'f': if (!mod && categories !== null) organizer.forceStart(); else handled = false; break;
     case 'Delete': askRemove(); break;
     case 'ArrowDown': moveCursor(1, e.shiftKey); break;
     case 'ArrowUp': moveCursor(-1, e.shiftKey); break;
@@ -839,6 +894,17 @@ function openDetail(h) {
   queueRender();
 }
 
+const organizer = new Organizer({
+  torrents,
+  selection,
+  categories: () => categories,
+  refreshCategories,
+  refreshList,
+  upsert,
+  toast,
+  each,
+});
+
 // ---- start ---------------------------------------------------------------
 
 function start() {
@@ -864,6 +930,7 @@ function start() {
   $('add-form').addEventListener('submit', submitAdd);
   $('add-dialog').addEventListener('close', () => { if ($('add-dialog').returnValue !== 'added') dropped = []; });
   $('add-files').addEventListener('change', () => { $('add-error').hidden = true; showFileChoice(); });
+  $('add-dir').addEventListener('input', showAddFree);
   const checkAll = (v) => { for (const c of $('add-file-list').querySelectorAll('input[type=checkbox]')) c.checked = v; };
   $('add-select-all').addEventListener('click', () => checkAll(true));
   $('add-select-none').addEventListener('click', () => checkAll(false));

@@ -202,7 +202,11 @@ export class Detail {
             ...['skip', 'low', 'normal', 'high'].map((p) => el('option', { value: p, text: p })));
           sel.value = f.priority || 'normal';
           sel.addEventListener('change', () => this.setPriority(idx, sel.value));
-          const play = api.token() ? '' : el('a', { href: `/api/v1/torrents/${this.hash}/files/${idx}/stream`, target: '_blank', rel: 'noopener', text: 'play' });
+          // A link to the stream; with a token, which a link cannot send,
+          // a button that asks for a stream ticket and plays it here.
+          const play = api.token()
+            ? el('button', { type: 'button', class: 'play', text: 'play', 'aria-label': 'Play ' + f.name, onclick: () => playFile(this.hash, idx, f.name) })
+            : el('a', { href: `/api/v1/torrents/${this.hash}/files/${idx}/stream`, target: '_blank', rel: 'noopener', text: 'play' });
           extra.push(el('td', null, sel), el('td', null, play));
         }
         tbody.append(el('tr', { class: 'tree-row', 'data-index': f.index }, name, el('td', { class: 'num', text: bytes(f.size) }),
@@ -298,4 +302,31 @@ export class Detail {
     line('d', css.getPropertyValue('--down').trim());
     line('u', css.getPropertyValue('--up').trim());
   }
+}
+
+const audioExt = /\.(mp3|m4a|ogg|oga|opus|flac|wav|aac)$/i;
+
+/**
+ * playFile plays a file of a torrent in the player dialog, through a
+ * stream ticket (POST …/stream-ticket): the URL carries the ticket, since
+ * a <video src> cannot send the Authorization header.
+ */
+export async function playFile(hash, index, name) {
+  let t;
+  try {
+    t = await api.call('POST', `/api/v1/torrents/${hash}/files/${index}/stream-ticket`);
+  } catch (e) {
+    $('toasts').append(el('div', { class: 'toast error', role: 'alert', text: 'Play: ' + e.message }));
+    return;
+  }
+  if (!t || typeof t.url !== 'string' || !t.url.startsWith('/api/v1/torrents/')) return;
+  const box = $('player-box');
+  clear(box);
+  const media = el(audioExt.test(name) ? 'audio' : 'video', { controls: true, autoplay: true, preload: 'auto', src: t.url, id: 'player-media' });
+  box.append(media);
+  $('player-title').textContent = name;
+  $('player-link').href = t.url;
+  const d = $('player-dialog');
+  d.onclose = () => { media.pause(); media.removeAttribute('src'); media.load(); clear(box); };
+  if (!d.open) d.showModal();
 }
