@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gobit/gobit/internal/api"
 	"github.com/gobit/gobit/internal/api/creds"
+	"github.com/gobit/gobit/internal/api/qbittorrent"
 	"github.com/gobit/gobit/internal/session"
 	"github.com/spf13/cobra"
 )
@@ -33,12 +35,15 @@ type serveOptions struct {
 	token       string
 	apiUser     string
 	apiPassword string
-	allowHosts  []string
-	flushEvery  time.Duration
-	limits      limitOptions
-	automation  automationOptions
-	discovery   discoveryOptions
-	pprof       bool
+	// qbtBypassLocal lets loopback clients use the qBittorrent API
+	// without logging in.
+	qbtBypassLocal bool
+	allowHosts     []string
+	flushEvery     time.Duration
+	limits         limitOptions
+	automation     automationOptions
+	discovery      discoveryOptions
+	pprof          bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -79,6 +84,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
 	f.StringVar(&o.apiUser, "api-user", "", "user name the Transmission and qBittorrent APIs ask for (with --api-password)")
 	f.StringVar(&o.apiPassword, "api-password", "", "password the Transmission and qBittorrent APIs ask for (the --api-token is accepted as a password too)")
+	f.BoolVar(&o.qbtBypassLocal, "qbt-bypass-local-auth", false, "let clients on this machine (loopback) use the qBittorrent API without logging in, as qBittorrent's bypass_local_auth")
 	f.StringSliceVar(&o.allowHosts, "api-allowed-hosts", nil, "further host names the API answers to (comma-separated; *.domain for subdomains, * for any, behind a reverse proxy)")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
@@ -97,7 +103,13 @@ func (o serveOptions) credentials() creds.Credentials {
 // compatibility APIs and /metrics. Each lives in its own package.
 func mounts(sess *session.Session, o serveOptions, log *slog.Logger) []api.Mount {
 	var ms []api.Mount
-	_, _, _ = sess, o.credentials(), log
+	saveDir, err := filepath.Abs(o.downloadDir)
+	if err != nil {
+		saveDir = o.downloadDir
+	}
+	ms = append(ms, api.Mount{Pattern: qbittorrent.Prefix, OwnAuth: true, Handler: qbittorrent.New(sess, qbittorrent.Options{
+		Credentials: o.credentials(), BypassLocal: o.qbtBypassLocal, DefaultSavePath: saveDir, Logger: log,
+	})})
 	return ms
 }
 
