@@ -699,6 +699,32 @@ func TestAddAndErrors(t *testing.T) {
 	}
 }
 
+func TestStopStartAll(t *testing.T) {
+	e := newEnv(t, Options{})
+	rawA, a := testutil.BigTorrent(t, "a", 2)
+	rawB, b := testutil.BigTorrent(t, "b", 2)
+	e.multipartAdd(nil, rawA, rawB)
+	e.waitState(a, "stalledDL")
+	e.waitState(b, "stalledDL")
+	e.post("torrents/stop", "hashes", "all")
+	e.waitState(a, "pausedDL")
+	e.waitState(b, "pausedDL")
+	e.post("torrents/start", "hashes", b)
+	e.waitState(b, "stalledDL")
+	if s := e.state(a); s != "pausedDL" {
+		t.Fatalf("a started with b: %s", s)
+	}
+	e.post("torrents/resume", "hashes", "all")
+	e.waitState(a, "stalledDL")
+	e.post("torrents/pause", "hashes", a+"|"+b)
+	e.waitState(a, "pausedDL")
+	e.waitState(b, "pausedDL")
+	e.post("torrents/delete", "hashes", "all", "deleteFiles", "true")
+	if got := e.infoHashes(nil); len(got) != 0 {
+		t.Fatalf("after delete all: %v", got)
+	}
+}
+
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t, Options{})
 	big := bytes.Repeat([]byte("x"), MaxBodyBytes+1024)

@@ -229,11 +229,10 @@ func start(t *testing.T, cmd *exec.Cmd, logf string) <-chan struct{} {
 	return exited
 }
 
-func TestCtrlQBittorrentAgainstGobit(t *testing.T) {
-	node, here := needClient(t)
-	dir := t.TempDir()
-	bin := testutil.BuildGobit(t, dir)
-	fx := newFixture(t, dir)
+// startGobit starts "gobit serve" with the qBittorrent API's credentials
+// admin/s3cret and returns its base URL.
+func startGobit(t *testing.T, bin, dir string, extra ...string) string {
+	t.Helper()
 	port, err := testutil.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -248,12 +247,87 @@ func TestCtrlQBittorrentAgainstGobit(t *testing.T) {
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--port", "0", "--listen-host", "127.0.0.1",
 		"--no-lsd", "--no-dht", "--download-dir", downloads, "--data-dir", data, "--log-level", "debug",
 		"--api-user", "admin", "--api-password", "s3cret")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = cleanEnv("GOBIT_")
 	logf := filepath.Join(dir, "gobit.log")
 	exited := start(t, cmd, logf)
 	waitHTTP(t, "http://"+addr+"/api/v2/app/version", exited, logf)
-	fx.BaseURL, fx.Username, fx.Password = "http://"+addr, "admin", "s3cret"
+	return "http://" + addr
+}
+
+func TestCtrlQBittorrentAgainstGobit(t *testing.T) {
+	node, here := needClient(t)
+	curl := testutil.NeedProgram(t, "curl", "curl")
+	dir := t.TempDir()
+	bin := testutil.BuildGobit(t, dir)
+	fx := newFixture(t, dir)
+	base := startGobit(t, bin, filepath.Join(dir, "d1"))
+	curlChecks(t, curl, base, dir)
+	fx.BaseURL, fx.Username, fx.Password = base, "admin", "s3cret"
 	runClient(t, node, here, fx)
+
+	// With --qbt-bypass-local-auth, loopback clients need no login.
+	bypass := startGobit(t, bin, filepath.Join(dir, "d2"), "--qbt-bypass-local-auth")
+	if code, body := curlDo(t, curl, "", bypass+"/api/v2/app/version"); code != "200" || body != "v4.6.7" {
+		t.Fatalf("bypass: %s %q, want 200 v4.6.7", code, body)
+	}
+}
+
+// curlDo runs curl with args and returns the status code and body.
+func curlDo(t *testing.T, curl, jar string, args ...string) (code, body string) {
+	t.Helper()
+	all := []string{"--silent", "--show-error", "--max-time", "10", "--noproxy", "*", "--write-out", "\n%{http_code}"}
+	if jar != "" {
+		all = append(all, "--cookie", jar, "--cookie-jar", jar)
+	}
+	out, err := exec.Command(curl, append(all, args...)...).Output()
+	if err != nil {
+		t.Fatalf("curl %v: %v", args, err)
+	}
+	s := string(out)
+	i := strings.LastIndexByte(s, '\n')
+	return s[i+1:], s[:i]
+}
+
+// curlChecks checks the login handshake as curl sees it through the
+// daemon's guard.
+func curlChecks(t *testing.T, curl, base, dir string) {
+	t.Helper()
+	api := base + "/api/v2/"
+	if code, body := curlDo(t, curl, "", api+"app/version"); code != "403" || body != "Forbidden" {
+		t.Errorf("without login: %s %q, want 403 Forbidden", code, body)
+	}
+	if code, body := curlDo(t, curl, "", api+"auth/login", "--data", "username=admin&password=nope"); code != "200" || body != "Fails." {
+		t.Errorf("bad login: %s %q, want 200 Fails.", code, body)
+	}
+	jar := filepath.Join(dir, "cookies.txt")
+	hdrs := filepath.Join(dir, "headers.txt")
+	if code, body := curlDo(t, curl, jar, api+"auth/login", "--dump-header", hdrs, "--data", "username=admin&password=s3cret"); code != "200" || body != "Ok." {
+		t.Fatalf("login: %s %q, want 200 Ok.", code, body)
+	}
+	h, _ := os.ReadFile(hdrs)
+	var cookie string
+	for _, line := range strings.Split(string(h), "\n") {
+		if strings.HasPrefix(strings.ToLower(line), "set-cookie: sid=") {
+			cookie = line
+		}
+	}
+	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Strict") {
+		t.Errorf("Set-Cookie %q: want SID, HttpOnly, SameSite=Strict", cookie)
+	}
+	if code, body := curlDo(t, curl, jar, api+"app/version"); code != "200" || body != "v4.6.7" {
+		t.Errorf("with the cookie: %s %q", code, body)
+	}
+	// A web page elsewhere cannot drive it, logged in or not.
+	if code, _ := curlDo(t, curl, jar, api+"torrents/pause", "--header", "Origin: https://evil.example", "--data", "hashes=all"); code != "403" {
+		t.Errorf("cross-site POST: %s, want 403", code)
+	}
+	if code, _ := curlDo(t, curl, jar, api+"auth/logout", "--data", ""); code != "200" {
+		t.Errorf("logout: %s", code)
+	}
+	if code, _ := curlDo(t, curl, jar, api+"app/version"); code != "403" {
+		t.Errorf("after logout: %s, want 403", code)
+	}
 }
 
 // TestCtrlQBittorrentAgainstQBittorrentNox runs the same script against
