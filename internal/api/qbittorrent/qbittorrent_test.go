@@ -587,10 +587,10 @@ func TestSyncSnapshotsBounded(t *testing.T) {
 	if len(st.snaps) != 2 {
 		t.Fatalf("%d big snapshots kept, want 2 (%d torrent objects at most)", len(st.snaps), maxSnapshotTorrents)
 	}
-	if _, ok := st.record(snapshot{}, 1); ok {
+	if _, _, ok := st.record(snapshot{}, 1); ok {
 		t.Fatal("an evicted rid was found")
 	}
-	if _, ok := st.record(snapshot{}, st.last); !ok {
+	if _, _, ok := st.record(snapshot{}, st.last); !ok {
 		t.Fatal("the newest rid was not found")
 	}
 }

@@ -37,9 +37,9 @@ type syncState struct {
 
 func newSyncState() *syncState { return &syncState{} }
 
-// record stores s under a new rid and returns the snapshot the client's
-// rid names (ok false when none).
-func (st *syncState) record(s snapshot, clientRid int64) (prev snapshot, ok bool) {
+// record stores s under a new rid and returns that rid and the snapshot
+// the client's rid names (ok false when none).
+func (st *syncState) record(s snapshot, clientRid int64) (rid int64, prev snapshot, ok bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if clientRid > 0 {
@@ -63,7 +63,7 @@ func (st *syncState) record(s snapshot, clientRid int64) (prev snapshot, ok bool
 		keep++
 	}
 	st.snaps = slices.Delete(st.snaps, 0, len(st.snaps)-keep)
-	return prev, ok
+	return s.rid, prev, ok
 }
 
 // maindata answers sync/maindata.
@@ -87,10 +87,7 @@ func (h *Handler) maindata(w http.ResponseWriter, _ *http.Request, f *form) {
 		}
 	}
 	h.forgetActive(present)
-	prev, incremental := h.sync.record(cur, clientRid)
-	h.sync.mu.Lock()
-	rid := h.sync.last
-	h.sync.mu.Unlock()
+	rid, prev, incremental := h.sync.record(cur, clientRid)
 	if !incremental {
 		writeJSON(w, map[string]any{
 			"rid": rid, "full_update": true, "torrents": cur.torrents, "categories": cur.categories,
