@@ -20,9 +20,6 @@ type Extra struct {
 	Trackers [][]string
 	// Private is the BEP 27 flag of the torrent's info dictionary.
 	Private bool
-	// MultiFile is set when the payload is a folder named after the
-	// torrent rather than a single file; false too before the metadata.
-	MultiFile bool
 }
 
 // Extras returns the Extra of every torrent by hex info hash.
@@ -31,12 +28,10 @@ func (s *Session) Extras() map[string]Extra {
 	defer s.mu.Unlock()
 	out := make(map[string]Extra, len(s.torrents))
 	for h, e := range s.torrents {
-		st := e.t.Stats()
-		x := Extra{CompletedAt: e.rec.CompletedAt, Private: st.Private}
+		x := Extra{CompletedAt: e.rec.CompletedAt, Private: e.t.Stats().Private}
 		for _, tier := range e.rec.Trackers {
 			x.Trackers = append(x.Trackers, slices.Clone(tier))
 		}
-		x.MultiFile = st.HaveInfo && (len(st.Files) > 1 || (len(st.Files) == 1 && st.Files[0].Path != st.Name))
 		out[h.String()] = x
 	}
 	return out
