@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gobit/gobit/internal/api"
 	"github.com/gobit/gobit/internal/api/creds"
+	"github.com/gobit/gobit/internal/api/qbittorrent"
 	"github.com/gobit/gobit/internal/api/transmission"
 	"github.com/gobit/gobit/internal/metrics"
 	"github.com/gobit/gobit/internal/session"
@@ -46,6 +48,9 @@ type serveOptions struct {
 	metricsPerTorrent bool
 	// flags are the resolved flags, for reloading the configuration.
 	flags *pflag.FlagSet
+	// qbtBypassLocal lets loopback clients use the qBittorrent API
+	// without logging in.
+	qbtBypassLocal bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -93,6 +98,7 @@ reported through $NOTIFY_SOCKET.
 	f.StringVar(&o.token, "api-token", "", "token API clients must send; required when --addr is not loopback")
 	f.StringVar(&o.apiUser, "api-user", "", "user name the Transmission and qBittorrent APIs ask for (with --api-password)")
 	f.StringVar(&o.apiPassword, "api-password", "", "password the Transmission and qBittorrent APIs ask for (the --api-token is accepted as a password too)")
+	f.BoolVar(&o.qbtBypassLocal, "qbt-bypass-local-auth", false, "let clients on this machine (loopback) use the qBittorrent API without logging in, as qBittorrent's bypass_local_auth")
 	f.StringSliceVar(&o.allowHosts, "api-allowed-hosts", nil, "further host names the API answers to (comma-separated; *.domain for subdomains, * for any, behind a reverse proxy)")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
@@ -119,6 +125,13 @@ func mounts(sess *session.Session, o serveOptions, log *slog.Logger) []api.Mount
 	ms = append(ms,
 		api.Mount{Pattern: "/transmission/rpc", Handler: trpc, OwnAuth: true},
 		api.Mount{Pattern: "/transmission/rpc/", Handler: trpc, OwnAuth: true})
+	saveDir, err := filepath.Abs(o.downloadDir)
+	if err != nil {
+		saveDir = o.downloadDir
+	}
+	ms = append(ms, api.Mount{Pattern: qbittorrent.Prefix, OwnAuth: true, Handler: qbittorrent.New(sess, qbittorrent.Options{
+		Credentials: o.credentials(), BypassLocal: o.qbtBypassLocal, DefaultSavePath: saveDir, Logger: log,
+	})})
 	return ms
 }
 
