@@ -82,14 +82,3 @@ func (s *Session) Meta(infoHash string) (MetaDetail, error) {
 	}
 	return md, nil
 }
-
-// AnnounceNow asks a torrent's trackers to announce again as soon as their
-// minimum interval allows; a paused torrent does not announce.
-func (s *Session) AnnounceNow(infoHash string) error {
-	e, err := s.lookup(infoHash)
-	if err != nil {
-		return err
-	}
-	e.t.AnnounceNow()
-	return nil
-}

@@ -44,8 +44,8 @@ func TestExtrasAndMeta(t *testing.T) {
 	if !ok || len(x.Trackers) != 2 || x.Trackers[1][0] != "http://127.0.0.1:9/b" || x.Private || !x.CompletedAt.IsZero() {
 		t.Errorf("extras: %+v", x)
 	}
-	if err := s.AnnounceNow(st.InfoHash); err != nil {
-		t.Errorf("AnnounceNow: %v", err)
+	if err := s.Reannounce(st.InfoHash); err != nil {
+		t.Errorf("Reannounce: %v", err)
 	}
 
 	mag, err := s.Add(context.Background(), AddRequest{URI: "magnet:?xt=urn:btih:" + strings.Repeat("ab", 20), Paused: true})
@@ -55,14 +55,14 @@ func TestExtrasAndMeta(t *testing.T) {
 	if _, err := s.Meta(mag.InfoHash); !errors.Is(err, ErrConflict) {
 		t.Errorf("Meta of a magnet without metadata: %v, want ErrConflict", err)
 	}
-	if err := s.AnnounceNow(strings.Repeat("cd", 20)); !errors.Is(err, ErrNotFound) {
-		t.Errorf("AnnounceNow of no torrent: %v", err)
+	if err := s.Reannounce(strings.Repeat("cd", 20)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Reannounce of no torrent: %v", err)
 	}
 }
 
-// TestAnnounceNow: a seeding torrent whose tracker asks for an hour between
+// TestReannounceWithinInterval: a seeding torrent whose tracker asks for an hour between
 // announces announces again, within the minimum interval, when asked.
-func TestAnnounceNow(t *testing.T) {
+func TestReannounceWithinInterval(t *testing.T) {
 	tr := trackertest.New(t)
 	tr.SetInterval(time.Hour, time.Second)
 	dir := t.TempDir()
@@ -86,7 +86,7 @@ func TestAnnounceNow(t *testing.T) {
 	testutil.WaitFor(t, 20*time.Second, "the first announce", func() bool { return tr.Announces() >= 1 })
 	time.Sleep(1500 * time.Millisecond) // past the minimum interval
 	n := tr.Announces()
-	if err := s.AnnounceNow(st.InfoHash); err != nil {
+	if err := s.Reannounce(st.InfoHash); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 20*time.Second, "an announce asked for", func() bool { return tr.Announces() > n })

@@ -70,8 +70,16 @@ func (h *Handler) recheck(w http.ResponseWriter, _ *http.Request, f *form) {
 	h.each(w, f, h.sess.Recheck)
 }
 
+// reannounce asks the torrents' trackers for peers now. qBittorrent
+// answers 200 even for a torrent that is not announcing (paused, or
+// without trackers), so that conflict is not an error here.
 func (h *Handler) reannounce(w http.ResponseWriter, _ *http.Request, f *form) {
-	h.each(w, f, h.sess.AnnounceNow)
+	h.each(w, f, func(hash string) error {
+		if err := h.sess.Reannounce(hash); err != nil && !errors.Is(err, session.ErrConflict) {
+			return err
+		}
+		return nil
+	})
 }
 
 // setForceStart starts the torrents past the queue limits (value=true) or
