@@ -44,8 +44,8 @@ func TestExtrasAndMeta(t *testing.T) {
 	if !ok || len(x.Trackers) != 2 || x.Trackers[1][0] != "http://127.0.0.1:9/b" || x.Private || !x.CompletedAt.IsZero() {
 		t.Errorf("extras: %+v", x)
 	}
-	if err := s.Reannounce(st.InfoHash); err != nil {
-		t.Errorf("Reannounce: %v", err)
+	if err := s.Reannounce(st.InfoHash); !errors.Is(err, ErrConflict) {
+		t.Errorf("Reannounce of a paused torrent: %v, want ErrConflict", err)
 	}
 
 	mag, err := s.Add(context.Background(), AddRequest{URI: "magnet:?xt=urn:btih:" + strings.Repeat("ab", 20), Paused: true})
