@@ -69,6 +69,7 @@ Session\Port=%[2]d
 Session\Interface=lo
 Session\InterfaceName=lo
 Session\MaxConnections=2000
+Session\MaxActiveCheckingTorrents=32
 Session\uTPRateLimited=false
 
 [Preferences]
