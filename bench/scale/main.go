@@ -17,6 +17,10 @@
 // loaded (and whether any was checked again); announces in the first
 // minutes after the restart; and log lines per minute at idle.
 //
+// An add counts when the daemon's API answers it; qBittorrent answers
+// before it has loaded the torrent, so its "all added and loaded" time is
+// the one to compare.
+//
 // It fails on a wrong result (a torrent not added, not loaded, a download
 // not completed), never on timing. Run as any user; needs opentracker and
 // python3-libtorrent, plus the daemons asked for in -clients.

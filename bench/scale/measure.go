@@ -175,7 +175,7 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, err
 	}
 	r.Idle = usageOf(a, b, d.goroutines())
-	r.IdleLogPerMin = float64(countLines(d.logPath())-lines0) / o.idleWindow.Minutes()
+	r.IdleLogPerMin = float64(linesSince(d.logPath(), lines0)) / o.idleWindow.Minutes()
 
 	if r.Shutdown, err = d.stop(time.Minute); err != nil {
 		return r, fmt.Errorf("shutdown: %w", err)
@@ -201,7 +201,7 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		time.Sleep(rest)
 	}
 	r.Announce = tr.count.stats(o.announceWindow, r.LiveTrackers)
-	r.RestartLogPerMin = float64(countLines(d.logPath())-lines0) / time.Since(t2).Minutes()
+	r.RestartLogPerMin = float64(linesSince(d.logPath(), lines0)) / time.Since(t2).Minutes()
 	st, err = d.status()
 	if err != nil {
 		return r, err

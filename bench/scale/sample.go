@@ -70,7 +70,9 @@ func cpuShare(a, b procSample) float64 {
 }
 
 // countLines returns the number of lines in the file at path (0 if it
-// does not exist).
+// does not exist). linesSince(path, before) is what to subtract with: a
+// daemon that starts a new log file (qBittorrent) has fewer lines than
+// before.
 func countLines(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -88,4 +90,14 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(sorted)
 	k := int(p / 100 * float64(len(sorted)-1))
 	return sorted[k]
+}
+
+// linesSince returns the lines written to path since it had before lines;
+// all of them when the file was started afresh in between.
+func linesSince(path string, before int) int {
+	n := countLines(path)
+	if n < before {
+		return n
+	}
+	return n - before
 }
