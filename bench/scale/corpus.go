@@ -58,7 +58,7 @@ func makeCorpus(dir string, n, active int, idleSize, activeSize int64, announce,
 			}
 		}
 		var err error
-		it.Torrent, it.Hash, err = metainfo(it.Name, data, url)
+		it.Torrent, it.Hash, err = makeTorrent(it.Name, data, url)
 		if err != nil {
 			return nil, err
 		}
@@ -80,8 +80,8 @@ func payload(seed uint64, size int64) []byte {
 // pieceLength is the piece size of every generated torrent.
 const pieceLength = 16 << 10
 
-// metainfo returns a single-file .torrent for data and its info hash.
-func metainfo(name string, data []byte, announce string) ([]byte, [20]byte, error) {
+// makeTorrent returns a single-file .torrent for data and its info hash.
+func makeTorrent(name string, data []byte, announce string) ([]byte, [20]byte, error) {
 	var pieces []byte
 	for off := 0; off < len(data); off += pieceLength {
 		end := min(off+pieceLength, len(data))
