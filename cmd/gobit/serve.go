@@ -38,6 +38,7 @@ type serveOptions struct {
 	limits      limitOptions
 	automation  automationOptions
 	discovery   discoveryOptions
+	encryption  encryptionOptions
 	pprof       bool
 }
 
@@ -84,6 +85,7 @@ Stop with Ctrl-C or SIGTERM: in-flight requests finish, then torrents stop.`,
 	o.limits.register(f)
 	o.automation.register(f)
 	o.discovery.register(f)
+	o.encryption.register(f)
 	registerPprofFlag(f, &o.pprof)
 	return cmd
 }
@@ -157,6 +159,9 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		return err
 	}
 	o.discovery.apply(&cfg)
+	if err := o.encryption.apply(&cfg); err != nil {
+		return err
+	}
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

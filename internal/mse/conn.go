@@ -25,6 +25,7 @@ type Conn struct {
 	wmu  sync.Mutex
 	enc  *rc4.Cipher // nil for Plaintext
 	wbuf []byte
+	vec  net.Buffers
 }
 
 // Replay returns a Conn that reads prefix before the rest of nc, unencrypted:
@@ -102,9 +103,11 @@ func (c *Conn) WriteVec(bufs [][]byte) (int64, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.enc == nil {
-		nb := make(net.Buffers, len(bufs))
-		copy(nb, bufs)
-		return nb.WriteTo(c.Conn)
+		c.vec = append(c.vec[:0], bufs...)
+		v := c.vec // WriteTo consumes v, not bufs
+		n, err := v.WriteTo(c.Conn)
+		clear(c.vec)
+		return n, err
 	}
 	if cap(c.wbuf) < writeChunk {
 		c.wbuf = make([]byte, 0, writeChunk)
