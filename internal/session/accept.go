@@ -61,7 +61,9 @@ func (s *Session) acceptLoop(ln net.Listener) {
 }
 
 // handleIncoming runs the handshake of an accepted connection, which holds
-// a connection slot, and hands it to its torrent.
+// a connection slot, and hands it to its torrent: a plain handshake or an
+// MSE one (peer.AcceptPolicy, under Config.Encryption), on this goroutine,
+// so the key exchange never runs on a torrent's loop.
 func (s *Session) handleIncoming(nc net.Conn) {
 	var target *torrent.Torrent
 	stream, hs, err := peer.AcceptPolicy(nc, peer.AcceptConfig{
