@@ -38,6 +38,7 @@ type env struct {
 	timeout    time.Duration
 	profileDir string
 	utp        bool
+	encryption string  // gobit's --encryption, when set
 	seeders    []*proc // libtorrent seeders of leech mode (connect commands go to their stdin)
 }
 
@@ -132,6 +133,9 @@ func (e *env) gobitArgs(tag, out string, port int, seed bool) []string {
 		a = append(a, "--timeout", e.timeout.String())
 	} else {
 		a = append(a, "--seed")
+	}
+	if e.encryption != "" {
+		a = append(a, "--encryption", e.encryption)
 	}
 	if e.profileDir != "" {
 		a = append(a, "--cpuprofile", filepath.Join(e.profileDir, tag+".cpu.pprof"),

@@ -56,6 +56,7 @@ type options struct {
 	gobit       string
 	python      string
 	utp         bool
+	encryption  string
 }
 
 func main() {
@@ -100,6 +101,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.gobit, "gobit", "", "gobit binary to use (default: build ./cmd/gobit)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter with the libtorrent module")
 	fs.BoolVar(&o.utp, "utp", false, "let libtorrent and Transmission use uTP (default: TCP only, like gobit and aria2)")
+	fs.StringVar(&o.encryption, "gobit-encryption", "", "gobit's --encryption policy: prefer, require (RC4 on every connection) or disable (default: gobit's default, prefer)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -158,7 +160,7 @@ func run(o options) error {
 	if err := benchkit.CheckTools(o.python); err != nil {
 		return err
 	}
-	e := &env{size: o.size, python: o.python, timeout: o.timeout, utp: o.utp}
+	e := &env{size: o.size, python: o.python, timeout: o.timeout, utp: o.utp, encryption: o.encryption}
 	ws, err := benchkit.NewWorkspace(o.work)
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ type downloadOptions struct {
 	logLevel   string
 	limits     limitOptions
 	discovery  discoveryOptions
+	encryption encryptionOptions
 	prof       profileOptions
 }
 
@@ -57,6 +58,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	o.limits.register(f)
 	o.discovery.register(f)
+	o.encryption.register(f)
 	o.prof.register(f)
 	// A daemon's GOBIT_DATA_DIR must not be shared with a one-shot run.
 	noEnv(cmd, "data-dir")
@@ -120,6 +122,9 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 		return err
 	}
 	o.discovery.apply(&cfg)
+	if err := o.encryption.apply(&cfg); err != nil {
+		return err
+	}
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

@@ -43,6 +43,7 @@ type serveOptions struct {
 	limits      limitOptions
 	automation  automationOptions
 	discovery   discoveryOptions
+	encryption  encryptionOptions
 	pprof       bool
 	// metricsPerTorrent turns on /metrics' per-torrent series.
 	metricsPerTorrent bool
@@ -104,6 +105,7 @@ reported through $NOTIFY_SOCKET.
 	o.limits.register(f)
 	o.automation.register(f)
 	o.discovery.register(f)
+	o.encryption.register(f)
 	registerPprofFlag(f, &o.pprof)
 	f.BoolVar(&o.metricsPerTorrent, "metrics-per-torrent", true, fmt.Sprintf("serve per-torrent series on /metrics (for the first %d torrents; false for seedboxes with many torrents)", metrics.DefaultMaxTorrents))
 	addConfigFlag(cmd)
@@ -191,6 +193,9 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		return err
 	}
 	o.discovery.apply(&cfg)
+	if err := o.encryption.apply(&cfg); err != nil {
+		return err
+	}
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

@@ -111,6 +111,8 @@ type Conn struct {
 	Handshake wire.Handshake
 	// Outgoing is true when we dialled the peer.
 	Outgoing bool
+	// Encrypted is true when the stream is RC4-encrypted (MSE).
+	Encrypted bool
 
 	nc     net.Conn
 	raw    *rawio.Conn // nc read and written with raw system calls, or nil
@@ -153,6 +155,7 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 		Addr:      AddrOf(nc.RemoteAddr()),
 		Handshake: remote,
 		Outgoing:  outgoing,
+		Encrypted: Encrypted(nc),
 		nc:        nc,
 		cfg:       cfg,
 		events:    events,
@@ -407,6 +410,12 @@ type segment struct {
 	block    []byte
 }
 
+// vecWriter is a connection that writes a batch of buffers at once (an
+// encrypted stream, mse.Conn), which net.Buffers would write one by one.
+type vecWriter interface {
+	WriteVec(bufs [][]byte) (int64, error)
+}
+
 func (c *Conn) writeLoop() {
 	keep := time.NewTimer(c.cfg.KeepAlive)
 	defer keep.Stop()
@@ -468,6 +477,8 @@ func (c *Conn) writeLoop() {
 		var err error
 		if c.raw != nil {
 			_, err = c.raw.WriteVec(bufs)
+		} else if vw, ok := c.nc.(vecWriter); ok {
+			_, err = vw.WriteVec(bufs)
 		} else {
 			_, err = bufs.WriteTo(c.nc)
 		}

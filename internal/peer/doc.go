@@ -23,7 +23,15 @@
 // bitfields and extension payloads are copied out of the reader's scratch
 // buffer.
 //
-// Imports: wire, and the leaves rawio and blockpool. The package must not
+// Handshakes (handshake.go, encryption.go): Dial and Accept exchange plain
+// BitTorrent handshakes; DialPolicy and AcceptPolicy add message stream
+// encryption (package mse) under an Encryption policy. The listener's side
+// reads the first 20 bytes to tell a plain handshake from an MSE one. An
+// encrypted connection is an mse.Conn, read and written through its own
+// methods (the writer hands it whole batches, WriteVec); a plain one, even
+// after an MSE handshake that selected plaintext, is the socket itself.
+//
+// Imports: wire, mse, and the leaves rawio and blockpool. The package must not
 // touch the disk or a torrent's state, and must not issue system calls
 // itself (they belong to rawio and blockpool).
 //

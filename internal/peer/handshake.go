@@ -1,10 +1,10 @@
 package peer
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"time"
@@ -18,47 +18,11 @@ const DefaultHandshakeTimeout = 10 * time.Second
 // ErrInfoHashMismatch means the remote answered for another torrent.
 var ErrInfoHashMismatch = errors.New("peer: handshake info hash mismatch")
 
-// Dial connects to addr and exchanges handshakes. The dial and the exchange
-// together are bounded by timeout (and ctx).
+// Dial connects to addr and exchanges plain handshakes. The dial and the
+// exchange together are bounded by timeout (and ctx).
 func Dial(ctx context.Context, addr netip.AddrPort, ours wire.Handshake, timeout time.Duration) (net.Conn, wire.Handshake, error) {
-	if timeout <= 0 {
-		timeout = DefaultHandshakeTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr.String())
-	if err != nil {
-		return nil, wire.Handshake{}, err
-	}
-	deadline, _ := ctx.Deadline()
-	nc.SetDeadline(deadline)
-	// Cancelling ctx interrupts the exchange at once.
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	fail := func(err error) (net.Conn, wire.Handshake, error) {
-		nc.Close()
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
-		}
-		return nil, wire.Handshake{}, fmt.Errorf("handshake: %w", err)
-	}
-	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {
-		return fail(err)
-	}
-	theirs, err := wire.ReadHandshake(nc)
-	if err != nil {
-		return fail(err)
-	}
-	if !bytes.Equal(theirs.InfoHash[:], ours.InfoHash[:]) {
-		nc.Close()
-		return nil, wire.Handshake{}, ErrInfoHashMismatch
-	}
-	if !stop() {
-		return fail(context.Cause(ctx))
-	}
-	nc.SetDeadline(time.Time{})
-	return nc, theirs, nil
+	nc, hs, _, err := dial(ctx, addr, timeout, plainExchange(ours))
+	return nc, hs, err
 }
 
 // Accept runs the responder side of the handshake on an incoming connection:
@@ -71,22 +35,37 @@ func Accept(nc net.Conn, timeout time.Duration, lookup func(infoHash [20]byte) (
 		timeout = DefaultHandshakeTimeout
 	}
 	nc.SetDeadline(time.Now().Add(timeout))
-	reserved, ih, err := wire.ReadHandshakeInfoHash(nc)
+	h, err := respond(nc, func(ih [20]byte) (wire.Handshake, bool) {
+		ours, ok := lookup(ih)
+		if !ok {
+			nc.Close()
+		}
+		return ours, ok
+	})
+	if err != nil {
+		return wire.Handshake{}, err
+	}
+	nc.SetDeadline(time.Time{})
+	return h, nil
+}
+
+// respond reads the remote's reserved bits and info hash from rw, asks
+// lookup for our handshake, answers, and reads the remote peer ID.
+func respond(rw io.ReadWriter, lookup func(infoHash [20]byte) (wire.Handshake, bool)) (wire.Handshake, error) {
+	reserved, ih, err := wire.ReadHandshakeInfoHash(rw)
 	if err != nil {
 		return wire.Handshake{}, fmt.Errorf("handshake: %w", err)
 	}
 	ours, ok := lookup(ih)
 	if !ok {
-		nc.Close()
 		return wire.Handshake{}, fmt.Errorf("handshake: unknown info hash %x", ih)
 	}
-	if _, err := nc.Write(ours.AppendTo(nil)); err != nil {
+	if _, err := rw.Write(ours.AppendTo(nil)); err != nil {
 		return wire.Handshake{}, fmt.Errorf("handshake: %w", err)
 	}
-	id, err := wire.ReadPeerID(nc)
+	id, err := wire.ReadPeerID(rw)
 	if err != nil {
 		return wire.Handshake{}, fmt.Errorf("handshake: %w", err)
 	}
-	nc.SetDeadline(time.Time{})
 	return wire.Handshake{Reserved: reserved, InfoHash: ih, PeerID: id}, nil
 }

@@ -46,6 +46,7 @@ import (
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/peer"
 	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
@@ -93,6 +94,10 @@ type Config struct {
 	// peer.DefaultHandshakeTimeout). Until it completes the connection
 	// holds one of the MaxConns slots.
 	HandshakeTimeout time.Duration
+	// Encryption is the message stream encryption (MSE/PE) policy of peer
+	// connections in both directions; the zero value is
+	// peer.EncryptionPrefer.
+	Encryption Encryption
 	// UploadSlots is how many peers each torrent uploads to at once
 	// (besides one optimistic unchoke).
 	UploadSlots int
@@ -150,6 +155,15 @@ type Config struct {
 	OnComplete        string
 	OnCompleteTimeout time.Duration
 }
+
+// Encryption is the message stream encryption policy of peer connections:
+// peer.EncryptionPrefer (the zero value), peer.EncryptionRequire or
+// peer.EncryptionDisable.
+type Encryption = peer.Encryption
+
+// ParseEncryption parses the policy's name: "prefer", "require" or
+// "disable".
+func ParseEncryption(s string) (Encryption, error) { return peer.ParseEncryption(s) }
 
 // AddRequest is what a user asks the session to add: exactly one of URI (a
 // magnet, or an http(s) URL of a .torrent) and Torrent (.torrent bytes).
@@ -464,6 +478,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.Counters = s.counters
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
+	tc.Encryption = s.cfg.Encryption
 	tc.MaxPeers = s.cfg.MaxPeersPerTorrent
 	if tc.UploadSlots == 0 {
 		tc.UploadSlots = s.cfg.UploadSlots
@@ -641,7 +656,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	d.PeerList = make([]PeerStatus, 0, len(st.PeerList))
 	for _, p := range st.PeerList {
 		d.PeerList = append(d.PeerList, PeerStatus{
-			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing,
+			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing, Encrypted: p.Encrypted,
 			Progress: p.Progress, DownloadRate: p.DownloadRate, UploadRate: p.UploadRate,
 			Downloaded: p.Downloaded, Uploaded: p.Uploaded, Flags: p.Flags,
 		})

@@ -176,6 +176,7 @@ type PeerStatus struct {
 	Client       string  `json:"client"`
 	Source       string  `json:"source"` // tracker, dht, pex, lsd, incoming, user
 	Outgoing     bool    `json:"outgoing"`
+	Encrypted    bool    `json:"encrypted"` // RC4 stream (MSE)
 	Progress     float64 `json:"progress"`
 	DownloadRate int64   `json:"download_rate"`
 	UploadRate   int64   `json:"upload_rate"`

@@ -98,6 +98,10 @@ type Config struct {
 	GlobalUpload, GlobalDownload *ratelimit.Limiter
 	// DialTimeout bounds one dial plus handshake.
 	DialTimeout time.Duration
+	// Encryption is the message stream encryption policy of outgoing
+	// connections (the zero value prefers encryption, falling back to a
+	// plain handshake).
+	Encryption peer.Encryption
 	// Paused starts the torrent paused.
 	Paused bool
 	// Logger receives logs; nil discards them.
@@ -204,6 +208,7 @@ type PeerStats struct {
 	Client       string
 	Source       Source
 	Outgoing     bool
+	Encrypted    bool    // the stream is RC4-encrypted (MSE)
 	Progress     float64 // fraction of pieces the peer has
 	DownloadRate int64   // from the peer to us
 	UploadRate   int64

@@ -24,23 +24,35 @@ import (
 // seeder it is found through the tracker by gobit the leecher, and as a
 // leecher it must announce before gobit the seeder starts, so that gobit's
 // first announce returns its address.
-var transmission = peerClient{
-	name:       "transmission",
-	neverDials: true,
-	need:       func(t *testing.T) { testutil.NeedProgram(t, "transmission-daemon", "transmission-daemon") },
-	seed: func(t *testing.T, sw *swarm) {
-		tr := startTransmission(t, "transmission seeder", sw.dir)
-		tr.add(t, sw, false)
-		tr.waitComplete(t, sw.hash(), startTimeout)
-	},
-	leech: func(t *testing.T, sw *swarm, magnet bool, out string) func() {
-		tr := startTransmission(t, "transmission leecher", out)
-		tr.add(t, sw, magnet)
-		return func() {
-			t.Helper()
-			tr.waitComplete(t, sw.hash(), transferTimeout)
-		}
-	},
+var transmission = transmissionClient("transmission", trEncryptionPreferred)
+
+// Transmission's settings.json "encryption" values.
+const (
+	trEncryptionPreferred = 1 // MSE preferred, plaintext accepted
+	trEncryptionRequired  = 2
+)
+
+// transmissionClient is transmission-daemon with the given "encryption"
+// setting.
+func transmissionClient(name string, encryption int) peerClient {
+	return peerClient{
+		name:       name,
+		neverDials: true,
+		need:       func(t *testing.T) { testutil.NeedProgram(t, "transmission-daemon", "transmission-daemon") },
+		seed: func(t *testing.T, sw *swarm) {
+			tr := startTransmission(t, name+" seeder", sw.dir, encryption)
+			tr.add(t, sw, false)
+			tr.waitComplete(t, sw.hash(), startTimeout)
+		},
+		leech: func(t *testing.T, sw *swarm, magnet bool, out string) func() {
+			tr := startTransmission(t, name+" leecher", out, encryption)
+			tr.add(t, sw, magnet)
+			return func() {
+				t.Helper()
+				tr.waitComplete(t, sw.hash(), transferTimeout)
+			}
+		},
+	}
 }
 
 // trDaemon is a running transmission-daemon and its RPC endpoint.
@@ -53,8 +65,9 @@ type trDaemon struct {
 
 // trSettings is the daemon's settings.json: RPC and peers on 127.0.0.1
 // without authentication, DHT, LPD, uTP and port forwarding off, no queues
-// or ratio limits that could stop a transfer.
-func trSettings(downloadDir string, rpcPort, peerPort int) map[string]any {
+// or ratio limits that could stop a transfer, and the given encryption
+// setting.
+func trSettings(downloadDir string, rpcPort, peerPort, encryption int) map[string]any {
 	return map[string]any{
 		"download-dir":                downloadDir,
 		"incomplete-dir-enabled":      false,
@@ -71,7 +84,7 @@ func trSettings(downloadDir string, rpcPort, peerPort int) map[string]any {
 		"peer-port":                   peerPort,
 		"peer-port-random-on-start":   false,
 		"port-forwarding-enabled":     false,
-		"encryption":                  1, // preferred, plaintext accepted
+		"encryption":                  encryption,
 		"utp-enabled":                 false,
 		"dht-enabled":                 false,
 		"pex-enabled":                 false,
@@ -91,14 +104,14 @@ func trSettings(downloadDir string, rpcPort, peerPort int) map[string]any {
 }
 
 // startTransmission starts transmission-daemon in the foreground with a
-// fresh configuration directory, saving into downloadDir, and waits until
-// its RPC answers.
-func startTransmission(t *testing.T, name, downloadDir string) *trDaemon {
+// fresh configuration directory, saving into downloadDir, with the given
+// "encryption" setting, and waits until its RPC answers.
+func startTransmission(t *testing.T, name, downloadDir string, encryption int) *trDaemon {
 	t.Helper()
 	bin := testutil.NeedProgram(t, "transmission-daemon", "transmission-daemon")
 	conf := t.TempDir()
 	rpcPort, peerPort := freePort(t), freePort(t)
-	settings, err := json.MarshalIndent(trSettings(downloadDir, rpcPort, peerPort), "", "  ")
+	settings, err := json.MarshalIndent(trSettings(downloadDir, rpcPort, peerPort, encryption), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

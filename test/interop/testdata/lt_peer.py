@@ -13,10 +13,16 @@ Options:
   --no-utp        use TCP only (libtorrent prefers uTP on loopback otherwise)
   --connect H:P   also connect to this peer directly (repeatable)
   --timeout S     leech: give up (exit 1) after S seconds; seed: exit 0 after S seconds
+  --encryption E  protocol encryption: default (libtorrent's: MSE offered, plain
+                  accepted), forced (MSE with RC4 only, both ways: out_enc_policy and
+                  in_enc_policy pe_forced, allowed_enc_level pe_rc4) or disabled
+                  (plain handshakes only, both ways)
 
 Output, one line each, flushed:
   READY port=P               listening (seed: and the data passed the hash check)
-  PEER ip:port client=NAME   a peer completed the handshake (first time only)
+  PEER ip:port client=NAME enc=E  a peer completed the handshake (first time only);
+                             E is rc4, plaintext (MSE handshake, plain stream) or none
+  DISCONNECT ip:port ERROR   with --encryption: a peer connection ended, and why
   METADATA received          a magnet's info dictionary arrived (BEP 9)
   STATUS ...                 once a second
   COMPLETE secs=S bytes=N    leech: every piece verified; the program exits 0
@@ -55,6 +61,7 @@ def parse_args():
     ap.add_argument('--no-utp', action='store_true')
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--timeout', type=float, default=None)
+    ap.add_argument('--encryption', choices=['default', 'forced', 'disabled'], default='default')
     a = ap.parse_args()
     if bool(a.torrent) == bool(a.magnet):
         say('ERROR give exactly one of --torrent and --magnet')
@@ -65,9 +72,21 @@ def parse_args():
     return a
 
 
+def encryption_settings(mode):
+    if mode == 'forced':
+        return {'out_enc_policy': int(lt.enc_policy.forced), 'in_enc_policy': int(lt.enc_policy.forced),
+                'allowed_enc_level': int(lt.enc_level.rc4), 'prefer_rc4': True}
+    if mode == 'disabled':
+        return {'out_enc_policy': int(lt.enc_policy.disabled), 'in_enc_policy': int(lt.enc_policy.disabled)}
+    return {}
+
+
 def make_session(a):
     categories = lt.alert.category_t
-    return lt.session({
+    mask = categories.error_notification | categories.status_notification | categories.tracker_notification
+    if a.encryption != 'default':
+        mask |= categories.connect_notification
+    settings = {
         'listen_interfaces': '127.0.0.1:%d' % a.port,
         'max_retry_port_bind': 0,
         'listen_system_port_fallback': False,
@@ -77,10 +96,11 @@ def make_session(a):
         'enable_incoming_utp': not a.no_utp, 'enable_outgoing_utp': not a.no_utp,
         'announce_to_all_trackers': True, 'announce_to_all_tiers': True,
         'min_reconnect_time': 1, 'peer_connect_timeout': 5,
-        'alert_mask': int(categories.error_notification | categories.status_notification
-                          | categories.tracker_notification),
+        'alert_mask': int(mask),
         'user_agent': 'gobit-interop/libtorrent ' + lt.__version__,
-    })
+    }
+    settings.update(encryption_settings(a.encryption))
+    return lt.session(settings)
 
 
 def add_torrent(ses, a):
@@ -120,6 +140,8 @@ def main():
                 say('METADATA received')
             elif isinstance(al, (lt.tracker_error_alert, lt.tracker_warning_alert)):
                 say('TRACKER', al.message())
+            elif isinstance(al, lt.peer_disconnected_alert):
+                say('DISCONNECT %s:%d %s' % (al.ip[0], al.ip[1], al.error.message()))
         st = h.status()
         if listening and not connected:
             connected = True
@@ -139,7 +161,10 @@ def main():
             key = (pi.ip, bytes(pi.client))
             if key not in seen:
                 seen.add(key)
-                say('PEER %s:%d client=%r' % (pi.ip[0], pi.ip[1], pi.client))
+                flags = int(pi.flags)
+                enc = ('rc4' if flags & int(lt.peer_info.rc4_encrypted) else
+                       'plaintext' if flags & int(lt.peer_info.plaintext_encrypted) else 'none')
+                say('PEER %s:%d client=%r enc=%s' % (pi.ip[0], pi.ip[1], pi.client, enc))
         now = time.time()
         if now - last_status >= 1:
             last_status = now
