@@ -66,7 +66,7 @@ func TestEncryptionPolicies(t *testing.T) {
 		want         int
 		attempts     int // connections the listener sees
 	}{
-		{EncryptionPrefer, EncryptionPrefer, rc4, 1},
+		{EncryptionPrefer, EncryptionPrefer, plain, 1}, // obfuscated handshake, then plaintext (libtorrent's default)
 		{EncryptionPrefer, EncryptionRequire, rc4, 1},
 		{EncryptionPrefer, EncryptionDisable, plain, 2}, // MSE refused, plain redial
 		{EncryptionRequire, EncryptionPrefer, rc4, 1},

@@ -29,7 +29,7 @@ func TestEncryptedSwarm(t *testing.T) {
 	}{
 		{peer.EncryptionRequire, peer.EncryptionPrefer, true},
 		{peer.EncryptionPrefer, peer.EncryptionRequire, true},
-		{peer.EncryptionPrefer, peer.EncryptionPrefer, true},
+		{peer.EncryptionPrefer, peer.EncryptionPrefer, false}, // obfuscated handshake, plaintext payload
 		{peer.EncryptionDisable, peer.EncryptionPrefer, false},
 	} {
 		t.Run(fmt.Sprintf("seed %s, leech %s", tc.seed, tc.leech), func(t *testing.T) {
