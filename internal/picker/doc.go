@@ -43,7 +43,11 @@
 // breaks ties between equally rare pieces at random. When the peer has few
 // pieces, a pick walks the peer's bitfield instead of the buckets.
 //
-// Picking order: blocks of partial pieces the same peer is already working on,
+// Picking order: blocks of time-critical pieces (SetDeadline, as libtorrent's
+// piece deadlines for streaming), earliest deadline first, whatever their
+// priority and the limit on partial pieces; once a deadline has come
+// (SetNow), their blocks already requested are requested from a few more
+// peers, as in endgame. Then blocks of partial pieces the same peer is already working on,
 // then blocks of the other partial pieces (oldest first), then new pieces,
 // rarest first within the highest priority. Once more partial pieces exist
 // than the soft limit (SetMaxPartial), a pick starts a new piece only when it

@@ -64,6 +64,11 @@ type Picker struct {
 	nReqs      int // outstanding requests of all peers together
 	// sequential chooses new pieces in index order (see SetSequential).
 	sequential bool
+
+	// crit holds the time-critical pieces, earliest deadline first (see
+	// deadline.go), and now is the clock they are compared with.
+	crit []critical
+	now  int64
 }
 
 // peerState holds the outstanding requests to one peer.
@@ -186,6 +191,7 @@ func (p *Picker) SetHave(piece int) {
 	} else if p.pos[piece] >= 0 && p.prio[piece] > 0 {
 		p.removeUntouched(piece)
 	}
+	p.removeCritical(piece)
 	p.have.Set(piece)
 	p.haveCount++
 	if p.prio[piece] > 0 {

@@ -13,6 +13,7 @@ Options:
   --no-utp        use TCP only (libtorrent prefers uTP on loopback otherwise)
   --connect H:P   also connect to this peer directly (repeatable)
   --timeout S     leech: give up (exit 1) after S seconds; seed: exit 0 after S seconds
+  --upload-limit B  upload at most B bytes per second (loopback peers included)
 
 Output, one line each, flushed:
   READY port=P               listening (seed: and the data passed the hash check)
@@ -55,6 +56,7 @@ def parse_args():
     ap.add_argument('--no-utp', action='store_true')
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--timeout', type=float, default=None)
+    ap.add_argument('--upload-limit', type=int, default=0)
     a = ap.parse_args()
     if bool(a.torrent) == bool(a.magnet):
         say('ERROR give exactly one of --torrent and --magnet')
@@ -83,6 +85,19 @@ def make_session(a):
     })
 
 
+def limit_upload(ses, h, rate):
+    """Caps the upload rate. libtorrent exempts local peers (loopback
+    included) from session rate limits through its local peer class, so
+    every address is put in the global class first; the torrent's own limit
+    then applies to each of its peers."""
+    f = lt.ip_filter()
+    f.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+    f.add_rule('::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 1 << lt.session.global_peer_class_id)
+    ses.set_peer_class_filter(f)
+    ses.apply_settings({'upload_rate_limit': rate})
+    h.set_upload_limit(rate)
+
+
 def add_torrent(ses, a):
     if a.torrent:
         p = lt.add_torrent_params()
@@ -100,6 +115,8 @@ def main():
     a = parse_args()
     ses = make_session(a)
     h = add_torrent(ses, a)
+    if a.upload_limit > 0:
+        limit_upload(ses, h, a.upload_limit)
 
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
