@@ -227,11 +227,30 @@ func (t *Torrent) fillRequests(p *peerState) {
 	if p.snubbed {
 		want = 1 - inflight
 	}
-	if want = min(want, t.requestRoom()); want <= 0 {
+	room := t.requestRoom()
+	now := time.Now()
+	if t.pk.Critical() > 0 && !p.snubbed {
+		// Time-critical blocks may go beyond the peer's depth by
+		// streamExtraRequests, so that a peer with a full pipeline still
+		// takes a due block of a stream's window.
+		t.pk.SetNow(t.sel.streams.clock(now))
+		if n := min(p.maxInflight+streamExtraRequests-inflight, room); n > 0 {
+			t.picked = t.pk.PickCritical(t.picked, p.id, p.has, n, allowed)
+			t.sendRequests(p, now)
+			want -= len(t.picked)
+			room -= len(t.picked)
+		}
+	}
+	if want = min(want, room); want <= 0 {
 		return
 	}
 	t.picked = t.pk.PickInto(t.picked, p.id, p.has, want, allowed)
-	now := time.Now()
+	t.sendRequests(p, now)
+}
+
+// sendRequests sends the peer the blocks just picked (t.picked), except
+// those of pieces being verified, which it gives back to the picker.
+func (t *Torrent) sendRequests(p *peerState, now time.Time) {
 	for _, b := range t.picked {
 		if t.verifying[b.Piece] {
 			t.pk.Cancel(p.id, b)
