@@ -77,6 +77,7 @@ func (t *Torrent) handleMessage(p *peerState, m wire.Message) error {
 		}
 	case wire.Unchoke:
 		p.peerChoking = false
+		t.expedite(p, t.freshCritical())
 		t.fillRequests(p)
 	case wire.Interested:
 		p.peerInterested = true
@@ -217,13 +218,18 @@ func (t *Torrent) fillRequests(p *peerState) {
 	}
 	var allowed []int
 	if p.peerChoking {
-		if len(p.allowedFast) == 0 {
+		if len(p.allowedFast) == 0 || t.pk.Critical() > 0 {
+			// With a stream waiting, blocks asked for now (of the
+			// allowed fast set, at random as far as the stream goes)
+			// would come before its window once the peer unchokes us.
 			return
 		}
 		allowed = p.allowedFast
 	}
 	inflight := t.pk.NumRequests(p.id)
-	want := p.maxInflight - inflight
+	limit := t.downloadLimit()
+	depth := limitedDepth(p.maxInflight, limit, p.latency.min)
+	want := depth - inflight
 	if p.snubbed {
 		want = 1 - inflight
 	}
@@ -232,9 +238,12 @@ func (t *Torrent) fillRequests(p *peerState) {
 	if t.pk.Critical() > 0 && !p.snubbed {
 		// Time-critical blocks may go beyond the peer's depth by
 		// streamExtraRequests, so that a peer with a full pipeline still
-		// takes a due block of a stream's window.
+		// takes a due block of a stream's window; under a download limit
+		// no further than the limit allows (what is asked beyond it waits
+		// in the socket, and may come in any order).
 		t.pk.SetNow(t.sel.streams.clock(now))
-		if n := min(p.maxInflight+streamExtraRequests-inflight, room); n > 0 {
+		critDepth := limitedDepth(p.maxInflight+streamExtraRequests, limit, p.latency.min)
+		if n := min(critDepth-inflight, room); n > 0 {
 			t.picked = t.pk.PickCritical(t.picked, p.id, p.has, n, allowed)
 			t.sendRequests(p, now)
 			want -= len(t.picked)
@@ -246,6 +255,19 @@ func (t *Torrent) fillRequests(p *peerState) {
 	}
 	t.picked = t.pk.PickInto(t.picked, p.id, p.has, want, allowed)
 	t.sendRequests(p, now)
+}
+
+// downloadLimit returns the lower of the torrent's and the session's
+// download limits in bytes per second, 0 when neither is set.
+func (t *Torrent) downloadLimit() int64 {
+	a, b := t.downLimit.Limit(), t.cfg.GlobalDownload.Limit()
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0:
+		return a
+	}
+	return min(a, b)
 }
 
 // sendRequests sends the peer the blocks just picked (t.picked), except

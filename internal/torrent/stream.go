@@ -180,12 +180,7 @@ func (t *Torrent) setStreamWindow(id, first, n int) {
 	}
 	peers := t.peersByRate()
 	if n > 0 && first >= 0 && first < np && t.pk.Unrequested(first) > 0 {
-		var fresh []int // the window's pieces nobody was asked for
-		for i := first; i < min(first+n, np); i++ {
-			if t.pk.Unrequested(i) > 0 {
-				fresh = append(fresh, i)
-			}
-		}
+		fresh := t.freshCritical()
 		for _, p := range peers {
 			t.expedite(p, fresh)
 		}
@@ -225,17 +220,42 @@ func (t *Torrent) peersByRate() []*peerState {
 	return ps
 }
 
-// expedite cancels the requests queued at a peer for pieces without a
-// deadline, except the oldest (streamKeepQueued, or the peer's
-// bandwidth-delay product if more: those are on their way), when the peer
-// has one of the fresh pieces (time-critical, blocks nobody was asked
-// for), so that what the peer is asked for next, the critical blocks, is
-// not served after them. The cancelled blocks are picked again later.
+// freshCritical returns the pieces of the stream windows with blocks
+// nobody was asked for.
+func (t *Torrent) freshCritical() []int {
+	if t.pk == nil || t.info == nil {
+		return nil
+	}
+	var fresh []int
+	np := t.info.NumPieces()
+	for _, w := range t.sel.streams.win {
+		for i := max(w.first, 0); i < min(w.first+w.n, np); i++ {
+			if t.pk.Unrequested(i) > 0 && !slices.Contains(fresh, i) {
+				fresh = append(fresh, i)
+			}
+		}
+	}
+	return fresh
+}
+
+// expedite cancels the requests queued at a peer for pieces needed later
+// than the earliest of the fresh pieces (time-critical pieces with blocks
+// nobody was asked for) or not time-critical at all, when the peer has one
+// of the fresh pieces, so that what the peer is asked for next is not
+// served after them. The oldest requests stay (streamKeepQueued, or the
+// peer's bandwidth-delay product if more: those are on their way). The
+// cancelled blocks are picked again later, in deadline order.
 func (t *Torrent) expedite(p *peerState, fresh []int) {
-	if p.has == nil || p.peerChoking || t.pk.NumRequests(p.id) <= streamKeepQueued {
+	if len(fresh) == 0 || t.pk == nil || p.has == nil || p.peerChoking || t.pk.NumRequests(p.id) <= streamKeepQueued {
 		return
 	}
-	if !slices.ContainsFunc(fresh, p.has.Has) {
+	earliest, found := int64(0), false
+	for _, i := range fresh {
+		if d, ok := t.pk.Deadline(i); ok && p.has.Has(i) && (!found || d < earliest) {
+			earliest, found = d, true
+		}
+	}
+	if !found {
 		return
 	}
 	keep := max(streamKeepQueued, int(p.bdp()/wire.BlockSize))
@@ -243,7 +263,7 @@ func (t *Torrent) expedite(p *peerState, fresh []int) {
 		if i < keep {
 			continue
 		}
-		if _, ok := t.pk.Deadline(b.Piece); ok {
+		if d, ok := t.pk.Deadline(b.Piece); ok && d <= earliest {
 			continue
 		}
 		p.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
