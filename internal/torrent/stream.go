@@ -194,6 +194,9 @@ func (t *Torrent) setStreamWindow(id, first, n int) {
 // streamStep returns the deadline step of a window: one piece's download
 // time at the torrent's rate (at least streamMinRate).
 func (t *Torrent) streamStep() int64 {
+	if t.info == nil {
+		return 0
+	}
 	rate := max(t.rateDown.recent(), streamMinRate)
 	return int64(float64(t.info.PieceLength) / float64(rate) * float64(time.Second))
 }
