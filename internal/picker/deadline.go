@@ -11,9 +11,11 @@ import (
 // deadline is picked before every piece without one, whatever its priority,
 // rarity or the partial pieces in progress, and pieces with deadlines are
 // picked earliest deadline first. Once a piece's deadline has come (the
-// picker's clock, SetNow, is at or past it), its blocks already requested
-// from other peers are requested again, as in endgame, so that the first
-// peer to answer wins; at most maxCriticalRequesters peers share a block.
+// picker's clock, SetNow, is at or past it, or within SetDuplicateLead of
+// it), its blocks already requested from other peers are requested again,
+// as in endgame, so that the first peer to answer wins; at most
+// maxCriticalRequesters peers share a block. A slow peer (SetPeerDelay) is
+// not given pieces due before its blocks could arrive.
 //
 // Deadlines and the clock are plain numbers in a unit of the caller's
 // choosing (the torrent uses nanoseconds of a monotonic clock); the picker
@@ -88,6 +90,18 @@ func (p *Picker) Critical() int { return len(p.crit) }
 // the unit of the deadlines).
 func (p *Picker) SetNow(now int64) { p.now = now }
 
+// SetDuplicateLead makes blocks of a time-critical piece requested from
+// more peers once its deadline is within lead of the clock, not only once
+// it has come (lead 0, the default).
+func (p *Picker) SetDuplicateLead(lead int64) { p.dupLead = max(lead, 0) }
+
+// SetPeerDelay tells how long a block requested from the peer now would
+// take to arrive (its queue at the peer over its rate; 0, the default, when
+// unknown or when the peer is among the fastest). Time-critical pieces due
+// sooner than that are not picked from the peer: faster peers fetch them.
+// A peer the picker does not know yet is remembered.
+func (p *Picker) SetPeerDelay(peer PeerID, delay int64) { p.peerState(peer).delay = max(delay, 0) }
+
 // Unrequested returns how many blocks of the piece are neither requested
 // from any peer nor received: all of them for a piece not started, none
 // for a piece we have.
@@ -122,7 +136,7 @@ func (p *Picker) takeCritical(peer PeerID, ps *peerState, ok func(int) bool, out
 		if len(out) == max {
 			break
 		}
-		if !ok(c.piece) || p.have.Has(c.piece) {
+		if !ok(c.piece) || p.have.Has(c.piece) || (ps.delay > 0 && c.deadline < p.now+ps.delay) {
 			continue
 		}
 		pp := p.partialOf[c.piece]
@@ -133,7 +147,7 @@ func (p *Picker) takeCritical(peer PeerID, ps *peerState, ok func(int) bool, out
 			pp = p.startPartial(c.piece)
 		}
 		out = p.takeMissing(pp, peer, ps, out, max)
-		if c.deadline > p.now {
+		if c.deadline > p.now+p.dupLead {
 			continue
 		}
 		for idx := range pp.blocks {

@@ -202,3 +202,60 @@ func TestDeadlineRespectsWhatMayBePicked(t *testing.T) {
 	}
 	check(t, p)
 }
+
+// TestDeadlineSlowPeer: a peer whose blocks would arrive after a piece's
+// deadline is not given that piece; it gets the later ones, and everything
+// again once its delay is cleared.
+func TestDeadlineSlowPeer(t *testing.T) {
+	const n = 8
+	p := newPicker(t, n, 1, 6)
+	all := bitfield.Full(n)
+	p.PeerBitfield(all)
+	p.SetNow(1000)
+	for i := range 4 {
+		p.SetDeadline(i, 1000+int64(i)*100) // pieces 0-3 due at 1000, 1100, 1200, 1300
+	}
+	p.SetPeerDelay(7, 250) // its next block arrives at 1250
+	if got := piecesOf(p.PickCritical(nil, 7, all, 10, nil)); !slices.Equal(got, []int{3}) {
+		t.Fatalf("slow peer picked %v, want only piece 3 (due after its delay)", got)
+	}
+	if got := piecesOf(p.Pick(8, all, 3, nil)); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("fast peer picked %v, want 0, 1, 2", got)
+	}
+	// Regular picks of the slow peer skip the urgent pieces too.
+	p.SetDeadline(5, 1050)
+	if got := p.Pick(7, all, 1, nil); len(got) != 1 || got[0].Piece == 5 {
+		t.Fatalf("slow peer's regular pick %v: want a piece other than the urgent 5", got)
+	}
+	// Without the delay it takes piece 0, due now, as a duplicate of
+	// peer 8's request, then the urgent 5.
+	p.SetPeerDelay(7, 0)
+	if got := piecesOf(p.PickCritical(nil, 7, all, 2, nil)); !slices.Equal(got, []int{0, 5}) {
+		t.Fatalf("after clearing the delay: %v, want 0 (a duplicate) and 5", got)
+	}
+	check(t, p)
+}
+
+// TestDeadlineDuplicateLead: with a lead, blocks of a piece due within it
+// are duplicated before the deadline; pieces due later are not.
+func TestDeadlineDuplicateLead(t *testing.T) {
+	const n = 4
+	p := newPicker(t, n, 1, 8)
+	all := bitfield.Full(n)
+	p.PeerBitfield(all)
+	p.SetNow(0)
+	p.SetDeadline(0, 500)
+	p.SetDeadline(1, 2000)
+	a := p.PickCritical(nil, 1, all, 2, nil)
+	if !slices.Equal(piecesOf(a), []int{0, 1}) {
+		t.Fatalf("peer 1 picked %v", a)
+	}
+	if got := p.PickCritical(nil, 2, all, 2, nil); len(got) != 0 {
+		t.Fatalf("duplicates with no lead before any deadline: %v", got)
+	}
+	p.SetDuplicateLead(1000)
+	if got := p.PickCritical(nil, 2, all, 2, nil); !slices.Equal(piecesOf(got), []int{0}) {
+		t.Fatalf("with a lead of 1000 at 0: %v, want piece 0 (due at 500) only", got)
+	}
+	check(t, p)
+}

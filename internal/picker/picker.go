@@ -67,13 +67,17 @@ type Picker struct {
 
 	// crit holds the time-critical pieces, earliest deadline first (see
 	// deadline.go), and now is the clock they are compared with.
-	crit []critical
-	now  int64
+	crit    []critical
+	now     int64
+	dupLead int64
 }
 
 // peerState holds the outstanding requests to one peer.
 type peerState struct {
 	reqs []Block
+	// delay is how long a block requested now takes to arrive (see
+	// SetPeerDelay); 0 when unknown.
+	delay int64
 }
 
 // New returns a picker for a torrent of numPieces pieces of pieceLength bytes

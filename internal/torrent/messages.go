@@ -242,6 +242,7 @@ func (t *Torrent) fillRequests(p *peerState) {
 		// no further than the limit allows (what is asked beyond it waits
 		// in the socket, and may come in any order).
 		t.pk.SetNow(t.sel.streams.clock(now))
+		t.pk.SetPeerDelay(p.id, t.peerDelay(p, inflight))
 		critDepth := limitedDepth(p.maxInflight+streamExtraRequests, limit, p.latency.min)
 		if n := min(critDepth-inflight, room); n > 0 {
 			t.picked = t.pk.PickCritical(t.picked, p.id, p.has, n, allowed)

@@ -45,6 +45,10 @@ const (
 // torrent's rate is lower (or not known yet).
 const streamMinRate = 512 << 10
 
+// streamDupLead is how long before its deadline a time-critical block
+// still outstanding is requested from more peers (endgame-style).
+const streamDupLead = time.Second
+
 // streamKeepQueued is the least number of requests left queued at a peer
 // when the others are cancelled for a window: those are likely on their
 // way already.
@@ -172,6 +176,9 @@ func (t *Torrent) setStreamWindow(id, first, n int) {
 		update(s.win[id])
 	}
 	t.pk.SetNow(s.clock(now))
+	// Blocks of pieces due within streamDupLead are asked of more peers
+	// already.
+	t.pk.SetDuplicateLead(int64(streamDupLead))
 	// A window over skipped pieces of a finished torrent wants them; one
 	// leaving them may finish the torrent again.
 	if (t.state == StateSeeding && !t.pk.Done()) || (t.state == StateDownloading && t.pk.Done()) {
@@ -199,6 +206,19 @@ func (t *Torrent) streamStep() int64 {
 	}
 	rate := max(t.rateDown.recent(), streamMinRate)
 	return int64(float64(t.info.PieceLength) / float64(rate) * float64(time.Second))
+}
+
+// peerDelay returns how long a block requested from the peer now, behind
+// the inflight blocks already requested, would take to arrive (in
+// nanoseconds): 0 for a peer whose rate is not known yet or at least half
+// the fastest peer's, so that the fastest peers always take the most
+// urgent pieces.
+func (t *Torrent) peerDelay(p *peerState, inflight int) int64 {
+	r := p.rateDown.recent()
+	if r <= 0 || 2*r >= t.fastest {
+		return 0
+	}
+	return int64(float64((inflight+1)*wire.BlockSize) / float64(r) * float64(time.Second))
 }
 
 // streamWindowPieces returns how many pieces a reader's window holds now.
