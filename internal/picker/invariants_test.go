@@ -129,5 +129,14 @@ func (p *Picker) checkInvariants() error {
 	if nreqs != p.nReqs {
 		return fmt.Errorf("request count %d, peers list %d", p.nReqs, nreqs)
 	}
+	// Time-critical pieces: sorted, each once, none we have.
+	for i, c := range p.crit {
+		if i > 0 && compareCritical(p.crit[i-1], c) >= 0 {
+			return fmt.Errorf("deadlines out of order or repeated: %v", p.crit)
+		}
+		if c.piece < 0 || c.piece >= p.numPieces || p.have.Has(c.piece) {
+			return fmt.Errorf("deadline for piece %d, which we have or which does not exist", c.piece)
+		}
+	}
 	return nil
 }

@@ -12,14 +12,17 @@ import (
 // peer unchokes us; otherwise (even empty) the peer chokes us and only those
 // pieces may be requested.
 //
-// Order: missing blocks of partial pieces this peer is already working on,
-// then of the other partial pieces (oldest first), then new pieces, highest
-// priority first and rarest first within a priority, ties broken at random.
+// Order: blocks of time-critical pieces (SetDeadline), earliest deadline
+// first; then missing blocks of partial pieces this peer is already working
+// on, then of the other partial pieces (oldest first), then new pieces,
+// highest priority first and rarest first within a priority, ties broken at
+// random.
 // Pick never returns a block of a piece the peer lacks, of a piece we have or
 // whose priority is 0, nor a block already requested from this peer. Outside
 // endgame it never returns a block requested from anyone; in endgame (see
 // Endgame) it returns blocks requested from other peers, those with the
-// fewest requesters first.
+// fewest requesters first; and a block of a time-critical piece whose
+// deadline has come may be requested from a few peers at once.
 func (p *Picker) Pick(peer PeerID, has *bitfield.Bitfield, max int, allowedFast []int) []Block {
 	out := p.PickInto(nil, peer, has, max, allowedFast)
 	if len(out) == 0 {
@@ -39,16 +42,17 @@ func (p *Picker) PickInto(buf []Block, peer PeerID, has *bitfield.Bitfield, max 
 	if allowedFast != nil && len(allowedFast) == 0 {
 		return out
 	}
-	ps := p.peers[peer]
-	if ps == nil {
-		ps = &peerState{}
-		p.peers[peer] = ps
-	}
-	ok := func(piece int) bool {
-		return has.Has(piece) && p.prio[piece] > 0 && (allowedFast == nil || slices.Contains(allowedFast, piece))
-	}
+	ps := p.peerState(peer)
+	ok := p.pickable(has, allowedFast)
 	if cap(out) == 0 {
 		out = make([]Block, 0, min(max, 64))
+	}
+
+	// 0. Time-critical pieces, earliest deadline first.
+	if len(p.crit) > 0 {
+		if out = p.takeCritical(peer, ps, ok, out, max); len(out) == max {
+			return out
+		}
 	}
 
 	// 1. Partial pieces this peer already has requests in.
@@ -101,6 +105,25 @@ func (p *Picker) PickInto(buf []Block, peer PeerID, has *bitfield.Bitfield, max 
 		out = p.takeDuplicates(peer, ps, ok, out, max)
 	}
 	return out
+}
+
+// peerState returns the peer's request record, creating it.
+func (p *Picker) peerState(peer PeerID) *peerState {
+	ps := p.peers[peer]
+	if ps == nil {
+		ps = &peerState{}
+		p.peers[peer] = ps
+	}
+	return ps
+}
+
+// pickable returns the test a piece passes to be picked from a peer that
+// has has (and, when allowedFast is not nil, only those pieces may be
+// requested): the peer has it and its priority is above 0.
+func (p *Picker) pickable(has *bitfield.Bitfield, allowedFast []int) func(int) bool {
+	return func(piece int) bool {
+		return has.Has(piece) && p.prio[piece] > 0 && (allowedFast == nil || slices.Contains(allowedFast, piece))
+	}
 }
 
 // takeMissing requests missing blocks of pp from the peer, in order, until

@@ -64,11 +64,20 @@ type Picker struct {
 	nReqs      int // outstanding requests of all peers together
 	// sequential chooses new pieces in index order (see SetSequential).
 	sequential bool
+
+	// crit holds the time-critical pieces, earliest deadline first (see
+	// deadline.go), and now is the clock they are compared with.
+	crit    []critical
+	now     int64
+	dupLead int64
 }
 
 // peerState holds the outstanding requests to one peer.
 type peerState struct {
 	reqs []Block
+	// delay is how long a block requested now takes to arrive (see
+	// SetPeerDelay); 0 when unknown.
+	delay int64
 }
 
 // New returns a picker for a torrent of numPieces pieces of pieceLength bytes
@@ -186,6 +195,7 @@ func (p *Picker) SetHave(piece int) {
 	} else if p.pos[piece] >= 0 && p.prio[piece] > 0 {
 		p.removeUntouched(piece)
 	}
+	p.removeCritical(piece)
 	p.have.Set(piece)
 	p.haveCount++
 	if p.prio[piece] > 0 {

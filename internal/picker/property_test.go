@@ -107,8 +107,10 @@ func (s *sim) pick() error {
 			return fmt.Errorf("block %v outside allowed fast %v", b, fast)
 		case seen[b] || slices.Contains(before, b):
 			return fmt.Errorf("block %v requested twice from peer %d", b, sp.id)
-		case requested[b] && !s.p.Endgame():
-			return fmt.Errorf("duplicate request %v outside endgame", b)
+		case requested[b] && !s.p.Endgame() && !s.due(b.Piece):
+			return fmt.Errorf("duplicate request %v outside endgame and of no piece due", b)
+		case requested[b] && !s.p.Endgame() && len(s.requesters(b)) > maxCriticalRequesters:
+			return fmt.Errorf("block %v of a piece due requested from %d peers", b, len(s.requesters(b)))
 		}
 		seen[b] = true
 	}
@@ -116,6 +118,13 @@ func (s *sim) pick() error {
 		return fmt.Errorf("peer requests %v, want %v", s.p.PeerRequests(sp.id), want)
 	}
 	return nil
+}
+
+// due reports whether the piece has a deadline within the picker's
+// duplicate lead of its clock.
+func (s *sim) due(piece int) bool {
+	d, ok := s.p.Deadline(piece)
+	return ok && d <= s.p.now+s.p.dupLead
 }
 
 func (s *sim) deliver() error {
@@ -206,6 +215,20 @@ func (s *sim) step(step int) error {
 		b := s.p.blockAt(i, s.rng.IntN(s.p.numBlocks(i)))
 		if fresh, _ := s.p.Received(s.peers[0].id, b); fresh {
 			return s.arrived(s.peers[0].id, b)
+		}
+	case r < 94:
+		// Deadlines come, go and move, the clock advances, peers are
+		// found slow: a stream's window.
+		switch s.rng.IntN(4) {
+		case 0:
+			s.p.SetDeadline(s.rng.IntN(s.n), s.p.now+int64(s.rng.IntN(200)))
+		case 1:
+			s.p.ClearDeadline(s.rng.IntN(s.n))
+		case 2:
+			s.p.SetNow(s.p.now + int64(s.rng.IntN(50)))
+			s.p.SetDuplicateLead(int64(s.rng.IntN(3) * 20))
+		default:
+			s.p.SetPeerDelay(s.peers[s.rng.IntN(len(s.peers))].id, int64(s.rng.IntN(3)*40))
 		}
 	case r < 96:
 		prio := s.rng.IntN(4)

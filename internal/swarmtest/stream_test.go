@@ -239,3 +239,102 @@ func TestStreamSkippedFile(t *testing.T) {
 		t.Fatalf("streaming changed the file's priority: %+v", d.Files[1])
 	}
 }
+
+// TestStreamFirstUnderDownloadLimit: with our download rate limited, a
+// stream opened right after the add gets its first pieces before the rest:
+// nothing asked for earlier (the allowed fast set while choked, a deep
+// pipeline) waits in the socket ahead of the window.
+func TestStreamFirstUnderDownloadLimit(t *testing.T) {
+	tr := trackertest.New(t)
+	dir := t.TempDir()
+	const size = 480_000
+	root := Payload(t, filepath.Join(dir, "seed"), "clip.webm", 9, map[string]int{"": size})
+	data, mi := MakeTorrent(t, root, 16<<10, tr.HTTPURL())
+	hash := mi.InfoHash.String()
+	want, err := os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := NewSession(t, filepath.Join(dir, "seed"))
+	if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, seed, hash, 30*time.Second, session.StateSeeding)
+
+	// 96 KiB/s: the whole clip takes about 5 s.
+	leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), DownloadLimit: 96 << 10})
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := leech.OpenStream(context.Background(), hash, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	start := time.Now()
+	buf := make([]byte, 64<<10)
+	if _, err := io.ReadFull(fs, buf); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if !bytes.Equal(buf, want[:len(buf)]) {
+		t.Fatal("the stream's first 64 KiB differ from the file's")
+	}
+	st := Status(t, leech, hash)
+	t.Logf("first 64 KiB (4 of 30 pieces) in %v; torrent %.0f%% done then", took, st.Progress*100)
+	if st.Progress >= 0.5 {
+		t.Errorf("the first 64 KiB came only at %.0f%% of the download: other pieces went first", st.Progress*100)
+	}
+}
+
+// TestStreamSlowPeerDoesNotHoldTheWindow: with a fast and a very slow
+// seeder, a stream's first MiB, and then a seek's, come long before the
+// download is done: blocks the slow peer holds are fetched again from the
+// fast one as their deadlines near, and once its rate is known the slow
+// peer is not given the window's first pieces.
+func TestStreamSlowPeerDoesNotHoldTheWindow(t *testing.T) {
+	tr := trackertest.New(t)
+	dir := t.TempDir()
+	root := Payload(t, filepath.Join(dir, "seed"), "movie.webm", 11, map[string]int{"": 8 << 20})
+	data, mi := MakeTorrent(t, root, 256<<10, tr.HTTPURL())
+	hash := mi.InfoHash.String()
+	want, err := os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lim := range []int64{24 << 10, 2 << 20} { // a slow and a fast seeder
+		s := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed"), UploadLimit: lim})
+		if _, err := s.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+			t.Fatal(err)
+		}
+		WaitState(t, s, hash, 30*time.Second, session.StateSeeding)
+	}
+	leech := NewSession(t, filepath.Join(dir, "leech"))
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int{0, 5 << 20} {
+		fs, err := leech.OpenStream(context.Background(), hash, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Seek(int64(off), io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		buf := make([]byte, 1<<20)
+		_, err = io.ReadFull(fs, buf)
+		fs.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf, want[off:off+len(buf)]) {
+			t.Fatalf("1 MiB at %d: not the file's bytes", off)
+		}
+		st := Status(t, leech, hash)
+		t.Logf("1 MiB at %d in %v; torrent %.0f%% done then, %d peers", off, time.Since(start), st.Progress*100, st.Peers)
+		if st.Progress >= 0.6 {
+			t.Errorf("1 MiB at %d came only at %.0f%% of the download", off, st.Progress*100)
+		}
+	}
+}

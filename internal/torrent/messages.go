@@ -78,6 +78,7 @@ func (t *Torrent) handleMessage(p *peerState, m wire.Message) error {
 		}
 	case wire.Unchoke:
 		p.peerChoking = false
+		t.expedite(p, t.freshCritical())
 		t.fillRequests(p)
 	case wire.Interested:
 		p.peerInterested = true
@@ -218,21 +219,62 @@ func (t *Torrent) fillRequests(p *peerState) {
 	}
 	var allowed []int
 	if p.peerChoking {
-		if len(p.allowedFast) == 0 {
+		if len(p.allowedFast) == 0 || t.pk.Critical() > 0 {
+			// With a stream waiting, blocks asked for now (of the
+			// allowed fast set, at random as far as the stream goes)
+			// would come before its window once the peer unchokes us.
 			return
 		}
 		allowed = p.allowedFast
 	}
 	inflight := t.pk.NumRequests(p.id)
-	want := p.maxInflight - inflight
+	limit := t.downloadLimit()
+	depth := limitedDepth(p.maxInflight, limit, p.latency.min)
+	want := depth - inflight
 	if p.snubbed {
 		want = 1 - inflight
 	}
-	if want = min(want, t.requestRoom()); want <= 0 {
+	room := t.requestRoom()
+	now := time.Now()
+	if t.pk.Critical() > 0 && !p.snubbed {
+		// Time-critical blocks may go beyond the peer's depth by
+		// streamExtraRequests, so that a peer with a full pipeline still
+		// takes a due block of a stream's window; under a download limit
+		// no further than the limit allows (what is asked beyond it waits
+		// in the socket, and may come in any order).
+		t.pk.SetNow(t.sel.streams.clock(now))
+		t.pk.SetPeerDelay(p.id, t.peerDelay(p, inflight))
+		critDepth := limitedDepth(p.maxInflight+streamExtraRequests, limit, p.latency.min)
+		if n := min(critDepth-inflight, room); n > 0 {
+			t.picked = t.pk.PickCritical(t.picked, p.id, p.has, n, allowed)
+			t.sendRequests(p, now)
+			want -= len(t.picked)
+			room -= len(t.picked)
+		}
+	}
+	if want = min(want, room); want <= 0 {
 		return
 	}
 	t.picked = t.pk.PickInto(t.picked, p.id, p.has, want, allowed)
-	now := time.Now()
+	t.sendRequests(p, now)
+}
+
+// downloadLimit returns the lower of the torrent's and the session's
+// download limits in bytes per second, 0 when neither is set.
+func (t *Torrent) downloadLimit() int64 {
+	a, b := t.downLimit.Limit(), t.cfg.GlobalDownload.Limit()
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// sendRequests sends the peer the blocks just picked (t.picked), except
+// those of pieces being verified, which it gives back to the picker.
+func (t *Torrent) sendRequests(p *peerState, now time.Time) {
 	for _, b := range t.picked {
 		if t.verifying[b.Piece] {
 			t.pk.Cancel(p.id, b)

@@ -50,6 +50,23 @@ func requestDepth(rate int64, latency time.Duration, limit int) int {
 	return max(min(q, limit), min(minQueue, limit))
 }
 
+// limitedDepth caps a peer's request depth when our download is rate
+// limited to limit bytes per second (0: unlimited): data requested beyond
+// what the limit lets in within the peer's latency (plus latencyMargin)
+// only waits in the socket buffers, where nothing can reorder it, so a
+// stream's window requested next would wait behind it. At least
+// minLimitedQueue blocks stay requested.
+func limitedDepth(depth int, limit int64, latency time.Duration) int {
+	if limit <= 0 {
+		return depth
+	}
+	q := int((float64(limit)*(latency+latencyMargin).Seconds() + wire.BlockSize - 1) / wire.BlockSize)
+	return min(depth, max(q, minLimitedQueue))
+}
+
+// minLimitedQueue is the least depth limitedDepth leaves a peer.
+const minLimitedQueue = 2
+
 // bufferLimit returns the buffer budget of a torrent with pieces of
 // pieceLen bytes whose peers' bandwidth-delay products add up to bdp
 // bytes: bufferBudget plus bdpFactor × bdp, at least three pieces, at most

@@ -55,14 +55,15 @@ func (t *Torrent) run() {
 
 func (t *Torrent) handleTick() {
 	now := time.Now()
-	var bdp int64
+	var bdp, fastest int64
 	for _, p := range t.peers {
 		// Uploads count when the writer has sent them, not when queued.
 		t.addUploaded(p)
 		p.tick(now)
 		bdp += p.bdp()
+		fastest = max(fastest, p.rateDown.recent())
 	}
-	t.bdp = bdp
+	t.bdp, t.fastest = bdp, fastest
 	// Peer counters are cumulative per connection; the torrent totals are
 	// kept in t.downloaded/t.uploaded by the block handlers, so rates come
 	// from those.

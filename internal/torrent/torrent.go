@@ -309,6 +309,7 @@ type Torrent struct {
 	sel           selection // file priorities, piece order, stream windows
 	heldBytes     int64     // piece data in memory: received blocks of partial, verifying and writing pieces
 	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
+	fastest       int64     // the highest download rate of a peer, updated every tick
 }
 
 type newConn struct {

@@ -17,6 +17,7 @@ Options:
                   accepted), forced (MSE with RC4 only, both ways: out_enc_policy and
                   in_enc_policy pe_forced, allowed_enc_level pe_rc4) or disabled
                   (plain handshakes only, both ways)
+  --upload-limit B  upload at most B bytes per second (loopback peers included)
 
 Output, one line each, flushed:
   READY port=P               listening (seed: and the data passed the hash check)
@@ -62,6 +63,7 @@ def parse_args():
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--timeout', type=float, default=None)
     ap.add_argument('--encryption', choices=['default', 'forced', 'disabled'], default='default')
+    ap.add_argument('--upload-limit', type=int, default=0)
     a = ap.parse_args()
     if bool(a.torrent) == bool(a.magnet):
         say('ERROR give exactly one of --torrent and --magnet')
@@ -103,6 +105,19 @@ def make_session(a):
     return lt.session(settings)
 
 
+def limit_upload(ses, h, rate):
+    """Caps the upload rate. libtorrent exempts local peers (loopback
+    included) from session rate limits through its local peer class, so
+    every address is put in the global class first; the torrent's own limit
+    then applies to each of its peers."""
+    f = lt.ip_filter()
+    f.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+    f.add_rule('::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 1 << lt.session.global_peer_class_id)
+    ses.set_peer_class_filter(f)
+    ses.apply_settings({'upload_rate_limit': rate})
+    h.set_upload_limit(rate)
+
+
 def add_torrent(ses, a):
     if a.torrent:
         p = lt.add_torrent_params()
@@ -120,6 +135,8 @@ def main():
     a = parse_args()
     ses = make_session(a)
     h = add_torrent(ses, a)
+    if a.upload_limit > 0:
+        limit_upload(ses, h, a.upload_limit)
 
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
