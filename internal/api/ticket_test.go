@@ -190,12 +190,18 @@ func TestStreamTicketRefusedElsewhere(t *testing.T) {
 		}
 	}
 
-	// An expired ticket: issued, then the clock moves past its expiry.
-	f.h.tickets.now = func() time.Time { return time.Now().Add(StreamTicketTTL - time.Second) }
+	// An expired ticket: issued, then the clock moves past its expiry. The
+	// clock is set from the ticket's own expiry, so a slow machine between
+	// issuing and checking does not matter.
+	exp, err := strconv.ParseInt(expiry, 10, 64)
+	if err != nil {
+		t.Fatalf("ticket expiry %q: %v", expiry, err)
+	}
+	f.h.tickets.now = func() time.Time { return time.Unix(exp-1, 0) }
 	if w := serve(t, f.hd, reqSpec{method: "GET", path: st.URL}); w.Code != http.StatusOK {
 		t.Errorf("a ticket just before its expiry: %d, want 200", w.Code)
 	}
-	f.h.tickets.now = func() time.Time { return time.Now().Add(StreamTicketTTL + time.Second) }
+	f.h.tickets.now = func() time.Time { return time.Unix(exp, 0) }
 	if w := serve(t, f.hd, reqSpec{method: "GET", path: st.URL}); w.Code != http.StatusUnauthorized {
 		t.Errorf("an expired ticket: %d, want 401", w.Code)
 	}
