@@ -32,7 +32,8 @@ type Server struct {
 	Connects, Associates, Datagrams, AuthFailures atomic.Int64
 
 	mu      sync.Mutex
-	targets []string // every CONNECT target, as asked
+	targets []string        // every CONNECT target, as asked
+	origins map[string]bool // local addresses of the proxy's outgoing connections
 	conns   map[net.Conn]struct{}
 	closed  bool
 }
@@ -58,6 +59,15 @@ func (s *Server) Targets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.targets...)
+}
+
+// Origin reports whether addr ("ip:port") is the local address of a
+// connection the proxy opened to a target: a peer seeing a connection from
+// it knows the connection came through the proxy.
+func (s *Server) Origin(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.origins[addr]
 }
 
 // Close stops the server and closes every connection.
@@ -254,6 +264,12 @@ func (s *Server) connect(c net.Conn, target string) {
 		return
 	}
 	defer s.untrack(t)
+	s.mu.Lock()
+	if s.origins == nil {
+		s.origins = map[string]bool{}
+	}
+	s.origins[t.LocalAddr().String()] = true
+	s.mu.Unlock()
 	s.Connects.Add(1)
 	reply(c, 0, t.LocalAddr().(*net.TCPAddr).AddrPort())
 	c.SetDeadline(time.Time{})
