@@ -31,6 +31,7 @@ type downloadOptions struct {
 	limits     limitOptions
 	discovery  discoveryOptions
 	encryption encryptionOptions
+	network    networkOptions
 	prof       profileOptions
 }
 
@@ -59,6 +60,7 @@ Ctrl-C), and non-zero on an error, on --timeout or on Ctrl-C.`,
 	o.limits.register(f)
 	o.discovery.register(f)
 	o.encryption.register(f)
+	o.network.register(f)
 	o.prof.register(f)
 	// A daemon's GOBIT_DATA_DIR must not be shared with a one-shot run.
 	noEnv(cmd, "data-dir")
@@ -125,6 +127,7 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if err := o.encryption.apply(&cfg); err != nil {
 		return err
 	}
+	o.network.apply(&cfg)
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

@@ -83,6 +83,7 @@ func resolveAgain(start *pflag.FlagSet) (*pflag.FlagSet, error) {
 // changed and logs the others that changed as needing a restart. It
 // returns a one-line summary for the service manager.
 func (r *reloader) reload() (string, error) {
+	bl := reloadBlocklist(r.sess) // SIGHUP reloads the blocklist too
 	if r.start == nil {
 		return "", fmt.Errorf("no configuration to reload")
 	}
@@ -128,6 +129,9 @@ func (r *reloader) reload() (string, error) {
 	summary := fmt.Sprintf("configuration reloaded: %d settings applied", len(live))
 	if len(restart) > 0 {
 		summary += fmt.Sprintf(", %d need a restart (%s)", len(restart), strings.Join(restart, ", "))
+	}
+	if bl != "" {
+		summary += "; " + bl
 	}
 	return summary, nil
 }

@@ -44,6 +44,7 @@ type serveOptions struct {
 	automation  automationOptions
 	discovery   discoveryOptions
 	encryption  encryptionOptions
+	network     networkOptions
 	pprof       bool
 	// metricsPerTorrent turns on /metrics' per-torrent series.
 	metricsPerTorrent bool
@@ -106,6 +107,7 @@ reported through $NOTIFY_SOCKET.
 	o.automation.register(f)
 	o.discovery.register(f)
 	o.encryption.register(f)
+	o.network.register(f)
 	registerPprofFlag(f, &o.pprof)
 	f.BoolVar(&o.metricsPerTorrent, "metrics-per-torrent", true, fmt.Sprintf("serve per-torrent series on /metrics (for the first %d torrents; false for seedboxes with many torrents)", metrics.DefaultMaxTorrents))
 	addConfigFlag(cmd)
@@ -196,6 +198,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	if err := o.encryption.apply(&cfg); err != nil {
 		return err
 	}
+	o.network.apply(&cfg)
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

@@ -43,6 +43,7 @@ var docSections = map[string]reflect.Type{
 	"api.TagRenameBody":      reflect.TypeFor[TagRenameBody](),
 	"api.QueueBody":          reflect.TypeFor[QueueBody](),
 	"api.SessionInfo":        reflect.TypeFor[SessionInfo](),
+	"session.NetworkStatus":  reflect.TypeFor[session.NetworkStatus](),
 	"api.FreeSpaceBody":      reflect.TypeFor[FreeSpaceBody](),
 	"api.StreamTicket":       reflect.TypeFor[StreamTicket](),
 	"session.Snapshot":       reflect.TypeFor[session.Snapshot](),
@@ -222,7 +223,7 @@ func TestAPIDocMatchesRealAnswers(t *testing.T) {
 	for _, item := range get("/api/v1/torrents").([]any) {
 		check("list item", item, documented("session.Status"))
 	}
-	check("settings", get("/api/v1/session"), documented("session.Settings", "api.SessionInfo"))
+	check("settings", get("/api/v1/session"), documented("session.Settings", "session.NetworkStatus", "api.SessionInfo"))
 
 	// Every state the docs name is a state of the session, and back.
 	doc, _ := os.ReadFile(apiDoc)

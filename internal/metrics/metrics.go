@@ -46,6 +46,7 @@ type Collector struct {
 
 	downloaded, uploaded, downRate, upRate   *prometheus.Desc
 	torrents, peers, errors                  *prometheus.Desc
+	blocked                                  *prometheus.Desc
 	diskRunning, diskQueued, diskWrite       *prometheus.Desc
 	announces, announceErrors                *prometheus.Desc
 	dhtNodes, dhtGood, dhtHashes, dhtPeers   *prometheus.Desc
@@ -77,6 +78,7 @@ func NewCollector(src Source, opts Options) *Collector {
 		upRate:     d("upload_rate_bytes_per_second", "Current payload upload rate of all torrents."),
 		torrents:   d("torrents", "Torrents by state.", "state"),
 		peers:      d("peers", "Connected peers of all torrents, by where their address came from.", "source"),
+		blocked:    d("blocked_connections_total", "Incoming connections and peer addresses refused because they are on the IP blocklist."),
 		errors:     d("errors_total", "Errors by kind: disk (failed disk operations), hash (pieces that failed verification), peer_protocol (peers closed for breaking the protocol), tracker (failed announces).", "kind"),
 
 		diskRunning: d("disk_jobs_running", "Disk jobs (hashing, writes, reads, checks) running in the disk pool."),
@@ -114,7 +116,7 @@ func NewCollector(src Source, opts Options) *Collector {
 // Describe sends every metric description of the Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.downloaded, c.uploaded, c.downRate, c.upRate, c.torrents, c.peers, c.errors,
+		c.downloaded, c.uploaded, c.downRate, c.upRate, c.torrents, c.peers, c.errors, c.blocked,
 		c.diskRunning, c.diskQueued, c.diskWrite, c.announces, c.announceErrors,
 		c.dhtNodes, c.dhtGood, c.dhtHashes, c.dhtPeers, c.dhtRecv, c.dhtSent, c.dhtResp,
 		c.dhtTimeouts, c.dhtDropped,
@@ -183,6 +185,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.errors, float64(m.HashFailures), "hash")
 	counter(c.errors, float64(m.ProtocolErrors), "peer_protocol")
 	counter(c.errors, float64(trackerErrors), "tracker")
+	counter(c.blocked, float64(m.BlockedConnections))
 
 	if d := m.DHT; d != nil {
 		gauge(c.dhtNodes, float64(d.Stats.Nodes))

@@ -146,8 +146,7 @@ func dial(ctx context.Context, addr netip.AddrPort, timeout time.Duration, ex ex
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr.String())
+	nc, err := dialContext(ctx, "tcp", addr.String())
 	if err != nil {
 		return nil, wire.Handshake{}, false, err
 	}

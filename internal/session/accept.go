@@ -51,6 +51,10 @@ func (s *Session) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 0
+		if s.blockedConn(nc) {
+			nc.Close()
+			continue
+		}
 		if !s.conns.TryAcquire() {
 			s.log.Debug("incoming connection refused: connection limit reached", "peer", nc.RemoteAddr(), "limit", s.cfg.MaxConns)
 			nc.Close()

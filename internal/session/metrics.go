@@ -30,6 +30,9 @@ type MetricsSnapshot struct {
 	Trackers []tracker.HostCount
 	// DHT is set when the DHT node runs.
 	DHT *DHTMetrics
+	// BlockedConnections counts connections and peer addresses refused
+	// by the IP blocklist (NetworkStatus.BlockedConnections).
+	BlockedConnections int64
 }
 
 // TorrentMetrics is one torrent's part of a MetricsSnapshot.
@@ -71,6 +74,8 @@ func (s *Session) Metrics() MetricsSnapshot {
 		DiskErrors:      v.DiskErrors,
 		PieceWrites:     v.PieceWrites,
 		Trackers:        s.tracker.AnnounceCounts(),
+
+		BlockedConnections: s.block.blocked.Load(),
 	}
 	m.DiskRunning, m.DiskQueued = s.disk.DiskQueue()
 	if s.dht != nil {

@@ -154,6 +154,20 @@ type Config struct {
 	// OnCompleteTimeout (default 5 minutes). See oncomplete.go.
 	OnComplete        string
 	OnCompleteTimeout time.Duration
+	// Proxy, when set, is a SOCKS5 proxy URL (socks5://[user:pass@]host:port)
+	// that outgoing peer connections, tracker requests (HTTP through
+	// CONNECT, UDP through UDP ASSOCIATE) and .torrent fetches go through;
+	// the DHT and LSD are off with it (network.go).
+	Proxy string
+	// BindInterface, when set, is the interface name or address every
+	// socket is bound to; if it goes away traffic stops rather than
+	// leaving another way (network.go).
+	BindInterface string
+	// Blocklist, when set, is the file or http(s) URL of an IP blocklist
+	// (blocklist.go); a file is polled every BlocklistPoll (default
+	// DefaultBlocklistPoll) and reloaded when it changes.
+	Blocklist     string
+	BlocklistPoll time.Duration
 }
 
 // Encryption is the message stream encryption policy of peer connections:
@@ -233,6 +247,10 @@ type Session struct {
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
+	// net is how sockets reach the network (proxy, bound interface) and
+	// block the IP blocklist (network.go, blocklist.go).
+	net   *netPath
+	block blockState
 }
 
 type entry struct {
@@ -280,12 +298,30 @@ func New(cfg Config) (*Session, error) {
 	if abs, err := filepath.Abs(cfg.DownloadDir); err == nil {
 		cfg.DownloadDir = abs // fixed now, whatever the working directory becomes
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	np, err := newNetPath(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = np.httpClient(30 * time.Second)
+	}
+	if np.peerDial() != nil && cfg.Tracker.HTTPClient == nil {
+		cfg.Tracker.HTTPClient = np.httpClient(tracker.DefaultHTTPTimeout)
+	}
+	if cfg.Tracker.Net == nil {
+		cfg.Tracker.Net = np.trackerNet()
+	}
+	if np.proxy != nil && (cfg.DHT || cfg.LSD) {
+		log.Warn("DHT and local service discovery off: they would bypass the proxy", "proxy", np.proxy.String())
+		cfg.DHT, cfg.LSD = false, false
+	}
+	if np.bind != nil && cfg.LSD {
+		log.Warn("local service discovery off: its multicast would not stay on the bound interface", "bind_interface", np.bind.String())
+		cfg.LSD = false
 	}
 	s := &Session{
 		cfg:      cfg,
@@ -303,7 +339,9 @@ func New(cfg Config) (*Session, error) {
 		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
 		closeC:   make(chan struct{}),
 		events:   NewBroker(BrokerConfig{}),
+		net:      np,
 	}
+	s.block.src = cfg.Blocklist
 	s.initQueue()
 	// The state database is opened first: a data directory in use by
 	// another gobit is the likeliest start-up failure, and it must be
@@ -316,7 +354,7 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	if cfg.Port >= 0 {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
+		ln, err := s.net.listen(cfg.ListenAddr, cfg.Port)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("session: listen for peers: %w", err)
@@ -326,6 +364,14 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 		log.Info("listening for peers", "addr", ln.Addr().String())
+	}
+	if err := s.startBlocklist(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.net.bind != nil {
+		s.wg.Add(1)
+		go s.networkLoop()
 	}
 	s.startLSD()
 	if s.lsd != nil {
@@ -479,6 +525,10 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
 	tc.Encryption = s.cfg.Encryption
+	tc.Dial = s.net.peerDial()
+	if s.block.src != "" {
+		tc.Blocked = s.Blocked
+	}
 	tc.MaxPeers = s.cfg.MaxPeersPerTorrent
 	if tc.UploadSlots == 0 {
 		tc.UploadSlots = s.cfg.UploadSlots
@@ -773,6 +823,7 @@ func (s *Session) Settings() Settings {
 		MaxActiveSeeds:     int64(s.qlim.Seeds),
 		MaxActive:          int64(s.qlim.Active),
 		DownloadDir:        s.cfg.DownloadDir,
+		NetworkStatus:      s.networkStatus(),
 	}
 }
 

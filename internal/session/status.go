@@ -109,6 +109,9 @@ type Settings struct {
 	// or their category names another (the daemon's --download-dir,
 	// absolute). It cannot be changed at run time.
 	DownloadDir string `json:"download_dir"`
+	// NetworkStatus is the proxy, bound interface, kill switch and
+	// blocklist state (network.go); read-only.
+	NetworkStatus
 }
 
 // SettingsUpdate changes Settings; nil fields are left alone.

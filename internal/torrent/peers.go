@@ -163,12 +163,17 @@ func (t *Torrent) addAddr(a netip.AddrPort, src Source) {
 		return
 	}
 	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-	if t.banned[banKey(a)] {
+	if t.banned[banKey(a)] || t.blocked(a.Addr()) {
 		return
 	}
 	if _, ok := t.addrs[a]; !ok {
 		t.addrs[a] = &addrInfo{source: src}
 	}
+}
+
+// blocked reports whether a is on the session's IP blocklist.
+func (t *Torrent) blocked(a netip.Addr) bool {
+	return t.cfg.Blocked != nil && t.cfg.Blocked(a)
 }
 
 // wantPeers reports whether the torrent should dial peers. Seeders dial
@@ -194,6 +199,10 @@ func (t *Torrent) connectPeers() {
 		if a.Addr().IsLoopback() && a.Port() == t.cfg.Port {
 			continue // ourselves
 		}
+		if t.blocked(a.Addr()) { // the blocklist changed since it was learned
+			delete(t.addrs, a)
+			continue
+		}
 		if !t.cfg.Conns.TryAcquire() {
 			return
 		}
@@ -210,7 +219,7 @@ func (t *Torrent) dial(a netip.AddrPort) {
 		t.cfg.Conns.Release()
 		return
 	}
-	nc, hs, err := peer.DialPolicy(context.Background(), a, t.Handshake(), t.cfg.DialTimeout, t.cfg.Encryption)
+	nc, hs, err := peer.DialPolicy(peer.WithDialer(context.Background(), t.cfg.Dial), a, t.Handshake(), t.cfg.DialTimeout, t.cfg.Encryption)
 	<-t.cfg.HalfOpen
 	if err != nil {
 		t.cfg.Conns.Release()

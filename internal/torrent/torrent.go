@@ -102,6 +102,12 @@ type Config struct {
 	// connections (the zero value prefers encryption, falling back to a
 	// plain handshake).
 	Encryption peer.Encryption
+	// Dial, when set, opens outgoing peer connections (through a proxy,
+	// or bound to an interface) instead of a plain dial.
+	Dial peer.DialFunc
+	// Blocked, when set, reports whether an address is on the IP
+	// blocklist: such addresses are neither recorded nor dialled.
+	Blocked func(netip.Addr) bool
 	// Paused starts the torrent paused.
 	Paused bool
 	// Logger receives logs; nil discards them.

@@ -131,6 +131,32 @@ type ClientConfig struct {
 	UDPMaxRetries int
 	// MaxResponseSize bounds HTTP response bodies; 1 MiB if zero.
 	MaxResponseSize int64
+	// Net, when set, is how UDP announces reach the network (a pointer, so
+	// ClientConfig stays comparable).
+	Net *Net
+}
+
+// Net is how a Client's UDP announces reach the network. A session sets
+// it to bind the socket to an interface or to go through a proxy's UDP
+// association.
+type Net struct {
+	// ListenUDP opens the shared socket of UDP announces for network
+	// ("udp4" or "udp6"); an unbound net.ListenUDP if nil. A socket whose
+	// writes or reads fail is dropped and opened again for the next
+	// request.
+	ListenUDP func(network string) (UDPConn, error)
+	// LookupNetIP resolves a UDP tracker's host name; the default
+	// resolver if nil. Behind a proxy it refuses, so no name leaks to the
+	// local resolver.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// UDPConn is the socket UDP announces go through (*net.UDPConn or a
+// proxy's association).
+type UDPConn interface {
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	Close() error
 }
 
 // Defaults of ClientConfig.
@@ -168,7 +194,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
-	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries)}
+	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries, cfg.Net)}
 }
 
 // Announce sends req to the tracker at trackerURL (http, https or udp) and

@@ -28,6 +28,8 @@ var errAttemptTimeout = errors.New("no answer")
 type udpTransport struct {
 	base       time.Duration
 	maxRetries int
+	listen     func(network string) (UDPConn, error)
+	lookup     func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	mu      sync.Mutex
 	closed  bool
@@ -38,7 +40,8 @@ type udpTransport struct {
 
 // udpSocket is one shared socket and its reader goroutine.
 type udpSocket struct {
-	conn *net.UDPConn
+	conn UDPConn
+	i    int // its index in udpTransport.socks
 	// done is closed when the reader goroutine has exited.
 	done chan struct{}
 }
@@ -55,10 +58,31 @@ type connEntry struct {
 	expires time.Time
 }
 
-func newUDPTransport(base time.Duration, maxRetries int) *udpTransport {
+func newUDPTransport(base time.Duration, maxRetries int, n *Net) *udpTransport {
+	var listen func(string) (UDPConn, error)
+	var lookup func(context.Context, string) ([]netip.Addr, error)
+	if n != nil {
+		listen, lookup = n.ListenUDP, n.LookupNetIP
+	}
+	if listen == nil {
+		listen = func(network string) (UDPConn, error) {
+			laddr := &net.UDPAddr{IP: net.IPv4zero}
+			if network == "udp6" {
+				laddr = &net.UDPAddr{IP: net.IPv6unspecified}
+			}
+			return net.ListenUDP(network, laddr)
+		}
+	}
+	if lookup == nil {
+		lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
 	return &udpTransport{
 		base:       base,
 		maxRetries: maxRetries,
+		listen:     listen,
+		lookup:     lookup,
 		pending:    make(map[uint32]*udpWaiter),
 		conns:      make(map[netip.AddrPort]connEntry),
 	}
@@ -66,7 +90,7 @@ func newUDPTransport(base time.Duration, maxRetries int) *udpTransport {
 
 // announce runs a BEP 15 announce to the tracker at u.
 func (t *udpTransport) announce(ctx context.Context, u *url.URL, req AnnounceRequest) (*AnnounceResponse, error) {
-	addr, err := resolveUDP(ctx, u)
+	addr, err := resolveUDP(ctx, u, t.lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +105,7 @@ func (t *udpTransport) announce(ctx context.Context, u *url.URL, req AnnounceReq
 
 // scrape runs BEP 15 scrapes for hashes, maxUDPScrapeHashes at a time.
 func (t *udpTransport) scrape(ctx context.Context, u *url.URL, hashes [][20]byte) (map[[20]byte]ScrapeResult, error) {
-	addr, err := resolveUDP(ctx, u)
+	addr, err := resolveUDP(ctx, u, t.lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +177,9 @@ func (t *udpTransport) roundTrip(ctx context.Context, addr netip.AddrPort, want 
 	}
 	defer t.unregister(tid)
 	if _, err := sock.conn.WriteToUDPAddrPort(build(tid), addr); err != nil {
+		// The socket may be dead for good (its interface or proxy gone):
+		// the next request opens a new one.
+		t.drop(sock)
 		return nil, fmt.Errorf("send to %s: %w", addr, err)
 	}
 	timer := time.NewTimer(timeout)
@@ -202,9 +229,9 @@ func (t *udpTransport) unregister(tid uint32) {
 // socket returns the shared socket for the address family, opening it and
 // starting its reader on first use.
 func (t *udpTransport) socket(v6 bool) (*udpSocket, error) {
-	i, network, laddr := 0, "udp4", &net.UDPAddr{IP: net.IPv4zero}
+	i, network := 0, "udp4"
 	if v6 {
-		i, network, laddr = 1, "udp6", &net.UDPAddr{IP: net.IPv6unspecified}
+		i, network = 1, "udp6"
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -214,11 +241,11 @@ func (t *udpTransport) socket(v6 bool) (*udpSocket, error) {
 	if s := t.socks[i]; s != nil {
 		return s, nil
 	}
-	conn, err := net.ListenUDP(network, laddr)
+	conn, err := t.listen(network)
 	if err != nil {
 		return nil, fmt.Errorf("open %s socket: %w", network, err)
 	}
-	s := &udpSocket{conn: conn, done: make(chan struct{})}
+	s := &udpSocket{conn: conn, i: i, done: make(chan struct{})}
 	t.socks[i] = s
 	go t.readLoop(s)
 	return s, nil
@@ -228,17 +255,21 @@ func (t *udpTransport) socket(v6 bool) (*udpSocket, error) {
 // ID, until the socket is closed.
 func (t *udpTransport) readLoop(s *udpSocket) {
 	defer close(s.done)
+	defer t.drop(s)
 	buf := make([]byte, maxUDPPacket)
+	failures := 0
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			failures++
+			if errors.Is(err, net.ErrClosed) || failures > 100 {
 				return
 			}
 			// Transient errors (e.g. ICMP-induced) must not spin the CPU.
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		failures = 0
 		if n < udpHeaderLen {
 			continue
 		}
@@ -255,6 +286,16 @@ func (t *udpTransport) readLoop(s *udpSocket) {
 		default: // a duplicate answer; the first one wins
 		}
 	}
+}
+
+// drop closes s and forgets it, so the next request opens a new socket.
+func (t *udpTransport) drop(s *udpSocket) {
+	t.mu.Lock()
+	if t.socks[s.i] == s {
+		t.socks[s.i] = nil
+	}
+	t.mu.Unlock()
+	s.conn.Close()
 }
 
 func (t *udpTransport) cachedConnID(addr netip.AddrPort) (uint64, bool) {
@@ -318,7 +359,7 @@ func (t *udpTransport) close() error {
 
 // resolveUDP returns the address of the UDP tracker at u, preferring IPv4
 // when the name has both.
-func resolveUDP(ctx context.Context, u *url.URL) (netip.AddrPort, error) {
+func resolveUDP(ctx context.Context, u *url.URL, lookup func(context.Context, string) ([]netip.Addr, error)) (netip.AddrPort, error) {
 	host, portStr := u.Hostname(), u.Port()
 	if portStr == "" {
 		return netip.AddrPort{}, fmt.Errorf("%w: udp tracker URL without a port", ErrInvalidURL)
@@ -330,7 +371,7 @@ func resolveUDP(ctx context.Context, u *url.URL) (netip.AddrPort, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	ips, err := lookup(ctx, host)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("resolve %s: %w", host, err)
 	}

@@ -151,7 +151,7 @@ func TestErrors(t *testing.T) {
 	if res, _ := g.call("port-test", nil); !strings.Contains(res, "cannot test") {
 		t.Fatalf("port-test: %q", res)
 	}
-	if res, _ := g.call("blocklist-update", nil); !strings.Contains(res, "no blocklist") {
+	if res, _ := g.call("blocklist-update", nil); !strings.Contains(res, "has no blocklist: start it with --blocklist") {
 		t.Fatalf("blocklist-update: %q", res)
 	}
 	if res, _ := g.call("torrent-add", map[string]any{}); res == "success" {

@@ -3,6 +3,7 @@ package transmission
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"path/filepath"
 	"slices"
@@ -80,9 +81,9 @@ func (h *Handler) sessionValues(r *request) map[string]any {
 		"alt-speed-time-enabled":               false,
 		"alt-speed-time-end":                   1020,
 		"alt-speed-up":                         0,
-		"blocklist-enabled":                    false,
-		"blocklist-size":                       0,
-		"blocklist-url":                        "",
+		"blocklist-enabled":                    st.Blocklist != "",
+		"blocklist-size":                       st.BlocklistSize,
+		"blocklist-url":                        st.Blocklist,
 		"cache-size-mb":                        session.DefaultReadCacheSize >> 20,
 		"config-dir":                           "",
 		"default-trackers":                     "",
@@ -375,8 +376,28 @@ func (h *Handler) portTest(context.Context, *request) (map[string]any, *rpcError
 	return nil, errorf(codeSystemError, "gobit cannot test whether its peer port is reachable from the Internet: that needs a service outside this machine, and gobit does not call one")
 }
 
-func (h *Handler) blocklistUpdate(context.Context, *request) (map[string]any, *rpcError) {
-	return nil, errorf(codeSystemError, "gobit has no blocklist")
+// blocklistReloader is the part of the session blocklist-update uses
+// (asserted, so backends without a blocklist need not have it).
+type blocklistReloader interface {
+	ReloadBlocklist(ctx context.Context) (int, error)
+}
+
+// blocklistUpdate reloads the blocklist from the file or URL gobit was
+// started with (--blocklist); Transmission's own blocklist-url cannot be
+// set through the RPC.
+func (h *Handler) blocklistUpdate(ctx context.Context, r *request) (map[string]any, *rpcError) {
+	br, ok := h.b.(blocklistReloader)
+	if !ok {
+		return nil, errorf(codeSystemError, "gobit has no blocklist here")
+	}
+	n, err := br.ReloadBlocklist(ctx)
+	if errors.Is(err, session.ErrNoBlocklist) {
+		return nil, errorf(codeSystemError, "gobit has no blocklist: start it with --blocklist FILE|URL")
+	}
+	if err != nil {
+		return nil, errorf(codeSystemError, "blocklist not reloaded: %v", err)
+	}
+	return map[string]any{r.name("blocklist-size"): n}, nil
 }
 
 func (h *Handler) groupGet(_ context.Context, r *request) (map[string]any, *rpcError) {

@@ -1,0 +1,149 @@
+package swarmtest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/socks5/socks5test"
+	"github.com/gobit/gobit/internal/testutil"
+	"github.com/gobit/gobit/internal/tracker/trackertest"
+)
+
+// TestDownloadThroughProxy downloads from a seeder with every outgoing
+// connection of the leecher going through an in-process SOCKS5 proxy with
+// authentication: the HTTP tracker (reached through a recording front)
+// sees only the proxy's connections, the seeder sees the leecher's peer
+// connections come only from the proxy; over a UDP tracker the announces
+// travel through a UDP association.
+func TestDownloadThroughProxy(t *testing.T) {
+	for _, proto := range []string{"http", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			proxy := &socks5test.Server{User: "alice", Password: "s3cret"}
+			if err := proxy.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(proxy.Close)
+			tr := trackertest.New(t)
+
+			// The HTTP tracker behind a front recording where each request
+			// comes from.
+			var mu sync.Mutex
+			var sources []string
+			target, _ := url.Parse(strings.TrimSuffix(tr.HTTPURL(), "/announce"))
+			rp := httputil.NewSingleHostReverseProxy(target)
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				sources = append(sources, r.RemoteAddr)
+				mu.Unlock()
+				rp.ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			announce := front.URL + "/announce"
+			if proto == "udp" {
+				announce = tr.UDPURL()
+			}
+
+			dir := t.TempDir()
+			root := Payload(t, filepath.Join(dir, "seed"), "proxied.bin", 7, map[string]int{"": 2 << 20})
+			data, mi := MakeTorrent(t, root, 64<<10, announce)
+			hash := mi.InfoHash.String()
+			seed := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed")})
+			if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+				t.Fatal(err)
+			}
+			WaitState(t, seed, hash, 30*time.Second, session.StateSeeding)
+
+			leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), DHT: true, LSD: true,
+				Proxy: "socks5://alice:s3cret@" + proxy.Addr()})
+			if st := leech.Settings(); st.Proxy != "socks5://alice@"+proxy.Addr() {
+				t.Fatalf("settings proxy %q (the password must not show)", st.Proxy)
+			}
+			if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+				t.Fatal(err)
+			}
+			st := WaitState(t, leech, hash, 60*time.Second, session.StateSeeding, session.StateError)
+			if st.State != session.StateSeeding {
+				t.Fatalf("leecher ended in %s: %s", st.State, st.Error)
+			}
+			SameTree(t, root, filepath.Join(dir, "leech", "proxied.bin"))
+
+			if proxy.Connects.Load() == 0 {
+				t.Fatal("no connection went through the proxy")
+			}
+			// Every connection the seeder accepted came from the proxy.
+			d, err := seed.Get(hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range d.PeerList {
+				if !p.Outgoing && !proxy.Origin(p.Addr) {
+					t.Errorf("the seeder has a connection from %s, not from the proxy", p.Addr)
+				}
+			}
+			if proto == "http" {
+				mu.Lock()
+				defer mu.Unlock()
+				leechReqs := 0
+				for _, src := range sources {
+					if proxy.Origin(src) {
+						leechReqs++
+					}
+				}
+				// The seeder announces directly; every other request is the
+				// leecher's and must have come through the proxy.
+				if leechReqs == 0 {
+					t.Fatalf("no tracker request came through the proxy (sources %v)", sources)
+				}
+			} else {
+				if proxy.Associates.Load() == 0 || proxy.Datagrams.Load() == 0 {
+					t.Fatalf("UDP announces did not go through the proxy: %d associations, %d datagrams", proxy.Associates.Load(), proxy.Datagrams.Load())
+				}
+			}
+			if _, dhtOn := leech.DHTStats(); dhtOn || leech.LSDAddr().IsValid() {
+				t.Fatal("DHT or LSD running behind a proxy")
+			}
+		})
+	}
+}
+
+// TestProxyWrongCredentials: a proxy refusing the credentials fails every
+// announce with a clear error, and nothing is downloaded.
+func TestProxyWrongCredentials(t *testing.T) {
+	proxy := &socks5test.Server{User: "alice", Password: "right"}
+	if err := proxy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	tr := trackertest.New(t)
+	dir := t.TempDir()
+	root := Payload(t, filepath.Join(dir, "seed"), "x.bin", 8, map[string]int{"": 256 << 10})
+	data, mi := MakeTorrent(t, root, 64<<10, tr.HTTPURL())
+	leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), Proxy: "socks5://alice:wrong@" + proxy.Addr()})
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "a tracker error naming the credentials", func() bool {
+		d, err := leech.Get(mi.InfoHash.String())
+		if err != nil {
+			return false
+		}
+		for _, tk := range d.Trackers {
+			if strings.Contains(tk.Error, "rejected the username/password") {
+				return true
+			}
+		}
+		return false
+	})
+	if proxy.AuthFailures.Load() == 0 || tr.Announces() != 0 {
+		t.Fatalf("auth failures %d, announces reaching the tracker %d", proxy.AuthFailures.Load(), tr.Announces())
+	}
+}
