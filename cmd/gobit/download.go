@@ -119,7 +119,9 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if err := o.limits.apply(&cfg); err != nil {
 		return err
 	}
-	o.discovery.apply(&cfg)
+	if err := o.discovery.apply(&cfg); err != nil {
+		return err
+	}
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

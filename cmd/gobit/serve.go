@@ -177,7 +177,9 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	if err := o.automation.apply(&cfg); err != nil {
 		return err
 	}
-	o.discovery.apply(&cfg)
+	if err := o.discovery.apply(&cfg); err != nil {
+		return err
+	}
 	if adjustSessionConfig != nil {
 		adjustSessionConfig(&cfg)
 	}

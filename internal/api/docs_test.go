@@ -15,6 +15,7 @@ import (
 
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/portmap"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -50,6 +51,10 @@ var docSections = map[string]reflect.Type{
 	"session.StateChange":    reflect.TypeFor[session.StateChange](),
 	"session.Progress":       reflect.TypeFor[session.Progress](),
 	"session.SessionStats":   reflect.TypeFor[session.SessionStats](),
+	"session.NetworkStatus":  reflect.TypeFor[session.NetworkStatus](),
+	"session.ExternalAddr":   reflect.TypeFor[session.ExternalAddr](),
+	"portmap.Status":         reflect.TypeFor[portmap.Status](),
+	"portmap.Mapping":        reflect.TypeFor[portmap.Mapping](),
 }
 
 // docFieldNames returns the JSON names of t's own fields (those of embedded
@@ -75,7 +80,7 @@ func docFieldNames(t reflect.Type) []string {
 var (
 	headingRe = regexp.MustCompile("(?m)^#{2,3} .*$")
 	typeRe    = regexp.MustCompile("\\(`([a-z]+\\.[A-Za-z]+)`\\)\\s*$")
-	rowRe     = regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|")
+	rowRe     = regexp.MustCompile("(?m)^\\| `([a-z0-9_]+)` \\|")
 )
 
 // readDocSections returns, for each type named in a heading of

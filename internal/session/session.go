@@ -46,6 +46,7 @@ import (
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/portmap"
 	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
@@ -149,6 +150,12 @@ type Config struct {
 	// OnCompleteTimeout (default 5 minutes). See oncomplete.go.
 	OnComplete        string
 	OnCompleteTimeout time.Duration
+	// IPVersion limits the listener, dials, the DHT and trackers to IPv4
+	// ("4") or IPv6 ("6"); "" or "both" uses both (network.go).
+	IPVersion string
+	// PortMap, when set, maps the peer port on the router (UPnP IGD or
+	// NAT-PMP; its Port is the session's); nil is off (network.go).
+	PortMap *portmap.Config
 }
 
 // AddRequest is what a user asks the session to add: exactly one of URI (a
@@ -219,6 +226,11 @@ type Session struct {
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
+	// votes are the addresses peers see us at; ipv6 our global IPv6
+	// address; portmap the router mapping, nil when off (network.go).
+	votes   addrVotes
+	ipv6    ownIPv6
+	portmap *portmap.Mapper
 }
 
 type entry struct {
@@ -273,6 +285,16 @@ func New(cfg Config) (*Session, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := validIPVersion(cfg.IPVersion); err != nil {
+		return nil, err
+	}
+	lookup6 := func() netip.Addr {
+		if cfg.IPVersion == IPVersion4 {
+			return netip.Addr{}
+		}
+		return globalIPv6(cfg.ListenAddr)
+	}
+	cfg.Tracker.IPVersion = cfg.IPVersion
 	s := &Session{
 		cfg:      cfg,
 		log:      log,
@@ -290,6 +312,8 @@ func New(cfg Config) (*Session, error) {
 		closeC:   make(chan struct{}),
 		events:   NewBroker(BrokerConfig{}),
 	}
+	s.ipv6.lookup = lookup6
+	s.tracker.SetIPv6Source(s.ipv6.get)
 	s.initQueue()
 	// The state database is opened first: a data directory in use by
 	// another gobit is the likeliest start-up failure, and it must be
@@ -302,7 +326,7 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	if cfg.Port >= 0 {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
+		ln, err := net.Listen(ipNetwork(cfg.IPVersion, "tcp"), net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("session: listen for peers: %w", err)
@@ -313,6 +337,7 @@ func New(cfg Config) (*Session, error) {
 		go s.acceptLoop(ln)
 		log.Info("listening for peers", "addr", ln.Addr().String())
 	}
+	s.startPortMap()
 	s.startLSD()
 	if s.lsd != nil {
 		s.wg.Add(1)
@@ -386,6 +411,9 @@ func (s *Session) Close() error {
 	}
 	wg.Wait()
 	s.wg.Wait()
+	if s.portmap != nil {
+		s.portmap.Close()
+	}
 	s.stopDHT()
 	if s.lsd != nil {
 		s.lsd.Close()
@@ -478,6 +506,9 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
 	tc.OnComplete = func() { s.onComplete(h) }
 	tc.OnFileComplete = func() { s.onFileComplete(h) }
+	tc.AllowAddr = allowAddr(s.cfg.IPVersion)
+	tc.OwnIPv6 = s.ipv6.get
+	tc.OnYourIP = s.votes.add
 	if s.cfg.DHT && s.port > 0 {
 		tc.DHTPort = uint16(s.port)
 		tc.OnDHTPort = s.onPeerDHTPort
@@ -644,6 +675,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing,
 			Progress: p.Progress, DownloadRate: p.DownloadRate, UploadRate: p.UploadRate,
 			Downloaded: p.Downloaded, Uploaded: p.Uploaded, Flags: p.Flags,
+			IPVersion: PeerIPVersion(p.Addr),
 		})
 	}
 	d.Trackers = []TrackerStatus{}

@@ -182,6 +182,8 @@ type PeerStatus struct {
 	Downloaded   int64   `json:"downloaded"`
 	Uploaded     int64   `json:"uploaded"`
 	Flags        string  `json:"flags"`
+	// IPVersion is 4 or 6: the IP version of the connection.
+	IPVersion int `json:"ip_version"`
 }
 
 // Detail is a Status plus the torrent's files and trackers, as shown by the

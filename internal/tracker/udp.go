@@ -28,6 +28,7 @@ var errAttemptTimeout = errors.New("no answer")
 type udpTransport struct {
 	base       time.Duration
 	maxRetries int
+	family     string // "4", "6", or "" for both (ClientConfig.IPVersion)
 
 	mu      sync.Mutex
 	closed  bool
@@ -66,7 +67,7 @@ func newUDPTransport(base time.Duration, maxRetries int) *udpTransport {
 
 // announce runs a BEP 15 announce to the tracker at u.
 func (t *udpTransport) announce(ctx context.Context, u *url.URL, req AnnounceRequest) (*AnnounceResponse, error) {
-	addr, err := resolveUDP(ctx, u)
+	addr, err := resolveUDP(ctx, u, t.family)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (t *udpTransport) announce(ctx context.Context, u *url.URL, req AnnounceReq
 
 // scrape runs BEP 15 scrapes for hashes, maxUDPScrapeHashes at a time.
 func (t *udpTransport) scrape(ctx context.Context, u *url.URL, hashes [][20]byte) (map[[20]byte]ScrapeResult, error) {
-	addr, err := resolveUDP(ctx, u)
+	addr, err := resolveUDP(ctx, u, t.family)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +319,7 @@ func (t *udpTransport) close() error {
 
 // resolveUDP returns the address of the UDP tracker at u, preferring IPv4
 // when the name has both.
-func resolveUDP(ctx context.Context, u *url.URL) (netip.AddrPort, error) {
+func resolveUDP(ctx context.Context, u *url.URL, family string) (netip.AddrPort, error) {
 	host, portStr := u.Hostname(), u.Port()
 	if portStr == "" {
 		return netip.AddrPort{}, fmt.Errorf("%w: udp tracker URL without a port", ErrInvalidURL)
@@ -328,9 +329,12 @@ func resolveUDP(ctx context.Context, u *url.URL) (netip.AddrPort, error) {
 		return netip.AddrPort{}, fmt.Errorf("%w: bad port %q", ErrInvalidURL, portStr)
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
+		if !inFamily(ip, family) {
+			return netip.AddrPort{}, fmt.Errorf("tracker address %s is not IPv%s (--ip-version)", ip, family)
+		}
 		return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip"+family, host)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("resolve %s: %w", host, err)
 	}
