@@ -1,14 +1,19 @@
 package session
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/portmap"
 	"github.com/gobit/gobit/internal/portmap/portmaptest"
 	"github.com/gobit/gobit/internal/testutil"
+	"github.com/gobit/gobit/internal/wire"
+	"github.com/gobit/gobit/internal/wire/wiretest"
 )
 
 // TestPortMappingAtStartAndExit: a session listening on all interfaces
@@ -123,5 +128,71 @@ func TestIPVersionHelpers(t *testing.T) {
 	}
 	if !isGlobal6(netip.MustParseAddr("2001:db8::1")) || isGlobal6(netip.MustParseAddr("fd00::1")) || isGlobal6(netip.MustParseAddr("fe80::1")) || isGlobal6(netip.MustParseAddr("::1")) {
 		t.Error("isGlobal6")
+	}
+}
+
+// TestExtensionHandshakeAddresses: our extension handshake carries the
+// peer's address as "yourip" and our global IPv6 address as "ipv6" (BEP
+// 10); the "yourip" a peer sends us is counted as an external address.
+func TestExtensionHandshakeAddresses(t *testing.T) {
+	s, err := New(Config{DownloadDir: t.TempDir(), ListenAddr: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	own := netip.MustParseAddr("2001:db8::7")
+	s.ipv6.mu.Lock()
+	s.ipv6.lookup, s.ipv6.checked = func() netip.Addr { return own }, time.Time{}
+	s.ipv6.mu.Unlock()
+	ih := metainfo.Hash{7, 7, 7}
+	if _, err := s.Add(context.Background(), AddRequest{URI: metainfo.Magnet{InfoHash: ih}.String()}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(s.Port())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	hs := wire.Handshake{InfoHash: ih, PeerID: [20]byte([]byte("-XX0001-yourip-test0"))}
+	hs.SetExtended()
+	if _, err := c.Write(hs.AppendTo(nil)); err != nil {
+		t.Fatal(err)
+	}
+	ours := wire.ExtendedHandshake{M: map[string]int{}, YourIP: netip.MustParseAddr("198.51.100.4").AsSlice()}
+	payload, _ := ours.Marshal()
+	ext := wire.Message{ID: wire.Extended, ExtendedID: wire.ExtendedHandshakeID, Payload: payload}
+	c.Write(ext.AppendTo(nil))
+	if _, err := wire.ReadHandshake(c); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for {
+		m, nb, err := wiretest.ReadMessage(c, buf)
+		if err != nil {
+			t.Fatalf("no extension handshake: %v", err)
+		}
+		buf = nb
+		if m.KeepAlive || m.ID != wire.Extended || m.ExtendedID != wire.ExtendedHandshakeID {
+			continue
+		}
+		h, err := wire.ParseExtendedHandshake(m.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ip, ok := h.YourIPAddr(); !ok || ip != netip.MustParseAddr("127.0.0.1") {
+			t.Errorf("yourip %v, want 127.0.0.1", h.YourIP)
+		}
+		if ip, ok := netip.AddrFromSlice(h.IPv6); !ok || ip != own {
+			t.Errorf("ipv6 %v, want %s", h.IPv6, own)
+		}
+		break
+	}
+	testutil.WaitFor(t, 10*time.Second, "the peer's yourip counted", func() bool {
+		a := s.Network().ExternalAddrs
+		return len(a) == 1 && a[0] == ExternalAddr{Addr: "198.51.100.4", Votes: 1}
+	})
+	if n := s.Network(); n.IPv6 != own.String() {
+		t.Errorf("network ipv6 %q, want %s", n.IPv6, own)
 	}
 }
