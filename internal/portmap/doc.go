@@ -1,7 +1,9 @@
 // Package portmap opens the peer port on the home router: it finds a
 // gateway that speaks UPnP IGD (WANIPConnection:2, WANIPConnection:1 or
-// WANPPPConnection:1, through github.com/huin/goupnp) or NAT-PMP (RFC 6886,
-// through github.com/jackpal/go-nat-pmp), maps the port for TCP and UDP,
+// WANPPPConnection:1, through github.com/huin/goupnp), NAT-PMP (RFC 6886,
+// through github.com/jackpal/go-nat-pmp) or PCP (RFC 6887, pcp.go, for a
+// gateway that answers NAT-PMP with PCP's version), maps the port for TCP
+// and UDP,
 // renews each mapping at half its lease, and deletes the mappings when
 // closed.
 //
@@ -18,7 +20,7 @@
 // # Bounds
 //
 // Every network wait has a deadline: an SSDP search lasts
-// Config.DiscoverTimeout, each SOAP call and each NAT-PMP exchange
+// Config.DiscoverTimeout, each SOAP call and each NAT-PMP or PCP exchange
 // Config.RequestTimeout. Discovery runs in the Mapper's goroutine, never
 // on the caller's. A device description is only fetched from an IP
 // literal in a private, link-local or loopback range (an SSDP answer

@@ -60,8 +60,9 @@ func natpmpError(err error) error {
 }
 
 // discoverNATPMP asks the configured gateway (or the default route's) for
-// its external address: a gateway that answers speaks NAT-PMP.
-func discoverNATPMP(_ context.Context, cfg Config) (Gateway, error) {
+// its external address: a gateway that answers speaks NAT-PMP. One that
+// answers with PCP's version number gets PCP (RFC 6887) instead.
+func discoverNATPMP(ctx context.Context, cfg Config) (Gateway, error) {
 	var gw netip.Addr
 	if cfg.NATPMPGateway != "" {
 		ip, err := netip.ParseAddr(cfg.NATPMPGateway)
@@ -77,10 +78,18 @@ func discoverNATPMP(_ context.Context, cfg Config) (Gateway, error) {
 		gw = ip
 	}
 	g := &natpmpGateway{client: natpmp.NewClientWithTimeout(gw.AsSlice(), cfg.RequestTimeout)}
-	if _, err := g.ExternalIP(context.Background()); err != nil {
-		return nil, fmt.Errorf("gateway %s: %w", gw, err)
+	_, err := g.ExternalIP(ctx)
+	if err == nil {
+		return g, nil
 	}
-	return g, nil
+	if !strings.Contains(err.Error(), "PCP") {
+		return nil, fmt.Errorf("natpmp: gateway %s: %w", gw, err)
+	}
+	p := newPCPGateway(gw, cfg.RequestTimeout)
+	if perr := p.probe(ctx); perr != nil {
+		return nil, fmt.Errorf("pcp: gateway %s: %w", gw, perr)
+	}
+	return p, nil
 }
 
 // defaultGateway reads the IPv4 default route's gateway from the kernel's

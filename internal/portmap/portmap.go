@@ -52,6 +52,7 @@ const (
 const (
 	MethodUPnP   = "upnp"
 	MethodNATPMP = "natpmp"
+	MethodPCP    = "pcp"
 )
 
 // Protocols mapped: the peer port is used by TCP (peers) and UDP (DHT,
@@ -60,7 +61,7 @@ var protocols = []string{"tcp", "udp"}
 
 // Gateway is one router able to map ports: UPnP IGD or NAT-PMP.
 type Gateway interface {
-	// Method names the protocol (MethodUPnP, MethodNATPMP).
+	// Method names the protocol (MethodUPnP, MethodNATPMP, MethodPCP).
 	Method() string
 	// ExternalIP asks the gateway for its external address.
 	ExternalIP(ctx context.Context) (netip.Addr, error)
@@ -102,8 +103,8 @@ type Status struct {
 	// State is one of "discovering", "mapped", "renewing", "failed",
 	// "removed".
 	State string `json:"state"`
-	// Method is how the port is mapped: "upnp", "natpmp", or "" before a
-	// gateway was found.
+	// Method is how the port is mapped: "upnp", "natpmp", "pcp", or ""
+	// before a gateway was found.
 	Method string `json:"method"`
 	// ExternalIP is the gateway's external address, when it told us.
 	ExternalIP string `json:"external_ip"`
@@ -359,7 +360,7 @@ func (m *Mapper) discover(ctx context.Context) (Gateway, error) {
 		if err == nil {
 			return gw, nil
 		}
-		errs = append(errs, fmt.Errorf("natpmp: %w", err))
+		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
 		return nil, errors.New("no method enabled")

@@ -266,6 +266,37 @@ func TestNATPMPRefused(t *testing.T) {
 	}
 }
 
+// TestPCPMapsRenewsDeletes: a gateway that answers NAT-PMP with PCP's
+// version gets PCP MAP requests (RFC 6887): mapped, renewed, deleted.
+func TestPCPMapsRenewsDeletes(t *testing.T) {
+	srv := portmaptest.NewPCP(t)
+	srv.SetMaxLease(2 * time.Second)
+	m := Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
+	testutil.WaitFor(t, 20*time.Second, "the port mapped over PCP", func() bool { return m.Status().State == StateMapped })
+	st := m.Status()
+	if st.Method != MethodPCP || st.ExternalIP != portmaptest.ExternalIP || len(st.Mappings) != 2 {
+		t.Fatalf("status %+v", st)
+	}
+	for _, mp := range srv.Mappings() {
+		if mp.InternalPort != 51413 || mp.ExternalPort != 51413 || mp.Lease != 2*time.Second {
+			t.Errorf("server's mapping %+v", mp)
+		}
+	}
+	testutil.WaitFor(t, 20*time.Second, "a renewal", func() bool { return srv.Adds() >= 4 })
+	m.Close()
+	if maps := srv.Mappings(); len(maps) != 0 {
+		t.Fatalf("after Close the server holds %+v", maps)
+	}
+	// A refusal names the PCP result.
+	srv.SetRefuse(2)
+	m = Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
+	defer m.Close()
+	testutil.WaitFor(t, 20*time.Second, "the refusal reported", func() bool { return m.Status().State == StateFailed })
+	if st := m.Status(); !strings.Contains(st.Error, "NOT_AUTHORIZED") {
+		t.Fatalf("status %+v", st)
+	}
+}
+
 // TestFallsBackToNATPMP uses NAT-PMP when no UPnP gateway answers.
 func TestFallsBackToNATPMP(t *testing.T) {
 	srv := portmaptest.NewNATPMP(t)

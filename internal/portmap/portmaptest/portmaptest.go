@@ -267,20 +267,29 @@ func soapFault(w http.ResponseWriter, code int) {
 	fmt.Fprintf(w, `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>%d</errorCode><errorDescription>refused by portmaptest</errorDescription></UPnPError></detail></s:Fault></s:Body></s:Envelope>`, code)
 }
 
-// NATPMP is a fake NAT-PMP server (RFC 6886).
+// NATPMP is a fake NAT-PMP server (RFC 6886), or with NewPCP a PCP-only
+// server (RFC 6887) that answers NAT-PMP requests with PCP's
+// UNSUPP_VERSION.
 type NATPMP struct {
 	Router
 	// Gateway is its IP address (Config.NATPMPGateway): a 127.0.0.0/8
 	// address of its own, since the protocol fixes the port at 5351.
 	Gateway string
+	pcp     bool
 }
+
+// NewPCP starts a fake PCP-only server on a loopback address of its own;
+// it stops with the test.
+func NewPCP(t testing.TB) *NATPMP { return newServer(t, true) }
 
 // NATPMPPort is the port NAT-PMP servers listen on.
 const NATPMPPort = 5351
 
 // NewNATPMP starts a fake NAT-PMP server on a loopback address of its
 // own; it stops with the test.
-func NewNATPMP(t testing.TB) *NATPMP {
+func NewNATPMP(t testing.TB) *NATPMP { return newServer(t, false) }
+
+func newServer(t testing.TB, pcp bool) *NATPMP {
 	t.Helper()
 	var pc net.PacketConn
 	var err error
@@ -295,7 +304,7 @@ func NewNATPMP(t testing.TB) *NATPMP {
 		t.Fatalf("no loopback address free for a NAT-PMP server: %v", err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	s := &NATPMP{Gateway: pc.LocalAddr().(*net.UDPAddr).IP.String()}
+	s := &NATPMP{Gateway: pc.LocalAddr().(*net.UDPAddr).IP.String(), pcp: pcp}
 	start := time.Now()
 	go func() {
 		buf := make([]byte, 64)
@@ -313,6 +322,9 @@ func NewNATPMP(t testing.TB) *NATPMP {
 }
 
 func (s *NATPMP) answer(req []byte, epoch uint32) []byte {
+	if s.pcp {
+		return s.answerPCP(req, epoch)
+	}
 	if len(req) < 2 || req[0] != 0 {
 		return nil
 	}
@@ -353,4 +365,56 @@ func (s *NATPMP) answer(req []byte, epoch uint32) []byte {
 		return resp
 	}
 	return nil
+}
+
+// answerPCP answers a PCP request (ANNOUNCE or MAP); a NAT-PMP request
+// gets UNSUPP_VERSION in PCP's format.
+func (s *NATPMP) answerPCP(req []byte, epoch uint32) []byte {
+	if len(req) < 2 {
+		return nil
+	}
+	resp := make([]byte, 24)
+	resp[0], resp[1] = 2, req[1]|0x80
+	binary.BigEndian.PutUint32(resp[8:], epoch)
+	if req[0] != 2 || len(req) < 24 {
+		resp[3] = 1 // UNSUPP_VERSION
+		return resp
+	}
+	switch req[1] {
+	case 0: // ANNOUNCE
+		return resp
+	case 1: // MAP
+		if len(req) < 60 {
+			resp[3] = 3 // MALFORMED_REQUEST
+			return resp
+		}
+		m := req[24:60]
+		proto := "tcp"
+		if m[12] == 17 {
+			proto = "udp"
+		}
+		in := int(binary.BigEndian.Uint16(m[16:]))
+		ext := int(binary.BigEndian.Uint16(m[18:]))
+		life := binary.BigEndian.Uint32(req[4:])
+		out := append(resp, m...)
+		if life == 0 {
+			s.remove(proto, 0, in)
+			return out
+		}
+		if ext == 0 {
+			ext = in
+		}
+		granted, code := s.add(Mapping{Protocol: proto, ExternalPort: ext, InternalPort: in, Lease: time.Duration(life) * time.Second})
+		if code != 0 {
+			out[3] = byte(code)
+			return out
+		}
+		binary.BigEndian.PutUint32(out[4:], uint32(granted/time.Second))
+		binary.BigEndian.PutUint16(out[24+18:], uint16(ext))
+		ip := net.ParseIP(ExternalIP).To16()
+		copy(out[24+20:], ip)
+		return out
+	}
+	resp[3] = 4 // UNSUPP_OPCODE
+	return resp
 }
