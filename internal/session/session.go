@@ -1,8 +1,10 @@
 // Package session holds all torrents of one gobit process: the peer listen
 // socket, the session-wide connection, half-open and disk limits, the read
 // cache, the tracker client, the DHT node (dht.go), local service discovery
-// (discovery.go), persistence in the state database (persist.go), the list
-// of torrents, and what organizes it: categories and tags (categories.go),
+// (discovery.go), the network's state: IP version, the addresses peers see
+// us at, the router port mapping (network.go), persistence in the state
+// database (persist.go), the list of torrents, and what organizes it:
+// categories and tags (categories.go),
 // the queue and its limits (queue.go), the watch directory (watch.go) and
 // the on-complete command (oncomplete.go).
 //
