@@ -687,7 +687,7 @@ func (e *env) runSeed(sw *swarm, g *group, client, tag, runDir string, port int,
 	switch client {
 	case clientGobit:
 		argv = []string{e.gobit, "download", "--output", filepath.Dir(e.payload), "--port", strconv.Itoa(port),
-			"--listen-host", nd.Addr.String(), "--log-level", "warn", "--no-lsd", "--no-dht", "--seed", sw.torrent}
+			"--listen-host", nd.Addr.String(), "--log-level", "warn", "--no-lsd", "--no-dht", "--no-port-mapping", "--seed", sw.torrent}
 		ready = "seeding;"
 	case clientLibtorrent:
 		argv = e.ltArgv("seed", sw.torrent, filepath.Dir(e.payload), nd, port)

@@ -123,7 +123,9 @@ func runDownload(ctx context.Context, o downloadOptions, arg string, stdout, std
 	if err := o.limits.apply(&cfg); err != nil {
 		return err
 	}
-	o.discovery.apply(&cfg)
+	if err := o.discovery.apply(&cfg); err != nil {
+		return err
+	}
 	if err := o.encryption.apply(&cfg); err != nil {
 		return err
 	}

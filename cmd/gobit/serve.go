@@ -194,7 +194,9 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	if err := o.automation.apply(&cfg); err != nil {
 		return err
 	}
-	o.discovery.apply(&cfg)
+	if err := o.discovery.apply(&cfg); err != nil {
+		return err
+	}
 	if err := o.encryption.apply(&cfg); err != nil {
 		return err
 	}

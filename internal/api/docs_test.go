@@ -15,6 +15,7 @@ import (
 
 	"github.com/gobit/gobit/internal/dht"
 	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/portmap"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -43,7 +44,7 @@ var docSections = map[string]reflect.Type{
 	"api.TagRenameBody":      reflect.TypeFor[TagRenameBody](),
 	"api.QueueBody":          reflect.TypeFor[QueueBody](),
 	"api.SessionInfo":        reflect.TypeFor[SessionInfo](),
-	"session.NetworkStatus":  reflect.TypeFor[session.NetworkStatus](),
+	"session.NetPathStatus":  reflect.TypeFor[session.NetPathStatus](),
 	"api.FreeSpaceBody":      reflect.TypeFor[FreeSpaceBody](),
 	"api.StreamTicket":       reflect.TypeFor[StreamTicket](),
 	"session.Snapshot":       reflect.TypeFor[session.Snapshot](),
@@ -51,6 +52,10 @@ var docSections = map[string]reflect.Type{
 	"session.StateChange":    reflect.TypeFor[session.StateChange](),
 	"session.Progress":       reflect.TypeFor[session.Progress](),
 	"session.SessionStats":   reflect.TypeFor[session.SessionStats](),
+	"session.NetworkStatus":  reflect.TypeFor[session.NetworkStatus](),
+	"session.ExternalAddr":   reflect.TypeFor[session.ExternalAddr](),
+	"portmap.Status":         reflect.TypeFor[portmap.Status](),
+	"portmap.Mapping":        reflect.TypeFor[portmap.Mapping](),
 }
 
 // docFieldNames returns the JSON names of t's own fields (those of embedded
@@ -76,7 +81,7 @@ func docFieldNames(t reflect.Type) []string {
 var (
 	headingRe = regexp.MustCompile("(?m)^#{2,3} .*$")
 	typeRe    = regexp.MustCompile("\\(`([a-z]+\\.[A-Za-z]+)`\\)\\s*$")
-	rowRe     = regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|")
+	rowRe     = regexp.MustCompile("(?m)^\\| `([a-z0-9_]+)` \\|")
 )
 
 // readDocSections returns, for each type named in a heading of
@@ -223,7 +228,7 @@ func TestAPIDocMatchesRealAnswers(t *testing.T) {
 	for _, item := range get("/api/v1/torrents").([]any) {
 		check("list item", item, documented("session.Status"))
 	}
-	check("settings", get("/api/v1/session"), documented("session.Settings", "session.NetworkStatus", "api.SessionInfo"))
+	check("settings", get("/api/v1/session"), documented("session.Settings", "session.NetPathStatus", "api.SessionInfo", "session.NetworkStatus"))
 
 	// Every state the docs name is a state of the session, and back.
 	doc, _ := os.ReadFile(apiDoc)

@@ -30,7 +30,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 // settings serves GET /api/v1/session: the settings and the download
 // directory's free space.
 func (h *handler) settings(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, sessionInfo(h.b.Settings()))
+	writeJSON(w, http.StatusOK, withNetwork(sessionInfo(h.b.Settings()), h.b))
 }
 
 // updateSettings serves PATCH /api/v1/session: changes the session-wide
@@ -46,7 +46,7 @@ func (h *handler) updateSettings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionInfo(s))
+	writeJSON(w, http.StatusOK, withNetwork(sessionInfo(s), h.b))
 }
 
 // recheck serves POST /api/v1/torrents/{infohash}/recheck.

@@ -20,6 +20,24 @@ type SessionInfo struct {
 	FreeSpace      uint64 `json:"free_space"`
 	TotalSpace     uint64 `json:"total_space"`
 	FreeSpaceError string `json:"free_space_error,omitempty"`
+	// Network is the session's network state: IP versions, listen and
+	// external addresses, the router port mapping. Absent from a backend
+	// without a network (tests).
+	Network *session.NetworkStatus `json:"network,omitempty"`
+}
+
+// networkBackend is a Backend that reports its network state.
+type networkBackend interface {
+	Network() session.NetworkStatus
+}
+
+// withNetwork adds b's network state to info when b has one.
+func withNetwork(info SessionInfo, b Backend) SessionInfo {
+	if nb, ok := b.(networkBackend); ok {
+		n := nb.Network()
+		info.Network = &n
+	}
+	return info
 }
 
 // FreeSpaceBody is the answer of GET /api/v1/free-space.

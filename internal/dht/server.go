@@ -55,6 +55,10 @@ type Config struct {
 	// ExternalReader is set, reads from it. Close does not close it: the
 	// caller owns the socket.
 	Conn net.PacketConn
+	// Network, when "udp4" or "udp6", limits the node to that family
+	// (an IPv6-only socket on "::" looks dual-stack); otherwise the
+	// families are those of Conn's local address.
+	Network string
 	// ExternalReader means the caller reads Conn (for example to share the
 	// socket with uTP) and passes DHT packets to HandlePacket; Start then
 	// starts no reader.
@@ -192,6 +196,12 @@ func New(cfg Config) (*Server, error) {
 		default:
 			s.localV4, s.localV6 = false, true
 		}
+	}
+	switch cfg.Network {
+	case "udp4":
+		s.localV4, s.localV6 = true, false
+	case "udp6":
+		s.localV4, s.localV6 = false, true
 	}
 	return s, nil
 }

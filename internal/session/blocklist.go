@@ -50,7 +50,7 @@ func (b *blockState) has(a netip.Addr) bool {
 	return false
 }
 
-func (b *blockState) status(st *NetworkStatus) {
+func (b *blockState) status(st *NetPathStatus) {
 	st.Blocklist = b.src
 	st.BlocklistSize = b.list.Load().Len()
 	b.mu.Lock()

@@ -36,12 +36,13 @@ func (s *Session) startDHT() {
 	if !s.cfg.DHT || s.port <= 0 {
 		return
 	}
-	pc, err := s.net.listenPacket(s.cfg.ListenAddr, s.port)
+	network := ipNetwork(s.cfg.IPVersion, "udp")
+	pc, err := s.net.listenPacket(network, s.cfg.ListenAddr, s.port)
 	if err != nil {
 		s.log.Warn("DHT off: cannot open UDP port", "port", s.port, "err", err)
 		return
 	}
-	cfg := dht.Config{Conn: pc, Bootstrap: s.cfg.DHTBootstrap, Logger: s.log}
+	cfg := dht.Config{Conn: pc, Network: network, Bootstrap: s.cfg.DHTBootstrap, Logger: s.log}
 	if s.db != nil {
 		var saved dhtState
 		if ok, err := s.db.Setting(dhtSettingKey, &saved); err == nil && ok {

@@ -15,8 +15,12 @@ func (s *Session) startLSD() {
 	if !s.cfg.LSD || s.port <= 0 {
 		return
 	}
+	group := s.cfg.LSDGroup
+	if group == "" && s.cfg.IPVersion == IPVersion6 {
+		group = lsd.DefaultGroup6 // --ip-version 6: no IPv4 multicast
+	}
 	l, err := lsd.New(lsd.Config{
-		Group:  s.cfg.LSDGroup,
+		Group:  group,
 		Listen: s.cfg.LSDListen,
 		Port:   uint16(s.port),
 		OnPeer: s.onLSDPeer,

@@ -31,7 +31,7 @@ type MetricsSnapshot struct {
 	// DHT is set when the DHT node runs.
 	DHT *DHTMetrics
 	// BlockedConnections counts connections and peer addresses refused
-	// by the IP blocklist (NetworkStatus.BlockedConnections).
+	// by the IP blocklist (NetPathStatus.BlockedConnections).
 	BlockedConnections int64
 }
 

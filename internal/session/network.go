@@ -21,10 +21,10 @@ import (
 // interface, to log when it goes and comes back.
 const networkCheckInterval = 2 * time.Second
 
-// NetworkStatus is the state of the session's way out to the network:
+// NetPathStatus is the state of the session's way out to the network:
 // the proxy, the bound interface, and the IP blocklist. It is part of
 // Settings (GET /api/v1/session).
-type NetworkStatus struct {
+type NetPathStatus struct {
 	// Proxy is the SOCKS5 proxy peer connections and tracker requests go
 	// through, without its password ("" for none).
 	Proxy string `json:"proxy"`
@@ -192,9 +192,10 @@ func (n *netPath) lookup(ctx context.Context, host string) ([]netip.Addr, error)
 	return n.resolver.LookupNetIP(ctx, "ip", host)
 }
 
-// listen opens the peer listener: on the bound interface's address (so it
-// works again when the address comes back) when there is one.
-func (n *netPath) listen(host string, port int) (net.Listener, error) {
+// listen opens the peer listener on network ("tcp", "tcp4" or "tcp6"):
+// on the bound interface's address (so it works again when the address
+// comes back) when there is one.
+func (n *netPath) listen(network, host string, port int) (net.Listener, error) {
 	if n.bind != nil {
 		h, err := n.bind.ListenHost(host)
 		if err != nil {
@@ -202,21 +203,21 @@ func (n *netPath) listen(host string, port int) (net.Listener, error) {
 		}
 		host = h
 	}
-	return net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
 }
 
-// listenPacket opens the DHT's UDP socket, bound to the interface (and
-// its device) when there is one.
-func (n *netPath) listenPacket(host string, port int) (net.PacketConn, error) {
+// listenPacket opens the DHT's UDP socket on network ("udp", "udp4" or
+// "udp6"), bound to the interface (and its device) when there is one.
+func (n *netPath) listenPacket(network, host string, port int) (net.PacketConn, error) {
 	if n.bind == nil {
-		return net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		return net.ListenPacket(network, net.JoinHostPort(host, strconv.Itoa(port)))
 	}
 	h, err := n.bind.ListenHost(host)
 	if err != nil {
 		return nil, err
 	}
 	lc := net.ListenConfig{Control: n.bind.Control}
-	return lc.ListenPacket(context.Background(), "udp", net.JoinHostPort(h, strconv.Itoa(port)))
+	return lc.ListenPacket(context.Background(), network, net.JoinHostPort(h, strconv.Itoa(port)))
 }
 
 // networkLoop logs when the bound interface goes and comes back, until
@@ -247,9 +248,9 @@ func (s *Session) networkLoop() {
 	}
 }
 
-// networkStatus reads the NetworkStatus; it takes no session lock.
-func (s *Session) networkStatus() NetworkStatus {
-	st := NetworkStatus{BlockedConnections: s.block.blocked.Load()}
+// netPathStatus reads the NetPathStatus; it takes no session lock.
+func (s *Session) netPathStatus() NetPathStatus {
+	st := NetPathStatus{BlockedConnections: s.block.blocked.Load()}
 	if s.net.proxy != nil {
 		st.Proxy = s.net.proxy.String()
 	}

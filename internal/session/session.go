@@ -1,8 +1,10 @@
 // Package session holds all torrents of one gobit process: the peer listen
 // socket, the session-wide connection, half-open and disk limits, the read
 // cache, the tracker client, the DHT node (dht.go), local service discovery
-// (discovery.go), persistence in the state database (persist.go), the list
-// of torrents, and what organizes it: categories and tags (categories.go),
+// (discovery.go), the network's state: IP version, the addresses peers see
+// us at, the router port mapping (network.go), persistence in the state
+// database (persist.go), the list of torrents, and what organizes it:
+// categories and tags (categories.go),
 // the queue and its limits (queue.go), the watch directory (watch.go) and
 // the on-complete command (oncomplete.go).
 //
@@ -47,6 +49,7 @@ import (
 	"github.com/gobit/gobit/internal/lsd"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/peer"
+	"github.com/gobit/gobit/internal/portmap"
 	"github.com/gobit/gobit/internal/ratelimit"
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
@@ -168,6 +171,12 @@ type Config struct {
 	// DefaultBlocklistPoll) and reloaded when it changes.
 	Blocklist     string
 	BlocklistPoll time.Duration
+	// IPVersion limits the listener, dials, the DHT and trackers to IPv4
+	// ("4") or IPv6 ("6"); "" or "both" uses both (network.go).
+	IPVersion string
+	// PortMap, when set, maps the peer port on the router (UPnP IGD or
+	// NAT-PMP; its Port is the session's); nil is off (network.go).
+	PortMap *portmap.Config
 }
 
 // Encryption is the message stream encryption policy of peer connections:
@@ -251,6 +260,11 @@ type Session struct {
 	// block the IP blocklist (network.go, blocklist.go).
 	net   *netPath
 	block blockState
+	// votes are the addresses peers see us at; ipv6 our global IPv6
+	// address; portmap the router mapping, nil when off (network.go).
+	votes   addrVotes
+	ipv6    ownIPv6
+	portmap *portmap.Mapper
 }
 
 type entry struct {
@@ -323,6 +337,16 @@ func New(cfg Config) (*Session, error) {
 		log.Warn("local service discovery off: its multicast would not stay on the bound interface", "bind_interface", np.bind.String())
 		cfg.LSD = false
 	}
+	if err := validIPVersion(cfg.IPVersion); err != nil {
+		return nil, err
+	}
+	lookup6 := func() netip.Addr {
+		if cfg.IPVersion == IPVersion4 {
+			return netip.Addr{}
+		}
+		return globalIPv6(cfg.ListenAddr)
+	}
+	cfg.Tracker.IPVersion = cfg.IPVersion
 	s := &Session{
 		cfg:      cfg,
 		log:      log,
@@ -342,6 +366,8 @@ func New(cfg Config) (*Session, error) {
 		net:      np,
 	}
 	s.block.src = cfg.Blocklist
+	s.ipv6.lookup = lookup6
+	s.tracker.SetIPv6Source(s.ipv6.get)
 	s.initQueue()
 	// The state database is opened first: a data directory in use by
 	// another gobit is the likeliest start-up failure, and it must be
@@ -354,7 +380,7 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	if cfg.Port >= 0 {
-		ln, err := s.net.listen(cfg.ListenAddr, cfg.Port)
+		ln, err := s.net.listen(ipNetwork(cfg.IPVersion, "tcp"), cfg.ListenAddr, cfg.Port)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("session: listen for peers: %w", err)
@@ -373,6 +399,7 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.networkLoop()
 	}
+	s.startPortMap()
 	s.startLSD()
 	if s.lsd != nil {
 		s.wg.Add(1)
@@ -446,6 +473,9 @@ func (s *Session) Close() error {
 	}
 	wg.Wait()
 	s.wg.Wait()
+	if s.portmap != nil {
+		s.portmap.Close()
+	}
 	s.stopDHT()
 	if s.lsd != nil {
 		s.lsd.Close()
@@ -543,6 +573,9 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
 	tc.OnComplete = func() { s.onComplete(h) }
 	tc.OnFileComplete = func() { s.onFileComplete(h) }
+	tc.AllowAddr = allowAddr(s.cfg.IPVersion)
+	tc.OwnIPv6 = s.ipv6.get
+	tc.OnYourIP = s.votes.add
 	if s.cfg.DHT && s.port > 0 {
 		tc.DHTPort = uint16(s.port)
 		tc.OnDHTPort = s.onPeerDHTPort
@@ -709,6 +742,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing, Encrypted: p.Encrypted,
 			Progress: p.Progress, DownloadRate: p.DownloadRate, UploadRate: p.UploadRate,
 			Downloaded: p.Downloaded, Uploaded: p.Uploaded, Flags: p.Flags,
+			IPVersion: PeerIPVersion(p.Addr),
 		})
 	}
 	d.Trackers = []TrackerStatus{}
@@ -823,7 +857,7 @@ func (s *Session) Settings() Settings {
 		MaxActiveSeeds:     int64(s.qlim.Seeds),
 		MaxActive:          int64(s.qlim.Active),
 		DownloadDir:        s.cfg.DownloadDir,
-		NetworkStatus:      s.networkStatus(),
+		NetPathStatus:      s.netPathStatus(),
 	}
 }
 

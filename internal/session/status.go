@@ -109,9 +109,9 @@ type Settings struct {
 	// or their category names another (the daemon's --download-dir,
 	// absolute). It cannot be changed at run time.
 	DownloadDir string `json:"download_dir"`
-	// NetworkStatus is the proxy, bound interface, kill switch and
+	// NetPathStatus is the proxy, bound interface, kill switch and
 	// blocklist state (network.go); read-only.
-	NetworkStatus
+	NetPathStatus
 }
 
 // SettingsUpdate changes Settings; nil fields are left alone.
@@ -186,6 +186,8 @@ type PeerStatus struct {
 	Downloaded   int64   `json:"downloaded"`
 	Uploaded     int64   `json:"uploaded"`
 	Flags        string  `json:"flags"`
+	// IPVersion is 4 or 6: the IP version of the connection.
+	IPVersion int `json:"ip_version"`
 }
 
 // Detail is a Status plus the torrent's files and trackers, as shown by the

@@ -101,7 +101,7 @@ func TestBindInterfaceKillSwitch(t *testing.T) {
 
 	leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), ListenAddr: "", BindInterface: "gbvpn0"})
 	if st := leech.Settings(); st.BindInterface != "gbvpn0" || st.NetworkError != "" {
-		t.Fatalf("status %+v", st.NetworkStatus)
+		t.Fatalf("status %+v", st.NetPathStatus)
 	}
 	if _, err := leech.Add(context.Background(), session.AddRequest{URI: magnets[0]}); err != nil {
 		t.Fatal(err)

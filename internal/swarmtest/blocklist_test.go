@@ -47,7 +47,7 @@ func TestBlocklist(t *testing.T) {
 	WaitState(t, seed, hash, 30*time.Second, session.StateSeeding)
 	leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), Blocklist: list, BlocklistPoll: 50 * time.Millisecond})
 	if st := leech.Settings(); st.BlocklistSize != 1 || st.Blocklist != list || st.BlocklistLoaded == "" {
-		t.Fatalf("settings %+v", st.NetworkStatus)
+		t.Fatalf("settings %+v", st.NetPathStatus)
 	}
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)

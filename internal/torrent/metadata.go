@@ -194,6 +194,9 @@ func (t *Torrent) handleExtended(p *peerState, m wire.Message) error {
 		p.extM = h.M
 		p.reqq = h.Reqq
 		p.client = h.V
+		if ip, ok := h.YourIPAddr(); ok && t.cfg.OnYourIP != nil {
+			t.cfg.OnYourIP(p.conn.Addr, ip)
+		}
 		if h.Port > 0 && h.Port < 65536 && !p.conn.Outgoing {
 			// The peer's listen port: dial this address in the future.
 			p.listen = netipFrom(p.conn.Addr, h.Port)

@@ -166,6 +166,9 @@ func (t *Torrent) addAddr(a netip.AddrPort, src Source) {
 	if t.banned[banKey(a)] || t.blocked(a.Addr()) {
 		return
 	}
+	if t.cfg.AllowAddr != nil && !t.cfg.AllowAddr(a.Addr()) {
+		return
+	}
 	if _, ok := t.addrs[a]; !ok {
 		t.addrs[a] = &addrInfo{source: src}
 	}
@@ -355,6 +358,12 @@ func (t *Torrent) sendExtendedHandshake(p *peerState) {
 	} else if p.addr.Addr().Is6() {
 		b := p.addr.Addr().As16()
 		h.YourIP = b[:]
+	}
+	if t.cfg.OwnIPv6 != nil {
+		if ip := t.cfg.OwnIPv6(); ip.Is6() && !ip.Is4In6() {
+			b := ip.As16()
+			h.IPv6 = b[:]
+		}
 	}
 	payload, err := h.Marshal()
 	if err != nil {

@@ -138,6 +138,16 @@ type Config struct {
 	// OnDHTPort receives DHT nodes from peers' PORT messages; it must not
 	// block.
 	OnDHTPort func(netip.AddrPort)
+	// AllowAddr, when set, decides which peer addresses are kept and
+	// dialled, whatever their source (the session's IP version choice).
+	AllowAddr func(netip.Addr) bool
+	// OwnIPv6 returns our global IPv6 address, sent as "ipv6" in the
+	// extension handshake (BEP 10) when valid; nil sends none.
+	OwnIPv6 func() netip.Addr
+	// OnYourIP receives the address a peer says it sees us at ("yourip",
+	// BEP 10), with the peer's address; it is called on the loop and must
+	// not block.
+	OnYourIP func(peer netip.AddrPort, ours netip.Addr)
 	// ReadCache caches pieces read for uploading; nil reads blocks directly.
 	ReadCache *ReadCache
 	// Counters, when set, receives the torrent's bytes and errors as well

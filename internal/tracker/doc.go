@@ -1,7 +1,10 @@
 // Package tracker implements gobit's BitTorrent tracker clients: HTTP
 // announces (BEP 3) with compact IPv4 and IPv6 peer lists (BEP 23, BEP 7),
 // UDP announces (BEP 15), scrapes over both (BEP 48, BEP 15) and periodic
-// announcing to every tier of a torrent (BEP 12).
+// announcing to every tier of a torrent (BEP 12). ClientConfig.IPVersion
+// limits trackers and the peers they return to one IP version; HTTP
+// announces carry our global IPv6 address as "ipv6=" (BEP 7) when
+// Client.SetIPv6Source gives one.
 //
 // # Ownership and concurrency
 //

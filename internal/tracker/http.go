@@ -100,6 +100,11 @@ func announceURL(u *url.URL, req AnnounceRequest) string {
 	}
 	b.WriteString("&key=")
 	b.WriteString(fmt.Sprintf("%08X", req.Key))
+	if req.IPv6.Is6() && !req.IPv6.Is4In6() {
+		// BEP 7: our IPv6 address (the port is the port parameter's).
+		b.WriteString("&ipv6=")
+		b.WriteString(url.QueryEscape(req.IPv6.WithZone("").String()))
+	}
 	if req.TrackerID != "" {
 		b.WriteString("&trackerid=")
 		b.WriteString(escapeBytes([]byte(req.TrackerID)))

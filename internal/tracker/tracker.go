@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -90,6 +92,10 @@ type AnnounceRequest struct {
 	Key uint32
 	// TrackerID is the "tracker id" the tracker returned earlier (HTTP only).
 	TrackerID string
+	// IPv6 is our global IPv6 address, sent as "ipv6=" to HTTP trackers
+	// (BEP 7) so that an IPv4 announce also lists us for IPv6 peers; the
+	// Client fills it from ClientConfig.IPv6 when it is zero.
+	IPv6 netip.Addr
 }
 
 // AnnounceResponse is a tracker's answer to an announce.
@@ -134,6 +140,9 @@ type ClientConfig struct {
 	// Net, when set, is how UDP announces reach the network (a pointer, so
 	// ClientConfig stays comparable).
 	Net *Net
+	// IPVersion limits trackers and the peers they return to IPv4 ("4")
+	// or IPv6 ("6"); "" or "both" uses both.
+	IPVersion string
 }
 
 // Net is how a Client's UDP announces reach the network. A session sets
@@ -175,6 +184,8 @@ type Client struct {
 	udp  *udpTransport
 	// counts are the announces by host (counts.go).
 	counts hostCounts
+	// ownIPv6 returns our global IPv6 address (SetIPv6Source); nil none.
+	ownIPv6 func() netip.Addr
 }
 
 // NewClient returns a Client with cfg's zero fields set to their defaults.
@@ -190,12 +201,31 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.MaxResponseSize <= 0 {
 		cfg.MaxResponseSize = DefaultMaxResponseSize
 	}
+	if cfg.IPVersion == "both" {
+		cfg.IPVersion = ""
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultHTTPTimeout}
+		if cfg.IPVersion != "" {
+			// Connect to trackers over the chosen IP version only.
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			var d net.Dialer
+			tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+				return d.DialContext(ctx, "tcp"+cfg.IPVersion, addr)
+			}
+			hc.Transport = tr
+		}
 	}
-	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries, cfg.Net)}
+	t := newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries, cfg.Net)
+	t.family = cfg.IPVersion
+	return &Client{cfg: cfg, http: hc, udp: t}
 }
+
+// SetIPv6Source sets the function that returns our global IPv6 address,
+// sent as "ipv6=" with HTTP announces that do not carry one (an invalid
+// address sends none). Call it before the first announce.
+func (c *Client) SetIPv6Source(f func() netip.Addr) { c.ownIPv6 = f }
 
 // Announce sends req to the tracker at trackerURL (http, https or udp) and
 // returns its answer. A tracker's explicit refusal is a *FailureError.
@@ -203,6 +233,9 @@ func (c *Client) Announce(ctx context.Context, trackerURL string, req AnnounceRe
 	u, err := parseTrackerURL(trackerURL)
 	if err != nil {
 		return nil, err
+	}
+	if !req.IPv6.IsValid() && c.ownIPv6 != nil && c.cfg.IPVersion != "4" {
+		req.IPv6 = c.ownIPv6()
 	}
 	var resp *AnnounceResponse
 	switch u.Scheme {
@@ -214,6 +247,9 @@ func (c *Client) Announce(ctx context.Context, trackerURL string, req AnnounceRe
 	c.counts.add(ctx, u, err)
 	if err != nil {
 		return nil, fmt.Errorf("tracker %s: announce: %w", redact(trackerURL), err)
+	}
+	if c.cfg.IPVersion != "" {
+		resp.Peers = slices.DeleteFunc(resp.Peers, func(p netip.AddrPort) bool { return !inFamily(p.Addr(), c.cfg.IPVersion) })
 	}
 	return resp, nil
 }
@@ -273,4 +309,16 @@ func redact(s string) string {
 		return s
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// inFamily reports whether addr belongs to the IP version ("4", "6", or
+// "" for both).
+func inFamily(addr netip.Addr, version string) bool {
+	switch version {
+	case "4":
+		return addr.Unmap().Is4()
+	case "6":
+		return addr.Is6() && !addr.Is4In6()
+	}
+	return true
 }

@@ -30,6 +30,7 @@ type udpTransport struct {
 	maxRetries int
 	listen     func(network string) (UDPConn, error)
 	lookup     func(ctx context.Context, host string) ([]netip.Addr, error)
+	family     string // "4", "6", or "" for both (ClientConfig.IPVersion)
 
 	mu      sync.Mutex
 	closed  bool
@@ -90,7 +91,7 @@ func newUDPTransport(base time.Duration, maxRetries int, n *Net) *udpTransport {
 
 // announce runs a BEP 15 announce to the tracker at u.
 func (t *udpTransport) announce(ctx context.Context, u *url.URL, req AnnounceRequest) (*AnnounceResponse, error) {
-	addr, err := resolveUDP(ctx, u, t.lookup)
+	addr, err := resolveUDP(ctx, u, t.lookup, t.family)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (t *udpTransport) announce(ctx context.Context, u *url.URL, req AnnounceReq
 
 // scrape runs BEP 15 scrapes for hashes, maxUDPScrapeHashes at a time.
 func (t *udpTransport) scrape(ctx context.Context, u *url.URL, hashes [][20]byte) (map[[20]byte]ScrapeResult, error) {
-	addr, err := resolveUDP(ctx, u, t.lookup)
+	addr, err := resolveUDP(ctx, u, t.lookup, t.family)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +360,9 @@ func (t *udpTransport) close() error {
 
 // resolveUDP returns the address of the UDP tracker at u, preferring IPv4
 // when the name has both.
-func resolveUDP(ctx context.Context, u *url.URL, lookup func(context.Context, string) ([]netip.Addr, error)) (netip.AddrPort, error) {
+// Names are resolved with lookup (the proxy's or bound interface's
+// resolver when one is set); only addresses of family are kept.
+func resolveUDP(ctx context.Context, u *url.URL, lookup func(context.Context, string) ([]netip.Addr, error), family string) (netip.AddrPort, error) {
 	host, portStr := u.Hostname(), u.Port()
 	if portStr == "" {
 		return netip.AddrPort{}, fmt.Errorf("%w: udp tracker URL without a port", ErrInvalidURL)
@@ -369,11 +372,20 @@ func resolveUDP(ctx context.Context, u *url.URL, lookup func(context.Context, st
 		return netip.AddrPort{}, fmt.Errorf("%w: bad port %q", ErrInvalidURL, portStr)
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
+		if !inFamily(ip, family) {
+			return netip.AddrPort{}, fmt.Errorf("tracker address %s is not IPv%s (--ip-version)", ip, family)
+		}
 		return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
 	}
-	ips, err := lookup(ctx, host)
+	all, err := lookup(ctx, host)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	var ips []netip.Addr
+	for _, ip := range all {
+		if inFamily(ip.Unmap(), family) {
+			ips = append(ips, ip)
+		}
 	}
 	if len(ips) == 0 {
 		return netip.AddrPort{}, fmt.Errorf("resolve %s: no addresses", host)

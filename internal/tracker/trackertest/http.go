@@ -38,6 +38,7 @@ func (tr *Tracker) handleHTTPAnnounce(w http.ResponseWriter, r *http.Request) {
 		NumWant:   -1,
 		Key:       q.Get("key"),
 		TrackerID: q.Get("trackerid"),
+		IPv6:      q.Get("ipv6"),
 	}
 	a.Uploaded, _ = strconv.ParseInt(q.Get("uploaded"), 10, 64)
 	a.Downloaded, _ = strconv.ParseInt(q.Get("downloaded"), 10, 64)

@@ -48,6 +48,8 @@ type Announce struct {
 	// Key is the announced key; TrackerID the "trackerid" sent (HTTP).
 	Key       string
 	TrackerID string
+	// IPv6 is the "ipv6" parameter sent (HTTP, BEP 7), "" if none.
+	IPv6 string
 }
 
 // Tracker is a running test tracker.
@@ -83,13 +85,29 @@ func New(t testing.TB) *Tracker {
 	return tr
 }
 
-// Start starts a tracker that the caller must Close.
-func Start() (*Tracker, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// NewOn starts a tracker listening on host ("::1" for an IPv6 tracker,
+// whose UDP announces answer with 18-byte peers, BEP 15) and registers its
+// Close with t.Cleanup.
+func NewOn(t testing.TB, host string) *Tracker {
+	t.Helper()
+	tr, err := StartOn(host)
+	if err != nil {
+		t.Fatalf("trackertest: %v", err)
+	}
+	t.Cleanup(tr.Close)
+	return tr
+}
+
+// Start starts a tracker on 127.0.0.1 that the caller must Close.
+func Start() (*Tracker, error) { return StartOn("127.0.0.1") }
+
+// StartOn starts a tracker on host that the caller must Close.
+func StartOn(host string) (*Tracker, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("listen tcp: %w", err)
 	}
-	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(host)})
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("listen udp: %w", err)
@@ -126,7 +144,8 @@ func (tr *Tracker) Close() {
 	<-tr.done
 }
 
-// HTTPURL returns the HTTP announce URL, "http://127.0.0.1:PORT/announce".
+// HTTPURL returns the HTTP announce URL, "http://127.0.0.1:PORT/announce"
+// ("http://[::1]:PORT/announce" on IPv6).
 func (tr *Tracker) HTTPURL() string {
 	return "http://" + tr.httpLn.Addr().String() + "/announce"
 }

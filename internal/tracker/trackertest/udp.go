@@ -91,7 +91,11 @@ func (tr *Tracker) handleUDP(p []byte, from netip.AddrPort) []byte {
 		out = binary.BigEndian.AppendUint32(out, uint32(ans.interval))
 		out = binary.BigEndian.AppendUint32(out, uint32(ans.leechers))
 		out = binary.BigEndian.AppendUint32(out, uint32(ans.seeders))
-		// The socket is IPv4, so only IPv4 peers fit the 6-byte format.
+		// BEP 15: an announce that came over IPv6 gets 18-byte IPv6
+		// peers, one over IPv4 6-byte IPv4 peers.
+		if from.Addr().Is6() && !from.Addr().Is4In6() {
+			return append(out, compact(ans.peers6)...)
+		}
 		return append(out, compact(ans.peers4)...)
 	case actionScrape:
 		var hashes [][20]byte

@@ -230,6 +230,7 @@ export class Detail {
     for (const p of sorted) {
       tbody.append(el('tr', null,
         el('td', { class: 'mono', text: p.addr }),
+        el('td', { text: p.ip_version ? 'IPv' + p.ip_version : '' }),
         el('td', { text: p.client || '' }),
         el('td', { class: 'mono', title: 'D/d download, U/u upload, S snubbed, E fast extension, X extension protocol', text: p.flags || '' }),
         el('td', { class: 'num', text: (p.progress * 100).toFixed(1) + '%' }),
@@ -238,7 +239,7 @@ export class Detail {
         el('td', { text: (p.source || '') + (p.outgoing ? ' →' : ' ←') })));
     }
     box.append(el('table', { class: 'grid' },
-      el('thead', null, el('tr', null, ...['Address', 'Client', 'Flags', 'Has', 'Down', 'Up', 'Source'].map((h, i) => el('th', { class: i >= 3 && i <= 5 ? 'num' : undefined, text: h })))),
+      el('thead', null, el('tr', null, ...['Address', 'IP', 'Client', 'Flags', 'Has', 'Down', 'Up', 'Source'].map((h, i) => el('th', { class: i >= 4 && i <= 6 ? 'num' : undefined, text: h })))),
       tbody));
   }
 

@@ -11,6 +11,7 @@ actually bound is printed on the READY line.
 
 Options:
   --no-utp        use TCP only (libtorrent prefers uTP on loopback otherwise)
+  --listen HOST   the address to listen on (default 127.0.0.1; ::1 for IPv6)
   --connect H:P   also connect to this peer directly (repeatable)
   --timeout S     leech: give up (exit 1) after S seconds; seed: exit 0 after S seconds
   --encryption E  protocol encryption: default (libtorrent's: MSE offered, plain
@@ -60,6 +61,7 @@ def parse_args():
     ap.add_argument('--save', required=True)
     ap.add_argument('--port', type=int, required=True)
     ap.add_argument('--no-utp', action='store_true')
+    ap.add_argument('--listen', default='127.0.0.1')
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--timeout', type=float, default=None)
     ap.add_argument('--encryption', choices=['default', 'forced', 'disabled'], default='default')
@@ -89,7 +91,7 @@ def make_session(a):
     if a.encryption != 'default':
         mask |= categories.connect_notification
     settings = {
-        'listen_interfaces': '127.0.0.1:%d' % a.port,
+        'listen_interfaces': ('[%s]:%d' if ':' in a.listen else '%s:%d') % (a.listen, a.port),
         'max_retry_port_bind': 0,
         'listen_system_port_fallback': False,
         'enable_upnp': False, 'enable_natpmp': False, 'enable_lsd': False, 'enable_dht': False,
