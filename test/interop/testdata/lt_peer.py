@@ -107,6 +107,18 @@ def make_session(a):
     return lt.session(settings)
 
 
+def flush_to_disk(ses, h, timeout=30):
+    """Waits until the torrent's written blocks are out of libtorrent's
+    buffers (save_resume_data with flush_disk_cache), at most timeout s."""
+    h.save_resume_data(lt.torrent_handle.flush_disk_cache)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ses.wait_for_alert(200)
+        for al in ses.pop_alerts():
+            if isinstance(al, (lt.save_resume_data_alert, lt.save_resume_data_failed_alert)):
+                return
+
+
 def limit_upload(ses, h, rate):
     """Caps the upload rate. libtorrent exempts local peers (loopback
     included) from session rate limits through its local peer class, so
@@ -190,6 +202,9 @@ def main():
             say('STATUS state=%s progress=%.3f peers=%d down=%d up=%d' % (
                 st.state, st.progress, st.num_peers, st.total_payload_download, st.total_payload_upload))
         if a.mode == 'leech' and st.has_metadata and st.is_seeding:
+            # libtorrent reports a piece passed before its blocks leave the
+            # disk threads' buffers; COMPLETE promises the files are written.
+            flush_to_disk(ses, h)
             say('COMPLETE secs=%.2f bytes=%d' % (now - start, st.total_wanted))
             break
         if a.timeout and now - start > a.timeout:
