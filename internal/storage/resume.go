@@ -27,12 +27,13 @@ func (s *Storage) Stamps() ([]FileStamp, error) {
 		return nil, err
 	}
 	out := make([]FileStamp, len(s.layout.Files))
+	paths := s.Paths()
 	for i, f := range s.layout.Files {
 		out[i] = FileStamp{Size: -1}
 		if f.Pad || err != nil {
 			continue
 		}
-		if fi, serr := root.Stat(f.Path); serr == nil && fi.Mode().IsRegular() {
+		if fi, serr := root.Stat(paths[i]); serr == nil && fi.Mode().IsRegular() {
 			out[i] = FileStamp{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
 		}
 	}
@@ -79,19 +80,28 @@ func (s *Storage) CheckResume(ctx context.Context, workers int, have *bitfield.B
 // unlinked files, so the caller must stop rather than report them done.
 var ErrVanished = errors.New("storage: data vanished from the save directory")
 
-// CheckPresent reports ErrVanished when the torrent's top-level entry (the
-// single file, or the torrent's folder) does not exist at its path. Call it
-// only when data should be there (some piece verified). It costs one lstat.
+// CheckPresent reports ErrVanished when a top-level entry of the
+// torrent's files (the single file, or the torrent's folder; after files
+// were renamed, each first component of their paths) does not exist. Call
+// it only when data should be there (some piece verified). It costs one
+// lstat per distinct top-level entry, one for a torrent never renamed.
 func (s *Storage) CheckPresent() error {
-	if len(s.layout.Files) == 0 {
-		return nil
-	}
-	top := s.layout.Files[0].Path
-	if i := strings.IndexRune(top, filepath.Separator); i >= 0 {
-		top = top[:i]
-	}
-	if _, err := os.Lstat(filepath.Join(s.dir, top)); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrVanished, filepath.Join(s.dir, top), err)
+	seen := make(map[string]bool, 1)
+	for i, p := range s.Paths() {
+		if s.layout.Files[i].Pad {
+			continue
+		}
+		top := p
+		if i := strings.IndexRune(top, filepath.Separator); i >= 0 {
+			top = top[:i]
+		}
+		if seen[top] {
+			continue
+		}
+		seen[top] = true
+		if _, err := os.Lstat(filepath.Join(s.dir, top)); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrVanished, filepath.Join(s.dir, top), err)
+		}
 	}
 	return nil
 }
