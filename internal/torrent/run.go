@@ -191,7 +191,14 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.have = bitfield.New(n)
 	t.applySelection()
 	t.left.Store(info.TotalLength())
-	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)
+	st, err := storage.Open(t.cfg.SaveDir, t.layout(), t.cfg.Storage)
+	if err != nil && len(t.cfg.FilePaths) > 0 {
+		// Renamed paths the storage refuses (a damaged record): the
+		// files are looked for at the torrent's own paths instead.
+		t.log.Warn("ignoring the files' saved paths", "err", err)
+		t.cfg.FilePaths = nil
+		st, err = storage.Open(t.cfg.SaveDir, t.layout(), t.cfg.Storage)
+	}
 	if err != nil {
 		t.fail(fmt.Errorf("open storage: %w", err))
 		return

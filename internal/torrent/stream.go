@@ -158,6 +158,7 @@ func (t *Torrent) OpenStream(ctx context.Context, index int, timeout time.Durati
 			return
 		}
 		e := t.info.FileEntries()[idx[index]]
+		e.Path = t.entryPaths()[idx[index]]
 		t.sel.streams.nextID++
 		pl := t.info.PieceLength
 		r = &StreamReader{
