@@ -49,8 +49,12 @@ const (
 // Status is a point-in-time summary of one torrent, as shown by the API's
 // torrent list.
 type Status struct {
-	InfoHash     string        `json:"info_hash"`
+	InfoHash string `json:"info_hash"`
+	// Name is the name the user gave the torrent (TorrentUpdate.Name),
+	// else its own; OriginalName is always its own (the metadata's, or
+	// the magnet's until the metadata is known).
 	Name         string        `json:"name"`
+	OriginalName string        `json:"original_name"`
 	State        State         `json:"state"`
 	Error        string        `json:"error,omitempty"`
 	Progress     float64       `json:"progress"` // 0..1 of the wanted bytes verified
@@ -139,6 +143,9 @@ type TorrentUpdate struct {
 	// Sequential and FirstLastPieceFirst change the piece order.
 	Sequential          *bool `json:"sequential"`
 	FirstLastPieceFirst *bool `json:"first_last_piece_first"`
+	// Name gives the torrent a display name (qBittorrent's rename); ""
+	// gives it back its own. Its files are not renamed (RenamePath does).
+	Name *string `json:"name"`
 }
 
 // FileStatus describes one file of a torrent.

@@ -170,7 +170,13 @@ func (s *Storage) removeEmptyDirs(root *os.Root, old []string, changed []int) {
 		if fi, err := root.Lstat(d); err != nil || !fi.IsDir() {
 			continue
 		}
-		_ = root.Remove(d) // fails, and keeps it, when not empty
+		// Remove fails, and keeps it, when not empty. A directory removed
+		// has nothing left for Sync to flush.
+		if root.Remove(d) == nil {
+			s.dirtyMu.Lock()
+			delete(s.newDirs, d)
+			s.dirtyMu.Unlock()
+		}
 	}
 }
 

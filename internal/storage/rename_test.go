@@ -275,3 +275,38 @@ func TestRenameBeforeAnyWriteOnlyMaps(t *testing.T) {
 		t.Fatalf("left after Remove: %v", entries)
 	}
 }
+
+// TestRenameKeepsSyncAndCheckPresentWorking: the directories a rename
+// empties are not flushed by a later Sync (they are gone), and
+// CheckPresent looks only for the top-level entries that hold verified
+// data.
+func TestRenameKeepsSyncAndCheckPresentWorking(t *testing.T) {
+	tt := multiTorrent(t)
+	dir := t.TempDir()
+	s := tt.open(t, dir, Options{})
+	if err := s.WritePiece(0, tt.piece(0)); err != nil { // t/a.bin and t/sub/b.bin
+		t.Fatal(err)
+	}
+	ren := map[int]string{}
+	for i, p := range s.Paths() {
+		if !tt.layout.Files[i].Pad {
+			ren[i] = filepath.Join("n"+filepath.Base(p), filepath.Base(p))
+		}
+	}
+	if err := s.Rename(ren); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("Sync after a rename emptied directories: %v", err)
+	}
+	have := newBits(tt.layout.NumPieces(), 0)
+	if err := s.CheckPresent(have); err != nil {
+		t.Fatalf("CheckPresent with top-level entries not written yet: %v", err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "na.bin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckPresent(have); !errors.Is(err, ErrVanished) {
+		t.Fatalf("CheckPresent with a verified file's folder gone: %v, want ErrVanished", err)
+	}
+}

@@ -82,26 +82,58 @@ var ErrVanished = errors.New("storage: data vanished from the save directory")
 
 // CheckPresent reports ErrVanished when a top-level entry of the
 // torrent's files (the single file, or the torrent's folder; after files
-// were renamed, each first component of their paths) does not exist. Call
-// it only when data should be there (some piece verified). It costs one
-// lstat per distinct top-level entry, one for a torrent never renamed.
-func (s *Storage) CheckPresent() error {
-	seen := make(map[string]bool, 1)
+// were renamed, each first component of their paths) that should hold
+// data does not exist: one holding a file with a piece set in have, or
+// every one when have is nil. Call it only when data should be there (some
+// piece verified). It costs one lstat per such entry, one for a torrent
+// whose files were never renamed.
+func (s *Storage) CheckPresent(have *bitfield.Bitfield) error {
+	var order []string
+	files := make(map[string][]int, 1) // top → its files
 	for i, p := range s.Paths() {
 		if s.layout.Files[i].Pad {
 			continue
 		}
 		top := p
-		if i := strings.IndexRune(top, filepath.Separator); i >= 0 {
-			top = top[:i]
+		if k := strings.IndexRune(top, filepath.Separator); k >= 0 {
+			top = top[:k]
 		}
-		if seen[top] {
+		if _, ok := files[top]; !ok {
+			order = append(order, top)
+		}
+		files[top] = append(files[top], i)
+	}
+	for _, top := range order {
+		// With one top-level entry (never renamed), the caller's verified
+		// piece is in it: no need to look for one.
+		must := have == nil || len(order) == 1
+		for _, i := range files[top] {
+			if must {
+				break
+			}
+			must = s.fileHasPiece(i, have)
+		}
+		if !must {
 			continue
 		}
-		seen[top] = true
 		if _, err := os.Lstat(filepath.Join(s.dir, top)); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrVanished, filepath.Join(s.dir, top), err)
 		}
 	}
 	return nil
+}
+
+// fileHasPiece reports whether a piece overlapping file i is set in have.
+func (s *Storage) fileHasPiece(i int, have *bitfield.Bitfield) bool {
+	f := &s.layout.Files[i]
+	if f.Length == 0 {
+		return false
+	}
+	l := &s.layout
+	for p := int(f.Offset / l.PieceLength); p <= int((f.Offset+f.Length-1)/l.PieceLength); p++ {
+		if have.Has(p) {
+			return true
+		}
+	}
+	return false
 }

@@ -146,3 +146,25 @@ func (t *Torrent) FilePaths() map[int]string {
 	_ = t.do(func() { out = maps.Clone(t.cfg.FilePaths) })
 	return out
 }
+
+// FileNames returns, by file index (as in Stats.Files), each file's current
+// path and the torrent's own path for it. Before the metadata is known it
+// returns ErrNoMetadata.
+func (t *Torrent) FileNames() (current, original []string, err error) {
+	derr := t.do(func() {
+		if t.info == nil {
+			err = ErrNoMetadata
+			return
+		}
+		entries := t.info.FileEntries()
+		paths := t.entryPaths()
+		for _, ei := range t.fileEntryIndexes() {
+			current = append(current, paths[ei])
+			original = append(original, entries[ei].Path)
+		}
+	})
+	if derr != nil {
+		return nil, nil, derr
+	}
+	return current, original, err
+}

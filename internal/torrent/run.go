@@ -306,7 +306,7 @@ func (t *Torrent) checkPresent() {
 	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
 		return
 	}
-	if err := t.store.CheckPresent(); err != nil {
+	if err := t.store.CheckPresent(t.have); err != nil {
 		t.fail(err)
 	}
 }
@@ -317,7 +317,7 @@ func (t *Torrent) maybeComplete() {
 	if t.info == nil || !t.checked || !t.wantComplete() || t.state == StateSeeding {
 		return
 	}
-	if err := t.store.CheckPresent(); err != nil {
+	if err := t.store.CheckPresent(t.have); err != nil {
 		t.fail(err) // never report data as complete that is not on disk
 		return
 	}
