@@ -16,11 +16,11 @@ import (
 //   - Add writes the torrent's record and only then starts the torrent; on a
 //     failed commit nothing is started or listed.
 //   - Pause, Resume, UpdateTorrent, Move, RenameFile and RenamePath commit
-//     the record as it will be
-//     after the change, then make the change. If making it fails (the
-//     torrent was closed, a move is refused), the previous record is put
-//     back (best effort: if that commit fails too, the error is logged and
-//     the next successful save of the torrent corrects it).
+//     the record as it will be after the change, then make the change. If
+//     making it fails (the torrent was closed, a move or rename is
+//     refused), the previous record is put back (best effort: if that
+//     commit fails too, the error is logged and the next successful save
+//     of the torrent corrects it).
 //   - Remove deletes the record first; on failure the torrent keeps running.
 //   - UpdateSettings commits the new settings, then applies them.
 //
