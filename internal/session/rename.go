@@ -176,3 +176,11 @@ func renameErr(err error) error {
 	}
 	return err
 }
+
+// contentPath is Status.ContentPath for a torrent saved in saveDir.
+func contentPath(saveDir string, st torrent.Stats) string {
+	if !st.HaveInfo {
+		return ""
+	}
+	return filepath.Join(saveDir, st.Root)
+}

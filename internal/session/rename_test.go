@@ -125,6 +125,9 @@ func TestRenameWhileDownloadingAndAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RenameFile: %v", err)
 	}
+	if d.ContentPath != leechDir {
+		t.Errorf("content path of files spread over two folders: %q, want %q", d.ContentPath, leechDir)
+	}
 	if d.Completed >= d.TotalSize || d.State != StateDownloading {
 		t.Fatalf("renamed after the download (%d of %d, %s): the test proves nothing", d.Completed, d.TotalSize, d.State)
 	}
@@ -231,8 +234,11 @@ func TestRenameBeforeMetadataAndWhilePaused(t *testing.T) {
 	if err := s.Pause(st.InfoHash); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RenamePath(st.InfoHash, "pack", "other"); err != nil {
-		t.Fatal(err)
+	if d, _ := s.Get(st.InfoHash); d.ContentPath != filepath.Join(dir, "pack") {
+		t.Errorf("content path %q", d.ContentPath)
+	}
+	if d, err := s.RenamePath(st.InfoHash, "pack", "other"); err != nil || d.ContentPath != filepath.Join(dir, "other") {
+		t.Fatalf("rename of the top folder: %v, content path %q", err, d.ContentPath)
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "other", "sub", "c.bin"))
 	if err != nil || !bytes.Equal(got, files["sub/c.bin"]) {

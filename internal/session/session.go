@@ -943,6 +943,7 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 		Peers:         st.Peers,
 		Seeds:         st.Seeds,
 		SaveDir:       e.saveDir,
+		ContentPath:   contentPath(e.saveDir, st),
 		AddedAt:       e.added,
 		ETASeconds:    -1,
 		Ratio:         st.Ratio,

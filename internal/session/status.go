@@ -69,8 +69,12 @@ type Status struct {
 	ETA          time.Duration `json:"-"`
 	ETASeconds   int64         `json:"eta"` // -1 when unknown
 	SaveDir      string        `json:"save_dir"`
-	AddedAt      time.Time     `json:"added_at"`
-	Ratio        float64       `json:"ratio"`
+	// ContentPath is where the torrent's content is: its folder, or its
+	// single file, under SaveDir ("" before the metadata is known; SaveDir
+	// when renamed files no longer share a top-level folder).
+	ContentPath string    `json:"content_path"`
+	AddedAt     time.Time `json:"added_at"`
+	Ratio       float64   `json:"ratio"`
 	// The torrent's own limits: bytes/s (0 unlimited), ratio and seconds
 	// (0 none: the session's apply), unchoke slots (-1 unlimited).
 	UploadLimit   int64   `json:"upload_limit"`

@@ -3,6 +3,8 @@ package torrent
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
+	"strings"
 
 	"github.com/gobit/gobit/internal/storage"
 )
@@ -134,6 +136,7 @@ func (t *Torrent) handleFilesRenamed(r filesRenamed) {
 		}
 	}
 	t.cfg.FilePaths = fp
+	t.setRoot()
 	t.log.Info("renamed files", "overridden", len(fp))
 	t.publish()
 	r.result <- nil
@@ -167,4 +170,24 @@ func (t *Torrent) FileNames() (current, original []string, err error) {
 		return nil, nil, derr
 	}
 	return current, original, err
+}
+
+// setRoot sets t.root from the files' current paths: their common first
+// component, or "" when they have none. Loop only.
+func (t *Torrent) setRoot() {
+	t.root = ""
+	first := true
+	entries := t.info.FileEntries()
+	for i, p := range t.entryPaths() {
+		if entries[i].Pad {
+			continue
+		}
+		top, _, _ := strings.Cut(p, string(filepath.Separator))
+		if first {
+			t.root, first = top, false
+		} else if top != t.root {
+			t.root = ""
+			return
+		}
+	}
 }

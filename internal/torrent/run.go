@@ -100,6 +100,7 @@ func (t *Torrent) publish() {
 		UploadRate:    t.rateUp.shown(),
 		Peers:         len(t.peers),
 		SaveDir:       t.cfg.SaveDir,
+		Root:          t.root,
 		Ratio:         t.ratio(),
 		SeedLimits:    t.seedLimits,
 		Finished:      t.finished,
@@ -204,6 +205,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		return
 	}
 	t.store = st
+	t.setRoot()
 	st.SetSkipped(t.sel.skipFiles)
 	for _, p := range t.peers {
 		if err := p.applyPendingHave(n); err != nil {

@@ -199,7 +199,11 @@ type Stats struct {
 	// Private is set for private torrents (BEP 27).
 	Private bool
 	SaveDir string
-	Files   []FileStats
+	// Root is the torrent's content relative to SaveDir: the top-level
+	// folder or file all its files are in ("" before the metadata is
+	// known, and when renames spread its files over several).
+	Root  string
+	Files []FileStats
 	// PeerList describes the connected peers (filled by Detail only).
 	PeerList []PeerStats
 	// Trackers describes each tracker, in tier order (filled by Detail
@@ -306,10 +310,11 @@ type Torrent struct {
 	chokeRound    int
 	upLimit       *ratelimit.Limiter
 	downLimit     *ratelimit.Limiter
-	finished      bool // paused because a seeding limit was reached
-	downloading   bool // the last check found pieces missing
-	moving        bool // files are being moved
-	renaming      bool // files are being renamed (RenameFiles)
+	finished      bool   // paused because a seeding limit was reached
+	downloading   bool   // the last check found pieces missing
+	moving        bool   // files are being moved
+	renaming      bool   // files are being renamed (RenameFiles)
+	root          string // Stats.Root, set by setRoot
 	files         *fileProgress
 	lastHungry    time.Time // last reannounce for lack of peers
 	pendingWrites int       // complete pieces being hashed or written
