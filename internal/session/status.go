@@ -69,9 +69,10 @@ type Status struct {
 	ETA          time.Duration `json:"-"`
 	ETASeconds   int64         `json:"eta"` // -1 when unknown
 	SaveDir      string        `json:"save_dir"`
-	// ContentPath is where the torrent's content is: its folder, or its
-	// single file, under SaveDir ("" before the metadata is known; SaveDir
-	// when renamed files no longer share a top-level folder).
+	// ContentPath is where the torrent's content is: its single file, or
+	// the folder its files are in, under SaveDir ("" before the metadata
+	// is known; SaveDir when renamed files no longer share a top-level
+	// folder).
 	ContentPath string    `json:"content_path"`
 	AddedAt     time.Time `json:"added_at"`
 	Ratio       float64   `json:"ratio"`

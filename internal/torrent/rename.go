@@ -172,22 +172,28 @@ func (t *Torrent) FileNames() (current, original []string, err error) {
 	return current, original, err
 }
 
-// setRoot sets t.root from the files' current paths: their common first
-// component, or "" when they have none. Loop only.
+// setRoot sets t.root from the files' current paths: the path of a
+// torrent's only file, else their common first component, or "" when they
+// have none. Loop only.
 func (t *Torrent) setRoot() {
 	t.root = ""
-	first := true
+	n := 0
+	only := ""
 	entries := t.info.FileEntries()
 	for i, p := range t.entryPaths() {
 		if entries[i].Pad {
 			continue
 		}
+		n++
 		top, _, _ := strings.Cut(p, string(filepath.Separator))
-		if first {
-			t.root, first = top, false
+		if n == 1 {
+			t.root, only = top, p
 		} else if top != t.root {
 			t.root = ""
 			return
 		}
+	}
+	if n == 1 {
+		t.root = only
 	}
 }

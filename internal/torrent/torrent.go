@@ -199,9 +199,10 @@ type Stats struct {
 	// Private is set for private torrents (BEP 27).
 	Private bool
 	SaveDir string
-	// Root is the torrent's content relative to SaveDir: the top-level
-	// folder or file all its files are in ("" before the metadata is
-	// known, and when renames spread its files over several).
+	// Root is the torrent's content relative to SaveDir: the path of its
+	// only file, or the top-level folder all its files are in ("" before
+	// the metadata is known, and when renames spread its files over
+	// several folders).
 	Root  string
 	Files []FileStats
 	// PeerList describes the connected peers (filled by Detail only).
