@@ -50,7 +50,9 @@
 //
 // # Lock ordering
 //
-// Storage.renameMu is taken first, by Rename only. Storage.rootMu and
+// Storage.renameMu is taken first: exclusively by Rename, shared by Sync
+// and Stamps (so that neither opens or stats a file at the path a rename
+// is moving it from). Storage.rootMu and
 // fileCache.mu are never held together: the cache drops its mutex before it
 // opens a file. The IO is called with no storage lock
 // held; it takes a direct handle (fileCache.mu, briefly) with none of its

@@ -22,6 +22,8 @@ type FileStamp struct {
 // Stamps returns the current stamp of every file of the layout, in layout
 // order. Missing files (and pad files) get a zero stamp with Size -1.
 func (s *Storage) Stamps() ([]FileStamp, error) {
+	s.renameMu.RLock()
+	defer s.renameMu.RUnlock()
 	root, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return nil, err

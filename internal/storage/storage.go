@@ -65,9 +65,11 @@ type Storage struct {
 	skipped atomic.Pointer[[]bool]
 
 	// paths holds each file's current path (by layout index): the
-	// layout's, or the one Rename gave it. renameMu serializes Rename.
+	// layout's, or the one Rename gave it. renameMu is held by Rename,
+	// and shared by Sync and Stamps, which must not open or stat a file
+	// at a path a rename is moving it from.
 	paths    atomic.Pointer[[]string]
-	renameMu sync.Mutex
+	renameMu sync.RWMutex
 }
 
 // Open validates layout and returns a Storage for it rooted at saveDir. It
@@ -271,6 +273,8 @@ func (s *Storage) markDirsDirty(path string) {
 // data and the names survive a crash. Entries whose flush fails stay marked
 // for the next Sync.
 func (s *Storage) Sync() error {
+	s.renameMu.RLock()
+	defer s.renameMu.RUnlock()
 	s.dirtyMu.Lock()
 	files := make([]int, 0, len(s.dirty))
 	for i := range s.dirty {
