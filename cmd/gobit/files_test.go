@@ -59,4 +59,23 @@ func TestFilesCommand(t *testing.T) {
 	if _, errOut, code = gobit(t, "files", "--addr", addr, hash, "--low", "7"); code == 0 || !strings.Contains(errOut, "invalid") {
 		t.Fatalf("file 7 of 3: exit %d stderr %q", code, errOut)
 	}
+
+	// Renames: by index, then a folder by path.
+	out, errOut, code = gobit(t, "files", "--addr", addr, hash, "--rename", "1=Other/B.bin", "--rename-path", "multi=Renamed")
+	if code != 0 {
+		t.Fatalf("files --rename: exit %d: %s", code, errOut)
+	}
+	d, _ = fd.Get(hash)
+	if got := []string{d.Files[0].Path, d.Files[1].Path, d.Files[2].Path}; !slices.Equal(got, []string{"Renamed/a.bin", "Other/B.bin", "Renamed/c.bin"}) {
+		t.Fatalf("paths after --rename and --rename-path: %v", got)
+	}
+	mustContain(t, "files --rename output", out, "Renamed/a.bin", "Other/B.bin")
+	for _, bad := range [][]string{{"--rename", "x=a"}, {"--rename", "1"}, {"--rename", "1="}, {"--rename-path", "a"}, {"--rename-path", "=b"}} {
+		if _, errOut, code = gobit(t, append([]string{"files", "--addr", addr, hash}, bad...)...); code != exitUsage {
+			t.Errorf("files %v: exit %d stderr %q, want a usage error", bad, code, errOut)
+		}
+	}
+	if _, errOut, code = gobit(t, "files", "--addr", addr, hash, "--rename-path", "nothing=x"); code == 0 || !strings.Contains(errOut, "nothing") {
+		t.Errorf("rename of a path the torrent has not: exit %d stderr %q", code, errOut)
+	}
 }

@@ -23,6 +23,11 @@
 //	                                            StreamTicket: a URL that streams that one file without
 //	                                            the token, for a <video src> (ticket.go)
 //	PATCH  /api/v1/torrents/{infohash}          JSON session.TorrentUpdate; 200 session.Status
+//	PATCH  /api/v1/torrents/{infohash}/files/{index}
+//	                                            JSON {"path": "new/relative/path"}: renames (moves) that file
+//	                                            inside the save directory; 200 session.Detail
+//	POST   /api/v1/torrents/{infohash}/rename   JSON {"from": "file/or/folder", "to": "new/path"}: renames a
+//	                                            file or a folder of the torrent's files; 200 session.Detail
 //	POST   /api/v1/torrents/{infohash}/pause    204
 //	POST   /api/v1/torrents/{infohash}/resume   204
 //	POST   /api/v1/torrents/{infohash}/recheck  204 (also clears a disk error)
@@ -48,7 +53,8 @@
 //	GET    /ui/{file}                           the web UI's scripts and styles
 //
 // The category, tag and queue routes exist when the Backend also
-// implements Organizer (a *session.Session does).
+// implements Organizer, the rename routes when it implements Renamer (a
+// *session.Session does both).
 //
 // The web UI's static files are served without the token (they hold no
 // data; the page asks for the token and sends it with its API calls), but
@@ -244,6 +250,7 @@ func newHandler(b Backend, opts Options) (*handler, http.Handler) {
 	mux.HandleFunc("GET /api/v1/free-space", h.freeSpaceRoute)
 	mux.HandleFunc("GET /api/v1/dht", h.dhtStats)
 	h.registerOrganizer(mux) // categories.go, queue.go
+	h.registerRenamer(mux)   // rename.go
 	mux.HandleFunc("GET /api/v1/events", h.events)
 	ui := webui.Handler()
 	mux.Handle("GET /{$}", ui)

@@ -305,3 +305,25 @@ func (c *Client) Pieces(ctx context.Context, infoHash string) (session.PieceMap,
 	}
 	return pm, nil
 }
+
+// RenameFile moves one of a torrent's files, by index, to newPath
+// (relative to the save directory) and returns the torrent's detail.
+func (c *Client) RenameFile(ctx context.Context, infoHash string, index int, newPath string) (session.Detail, error) {
+	body, _ := json.Marshal(FileRenameBody{Path: newPath})
+	var d session.Detail
+	if err := c.do(ctx, http.MethodPatch, torrentPath(infoHash)+"/files/"+strconv.Itoa(index), contentJSON, bytes.NewReader(body), &d); err != nil {
+		return session.Detail{}, fmt.Errorf("rename file %d: %w", index, err)
+	}
+	return d, nil
+}
+
+// RenamePath moves a file or folder of a torrent, by its path relative to
+// the save directory, to a new path and returns the torrent's detail.
+func (c *Client) RenamePath(ctx context.Context, infoHash, from, to string) (session.Detail, error) {
+	body, _ := json.Marshal(RenameBody{From: from, To: to})
+	var d session.Detail
+	if err := c.do(ctx, http.MethodPost, torrentPath(infoHash)+"/rename", contentJSON, bytes.NewReader(body), &d); err != nil {
+		return session.Detail{}, fmt.Errorf("rename %q: %w", from, err)
+	}
+	return d, nil
+}

@@ -42,6 +42,8 @@ var docSections = map[string]reflect.Type{
 	"session.CategoryUpdate": reflect.TypeFor[session.CategoryUpdate](),
 	"session.TagInfo":        reflect.TypeFor[session.TagInfo](),
 	"api.TagRenameBody":      reflect.TypeFor[TagRenameBody](),
+	"api.FileRenameBody":     reflect.TypeFor[FileRenameBody](),
+	"api.RenameBody":         reflect.TypeFor[RenameBody](),
 	"api.QueueBody":          reflect.TypeFor[QueueBody](),
 	"api.SessionInfo":        reflect.TypeFor[SessionInfo](),
 	"session.NetPathStatus":  reflect.TypeFor[session.NetPathStatus](),

@@ -415,7 +415,9 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	h := NewHandler(apitest.New(), Options{})
 	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/nope"}), 404)
 	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v2/torrents"}), 404)
-	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/x"}), 404)
+	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/x/nope"}), 404)
+	// PATCH renames a file: another method there is a 405.
+	errorOf(t, serve(t, h, reqSpec{method: "GET", path: "/api/v1/torrents/" + hashA + "/files/x"}), 405)
 	w := serve(t, h, reqSpec{method: "PUT", path: "/api/v1/torrents"})
 	errorOf(t, w, 405)
 	if allow := w.Header().Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {

@@ -172,3 +172,52 @@ func asciiLower(s string) string {
 	}
 	return s
 }
+
+// SanitizePath checks and converts a relative path a user gives for one of
+// a torrent's files (a new name for it, or a folder of them), with '/'
+// between components, into the form FileEntries uses: components joined
+// with filepath.Separator, each repaired as the components of a torrent's
+// paths are (control characters and '\\' become '_', and the platform's
+// rules for reserved names and characters apply). Unlike a torrent's paths,
+// which are repaired whatever they hold, a user's path that cannot be meant
+// as a path inside the save directory is refused with an error matching
+// ErrUnsafePath: an empty path, an absolute one, an empty component ("a//b",
+// a trailing '/'), a "." or ".." component, or one longer than
+// MaxPathLength after repair.
+func SanitizePath(p string) (string, error) {
+	return sanitizePath(p, hostRules)
+}
+
+func sanitizePath(p string, r pathRules) (string, error) {
+	if p == "" {
+		return "", errorf(ErrUnsafePath, "metainfo: path is empty")
+	}
+	if len(p) > MaxPathLength {
+		return "", errorf(ErrUnsafePath, "metainfo: path is %d bytes long: at most %d allowed", len(p), MaxPathLength)
+	}
+	if p[0] == '/' || filepath.IsAbs(p) || filepath.VolumeName(p) != "" {
+		return "", errorf(ErrUnsafePath, "metainfo: path %q is absolute: give it relative to the save directory", p)
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	for i, c := range strings.Split(p, "/") {
+		switch c {
+		case "":
+			return "", errorf(ErrUnsafePath, "metainfo: path %q has an empty component", p)
+		case ".", "..":
+			return "", errorf(ErrUnsafePath, "metainfo: path %q has a %q component", p, c)
+		}
+		if i > 0 {
+			b.WriteByte(filepath.Separator)
+		}
+		b.WriteString(sanitizeComponent(c, r))
+	}
+	out := b.String()
+	if len(out) > MaxPathLength {
+		return "", errorf(ErrUnsafePath, "metainfo: path is %d bytes long once repaired: at most %d allowed", len(out), MaxPathLength)
+	}
+	if !filepath.IsLocal(out) {
+		return "", errorf(ErrUnsafePath, "metainfo: path %q is not a local path", p)
+	}
+	return out, nil
+}

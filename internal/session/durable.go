@@ -15,11 +15,12 @@ import (
 //
 //   - Add writes the torrent's record and only then starts the torrent; on a
 //     failed commit nothing is started or listed.
-//   - Pause, Resume, UpdateTorrent and Move commit the record as it will be
-//     after the change, then make the change. If making it fails (the
-//     torrent was closed, a move is refused), the previous record is put
-//     back (best effort: if that commit fails too, the error is logged and
-//     the next successful save of the torrent corrects it).
+//   - Pause, Resume, UpdateTorrent, Move, RenameFile and RenamePath commit
+//     the record as it will be after the change, then make the change. If
+//     making it fails (the torrent was closed, a move or rename is
+//     refused), the previous record is put back (best effort: if that
+//     commit fails too, the error is logged and the next successful save
+//     of the torrent corrects it).
 //   - Remove deletes the record first; on failure the torrent keeps running.
 //   - UpdateSettings commits the new settings, then applies them.
 //
@@ -84,10 +85,21 @@ func (s *Session) addSaved(tc torrent.Config, saveDir string, paused bool, rec *
 // A failed commit is returned as a *SaveError and apply is not run; a failed
 // apply puts the previous record back and is returned as is.
 func (s *Session) change(e *entry, op string, edit func(*store.Torrent), apply func() error) error {
+	return s.changePlanned(e, op, func() (func(*store.Torrent), func() error, error) { return edit, apply, nil })
+}
+
+// changePlanned is change for a change worked out from the torrent's
+// state: plan runs first, with e's changes serialized (opMu), and returns
+// the edit and apply to make, or an error that leaves everything as it was.
+func (s *Session) changePlanned(e *entry, op string, plan func() (func(*store.Torrent), func() error, error)) error {
 	e.opMu.Lock()
 	defer e.opMu.Unlock()
 	if e.removed {
 		return ErrNotFound
+	}
+	edit, apply, err := plan()
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	prev := s.record(e)

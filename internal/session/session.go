@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -288,8 +289,10 @@ type entry struct {
 	// is the queue's stall bookkeeping (guarded by Session.mu).
 	queued atomic.Bool
 	forced atomic.Bool
-	pos    atomic.Int32
-	q      queueState
+	// name is the display name the user gave the torrent, nil for none.
+	name atomic.Pointer[string]
+	pos  atomic.Int32
+	q    queueState
 }
 
 // New starts a session: it binds the peer listener and starts accepting.
@@ -563,6 +566,9 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	if tc.UploadSlots == 0 {
 		tc.UploadSlots = s.cfg.UploadSlots
 	}
+	if len(rec.FilePaths) > 0 && tc.FilePaths == nil {
+		tc.FilePaths = maps.Clone(rec.FilePaths)
+	}
 	queued := s.startQueued(paused, rec)
 	tc.Paused = paused || queued
 	tc.Logger = s.log
@@ -595,6 +601,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	}
 	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
 	e.setLabels(rec)
+	e.setName(rec.DisplayName)
 	e.queued.Store(queued)
 	e.forced.Store(rec.Forced)
 	s.torrents[tc.InfoHash] = e
@@ -949,9 +956,15 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 		if u.FirstLastPieceFirst != nil {
 			r.FirstLastPieceFirst = *u.FirstLastPieceFirst
 		}
+		if u.Name != nil {
+			r.DisplayName = displayName(*u.Name, e.t.Stats().Name)
+		}
 	}
 	apply := func() error {
 		st := e.t.Stats()
+		if u.Name != nil {
+			e.setName(displayName(*u.Name, st.Name))
+		}
 		if u.UploadLimit != nil || u.DownloadLimit != nil {
 			up, down := st.UploadLimit, st.DownloadLimit
 			if u.UploadLimit != nil {
@@ -1003,6 +1016,7 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 	s := Status{
 		InfoHash:      st.InfoHash.String(),
 		Name:          st.Name,
+		OriginalName:  st.Name,
 		State:         State(st.State),
 		Error:         st.Error,
 		TotalSize:     st.TotalSize,
@@ -1014,6 +1028,7 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 		Peers:         st.Peers,
 		Seeds:         st.Seeds,
 		SaveDir:       e.saveDir,
+		ContentPath:   contentPath(e.saveDir, st),
 		AddedAt:       e.added,
 		ETASeconds:    -1,
 		Ratio:         st.Ratio,
@@ -1030,6 +1045,9 @@ func statusFrom(st torrent.Stats, e *entry) Status {
 		FirstLastPieceFirst: st.FirstLastPieceFirst,
 	}
 	s.Category, s.Tags = e.labelsOf()
+	if n := e.name.Load(); n != nil {
+		s.Name = *n
+	}
 	s.QueuePosition, s.Forced = int(e.pos.Load()), e.forced.Load()
 	if s.State == StatePaused && e.queued.Load() {
 		s.State = StateQueued

@@ -49,8 +49,12 @@ const (
 // Status is a point-in-time summary of one torrent, as shown by the API's
 // torrent list.
 type Status struct {
-	InfoHash     string        `json:"info_hash"`
+	InfoHash string `json:"info_hash"`
+	// Name is the name the user gave the torrent (TorrentUpdate.Name),
+	// else its own; OriginalName is always its own (the metadata's, or
+	// the magnet's until the metadata is known).
 	Name         string        `json:"name"`
+	OriginalName string        `json:"original_name"`
 	State        State         `json:"state"`
 	Error        string        `json:"error,omitempty"`
 	Progress     float64       `json:"progress"` // 0..1 of the wanted bytes verified
@@ -65,8 +69,13 @@ type Status struct {
 	ETA          time.Duration `json:"-"`
 	ETASeconds   int64         `json:"eta"` // -1 when unknown
 	SaveDir      string        `json:"save_dir"`
-	AddedAt      time.Time     `json:"added_at"`
-	Ratio        float64       `json:"ratio"`
+	// ContentPath is where the torrent's content is: its single file, or
+	// the folder its files are in, under SaveDir ("" before the metadata
+	// is known; SaveDir when renamed files no longer share a top-level
+	// folder).
+	ContentPath string    `json:"content_path"`
+	AddedAt     time.Time `json:"added_at"`
+	Ratio       float64   `json:"ratio"`
 	// The torrent's own limits: bytes/s (0 unlimited), ratio and seconds
 	// (0 none: the session's apply), unchoke slots (-1 unlimited).
 	UploadLimit   int64   `json:"upload_limit"`
@@ -142,6 +151,9 @@ type TorrentUpdate struct {
 	// Sequential and FirstLastPieceFirst change the piece order.
 	Sequential          *bool `json:"sequential"`
 	FirstLastPieceFirst *bool `json:"first_last_piece_first"`
+	// Name gives the torrent a display name (qBittorrent's rename); ""
+	// gives it back its own. Its files are not renamed (RenamePath does).
+	Name *string `json:"name"`
 }
 
 // FileStatus describes one file of a torrent.

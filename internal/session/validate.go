@@ -96,5 +96,10 @@ func (u TorrentUpdate) validate() error {
 	if u.UploadSlots != nil && (*u.UploadSlots < -1 || *u.UploadSlots > MaxUploadSlots) {
 		return outOfRange("upload_slots", *u.UploadSlots)
 	}
+	if u.Name != nil {
+		if err := checkDisplayName(*u.Name); err != nil {
+			return err
+		}
+	}
 	return nil
 }

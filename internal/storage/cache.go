@@ -178,3 +178,15 @@ func (c *fileCache) numOpen() (open, peak int) {
 	defer c.mu.Unlock()
 	return c.open, c.peak
 }
+
+// forget retires file i's handle, if cached: it is closed now when unused,
+// or when its last user releases it, and the next acquire opens the file
+// again.
+func (c *fileCache) forget(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.byFile[i]; h != nil {
+		c.retireLocked(h)
+		c.cond.Broadcast()
+	}
+}

@@ -18,7 +18,7 @@ func (s *Storage) openDirect(i int, _ bool) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return root.OpenFile(s.layout.Files[i].Path, os.O_WRONLY|diskio.DirectFlag, 0)
+	return root.OpenFile(s.path(i), os.O_WRONLY|diskio.DirectFlag, 0)
 }
 
 // directFiles lends a Storage's O_DIRECT handles to its diskio.IO.

@@ -17,8 +17,9 @@
 // concurrent use. The only shared mutable state is the two file-handle
 // caches (mutex-protected LRUs, one of them for the O_DIRECT write handles
 // it lends the IO), the set of files and directories written since the
-// last Sync, the lazily opened root directory handle, and the IO's own
-// state (its mode and AIO context, see internal/diskio). Data is read and
+// last Sync, the lazily opened root directory handle, the files' current
+// paths (an atomically replaced slice: Rename swaps in a new one), and the
+// IO's own state (its mode and AIO context, see internal/diskio). Data is read and
 // written with positioned calls, so no seek offset is shared between
 // goroutines: verified pieces go out as vectored writes, with O_DIRECT
 // where aligned; reads take what the page cache holds with a raw
@@ -30,7 +31,9 @@
 //
 //   - The layout is validated by Open: files are contiguous and sorted by
 //     offset, their lengths sum to TotalLength, and every non-pad path is a
-//     clean, local, relative path without "..".
+//     clean, local, relative path without "..". Rename keeps it so: the
+//     layout with the new paths is validated the same way before any file
+//     moves, and a failed rename moves back what it moved.
 //   - At most Options.MaxOpenFiles file handles are open at any time. An
 //     operation holds at most one handle at a time (multi-file operations
 //     visit files one after another), so waiting for a free handle cannot
@@ -47,8 +50,11 @@
 //
 // # Lock ordering
 //
-// Storage.rootMu and fileCache.mu are never held together: the cache drops
-// its mutex before it opens a file. The IO is called with no storage lock
+// Storage.renameMu is taken first: exclusively by Rename, shared by Sync
+// and Stamps (so that neither opens or stats a file at the path a rename
+// is moving it from). Storage.rootMu and
+// fileCache.mu are never held together: the cache drops its mutex before it
+// opens a file. The IO is called with no storage lock
 // held; it takes a direct handle (fileCache.mu, briefly) with none of its
 // own held. Storage.dirtyMu is a leaf.
 package storage

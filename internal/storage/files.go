@@ -107,25 +107,26 @@ func (s *Storage) closeRoot() error {
 // created and, with Options.Preallocate, the file's blocks allocated.
 func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 	f := &s.layout.Files[i]
+	path := s.path(i)
 	root, err := s.getRoot(write)
 	if err != nil {
 		return nil, err
 	}
 	if !write {
-		return root.OpenFile(f.Path, os.O_RDONLY, 0)
+		return root.OpenFile(path, os.O_RDONLY, 0)
 	}
-	if dir := filepath.Dir(f.Path); dir != "." {
+	if dir := filepath.Dir(path); dir != "." {
 		if err := root.MkdirAll(dir, 0o777); err != nil {
 			return nil, err
 		}
 	}
-	fh, err := root.OpenFile(f.Path, os.O_RDWR, 0)
+	fh, err := root.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		fh, err = root.OpenFile(f.Path, os.O_RDWR|os.O_CREATE, 0o666)
+		fh, err = root.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 		if err == nil {
 			// A new directory entry: Sync must flush the directories
 			// holding it for the file to survive a crash.
-			s.markDirsDirty(f.Path)
+			s.markDirsDirty(path)
 		}
 	}
 	if err != nil {
@@ -145,6 +146,7 @@ func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 // Pad files report their full length. It fails only on a closed Storage.
 func (s *Storage) fileSizes() ([]int64, error) {
 	sizes := make([]int64, len(s.layout.Files))
+	paths := s.Paths()
 	root, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return nil, err
@@ -156,7 +158,7 @@ func (s *Storage) fileSizes() ([]int64, error) {
 		case err != nil:
 			sizes[i] = -1
 		default:
-			fi, serr := root.Stat(f.Path)
+			fi, serr := root.Stat(paths[i])
 			if serr != nil || !fi.Mode().IsRegular() {
 				sizes[i] = -1
 			} else {

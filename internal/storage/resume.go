@@ -22,17 +22,20 @@ type FileStamp struct {
 // Stamps returns the current stamp of every file of the layout, in layout
 // order. Missing files (and pad files) get a zero stamp with Size -1.
 func (s *Storage) Stamps() ([]FileStamp, error) {
+	s.renameMu.RLock()
+	defer s.renameMu.RUnlock()
 	root, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return nil, err
 	}
 	out := make([]FileStamp, len(s.layout.Files))
+	paths := s.Paths()
 	for i, f := range s.layout.Files {
 		out[i] = FileStamp{Size: -1}
 		if f.Pad || err != nil {
 			continue
 		}
-		if fi, serr := root.Stat(f.Path); serr == nil && fi.Mode().IsRegular() {
+		if fi, serr := root.Stat(paths[i]); serr == nil && fi.Mode().IsRegular() {
 			out[i] = FileStamp{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
 		}
 	}
@@ -79,19 +82,60 @@ func (s *Storage) CheckResume(ctx context.Context, workers int, have *bitfield.B
 // unlinked files, so the caller must stop rather than report them done.
 var ErrVanished = errors.New("storage: data vanished from the save directory")
 
-// CheckPresent reports ErrVanished when the torrent's top-level entry (the
-// single file, or the torrent's folder) does not exist at its path. Call it
-// only when data should be there (some piece verified). It costs one lstat.
-func (s *Storage) CheckPresent() error {
-	if len(s.layout.Files) == 0 {
-		return nil
+// CheckPresent reports ErrVanished when a top-level entry of the
+// torrent's files (the single file, or the torrent's folder; after files
+// were renamed, each first component of their paths) that should hold
+// data does not exist: one holding a file with a piece set in have, or
+// every one when have is nil. Call it only when data should be there (some
+// piece verified). It costs one lstat per such entry, one for a torrent
+// whose files were never renamed.
+func (s *Storage) CheckPresent(have *bitfield.Bitfield) error {
+	var order []string
+	files := make(map[string][]int, 1) // top → its files
+	for i, p := range s.Paths() {
+		if s.layout.Files[i].Pad {
+			continue
+		}
+		top := p
+		if k := strings.IndexRune(top, filepath.Separator); k >= 0 {
+			top = top[:k]
+		}
+		if _, ok := files[top]; !ok {
+			order = append(order, top)
+		}
+		files[top] = append(files[top], i)
 	}
-	top := s.layout.Files[0].Path
-	if i := strings.IndexRune(top, filepath.Separator); i >= 0 {
-		top = top[:i]
-	}
-	if _, err := os.Lstat(filepath.Join(s.dir, top)); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrVanished, filepath.Join(s.dir, top), err)
+	for _, top := range order {
+		// With one top-level entry (never renamed), the caller's verified
+		// piece is in it: no need to look for one.
+		must := have == nil || len(order) == 1
+		for _, i := range files[top] {
+			if must {
+				break
+			}
+			must = s.fileHasPiece(i, have)
+		}
+		if !must {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(s.dir, top)); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrVanished, filepath.Join(s.dir, top), err)
+		}
 	}
 	return nil
+}
+
+// fileHasPiece reports whether a piece overlapping file i is set in have.
+func (s *Storage) fileHasPiece(i int, have *bitfield.Bitfield) bool {
+	f := &s.layout.Files[i]
+	if f.Length == 0 {
+		return false
+	}
+	l := &s.layout
+	for p := int(f.Offset / l.PieceLength); p <= int((f.Offset+f.Length-1)/l.PieceLength); p++ {
+		if have.Has(p) {
+			return true
+		}
+	}
+	return false
 }

@@ -63,6 +63,13 @@ type Storage struct {
 	// skipped marks the files (by layout index) the user skipped (see
 	// SetSkipped).
 	skipped atomic.Pointer[[]bool]
+
+	// paths holds each file's current path (by layout index): the
+	// layout's, or the one Rename gave it. renameMu is held by Rename,
+	// and shared by Sync and Stamps, which must not open or stat a file
+	// at a path a rename is moving it from.
+	paths    atomic.Pointer[[]string]
+	renameMu sync.RWMutex
 }
 
 // Open validates layout and returns a Storage for it rooted at saveDir. It
@@ -89,6 +96,11 @@ func Open(saveDir string, layout Layout, opts Options) (*Storage, error) {
 	}
 	layout.Files = append([]File(nil), layout.Files...)
 	s := &Storage{dir: dir, layout: layout, opts: opts, dirty: make(map[int]struct{}), newDirs: make(map[string]struct{})}
+	paths := make([]string, len(layout.Files))
+	for i, f := range layout.Files {
+		paths[i] = f.Path
+	}
+	s.paths.Store(&paths)
 	s.cache = newFileCache(opts.MaxOpenFiles, s.openFile)
 	s.io = diskio.Open(diskio.Options{Buffered: opts.BufferedWrites, Off: opts.ioOff}, (*directFiles)(s))
 	if s.io.Stats().Mode&diskio.Direct != 0 {
@@ -97,7 +109,8 @@ func Open(saveDir string, layout Layout, opts Options) (*Storage, error) {
 	return s, nil
 }
 
-// Layout returns the storage's layout. The caller must not modify it.
+// Layout returns the storage's layout as given to Open (Paths has the
+// files' current paths). The caller must not modify it.
 func (s *Storage) Layout() *Layout { return &s.layout }
 
 // Dir returns the absolute save directory.
@@ -152,13 +165,13 @@ func (s *Storage) writeAt(bufs [][]byte, off int64) error {
 		}
 		h, err := s.cache.acquire(sp.file, true) // also creates the file
 		if err != nil {
-			return fsError("write", f.Path, sp.fileOff, err)
+			return fsError("write", s.path(sp.file), sp.fileOff, err)
 		}
 		err = s.io.WriteAt(h.f, sp.file, subSlices(bufs, sp.bufOff, sp.n), sp.fileOff)
 		s.cache.release(h)
 		s.markDirty(sp.file)
 		if err != nil {
-			return fsError("write", f.Path, sp.fileOff, err)
+			return fsError("write", s.path(sp.file), sp.fileOff, err)
 		}
 		return nil
 	})
@@ -221,7 +234,7 @@ func (s *Storage) readAt(p []byte, off int64) error {
 		}
 		h, err := s.cache.acquire(sp.file, false)
 		if err != nil {
-			return fsError("read", f.Path, sp.fileOff, err)
+			return fsError("read", s.path(sp.file), sp.fileOff, err)
 		}
 		n, err := s.io.ReadAt(h.f, buf, sp.fileOff)
 		s.cache.release(h)
@@ -229,9 +242,9 @@ func (s *Storage) readAt(p []byte, off int64) error {
 			return nil
 		}
 		if err == nil || errors.Is(err, io.EOF) {
-			return fmt.Errorf("storage: read %q at %d: %w: got %d of %d bytes", f.Path, sp.fileOff, ErrShortRead, n, len(buf))
+			return fmt.Errorf("storage: read %q at %d: %w: got %d of %d bytes", s.path(sp.file), sp.fileOff, ErrShortRead, n, len(buf))
 		}
-		return fsError("read", f.Path, sp.fileOff, err)
+		return fsError("read", s.path(sp.file), sp.fileOff, err)
 	})
 }
 
@@ -260,6 +273,8 @@ func (s *Storage) markDirsDirty(path string) {
 // data and the names survive a crash. Entries whose flush fails stay marked
 // for the next Sync.
 func (s *Storage) Sync() error {
+	s.renameMu.RLock()
+	defer s.renameMu.RUnlock()
 	s.dirtyMu.Lock()
 	files := make([]int, 0, len(s.dirty))
 	for i := range s.dirty {
@@ -277,7 +292,7 @@ func (s *Storage) Sync() error {
 
 	var errs []error
 	for _, i := range files {
-		path := s.layout.Files[i].Path
+		path := s.path(i)
 		h, err := s.cache.acquire(i, true)
 		if err == nil {
 			err = h.f.Sync()
@@ -327,7 +342,7 @@ func (s *Storage) CreateEmptyFiles() error {
 		}
 		h, err := s.cache.acquire(i, true)
 		if err != nil {
-			return fsError("create", f.Path, 0, err)
+			return fsError("create", s.path(i), 0, err)
 		}
 		s.cache.release(h)
 	}
@@ -357,14 +372,14 @@ func (s *Storage) Remove() error {
 	defer root.Close()
 	var errs []error
 	dirs := make(map[string]bool)
-	for _, f := range s.layout.Files {
-		if f.Pad {
+	for i, path := range s.Paths() {
+		if s.layout.Files[i].Pad {
 			continue
 		}
-		if err := root.Remove(f.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fsError("remove", f.Path, 0, err))
+		if err := root.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fsError("remove", path, 0, err))
 		}
-		for d := filepath.Dir(f.Path); d != "."; d = filepath.Dir(d) {
+		for d := filepath.Dir(path); d != "."; d = filepath.Dir(d) {
 			dirs[d] = true
 		}
 	}

@@ -55,6 +55,14 @@ type Torrent struct {
 	Only []int
 	// Sequential and FirstLastPieceFirst are the piece order settings.
 	Sequential, FirstLastPieceFirst bool
+	// FilePaths are the paths of the renamed files, by file index,
+	// relative to SaveDir; files not in it are where the torrent puts
+	// them. An older gobit ignores it (and looks for renamed files at
+	// their original paths).
+	FilePaths map[int]string
+	// DisplayName, when not "", is the name the user gave the torrent,
+	// shown instead of Name (which stays the torrent's own).
+	DisplayName string
 }
 
 // FileStamp is a file's size and modification time when resume data was
@@ -83,27 +91,31 @@ const (
 	maxTrackers  = 1 << 12
 	maxTiers     = 1 << 10
 	maxStringLen = 1 << 16
+	// maxPathBytes bounds the renamed paths of one torrent, added up.
+	maxPathBytes = 128 << 20
 )
 
 // On-disk forms. The JSON names are the file format; do not rename them.
 type torrentRecord struct {
-	Name        string      `json:"name"`
-	Magnet      string      `json:"magnet,omitempty"`
-	Torrent     []byte      `json:"torrent,omitempty"`
-	InfoBytes   []byte      `json:"info,omitempty"`
-	Trackers    [][]string  `json:"trackers,omitempty"`
-	SaveDir     string      `json:"save_dir"`
-	Paused      bool        `json:"paused,omitempty"`
-	AddedAt     time.Time   `json:"added_at,omitzero"`
-	CompletedAt time.Time   `json:"completed_at,omitzero"`
-	Limits      limitsJSON  `json:"limits,omitzero"`
-	FilePrio    map[int]int `json:"file_priorities,omitempty"`
-	Only        []int       `json:"only,omitempty"`
-	Sequential  bool        `json:"sequential,omitempty"`
-	FirstLast   bool        `json:"first_last_piece_first,omitempty"`
-	Category    string      `json:"category,omitempty"`
-	Tags        []string    `json:"tags,omitempty"`
-	Forced      bool        `json:"forced,omitempty"`
+	Name        string         `json:"name"`
+	Magnet      string         `json:"magnet,omitempty"`
+	Torrent     []byte         `json:"torrent,omitempty"`
+	InfoBytes   []byte         `json:"info,omitempty"`
+	Trackers    [][]string     `json:"trackers,omitempty"`
+	SaveDir     string         `json:"save_dir"`
+	Paused      bool           `json:"paused,omitempty"`
+	AddedAt     time.Time      `json:"added_at,omitzero"`
+	CompletedAt time.Time      `json:"completed_at,omitzero"`
+	Limits      limitsJSON     `json:"limits,omitzero"`
+	FilePrio    map[int]int    `json:"file_priorities,omitempty"`
+	Only        []int          `json:"only,omitempty"`
+	Sequential  bool           `json:"sequential,omitempty"`
+	FirstLast   bool           `json:"first_last_piece_first,omitempty"`
+	Category    string         `json:"category,omitempty"`
+	Tags        []string       `json:"tags,omitempty"`
+	Forced      bool           `json:"forced,omitempty"`
+	FilePaths   map[int]string `json:"file_paths,omitempty"`
+	DisplayName string         `json:"display_name,omitempty"`
 }
 
 type limitsJSON struct {
@@ -133,6 +145,7 @@ func encodeTorrent(t Torrent) ([]byte, error) {
 		Category: t.Category, Tags: t.Tags, Forced: t.Forced,
 		FilePrio: t.FilePriorities, Only: t.Only,
 		Sequential: t.Sequential, FirstLast: t.FirstLastPieceFirst,
+		FilePaths: t.FilePaths, DisplayName: t.DisplayName,
 	})
 }
 
@@ -154,6 +167,7 @@ func decodeTorrent(key, val []byte) (Torrent, error) {
 	t.Category, t.Tags = saneLabels(t.Category, t.Tags)
 	t.FilePriorities, t.Only = r.FilePrio, r.Only
 	t.Sequential, t.FirstLastPieceFirst = r.Sequential, r.FirstLast
+	t.FilePaths, t.DisplayName = r.FilePaths, r.DisplayName
 	if err := checkTorrent(t); err != nil {
 		return t, fmt.Errorf("%w: torrent %x: %v", ErrCorrupt, key, err)
 	}
@@ -204,6 +218,22 @@ func checkTorrent(t Torrent) error {
 		if i < 0 || i >= maxFiles {
 			return fmt.Errorf("bad file index %d", i)
 		}
+	}
+	if len(t.DisplayName) > maxStringLen {
+		return errors.New("display name too long")
+	}
+	if len(t.FilePaths) > maxFiles {
+		return fmt.Errorf("paths for more than %d files", maxFiles)
+	}
+	total := 0
+	for i, p := range t.FilePaths {
+		if i < 0 || i >= maxFiles || p == "" || len(p) > maxStringLen {
+			return fmt.Errorf("bad path for file %d", i)
+		}
+		total += len(p)
+	}
+	if total > maxPathBytes {
+		return fmt.Errorf("renamed paths add up to more than %d bytes", maxPathBytes)
 	}
 	return nil
 }

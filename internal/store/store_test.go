@@ -27,6 +27,8 @@ func TestTorrentRoundTrip(t *testing.T) {
 		{"zero limits, big totals", Torrent{InfoHash: hashOf(4), Uploaded: 1 << 50, Downloaded: 1 << 40}},
 		{"file priorities and piece order", Torrent{InfoHash: hashOf(5), FilePriorities: map[int]int{0: 0, 3: 3, 7: 1},
 			Only: []int{1, 3}, Sequential: true, FirstLastPieceFirst: true}},
+		{"renamed files and display name", Torrent{InfoHash: hashOf(7), FilePaths: map[int]string{0: "New/a.mkv", 5: "b"},
+			DisplayName: "My name"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +60,10 @@ func TestTorrentRoundTrip(t *testing.T) {
 		{InfoHash: hashOf(6), FilePriorities: map[int]int{0: 4}},
 		{InfoHash: hashOf(6), FilePriorities: map[int]int{-1: 1}},
 		{InfoHash: hashOf(6), Only: []int{-2}},
+		{InfoHash: hashOf(6), FilePaths: map[int]string{-1: "a"}},
+		{InfoHash: hashOf(6), FilePaths: map[int]string{0: ""}},
+		{InfoHash: hashOf(6), FilePaths: map[int]string{0: strings.Repeat("a", maxStringLen+1)}},
+		{InfoHash: hashOf(6), DisplayName: strings.Repeat("a", maxStringLen+1)},
 	} {
 		if err := s.PutTorrent(bad); err == nil {
 			t.Errorf("PutTorrent(%+v) accepted a bad file priority", bad)

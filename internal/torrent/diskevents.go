@@ -93,6 +93,8 @@ func (t *Torrent) handleDiskResult(r diskResult) {
 		t.handleBlockRead(r.p, r.k, r.buf, r.release, r.err)
 	case filesMoved:
 		t.handleFilesMoved(r)
+	case filesRenamed:
+		t.handleFilesRenamed(r)
 	default: // unreachable: the types above are all there are
 		t.log.Error("unknown disk result", "type", fmt.Sprintf("%T", r))
 	}

@@ -37,14 +37,15 @@
 // indexes, hashes) or handed over (a complete piece's buffer); it never
 // touches loop-owned state. What it sends back on diskC is a typed value
 // (pieceVerified, dataChecked, dataSynced, pieceLoaded, blockRead, and
-// filesMoved from Move's mover goroutine) that handleDiskResult passes to
+// filesMoved and filesRenamed from the mover and renamer goroutines) that handleDiskResult passes to
 // its handleXxx method on the loop, as handlePeerEvent does for peer
 // events. API commands arrive on cmdC as closures run on the loop (do).
 //
 // Lock order: ioMu, then writeMu, then the storage's own locks (see
 // package storage). ioMu is held shared by every disk job (postDisk) and
 // exclusively by Move's mover while it closes the storage and moves the
-// files, so no job reads or writes a file being moved. writeMu, taken
+// files, and by RenameFiles' renamer while the storage renames them, so no
+// job reads or writes a file being moved or renamed. writeMu, taken
 // inside a disk job, serializes the torrent's piece writes. The loop
 // itself takes neither, so it never waits on the disk; the ReadCache and
 // DiskPool mutexes are leaves, never held while another lock is taken.

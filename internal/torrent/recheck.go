@@ -16,8 +16,8 @@ import (
 // while its info dictionary is still unknown.
 var ErrNoMetadata = errors.New("torrent: metadata not known yet")
 
-// ErrBusy is returned when a move or recheck is already running.
-var ErrBusy = errors.New("torrent: another move or check is running")
+// ErrBusy is returned when a move, rename or recheck is already running.
+var ErrBusy = errors.New("torrent: another move, rename or check is running")
 
 // Recheck hashes all of the torrent's data again (e.g. after files were
 // changed or repaired behind gobit's back) and continues from what is found.
@@ -36,7 +36,7 @@ func (t *Torrent) recheck(resume *ResumeData) error {
 	if t.info == nil {
 		return ErrNoMetadata
 	}
-	if t.state == StateChecking || t.moving {
+	if t.state == StateChecking || t.moving || t.renaming {
 		return ErrBusy
 	}
 	t.closeAllPeers()
@@ -70,7 +70,7 @@ func (t *Torrent) Move(dir string) error {
 			result <- ErrNoMetadata
 			return
 		}
-		if t.moving || t.state == StateChecking {
+		if t.moving || t.renaming || t.state == StateChecking {
 			result <- ErrBusy
 			return
 		}
@@ -85,7 +85,11 @@ func (t *Torrent) Move(dir string) error {
 			resume = &ResumeData{NumPieces: t.have.Len(), Have: append([]byte(nil), t.have.Bytes()...)}
 		}
 		mv := filesMoved{from: t.cfg.SaveDir, to: dir, resume: resume, hadStore: t.store != nil, result: result}
-		go t.moveFiles(mv, t.store, t.info.FileEntries())
+		entries := t.info.FileEntries()
+		for i, p := range t.entryPaths() {
+			entries[i].Path = p
+		}
+		go t.moveFiles(mv, t.store, entries)
 	})
 	if err != nil {
 		return err

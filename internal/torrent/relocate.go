@@ -16,7 +16,7 @@ func (t *Torrent) Relocate(dir string) error {
 	}
 	var result error
 	err = t.do(func() {
-		if t.moving || t.state == StateChecking {
+		if t.moving || t.renaming || t.state == StateChecking {
 			result = ErrBusy
 			return
 		}

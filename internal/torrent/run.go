@@ -101,6 +101,7 @@ func (t *Torrent) publish() {
 		UploadRate:    t.rateUp.shown(),
 		Peers:         len(t.peers),
 		SaveDir:       t.cfg.SaveDir,
+		Root:          t.root,
 		Ratio:         t.ratio(),
 		SeedLimits:    t.seedLimits,
 		Finished:      t.finished,
@@ -192,12 +193,20 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.have = bitfield.New(n)
 	t.applySelection()
 	t.left.Store(info.TotalLength())
-	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)
+	st, err := storage.Open(t.cfg.SaveDir, t.layout(), t.cfg.Storage)
+	if err != nil && len(t.cfg.FilePaths) > 0 {
+		// Renamed paths the storage refuses (a damaged record): the
+		// files are looked for at the torrent's own paths instead.
+		t.log.Warn("ignoring the files' saved paths", "err", err)
+		t.cfg.FilePaths = nil
+		st, err = storage.Open(t.cfg.SaveDir, t.layout(), t.cfg.Storage)
+	}
 	if err != nil {
 		t.fail(fmt.Errorf("open storage: %w", err))
 		return
 	}
 	t.store = st
+	t.setRoot()
 	st.SetSkipped(t.sel.skipFiles)
 	for _, p := range t.peers {
 		if err := p.applyPendingHave(n); err != nil {
@@ -300,7 +309,7 @@ func (t *Torrent) checkPresent() {
 	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
 		return
 	}
-	if err := t.store.CheckPresent(); err != nil {
+	if err := t.store.CheckPresent(t.have); err != nil {
 		t.fail(err)
 	}
 }
@@ -311,7 +320,7 @@ func (t *Torrent) maybeComplete() {
 	if t.info == nil || !t.checked || !t.wantComplete() || t.state == StateSeeding {
 		return
 	}
-	if err := t.store.CheckPresent(); err != nil {
+	if err := t.store.CheckPresent(t.have); err != nil {
 		t.fail(err) // never report data as complete that is not on disk
 		return
 	}

@@ -335,6 +335,7 @@ func (t *Torrent) OpenStream(ctx context.Context, index int, timeout time.Durati
 			return
 		}
 		e := t.info.FileEntries()[idx[index]]
+		e.Path = t.entryPaths()[idx[index]]
 		t.sel.streams.nextID++
 		r = &StreamReader{
 			t: t, ctx: ctx, id: t.sel.streams.nextID, path: e.Path, start: e.Offset, size: e.Length,

@@ -164,6 +164,12 @@ type Config struct {
 	// Stats.Files); files not in it are normal. For a magnet they apply
 	// once the metadata is known; indexes beyond the files are ignored.
 	FilePriorities map[int]Priority
+	// FilePaths are the files' paths, by file index, where they differ
+	// from the torrent's own (renamed files): relative to SaveDir, clean
+	// and local. For a magnet they apply once the metadata is known;
+	// indexes beyond the files are ignored, and a set of paths the
+	// storage refuses (two files on one path) is dropped with a warning.
+	FilePaths map[int]string
 	// OnlyFiles, when not nil, skips every file not listed (and not in
 	// FilePriorities); for a magnet it applies once the metadata is known.
 	OnlyFiles []int
@@ -209,7 +215,12 @@ type Stats struct {
 	// Private is set for private torrents (BEP 27).
 	Private bool
 	SaveDir string
-	Files   []FileStats
+	// Root is the torrent's content relative to SaveDir: the path of its
+	// only file, or the top-level folder all its files are in ("" before
+	// the metadata is known, and when renames spread its files over
+	// several folders).
+	Root  string
+	Files []FileStats
 	// PeerList describes the connected peers (filled by Detail only).
 	PeerList []PeerStats
 	// Trackers describes each tracker, in tier order (filled by Detail
@@ -316,9 +327,11 @@ type Torrent struct {
 	chokeRound    int
 	upLimit       *ratelimit.Limiter
 	downLimit     *ratelimit.Limiter
-	finished      bool // paused because a seeding limit was reached
-	downloading   bool // the last check found pieces missing
-	moving        bool // files are being moved
+	finished      bool   // paused because a seeding limit was reached
+	downloading   bool   // the last check found pieces missing
+	moving        bool   // files are being moved
+	renaming      bool   // files are being renamed (RenameFiles)
+	root          string // Stats.Root, set by setRoot
 	files         *fileProgress
 	lastHungry    time.Time // last reannounce for lack of peers
 	pendingWrites int       // complete pieces being hashed or written
@@ -484,12 +497,13 @@ func (t *Torrent) Detail() (Stats, error) {
 		s.Trackers = t.trackerStatus()
 		if t.store != nil && t.have != nil {
 			done := t.store.FileCompleted(t.have)
+			paths := t.entryPaths()
 			fi := 0
 			for i, e := range t.info.FileEntries() {
 				if e.Pad {
 					continue
 				}
-				fs := FileStats{Path: e.Path, Size: e.Length, Priority: PriorityNormal}
+				fs := FileStats{Path: paths[i], Size: e.Length, Priority: PriorityNormal}
 				if p, ok := t.sel.prio[fi]; ok {
 					fs.Priority = p
 				}

@@ -288,3 +288,46 @@ func (f *Backend) OpenStream(_ context.Context, infoHash string, index int) (*se
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// RenameFile implements api.Renamer: file index of the stored detail gets
+// path newPath (an index beyond its files is ErrInvalid).
+func (f *Backend) RenameFile(infoHash string, index int, newPath string) (session.Detail, error) {
+	var out session.Detail
+	var bad error
+	err := f.update(infoHash, func(d *session.Detail) {
+		if index < 0 || index >= len(d.Files) {
+			bad = fmt.Errorf("file %d of %d: %w", index, len(d.Files), session.ErrInvalid)
+			return
+		}
+		d.Files[index].Path = newPath
+		out = *d
+	})
+	if err != nil {
+		return session.Detail{}, err
+	}
+	return out, bad
+}
+
+// RenamePath implements api.Renamer: every file of the stored detail at
+// from or under from/ gets to in its place (none is ErrInvalid).
+func (f *Backend) RenamePath(infoHash, from, to string) (session.Detail, error) {
+	var out session.Detail
+	var bad error
+	err := f.update(infoHash, func(d *session.Detail) {
+		n := 0
+		for i, fs := range d.Files {
+			if fs.Path == from || strings.HasPrefix(fs.Path, from+"/") {
+				d.Files[i].Path = to + fs.Path[len(from):]
+				n++
+			}
+		}
+		if n == 0 {
+			bad = fmt.Errorf("no file or folder %q: %w", from, session.ErrInvalid)
+		}
+		out = *d
+	})
+	if err != nil {
+		return session.Detail{}, err
+	}
+	return out, bad
+}

@@ -115,26 +115,81 @@ func (h *Handler) setLocation(w http.ResponseWriter, _ *http.Request, f *form) {
 	h.each(w, f, func(hash string) error { return h.sess.Move(hash, loc) })
 }
 
-// rename would change a torrent's display name; gobit names a torrent
-// after its info dictionary and keeps no other name.
+// rename gives a torrent a display name (its files keep theirs): 409 for
+// a blank name, as qBittorrent.
 func (h *Handler) rename(w http.ResponseWriter, _ *http.Request, f *form) {
-	if strings.TrimSpace(f.get("hash")) == "" || strings.TrimSpace(f.get("name")) == "" {
+	if !f.has("name") {
 		text(w, http.StatusBadRequest, "Bad Request")
 		return
 	}
-	if _, ok := h.detail(w, f); !ok {
+	d, ok := h.detail(w, f)
+	if !ok {
 		return
 	}
-	text(w, http.StatusConflict, "gobit does not rename torrents")
+	name := strings.TrimSpace(f.get("name"))
+	if name == "" {
+		text(w, http.StatusConflict, "Incorrect torrent name")
+		return
+	}
+	if _, err := h.sess.UpdateTorrent(d.InfoHash, session.TorrentUpdate{Name: &name}); err != nil {
+		renameError(w, err)
+		return
+	}
+	answerOK(w)
 }
 
-// renameFile answers renameFile and renameFolder: gobit keeps the file
-// names of the torrent.
-func (h *Handler) renameFile(w http.ResponseWriter, _ *http.Request, f *form) {
-	if _, ok := h.detail(w, f); !ok {
+// renameFile renames one file (renameFile) or a folder of files
+// (renameFolder): oldPath and newPath as torrents/files names them, the
+// torrent's folder first. 409 for a path that is not a file (not a
+// folder), an unsafe path or one already in use, as qBittorrent.
+func (h *Handler) renameFile(folder bool) func(w http.ResponseWriter, r *http.Request, f *form) {
+	return func(w http.ResponseWriter, _ *http.Request, f *form) {
+		if !f.has("oldPath") || !f.has("newPath") {
+			text(w, http.StatusBadRequest, "Bad Request")
+			return
+		}
+		d, ok := h.detail(w, f)
+		if !ok {
+			return
+		}
+		from := strings.TrimSuffix(f.get("oldPath"), "/")
+		to := strings.TrimSuffix(f.get("newPath"), "/")
+		isFile, isFolder := false, false
+		for _, fs := range d.Files {
+			p := filepath.ToSlash(fs.Path)
+			isFile = isFile || p == from
+			isFolder = isFolder || strings.HasPrefix(p, from+"/")
+		}
+		switch {
+		case from == "" || to == "":
+			text(w, http.StatusConflict, "Invalid path")
+			return
+		case folder && !isFolder:
+			text(w, http.StatusConflict, "No such folder in the torrent")
+			return
+		case !folder && !isFile:
+			text(w, http.StatusConflict, "No such file in the torrent")
+			return
+		case from == to:
+			answerOK(w)
+			return
+		}
+		if _, err := h.sess.RenamePath(d.InfoHash, from, to); err != nil {
+			renameError(w, err)
+			return
+		}
+		answerOK(w)
+	}
+}
+
+// renameError answers a failed rename: qBittorrent answers 409 for an
+// invalid or taken path.
+func renameError(w http.ResponseWriter, err error) {
+	if errors.Is(err, session.ErrInvalid) {
+		text(w, http.StatusConflict, err.Error())
 		return
 	}
-	text(w, http.StatusConflict, "gobit does not rename files")
+	sessionError(w, err)
 }
 
 // filePrio sets the priority of the files whose indexes id lists: 0 skip,

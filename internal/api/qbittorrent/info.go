@@ -3,7 +3,6 @@ package qbittorrent
 import (
 	"cmp"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,7 +201,7 @@ func (h *Handler) torrentObject(st session.Status, v view) torrent {
 	totalSize := st.TotalSize
 	contentPath := ""
 	if haveInfo {
-		contentPath = filepath.Join(st.SaveDir, st.Name)
+		contentPath = st.ContentPath
 	} else {
 		totalSize = -1
 	}

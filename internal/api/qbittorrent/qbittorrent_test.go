@@ -658,8 +658,14 @@ func TestAddAndErrors(t *testing.T) {
 		{"POST", "torrents/setShareLimits", url.Values{"hashes": {hc}}, 400},
 		{"POST", "torrents/setUploadLimit", url.Values{"hashes": {hc}, "limit": {"fast"}}, 400},
 		{"POST", "app/setPreferences", url.Values{"json": {"{bad"}}, 400},
-		{"POST", "torrents/rename", url.Values{"hash": {hc}, "name": {"x"}}, 409},
-		{"POST", "torrents/renameFile", url.Values{"hash": {hc}, "oldPath": {"c"}, "newPath": {"d"}}, 409},
+		{"POST", "torrents/rename", url.Values{"hash": {hc}, "name": {"  "}}, 409},
+		{"POST", "torrents/rename", url.Values{"hash": {hc}}, 400},
+		{"POST", "torrents/rename", url.Values{"hash": {strings.Repeat("ab", 20)}, "name": {"x"}}, 404},
+		{"POST", "torrents/renameFile", url.Values{"hash": {hc}, "oldPath": {"c"}}, 400},
+		{"POST", "torrents/renameFile", url.Values{"hash": {hc}, "oldPath": {"nope"}, "newPath": {"d"}}, 409},
+		{"POST", "torrents/renameFile", url.Values{"hash": {hc}, "oldPath": {"c"}, "newPath": {"../d"}}, 409},
+		{"POST", "torrents/renameFile", url.Values{"hash": {hc}, "oldPath": {"c"}, "newPath": {"/tmp/d"}}, 409},
+		{"POST", "torrents/renameFolder", url.Values{"hash": {hc}, "oldPath": {"c"}, "newPath": {"d"}}, 409},
 		{"POST", "torrents/pause", url.Values{"hashes": {"ffff|" + strings.Repeat("0", 40)}}, 200},
 	} {
 		if code, body := e.do(tc.method, tc.route, tc.form); code != tc.want {
@@ -672,6 +678,28 @@ func TestAddAndErrors(t *testing.T) {
 	e.getJSON("torrents/files", url.Values{"hash": {hc}}, &files)
 	if len(files) != 1 || files[0]["priority"] != 0.0 || files[0]["name"] != "c" {
 		t.Errorf("files after filePrio 0: %v", files)
+	}
+	// Renames: the file, then the torrent's display name.
+	if code, body := e.do("POST", "torrents/renameFile", url.Values{"hash": {hc}, "oldPath": {"c"}, "newPath": {"dir/d"}}); code != 200 {
+		t.Fatalf("renameFile: %d %q", code, body)
+	}
+	e.getJSON("torrents/files", url.Values{"hash": {hc}}, &files)
+	if len(files) != 1 || files[0]["name"] != "dir/d" {
+		t.Errorf("files after renameFile: %v", files)
+	}
+	if code, body := e.do("POST", "torrents/renameFolder", url.Values{"hash": {hc}, "oldPath": {"dir"}, "newPath": {"other"}}); code != 200 {
+		t.Fatalf("renameFolder: %d %q", code, body)
+	}
+	e.getJSON("torrents/files", url.Values{"hash": {hc}}, &files)
+	if len(files) != 1 || files[0]["name"] != "other/d" {
+		t.Errorf("files after renameFolder: %v", files)
+	}
+	if code, body := e.do("POST", "torrents/rename", url.Values{"hash": {hc}, "name": {"Shown name"}}); code != 200 {
+		t.Fatalf("rename: %d %q", code, body)
+	}
+	e.getJSON("torrents/info", url.Values{"hashes": {hc}}, &list)
+	if list[0]["name"] != "Shown name" {
+		t.Errorf("name after rename: %v", list[0]["name"])
 	}
 	// Share limits: -2 is the session's.
 	e.post("torrents/setShareLimits", "hashes", hc, "ratioLimit", "-2", "seedingTimeLimit", "-2", "inactiveSeedingTimeLimit", "-2")

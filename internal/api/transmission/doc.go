@@ -18,9 +18,13 @@
 // the order this package first sees them; they stay the same for the life
 // of the process and are never reused.
 //
+// torrent-rename-path renames a file or folder of one torrent (path as the
+// torrent's files name it, name its new last component) on disk, while the
+// torrent runs; renaming the top-level one also renames the torrent, as
+// Transmission does.
+//
 // What gobit does not have is answered as such: port-test, blocklist-update,
-// session-close, group-set and torrent-rename-path return an error result
-// that says why; torrent-set refuses tracker edits, and session-set refuses
+// session-close and group-set return an error result that says why; torrent-set refuses tracker edits, and session-set refuses
 // a change of a value gobit cannot change (values sent back unchanged, as
 // settings dialogs do, are accepted). torrent-set accepts without effect
 // the arguments gobit has no notion of (bandwidthPriority, peer-limit,

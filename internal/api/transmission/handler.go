@@ -33,6 +33,7 @@ type Backend interface {
 	SetLocation(infoHash, dir string) error
 	UpdateTorrent(infoHash string, u session.TorrentUpdate) (session.Status, error)
 	SetFilePriorities(infoHash string, prio map[int]string) (session.Detail, error)
+	RenamePath(infoHash, from, to string) (session.Detail, error)
 	MoveInQueue(infoHash string, move session.QueueMove) error
 	Settings() session.Settings
 	UpdateSettings(u session.SettingsUpdate) (session.Settings, error)

@@ -324,13 +324,41 @@ func TestTorrentLifecycle(t *testing.T) {
 	if ts := get([]any{hash, strings.Repeat("ab", 20)}, "id"); len(ts) != 2 || ts[1]["id"] != 3.0 {
 		t.Fatalf("ids after re-adding: %v", ts)
 	}
-	if res, _ := g.call("torrent-rename-path", map[string]any{"ids": []any{1}, "path": "life", "name": "x"}); !strings.Contains(res, "cannot rename") {
-		t.Fatalf("rename-path: %q", res)
+	// Rename a file, then a folder, then the torrent's top folder (which
+	// renames the torrent too).
+	res, args = g.call("torrent-rename-path", map[string]any{"ids": []any{1}, "path": "life/sub/b.txt", "name": "B.txt"})
+	if res != "success" || args["path"] != "life/sub/b.txt" || args["name"] != "B.txt" || args["id"] != 1.0 {
+		t.Fatalf("rename-path of a file: %q %v", res, args)
+	}
+	if res, _ = g.call("torrent-rename-path", map[string]any{"ids": []any{1}, "path": "life/sub", "name": "Subs"}); res != "success" {
+		t.Fatalf("rename-path of a folder: %q", res)
+	}
+	if res, _ = g.call("torrent-rename-path", map[string]any{"ids": []any{1}, "path": "life", "name": "Life 2"}); res != "success" {
+		t.Fatalf("rename-path of the top folder: %q", res)
+	}
+	tor = get([]any{1}, "name", "files")[0]
+	files, _ := tor["files"].([]any)
+	if tor["name"] != "Life 2" || len(files) != 2 || files[0].(map[string]any)["name"] != "Life 2/a.bin" || files[1].(map[string]any)["name"] != "Life 2/Subs/B.txt" {
+		t.Fatalf("after the renames: %v", tor)
+	}
+	if b, err := os.ReadFile(filepath.Join(g.dir, "Life 2", "Subs", "B.txt")); err != nil || len(b) != 30000 {
+		t.Fatalf("renamed file on disk: %v", err)
+	}
+	for _, bad := range []map[string]any{
+		{"ids": []any{1}, "path": "Life 2/a.bin", "name": "../x"},
+		{"ids": []any{1}, "path": "Life 2/a.bin", "name": ""},
+		{"ids": []any{1}, "path": "nothing", "name": "x"},
+		{"ids": []any{1}, "path": "Life 2/a.bin", "name": "Subs"},
+		{"ids": []any{1, 3}, "path": "Life 2/a.bin", "name": "y"},
+	} {
+		if res, _ := g.call("torrent-rename-path", bad); res == "success" {
+			t.Errorf("rename-path %v succeeded", bad)
+		}
 	}
 	if res, _ := g.call("torrent-remove", map[string]any{"ids": []any{1}, "delete-local-data": true}); res != "success" {
 		t.Fatal(res)
 	}
-	if _, err := os.Stat(filepath.Join(g.dir, "life", "a.bin")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(g.dir, "Life 2", "a.bin")); !os.IsNotExist(err) {
 		t.Fatalf("data not deleted: %v", err)
 	}
 }

@@ -380,7 +380,39 @@ func (h *Handler) torrentRenamePath(_ context.Context, r *request) (map[string]a
 	if len(vs) != 1 {
 		return nil, errorf(codeInvalidParams, "torrent-rename-path requires 1 torrent")
 	}
-	return nil, errorf(codeSystemError, "gobit cannot rename a torrent's files or folder: its files keep the names the torrent gives them")
+	path, _, err := r.args.str("path")
+	if err != nil {
+		return nil, err
+	}
+	name, _, err := r.args.str("name")
+	if err != nil {
+		return nil, err
+	}
+	path = strings.TrimSuffix(path, "/")
+	if path == "" {
+		return nil, errorf(codeInvalidParams, "no path: give the file or folder to rename, as the torrent's files name it")
+	}
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\") {
+		return nil, errorf(codeInvalidParams, "name %q is not a file name: give the new last component of path", truncate(name, 80))
+	}
+	to := name
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		to = path[:i+1] + name
+	}
+	v := vs[0]
+	if to != path {
+		if _, err := h.b.RenamePath(v.st.InfoHash, path, to); err != nil {
+			return nil, sessErr(err)
+		}
+		// The torrent's top-level file or folder names the torrent, as in
+		// Transmission.
+		if !strings.Contains(path, "/") {
+			if _, err := h.b.UpdateTorrent(v.st.InfoHash, session.TorrentUpdate{Name: &name}); err != nil {
+				return nil, sessErr(err)
+			}
+		}
+	}
+	return map[string]any{"path": path, "name": name, "id": v.id}, nil
 }
 
 // queueMover returns the method that moves torrents in the queue.

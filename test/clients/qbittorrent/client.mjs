@@ -3,7 +3,7 @@
 //   node client.mjs config.json
 // config: {baseUrl, username, password, single: {torrent (base64), hash,
 // dataDir, file}, multi: {torrent, hash}, magnet, magnetHash, moveDir,
-// catDir}. Prints "OK <step>" per step; exits 1 on the first failure.
+// catDir, gobit}. Prints "OK <step>" per step; exits 1 on the first failure.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -275,11 +275,33 @@ await step('setTorrentLocation', async () => {
   await waitFor('the move', async () => (await byHash(single)).save_path === cfg.moveDir && existsSync(join(cfg.moveDir, cfg.single.file)));
 });
 
+await step('renameFile, renameFolder, setTorrentName', async () => {
+  const renamed = join(cfg.moveDir, 'renamed', cfg.single.file);
+  await client.renameFile(single, cfg.single.file, 'renamed/' + cfg.single.file);
+  await waitFor('the renamed file', async () => (await client.torrentFiles(single))[0].name === 'renamed/' + cfg.single.file &&
+    existsSync(renamed) && !existsSync(join(cfg.moveDir, cfg.single.file)));
+  await waitFor('content_path at the new place', async () => (await byHash(single)).content_path === renamed);
+  assert.equal((await byHash(single)).progress, 1);
+  if (cfg.gobit) {
+    // qBittorrent 4.6 accepts this one; gobit never lets a name leave the
+    // save directory.
+    await assert.rejects(client.renameFile(single, 'renamed/' + cfg.single.file, '../escape.bin'), 'a path leaving the save path');
+  }
+  await assert.rejects(client.renameFile(single, 'no-such-file', 'x'), 'a file the torrent has not');
+
+  await client.renameFolder(multi, 'album', 'disc');
+  await waitFor('the renamed folder', async () => (await client.torrentFiles(multi)).map((f) => f.name).sort().join() === 'disc/a.flac,disc/b.txt');
+
+  await client.setTorrentName(single, 'Shown name');
+  await waitFor('the new name', async () => (await byHash(single)).name === 'Shown name');
+  assert.equal((await client.torrentFiles(single))[0].name, 'renamed/' + cfg.single.file);
+});
+
 await step('removeTorrent', async () => {
   await client.removeTorrent(mag, false);
   await client.removeTorrent(single, true);
   await waitFor('the torrents gone', async () => (await client.listTorrents({ hashes: [single, mag] })).length === 0);
-  await waitFor('the data deleted', async () => !existsSync(join(cfg.moveDir, cfg.single.file)));
+  await waitFor('the data deleted', async () => !existsSync(join(cfg.moveDir, 'renamed', cfg.single.file)));
   await client.removeTorrent(multi, false);
   await client.removeCategory('qcat');
   assert.equal((await client.getCategories()).qcat, undefined);

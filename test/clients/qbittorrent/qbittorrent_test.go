@@ -44,6 +44,9 @@ type fixture struct {
 	MoveDir    string `json:"moveDir"`
 	CatDir     string `json:"catDir"`
 	Tracker    string `json:"tracker"`
+	// Gobit is set when the server is gobit, which refuses more than
+	// qBittorrent does (a renamed path leaving the save path).
+	Gobit bool `json:"gobit"`
 }
 
 type single struct {
@@ -264,6 +267,7 @@ func TestCtrlQBittorrentAgainstGobit(t *testing.T) {
 	base := startGobit(t, bin, filepath.Join(dir, "d1"))
 	curlChecks(t, curl, base, dir)
 	fx.BaseURL, fx.Username, fx.Password = base, "admin", "s3cret"
+	fx.Gobit = true
 	runClient(t, node, here, fx)
 
 	// With --qbt-bypass-local-auth, loopback clients need no login.

@@ -98,12 +98,18 @@ check(free.arguments['size-bytes'] > 0 && free.arguments.path === env.DOWNLOAD_D
 ok(await client.moveTorrent(hash, env.MOVE_DIR), 'moveTorrent');
 await waitFor('moved', async () => (await get(hash)).downloadDir === env.MOVE_DIR && existsSync(join(env.MOVE_DIR, env.TORRENT_NAME, 'a.bin')));
 
-const renamed = await client.renamePath(hash, { path: env.TORRENT_NAME + '/a.bin', name: 'renamed.bin' });
-if (env.SERVER_KIND === 'gobit') {
-  check(renamed.result !== 'success' && /rename/.test(renamed.result), 'gobit says it cannot rename', renamed);
-} else {
-  ok(renamed, 'renamePath');
-}
+const renamed = ok(await client.renamePath(hash, { path: env.TORRENT_NAME + '/a.bin', name: 'renamed.bin' }), 'renamePath');
+check(renamed.arguments.path === env.TORRENT_NAME + '/a.bin' && renamed.arguments.name === 'renamed.bin' && typeof renamed.arguments.id === 'number',
+  'renamePath answer', renamed.arguments);
+await waitFor('the renamed file', async () => (await get(hash)).files.some(f => f.name === env.TORRENT_NAME + '/renamed.bin') &&
+  existsSync(join(env.MOVE_DIR, env.TORRENT_NAME, 'renamed.bin')) && !existsSync(join(env.MOVE_DIR, env.TORRENT_NAME, 'a.bin')));
+check((await get(hash)).percentDone === 1, 'still complete after the rename', await get(hash));
+// The torrent's top folder: the torrent takes its name.
+ok(await client.renamePath(hash, { path: env.TORRENT_NAME, name: 'top-renamed' }), 'renamePath of the top folder');
+await waitFor('the renamed torrent', async () => (await get(hash)).name === 'top-renamed' &&
+  (await get(hash)).files.every(f => f.name.startsWith('top-renamed/')) && existsSync(join(env.MOVE_DIR, 'top-renamed', 'renamed.bin')));
+const badRename = await client.renamePath(hash, { path: 'top-renamed/renamed.bin', name: '../escape.bin' }).catch(e => ({ result: String(e) }));
+check(badRename.result !== 'success', 'a name with a slash is refused', badRename);
 
 ok(await client.removeTorrent(magnetHash, false), 'removeTorrent');
 ok(await client.removeTorrent(hash, true), 'removeTorrent with data');

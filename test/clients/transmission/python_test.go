@@ -11,7 +11,8 @@ import (
 
 // TestPythonTransmissionrpc runs transmissionrpc_check.py (the Python
 // transmissionrpc library: add, list, start, stop, session get and set,
-// stats, remove) against gobit and transmission-daemon.
+// stats, rename a file and a folder, remove) against gobit and
+// transmission-daemon.
 func TestPythonTransmissionrpc(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {

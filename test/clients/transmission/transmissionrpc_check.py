@@ -55,7 +55,17 @@ assert not c.get_session().speed_limit_down_enabled
 st = c.session_stats()
 assert st.torrentCount == 1, st.torrentCount
 
+# Rename a file, then the folder holding it.
+tid = c.get_torrent(h).id
+assert c.rename_torrent_path(tid, name + "/sub/b.txt", "B.txt") == (name + "/sub/b.txt", "B.txt")
+assert c.rename_torrent_path(tid, name + "/sub", "Subs") == (name + "/sub", "Subs")
+names = sorted(f["name"] for f in c.get_torrent(h).files().values())
+assert names == sorted([name + "/a.bin", name + "/Subs/B.txt"]), names
+assert os.path.exists(os.path.join(ddir, name, "Subs", "B.txt"))
+assert not os.path.exists(os.path.join(ddir, name, "sub"))
+
 c.remove_torrent(h, delete_data=True)
 wait("removed", lambda: len(c.get_torrents()) == 0)
 wait("data deleted", lambda: not os.path.exists(os.path.join(ddir, name, "a.bin")))
+wait("renamed data deleted", lambda: not os.path.exists(os.path.join(ddir, name, "Subs", "B.txt")))
 print("OK")
