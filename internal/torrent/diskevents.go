@@ -20,6 +20,10 @@ type diskResult interface{ diskResult() }
 // pieceVerified reports that a complete piece was hashed and, when its
 // hash matched (ok), written.
 type pieceVerified struct {
+	// store is the storage the job wrote to; a result from a storage the
+	// loop has since closed (a recheck, a move) says nothing about the
+	// current one.
+	store *storage.Storage
 	index int
 	ok    bool          // the hash matched
 	err   error         // writing the piece failed
@@ -29,7 +33,8 @@ type pieceVerified struct {
 // dataChecked reports the pieces found valid by the data check that
 // setInfo starts.
 type dataChecked struct {
-	have *bitfield.Bitfield
+	store *storage.Storage // the storage checked; see pieceVerified
+	have  *bitfield.Bitfield
 	err  error
 }
 
@@ -82,8 +87,12 @@ func (t *Torrent) handleDiskResult(r diskResult) {
 		if r.ok {
 			t.cfg.Counters.pieceWritten(r.wrote)
 		}
-		t.handlePieceVerified(r.index, r.ok, r.err)
+		t.handlePieceVerified(r.index, r.ok, r.err, r.store != t.store)
 	case dataChecked:
+		if r.store != t.store {
+			t.log.Debug("data check of a closed storage ignored")
+			return
+		}
 		t.handleChecked(r.have, r.err)
 	case dataSynced:
 		t.handleSynced(r.err)
@@ -138,7 +147,7 @@ func verifyJob(store *storage.Storage, writeMu *sync.Mutex, i int, pb *pieceBuf,
 	return func() diskResult {
 		if pb.sum() != want {
 			pb.release()
-			return pieceVerified{index: i}
+			return pieceVerified{store: store, index: i}
 		}
 		// One writer per torrent: concurrent pwrites to one file contend
 		// on its inode lock and burn CPU spinning; hashing stays parallel.
@@ -148,7 +157,7 @@ func verifyJob(store *storage.Storage, writeMu *sync.Mutex, i int, pb *pieceBuf,
 		wrote := time.Since(start)
 		writeMu.Unlock()
 		pb.release()
-		return pieceVerified{index: i, ok: true, err: err, wrote: wrote}
+		return pieceVerified{store: store, index: i, ok: true, err: err, wrote: wrote}
 	}
 }
 
@@ -159,7 +168,7 @@ func verifyJob(store *storage.Storage, writeMu *sync.Mutex, i int, pb *pieceBuf,
 func checkJob(store *storage.Storage, resume *bitfield.Bitfield, stamps []storage.FileStamp) diskJob {
 	return func() diskResult {
 		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
-		return dataChecked{have: bf, err: err}
+		return dataChecked{store: store, have: bf, err: err}
 	}
 }
 

@@ -68,6 +68,10 @@ func TestVerifyJob(t *testing.T) {
 				t.Errorf("write time %v for a written piece", got.wrote)
 			}
 			got.wrote = 0 // measured: only its presence is checked
+			if got.store != st {
+				t.Errorf("result names storage %p, want the job's %p", got.store, st)
+			}
+			got.store = nil
 			if got != c.want {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}

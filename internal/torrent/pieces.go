@@ -198,12 +198,19 @@ func requestRoom(budget, held int64, requests int) int {
 	return int((budget - used) / wire.BlockSize)
 }
 
-func (t *Torrent) handlePieceVerified(i int, ok bool, err error) {
+func (t *Torrent) handlePieceVerified(i int, ok bool, err error, stale bool) {
 	delete(t.verifying, i)
 	t.pendingWrites--
 	t.heldBytes -= t.info.PieceSize(i)
 	for _, p := range t.peers {
 		t.fillRequests(p) // the piece's buffer is free again
+	}
+	if stale {
+		// Written to a storage closed since (the save directory vanished
+		// and the torrent was rechecked, or it moved): the piece is not in
+		// the current files, so it must not count as had.
+		t.log.Debug("result of a closed storage ignored", "piece", i)
+		return
 	}
 	if t.pk == nil || t.have.Has(i) {
 		return

@@ -1,0 +1,61 @@
+package torrent
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/storage"
+)
+
+// TestStaleDiskResultsIgnored: a piece written to a storage the loop has
+// since closed (the save directory vanished, then a recheck opened a new
+// one) must not count as had: its bytes are not in the current files.
+// Found by TestSaveDirVanishes under load, where such a write finished
+// after the recheck and the torrent seeded a file with a hole in it.
+func TestStaleDiskResultsIgnored(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "f.bin")
+	if err := os.WriteFile(p, []byte(strings.Repeat("stale", 40000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: p, PieceLength: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := t.TempDir() // empty: nothing verified
+	tr := New(Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: save, Disk: NewDiskPool(1), NoSync: true})
+	defer tr.Close(false)
+	deadline := time.Now().Add(30 * time.Second)
+	for tr.Stats().State != StateDownloading {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %q, want downloading", tr.Stats().State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	old, err := storage.Open(t.TempDir(), storage.LayoutFromInfo(&mi.Info), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var staleHave, freshHave bool
+	if err := tr.do(func() {
+		for _, r := range []pieceVerified{{store: old, index: 0, ok: true}, {store: tr.store, index: 1, ok: true}} {
+			tr.pendingWrites++
+			tr.heldBytes += tr.info.PieceSize(r.index)
+			tr.handleDiskResult(r)
+		}
+		staleHave, freshHave = tr.have.Has(0), tr.have.Has(1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if staleHave {
+		t.Error("a piece written to a closed storage counts as had")
+	}
+	if !freshHave {
+		t.Error("a piece written to the current storage does not count as had")
+	}
+}
