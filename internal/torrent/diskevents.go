@@ -35,7 +35,7 @@ type pieceVerified struct {
 type dataChecked struct {
 	store *storage.Storage // the storage checked; see pieceVerified
 	have  *bitfield.Bitfield
-	err  error
+	err   error
 }
 
 // dataSynced reports that flushing the torrent's files to disk failed.
