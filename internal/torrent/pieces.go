@@ -97,6 +97,26 @@ func (pb *pieceBuf) sum() (out [sha1.Size]byte) {
 	return out
 }
 
+// held returns the bytes of the blocks received so far.
+func (pb *pieceBuf) held() int64 {
+	var n int64
+	for _, b := range pb.blocks {
+		n += int64(len(b))
+	}
+	return n
+}
+
+// dropPartial releases every partial piece in memory and the bytes they
+// held (a recheck or a move starts over). Pieces being verified are the
+// disk jobs' and count down when their results come back.
+func (t *Torrent) dropPartial() {
+	for i, pb := range t.pieces {
+		t.heldBytes -= pb.held()
+		pb.release()
+		delete(t.pieces, i)
+	}
+}
+
 // release returns the blocks to the peer package's pool and pb itself to
 // pieceBufs; pb must not be used afterwards.
 func (pb *pieceBuf) release() {

@@ -185,7 +185,11 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	t.infoBytes = infoBytes
 	t.name = info.Name
 	t.md = nil
-	t.pieces = make(map[int]*pieceBuf)
+	if t.pieces != nil {
+		t.dropPartial() // a recheck: what was in memory is gone with the old picker
+	} else {
+		t.pieces = make(map[int]*pieceBuf)
+	}
 	n := info.NumPieces()
 	t.pk = picker.New(n, info.PieceLength, info.TotalLength(), nil)
 	// Partial pieces live in memory: keep them to about partialBudget.

@@ -59,3 +59,48 @@ func TestStaleDiskResultsIgnored(t *testing.T) {
 		t.Error("a piece written to the current storage does not count as had")
 	}
 }
+
+// TestRecheckReleasesPartialPieces: a recheck (as after the save directory
+// vanished) drops the partial pieces in memory, and the bytes they held
+// with them. Left counted, they shrank the room for requests after the
+// resume until none could be made: TestSaveDirVanishes then stalled with a
+// connected seeder and no progress.
+func TestRecheckReleasesPartialPieces(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "f.bin")
+	if err := os.WriteFile(p, []byte(strings.Repeat("partial", 40000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: p, PieceLength: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: t.TempDir(), Disk: NewDiskPool(1), NoSync: true})
+	defer tr.Close(false)
+	deadline := time.Now().Add(30 * time.Second)
+	for tr.Stats().State != StateDownloading {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %q, want downloading", tr.Stats().State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var held int64
+	if err := tr.do(func() {
+		for i := range 3 {
+			pb := newPieceBuf(int(tr.info.PieceSize(i)))
+			block := make([]byte, 16<<10)
+			pb.add(0, block)
+			tr.pieces[i] = pb
+			tr.heldBytes += int64(len(block))
+		}
+		if err := tr.recheck(nil); err != nil {
+			t.Error(err)
+		}
+		held = tr.heldBytes
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if held != 0 {
+		t.Errorf("%d bytes still counted as held after a recheck dropped every partial piece", held)
+	}
+}
