@@ -158,7 +158,7 @@ func printDetail(w io.Writer, d session.Detail, now time.Time) error {
 		return nil
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ADDRESS\tCLIENT\tFLAGS\tDONE\tDOWN\tUP\tSOURCE")
+	fmt.Fprintln(tw, "  ADDRESS\tCLIENT\tNET\tENCRYPTION\tFLAGS\tDONE\tDOWN\tUP\tSOURCE")
 	for _, p := range d.PeerList {
 		client := printable(p.Client)
 		if client == "" {
@@ -174,15 +174,46 @@ func printDetail(w io.Writer, d session.Detail, now time.Time) error {
 		} else {
 			src += ", in"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(p.Addr), shorten(client, 30), flags,
-			fmtPercent(p.Progress), fmtRate(p.DownloadRate), fmtRate(p.UploadRate), printable(src))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(p.Addr), shorten(client, 30),
+			peerNet(p), peerEncryption(p), flags, fmtPercent(p.Progress), fmtRate(p.DownloadRate), fmtRate(p.UploadRate), printable(src))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "  flags: D downloading from / d want to but choked, U uploading to / u they want but choked,")
 	fmt.Fprintln(w, "         S snubbed, E Fast extension, X extension protocol")
+	fmt.Fprintln(w, "  encryption: RC4 stream, MSE-plain (encrypted handshake, plain stream) or none")
 	return nil
+}
+
+// peerNet names a peer connection's transport and IP version, as "TCP/IPv4"
+// or "uTP/IPv6"; "?" stands for what an older daemon does not report.
+func peerNet(p session.PeerStatus) string {
+	tr := "?"
+	switch p.Transport {
+	case "tcp":
+		tr = "TCP"
+	case "utp":
+		tr = "uTP"
+	}
+	ip := "?"
+	if p.IPVersion == 4 || p.IPVersion == 6 {
+		ip = fmt.Sprintf("IPv%d", p.IPVersion)
+	}
+	return tr + "/" + ip
+}
+
+// peerEncryption names a peer connection's encryption.
+func peerEncryption(p session.PeerStatus) string {
+	switch {
+	case p.Encryption == "rc4", p.Encryption == "" && p.Encrypted:
+		return "RC4"
+	case p.Encryption == "plaintext":
+		return "MSE-plain"
+	case p.Encryption == "none":
+		return "none"
+	}
+	return "?"
 }
 
 // limitsLine describes a torrent's own limits, or "" when it has none.

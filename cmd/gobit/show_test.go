@@ -34,8 +34,10 @@ func TestShowCommand(t *testing.T) {
 		}
 		d.PeerList = []session.PeerStatus{
 			{Addr: "10.0.0.7:51413", Client: "Transmission 4.0", Source: "tracker", Outgoing: true, Progress: 1,
-				DownloadRate: 512 << 10, Flags: "DX"},
-			{Addr: "[2001:db8::1]:6881", Client: "", Source: "incoming", Progress: 0.1, UploadRate: 4 << 10, Flags: "UEX"},
+				DownloadRate: 512 << 10, Flags: "DX", Transport: "tcp", IPVersion: 4, Encrypted: true, Encryption: "rc4"},
+			{Addr: "[2001:db8::1]:6881", Client: "", Source: "incoming", Progress: 0.1, UploadRate: 4 << 10, Flags: "UEX",
+				Transport: "utp", IPVersion: 6, Encryption: "plaintext"},
+			{Addr: "10.0.0.9:6881", Source: "pex", Outgoing: true, Transport: "tcp", IPVersion: 4, Encryption: "none"},
 		}
 	})
 
@@ -52,9 +54,29 @@ func TestShowCommand(t *testing.T) {
 		"Files (2):", "100%", "big/part1.bin", "25.0%", "big/evil\uFFFD[2J.bin",
 		"Trackers (3):", "working", "12s ago", "in 29m48s", "http://tracker.example/announce",
 		"error", "3m00s ago", "last error of udp://dead.example:1337: announce: timeout after 15s", "not contacted",
-		"Peers (2):", "10.0.0.7:51413", "Transmission 4.0", "DX", "100%", "512 KiB/s", "tracker, out",
+		"Peers (3):", "10.0.0.7:51413", "Transmission 4.0", "DX", "100%", "512 KiB/s", "tracker, out",
 		"[2001:db8::1]:6881", "UEX", "10.0%", "incoming, in", "flags: D downloading",
+		"NET", "ENCRYPTION", "encryption: RC4 stream",
 	)
+	// Each peer's line holds its transport, IP version and encryption.
+	for addr, want := range map[string]string{
+		"10.0.0.7:51413":     "Transmission 4.0 TCP/IPv4 RC4 DX",
+		"[2001:db8::1]:6881": "? uTP/IPv6 MSE-plain UEX",
+		"10.0.0.9:6881":      "? TCP/IPv4 none -",
+	} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, addr) {
+				found = true
+				if !strings.Contains(strings.Join(strings.Fields(line), " "), want) {
+					t.Errorf("peer line %q, want %q in it", line, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no line for peer %s", addr)
+		}
+	}
 	if strings.Contains(out, "\x1b") {
 		t.Error("a control character from a file name reached the terminal")
 	}
@@ -82,7 +104,7 @@ func TestShowCommand(t *testing.T) {
 
 	out, _, code = gobit(t, "show", "--addr", addr, "--json", hash)
 	var d session.Detail
-	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || len(d.Trackers) != 3 || len(d.PeerList) != 2 {
+	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || len(d.Trackers) != 3 || len(d.PeerList) != 3 || d.PeerList[1].Transport != "utp" || d.PeerList[1].Encryption != "plaintext" {
 		t.Fatalf("show --json: exit %d, %v: %s", code, err, out)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/blockpool"
+	"github.com/gobit/gobit/internal/mse"
 	"github.com/gobit/gobit/internal/rawio"
 	"github.com/gobit/gobit/internal/wire"
 )
@@ -113,6 +114,11 @@ type Conn struct {
 	Outgoing bool
 	// Encrypted is true when the stream is RC4-encrypted (MSE).
 	Encrypted bool
+	// Crypto names the stream's encryption: CryptoRC4, CryptoPlaintext
+	// (an MSE handshake, then a plain stream) or CryptoNone.
+	Crypto string
+	// Transport is "tcp" or "utp": the connection's transport protocol.
+	Transport string
 
 	nc     net.Conn
 	raw    *rawio.Conn // nc read and written with raw system calls, or nil
@@ -151,11 +157,19 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 	if cfg.MaxQueuedBytes <= 0 {
 		cfg.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
+	crypto := StreamCrypto(nc)
+	if m, ok := nc.(*mse.Conn); ok {
+		// The socket itself when nothing is left to decrypt or replay, so
+		// that the raw system call path applies.
+		nc = m.Unwrap()
+	}
 	c := &Conn{
 		Addr:      AddrOf(nc.RemoteAddr()),
 		Handshake: remote,
 		Outgoing:  outgoing,
-		Encrypted: Encrypted(nc),
+		Encrypted: crypto == CryptoRC4,
+		Crypto:    crypto,
+		Transport: TransportOf(nc),
 		nc:        nc,
 		cfg:       cfg,
 		events:    events,
@@ -167,6 +181,19 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 	go c.readLoop()
 	go c.writeLoop()
 	return c
+}
+
+// TransportOf names the transport protocol under nc: "utp" when its local
+// address's network is uTP, "tcp" otherwise (a TCP socket, or a stream
+// through a SOCKS5 proxy, which carries TCP only).
+func TransportOf(nc net.Conn) string {
+	if m, ok := nc.(*mse.Conn); ok {
+		nc = m.Conn
+	}
+	if a := nc.LocalAddr(); a != nil && a.Network() == "utp" {
+		return "utp"
+	}
+	return "tcp"
 }
 
 // AddrOf converts a net.Addr of a TCP connection to a netip.AddrPort.

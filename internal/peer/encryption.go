@@ -76,6 +76,32 @@ func Encrypted(nc net.Conn) bool {
 	return ok && c.Encrypted()
 }
 
+// The stream encryptions of an established connection, as StreamCrypto
+// names them for the API.
+const (
+	// CryptoRC4 is an MSE handshake followed by an RC4-encrypted stream.
+	CryptoRC4 = "rc4"
+	// CryptoPlaintext is an MSE (obfuscated) handshake followed by a plain
+	// stream: the handshake hides the protocol, the payload is not
+	// encrypted.
+	CryptoPlaintext = "plaintext"
+	// CryptoNone is a plain BitTorrent handshake and a plain stream.
+	CryptoNone = "none"
+)
+
+// StreamCrypto names the encryption of nc, a connection Dial, DialPolicy
+// or AcceptPolicy returned: CryptoRC4, CryptoPlaintext or CryptoNone.
+func StreamCrypto(nc net.Conn) string {
+	c, ok := nc.(*mse.Conn)
+	switch {
+	case !ok:
+		return CryptoNone
+	case c.Encrypted():
+		return CryptoRC4
+	}
+	return CryptoPlaintext
+}
+
 // DialPolicy connects to addr and exchanges handshakes as Dial does, under
 // the encryption policy enc. With MSE our handshake travels as the initial
 // payload, so encryption costs no extra round trip. Under EncryptionPrefer
@@ -133,7 +159,9 @@ func encryptedExchange(ours wire.Handshake, provide mse.Method) exchange {
 		if theirs.InfoHash != ours.InfoHash {
 			return nil, wire.Handshake{}, ErrInfoHashMismatch
 		}
-		return c.Unwrap(), theirs, nil
+		// Still an mse.Conn, so that New can tell the obfuscated
+		// handshake from a plain one; New unwraps it.
+		return c, theirs, nil
 	}
 }
 
@@ -194,8 +222,9 @@ type AcceptConfig struct {
 // encryption policy: it tells a plain handshake (the 20 bytes every one
 // starts with) from an MSE one (anything else), runs the MSE handshake
 // when it is one, then the BitTorrent handshake as Accept does. It returns
-// the stream to use from then on: nc itself, or an mse.Conn. The caller
-// closes nc on error.
+// the stream to use from then on: nc itself, or an mse.Conn (which New
+// unwraps when nothing is left for it to do). The caller closes nc on
+// error.
 func AcceptPolicy(nc net.Conn, cfg AcceptConfig) (net.Conn, wire.Handshake, error) {
 	timeout := cfg.Timeout
 	if timeout <= 0 {
@@ -238,5 +267,9 @@ func AcceptPolicy(nc net.Conn, cfg AcceptConfig) (net.Conn, wire.Handshake, erro
 		return nil, wire.Handshake{}, fmt.Errorf("handshake: %w: encrypted for %x, handshake for %x", ErrInfoHashMismatch, skey, hs.InfoHash)
 	}
 	nc.SetDeadline(time.Time{})
-	return stream.Unwrap(), hs, nil
+	if !encrypted {
+		// The replayed prefix is read: the socket itself.
+		return stream.Unwrap(), hs, nil
+	}
+	return stream, hs, nil
 }

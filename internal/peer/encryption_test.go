@@ -59,6 +59,7 @@ func TestEncryptionPolicies(t *testing.T) {
 	const (
 		refused = iota
 		plain
+		obfuscated // MSE handshake, plain stream
 		rc4
 	)
 	for _, tc := range []struct {
@@ -66,7 +67,7 @@ func TestEncryptionPolicies(t *testing.T) {
 		want         int
 		attempts     int // connections the listener sees
 	}{
-		{EncryptionPrefer, EncryptionPrefer, plain, 1}, // obfuscated handshake, then plaintext (libtorrent's default)
+		{EncryptionPrefer, EncryptionPrefer, obfuscated, 1}, // obfuscated handshake, then plaintext (libtorrent's default)
 		{EncryptionPrefer, EncryptionRequire, rc4, 1},
 		{EncryptionPrefer, EncryptionDisable, plain, 2}, // MSE refused, plain redial
 		{EncryptionRequire, EncryptionPrefer, rc4, 1},
@@ -104,16 +105,6 @@ func TestEncryptionPolicies(t *testing.T) {
 			if Encrypted(nc) != (tc.want == rc4) || Encrypted(last.nc) != (tc.want == rc4) {
 				t.Fatalf("encrypted: dialler %v, acceptor %v, want %v", Encrypted(nc), Encrypted(last.nc), tc.want == rc4)
 			}
-			if tc.want == plain {
-				// Nothing left to decrypt or replay: the socket itself, so
-				// the raw system call path applies.
-				if _, ok := nc.(*net.TCPConn); !ok {
-					t.Errorf("dialler's plain stream is a %T", nc)
-				}
-				if _, ok := last.nc.(*net.TCPConn); !ok {
-					t.Errorf("acceptor's plain stream is a %T", last.nc)
-				}
-			}
 			// Messages through peer.Conn both ways.
 			evA, evB := make(chan Event, 8), make(chan Event, 8)
 			done := make(chan struct{})
@@ -122,6 +113,17 @@ func TestEncryptionPolicies(t *testing.T) {
 			b := New(last.nc, last.hs, false, evB, done, Config{})
 			defer a.Close()
 			defer b.Close()
+			wantCrypto := map[int]string{plain: CryptoNone, obfuscated: CryptoPlaintext, rc4: CryptoRC4}[tc.want]
+			for _, c := range []*Conn{a, b} {
+				if c.Crypto != wantCrypto || c.Encrypted != (tc.want == rc4) || c.Transport != "tcp" {
+					t.Errorf("outgoing %v: crypto %q encrypted %v transport %q, want %q %v tcp", c.Outgoing, c.Crypto, c.Encrypted, c.Transport, wantCrypto, tc.want == rc4)
+				}
+				if _, wrapped := c.nc.(*mse.Conn); wrapped && tc.want != rc4 {
+					// Nothing left to decrypt or replay: the socket
+					// itself, so the raw system call path applies.
+					t.Errorf("outgoing %v: the plain stream is a %T", c.Outgoing, c.nc)
+				}
+			}
 			block := make([]byte, wire.BlockSize)
 			for i := range block {
 				block[i] = byte(i * 7)

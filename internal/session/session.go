@@ -747,6 +747,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	for _, p := range st.PeerList {
 		d.PeerList = append(d.PeerList, PeerStatus{
 			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing, Encrypted: p.Encrypted,
+			Encryption: p.Encryption, Transport: p.Transport,
 			Progress: p.Progress, DownloadRate: p.DownloadRate, UploadRate: p.UploadRate,
 			Downloaded: p.Downloaded, Uploaded: p.Uploaded, Flags: p.Flags,
 			IPVersion: PeerIPVersion(p.Addr),

@@ -187,11 +187,17 @@ type TrackerStatus struct {
 
 // PeerStatus describes one connected peer of a torrent.
 type PeerStatus struct {
-	Addr         string  `json:"addr"`
-	Client       string  `json:"client"`
-	Source       string  `json:"source"` // tracker, dht, pex, lsd, incoming, user
-	Outgoing     bool    `json:"outgoing"`
-	Encrypted    bool    `json:"encrypted"` // RC4 stream (MSE)
+	Addr      string `json:"addr"`
+	Client    string `json:"client"`
+	Source    string `json:"source"` // tracker, dht, pex, lsd, incoming, user
+	Outgoing  bool   `json:"outgoing"`
+	Encrypted bool   `json:"encrypted"` // RC4 stream (MSE)
+	// Encryption is "rc4" (an MSE handshake and an RC4 stream),
+	// "plaintext" (an MSE handshake, then a plain stream) or "none" (a
+	// plain handshake).
+	Encryption string `json:"encryption"`
+	// Transport is "tcp" or "utp".
+	Transport    string  `json:"transport"`
 	Progress     float64 `json:"progress"`
 	DownloadRate int64   `json:"download_rate"`
 	UploadRate   int64   `json:"upload_rate"`

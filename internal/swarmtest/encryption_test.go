@@ -26,11 +26,12 @@ func TestEncryptedSwarm(t *testing.T) {
 	for _, tc := range []struct {
 		seed, leech peer.Encryption
 		encrypted   bool
+		encryption  string // PeerStatus.Encryption
 	}{
-		{peer.EncryptionRequire, peer.EncryptionPrefer, true},
-		{peer.EncryptionPrefer, peer.EncryptionRequire, true},
-		{peer.EncryptionPrefer, peer.EncryptionPrefer, false}, // obfuscated handshake, plaintext payload
-		{peer.EncryptionDisable, peer.EncryptionPrefer, false},
+		{peer.EncryptionRequire, peer.EncryptionPrefer, true, "rc4"},
+		{peer.EncryptionPrefer, peer.EncryptionRequire, true, "rc4"},
+		{peer.EncryptionPrefer, peer.EncryptionPrefer, false, "plaintext"}, // obfuscated handshake, plaintext payload
+		{peer.EncryptionDisable, peer.EncryptionPrefer, false, "none"},
 	} {
 		t.Run(fmt.Sprintf("seed %s, leech %s", tc.seed, tc.leech), func(t *testing.T) {
 			tr := trackertest.New(t)
@@ -57,8 +58,11 @@ func TestEncryptedSwarm(t *testing.T) {
 				seen = d.PeerList[0]
 				return true
 			})
-			if seen.Encrypted != tc.encrypted {
-				t.Errorf("peer %s (outgoing %v): encrypted %v, want %v", seen.Addr, seen.Outgoing, seen.Encrypted, tc.encrypted)
+			if seen.Encrypted != tc.encrypted || seen.Encryption != tc.encryption {
+				t.Errorf("peer %s (outgoing %v): encrypted %v, encryption %q, want %v, %q", seen.Addr, seen.Outgoing, seen.Encrypted, seen.Encryption, tc.encrypted, tc.encryption)
+			}
+			if seen.Transport != "tcp" || seen.IPVersion != 4 {
+				t.Errorf("peer %s: transport %q, IP version %d, want tcp over IPv4", seen.Addr, seen.Transport, seen.IPVersion)
 			}
 			st := WaitState(t, leech, hash, 60*time.Second, session.StateSeeding, session.StateError)
 			if st.State != session.StateSeeding {

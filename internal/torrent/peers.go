@@ -449,6 +449,8 @@ func (t *Torrent) peerStats(p *peerState) PeerStats {
 		Source:       p.source,
 		Outgoing:     p.conn.Outgoing,
 		Encrypted:    p.conn.Encrypted,
+		Encryption:   p.conn.Crypto,
+		Transport:    p.conn.Transport,
 		DownloadRate: p.rateDown.shown(),
 		UploadRate:   p.rateUp.shown(),
 		Downloaded:   p.conn.Downloaded(),

@@ -231,11 +231,17 @@ type Stats struct {
 
 // PeerStats describes one connected peer.
 type PeerStats struct {
-	Addr         string
-	Client       string
-	Source       Source
-	Outgoing     bool
-	Encrypted    bool    // the stream is RC4-encrypted (MSE)
+	Addr      string
+	Client    string
+	Source    Source
+	Outgoing  bool
+	Encrypted bool // the stream is RC4-encrypted (MSE)
+	// Encryption is peer.CryptoRC4 ("rc4"), peer.CryptoPlaintext
+	// ("plaintext": an MSE handshake, then a plain stream) or
+	// peer.CryptoNone ("none": a plain handshake).
+	Encryption string
+	// Transport is "tcp" or "utp".
+	Transport    string
 	Progress     float64 // fraction of pieces the peer has
 	DownloadRate int64   // from the peer to us
 	UploadRate   int64

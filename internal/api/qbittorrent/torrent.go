@@ -246,6 +246,57 @@ func (h *Handler) pieceHashes(w http.ResponseWriter, _ *http.Request, f *form) {
 	writeJSON(w, out)
 }
 
+// peerFlags spells a peer's state in qBittorrent's letters, in its order
+// and separated by spaces, and describes each on a line of its own ("E =
+// Encrypted traffic"): D/d we download / are interested but choked, U/u we
+// upload / it is interested but choked, S snubbed, I incoming, H from the
+// DHT, X from PEX, L from local discovery, E RC4-encrypted traffic, e an
+// encrypted handshake with plain traffic, P uTP.
+func peerFlags(p session.PeerStatus) (flags, desc string) {
+	var fs, ds []string
+	add := func(f, d string) {
+		fs = append(fs, f)
+		ds = append(ds, f+" = "+d)
+	}
+	has := func(f rune) bool { return strings.ContainsRune(p.Flags, f) }
+	switch {
+	case has('D'):
+		add("D", "Interested (local) and unchoked (peer)")
+	case has('d'):
+		add("d", "Interested (local) and choked (peer)")
+	}
+	switch {
+	case has('U'):
+		add("U", "Interested (peer) and unchoked (local)")
+	case has('u'):
+		add("u", "Interested (peer) and choked (local)")
+	}
+	if has('S') {
+		add("S", "Peer snubbed")
+	}
+	if !p.Outgoing {
+		add("I", "Incoming connection")
+	}
+	switch p.Source {
+	case "dht":
+		add("H", "Peer from DHT")
+	case "pex":
+		add("X", "Peer from PEX")
+	case "lsd":
+		add("L", "Peer from LSD")
+	}
+	switch p.Encryption {
+	case "rc4":
+		add("E", "Encrypted traffic")
+	case "plaintext":
+		add("e", "Encrypted handshake")
+	}
+	if p.Transport == "utp" {
+		add("P", "μTP")
+	}
+	return strings.Join(fs, " "), strings.Join(ds, "\n")
+}
+
 // torrentPeers answers sync/torrentPeers, always as a full update.
 func (h *Handler) torrentPeers(w http.ResponseWriter, _ *http.Request, f *form) {
 	d, ok := h.detail(w, f)
@@ -260,11 +311,15 @@ func (h *Handler) torrentPeers(w http.ResponseWriter, _ *http.Request, f *form) 
 			port, _ = strconv.Atoi(p.Addr[i+1:])
 		}
 		conn := "BT"
+		if p.Transport == "utp" {
+			conn = "μTP"
+		}
+		flags, desc := peerFlags(p)
 		peers[p.Addr] = map[string]any{
-			"ip": host, "port": port, "client": p.Client, "connection": conn, "flags": p.Flags,
+			"ip": host, "port": port, "client": p.Client, "connection": conn, "flags": flags,
 			"progress": p.Progress, "dl_speed": p.DownloadRate, "up_speed": p.UploadRate,
 			"downloaded": p.Downloaded, "uploaded": p.Uploaded, "country": "", "country_code": "",
-			"files": "", "relevance": p.Progress, "peer_id_client": p.Client, "flags_desc": "",
+			"files": "", "relevance": p.Progress, "peer_id_client": p.Client, "flags_desc": desc,
 		}
 	}
 	rid, _ := strconv.Atoi(f.get("rid"))

@@ -398,7 +398,7 @@ func peersField(c *torrentCtx) any {
 			c.n("address"):            host,
 			c.n("port"):               port,
 			c.n("clientName"):         p.Client,
-			c.n("flagStr"):            p.Flags,
+			c.n("flagStr"):            flagStr(p),
 			c.n("progress"):           p.Progress,
 			c.n("rateToClient"):       p.DownloadRate,
 			c.n("rateToPeer"):         p.UploadRate,
@@ -408,12 +408,42 @@ func peersField(c *torrentCtx) any {
 			c.n("clientIsChoked"):     !has('D'),
 			c.n("peerIsInterested"):   has('U') || has('u'),
 			c.n("peerIsChoked"):       !has('U'),
-			c.n("isEncrypted"):        false,
+			c.n("isEncrypted"):        p.Encryption == "rc4",
 			c.n("isIncoming"):         !p.Outgoing,
-			c.n("isUTP"):              false,
+			c.n("isUTP"):              p.Transport == "utp",
 		})
 	}
 	return out
+}
+
+// flagStr spells a peer's state in Transmission's letters, in its order:
+// T uTP, D/d downloading from it / interested but choked, U/u uploading to
+// it / it is interested but choked, E RC4-encrypted, H found through the
+// DHT, X found through PEX, I incoming. (Transmission's O, K and ? need
+// choke states the session does not report apart from interest.)
+func flagStr(p session.PeerStatus) string {
+	var b strings.Builder
+	if p.Transport == "utp" {
+		b.WriteByte('T')
+	}
+	for _, f := range "DdUu" {
+		if strings.ContainsRune(p.Flags, f) {
+			b.WriteRune(f)
+		}
+	}
+	if p.Encryption == "rc4" {
+		b.WriteByte('E')
+	}
+	switch p.Source {
+	case "dht":
+		b.WriteByte('H')
+	case "pex":
+		b.WriteByte('X')
+	}
+	if !p.Outgoing {
+		b.WriteByte('I')
+	}
+	return b.String()
 }
 
 func peersFromField(c *torrentCtx) any {

@@ -4,6 +4,35 @@ import * as api from './api.js';
 
 const REFRESH_MS = 2000;
 
+// How the peers table shows a connection's transport and encryption.
+const TRANSPORT = { tcp: 'TCP', utp: 'uTP' };
+const ENCRYPTION = {
+  rc4: { text: '🔒 RC4', cls: 'rc4', title: 'Encrypted: MSE handshake and RC4-encrypted stream' },
+  plaintext: { text: '🔓 MSE', cls: 'plain', title: 'Obfuscated handshake (MSE), plain stream' },
+  none: { text: 'none', cls: 'none', title: 'Not encrypted: plain handshake and stream' },
+  unknown: { text: '?', cls: 'none', title: 'Encryption not reported' },
+};
+
+/** peerEncryption returns "rc4", "plaintext", "none" or "unknown". */
+function peerEncryption(p) {
+  if (p.encryption in ENCRYPTION) return p.encryption;
+  return p.encrypted ? 'rc4' : 'unknown';
+}
+
+// The peers table's columns: a label and the value it sorts by.
+const PEER_COLUMNS = [
+  { key: 'addr', label: 'Address', value: (p) => p.addr || '' },
+  { key: 'transport', label: 'Transport', value: (p) => p.transport || '' },
+  { key: 'encryption', label: 'Encryption', value: (p) => ({ rc4: 2, plaintext: 1, none: 0 })[peerEncryption(p)] ?? -1 },
+  { key: 'ip', label: 'IP', value: (p) => p.ip_version || 0 },
+  { key: 'client', label: 'Client', value: (p) => p.client || '' },
+  { key: 'flags', label: 'Flags', value: (p) => p.flags || '' },
+  { key: 'progress', label: 'Has', value: (p) => p.progress || 0, num: true },
+  { key: 'down', label: 'Down', value: (p) => p.download_rate || 0, num: true },
+  { key: 'up', label: 'Up', value: (p) => p.upload_rate || 0, num: true },
+  { key: 'source', label: 'Source', value: (p) => (p.source || '') + (p.outgoing ? ' out' : ' in') },
+];
+
 /** Detail shows one torrent's details, refreshed every two seconds. */
 export class Detail {
   constructor({ get, history, onClose }) {
@@ -14,6 +43,7 @@ export class Detail {
     this.data = null;             // the last GET /api/v1/torrents/{hash}
     this.tab = 'general';
     this.collapsed = new Set();   // directories folded in the files tree
+    this.peerSort = { key: 'rate', dir: -1 }; // the peers table's order
     this.timer = null;
     this.seq = 0;
     for (const b of $('tabs').children) b.addEventListener('click', () => this.setTab(b.dataset.tab));
@@ -225,12 +255,27 @@ export class Detail {
     const peers = this.data.peer_list || [];
     clear(box);
     if (!peers.length) { box.append(el('p', { text: 'No peers connected.' })); return; }
-    const sorted = [...peers].sort((a, b) => (b.download_rate + b.upload_rate) - (a.download_rate + a.upload_rate) || String(a.addr).localeCompare(String(b.addr)));
+    // Until a header is clicked, the busiest peers come first.
+    const col = PEER_COLUMNS.find((c) => c.key === this.peerSort.key);
+    const dir = this.peerSort.dir;
+    const byRate = (a, b) => (b.download_rate + b.upload_rate) - (a.download_rate + a.upload_rate);
+    const sorted = [...peers].sort((a, b) => {
+      let c = 0;
+      if (col) {
+        const x = col.value(a), y = col.value(b);
+        c = dir * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)));
+      }
+      return c || byRate(a, b) || String(a.addr).localeCompare(String(b.addr));
+    });
     const tbody = el('tbody');
     for (const p of sorted) {
-      tbody.append(el('tr', null,
+      const enc = ENCRYPTION[peerEncryption(p)] || ENCRYPTION.unknown;
+      tbody.append(el('tr', { 'data-addr': p.addr },
         el('td', { class: 'mono', text: p.addr }),
-        el('td', { text: p.ip_version ? 'IPv' + p.ip_version : '' }),
+        el('td', { class: 'peer-transport', title: p.transport === 'utp' ? 'uTP (µTorrent transport protocol, over UDP)' : 'TCP', text: TRANSPORT[p.transport] || '?' }),
+        el('td', { class: 'peer-encryption', 'data-encryption': peerEncryption(p), title: enc.title },
+          el('span', { class: 'badge enc-' + enc.cls, text: enc.text })),
+        el('td', { class: 'peer-ip', text: p.ip_version ? 'IPv' + p.ip_version : '' }),
         el('td', { text: p.client || '' }),
         el('td', { class: 'mono', title: 'D/d download, U/u upload, S snubbed, E fast extension, X extension protocol', text: p.flags || '' }),
         el('td', { class: 'num', text: (p.progress * 100).toFixed(1) + '%' }),
@@ -238,9 +283,16 @@ export class Detail {
         el('td', { class: 'num', text: rate(p.upload_rate) }),
         el('td', { text: (p.source || '') + (p.outgoing ? ' →' : ' ←') })));
     }
-    box.append(el('table', { class: 'grid' },
-      el('thead', null, el('tr', null, ...['Address', 'IP', 'Client', 'Flags', 'Has', 'Down', 'Up', 'Source'].map((h, i) => el('th', { class: i >= 4 && i <= 6 ? 'num' : undefined, text: h })))),
-      tbody));
+    const heads = PEER_COLUMNS.map((c) => {
+      const b = el('button', { class: 'th-sort', type: 'button', title: 'Sort by ' + c.label.toLowerCase(), text: c.label });
+      b.addEventListener('click', () => {
+        if (this.peerSort.key === c.key) this.peerSort.dir = -this.peerSort.dir;
+        else this.peerSort = { key: c.key, dir: c.num ? -1 : 1 };
+        this.renderPeers();
+      });
+      return el('th', { class: c.num ? 'num' : undefined, 'data-key': c.key, 'aria-sort': col && c.key === col.key ? (dir > 0 ? 'ascending' : 'descending') : 'none' }, b);
+    });
+    box.append(el('table', { class: 'grid peers' }, el('thead', null, el('tr', null, ...heads)), tbody));
   }
 
   renderTrackers() {
