@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gobit/gobit/bench/internal/benchkit"
@@ -38,11 +37,7 @@ func (g *gobitDaemon) logPath() string { return g.logFile }
 func (g *gobitDaemon) pid() int        { return g.proc.Cmd.Process.Pid }
 
 func (g *gobitDaemon) start() error {
-	apiPort, err := freePort()
-	if err != nil {
-		return err
-	}
-	peerPort, err := freePort()
+	apiPort, peerPort, err := twoPorts()
 	if err != nil {
 		return err
 	}
@@ -121,18 +116,7 @@ func (g *gobitDaemon) listRoutes() []listRoute {
 	}
 }
 
-func (g *gobitDaemon) get(path string) (int, error) {
-	resp, err := g.client.Get(g.api + path)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("%s: %s", path, resp.Status)
-	}
-	return int(n), err
-}
+func (g *gobitDaemon) get(path string) (int, error) { return getSize(g.client, g.api+path) }
 
 // firstEvent opens the event stream and returns the size of its first
 // message (the snapshot).
@@ -174,14 +158,7 @@ func (g *gobitDaemon) goroutines() int {
 }
 
 func (g *gobitDaemon) stop(timeout time.Duration) (time.Duration, error) {
-	start := time.Now()
-	_ = g.proc.Cmd.Process.Signal(syscall.SIGTERM)
-	err := g.proc.Wait(timeout)
-	d := time.Since(start)
-	if err != nil {
-		g.proc.Kill()
-	}
-	return d, err
+	return stopProc(g.proc, timeout)
 }
 
 func (g *gobitDaemon) peerPort() int { return g.peer }

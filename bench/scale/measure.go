@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gobit/gobit/bench/internal/benchkit"
@@ -370,3 +372,39 @@ func startSeeder(o options, ws benchkit.Workspace, c *corpus) (*benchkit.Proc, e
 
 // peerPorter is a daemon whose peer port the seeder can dial.
 type peerPorter interface{ peerPort() int }
+
+// getSize makes one GET and returns the size of the answer's body.
+func getSize(c *http.Client, url string) (int, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return int(n), err
+}
+
+// twoPorts returns two TCP ports free on loopback: a daemon's API (or
+// RPC) port and its peer port.
+func twoPorts() (api, peer int, err error) {
+	if api, err = freePort(); err != nil {
+		return 0, 0, err
+	}
+	peer, err = freePort()
+	return api, peer, err
+}
+
+// stopProc sends SIGTERM and waits for the exit (killing the process
+// after timeout); it returns how long the exit took.
+func stopProc(p *benchkit.Proc, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	err := p.Wait(timeout)
+	if err != nil {
+		p.Kill()
+	}
+	return time.Since(start), err
+}

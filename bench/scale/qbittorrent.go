@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gobit/gobit/bench/internal/benchkit"
@@ -47,11 +46,7 @@ func (q *qbittorrentDaemon) start() error {
 			return err
 		}
 	}
-	webPort, err := freePort()
-	if err != nil {
-		return err
-	}
-	peerPort, err := freePort()
+	webPort, peerPort, err := twoPorts()
 	if err != nil {
 		return err
 	}
@@ -147,18 +142,7 @@ func (q *qbittorrentDaemon) status() (st daemonStatus, err error) {
 
 func (q *qbittorrentDaemon) listRoutes() []listRoute {
 	get := func(path string) func() (int, error) {
-		return func() (int, error) {
-			resp, err := q.client.Get(q.api + path)
-			if err != nil {
-				return 0, err
-			}
-			defer resp.Body.Close()
-			n, err := io.Copy(io.Discard, resp.Body)
-			if resp.StatusCode != http.StatusOK {
-				return 0, fmt.Errorf("%s: %s", path, resp.Status)
-			}
-			return int(n), err
-		}
+		return func() (int, error) { return getSize(q.client, q.api+path) }
 	}
 	return []listRoute{
 		{"qbittorrent torrents/info", get("/api/v2/torrents/info")},
@@ -167,13 +151,7 @@ func (q *qbittorrentDaemon) listRoutes() []listRoute {
 }
 
 func (q *qbittorrentDaemon) stop(timeout time.Duration) (time.Duration, error) {
-	start := time.Now()
-	_ = q.proc.Cmd.Process.Signal(syscall.SIGTERM)
-	err := q.proc.Wait(timeout)
-	if err != nil {
-		q.proc.Kill()
-	}
-	return time.Since(start), err
+	return stopProc(q.proc, timeout)
 }
 
 func (q *qbittorrentDaemon) peerPort() int { return q.peer }

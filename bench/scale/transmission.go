@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gobit/gobit/bench/internal/benchkit"
@@ -44,11 +43,7 @@ func (t *transmissionDaemon) start() error {
 			return err
 		}
 	}
-	rpcPort, err := freePort()
-	if err != nil {
-		return err
-	}
-	peerPort, err := freePort()
+	rpcPort, peerPort, err := twoPorts()
 	if err != nil {
 		return err
 	}
@@ -121,13 +116,7 @@ func (t *transmissionDaemon) listRoutes() []listRoute {
 }
 
 func (t *transmissionDaemon) stop(timeout time.Duration) (time.Duration, error) {
-	start := time.Now()
-	_ = t.proc.Cmd.Process.Signal(syscall.SIGTERM)
-	err := t.proc.Wait(timeout)
-	if err != nil {
-		t.proc.Kill()
-	}
-	return time.Since(start), err
+	return stopProc(t.proc, timeout)
 }
 
 // listFields are the fields a Transmission user interface (the web UI,

@@ -17,25 +17,7 @@ import (
 // Found by TestSaveDirVanishes under load, where such a write finished
 // after the recheck and the torrent seeded a file with a hole in it.
 func TestStaleDiskResultsIgnored(t *testing.T) {
-	src := t.TempDir()
-	p := filepath.Join(src, "f.bin")
-	if err := os.WriteFile(p, []byte(strings.Repeat("stale", 40000)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: p, PieceLength: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	save := t.TempDir() // empty: nothing verified
-	tr := New(Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: save, Disk: NewDiskPool(1), NoSync: true})
-	defer tr.Close(false)
-	deadline := time.Now().Add(30 * time.Second)
-	for tr.Stats().State != StateDownloading {
-		if time.Now().After(deadline) {
-			t.Fatalf("state %q, want downloading", tr.Stats().State)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	tr, mi := downloadingTorrent(t)
 	old, err := storage.Open(t.TempDir(), storage.LayoutFromInfo(&mi.Info), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -66,24 +48,7 @@ func TestStaleDiskResultsIgnored(t *testing.T) {
 // resume until none could be made: TestSaveDirVanishes then stalled with a
 // connected seeder and no progress.
 func TestRecheckReleasesPartialPieces(t *testing.T) {
-	src := t.TempDir()
-	p := filepath.Join(src, "f.bin")
-	if err := os.WriteFile(p, []byte(strings.Repeat("partial", 40000)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: p, PieceLength: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := New(Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: t.TempDir(), Disk: NewDiskPool(1), NoSync: true})
-	defer tr.Close(false)
-	deadline := time.Now().Add(30 * time.Second)
-	for tr.Stats().State != StateDownloading {
-		if time.Now().After(deadline) {
-			t.Fatalf("state %q, want downloading", tr.Stats().State)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	tr, _ := downloadingTorrent(t)
 	var held int64
 	if err := tr.do(func() {
 		for i := range 3 {
@@ -103,4 +68,29 @@ func TestRecheckReleasesPartialPieces(t *testing.T) {
 	if held != 0 {
 		t.Errorf("%d bytes still counted as held after a recheck dropped every partial piece", held)
 	}
+}
+
+// downloadingTorrent starts a torrent of 200,000 bytes (four 64 KiB
+// pieces) with an empty save directory and no peers, and waits until its
+// data check leaves it downloading.
+func downloadingTorrent(t *testing.T) (*Torrent, *metainfo.MetaInfo) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f.bin")
+	if err := os.WriteFile(p, []byte(strings.Repeat("piece", 40000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, mi, err := metainfo.Create(metainfo.CreateOptions{Path: p, PieceLength: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: t.TempDir(), Disk: NewDiskPool(1), NoSync: true})
+	t.Cleanup(func() { tr.Close(false) })
+	deadline := time.Now().Add(30 * time.Second)
+	for tr.Stats().State != StateDownloading {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %q, want downloading", tr.Stats().State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return tr, mi
 }
