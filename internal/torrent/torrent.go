@@ -302,7 +302,7 @@ type Torrent struct {
 	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
 	// fastGiven maps a piece to the peer we serve it to while choking it
 	// (an allowed-fast piece, BEP 6): each piece is given away to one
-	// choked peer at a time (see grantFast).
+	// choked peer at a time (see fastTaken).
 	fastGiven map[uint32]int
 }
 
