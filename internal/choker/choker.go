@@ -20,9 +20,12 @@
 // Regular slots while seeding (libtorrent's "round robin" seed choker): the
 // candidates are the interested, non-seed peers, ranked by
 //  1. whether the peer has used up its slot: it is unchoked (Choked false)
-//     and its current unchoke began at least SeedRotate (60 s) ago
-//     (LastUnchoked <= now-SeedRotate). Peers that have not used up a slot
-//     rank first, so a slot is held for at least a minute and then rotated;
+//     and either its current unchoke began at least SeedRotate (60 s) ago
+//     (LastUnchoked <= now-SeedRotate) or it has been sent at least
+//     SeedQuota bytes since (UploadedSinceUnchoke >= SeedQuota, when the
+//     quota is set). Peers that have not used up a slot rank first, so a
+//     slot is held until its quota is sent or its minute is up, and then
+//     rotated;
 //  2. UploadRate descending, counted as 0 for choked peers (a peer choked
 //     last round may show a residual rate), so among unchoked peers that are
 //     still within their minute the fastest keep their slots;
@@ -31,8 +34,8 @@
 //     round robin;
 //  4. a random key drawn fresh each round.
 //
-// A peer whose minute is up keeps its slot only if there are not enough other
-// interested peers to fill the slots.
+// A peer whose quota or minute is up keeps its slot only if there are not
+// enough other interested peers to fill the slots.
 //
 // Optimistic unchoke: one extra peer, chosen at random among the interested,
 // non-seed peers that did not get a regular slot, with a weight of
@@ -94,6 +97,9 @@ type Peer struct {
 	// LastUnchoked is when we last unchoked the peer, zero if never. For a
 	// peer that is unchoked now it is when the current unchoke began.
 	LastUnchoked time.Time
+	// UploadedSinceUnchoke is the payload, in bytes, we have sent the peer
+	// since its current unchoke began (meaningful only while unchoked).
+	UploadedSinceUnchoke int64
 	// Snubbed reports that the peer has sent us nothing for a long time
 	// although we requested data.
 	Snubbed bool
@@ -112,6 +118,10 @@ type Config struct {
 	// SeedRotate is how long a seeding slot is held before it is up for
 	// rotation: 0 or less means DefaultSeedRotate.
 	SeedRotate time.Duration
+	// SeedQuota is how many bytes a peer is sent in a seeding slot before
+	// the slot is up for rotation, whatever its time: 0 or less means no
+	// quota (rotation by SeedRotate only).
+	SeedQuota int64
 	// NewPeerWindow is how recently a peer must have connected to count as
 	// new in the optimistic draw: 0 or less means DefaultNewPeerWindow.
 	NewPeerWindow time.Duration
@@ -123,6 +133,7 @@ type Choker struct {
 	slots         int // < 0 means unlimited
 	optEvery      int
 	seedRotate    time.Duration
+	seedQuota     int64 // <= 0: none
 	newPeerWindow time.Duration
 	rng           *rand.Rand
 
@@ -140,6 +151,7 @@ func New(cfg Config, rng *rand.Rand) *Choker {
 		slots:         normSlots(cfg.Slots),
 		optEvery:      cfg.OptimisticEvery,
 		seedRotate:    cfg.SeedRotate,
+		seedQuota:     cfg.SeedQuota,
 		newPeerWindow: cfg.NewPeerWindow,
 		rng:           rng,
 		opt:           -1,
@@ -171,6 +183,10 @@ func normSlots(n int) int {
 // SetSlots changes the number of regular unchoke slots from the next Review
 // on: 0 means DefaultSlots, a negative value means unlimited.
 func (c *Choker) SetSlots(n int) { c.slots = normSlots(n) }
+
+// SetSeedQuota changes the seeding slot's byte quota (see Config.SeedQuota)
+// from the next Review on: 0 or less means none.
+func (c *Choker) SetSeedQuota(n int64) { c.seedQuota = n }
 
 // Slots returns the number of regular unchoke slots, -1 meaning unlimited.
 func (c *Choker) Slots() int { return c.slots }

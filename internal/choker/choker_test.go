@@ -290,6 +290,164 @@ func TestSeedingRoundRobin(t *testing.T) {
 	}
 }
 
+// TestSeedingQuota: with a byte quota, an unchoked peer that has been sent
+// its quota gives up its slot before its minute is up; without a quota, or
+// below it, or with nobody waiting, it keeps the slot.
+func TestSeedingQuota(t *testing.T) {
+	now := t0
+	const quota = 4 << 20
+	// unchoked: unchoked 20 s ago and sent `sent` bytes since.
+	unchoked := func(id int, sent int64) Peer {
+		return Peer{ID: id, Interested: true, UploadRate: sent / 20, LastUnchoked: now.Add(-20 * time.Second),
+			UploadedSinceUnchoke: sent, ConnectedAt: now.Add(-time.Hour)}
+	}
+	waiting := func(id int, ago time.Duration) Peer {
+		return Peer{ID: id, Interested: true, Choked: true, LastUnchoked: now.Add(-ago), ConnectedAt: now.Add(-time.Hour)}
+	}
+	tests := []struct {
+		name    string
+		quota   int64
+		peers   []Peer
+		regular []int
+	}{
+		{
+			name:  "peers sent their quota rotate to the longest-waiting",
+			quota: quota,
+			peers: []Peer{
+				unchoked(1, quota), unchoked(2, 3<<20), unchoked(3, 5<<20), unchoked(4, 1<<20),
+				waiting(5, 3*time.Minute), waiting(6, 2*time.Minute), waiting(7, time.Minute),
+			},
+			regular: []int{2, 4, 5, 6},
+		},
+		{
+			name: "no quota: time alone rotates",
+			peers: []Peer{
+				unchoked(1, 100<<20), unchoked(2, 100<<20), unchoked(3, 100<<20), unchoked(4, 100<<20),
+				waiting(5, 3*time.Minute),
+			},
+			regular: []int{1, 2, 3, 4},
+		},
+		{
+			name:  "a peer over its quota keeps its slot when nobody else wants one",
+			quota: quota,
+			peers: []Peer{
+				unchoked(1, 50<<20), unchoked(2, 1<<20),
+				{ID: 3, Interested: false, Choked: true},
+			},
+			regular: []int{1, 2},
+		},
+		{
+			name:  "the quota counts only for unchoked peers",
+			quota: quota,
+			peers: []Peer{
+				func() Peer { p := waiting(1, 5*time.Minute); p.UploadedSinceUnchoke = 50 << 20; return p }(),
+				unchoked(2, 1<<20), unchoked(3, 1<<20), unchoked(4, 1<<20), unchoked(5, 1<<20),
+			},
+			regular: []int{2, 3, 4, 5},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(Config{Slots: 4, SeedQuota: tc.quota}, newRNG())
+			set := c.Review(tc.peers, true, now)
+			checkInvariants(t, c, tc.peers, set)
+			if got := regularOf(c, set); !slices.Equal(got, tc.regular) {
+				t.Errorf("regular = %v, want %v (optimistic %d)", got, tc.regular, c.Optimistic())
+			}
+		})
+	}
+	// SetSeedQuota switches the rule on and off between rounds.
+	peers := []Peer{unchoked(1, 8<<20), waiting(2, time.Minute)}
+	c := New(Config{Slots: 1}, newRNG())
+	if got := regularOf(c, c.Review(peers, true, now)); !slices.Equal(got, []int{1}) {
+		t.Errorf("without a quota: regular = %v, want [1]", got)
+	}
+	c = New(Config{Slots: 1}, newRNG())
+	c.SetSeedQuota(quota)
+	if got := regularOf(c, c.Review(peers, true, now)); !slices.Equal(got, []int{2}) {
+		t.Errorf("with a quota: regular = %v, want [2]", got)
+	}
+	// Leeching ignores the quota.
+	c = New(Config{Slots: 1, SeedQuota: quota}, newRNG())
+	peers[0].DownloadRate = 1000
+	if got := regularOf(c, c.Review(peers, false, now)); !slices.Equal(got, []int{1}) {
+		t.Errorf("leeching: regular = %v, want [1]", got)
+	}
+}
+
+// TestSeedingQuotaRoundRobin runs rounds with twelve peers of two speeds and
+// a quota the fast ones reach within a round: slots turn over by data sent,
+// so every peer gets about the same number of bytes, where rotating by time
+// alone gives the fast peers several times more.
+func TestSeedingQuotaRoundRobin(t *testing.T) {
+	const n = 12
+	rate := func(id int) int64 { // bytes/s while unchoked
+		if id < 4 {
+			return 400 << 10
+		}
+		return 100 << 10
+	}
+	run := func(quota int64) map[int]int64 {
+		peers := make([]Peer, n)
+		for i := range peers {
+			peers[i] = Peer{ID: i, Interested: true, Choked: true, ConnectedAt: t0.Add(-time.Hour)}
+		}
+		c := New(Config{Slots: 4, SeedQuota: quota}, newRNG())
+		got := map[int]int64{}
+		now := t0
+		for range 90 { // 15 minutes of 10 s rounds
+			set := c.Review(peers, true, now)
+			checkInvariants(t, c, peers, set)
+			for i := range peers {
+				p := &peers[i]
+				if set[p.ID] && p.Choked {
+					p.UploadedSinceUnchoke = 0 // a new unchoke starts a new count
+				}
+			}
+			apply(peers, set, now)
+			for i := range peers { // ten seconds of upload to every unchoked peer
+				p := &peers[i]
+				p.UploadRate = 0
+				if !p.Choked {
+					p.UploadRate = rate(p.ID)
+					p.UploadedSinceUnchoke += 10 * rate(p.ID)
+					got[p.ID] += 10 * rate(p.ID)
+				}
+			}
+			now = now.Add(10 * time.Second)
+		}
+		return got
+	}
+	spread := func(got map[int]int64) float64 {
+		var fast, slow int64
+		for id := range n {
+			if id < 4 {
+				fast += got[id]
+			} else {
+				slow += got[id]
+			}
+		}
+		return float64(fast/4) / float64(slow/8)
+	}
+	byTime := spread(run(0))
+	byQuota := spread(run(4 << 20))
+	// Time alone: fast peers hold slots as long as slow ones and get 4x the
+	// bytes. A 4 MiB quota lets a fast peer (4 MiB per round) hold a slot one
+	// round and a slow peer (1 MiB per round) about four.
+	if byTime < 3 {
+		t.Errorf("rotation by time: fast/slow bytes per peer = %.2f, want about 4", byTime)
+	}
+	if byQuota > 2 {
+		t.Errorf("rotation by quota: fast/slow bytes per peer = %.2f, want close to 1", byQuota)
+	}
+	got := run(4 << 20)
+	for id := range n {
+		if got[id] == 0 {
+			t.Errorf("peer %d was never served with a quota (all: %v)", id, got)
+		}
+	}
+}
+
 // TestSnubbedPeerLosesSlot unchokes a fast peer, then marks it snubbed: it
 // must be choked at the next round (the optimistic slot is held by another).
 func TestSnubbedPeerLosesSlot(t *testing.T) {

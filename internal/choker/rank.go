@@ -31,7 +31,8 @@ func (c *Choker) regular(peers []Peer, seeding bool, now time.Time) []int {
 		}
 		cd := candidate{id: p.ID, random: c.rng.Uint64()}
 		if seeding {
-			cd.done = !p.Choked && !now.Before(p.LastUnchoked.Add(c.seedRotate))
+			cd.done = !p.Choked && (!now.Before(p.LastUnchoked.Add(c.seedRotate)) ||
+				(c.seedQuota > 0 && p.UploadedSinceUnchoke >= c.seedQuota))
 			if !p.Choked {
 				cd.primary = p.UploadRate
 			}

@@ -71,6 +71,7 @@ type peerState struct {
 
 	amChoking      bool
 	lastUnchoked   time.Time
+	upAtUnchoke    int64 // conn.Uploaded() when the current unchoke began
 	amInterested   bool
 	peerChoking    bool
 	peerInterested bool

@@ -345,6 +345,10 @@ type Torrent struct {
 	heldBytes     int64     // piece data in memory: received blocks of partial, verifying and writing pieces
 	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
 	fastest       int64     // the highest download rate of a peer, updated every tick
+	// fastGiven maps a piece to the peer we serve it to while choking it
+	// (an allowed-fast piece, BEP 6): each piece is given away to one
+	// choked peer at a time (see fastTaken).
+	fastGiven map[uint32]int
 }
 
 type newConn struct {
@@ -396,6 +400,7 @@ func New(cfg Config) *Torrent {
 		pieces:     make(map[int]*pieceBuf),
 		verifying:  make(map[int]bool),
 		loading:    make(map[int][]waitingRequest),
+		fastGiven:  make(map[uint32]int),
 		peers:      make(map[*peer.Conn]*peerState),
 		byID:       make(map[[20]byte]*peerState),
 		byNum:      make(map[int]*peerState),

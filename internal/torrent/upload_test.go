@@ -21,12 +21,15 @@ func TestValidateRequest(t *testing.T) {
 		pieceSize:   func(i int) int64 { return sizes[i] },
 		have:        func(i int) bool { return i != 1 },
 		allowedFast: func(i int) bool { return i == 1 || i == 2 },
+		fastTaken:   func(int) bool { return false },
 	}
 	req := func(i, begin, length uint32) wire.Message {
 		return wire.Message{ID: wire.Request, Index: i, Begin: begin, Length: length}
 	}
 	choked := base
 	choked.choked = true
+	taken := choked
+	taken.fastTaken = func(i int) bool { return i == 2 }
 	full := base
 	full.queued = maxServeQueued - 16383 // one byte short of a block
 	room := base
@@ -60,6 +63,8 @@ func TestValidateRequest(t *testing.T) {
 		{"choked", choked, req(0, 0, 16384), requestReject},
 		{"choked but allowed fast", choked, req(2, 0, 10000), requestServe},
 		{"choked, allowed fast, but we lack it", choked, req(1, 0, 16384), requestReject},
+		{"choked, allowed fast, given to another choked peer", taken, req(2, 0, 10000), requestReject},
+		{"unchoked, the piece given to another choked peer", func() requestState { s := taken; s.choked = false; return s }(), req(2, 0, 10000), requestServe},
 		{"queue full", full, req(0, 0, 16384), requestReject},
 		{"the reqq-th framed block", lastOfReqq, req(0, 0, 16384), requestServe},
 		{"one past reqq framed blocks", pastReqq, req(0, 0, 16384), requestReject},
