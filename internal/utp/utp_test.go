@@ -113,7 +113,9 @@ func TestTransferLossy(t *testing.T) {
 func (c *Conn) mu() interface {
 	Lock()
 	Unlock()
-} { return &c.s.mu }
+} {
+	return &c.s.mu
+}
 
 // TestZeroWindow fills a small receive buffer, loses the window updates
 // while the reader drains it, and needs the sender's zero-window probe
