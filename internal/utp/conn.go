@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -86,7 +87,7 @@ type Conn struct {
 	seq         uint16 // next sequence number to send
 	out         []*outPacket
 	inflight    int // bytes sent, not acked and not lost
-	pend        []byte
+	pend        byteQueue // written, not yet in a packet
 	peerWnd     int
 	peerMaxPkt  int
 	mss         int
@@ -179,7 +180,10 @@ func (c *Conn) fail(err error) {
 	if !isClosed(c.established) {
 		close(c.established)
 	}
-	c.out, c.pend = nil, nil
+	for _, p := range c.out {
+		putPayload(p.payload)
+	}
+	c.out, c.pend = nil, byteQueue{}
 	signal(c.readable)
 	signal(c.writable)
 }
@@ -325,6 +329,9 @@ func (c *Conn) processAck(h *header, now time.Time) {
 		}
 	}
 	if n > 0 {
+		for _, p := range c.out[:n] {
+			putPayload(p.payload)
+		}
 		clear(c.out[:n])
 		c.out = c.out[n:]
 		if len(c.out) == 0 {
@@ -509,7 +516,7 @@ func (c *Conn) flush(now time.Time) {
 		c.sendPacket(p, now)
 	}
 	for len(c.out) < maxOutPackets {
-		if len(c.pend) == 0 {
+		if c.pend.len() == 0 {
 			if c.closing && !c.finSent {
 				p := &outPacket{seq: c.seq, typ: stFin}
 				c.seq++
@@ -519,7 +526,7 @@ func (c *Conn) flush(now time.Time) {
 			}
 			break
 		}
-		size := min(len(c.pend), c.mss)
+		size := min(c.pend.len(), c.mss)
 		if !force {
 			if c.inflight+size > wnd && (c.inflight > 0 || c.peerWnd < size) {
 				if c.inflight == 0 && c.zwAt.IsZero() {
@@ -533,12 +540,9 @@ func (c *Conn) flush(now time.Time) {
 		}
 		force = false
 		c.zwAt = time.Time{}
-		p := &outPacket{seq: c.seq, typ: stData, payload: append(make([]byte, 0, size), c.pend[:size]...)}
+		p := &outPacket{seq: c.seq, typ: stData, payload: append(getPayload(size), c.pend.peek(size)...)}
 		c.seq++
-		c.pend = c.pend[size:]
-		if len(c.pend) == 0 {
-			c.pend = nil
-		}
+		c.pend.pop(size)
 		c.out = append(c.out, p)
 		c.sendPacket(p, now)
 		signal(c.writable)
@@ -701,8 +705,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 			s.mu.Unlock()
 			return total, err
 		}
-		if n := min(len(b), s.cfg.SendBuffer-len(c.pend)); n > 0 {
-			c.pend = append(c.pend, b[:n]...)
+		if n := c.pend.push(b, s.cfg.SendBuffer); n > 0 {
 			b = b[n:]
 			total += n
 			now := time.Now()
@@ -768,3 +771,59 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { c.wdl.set(t); return nil }
 
 var _ net.Conn = (*Conn)(nil)
 var _ net.Listener = (*Socket)(nil)
+
+// byteQueue is a FIFO of bytes in one reused buffer.
+type byteQueue struct {
+	buf []byte
+	off int
+}
+
+func (q *byteQueue) len() int { return len(q.buf) - q.off }
+
+// push appends as much of b as keeps the queue within limit bytes and
+// returns how much.
+func (q *byteQueue) push(b []byte, limit int) int {
+	n := min(len(b), limit-q.len())
+	if n <= 0 {
+		return 0
+	}
+	if q.off > 0 && len(q.buf)+n > cap(q.buf) {
+		m := copy(q.buf, q.buf[q.off:])
+		q.buf, q.off = q.buf[:m], 0
+	}
+	q.buf = append(q.buf, b[:n]...)
+	return n
+}
+
+func (q *byteQueue) peek(n int) []byte { return q.buf[q.off : q.off+n] }
+
+func (q *byteQueue) pop(n int) {
+	q.off += n
+	if q.off == len(q.buf) {
+		q.buf, q.off = q.buf[:0], 0
+	}
+}
+
+// Packet payloads come from two pools: packets of the safe size and
+// large loopback packets.
+var smallPayloads, largePayloads sync.Pool
+
+func getPayload(size int) []byte {
+	pool, c := &smallPayloads, safePacket
+	if size > safePacket {
+		pool, c = &largePayloads, loopbackPacket
+	}
+	if bp, ok := pool.Get().(*[]byte); ok {
+		return (*bp)[:0]
+	}
+	return make([]byte, 0, c)
+}
+
+func putPayload(b []byte) {
+	switch cap(b) {
+	case safePacket:
+		smallPayloads.Put(&b)
+	case loopbackPacket:
+		largePayloads.Put(&b)
+	}
+}

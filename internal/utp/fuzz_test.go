@@ -52,7 +52,7 @@ func FuzzSocketReceive(f *testing.F) {
 	out := s.newConn(peer, 200, 201, true)
 	out.synSeq, out.seq = 50, 51
 	s.conns[out.key] = out
-	in.pend = make([]byte, 100<<10)
+	in.pend.push(make([]byte, 100<<10), 1<<20)
 	in.flush(time.Now())
 	s.mu.Unlock()
 	f.Fuzz(func(t *testing.T, b []byte, target uint8) {

@@ -34,6 +34,8 @@ const (
 	// pktQueue is how many received uTP packets wait for the loop; the
 	// reader blocks beyond (the kernel's buffer then drops, as UDP does).
 	pktQueue = 256
+	// socketBuffer is the UDP socket's buffer size asked for.
+	socketBuffer = 4 << 20
 	// ackBatch bounds the packets handled before pending ACKs are sent.
 	ackBatch = 16
 )
@@ -126,6 +128,12 @@ func NewSocket(pc net.PacketConn, cfg Config) *Socket {
 		resetTk: resetBurst,
 	}
 	s.udp, _ = pc.(*net.UDPConn)
+	if s.udp != nil {
+		// Room for bursts of large loopback packets; the kernel caps
+		// this at net.core.rmem_max / wmem_max.
+		s.udp.SetReadBuffer(socketBuffer)
+		s.udp.SetWriteBuffer(socketBuffer)
+	}
 	s.bufs.New = func() any { b := make([]byte, maxDatagram); return &b }
 	s.other = &otherConn{s: s, q: make(chan datagram, cfg.OtherQueue), rdl: newDeadline(), closeC: make(chan struct{})}
 	s.wg.Add(2)
