@@ -86,7 +86,7 @@ type Conn struct {
 	synSeq      uint16
 	seq         uint16 // next sequence number to send
 	out         []*outPacket
-	inflight    int // bytes sent, not acked and not lost
+	inflight    int       // bytes sent, not acked and not lost
 	pend        byteQueue // written, not yet in a packet
 	peerWnd     int
 	peerMaxPkt  int
