@@ -111,6 +111,8 @@ type Conn struct {
 	Handshake wire.Handshake
 	// Outgoing is true when we dialled the peer.
 	Outgoing bool
+	// Transport is "tcp" or "utp" (TransportOf).
+	Transport string
 
 	nc     net.Conn
 	raw    *rawio.Conn // nc read and written with raw system calls, or nil
@@ -153,6 +155,7 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 		Addr:      AddrOf(nc.RemoteAddr()),
 		Handshake: remote,
 		Outgoing:  outgoing,
+		Transport: TransportOf(nc),
 		nc:        nc,
 		cfg:       cfg,
 		events:    events,
@@ -166,14 +169,27 @@ func New(nc net.Conn, remote wire.Handshake, outgoing bool, events chan<- Event,
 	return c
 }
 
-// AddrOf converts a net.Addr of a TCP connection to a netip.AddrPort.
+// AddrOf converts a net.Addr of a TCP or uTP connection to a netip.AddrPort.
 func AddrOf(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
+	switch ta := a.(type) {
+	case *net.TCPAddr:
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	case *net.UDPAddr:
 		ap := ta.AddrPort()
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
 	return ap
+}
+
+// TransportOf names a connection's transport: "utp" for a connection over
+// UDP (a uTP connection's remote address is a *net.UDPAddr), else "tcp".
+func TransportOf(nc net.Conn) string {
+	if _, ok := nc.RemoteAddr().(*net.UDPAddr); ok {
+		return "utp"
+	}
+	return "tcp"
 }
 
 // String names the peer in logs.

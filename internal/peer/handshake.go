@@ -21,13 +21,24 @@ var ErrInfoHashMismatch = errors.New("peer: handshake info hash mismatch")
 // Dial connects to addr and exchanges handshakes. The dial and the exchange
 // together are bounded by timeout (and ctx).
 func Dial(ctx context.Context, addr netip.AddrPort, ours wire.Handshake, timeout time.Duration) (net.Conn, wire.Handshake, error) {
+	return DialWith(ctx, nil, addr, ours, timeout)
+}
+
+// DialFunc opens a transport connection (TCP, uTP) to a peer.
+type DialFunc func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
+
+// DialWith is Dial over the connection dial opens (nil: TCP); timeout
+// bounds both the dial and the handshake.
+func DialWith(ctx context.Context, dial DialFunc, addr netip.AddrPort, ours wire.Handshake, timeout time.Duration) (net.Conn, wire.Handshake, error) {
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr.String())
+	if dial == nil {
+		dial = DialTCP
+	}
+	nc, err := dial(ctx, addr)
 	if err != nil {
 		return nil, wire.Handshake{}, err
 	}
@@ -89,4 +100,10 @@ func Accept(nc net.Conn, timeout time.Duration, lookup func(infoHash [20]byte) (
 	}
 	nc.SetDeadline(time.Time{})
 	return wire.Handshake{Reserved: reserved, InfoHash: ih, PeerID: id}, nil
+}
+
+// DialTCP opens a TCP connection to addr.
+func DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr.String())
 }

@@ -3,9 +3,7 @@ package session
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/gobit/gobit/internal/dht"
@@ -38,7 +36,7 @@ func (s *Session) startDHT() {
 	if !s.cfg.DHT || s.port <= 0 {
 		return
 	}
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(s.cfg.ListenAddr, strconv.Itoa(s.port)))
+	pc, err := s.udpConn()
 	if err != nil {
 		s.log.Warn("DHT off: cannot open UDP port", "port", s.port, "err", err)
 		return

@@ -50,6 +50,7 @@ import (
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
+	"github.com/gobit/gobit/internal/utp"
 )
 
 // Defaults for Config fields left zero. Those a torrent also applies on its
@@ -119,6 +120,11 @@ type Config struct {
 	// defaults to the public routers; tests use loopback nodes).
 	DHT          bool
 	DHTBootstrap []string
+	// UTP turns on uTP (BEP 29) on UDP at the peer port, shared with the
+	// DHT: incoming uTP connections are accepted, and outgoing ones try
+	// uTP first (utp.go). NoTCP turns TCP off (no listener, no TCP dials):
+	// with UTP, peers are reached over uTP only.
+	UTP, NoTCP bool
 	// FlushInterval is how often resume data is saved (default 30 s).
 	FlushInterval time.Duration
 	// StreamTimeout bounds how long a stream read waits for its data
@@ -199,6 +205,8 @@ type Session struct {
 	db       *store.Store // nil without a data directory
 	lsd      *lsd.LSD     // nil when LSD is off
 
+	utp        *utp.Socket // nil when uTP is off (utp.go)
+	utpStop    func()      // stops accepting uTP connections
 	dht        *dht.Server // nil when the DHT is off
 	dhtConn    net.PacketConn
 	dhtLookups chan struct{}
@@ -301,7 +309,7 @@ func New(cfg Config) (*Session, error) {
 			return nil, err
 		}
 	}
-	if cfg.Port >= 0 {
+	if cfg.Port >= 0 && !(cfg.NoTCP && cfg.UTP) {
 		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenAddr, fmt.Sprint(cfg.Port)))
 		if err != nil {
 			s.Close()
@@ -312,6 +320,9 @@ func New(cfg Config) (*Session, error) {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 		log.Info("listening for peers", "addr", ln.Addr().String())
+	}
+	if cfg.Port >= 0 {
+		s.startUTP()
 	}
 	s.startLSD()
 	if s.lsd != nil {
@@ -374,6 +385,7 @@ func (s *Session) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	s.stopUTPAccept()
 	// Stop every torrent (announcing "stopped"), saving its state first.
 	var wg sync.WaitGroup
 	for _, e := range entries {
@@ -387,6 +399,7 @@ func (s *Session) Close() error {
 	wg.Wait()
 	s.wg.Wait()
 	s.stopDHT()
+	s.stopUTP()
 	if s.lsd != nil {
 		s.lsd.Close()
 	}
@@ -464,6 +477,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.Counters = s.counters
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
+	tc.Dial = s.dialPeer
 	tc.MaxPeers = s.cfg.MaxPeersPerTorrent
 	if tc.UploadSlots == 0 {
 		tc.UploadSlots = s.cfg.UploadSlots
@@ -641,7 +655,7 @@ func (s *Session) Get(infoHash string) (Detail, error) {
 	d.PeerList = make([]PeerStatus, 0, len(st.PeerList))
 	for _, p := range st.PeerList {
 		d.PeerList = append(d.PeerList, PeerStatus{
-			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing,
+			Addr: p.Addr, Client: p.Client, Source: string(p.Source), Outgoing: p.Outgoing, Transport: p.Transport,
 			Progress: p.Progress, DownloadRate: p.DownloadRate, UploadRate: p.UploadRate,
 			Downloaded: p.Downloaded, Uploaded: p.Uploaded, Flags: p.Flags,
 		})

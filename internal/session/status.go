@@ -176,6 +176,7 @@ type PeerStatus struct {
 	Client       string  `json:"client"`
 	Source       string  `json:"source"` // tracker, dht, pex, lsd, incoming, user
 	Outgoing     bool    `json:"outgoing"`
+	Transport    string  `json:"transport"` // tcp, utp
 	Progress     float64 `json:"progress"`
 	DownloadRate int64   `json:"download_rate"`
 	UploadRate   int64   `json:"upload_rate"`

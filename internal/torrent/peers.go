@@ -210,7 +210,7 @@ func (t *Torrent) dial(a netip.AddrPort) {
 		t.cfg.Conns.Release()
 		return
 	}
-	nc, hs, err := peer.Dial(context.Background(), a, t.Handshake(), t.cfg.DialTimeout)
+	nc, hs, err := peer.DialWith(context.Background(), t.cfg.Dial, a, t.Handshake(), t.cfg.DialTimeout)
 	<-t.cfg.HalfOpen
 	if err != nil {
 		t.cfg.Conns.Release()
@@ -430,6 +430,7 @@ func (t *Torrent) peerStats(p *peerState) PeerStats {
 		Client:       p.client,
 		Source:       p.source,
 		Outgoing:     p.conn.Outgoing,
+		Transport:    p.conn.Transport,
 		DownloadRate: p.rateDown.shown(),
 		UploadRate:   p.rateUp.shown(),
 		Downloaded:   p.conn.Downloaded(),

@@ -98,6 +98,8 @@ type Config struct {
 	GlobalUpload, GlobalDownload *ratelimit.Limiter
 	// DialTimeout bounds one dial plus handshake.
 	DialTimeout time.Duration
+	// Dial opens the connections to peers (nil: TCP).
+	Dial peer.DialFunc
 	// Paused starts the torrent paused.
 	Paused bool
 	// Logger receives logs; nil discards them.
@@ -204,6 +206,7 @@ type PeerStats struct {
 	Client       string
 	Source       Source
 	Outgoing     bool
+	Transport    string  // "tcp" or "utp"
 	Progress     float64 // fraction of pieces the peer has
 	DownloadRate int64   // from the peer to us
 	UploadRate   int64

@@ -161,11 +161,18 @@ func (s *Socket) Addr() net.Addr { return s.pc.LocalAddr() }
 
 // Accept waits for an incoming connection.
 func (s *Socket) Accept() (net.Conn, error) {
+	return s.AcceptContext(context.Background())
+}
+
+// AcceptContext waits for an incoming connection until ctx is done.
+func (s *Socket) AcceptContext(ctx context.Context) (*Conn, error) {
 	select {
 	case c := <-s.acceptC:
 		return c, nil
 	case <-s.closeC:
 		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
