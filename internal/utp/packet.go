@@ -20,10 +20,13 @@ const (
 	headerSize = 20
 	// extSACK is the selective acknowledgement extension (BEP 29).
 	extSACK = 1
+	// extBits is libutp's extension-bits extension (8 bytes); gobit sends
+	// it all zero, only to carry extMaxPacket after it.
+	extBits = 2
 	// extMaxPacket is gobit's own extension: its 4-byte payload is the
 	// largest datagram the sender accepts. Other implementations skip
-	// unknown extensions; gobit sends bigger packets only to a peer that
-	// announced it takes them (and only on paths that carry them).
+	// unknown extensions after the first; gobit sends bigger packets only
+	// to a peer that announced it takes them (and only on loopback).
 	extMaxPacket = 0x47
 	// maxSACKBytes bounds the selective ACK bitmask gobit sends (and
 	// reads): 32 bytes cover 256 packets after ack_nr+1.
@@ -107,12 +110,16 @@ func parseHeader(b []byte) (header, error) {
 
 // appendHeader appends the encoded header of h (with h.sack and h.maxPkt
 // as extensions when set) to b.
+//
+// libutp (Transmission's uTP) drops every packet whose first extension is
+// above 2, so extMaxPacket always follows an all-zero extension-bits
+// extension (2), which every implementation skips.
 func appendHeader(b []byte, h *header) []byte {
 	first := uint8(0)
 	if len(h.sack) > 0 {
 		first = extSACK
 	} else if h.maxPkt != 0 {
-		first = extMaxPacket
+		first = extBits
 	}
 	b = append(b, h.typ<<4|version, first)
 	b = binary.BigEndian.AppendUint16(b, h.connID)
@@ -124,12 +131,13 @@ func appendHeader(b []byte, h *header) []byte {
 	if len(h.sack) > 0 {
 		next := uint8(0)
 		if h.maxPkt != 0 {
-			next = extMaxPacket
+			next = extBits
 		}
 		b = append(b, next, uint8(len(h.sack)))
 		b = append(b, h.sack...)
 	}
 	if h.maxPkt != 0 {
+		b = append(b, extMaxPacket, 8, 0, 0, 0, 0, 0, 0, 0, 0)
 		b = append(b, 0, 4)
 		b = binary.BigEndian.AppendUint32(b, h.maxPkt)
 	}

@@ -94,11 +94,21 @@ func trSettings(downloadDir string, rpcPort, peerPort int) map[string]any {
 // fresh configuration directory, saving into downloadDir, and waits until
 // its RPC answers.
 func startTransmission(t *testing.T, name, downloadDir string) *trDaemon {
+	return startTransmissionWith(t, name, downloadDir, nil)
+}
+
+// startTransmissionWith is startTransmission with settings changed by
+// change (when not nil) before the daemon starts.
+func startTransmissionWith(t *testing.T, name, downloadDir string, change func(map[string]any)) *trDaemon {
 	t.Helper()
 	bin := testutil.NeedProgram(t, "transmission-daemon", "transmission-daemon")
 	conf := t.TempDir()
 	rpcPort, peerPort := freePort(t), freePort(t)
-	settings, err := json.MarshalIndent(trSettings(downloadDir, rpcPort, peerPort), "", "  ")
+	st := trSettings(downloadDir, rpcPort, peerPort)
+	if change != nil {
+		change(st)
+	}
+	settings, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ actually bound is printed on the READY line.
 
 Options:
   --no-utp        use TCP only (libtorrent prefers uTP on loopback otherwise)
+  --no-tcp        use uTP only (no TCP connections in or out)
   --connect H:P   also connect to this peer directly (repeatable)
   --timeout S     leech: give up (exit 1) after S seconds; seed: exit 0 after S seconds
 
@@ -53,6 +54,7 @@ def parse_args():
     ap.add_argument('--save', required=True)
     ap.add_argument('--port', type=int, required=True)
     ap.add_argument('--no-utp', action='store_true')
+    ap.add_argument('--no-tcp', action='store_true')
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--timeout', type=float, default=None)
     a = ap.parse_args()
@@ -75,6 +77,7 @@ def make_session(a):
         'allow_multiple_connections_per_ip': True,
         'ssrf_mitigation': False,
         'enable_incoming_utp': not a.no_utp, 'enable_outgoing_utp': not a.no_utp,
+        'enable_incoming_tcp': not a.no_tcp, 'enable_outgoing_tcp': not a.no_tcp,
         'announce_to_all_trackers': True, 'announce_to_all_tiers': True,
         'min_reconnect_time': 1, 'peer_connect_timeout': 5,
         'alert_mask': int(categories.error_notification | categories.status_notification
