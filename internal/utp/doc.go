@@ -32,7 +32,8 @@
 //     keepalives, and Nagle: a partial packet waits while data is in
 //     flight.
 //
-// Two goroutines serve a Socket whatever the number of connections: a
-// reader, and an event loop that handles packets and the connections'
-// timers from one heap. Every buffer is bounded (Config).
+// Two goroutines serve a Socket whatever the number of connections: the
+// reader, which handles each packet as it arrives, and an event loop that
+// runs the connections' timers from one heap. Every buffer is bounded
+// (Config).
 package utp

@@ -16,7 +16,7 @@ import (
 const (
 	DefaultBacklog    = 64
 	DefaultMaxConns   = 2048
-	DefaultRecvBuffer = 1 << 20
+	DefaultRecvBuffer = 4 << 20
 	DefaultSendBuffer = 1 << 20
 	DefaultOtherQueue = 512
 )
@@ -31,13 +31,8 @@ const (
 	// unknown connections (a token bucket per socket).
 	resetRate  = 20
 	resetBurst = 20
-	// pktQueue is how many received uTP packets wait for the loop; the
-	// reader blocks beyond (the kernel's buffer then drops, as UDP does).
-	pktQueue = 256
 	// socketBuffer is the UDP socket's buffer size asked for.
 	socketBuffer = 4 << 20
-	// ackBatch bounds the packets handled before pending ACKs are sent.
-	ackBatch = 16
 )
 
 // Config tunes a Socket. Zero fields take the defaults.
@@ -59,8 +54,8 @@ type Config struct {
 // every datagram that is not uTP (a DHT message) to the PacketConn
 // returned by Other. It implements net.Listener for incoming connections.
 //
-// Two goroutines serve a Socket: a reader blocked in ReadFrom, and the
-// event loop, which handles the packets and the connections' timers (one
+// Two goroutines serve a Socket: the reader, which handles each packet as
+// it arrives, and the event loop, which runs the connections' timers (one
 // heap). Both, and the connections' Read and Write, take one mutex.
 type Socket struct {
 	pc    net.PacketConn
@@ -78,7 +73,6 @@ type Socket struct {
 	closed  bool
 
 	acceptC chan *Conn
-	pktC    chan packet
 	wakeC   chan struct{}
 	closeC  chan struct{}
 	other   *otherConn
@@ -122,7 +116,6 @@ func NewSocket(pc net.PacketConn, cfg Config) *Socket {
 		epoch:   time.Now(),
 		conns:   make(map[connKey]*Conn),
 		acceptC: make(chan *Conn, cfg.Backlog),
-		pktC:    make(chan packet, pktQueue),
 		wakeC:   make(chan struct{}, 1),
 		closeC:  make(chan struct{}),
 		resetTk: resetBurst,
@@ -244,36 +237,23 @@ func (s *Socket) readLoop() {
 			s.bufs.Put(bp)
 			continue
 		}
-		select {
-		case s.pktC <- packet{buf: bp, n: n, addr: addr}:
-		case <-s.closeC:
-			return
-		}
+		// Handled here, without a hand-over to the loop: one goroutine
+		// switch less per packet.
+		s.mu.Lock()
+		s.handle(packet{buf: bp, n: n, addr: addr})
+		s.flushAcks()
+		s.mu.Unlock()
 	}
 }
 
-// loop is the socket's event loop: packets and timers.
+// loop is the socket's event loop for the connections' timers (one
+// heap); packets are handled by readLoop as they arrive.
 func (s *Socket) loop() {
 	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		select {
-		case p := <-s.pktC:
-			s.mu.Lock()
-			s.handle(p)
-			for i := 1; i < ackBatch; i++ {
-				select {
-				case p := <-s.pktC:
-					s.handle(p)
-					continue
-				default:
-				}
-				break
-			}
-			s.flushAcks()
-			s.runTimers(time.Now())
-			s.mu.Unlock()
 		case <-timer.C:
 			s.mu.Lock()
 			s.runTimers(time.Now())
