@@ -19,7 +19,10 @@ const (
 	// targetDelay/lossQueueFraction is taken for random (not congestion)
 	// loss and shrinks the window by randomLossFactor instead of half.
 	lossQueueFraction = 4
-	randomLossFactor  = 0.8
+	randomLossFactor  = 0.85
+	// emptyPathGrowth: with no queue (below targetDelay/lossQueueFraction)
+	// the window grows by 1/emptyPathGrowth of itself per round trip.
+	emptyPathGrowth = 8
 )
 
 // ledbat is the congestion window of one connection: delay-based growth
@@ -126,7 +129,15 @@ func (l *ledbat) onAck(acked int, inflight int) {
 	if off > 0 && limited {
 		return // an application-limited window does not grow
 	}
-	l.cwnd += maxGainPerRTT * off * float64(acked) / max(l.cwnd, float64(acked))
+	gain := float64(maxGainPerRTT)
+	if l.haveDelay && l.queuing < targetDelay/lossQueueFraction {
+		// No queue stands on the path: there is room, so grow by a share
+		// of the window per round trip (a long fat path refills within a
+		// few round trips after a random loss); growth falls back to
+		// maxGainPerRTT, scaled down, as soon as a queue forms.
+		gain = max(gain, l.cwnd/emptyPathGrowth)
+	}
+	l.cwnd += gain * off * float64(acked) / max(l.cwnd, float64(acked))
 	l.clamp()
 }
 

@@ -126,3 +126,23 @@ func TestLEDBATLoss(t *testing.T) {
 		t.Fatalf("window %d slow start %v after a timeout", l.window(), l.slowStart)
 	}
 }
+
+// TestLEDBATEmptyPathGrowth: with no queue, a window grows by a share of
+// itself per round trip, so a long fat path refills after a random loss;
+// with a queue near the target it grows by at most maxGainPerRTT.
+func TestLEDBATEmptyPathGrowth(t *testing.T) {
+	l := newLEDBAT(testMSS, 1<<30)
+	now := time.Unix(1000, 0)
+	feed(l, &now, 0, 1)
+	l.slowStart = false
+	l.cwnd = 400 * testMSS
+	feed(l, &now, 0, 400) // one window acked
+	if w := l.window(); w < 440*testMSS {
+		t.Fatalf("window %d after a round trip with no queue, want ≥ %d", w, 440*testMSS)
+	}
+	l.cwnd = 400 * testMSS
+	feed(l, &now, 50*time.Millisecond, 400)
+	if w := l.window(); w > 400*testMSS+maxGainPerRTT {
+		t.Fatalf("window %d after a round trip with 50 ms of queue, want ≤ %d", w, 400*testMSS+maxGainPerRTT)
+	}
+}
