@@ -231,6 +231,7 @@ export class Detail {
       tbody.append(el('tr', null,
         el('td', { class: 'mono', text: p.addr }),
         el('td', { text: p.client || '' }),
+        el('td', { text: p.transport === 'utp' ? 'uTP' : 'TCP' }),
         el('td', { class: 'mono', title: 'D/d download, U/u upload, S snubbed, E fast extension, X extension protocol', text: p.flags || '' }),
         el('td', { class: 'num', text: (p.progress * 100).toFixed(1) + '%' }),
         el('td', { class: 'num', text: rate(p.download_rate) }),
@@ -238,7 +239,7 @@ export class Detail {
         el('td', { text: (p.source || '') + (p.outgoing ? ' →' : ' ←') })));
     }
     box.append(el('table', { class: 'grid' },
-      el('thead', null, el('tr', null, ...['Address', 'Client', 'Flags', 'Has', 'Down', 'Up', 'Source'].map((h, i) => el('th', { class: i >= 3 && i <= 5 ? 'num' : undefined, text: h })))),
+      el('thead', null, el('tr', null, ...['Address', 'Client', 'Via', 'Flags', 'Has', 'Down', 'Up', 'Source'].map((h, i) => el('th', { class: i >= 4 && i <= 6 ? 'num' : undefined, text: h })))),
       tbody));
   }
 
