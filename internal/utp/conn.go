@@ -260,13 +260,13 @@ func (c *Conn) sendPacket(p *outPacket, now time.Time) {
 }
 
 // receive handles one packet of this connection (under s.mu).
-func (c *Conn) receive(h *header, payload []byte, now time.Time) {
+func (c *Conn) receive(h *header, payload []byte, now time.Time, at uint32) {
 	if c.state == stateDead {
 		return
 	}
 	c.lastRecv = now
 	if h.ts != 0 {
-		c.replyDiff = c.s.nowMicro() - h.ts
+		c.replyDiff = at - h.ts
 	}
 	if h.typ == stReset {
 		c.fail(syscall.ECONNRESET)
@@ -366,8 +366,10 @@ func (c *Conn) processAck(h *header, now time.Time) {
 		if sample > 0 {
 			c.rttSample(sample)
 		}
+		// The timer runs while anything is unacknowledged, a FIN (no
+		// bytes in flight) included.
 		c.rtoAt = time.Time{}
-		if c.inflight > 0 {
+		if len(c.out) > 0 {
 			c.rtoAt = now.Add(c.rto)
 		}
 		if h.tsDiff != 0 {

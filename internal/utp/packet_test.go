@@ -2,7 +2,9 @@ package utp
 
 import (
 	"bytes"
+	"net"
 	"testing"
+	"time"
 )
 
 func TestHeaderRoundTrip(t *testing.T) {
@@ -46,5 +48,39 @@ func TestParseHeaderRejects(t *testing.T) {
 		if _, err := parseHeader(b); err == nil {
 			t.Errorf("%s: parsed", name)
 		}
+	}
+}
+
+// TestKernelTimestamps: the kernel's receive time of a datagram is read,
+// and it lies between its sending and its reading.
+func TestKernelTimestamps(t *testing.T) {
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if !enableTimestamps(pc) {
+		t.Skip("no kernel receive timestamps on this platform")
+	}
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sent := time.Now()
+	if _, err := c.Write([]byte("d1:y1:qe")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the datagram waits: its timestamp does not
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var oob [64]byte
+	_, oobn, _, _, err := pc.ReadMsgUDPAddrPort(make([]byte, 100), oob[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := time.Now()
+	at := parseTimestamp(oob[:oobn])
+	if at.IsZero() || at.Before(sent.Add(-time.Millisecond)) || !at.Before(read.Add(-10*time.Millisecond)) {
+		t.Fatalf("kernel timestamp %v; sent at %v, read at %v", at, sent, read)
 	}
 }

@@ -58,10 +58,14 @@ type Config struct {
 // it arrives, and the event loop, which runs the connections' timers (one
 // heap). Both, and the connections' Read and Write, take one mutex.
 type Socket struct {
-	pc    net.PacketConn
-	udp   *net.UDPConn // pc when it is one (no allocation per datagram)
-	cfg   Config
-	epoch time.Time
+	pc  net.PacketConn
+	udp *net.UDPConn // pc when it is one (no allocation per datagram)
+	// stamps is set when the kernel timestamps received datagrams
+	// (SO_TIMESTAMPNS); oob receives them.
+	stamps bool
+	oob    [64]byte
+	cfg    Config
+	epoch  time.Time
 
 	mu      sync.Mutex
 	conns   map[connKey]*Conn
@@ -90,6 +94,7 @@ type packet struct {
 	buf  *[]byte
 	n    int
 	addr netip.AddrPort
+	at   uint32 // arrival time on the socket's microsecond clock
 }
 
 // NewSocket serves uTP on pc, which the Socket owns from now on (Close
@@ -126,6 +131,7 @@ func NewSocket(pc net.PacketConn, cfg Config) *Socket {
 		// this at net.core.rmem_max / wmem_max.
 		s.udp.SetReadBuffer(socketBuffer)
 		s.udp.SetWriteBuffer(socketBuffer)
+		s.stamps = enableTimestamps(s.udp)
 	}
 	s.bufs.New = func() any { b := make([]byte, maxDatagram); return &b }
 	s.other = &otherConn{s: s, q: make(chan datagram, cfg.OtherQueue), rdl: newDeadline(), closeC: make(chan struct{})}
@@ -189,6 +195,23 @@ func (s *Socket) Close() error {
 
 func (s *Socket) nowMicro() uint32 { return uint32(time.Since(s.epoch).Microseconds()) }
 
+// microAt converts the kernel's receive time of a packet (wall clock) to
+// the socket's microsecond clock: the delay a packet waited for the
+// reader goroutine (a busy machine) is then not taken for queuing on the
+// path, in the timestamp differences sent to the peer. Without a kernel
+// time it is now.
+func (s *Socket) microAt(arrived time.Time) uint32 {
+	now := s.nowMicro()
+	if arrived.IsZero() {
+		return now
+	}
+	lag := time.Since(arrived)
+	if lag < 0 || lag > time.Second {
+		return now // a clock step: do not trust it
+	}
+	return now - uint32(lag.Microseconds())
+}
+
 func (s *Socket) readLoop() {
 	defer s.wg.Done()
 	for {
@@ -197,8 +220,15 @@ func (s *Socket) readLoop() {
 		var n int
 		var addr netip.AddrPort
 		var err error
+		var arrived time.Time // the kernel's receive time, when known
 		if s.udp != nil {
-			n, addr, err = s.udp.ReadFromUDPAddrPort(b)
+			if s.stamps {
+				var oobn int
+				n, oobn, _, addr, err = s.udp.ReadMsgUDPAddrPort(b, s.oob[:])
+				arrived = parseTimestamp(s.oob[:oobn])
+			} else {
+				n, addr, err = s.udp.ReadFromUDPAddrPort(b)
+			}
 		} else {
 			var a net.Addr
 			n, a, err = s.pc.ReadFrom(b)
@@ -240,7 +270,7 @@ func (s *Socket) readLoop() {
 		// Handled here, without a hand-over to the loop: one goroutine
 		// switch less per packet.
 		s.mu.Lock()
-		s.handle(packet{buf: bp, n: n, addr: addr})
+		s.handle(packet{buf: bp, n: n, addr: addr, at: s.microAt(arrived)})
 		s.flushAcks()
 		s.mu.Unlock()
 	}
@@ -284,7 +314,7 @@ func (s *Socket) handle(p packet) {
 	}
 	now := time.Now()
 	if h.typ == stSyn {
-		s.handleSyn(&h, p.addr, now)
+		s.handleSyn(&h, p.addr, now, p.at)
 		return
 	}
 	c := s.conns[connKey{p.addr, h.connID}]
@@ -302,14 +332,14 @@ func (s *Socket) handle(p packet) {
 		}
 		return
 	}
-	c.receive(&h, b[h.hdrSize:], now)
+	c.receive(&h, b[h.hdrSize:], now, p.at)
 }
 
-func (s *Socket) handleSyn(h *header, addr netip.AddrPort, now time.Time) {
+func (s *Socket) handleSyn(h *header, addr netip.AddrPort, now time.Time, at uint32) {
 	key := connKey{addr, h.connID + 1}
 	if c := s.conns[key]; c != nil {
 		if !c.outgoing && c.sendID == h.connID {
-			c.replyDiff = s.nowMicro() - h.ts
+			c.replyDiff = at - h.ts
 			c.sendState() // our STATE was lost: the peer retries its SYN
 		}
 		return
@@ -324,7 +354,7 @@ func (s *Socket) handleSyn(h *header, addr netip.AddrPort, now time.Time) {
 	c.state = stateConnected
 	c.peerWnd = int(h.wnd)
 	c.setPeerMaxPacket(h.maxPkt)
-	c.replyDiff = s.nowMicro() - h.ts
+	c.replyDiff = at - h.ts
 	c.lastRecv = now
 	close(c.established)
 	s.conns[key] = c

@@ -395,3 +395,26 @@ func TestLoopbackUDP(t *testing.T) {
 		t.Fatalf("packet payload %d on loopback", a.mss)
 	}
 }
+
+// TestLostFIN: the FIN (a packet without bytes) is sent again when lost
+// after every data packet was acknowledged.
+func TestLostFIN(t *testing.T) {
+	n := newMemNet(14)
+	a, b, _, _ := pair(t, n, Config{}, Config{})
+	transfer(t, a, b, []byte("data before the FIN"), 10*time.Second)
+	finsLost := 0
+	n.mu.Lock()
+	n.drop = func(_, _ netip.AddrPort, p []byte) bool {
+		if h, err := parseHeader(p); err == nil && h.typ == stFin && finsLost < 2 {
+			finsLost++
+			return true
+		}
+		return false
+	}
+	n.mu.Unlock()
+	a.Close()
+	b.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if k, err := b.Read(make([]byte, 10)); err != io.EOF {
+		t.Fatalf("read after the peer's Close: %d, %v; want EOF", k, err)
+	}
+}
