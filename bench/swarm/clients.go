@@ -129,6 +129,11 @@ func runLeecher(e *env, client string, run int) result {
 func (e *env) gobitArgs(tag, out string, port int, seed bool) []string {
 	a := []string{e.gobit, "download", "--output", out, "--port", strconv.Itoa(port),
 		"--listen-host", "127.0.0.1", "--log-level", "warn", "--no-lsd", "--no-dht"}
+	if e.utp {
+		a = append(a, "--tcp=false") // uTP only: the -utp runs measure it
+	} else {
+		a = append(a, "--utp=false")
+	}
 	if !seed {
 		a = append(a, "--timeout", e.timeout.String())
 	} else {

@@ -100,7 +100,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.profileDir, "profile", "", "write gobit's CPU and heap profiles into this directory")
 	fs.StringVar(&o.gobit, "gobit", "", "gobit binary to use (default: build ./cmd/gobit)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter with the libtorrent module")
-	fs.BoolVar(&o.utp, "utp", false, "let libtorrent and Transmission use uTP (default: TCP only, like gobit and aria2)")
+	fs.BoolVar(&o.utp, "utp", false, "uTP: libtorrent and Transmission may use it, gobit uses only it (default: TCP only for every client)")
 	fs.StringVar(&o.encryption, "gobit-encryption", "", "gobit's --encryption policy: prefer, require (RC4 on every connection) or disable (default: gobit's default, prefer)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -115,9 +115,9 @@ func leechMode(e *env, o options, t *table) (string, []string, error) {
 
 func transportNote(utp bool) string {
 	if utp {
-		return "libtorrent and Transmission may use uTP (-utp)."
+		return "libtorrent and Transmission may use uTP, gobit uses uTP only (-utp; aria2 has no uTP)."
 	}
-	return "All transfers use TCP (uTP is off in libtorrent and Transmission, which gobit and aria2 do not speak)."
+	return "All transfers use TCP (uTP is off in gobit, libtorrent and Transmission; aria2 has no uTP)."
 }
 
 // seedMode makes each client the only seeder for o.leechers libtorrent

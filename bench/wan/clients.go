@@ -35,7 +35,7 @@ func (e *env) startLeecher(sw *swarm, client string, nd *netem.Node, name, out s
 	switch client {
 	case clientGobit:
 		argv = []string{e.gobit, "download", "--output", out, "--port", strconv.Itoa(port),
-			"--listen-host", addr, "--log-level", "warn", "--no-lsd", "--no-dht", "--no-port-mapping", "--timeout", timeout.String(), sw.torrent}
+			"--listen-host", addr, "--log-level", "warn", "--no-lsd", "--no-dht", "--no-port-mapping", e.gobitTransport(), "--timeout", timeout.String(), sw.torrent}
 	case clientLibtorrent:
 		argv = e.ltArgv("leech", sw.torrent, out, nd, port, "--timeout", secs)
 		if seedAfter {

@@ -73,6 +73,7 @@ type options struct {
 	clients   []string
 	seed      uint64
 	cc        string
+	utp       bool
 	mtu       int
 	loss      float64
 	work      string
@@ -132,6 +133,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every client once and the table shows medians")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the scenarios (links, churn) and of the emulator's loss")
 	fs.StringVar(&o.cc, "cc", "bbr", "TCP congestion control in every namespace (bbr, cubic, reno)")
+	fs.BoolVar(&o.utp, "utp", false, "uTP: libtorrent peers may use it and gobit uses only it (default: TCP only for every client)")
 	fs.IntVar(&o.mtu, "mtu", 1500, "MTU of the emulated links")
 	fs.Float64Var(&o.loss, "loss", 0.002, "random loss on each seeder's and each scenario-c/d leecher's link, each direction")
 	fs.StringVar(&o.work, "work", "/tmp/gobit-wan", "work directory; the payload is kept there for later runs")

@@ -513,6 +513,9 @@ func (e *env) start(nd *netem.Node, name, dir string, argv []string) (*benchkit.
 func (e *env) ltArgv(mode, torrent, save string, nd *netem.Node, port int, extra ...string) []string {
 	a := []string{e.o.python, e.script, mode, "--torrent", torrent, "--save", save,
 		"--bind", nd.Addr.String(), "--port", strconv.Itoa(port)}
+	if e.o.utp {
+		a = append(a, "--utp")
+	}
 	return append(a, extra...)
 }
 
@@ -687,7 +690,7 @@ func (e *env) runSeed(sw *swarm, g *group, client, tag, runDir string, port int,
 	switch client {
 	case clientGobit:
 		argv = []string{e.gobit, "download", "--output", filepath.Dir(e.payload), "--port", strconv.Itoa(port),
-			"--listen-host", nd.Addr.String(), "--log-level", "warn", "--no-lsd", "--no-dht", "--no-port-mapping", "--seed", sw.torrent}
+			"--listen-host", nd.Addr.String(), "--log-level", "warn", "--no-lsd", "--no-dht", "--no-port-mapping", e.gobitTransport(), "--seed", sw.torrent}
 		ready = "seeding;"
 	case clientLibtorrent:
 		argv = e.ltArgv("seed", sw.torrent, filepath.Dir(e.payload), nd, port)
@@ -727,4 +730,13 @@ func (e *env) runSeed(sw *swarm, g *group, client, tag, runDir string, port int,
 	}
 	_, res.cpu, res.rss = seeder.Usage()
 	return res, nil
+}
+
+// gobitTransport is gobit's transport flag: uTP only with -utp, else TCP
+// only (as every other client runs).
+func (e *env) gobitTransport() string {
+	if e.o.utp {
+		return "--tcp=false"
+	}
+	return "--utp=false"
 }

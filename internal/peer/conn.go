@@ -190,6 +190,9 @@ func TransportOf(nc net.Conn) string {
 	if m, ok := nc.(*mse.Conn); ok {
 		nc = m.Conn
 	}
+	if _, ok := nc.RemoteAddr().(*net.UDPAddr); ok {
+		return "utp" // a uTP connection: a stream over UDP
+	}
 	if a := nc.LocalAddr(); a != nil && a.Network() == "utp" {
 		return "utp"
 	}
@@ -198,7 +201,11 @@ func TransportOf(nc net.Conn) string {
 
 // AddrOf converts a net.Addr of a TCP connection to a netip.AddrPort.
 func AddrOf(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
+	switch ta := a.(type) {
+	case *net.TCPAddr:
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	case *net.UDPAddr:
 		ap := ta.AddrPort()
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}

@@ -69,3 +69,9 @@ func respond(rw io.ReadWriter, lookup func(infoHash [20]byte) (wire.Handshake, b
 	}
 	return wire.Handshake{Reserved: reserved, InfoHash: ih, PeerID: id}, nil
 }
+
+// DialTCP opens a TCP connection to addr.
+func DialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr.String())
+}

@@ -37,7 +37,7 @@ func (s *Session) startDHT() {
 		return
 	}
 	network := ipNetwork(s.cfg.IPVersion, "udp")
-	pc, err := s.net.listenPacket(network, s.cfg.ListenAddr, s.port)
+	pc, err := s.udpConn(network)
 	if err != nil {
 		s.log.Warn("DHT off: cannot open UDP port", "port", s.port, "err", err)
 		return

@@ -55,6 +55,7 @@ import (
 	"github.com/gobit/gobit/internal/store"
 	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
+	"github.com/gobit/gobit/internal/utp"
 )
 
 // Defaults for Config fields left zero. Those a torrent also applies on its
@@ -128,6 +129,11 @@ type Config struct {
 	// defaults to the public routers; tests use loopback nodes).
 	DHT          bool
 	DHTBootstrap []string
+	// UTP turns on uTP (BEP 29) on UDP at the peer port, shared with the
+	// DHT: incoming uTP connections are accepted, and outgoing ones try
+	// uTP first (utp.go). NoTCP turns TCP off (no listener, no TCP dials):
+	// with UTP, peers are reached over uTP only.
+	UTP, NoTCP bool
 	// FlushInterval is how often resume data is saved (default 30 s).
 	FlushInterval time.Duration
 	// StreamTimeout bounds how long a stream read waits for its data
@@ -237,6 +243,8 @@ type Session struct {
 	db       *store.Store // nil without a data directory
 	lsd      *lsd.LSD     // nil when LSD is off
 
+	utp        *utp.Socket // nil when uTP is off (utp.go)
+	utpStop    func()      // stops accepting uTP connections
 	dht        *dht.Server // nil when the DHT is off
 	dhtConn    net.PacketConn
 	dhtLookups chan struct{}
@@ -382,7 +390,7 @@ func New(cfg Config) (*Session, error) {
 			return nil, err
 		}
 	}
-	if cfg.Port >= 0 {
+	if cfg.Port >= 0 && !(cfg.NoTCP && cfg.UTP) {
 		ln, err := s.net.listen(ipNetwork(cfg.IPVersion, "tcp"), cfg.ListenAddr, cfg.Port)
 		if err != nil {
 			s.Close()
@@ -401,6 +409,9 @@ func New(cfg Config) (*Session, error) {
 	if s.net.bind != nil {
 		s.wg.Add(1)
 		go s.networkLoop()
+	}
+	if cfg.Port >= 0 {
+		s.startUTP()
 	}
 	s.startPortMap()
 	s.startLSD()
@@ -464,6 +475,7 @@ func (s *Session) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	s.stopUTPAccept()
 	// Stop every torrent (announcing "stopped"), saving its state first.
 	var wg sync.WaitGroup
 	for _, e := range entries {
@@ -480,6 +492,7 @@ func (s *Session) Close() error {
 		s.portmap.Close()
 	}
 	s.stopDHT()
+	s.stopUTP()
 	if s.lsd != nil {
 		s.lsd.Close()
 	}
@@ -558,7 +571,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.Conns = s.conns
 	tc.HalfOpen = s.halfOpen
 	tc.Encryption = s.cfg.Encryption
-	tc.Dial = s.net.peerDial()
+	tc.Dial = s.dialPeer
 	if s.block.src != "" {
 		tc.Blocked = s.Blocked
 	}

@@ -107,11 +107,22 @@ func trSettings(downloadDir string, rpcPort, peerPort, encryption int) map[strin
 // fresh configuration directory, saving into downloadDir, with the given
 // "encryption" setting, and waits until its RPC answers.
 func startTransmission(t *testing.T, name, downloadDir string, encryption int) *trDaemon {
+	return startTransmissionWith(t, name, downloadDir, func(st map[string]any) { st["encryption"] = encryption })
+}
+
+// startTransmissionWith is startTransmission with settings changed by
+// change (when not nil) before the daemon starts; "encryption" is 1
+// (preferred) unless change sets it.
+func startTransmissionWith(t *testing.T, name, downloadDir string, change func(map[string]any)) *trDaemon {
 	t.Helper()
 	bin := testutil.NeedProgram(t, "transmission-daemon", "transmission-daemon")
 	conf := t.TempDir()
 	rpcPort, peerPort := freePort(t), freePort(t)
-	settings, err := json.MarshalIndent(trSettings(downloadDir, rpcPort, peerPort, encryption), "", "  ")
+	st := trSettings(downloadDir, rpcPort, peerPort, 1)
+	if change != nil {
+		change(st)
+	}
+	settings, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

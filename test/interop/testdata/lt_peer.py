@@ -12,6 +12,7 @@ actually bound is printed on the READY line.
 Options:
   --no-utp        use TCP only (libtorrent prefers uTP on loopback otherwise)
   --listen HOST   the address to listen on (default 127.0.0.1; ::1 for IPv6)
+  --no-tcp        use uTP only (no TCP connections in or out)
   --connect H:P   also connect to this peer directly (repeatable)
   --timeout S     leech: give up (exit 1) after S seconds; seed: exit 0 after S seconds
   --encryption E  protocol encryption: default (libtorrent's: MSE offered, plain
@@ -62,6 +63,7 @@ def parse_args():
     ap.add_argument('--port', type=int, required=True)
     ap.add_argument('--no-utp', action='store_true')
     ap.add_argument('--listen', default='127.0.0.1')
+    ap.add_argument('--no-tcp', action='store_true')
     ap.add_argument('--connect', action='append', default=[])
     ap.add_argument('--timeout', type=float, default=None)
     ap.add_argument('--encryption', choices=['default', 'forced', 'disabled'], default='default')
@@ -98,6 +100,7 @@ def make_session(a):
         'allow_multiple_connections_per_ip': True,
         'ssrf_mitigation': False,
         'enable_incoming_utp': not a.no_utp, 'enable_outgoing_utp': not a.no_utp,
+        'enable_incoming_tcp': not a.no_tcp, 'enable_outgoing_tcp': not a.no_tcp,
         'announce_to_all_trackers': True, 'announce_to_all_tiers': True,
         'min_reconnect_time': 1, 'peer_connect_timeout': 5,
         'alert_mask': int(mask),

@@ -1,0 +1,39 @@
+// Package utp implements the uTorrent transport protocol (BEP 29): reliable,
+// ordered byte streams over UDP whose congestion control, LEDBAT, yields to
+// other traffic by keeping the queuing delay it adds near targetDelay.
+//
+// A Socket serves many connections over one net.PacketConn: it finds a
+// packet's connection by the sender's address and connection id, accepts
+// SYNs into a bounded backlog, and answers packets of unknown connections
+// with rate-limited RESETs. Datagrams that are not uTP (the DHT's bencoded
+// messages) are handed to the PacketConn returned by Other, so the DHT and
+// uTP share the peer port. A Conn is a net.Conn with deadlines.
+//
+// What is implemented of BEP 29 and around it:
+//   - packets of version 1 (ST_DATA, ST_FIN, ST_STATE, ST_RESET, ST_SYN),
+//     the extension chain with selective ACKs (extension 1), connection
+//     ids recv/send = id/id+1, timestamps and their differences;
+//   - LEDBAT (ledbat.go): slow start until a queue builds, then growth of
+//     at most maxGainPerRTT per round trip below the target delay and
+//     shrinking above it; the base delay is the minimum over baseHistory
+//     minutes;
+//   - loss: dupAckLimit duplicate ACKs, or as many selectively acked
+//     packets after a hole, mark a packet lost; it is sent again and the
+//     window shrinks once per window of data (halved behind a queue, by
+//     randomLossFactor when there is none: random loss is not congestion);
+//   - timeouts from RTT and RTT variance (at least minRTO, doubling on each
+//     timeout), after which the window restarts at one packet;
+//   - packets of safePacket bytes, which cross any IPv4 or IPv6 path; on
+//     loopback, between peers that announce it with gobit's extMaxPacket
+//     extension, packets of up to loopbackPacket bytes;
+//   - the receive window: wnd_size is the free receive buffer, the peer's
+//     is respected, and a zero window is probed after zeroWindowProbe;
+//   - FIN (io.EOF after the data before it), RESET (ECONNRESET),
+//     keepalives, and Nagle: a partial packet waits while data is in
+//     flight.
+//
+// Two goroutines serve a Socket whatever the number of connections: the
+// reader, which handles each packet as it arrives, and an event loop that
+// runs the connections' timers from one heap. Every buffer is bounded
+// (Config).
+package utp

@@ -1,0 +1,132 @@
+package interop
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/swarmtest"
+)
+
+// The uTP interop tests run gobit with TCP off (session.Config.NoTCP), so
+// every byte crosses uTP; the other program has uTP on (and, for
+// libtorrent, TCP off too).
+
+// gobitUTPSession starts a gobit session that speaks uTP only.
+func gobitUTPSession(t *testing.T, dir string) *session.Session {
+	t.Helper()
+	return swarmtest.NewSessionWith(t, session.Config{DownloadDir: dir, UTP: true, NoTCP: true})
+}
+
+// watchTransports records the transports of s's peers until the test ends.
+func watchTransports(t *testing.T, s *session.Session, hash string) func() map[string]bool {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if d, err := s.Get(hash); err == nil {
+				mu.Lock()
+				for _, p := range d.PeerList {
+					seen[p.Transport] = true
+				}
+				mu.Unlock()
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	var once sync.Once
+	finish := func() map[string]bool {
+		once.Do(func() { close(stop); <-done })
+		mu.Lock()
+		defer mu.Unlock()
+		return seen
+	}
+	t.Cleanup(func() { finish() })
+	return finish
+}
+
+func checkUTP(t *testing.T, seen map[string]bool) {
+	t.Helper()
+	if !seen["utp"] || seen["tcp"] {
+		t.Errorf("gobit's peers used %v, want utp only", seen)
+	}
+}
+
+// TestUTPLibtorrent: gobit downloads from libtorrent and libtorrent from
+// gobit, over uTP only on both sides.
+func TestUTPLibtorrent(t *testing.T) {
+	skipShort(t)
+	t.Run("gobit downloads", func(t *testing.T) {
+		libtorrent.need(t)
+		sw := newSwarm(t, seedFor(t.Name()), true)
+		p := startLT(t, "libtorrent seeder", "seed", "--no-tcp", "--torrent", sw.torrentPath, "--save", sw.dir)
+		p.waitOutput(t, "READY", startTimeout)
+		sw.waitTracker(t, 1)
+		out := t.TempDir()
+		s := gobitUTPSession(t, out)
+		seen := watchTransports(t, s, sw.hash())
+		gobitAdd(t, s, sw, false)
+		gobitWait(t, s, sw, transferTimeout)
+		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
+		checkUTP(t, seen())
+	})
+	t.Run("libtorrent downloads", func(t *testing.T) {
+		libtorrent.need(t)
+		sw := newSwarm(t, seedFor(t.Name()), false)
+		s := gobitUTPSession(t, sw.dir)
+		seen := watchTransports(t, s, sw.hash())
+		gobitAdd(t, s, sw, false)
+		swarmtest.WaitState(t, s, sw.hash(), startTimeout, session.StateSeeding)
+		sw.waitTracker(t, 1)
+		out := t.TempDir()
+		p := startLT(t, "libtorrent leecher", "leech", "--no-tcp", "--torrent", sw.torrentPath, "--save", out)
+		p.waitOutput(t, "COMPLETE", transferTimeout)
+		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
+		checkUTP(t, seen())
+	})
+}
+
+// TestUTPTransmission: the same with Transmission 3.00 (uTP on). It never
+// dials loopback peers, so gobit dials it in both directions.
+func TestUTPTransmission(t *testing.T) {
+	skipShort(t)
+	utpOn := func(st map[string]any) { st["utp-enabled"] = true }
+	t.Run("gobit downloads", func(t *testing.T) {
+		transmission.need(t)
+		sw := newSwarm(t, seedFor(t.Name()), true)
+		tr := startTransmissionWith(t, "transmission seeder", sw.dir, utpOn)
+		tr.add(t, sw, false)
+		tr.waitComplete(t, sw.hash(), startTimeout)
+		sw.waitTracker(t, 1)
+		out := t.TempDir()
+		s := gobitUTPSession(t, out)
+		seen := watchTransports(t, s, sw.hash())
+		gobitAdd(t, s, sw, false)
+		gobitWait(t, s, sw, transferTimeout)
+		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
+		checkUTP(t, seen())
+	})
+	t.Run("transmission downloads", func(t *testing.T) {
+		transmission.need(t)
+		sw := newSwarm(t, seedFor(t.Name()), false)
+		out := t.TempDir()
+		tr := startTransmissionWith(t, "transmission leecher", out, utpOn)
+		tr.add(t, sw, false)
+		sw.waitTracker(t, 1)
+		s := gobitUTPSession(t, sw.dir)
+		seen := watchTransports(t, s, sw.hash())
+		gobitAdd(t, s, sw, false)
+		tr.waitComplete(t, sw.hash(), transferTimeout)
+		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
+		checkUTP(t, seen())
+	})
+}
