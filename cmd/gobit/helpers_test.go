@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in different
@@ -57,4 +63,51 @@ func mustContain(t *testing.T, what, s string, wants ...string) {
 			t.Errorf("%s lacks %q:\n%s", what, w, s)
 		}
 	}
+}
+
+// apiAddrRE matches the API address "gobit serve" logs once it listens.
+var apiAddrRE = regexp.MustCompile(`api=(http://\S+)`)
+
+// startServeArgs runs "gobit serve" in-process on a free loopback port
+// with extra arguments and returns the API's base URL. The daemon stops at
+// test cleanup.
+func startServeArgs(t *testing.T, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-lsd", "--no-dht", "--port", "0", "--listen-host", "127.0.0.1",
+		"--data-dir", filepath.Join(dir, "data"), "--download-dir", filepath.Join(dir, "dl")}, extra...)
+	go func() { done <- run(ctx, args, &out, &errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop after its context was cancelled")
+		}
+	})
+	return waitAPIAddr(t, &errOut, done)
+}
+
+// waitAPIAddr waits until an in-process "gobit serve" logs its API address
+// to errOut and returns it as a base URL. It fails the test if serve exits
+// first (done receives its exit code) or has not logged it in 15 s.
+func waitAPIAddr(t *testing.T, errOut *syncBuffer, done <-chan int) string {
+	t.Helper()
+	var base string
+	testutil.WaitForErr(t, 15*time.Second, "serve to log its API address", func() (bool, error) {
+		if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
+			base = m[1]
+			return true, nil
+		}
+		select {
+		case code := <-done:
+			return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
+		default:
+		}
+		return false, nil
+	})
+	return base
 }

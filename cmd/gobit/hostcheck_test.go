@@ -1,53 +1,13 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gobit/gobit/internal/testutil"
 )
-
-// startServeArgs runs "gobit serve" in-process on a free loopback port
-// with extra arguments and returns the API's base URL. The daemon stops at
-// test cleanup.
-func startServeArgs(t *testing.T, extra ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan int, 1)
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-lsd", "--no-dht", "--port", "0", "--listen-host", "127.0.0.1",
-		"--data-dir", filepath.Join(dir, "data"), "--download-dir", filepath.Join(dir, "dl")}, extra...)
-	go func() { done <- run(ctx, args, &out, &errOut) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop after its context was cancelled")
-		}
-	})
-	var base string
-	testutil.WaitForErr(t, 15*time.Second, "serve to log its API address", func() (bool, error) {
-		if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
-			base = m[1]
-			return true, nil
-		}
-		select {
-		case code := <-done:
-			return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
-		default:
-		}
-		return false, nil
-	})
-	return base
-}
 
 // TestServeHostCheck checks that the daemon wires --addr and
 // --api-allowed-hosts (flag and environment) into the Host check, guards

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestServeMetrics runs gobit serve with a token and scrapes /metrics:
@@ -21,37 +17,11 @@ func TestServeMetrics(t *testing.T) {
 	for _, perTorrent := range []bool{true, false} {
 		t.Run(fmt.Sprintf("per-torrent=%v", perTorrent), func(t *testing.T) {
 			clearEnv(t)
-			dir := t.TempDir()
-			args := []string{"serve", "--addr", "127.0.0.1:0", "--no-lsd", "--no-dht", "--port", "0", "--listen-host", "127.0.0.1",
-				"--api-token", "tok", "--data-dir", filepath.Join(dir, "data"), "--download-dir", filepath.Join(dir, "dl")}
+			args := []string{"--api-token", "tok"}
 			if !perTorrent {
 				args = append(args, "--metrics-per-torrent=false")
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			var out, errOut syncBuffer
-			done := make(chan int, 1)
-			go func() { done <- run(ctx, args, &out, &errOut) }()
-			t.Cleanup(func() {
-				cancel()
-				select {
-				case <-done:
-				case <-time.After(20 * time.Second):
-					t.Error("serve did not stop")
-				}
-			})
-			var base string
-			testutil.WaitForErr(t, 15*time.Second, "serve to log its API address", func() (bool, error) {
-				if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
-					base = m[1]
-					return true, nil
-				}
-				select {
-				case code := <-done:
-					return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
-				default:
-				}
-				return false, nil
-			})
+			base := startServeArgs(t, args...)
 
 			do := func(method, path, token, body string) (int, string) {
 				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))

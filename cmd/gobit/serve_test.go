@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gobit/gobit/internal/testutil"
 )
 
 func TestServeRefusesExposedAddrWithoutToken(t *testing.T) {
@@ -47,8 +43,6 @@ func TestServeRefusesExposedAddrWithoutToken(t *testing.T) {
 	}
 }
 
-var apiAddrRE = regexp.MustCompile(`api=(http://\S+)`)
-
 // TestServeLifecycle starts the daemon on loopback, talks to its API, and
 // stops it with a cancelled context as a signal would.
 func TestServeLifecycle(t *testing.T) {
@@ -67,19 +61,7 @@ func TestServeLifecycle(t *testing.T) {
 			"--log-file", logFile, "--log-level", "debug"}, &out, &errOut)
 	}()
 
-	var base string
-	testutil.WaitForErr(t, 15*time.Second, "serve to log its API address", func() (bool, error) {
-		if m := apiAddrRE.FindStringSubmatch(errOut.String()); m != nil {
-			base = m[1]
-			return true, nil
-		}
-		select {
-		case code := <-done:
-			return false, fmt.Errorf("serve exited %d early: %s", code, errOut.String())
-		default:
-		}
-		return false, nil
-	})
+	base := waitAPIAddr(t, &errOut, done)
 
 	get := func(token string) (int, string) {
 		req, _ := http.NewRequest("GET", base+"/api/v1/torrents", nil)

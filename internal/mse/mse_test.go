@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // seeded returns a deterministic random source, so that a handshake can be
@@ -38,32 +40,15 @@ func (r *recorder) written() []byte {
 	return bytes.Clone(r.out.Bytes())
 }
 
-// tcpPair returns the two ends of a loopback TCP connection, with a
-// deadline that keeps a broken handshake from hanging the test.
+// tcpPair returns the two ends of a loopback TCP connection
+// (testutil.TCPPair), with a deadline that keeps a broken handshake from
+// hanging the test.
 func tcpPair(t testing.TB) (dialled, accepted net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	acc := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		acc <- c
-	}()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := <-acc
-	if b == nil {
-		t.Fatal("accept failed")
-	}
+	a, b := testutil.TCPPair(t)
 	deadline := time.Now().Add(10 * time.Second)
 	a.SetDeadline(deadline)
 	b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
 	return a, b
 }
 

@@ -231,69 +231,47 @@ func TestUPnPRefused(t *testing.T) {
 	}
 }
 
-// TestNATPMPMapsRenewsDeletes runs the NAT-PMP path against a fake server
-// on a loopback address.
-func TestNATPMPMapsRenewsDeletes(t *testing.T) {
-	srv := portmaptest.NewNATPMP(t)
-	srv.SetMaxLease(2 * time.Second)
-	m := Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
-	testutil.WaitFor(t, 20*time.Second, "the port mapped over NAT-PMP", func() bool { return m.Status().State == StateMapped })
-	st := m.Status()
-	if st.Method != MethodNATPMP || st.ExternalIP != portmaptest.ExternalIP || len(st.Mappings) != 2 {
-		t.Fatalf("status %+v", st)
-	}
-	for _, mp := range srv.Mappings() {
-		if mp.InternalPort != 51413 || mp.ExternalPort != 51413 || mp.Lease != 2*time.Second {
-			t.Errorf("server's mapping %+v", mp)
-		}
-	}
-	testutil.WaitFor(t, 20*time.Second, "a renewal", func() bool { return srv.Adds() >= 4 })
-	m.Close()
-	if maps := srv.Mappings(); len(maps) != 0 {
-		t.Fatalf("after Close the server holds %+v", maps)
-	}
-}
-
-// TestNATPMPRefused reports a non-zero result code.
-func TestNATPMPRefused(t *testing.T) {
-	srv := portmaptest.NewNATPMP(t)
-	srv.SetRefuse(2)
-	m := Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
-	defer m.Close()
-	testutil.WaitFor(t, 20*time.Second, "the refusal reported", func() bool { return m.Status().State == StateFailed })
-	if st := m.Status(); !strings.Contains(st.Error, "refused") {
-		t.Fatalf("status %+v", st)
-	}
-}
-
-// TestPCPMapsRenewsDeletes: a gateway that answers NAT-PMP with PCP's
-// version gets PCP MAP requests (RFC 6887): mapped, renewed, deleted.
-func TestPCPMapsRenewsDeletes(t *testing.T) {
-	srv := portmaptest.NewPCP(t)
-	srv.SetMaxLease(2 * time.Second)
-	m := Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
-	testutil.WaitFor(t, 20*time.Second, "the port mapped over PCP", func() bool { return m.Status().State == StateMapped })
-	st := m.Status()
-	if st.Method != MethodPCP || st.ExternalIP != portmaptest.ExternalIP || len(st.Mappings) != 2 {
-		t.Fatalf("status %+v", st)
-	}
-	for _, mp := range srv.Mappings() {
-		if mp.InternalPort != 51413 || mp.ExternalPort != 51413 || mp.Lease != 2*time.Second {
-			t.Errorf("server's mapping %+v", mp)
-		}
-	}
-	testutil.WaitFor(t, 20*time.Second, "a renewal", func() bool { return srv.Adds() >= 4 })
-	m.Close()
-	if maps := srv.Mappings(); len(maps) != 0 {
-		t.Fatalf("after Close the server holds %+v", maps)
-	}
-	// A refusal names the PCP result.
-	srv.SetRefuse(2)
-	m = Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
-	defer m.Close()
-	testutil.WaitFor(t, 20*time.Second, "the refusal reported", func() bool { return m.Status().State == StateFailed })
-	if st := m.Status(); !strings.Contains(st.Error, "NOT_AUTHORIZED") {
-		t.Fatalf("status %+v", st)
+// TestGatewayMapsRenewsDeletes runs the NAT-PMP path against a fake
+// server on a loopback address, and the PCP path (RFC 6887) against one
+// that answers NAT-PMP with PCP's version: mapped, renewed, deleted, and a
+// refusal reported with the gateway's result.
+func TestGatewayMapsRenewsDeletes(t *testing.T) {
+	for _, tc := range []struct {
+		method    string
+		newServer func(testing.TB) *portmaptest.NATPMP
+		refusal   string // what the status's error says of result 2
+	}{
+		{MethodNATPMP, portmaptest.NewNATPMP, "refused"},
+		{MethodPCP, portmaptest.NewPCP, "NOT_AUTHORIZED"},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			srv := tc.newServer(t)
+			srv.SetMaxLease(2 * time.Second)
+			m := Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
+			testutil.WaitFor(t, 20*time.Second, "the port mapped over "+tc.method, func() bool { return m.Status().State == StateMapped })
+			st := m.Status()
+			if st.Method != tc.method || st.ExternalIP != portmaptest.ExternalIP || len(st.Mappings) != 2 {
+				t.Fatalf("status %+v", st)
+			}
+			for _, mp := range srv.Mappings() {
+				if mp.InternalPort != 51413 || mp.ExternalPort != 51413 || mp.Lease != 2*time.Second {
+					t.Errorf("server's mapping %+v", mp)
+				}
+			}
+			testutil.WaitFor(t, 20*time.Second, "a renewal", func() bool { return srv.Adds() >= 4 })
+			m.Close()
+			if maps := srv.Mappings(); len(maps) != 0 {
+				t.Fatalf("after Close the server holds %+v", maps)
+			}
+			// A refusal names the gateway's result.
+			srv.SetRefuse(2)
+			m = Start(Config{Port: 51413, SSDPAddr: "off", NATPMPGateway: srv.Gateway})
+			defer m.Close()
+			testutil.WaitFor(t, 20*time.Second, "the refusal reported", func() bool { return m.Status().State == StateFailed })
+			if st := m.Status(); !strings.Contains(st.Error, tc.refusal) {
+				t.Fatalf("status %+v, want an error naming %q", st, tc.refusal)
+			}
+		})
 	}
 }
 

@@ -3,14 +3,11 @@ package browser
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
-	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -18,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,24 +24,6 @@ import (
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/testutil"
 )
-
-// npmHint says how to install what the test drives chromium with.
-const npmHint = "cd test/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci"
-
-// apiTimeout bounds every HTTP request the test makes itself.
-const apiTimeout = 10 * time.Second
-
-// browserTimeout bounds the whole browser run.
-const browserTimeout = 3 * time.Minute
-
-// need skips the test (fails it under CI=true) with msg.
-func need(t *testing.T, msg string) {
-	t.Helper()
-	if testutil.InCI() {
-		t.Fatalf("%s (required when CI=true)", msg)
-	}
-	t.Skip(msg)
-}
 
 // result is what the attacker's page recorded about one request.
 type result struct {
@@ -70,19 +48,9 @@ type pageRun struct {
 }
 
 func TestBrowserCannotDriveDaemon(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts chromium and a daemon; skipped with -short")
-	}
-	chromium := testutil.NeedProgram(t, "chromium", "chromium")
-	node := testutil.NeedProgram(t, "node", "nodejs")
+	br := newBrowserRun(t, "a daemon")
 	curl := testutil.NeedProgram(t, "curl", "curl")
-	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
-	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
-		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
-	}
-
-	tmp := t.TempDir()
-	bin := testutil.BuildGobit(t, tmp)
+	tmp := br.tmp
 	var (
 		downloads  = filepath.Join(tmp, "downloads")
 		victim     = filepath.Join(tmp, "home")           // where the attacker wants data written
@@ -125,12 +93,11 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dm := startDaemon(t, bin, downloads, filepath.Join(tmp, "data"), filepath.Join(tmp, "gobit.log"))
-	seed := dm.addTorrent(t, seedTorrent)
+	dm := br.daemon(t, "gobit", downloads)
+	seed := dm.seed(t, seedTorrent)
 	if want := seedMI.InfoHash.String(); seed.InfoHash != want {
 		t.Fatalf("added hash %s, want %s", seed.InfoHash, want)
 	}
-	dm.waitState(t, seed.InfoHash, session.StateSeeding, 30*time.Second)
 	// The settings, without the free space (which other programs change).
 	var settingsBefore session.Settings
 	dm.getInto(t, "/api/v1/session", &settingsBefore)
@@ -139,7 +106,7 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 	// reaches it as attacker.example (another site), as 127.0.0.1 (same
 	// site, another origin), and it hands out the page that the DNS
 	// rebinding run shows under the daemon's own origin.
-	attackJS, err := os.ReadFile(filepath.Join(here, "attack.js"))
+	attackJS, err := os.ReadFile(filepath.Join(br.here, "attack.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,10 +133,7 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 	rebindPath := page("rebound", "eb", "cors", "http://rebind.example:"+dport)
 
 	cfg := map[string]any{
-		"chromium":    chromium,
-		"userDataDir": filepath.Join(tmp, "chromium-profile"),
-		"hostRules":   "MAP attacker.example 127.0.0.1, MAP rebind.example 127.0.0.1",
-		"timeoutMs":   (browserTimeout - 30*time.Second).Milliseconds(),
+		"hostRules": "MAP attacker.example 127.0.0.1, MAP rebind.example 127.0.0.1",
 		"pages": []map[string]any{
 			{"name": "cross-site", "url": "http://attacker.example:" + aport + crossPath},
 			{"name": "same-site", "url": "http://127.0.0.1:" + aport + samePath},
@@ -185,24 +149,9 @@ func TestBrowserCannotDriveDaemon(t *testing.T) {
 			},
 		},
 	}
-	cfgPath := filepath.Join(tmp, "drive.json")
-	if data, err := json.Marshal(cfg); err != nil {
-		t.Fatal(err)
-	} else if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 
 	logStart := dm.logSize(t)
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(here, "drive.js"), cfgPath)
-	cmd.Dir = here
-	cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node drive.js: %v\n--- its output ---\n%s", err, out)
-	}
+	out := br.runOK(t, "drive.js", cfg)
 	runs := parseRuns(t, out)
 	daemonLog := dm.logFrom(t, logStart)
 	failed := false
@@ -446,192 +395,4 @@ func (a *attackerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
-}
-
-// daemon is a running "gobit serve".
-type daemon struct {
-	addr   string // 127.0.0.1:port of the API
-	base   string
-	logf   string
-	client *http.Client
-}
-
-// startDaemon starts "gobit serve" on a free loopback port with DHT and
-// local discovery off, and waits until the API answers. It is killed at
-// test cleanup.
-func startDaemon(t *testing.T, bin, downloads, data, logf string, extra ...string) *daemon {
-	t.Helper()
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, err := testutil.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dm, err := tryStartDaemon(t, bin, "127.0.0.1:"+strconv.Itoa(port), downloads, data, logf, extra...)
-		if err == nil {
-			return dm
-		}
-		lastErr = err
-	}
-	t.Fatalf("gobit serve did not start: %v", lastErr)
-	return nil
-}
-
-func tryStartDaemon(t *testing.T, bin, addr, downloads, data, logf string, extra ...string) (*daemon, error) {
-	out, err := os.Create(logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--port", "0", "--listen-host", "127.0.0.1",
-		"--no-lsd", "--no-dht", "--download-dir", downloads, "--data-dir", data, "--log-level", "debug")
-	cmd.Args = append(cmd.Args, extra...)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOBIT_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start gobit serve: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	stop := func() {
-		cmd.Process.Kill()
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			t.Errorf("gobit serve (pid %d) still running 10 s after SIGKILL", cmd.Process.Pid)
-		}
-	}
-	dm := &daemon{addr: addr, base: "http://" + addr, logf: logf, client: &http.Client{Timeout: apiTimeout}}
-	var died bool
-	up := testutil.Eventually(20*time.Second, func() bool {
-		select {
-		case <-exited:
-			died = true
-			return true
-		default:
-		}
-		resp, err := dm.client.Get(dm.base + "/api/v1/torrents")
-		if err != nil {
-			return false
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		// 401: the daemon runs with --api-token; it is up all the same.
-		return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized
-	})
-	switch {
-	case died:
-		b, _ := os.ReadFile(logf)
-		return nil, fmt.Errorf("exited at startup:\n%s", tail(string(b), 4096))
-	case !up:
-		stop()
-		b, _ := os.ReadFile(logf)
-		return nil, fmt.Errorf("API at %s did not answer within 20 s:\n%s", addr, tail(string(b), 4096))
-	}
-	t.Cleanup(stop)
-	return dm, nil
-}
-
-// do sends a request without Origin or Sec-Fetch-* headers, as curl would,
-// and returns the status and body.
-func (dm *daemon) do(t *testing.T, method, path, ctype string, body []byte) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, dm.base+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := dm.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-func (dm *daemon) addTorrent(t *testing.T, data []byte) session.Status {
-	t.Helper()
-	code, body := dm.do(t, "POST", "/api/v1/torrents", "application/x-bittorrent", data)
-	if code != http.StatusCreated {
-		t.Fatalf("add torrent: %d %s", code, body)
-	}
-	var st session.Status
-	if err := json.Unmarshal([]byte(body), &st); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func (dm *daemon) getJSON(t *testing.T, path string) string {
-	t.Helper()
-	code, body := dm.do(t, "GET", path, "", nil)
-	if code != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, code, body)
-	}
-	return body
-}
-
-func (dm *daemon) getInto(t *testing.T, path string, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(dm.getJSON(t, path)), v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
-func (dm *daemon) detail(t *testing.T, hash string) session.Detail {
-	t.Helper()
-	var d session.Detail
-	dm.getInto(t, "/api/v1/torrents/"+hash, &d)
-	return d
-}
-
-func (dm *daemon) waitState(t *testing.T, hash string, want session.State, timeout time.Duration) {
-	t.Helper()
-	var d session.Detail
-	testutil.WaitFor(t, timeout, "torrent "+hash+" to be "+string(want), func() bool {
-		d = dm.detail(t, hash)
-		return d.State == want
-	})
-}
-
-// logSize returns the daemon log's current length.
-func (dm *daemon) logSize(t *testing.T) int64 {
-	t.Helper()
-	fi, err := os.Stat(dm.logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Size()
-}
-
-// logFrom returns the daemon log from offset on.
-func (dm *daemon) logFrom(t *testing.T, offset int64) string {
-	t.Helper()
-	b, err := os.ReadFile(dm.logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if offset > int64(len(b)) {
-		offset = int64(len(b))
-	}
-	return string(b[offset:])
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }

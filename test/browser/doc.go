@@ -36,6 +36,13 @@
 // free space in the status bar, and on a daemon with --api-token plays a
 // WAV file through the play button's stream ticket.
 //
+// What the tests share lives in harness_test.go (newBrowserRun: the
+// programs, a temporary directory and a built gobit; run, runOK and
+// runResult: a script with its config and its RESULT line) and
+// daemon_test.go (a running "gobit serve" and its API); what the scripts
+// share, in harness.js (starting chromium, a page that records its errors,
+// the RESULT object and screenshots).
+//
 // The tests need chromium, node and this directory's node_modules:
 //
 //	apt-get install -y chromium nodejs npm

@@ -22,6 +22,7 @@
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { chromiumArgs } = require('./harness');
 
 async function main() {
   const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -32,11 +33,7 @@ async function main() {
       executablePath: cfg.chromium,
       headless: true,
       timeout: cfg.timeoutMs,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--no-proxy-server', '--host-resolver-rules=' + cfg.hostRules,
-      ].concat(pg.args || []),
+      args: chromiumArgs.concat(['--disable-quic', '--host-resolver-rules=' + cfg.hostRules], pg.args || []),
     });
     try {
       const page = await ctx.newPage();

@@ -14,19 +14,12 @@
 'use strict';
 
 const fs = require('fs');
-const { chromium } = require('playwright-core');
+const harness = require('./harness');
 
-const res = { steps: [], pageErrors: [] };
-const step = (s) => { res.steps.push(s); console.log('step: ' + s); };
+const { res, step } = harness.newResult();
 
-async function launch(cfg) {
-  return chromium.launchPersistentContext(cfg.userDataDir, {
-    executablePath: cfg.chromium, headless: true, timeout: cfg.timeoutMs,
-    viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-proxy-server',
-      '--autoplay-policy=no-user-gesture-required'],
-  });
+function launch(cfg) {
+  return harness.launch(cfg, ['--autoplay-policy=no-user-gesture-required']);
 }
 
 // record draws a moving picture on a canvas for cfg.seconds and records it.
@@ -83,21 +76,15 @@ async function record(cfg) {
 async function run(cfg) {
   const ctx = await launch(cfg);
   try {
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(Math.min(cfg.timeoutMs, 45000));
-    page.on('pageerror', (e) => res.pageErrors.push('page error: ' + e));
-    page.on('console', (m) => {
-      console.log(`[console ${m.type()}] ${m.text()}`);
-      // The daemons run without DHT: its endpoint answers 404.
-      if (m.type() === 'error' && !/status of 404/.test(m.text())) res.pageErrors.push(m.text());
-    });
+    // The daemons run without DHT: its endpoint answers 404, which
+    // openPage expects.
+    const page = await harness.openPage(ctx, res, Math.min(cfg.timeoutMs, 45000));
     // The ranges the <video> asks the stream for, for the test's log.
     res.streamRequests = [];
     const t0 = Date.now();
     page.on('request', (r) => {
       if (r.url().includes('/stream')) res.streamRequests.push(`${r.headers().range || 'no range'}@${Date.now() - t0}ms`);
     });
-    page.on('dialog', (d) => { res.pageErrors.push('unexpected dialog: ' + d.message()); d.dismiss(); });
 
     await page.goto(cfg.base + '/');
     await page.waitForFunction((n) => window.gobitUI && window.gobitUI.torrents.size >= n, 2);
@@ -247,7 +234,7 @@ async function run(cfg) {
 
 async function main() {
   const [mode, cfgPath] = process.argv.slice(2);
-  const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+  const cfg = harness.readConfig(cfgPath);
   if (mode === 'record') return record(cfg);
   await run(cfg);
   console.log('RESULT ' + JSON.stringify(res));

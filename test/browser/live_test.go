@@ -1,13 +1,11 @@
 package browser
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,44 +54,11 @@ type liveResult struct {
 // reload, filters the list by a category created through the API, and sets
 // the clip's priority in the Files tab, which the daemon then reports.
 func TestBrowserLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts chromium and two daemons; skipped with -short")
-	}
-	chromium := testutil.NeedProgram(t, "chromium", "chromium")
-	node := testutil.NeedProgram(t, "node", "nodejs")
-	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
-	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
-		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
-	}
-	tmp := t.TempDir()
-	bin := testutil.BuildGobit(t, tmp)
+	br := newBrowserRun(t, "two daemons")
+	tmp := br.tmp
 	seedDir := filepath.Join(tmp, "seed")
 	if err := os.MkdirAll(seedDir, 0o755); err != nil {
 		t.Fatal(err)
-	}
-
-	runNode := func(mode string, cfg map[string]any) []byte {
-		t.Helper()
-		cfg["chromium"] = chromium
-		cfg["userDataDir"] = filepath.Join(tmp, "chromium-"+mode)
-		cfg["timeoutMs"] = (browserTimeout - 30*time.Second).Milliseconds()
-		cfgPath := filepath.Join(tmp, "live-"+mode+".json")
-		if data, err := json.Marshal(cfg); err != nil {
-			t.Fatal(err)
-		} else if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, filepath.Join(here, "live.js"), mode, cfgPath)
-		cmd.Dir = here
-		cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
-		cmd.WaitDelay = 10 * time.Second
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("node live.js %s: %v\n--- its output ---\n%s", mode, err, out)
-		}
-		return out
 	}
 
 	// The clip: 8 s of a canvas, half noise, at about 1 Mbit/s (about
@@ -101,7 +66,7 @@ func TestBrowserLive(t *testing.T) {
 	// MediaRecorder: no ffmpeg needed.
 	clip := filepath.Join(seedDir, "clip.webm")
 	start := time.Now()
-	runNode("record", map[string]any{"out": clip, "seconds": 8, "bitsPerSecond": 1_000_000})
+	br.runOK(t, "live.js", map[string]any{"out": clip, "seconds": 8, "bitsPerSecond": 1_000_000}, "record")
 	fi, err := os.Stat(clip)
 	if err != nil || fi.Size() < 4<<10 {
 		t.Fatalf("recorded clip: %v (size %d)", err, fi.Size())
@@ -126,15 +91,13 @@ func TestBrowserLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeder := startDaemon(t, bin, seedDir, filepath.Join(tmp, "seed-data"), filepath.Join(tmp, "seeder.log"),
-		"--port", strconv.Itoa(peerPort))
+	seeder := br.daemon(t, "seeder", seedDir, "--port", strconv.Itoa(peerPort))
 	for _, tb := range [][]byte{clipTorrent, bulkTorrent} {
-		st := seeder.addTorrent(t, tb)
-		seeder.waitState(t, st.InfoHash, session.StateSeeding, 30*time.Second)
+		seeder.seed(t, tb)
 	}
 
 	leechDir := filepath.Join(tmp, "leech")
-	leecher := startDaemon(t, bin, leechDir, filepath.Join(tmp, "leech-data"), filepath.Join(tmp, "leecher.log"))
+	leecher := br.daemon(t, "leecher", leechDir)
 	const category = "clips"
 	catDir := filepath.Join(tmp, "leech-clips")
 	cat, _ := json.Marshal(session.Category{Name: category, SavePath: catDir})
@@ -147,10 +110,7 @@ func TestBrowserLive(t *testing.T) {
 		{clipHash, "clip.webm", "&category=" + category},
 		{bulkHash, "progress.bin", ""},
 	} {
-		m := "magnet:?xt=urn:btih:" + a.hash + "&dn=" + a.name + "&x.pe=" + peer
-		if code, body := leecher.do(t, "POST", "/api/v1/torrents?paused=true"+a.query, "text/plain", []byte(m)); code != http.StatusCreated {
-			t.Fatalf("add %s: %d %s", a.name, code, body)
-		}
+		leecher.addMagnet(t, "magnet:?xt=urn:btih:"+a.hash+"&dn="+a.name+"&x.pe="+peer, "paused=true"+a.query)
 	}
 
 	// The clip downloads in about 5 s (1.6 times its bit rate), so the
@@ -164,14 +124,13 @@ func TestBrowserLive(t *testing.T) {
 		}
 	}
 
-	out := runNode("run", map[string]any{
+	var res liveResult
+	br.runResult(t, "live.js", map[string]any{
 		"base":         leecher.base,
 		"videoHash":    clipHash,
 		"progressHash": bulkHash,
 		"category":     category,
-	})
-	var res liveResult
-	scriptResult(t, "live.js", out, &res)
+	}, &res, "run")
 	if len(res.PageErrors) > 0 {
 		t.Errorf("the page reported errors: %q", res.PageErrors)
 	}

@@ -9,39 +9,20 @@
 //   node manage.js config.json        (written by manage_test.go)
 'use strict';
 
-const fs = require('fs');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const harness = require('./harness');
 
-const res = { steps: [], pageErrors: [] };
+const { res, step } = harness.newResult();
 let expect401 = false;
-const step = (s) => { res.steps.push(s); console.log('step: ' + s); };
 
 async function main() {
-  const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const T = cfg.timeoutMs;
-  const ctx = await chromium.launchPersistentContext(cfg.userDataDir, {
-    executablePath: cfg.chromium, headless: true, timeout: T,
-    viewport: { width: 1280, height: 800 }, colorScheme: 'light',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-proxy-server', '--autoplay-policy=no-user-gesture-required'],
-  });
-  const shot = async (page, name) => {
-    if (!cfg.screenshots) return;
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(cfg.screenshots, name + '.png') });
-  };
+  const cfg = harness.readConfig(process.argv[2]);
+  const ctx = await harness.launch(cfg, ['--autoplay-policy=no-user-gesture-required']);
+  const shot = harness.screenshots(cfg);
   try {
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(Math.min(T, 30000));
-    page.on('pageerror', (e) => res.pageErrors.push('page error: ' + e));
-    page.on('console', (m) => {
-      console.log(`[console ${m.type()}] ${m.text()}`);
-      // The DHT is off (404); the token daemon answers 401 until the page
-      // has the token, and the test's own probes of refused URLs are 401s.
-      if (m.type() === 'error' && !/status of 404/.test(m.text()) && !(expect401 && /status of 401/.test(m.text()))) res.pageErrors.push(m.text());
-    });
-    page.on('dialog', (d) => { res.pageErrors.push('unexpected dialog: ' + d.message()); d.dismiss(); });
+    // The DHT is off (404); the token daemon answers 401 until the page
+    // has the token, and the test's own probes of refused URLs are 401s.
+    const page = await harness.openPage(ctx, res, Math.min(cfg.timeoutMs, 30000),
+      (text) => /status of 404/.test(text) || (expect401 && /status of 401/.test(text)));
     const api = (p, opts) => page.evaluate(async ({ p, opts }) => {
       const r = await fetch(p, opts);
       return r.status === 204 ? null : r.json();
@@ -61,17 +42,7 @@ async function main() {
 
     // 1. Drop the album's .torrent on the page, untick two files, name a
     // save directory that holds some of the data, start it.
-    const b64 = fs.readFileSync(cfg.torrentFile).toString('base64');
-    const dt = await page.evaluateHandle(({ b64, name }) => {
-      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const d = new DataTransfer();
-      d.items.add(new File([bin], name, { type: 'application/x-bittorrent' }));
-      return d;
-    }, { b64, name: path.basename(cfg.torrentFile) });
-    await page.dispatchEvent('#list', 'dragenter', { dataTransfer: dt });
-    await page.waitForSelector('#dropzone:not([hidden])');
-    await page.dispatchEvent('#list', 'drop', { dataTransfer: dt });
-    await page.waitForSelector('#add-dialog[open]');
+    await harness.dropTorrent(page, cfg.torrentFile);
     await page.waitForFunction((n) => document.querySelectorAll('#add-file-list input[type=checkbox]').length === n, cfg.files);
     for (const name of cfg.untick) await page.locator('#add-file-list label', { hasText: name }).locator('input').uncheck();
     await page.fill('#add-dir', cfg.saveDir);

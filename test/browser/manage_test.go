@@ -1,26 +1,21 @@
 package browser
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gobit/gobit/internal/diskio"
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
-	"github.com/gobit/gobit/internal/testutil"
 )
 
 // manageResult is manage.js's RESULT line.
@@ -61,23 +56,14 @@ type manageResult struct {
 // the API; it checks the status bar's free space. Against a daemon with
 // --api-token, a file's play button plays it through a stream ticket.
 func TestWebUIManage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts chromium and two daemons; skipped with -short")
-	}
-	chromium := testutil.NeedProgram(t, "chromium", "chromium")
-	node := testutil.NeedProgram(t, "node", "nodejs")
-	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
-	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
-		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
-	}
+	br := newBrowserRun(t, "two daemons")
+	tmp := br.tmp
 	shots := os.Getenv("GOBIT_SCREENSHOTS")
 	if shots != "" {
 		if abs, err := filepath.Abs(shots); err == nil {
 			shots = abs
 		}
 	}
-	tmp := t.TempDir()
-	bin := testutil.BuildGobit(t, tmp)
 
 	// The album: five files, of which the save directory the test names in
 	// the add dialog already holds two.
@@ -119,15 +105,12 @@ func TestWebUIManage(t *testing.T) {
 	}
 
 	downloads := filepath.Join(tmp, "downloads")
-	dm := startDaemon(t, bin, downloads, filepath.Join(tmp, "data"), filepath.Join(tmp, "gobit.log"))
+	dm := br.daemon(t, "gobit", downloads)
 	queued := map[string]string{}
 	for i, name := range []string{"queue-a", "queue-b", "queue-c"} {
 		h := fmt.Sprintf("%040x", 0x9a0+i)
 		queued[name] = h
-		m := "magnet:?xt=urn:btih:" + h + "&dn=" + name
-		if code, body := dm.do(t, "POST", "/api/v1/torrents?paused=true", "text/plain", []byte(m)); code != http.StatusCreated {
-			t.Fatalf("add %s: %d %s", name, code, body)
-		}
+		dm.addMagnet(t, "magnet:?xt=urn:btih:"+h+"&dn="+name, "paused=true")
 	}
 
 	// The token daemon seeds a one-second WAV file.
@@ -145,7 +128,7 @@ func TestWebUIManage(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "manage-test-token"
-	tokenDM := startDaemon(t, bin, wavDir, filepath.Join(tmp, "data2"), filepath.Join(tmp, "gobit2.log"), "--api-token", token)
+	tokenDM := br.daemon(t, "gobit2", wavDir, "--api-token", token)
 	req, _ := http.NewRequest("POST", tokenDM.base+"/api/v1/torrents", strings.NewReader(string(wavTorrent)))
 	req.Header.Set("Content-Type", "application/x-bittorrent")
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -156,9 +139,6 @@ func TestWebUIManage(t *testing.T) {
 	}
 
 	cfg := map[string]any{
-		"chromium":    chromium,
-		"userDataDir": filepath.Join(tmp, "chromium-profile"),
-		"timeoutMs":   (browserTimeout - 30*time.Second).Milliseconds(),
 		"base":        dm.base,
 		"torrentFile": torrentPath,
 		"hash":        mi.InfoHash.String(),
@@ -173,24 +153,8 @@ func TestWebUIManage(t *testing.T) {
 		"wavHash":     wavMI.InfoHash.String(),
 		"screenshots": shots,
 	}
-	cfgPath := filepath.Join(tmp, "manage.json")
-	if data, err := json.Marshal(cfg); err != nil {
-		t.Fatal(err)
-	} else if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(here, "manage.js"), cfgPath)
-	cmd.Dir = here
-	cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
 	var res manageResult
-	scriptResult(t, "manage.js", out, &res)
-	if err != nil {
-		t.Fatalf("node manage.js: %v (steps %s)", err, strings.Join(res.Steps, " → "))
-	}
+	br.runResult(t, "manage.js", cfg, &res)
 	if len(res.PageErrors) > 0 {
 		t.Errorf("the page reported errors: %q", res.PageErrors)
 	}
@@ -302,7 +266,7 @@ func TestWebUIManage(t *testing.T) {
 	if !strings.Contains(pl.Link, "ticket=") {
 		t.Errorf("player link %q has no ticket", pl.Link)
 	}
-	if log, _ := os.ReadFile(filepath.Join(tmp, "gobit2.log")); strings.Contains(string(log), "ticket=") {
+	if log, _ := os.ReadFile(tokenDM.logf); strings.Contains(string(log), "ticket=") {
 		t.Error("the token daemon's log holds a stream ticket")
 	}
 	t.Logf("steps: %s", strings.Join(res.Steps, " → "))

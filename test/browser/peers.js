@@ -7,31 +7,16 @@
 //   node peers.js config.json        (written by peers_test.go)
 'use strict';
 
-const fs = require('fs');
-const { chromium } = require('playwright-core');
+const harness = require('./harness');
 
-const res = { steps: [], pageErrors: [] };
-const step = (s) => { res.steps.push(s); console.log('step: ' + s); };
+const { res, step } = harness.newResult();
 
 async function main() {
-  const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const T = cfg.timeoutMs;
-  const ctx = await chromium.launchPersistentContext(cfg.userDataDir, {
-    executablePath: cfg.chromium, headless: true, timeout: T,
-    viewport: { width: 1280, height: 800 }, colorScheme: 'light',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-  });
+  const cfg = harness.readConfig(process.argv[2]);
+  const ctx = await harness.launch(cfg);
   try {
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(Math.min(T, 30000));
-    page.on('pageerror', (e) => res.pageErrors.push('page error: ' + e));
-    page.on('console', (m) => {
-      console.log(`[console ${m.type()}] ${m.text()}`);
-      // The DHT is off: its status answers 404.
-      if (m.type() === 'error' && !/status of 404/.test(m.text())) res.pageErrors.push(m.text());
-    });
-    page.on('dialog', (d) => { res.pageErrors.push('unexpected dialog: ' + d.message()); d.dismiss(); });
+    // The DHT is off: its status answers 404, which openPage expects.
+    const page = await harness.openPage(ctx, res, Math.min(cfg.timeoutMs, 30000));
 
     await page.goto(cfg.base + '/');
     const row = page.locator(`.row[data-hash="${cfg.hash}"]`);

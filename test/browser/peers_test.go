@@ -1,13 +1,9 @@
 package browser
 
 import (
-	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,17 +40,8 @@ type peersResult struct {
 // IP version, and a click on the Encryption header sorts the rows by it,
 // a second click the other way.
 func TestWebUIPeers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts chromium and three daemons; skipped with -short")
-	}
-	chromium := testutil.NeedProgram(t, "chromium", "chromium")
-	node := testutil.NeedProgram(t, "node", "nodejs")
-	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
-	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
-		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
-	}
-	tmp := t.TempDir()
-	bin := testutil.BuildGobit(t, tmp)
+	br := newBrowserRun(t, "three daemons")
+	tmp := br.tmp
 
 	// 2 MiB at 32 KiB/s from each seeder: half a minute of download.
 	data := make([]byte, 2<<20)
@@ -83,18 +70,13 @@ func TestWebUIPeers(t *testing.T) {
 			t.Fatal(err)
 		}
 		ports[enc] = port
-		seeder := startDaemon(t, bin, dir, filepath.Join(tmp, "data-"+enc), filepath.Join(tmp, "seed-"+enc+".log"),
-			"--port", strconv.Itoa(port), "--encryption", enc, "--upload-limit", "32KiB")
-		seeder.addTorrent(t, torrent)
-		seeder.waitState(t, hash, session.StateSeeding, 30*time.Second)
+		seeder := br.daemon(t, "seed-"+enc, dir, "--port", strconv.Itoa(port), "--encryption", enc, "--upload-limit", "32KiB")
+		seeder.seed(t, torrent)
 	}
 	addrOf := func(enc string) string { return "127.0.0.1:" + strconv.Itoa(ports[enc]) }
 
-	leecher := startDaemon(t, bin, filepath.Join(tmp, "leech"), filepath.Join(tmp, "leech-data"), filepath.Join(tmp, "leech.log"))
-	m := fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=peers.bin&x.pe=%s&x.pe=%s", hash, addrOf("require"), addrOf("disable"))
-	if code, body := leecher.do(t, "POST", "/api/v1/torrents", "text/plain", []byte(m)); code != http.StatusCreated {
-		t.Fatalf("add the magnet: %d %s", code, body)
-	}
+	leecher := br.daemon(t, "leech", filepath.Join(tmp, "leech"))
+	leecher.addMagnet(t, fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=peers.bin&x.pe=%s&x.pe=%s", hash, addrOf("require"), addrOf("disable")), "")
 	var api map[string]session.PeerStatus
 	testutil.WaitFor(t, 30*time.Second, "the leecher to connect to both seeders", func() bool {
 		api = map[string]session.PeerStatus{}
@@ -110,31 +92,8 @@ func TestWebUIPeers(t *testing.T) {
 		}
 	}
 
-	cfg := map[string]any{
-		"chromium":    chromium,
-		"userDataDir": filepath.Join(tmp, "chromium-profile"),
-		"timeoutMs":   (browserTimeout - 30*time.Second).Milliseconds(),
-		"base":        leecher.base,
-		"hash":        hash,
-	}
-	cfgPath := filepath.Join(tmp, "peers.json")
-	if b, err := json.Marshal(cfg); err != nil {
-		t.Fatal(err)
-	} else if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(here, "peers.js"), cfgPath)
-	cmd.Dir = here
-	cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
 	var res peersResult
-	scriptResult(t, "peers.js", out, &res)
-	if err != nil {
-		t.Fatalf("node peers.js: %v (steps %s)", err, strings.Join(res.Steps, " → "))
-	}
+	br.runResult(t, "peers.js", map[string]any{"base": leecher.base, "hash": hash}, &res)
 	if len(res.PageErrors) > 0 {
 		t.Errorf("the page reported errors: %q", res.PageErrors)
 	}

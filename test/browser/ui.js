@@ -8,39 +8,22 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const harness = require('./harness');
 
-const res = { steps: [], pageErrors: [] };
+const { res, step } = harness.newResult();
 let expect401 = false;
-const step = (s) => { res.steps.push(s); console.log('step: ' + s); };
 
 async function main() {
-  const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const T = cfg.timeoutMs;
-  const ctx = await chromium.launchPersistentContext(cfg.userDataDir, {
-    executablePath: cfg.chromium, headless: true, timeout: T,
-    viewport: { width: 1280, height: 800 }, colorScheme: 'light',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-  });
-  const shot = async (page, name) => {
-    if (!cfg.screenshots) return;
-    await page.waitForTimeout(300); // let the last frame settle
-    await page.screenshot({ path: path.join(cfg.screenshots, name + '.png') });
-  };
+  const cfg = harness.readConfig(process.argv[2]);
+  const ctx = await harness.launch(cfg);
+  const shot = harness.screenshots(cfg);
   try {
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(Math.min(T, 30000));
-    page.on('pageerror', (e) => res.pageErrors.push('page error: ' + e));
-    page.on('console', (m) => {
-      console.log(`[console ${m.type()}] ${m.text()}`);
-      // 404 of the event stream is expected until the daemon has one.
-      // (the console message of a failed load does not name its URL; the
-      // daemon's own 404s are the event stream and the DHT, both expected)
-      // The token daemon answers 401 until the page has the token.
-      if (m.type() === 'error' && !/status of 404/.test(m.text()) && !(expect401 && /status of 401/.test(m.text()))) res.pageErrors.push(m.text());
-    });
-    page.on('dialog', (d) => { res.pageErrors.push('unexpected dialog: ' + d.message()); d.dismiss(); });
+    // 404 of the event stream is expected until the daemon has one.
+    // (the console message of a failed load does not name its URL; the
+    // daemon's own 404s are the event stream and the DHT, both expected)
+    // The token daemon answers 401 until the page has the token.
+    const page = await harness.openPage(ctx, res, Math.min(cfg.timeoutMs, 30000),
+      (text) => /status of 404/.test(text) || (expect401 && /status of 401/.test(text)));
 
     await page.goto(cfg.base + '/');
     await page.waitForFunction(() => window.gobitUI && window.gobitUI.torrents.size >= 4);
@@ -120,17 +103,7 @@ async function main() {
 
     // Drop the .torrent file on the page: the add dialog opens with it;
     // added paused this time.
-    const b64 = fs.readFileSync(cfg.torrentFile).toString('base64');
-    const dt = await page.evaluateHandle(({ b64, name }) => {
-      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const d = new DataTransfer();
-      d.items.add(new File([bin], name, { type: 'application/x-bittorrent' }));
-      return d;
-    }, { b64, name: path.basename(cfg.torrentFile) });
-    await page.dispatchEvent('#list', 'dragenter', { dataTransfer: dt });
-    await page.waitForSelector('#dropzone:not([hidden])');
-    await page.dispatchEvent('#list', 'drop', { dataTransfer: dt });
-    await page.waitForSelector('#add-dialog[open]');
+    await harness.dropTorrent(page, cfg.torrentFile);
     await page.waitForSelector(`#add-dropped li:has-text("${path.basename(cfg.torrentFile)}")`);
     await page.check('#add-paused');
     await page.click('#add-submit');

@@ -1,21 +1,15 @@
 package browser
 
 import (
-	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/session"
-	"github.com/gobit/gobit/internal/testutil"
 )
 
 // uiBulk is how many torrents the list must stay fast with.
@@ -53,15 +47,8 @@ type uiResult struct {
 // A daemon with --api-token must ask for the token and then work.
 // With GOBIT_SCREENSHOTS=dir it saves screenshots of the main views there.
 func TestWebUI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts chromium and a daemon; skipped with -short")
-	}
-	chromium := testutil.NeedProgram(t, "chromium", "chromium")
-	node := testutil.NeedProgram(t, "node", "nodejs")
-	here := filepath.Join(testutil.ModuleRoot(t), "test", "browser")
-	if _, err := os.Stat(filepath.Join(here, "node_modules", "playwright-core", "package.json")); err != nil {
-		need(t, "playwright-core is not installed in test/browser/node_modules; install it with: "+npmHint)
-	}
+	br := newBrowserRun(t, "two daemons")
+	tmp := br.tmp
 	shots := os.Getenv("GOBIT_SCREENSHOTS")
 	if shots != "" {
 		if abs, err := filepath.Abs(shots); err == nil {
@@ -72,8 +59,6 @@ func TestWebUI(t *testing.T) {
 		}
 	}
 
-	tmp := t.TempDir()
-	bin := testutil.BuildGobit(t, tmp)
 	downloads := filepath.Join(tmp, "downloads")
 	// The uploaded torrent: a directory of a few files, already complete
 	// in downloads, so it seeds as soon as it is checked.
@@ -127,7 +112,7 @@ func TestWebUI(t *testing.T) {
 		}
 	}
 
-	dm := startDaemon(t, bin, downloads, filepath.Join(tmp, "data"), filepath.Join(tmp, "gobit.log"))
+	dm := br.daemon(t, "gobit", downloads)
 	// A few torrents for the list to show beside the uploaded one: magnets
 	// (no peers here, so they stay fetching metadata) and paused ones.
 	for i, name := range []string{"debian-13.2.0-amd64-netinst.iso", "Big Buck Bunny (2008) 1080p", "archlinux-2026.12.01-x86_64.iso", "Sintel.2010.4k"} {
@@ -135,19 +120,12 @@ func TestWebUI(t *testing.T) {
 		if i%2 == 1 {
 			paused = "true"
 		}
-		m := fmt.Sprintf("magnet:?xt=urn:btih:%040x&dn=%s", i+0xabc, strings.ReplaceAll(name, " ", "+"))
-		if code, body := dm.do(t, "POST", "/api/v1/torrents?paused="+paused, "text/plain", []byte(m)); code != http.StatusCreated {
-			t.Fatalf("add %s: %d %s", name, code, body)
-		}
+		dm.addMagnet(t, fmt.Sprintf("magnet:?xt=urn:btih:%040x&dn=%s", i+0xabc, strings.ReplaceAll(name, " ", "+")), "paused="+paused)
 	}
-	tokenDM := startDaemon(t, bin, filepath.Join(tmp, "downloads2"), filepath.Join(tmp, "data2"), filepath.Join(tmp, "gobit2.log"),
-		"--api-token", "ui-test-token")
+	tokenDM := br.daemon(t, "gobit2", filepath.Join(tmp, "downloads2"), "--api-token", "ui-test-token")
 
 	hostile := `<img src=x onerror="window.__xss=1">`
 	cfg := map[string]any{
-		"chromium":    chromium,
-		"userDataDir": filepath.Join(tmp, "chromium-profile"),
-		"timeoutMs":   (browserTimeout - 30*time.Second).Milliseconds(),
 		"base":        dm.base,
 		"tokenBase":   tokenDM.base,
 		"token":       "ui-test-token",
@@ -163,24 +141,8 @@ func TestWebUI(t *testing.T) {
 		"bulk":        uiBulk,
 		"screenshots": shots,
 	}
-	cfgPath := filepath.Join(tmp, "ui.json")
-	if data, err := json.Marshal(cfg); err != nil {
-		t.Fatal(err)
-	} else if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(here, "ui.js"), cfgPath)
-	cmd.Dir = here
-	cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1", "HOME="+tmp)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node ui.js: %v\n--- its output ---\n%s", err, out)
-	}
 	var res uiResult
-	scriptResult(t, "ui.js", out, &res)
+	br.runResult(t, "ui.js", cfg, &res)
 
 	if len(res.PageErrors) > 0 {
 		t.Errorf("the page reported errors: %q", res.PageErrors)
@@ -247,28 +209,4 @@ func TestWebUI(t *testing.T) {
 		}
 		t.Logf("screenshots in %s: %s", shots, strings.Join(names, ", "))
 	}
-}
-
-// scriptResult decodes the last "RESULT <json>" line a node script printed
-// into v, failing the test if there is none, and has the script's whole
-// output logged if the test fails.
-func scriptResult(t *testing.T, script string, out []byte, v any) {
-	t.Helper()
-	found := false
-	for _, line := range strings.Split(string(out), "\n") {
-		if rest, ok := strings.CutPrefix(line, "RESULT "); ok {
-			if err := json.Unmarshal([]byte(rest), v); err != nil {
-				t.Fatalf("%s result: %v: %s", script, err, rest)
-			}
-			found = true
-		}
-	}
-	if !found {
-		t.Fatalf("%s printed no RESULT line:\n%s", script, out)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("--- %s output ---\n%s", script, out)
-		}
-	})
 }

@@ -289,12 +289,11 @@ func (h *Handler) queueMove(m session.QueueMove) func(http.ResponseWriter, *http
 // limit in bytes per second, 0 or less for none.
 func (h *Handler) setTorrentLimit(down bool) func(http.ResponseWriter, *http.Request, *form) {
 	return func(w http.ResponseWriter, _ *http.Request, f *form) {
-		limit, err := f.integer("limit")
+		limit, err := f.rateLimit()
 		if err != nil {
 			text(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		limit = max(limit, 0)
 		u := session.TorrentUpdate{UploadLimit: &limit}
 		if down {
 			u = session.TorrentUpdate{DownloadLimit: &limit}

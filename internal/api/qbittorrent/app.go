@@ -283,12 +283,11 @@ func (h *Handler) globalLimit(down bool) func(http.ResponseWriter, *http.Request
 
 func (h *Handler) setGlobalLimit(down bool) func(http.ResponseWriter, *http.Request, *form) {
 	return func(w http.ResponseWriter, _ *http.Request, f *form) {
-		limit, err := f.integer("limit")
+		limit, err := f.rateLimit()
 		if err != nil {
 			text(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		limit = max(limit, 0)
 		u := session.SettingsUpdate{UploadLimit: &limit}
 		if down {
 			u = session.SettingsUpdate{DownloadLimit: &limit}

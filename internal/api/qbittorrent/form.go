@@ -147,6 +147,13 @@ func (f *form) integer(key string) (int64, error) {
 	return n, nil
 }
 
+// rateLimit reads the "limit" parameter of the limit setters: bytes per
+// second, 0 for none, which qBittorrent also writes as any number below 0.
+func (f *form) rateLimit() (int64, error) {
+	limit, err := f.integer("limit")
+	return max(limit, 0), err
+}
+
 // float reads a number parameter.
 func (f *form) float(key string) (float64, error) {
 	v := strings.TrimSpace(f.get(key))
