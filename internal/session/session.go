@@ -273,6 +273,9 @@ func New(cfg Config) (*Session, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Tracker.Logger == nil {
+		cfg.Tracker.Logger = log // a tracker's outages, once each
+	}
 	s := &Session{
 		cfg:      cfg,
 		log:      log,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -131,6 +132,13 @@ type ClientConfig struct {
 	UDPMaxRetries int
 	// MaxResponseSize bounds HTTP response bodies; 1 MiB if zero.
 	MaxResponseSize int64
+	// AnnounceRate is how many first announces per second the Client lets
+	// start in each lane (spread.go); DefaultAnnounceRate if zero, no
+	// limit if negative.
+	AnnounceRate float64
+	// Logger receives the state changes of trackers (unreachable, back:
+	// health.go); if nil, the announcer's logger that saw the change.
+	Logger *slog.Logger
 }
 
 // Defaults of ClientConfig.
@@ -149,6 +157,10 @@ type Client struct {
 	udp  *udpTransport
 	// counts are the announces by host (counts.go).
 	counts hostCounts
+	// spread paces first announces (spread.go); health tracks which
+	// trackers are reachable, for the log (health.go).
+	spread *spreader
+	health health
 }
 
 // NewClient returns a Client with cfg's zero fields set to their defaults.
@@ -168,7 +180,8 @@ func NewClient(cfg ClientConfig) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
-	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries)}
+	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries),
+		spread: newSpreader(cfg.AnnounceRate)}
 }
 
 // Announce sends req to the tracker at trackerURL (http, https or udp) and
