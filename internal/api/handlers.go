@@ -433,13 +433,17 @@ func parseMultipartAdd(r *http.Request, req *session.AddRequest, more *[][]byte)
 	}
 }
 
-// list serves GET /api/v1/torrents; the answer is never null.
+// list serves GET /api/v1/torrents; the answer is never null. ?fields=
+// picks the fields, ?state= filters by state, ?offset= and ?limit= take a
+// page, and X-Total-Count says how many torrents matched (listjson.go).
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	l := filterList(r, h.b.List())
-	if l == nil {
-		l = []session.Status{}
+	lq, err := parseListQuery(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	l, total := lq.page(filterList(r, h.b.List()))
+	writeStatuses(w, l, lq.fields, total)
 }
 
 // get serves GET /api/v1/torrents/{infohash}.
