@@ -162,10 +162,10 @@ func TestListFieldsAndPaging(t *testing.T) {
 	}
 
 	for path, word := range map[string]string{
-		"/api/v1/torrents?fields=name,nope": "fields",
-		"/api/v1/torrents?state=sleeping":   "state",
-		"/api/v1/torrents?limit=-1":         "limit",
-		"/api/v1/torrents?offset=x":         "offset",
+		"/api/v1/torrents?fields=name,nope":                      "fields",
+		"/api/v1/torrents?state=sleeping":                        "state",
+		"/api/v1/torrents?limit=-1":                              "limit",
+		"/api/v1/torrents?offset=x":                              "offset",
 		"/api/v1/torrents?limit=" + strconv.Itoa(maxListParam+1): "limit",
 	} {
 		if msg := errorOf(t, serve(t, h, reqSpec{method: "GET", path: path}), 400); !strings.Contains(msg, word) {
