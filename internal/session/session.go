@@ -219,6 +219,10 @@ type Session struct {
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
+	// dirs remembers download directories recently checked (dirs.go).
+	dirs dirChecks
+	// discoveryKick wakes the LSD refresh (discovery.go).
+	discoveryKick chan struct{}
 }
 
 type entry struct {
@@ -277,21 +281,22 @@ func New(cfg Config) (*Session, error) {
 		cfg.Tracker.Logger = log // a tracker's outages, once each
 	}
 	s := &Session{
-		cfg:      cfg,
-		log:      log,
-		peerID:   NewPeerID(),
-		tracker:  tracker.NewClient(cfg.Tracker),
-		disk:     torrent.NewDiskPool(DefaultDiskWorkers),
-		conns:    torrent.NewSlots(cfg.MaxConns),
-		halfOpen: make(chan struct{}, cfg.HalfOpen),
-		torrents: make(map[metainfo.Hash]*entry),
-		cache:    torrent.NewReadCache(cfg.ReadCacheSize),
-		counters: new(torrent.Counters),
-		up:       ratelimit.New(cfg.UploadLimit),
-		down:     ratelimit.New(cfg.DownloadLimit),
-		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
-		closeC:   make(chan struct{}),
-		events:   NewBroker(BrokerConfig{}),
+		cfg:           cfg,
+		log:           log,
+		peerID:        NewPeerID(),
+		tracker:       tracker.NewClient(cfg.Tracker),
+		disk:          torrent.NewDiskPool(DefaultDiskWorkers),
+		conns:         torrent.NewSlots(cfg.MaxConns),
+		halfOpen:      make(chan struct{}, cfg.HalfOpen),
+		torrents:      make(map[metainfo.Hash]*entry),
+		cache:         torrent.NewReadCache(cfg.ReadCacheSize),
+		counters:      new(torrent.Counters),
+		up:            ratelimit.New(cfg.UploadLimit),
+		down:          ratelimit.New(cfg.DownloadLimit),
+		seedLim:       torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
+		closeC:        make(chan struct{}),
+		discoveryKick: make(chan struct{}, 1),
+		events:        NewBroker(BrokerConfig{}),
 	}
 	s.initQueue()
 	// The state database is opened first: a data directory in use by
@@ -425,7 +430,7 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if abs, err := filepath.Abs(saveDir); err == nil {
 		saveDir = abs
 	}
-	if err := CheckDownloadDir(saveDir); err != nil {
+	if err := s.dirs.check(saveDir); err != nil {
 		if dir != "" {
 			err = fmt.Errorf("%w: %w", ErrInvalid, err) // the client's choice
 		}
@@ -445,12 +450,14 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	s.updateDiscovery()
-	if s.dht != nil {
+	s.kickDiscovery()
+	if st := e.t.Stats().State; s.dht != nil && !e.t.Private() && st != torrent.StatePaused && st != torrent.StateError {
+		// Look the new torrent up now; the periodic tick handles the rest
+		// (a whole tick here would cost every torrent's status per add).
 		s.mu.Lock()
-		delete(s.dhtLast, tc.InfoHash)
+		s.dhtLast[tc.InfoHash] = time.Now()
 		s.mu.Unlock()
-		s.dhtTick()
+		s.dhtAnnounce(e)
 	}
 	return statusOf(e), nil
 }
