@@ -512,7 +512,9 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)
 	e.pos.Store(int32(len(s.order)))
-	s.kickQueue()
+	if s.qlim.limited() { // without limits the queue has nothing to decide
+		s.kickQueue()
+	}
 	s.events.Added(statusOf(e))
 	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
 	return e, nil
