@@ -463,7 +463,9 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 }
 
 // start creates and registers a torrent. rec is its database record.
-func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent) (*entry, error) {
+// restored marks a torrent restored at start-up: it is logged at debug
+// level (restoreAll logs the count), not one line each of thousands.
+func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent, restored bool) (*entry, error) {
 	tc.SaveDir = saveDir
 	tc.PeerID = s.peerID
 	tc.Port = uint16(max(s.port, 0))
@@ -516,7 +518,11 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 		s.kickQueue()
 	}
 	s.events.Added(statusOf(e))
-	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
+	lvl := slog.LevelInfo
+	if restored {
+		lvl = slog.LevelDebug
+	}
+	s.log.Log(context.Background(), lvl, "torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
 	return e, nil
 }
 
