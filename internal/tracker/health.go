@@ -16,31 +16,45 @@ import (
 // keeps, per tracker (scheme, host and port: redact), whether it is
 // reachable and which torrents saw it fail, and logs state changes once:
 //
-//	WARN tracker unreachable  tracker=http://t.example:80 torrents=1 err=…
-//	WARN tracker still unreachable  tracker=… torrents=10   (then 100, 1000, …)
+//	WARN tracker unreachable, retrying  tracker=http://t.example:80 torrents=3 err=…
+//	WARN tracker still unreachable, retrying  tracker=… torrents=30   (then each tenfold)
 //	INFO tracker back  tracker=… torrents=1000 down_for=5m0s
 //
 // so an outage costs a handful of lines whatever the number of torrents,
-// and the counts say how many torrents it hits. A tracker that answers with
-// a failure reason is reachable: that error is the torrent's own, logged by
-// its announcer once per run of failures.
+// and the counts say how many torrents it hits. A tracker is declared down
+// only once at least minFailures announces to it failed with no success
+// between them, over at least healthGrace: a busy tracker that drops an
+// announce now and then, or a daemon briefly out of descriptors, is not an
+// outage, and does not make the log flap between "unreachable" and
+// "back". A tracker that answers with a failure reason is reachable: that
+// error is the torrent's own, logged by its announcer once per run of
+// failures.
 
 // maxAffected bounds the torrents a tracker's outage remembers; past it
 // the count is still right, but torrents are no longer told apart.
 const maxAffected = 1 << 17
 
+// minFailures and healthGrace are how many failures in a row, over how
+// long, make a tracker down.
+const (
+	minFailures = 3
+	healthGrace = 30 * time.Second
+)
+
 // health is the Client's per-tracker reachability; safe for concurrent use.
 type health struct {
-	mu sync.Mutex
-	m  map[string]*trackerHealth
+	mu    sync.Mutex
+	m     map[string]*trackerHealth
+	grace time.Duration // healthGrace; tests shorten it
 }
 
 // trackerHealth is one tracker's reachability: a pure state machine, fed
 // the outcome of each announce to it.
 type trackerHealth struct {
-	down     bool
-	since    time.Time         // when it went down
-	failing  map[[20]byte]bool // torrents whose announce failed during the outage
+	down     bool              // declared (and logged) down
+	since    time.Time         // the first failure since the last success
+	failures int               // failures since the last success
+	failing  map[[20]byte]bool // torrents whose announce failed since the last success
 	extra    int               // failures past maxAffected
 	reported int               // the count in the last "unreachable" record
 }
@@ -54,14 +68,16 @@ type healthReport struct {
 	downFor    time.Duration
 }
 
-// affected returns how many torrents the outage hit.
+// affected returns how many torrents failed since the last success.
 func (h *trackerHealth) affected() int { return len(h.failing) + h.extra }
 
-// failed records a failed announce of torrent ih at now.
-func (h *trackerHealth) failed(ih [20]byte, now time.Time) healthReport {
-	if !h.down {
-		h.down, h.since, h.failing, h.extra, h.reported = true, now, map[[20]byte]bool{}, 0, 0
+// failed records a failed announce of torrent ih at now; grace is
+// healthGrace.
+func (h *trackerHealth) failed(ih [20]byte, now time.Time, grace time.Duration) healthReport {
+	if h.failing == nil {
+		h.since, h.failing = now, map[[20]byte]bool{}
 	}
+	h.failures++
 	if !h.failing[ih] {
 		if len(h.failing) < maxAffected {
 			h.failing[ih] = true
@@ -70,10 +86,13 @@ func (h *trackerHealth) failed(ih [20]byte, now time.Time) healthReport {
 		}
 	}
 	n := h.affected()
-	if h.reported == 0 || n >= 10*h.reported {
-		first := h.reported == 0
+	switch {
+	case !h.down && h.failures >= minFailures && now.Sub(h.since) >= grace:
+		h.down, h.reported = true, n
+		return healthReport{down: true, first: true, torrents: n}
+	case h.down && n >= 10*h.reported:
 		h.reported = n
-		return healthReport{down: true, first: first, torrents: n}
+		return healthReport{down: true, torrents: n}
 	}
 	return healthReport{}
 }
@@ -81,11 +100,11 @@ func (h *trackerHealth) failed(ih [20]byte, now time.Time) healthReport {
 // succeeded records an announce the tracker answered (even with a failure
 // reason) at now.
 func (h *trackerHealth) succeeded(now time.Time) healthReport {
-	if !h.down {
-		return healthReport{}
+	var r healthReport
+	if h.down {
+		r = healthReport{back: true, torrents: h.affected(), downFor: now.Sub(h.since)}
 	}
-	r := healthReport{back: true, torrents: h.affected(), downFor: now.Sub(h.since)}
-	h.down, h.failing, h.extra, h.reported = false, nil, 0, 0
+	*h = trackerHealth{}
 	return r
 }
 
@@ -123,7 +142,7 @@ func (c *Client) record(ctx context.Context, trackerURL string, ih [20]byte, err
 	if reachable {
 		r = h.succeeded(now)
 	} else {
-		r = h.failed(ih, now)
+		r = h.failed(ih, now, c.health.grace)
 	}
 	c.health.mu.Unlock()
 	if c.cfg.Logger != nil {

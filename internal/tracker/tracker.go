@@ -181,7 +181,7 @@ func NewClient(cfg ClientConfig) *Client {
 		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
 	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries),
-		spread: newSpreader(cfg.AnnounceRate)}
+		spread: newSpreader(cfg.AnnounceRate), health: health{grace: healthGrace}}
 }
 
 // Announce sends req to the tracker at trackerURL (http, https or udp) and
