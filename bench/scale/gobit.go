@@ -85,7 +85,8 @@ type gobitStatus struct {
 }
 
 func (g *gobitDaemon) status() (st daemonStatus, err error) {
-	resp, err := g.client.Get(g.api + "/api/v1/torrents")
+	// Only the fields read (a daemon without ?fields= answers them all).
+	resp, err := g.client.Get(g.api + "/api/v1/torrents?fields=info_hash,state,progress")
 	if err != nil {
 		return st, err
 	}
@@ -110,6 +111,10 @@ func (g *gobitDaemon) status() (st daemonStatus, err error) {
 func (g *gobitDaemon) listRoutes() []listRoute {
 	return []listRoute{
 		{"/api/v1/torrents", func() (int, error) { return g.get("/api/v1/torrents") }},
+		{"/api/v1/torrents?fields=info_hash,name,state,progress", func() (int, error) {
+			return g.get("/api/v1/torrents?fields=info_hash,name,state,progress")
+		}},
+		{"/api/v1/torrents?limit=100 (a page)", func() (int, error) { return g.get("/api/v1/torrents?offset=5000&limit=100") }},
 		{"/api/v1/events first message", g.firstEvent},
 		{"transmission torrent-get", func() (int, error) { return transmissionList(g.client, g.api+"/transmission/rpc", "", "") }},
 		{"qbittorrent sync/maindata", func() (int, error) { return g.get("/api/v2/sync/maindata?rid=0") }},

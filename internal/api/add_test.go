@@ -2,8 +2,11 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"mime/multipart"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,9 +129,16 @@ func TestMultipartTorrentsField(t *testing.T) {
 		t.Fatalf("three files answered %s (%v)", w.Body.String(), err)
 	}
 	for i, want := range []string{torA, torB, torC} {
-		got := fb.Adds[i]
-		if string(got.Torrent) != want || got.DownloadDir != "/data/many" || !got.Paused {
+		// The files are added concurrently: the backend sees them in any order.
+		j := slices.IndexFunc(fb.Adds, func(a session.AddRequest) bool { return string(a.Torrent) == want })
+		if j < 0 {
+			t.Fatalf("file %d never reached the backend", i)
+		}
+		if got := fb.Adds[j]; got.DownloadDir != "/data/many" || !got.Paused {
 			t.Errorf("add %d: %+v", i, got)
+		}
+		if many[i].Name != "from-file" || many[i].InfoHash != hashOfFile(want) {
+			t.Errorf("status %d is not file %d's: %+v", i, i, many[i])
 		}
 		if many[i].State != session.StatePaused || many[i].SaveDir != "/data/many" {
 			t.Errorf("status %d: %+v", i, many[i])
@@ -170,4 +180,10 @@ func TestMultipartTorrentsField(t *testing.T) {
 	if len(fb.Adds) != 0 {
 		t.Errorf("an upload over the file limit reached the backend: %d adds", len(fb.Adds))
 	}
+}
+
+// hashOfFile is the info hash the fake backend gives a .torrent's bytes.
+func hashOfFile(data string) string {
+	sum := sha1.Sum([]byte(data))
+	return hex.EncodeToString(sum[:])
 }

@@ -17,7 +17,9 @@
 //	                                            "download_dir", "paused"); ?download_dir= and ?paused= with the
 //	                                            non-JSON forms
 //	GET    /api/v1/torrents                     JSON array of session.Status (never null), in queue order;
-//	                                            ?category=X (empty: none) and ?tag=Y (repeatable) filter it
+//	                                            ?category=X (empty: none) and ?tag=Y (repeatable) filter it;
+//	                                            ?fields=a,b picks fields, ?state=s,t filters by state,
+//	                                            ?offset=&limit= take a page; X-Total-Count (listjson.go)
 //	GET    /api/v1/torrents/{infohash}          session.Detail (files, trackers, peer_list, magnet)
 //	POST   /api/v1/torrents/{infohash}/files/{index}/stream-ticket
 //	                                            StreamTicket: a URL that streams that one file without
@@ -119,7 +121,8 @@ import (
 type Backend interface {
 	// Add adds a torrent and starts it.
 	Add(ctx context.Context, req session.AddRequest) (session.Status, error)
-	// List returns the status of every torrent.
+	// List returns the status of every torrent, in a new slice the
+	// caller may change.
 	List() []session.Status
 	// Get returns one torrent's details by lower-case hex info hash.
 	Get(infoHash string) (session.Detail, error)

@@ -140,9 +140,13 @@ func listFilter(r *http.Request) (session.ListFilter, bool) {
 }
 
 // filterList keeps the torrents of l the request's filters select.
+// It filters in place (l is the caller's own copy) and never returns nil.
 func filterList(r *http.Request, l []session.Status) []session.Status {
+	if l == nil {
+		return []session.Status{}
+	}
 	f, ok := listFilter(r)
-	out := make([]session.Status, 0, len(l))
+	out := l[:0]
 	for _, st := range l {
 		if st.Tags == nil {
 			st.Tags = []string{}

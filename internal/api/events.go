@@ -101,7 +101,13 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 				}
 				return
 			}
-			data, err := json.Marshal(ev.Data)
+			var data []byte
+			var err error
+			if snap, ok := ev.Data.(session.Snapshot); ok {
+				data, err = appendSnapshot(make([]byte, 0, 64+len(snap.Torrents)*700), &snap) // listjson.go: fast for thousands
+			} else {
+				data, err = json.Marshal(ev.Data)
+			}
 			if err != nil {
 				h.log.Error("api: encoding an event", "type", ev.Type, "err", err)
 				return

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gobit/gobit/internal/session"
 )
@@ -28,6 +29,9 @@ const maxURIBytes = 64 << 10
 
 // maxTorrentsPerUpload bounds the .torrent files of one multipart upload.
 const maxTorrentsPerUpload = 100
+
+// addWorkers bounds the adds of one multipart upload that run at once.
+const addWorkers = 8
 
 func isTorrentField(name string) bool { return name == "torrent" || name == "torrents" }
 
@@ -241,20 +245,40 @@ func (h *handler) add(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, st)
 }
 
-// addSeveral adds the torrent of req and then each of more, with req's
-// other fields, for a multipart upload of several files. Every file is
-// tried; the answer is 201 with an array of the statuses when all were
-// added, else the first failure's status with a message naming each file
-// that failed (the others stay added).
+// addSeveral adds the torrent of req and each of more, with req's other
+// fields, for a multipart upload of several files. Every file is tried,
+// up to addWorkers at once, so that their saves share commits (the store
+// groups them); the order of the torrents of one upload in the queue is
+// therefore not the order of the files. The answer is 201 with an array
+// of the statuses, in the order of the files, when all were added, else
+// the first failed file's status with a message naming each file that
+// failed (the others stay added).
 func (h *handler) addSeveral(w http.ResponseWriter, r *http.Request, req session.AddRequest, more [][]byte) {
 	files := append([][]byte{req.Torrent}, more...)
+	sts := make([]session.Status, len(files))
+	errs := make([]error, len(files))
+	sem := make(chan struct{}, addWorkers)
+	var wg sync.WaitGroup
+	for i, data := range files {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			defer func() { // the request's own recovery does not reach this goroutine
+				if p := recover(); p != nil {
+					h.log.Error("api: panic while adding a torrent", "panic", p)
+					errs[i] = errors.New("internal error while adding the torrent")
+				}
+			}()
+			one := req
+			one.Torrent = data
+			sts[i], errs[i] = h.b.Add(r.Context(), one)
+		})
+	}
+	wg.Wait()
 	added := make([]session.Status, 0, len(files))
 	var failed []string
 	var first error
-	for i, data := range files {
-		one := req
-		one.Torrent = data
-		st, err := h.b.Add(r.Context(), one)
+	for i, err := range errs {
 		if err != nil {
 			if first == nil {
 				first = err
@@ -262,7 +286,7 @@ func (h *handler) addSeveral(w http.ResponseWriter, r *http.Request, req session
 			failed = append(failed, fmt.Sprintf("file %d: %v", i+1, err))
 			continue
 		}
-		added = append(added, st)
+		added = append(added, sts[i])
 	}
 	if first != nil {
 		msg := strings.Join(failed, "; ")
@@ -433,13 +457,17 @@ func parseMultipartAdd(r *http.Request, req *session.AddRequest, more *[][]byte)
 	}
 }
 
-// list serves GET /api/v1/torrents; the answer is never null.
+// list serves GET /api/v1/torrents; the answer is never null. ?fields=
+// picks the fields, ?state= filters by state, ?offset= and ?limit= take a
+// page, and X-Total-Count says how many torrents matched (listjson.go).
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	l := filterList(r, h.b.List())
-	if l == nil {
-		l = []session.Status{}
+	lq, err := parseListQuery(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	l, total := lq.page(filterList(r, h.b.List()))
+	writeStatuses(w, l, lq.fields, total)
 }
 
 // get serves GET /api/v1/torrents/{infohash}.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
+	"time"
 )
 
 // CheckDownloadDir makes sure torrents can be saved in dir: it creates dir
@@ -47,4 +49,46 @@ func cause(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// dirCheckTTL is how long a download directory that passed
+// CheckDownloadDir is trusted without checking it again: adding thousands
+// of torrents to one directory need not create and delete a probe file in
+// it for each (the write of each torrent's data would still report a
+// directory gone bad meanwhile).
+const dirCheckTTL = 10 * time.Second
+
+// maxDirChecks bounds the directories dirChecks remembers.
+const maxDirChecks = 64
+
+// dirChecks remembers recent successful directory checks; safe for
+// concurrent use.
+type dirChecks struct {
+	mu sync.Mutex
+	ok map[string]time.Time
+}
+
+// check runs CheckDownloadDir(dir) unless dir passed it within
+// dirCheckTTL.
+func (d *dirChecks) check(dir string) error {
+	now := time.Now()
+	d.mu.Lock()
+	at, ok := d.ok[dir]
+	d.mu.Unlock()
+	if ok && now.Sub(at) < dirCheckTTL && now.Sub(at) >= 0 {
+		return nil
+	}
+	if err := CheckDownloadDir(dir); err != nil {
+		d.mu.Lock()
+		delete(d.ok, dir)
+		d.mu.Unlock()
+		return err
+	}
+	d.mu.Lock()
+	if d.ok == nil || len(d.ok) >= maxDirChecks {
+		d.ok = make(map[string]time.Time)
+	}
+	d.ok[dir] = now
+	d.mu.Unlock()
+	return nil
 }

@@ -71,6 +71,15 @@ func (s *Session) updateDiscovery() {
 	s.lsd.SetTorrents(hashes)
 }
 
+// kickDiscovery asks the discovery loop to refresh LSD's set soon: adds
+// in a row share one pass over every torrent instead of one each.
+func (s *Session) kickDiscovery() {
+	select {
+	case s.discoveryKick <- struct{}{}:
+	default:
+	}
+}
+
 // discoveryLoop refreshes the announced set periodically (torrents finish
 // their metadata, hit errors, become known as private).
 func (s *Session) discoveryLoop() {
@@ -80,6 +89,8 @@ func (s *Session) discoveryLoop() {
 	for {
 		select {
 		case <-tick.C:
+			s.updateDiscovery()
+		case <-s.discoveryKick:
 			s.updateDiscovery()
 		case <-s.closeC:
 			return

@@ -66,7 +66,7 @@ func (s *Session) addSaved(tc torrent.Config, saveDir string, paused bool, rec *
 			return nil, saveErr("torrent not added", err)
 		}
 	}
-	e, err := s.start(tc, saveDir, paused, rec)
+	e, err := s.start(tc, saveDir, paused, rec, false)
 	if err != nil {
 		// Closed meanwhile: take the record back so that the refused add
 		// does not come back at the next start.

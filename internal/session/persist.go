@@ -70,11 +70,15 @@ func (s *Session) restoreAll() error {
 		return fmt.Errorf("session: read torrents: %w", err)
 	}
 	recs = s.sortByQueue(recs)
+	restored := 0
 	for _, rec := range recs {
 		if err := s.restore(rec); err != nil {
 			s.log.Error("cannot restore torrent; it stays in the database", "info_hash", metainfo.Hash(rec.InfoHash).String(), "err", err)
+			continue
 		}
+		restored++
 	}
+	s.log.Info("torrents restored", "count", restored)
 	return nil
 }
 
@@ -124,7 +128,7 @@ func (s *Session) restore(rec store.Torrent) error {
 	if rec.Limits.UploadSlots != 0 {
 		tc.UploadSlots = rec.Limits.UploadSlots
 	}
-	_, err := s.start(tc, rec.SaveDir, rec.Paused, &rec)
+	_, err := s.start(tc, rec.SaveDir, rec.Paused, &rec, true)
 	return err
 }
 

@@ -274,6 +274,10 @@ type Session struct {
 	votes   addrVotes
 	ipv6    ownIPv6
 	portmap *portmap.Mapper
+	// dirs remembers download directories recently checked (dirs.go).
+	dirs dirChecks
+	// discoveryKick wakes the LSD refresh (discovery.go).
+	discoveryKick chan struct{}
 }
 
 type entry struct {
@@ -358,23 +362,27 @@ func New(cfg Config) (*Session, error) {
 		return globalIPv6(cfg.ListenAddr)
 	}
 	cfg.Tracker.IPVersion = cfg.IPVersion
+	if cfg.Tracker.Logger == nil {
+		cfg.Tracker.Logger = log // a tracker's outages, once each
+	}
 	s := &Session{
-		cfg:      cfg,
-		log:      log,
-		peerID:   NewPeerID(),
-		tracker:  tracker.NewClient(cfg.Tracker),
-		disk:     torrent.NewDiskPool(DefaultDiskWorkers),
-		conns:    torrent.NewSlots(cfg.MaxConns),
-		halfOpen: make(chan struct{}, cfg.HalfOpen),
-		torrents: make(map[metainfo.Hash]*entry),
-		cache:    torrent.NewReadCache(cfg.ReadCacheSize),
-		counters: new(torrent.Counters),
-		up:       ratelimit.New(cfg.UploadLimit),
-		down:     ratelimit.New(cfg.DownloadLimit),
-		seedLim:  torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
-		closeC:   make(chan struct{}),
-		events:   NewBroker(BrokerConfig{}),
-		net:      np,
+		cfg:           cfg,
+		log:           log,
+		peerID:        NewPeerID(),
+		tracker:       tracker.NewClient(cfg.Tracker),
+		disk:          torrent.NewDiskPool(DefaultDiskWorkers),
+		conns:         torrent.NewSlots(cfg.MaxConns),
+		halfOpen:      make(chan struct{}, cfg.HalfOpen),
+		torrents:      make(map[metainfo.Hash]*entry),
+		cache:         torrent.NewReadCache(cfg.ReadCacheSize),
+		counters:      new(torrent.Counters),
+		up:            ratelimit.New(cfg.UploadLimit),
+		down:          ratelimit.New(cfg.DownloadLimit),
+		seedLim:       torrent.SeedLimits{RatioLimit: cfg.RatioLimit, SeedTimeLimit: cfg.SeedTimeLimit},
+		closeC:        make(chan struct{}),
+		discoveryKick: make(chan struct{}, 1),
+		events:        NewBroker(BrokerConfig{}),
+		net:           np,
 	}
 	s.block.src = cfg.Blocklist
 	s.ipv6.lookup = lookup6
@@ -528,7 +536,7 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if abs, err := filepath.Abs(saveDir); err == nil {
 		saveDir = abs
 	}
-	if err := CheckDownloadDir(saveDir); err != nil {
+	if err := s.dirs.check(saveDir); err != nil {
 		if dir != "" {
 			err = fmt.Errorf("%w: %w", ErrInvalid, err) // the client's choice
 		}
@@ -548,18 +556,22 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	s.updateDiscovery()
-	if s.dht != nil {
+	s.kickDiscovery()
+	if st := e.t.Stats().State; s.dht != nil && !e.t.Private() && st != torrent.StatePaused && st != torrent.StateError {
+		// Look the new torrent up now; the periodic tick handles the rest
+		// (a whole tick here would cost every torrent's status per add).
 		s.mu.Lock()
-		delete(s.dhtLast, tc.InfoHash)
+		s.dhtLast[tc.InfoHash] = time.Now()
 		s.mu.Unlock()
-		s.dhtTick()
+		s.dhtAnnounce(e)
 	}
 	return statusOf(e), nil
 }
 
 // start creates and registers a torrent. rec is its database record.
-func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent) (*entry, error) {
+// restored marks a torrent restored at start-up: it is logged at debug
+// level (restoreAll logs the count), not one line each of thousands.
+func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent, restored bool) (*entry, error) {
 	tc.SaveDir = saveDir
 	tc.PeerID = s.peerID
 	tc.Port = uint16(max(s.port, 0))
@@ -620,9 +632,15 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)
 	e.pos.Store(int32(len(s.order)))
-	s.kickQueue()
+	if s.qlim.limited() { // without limits the queue has nothing to decide
+		s.kickQueue()
+	}
 	s.events.Added(statusOf(e))
-	s.log.Info("torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
+	lvl := slog.LevelInfo
+	if restored {
+		lvl = slog.LevelDebug
+	}
+	s.log.Log(context.Background(), lvl, "torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
 	return e, nil
 }
 

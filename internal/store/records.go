@@ -337,7 +337,7 @@ func (s *Store) PutTorrent(t Torrent) error {
 	if err != nil {
 		return fmt.Errorf("store: put torrent %x: %w", t.InfoHash, err)
 	}
-	err = s.update(func(tx *bbolt.Tx) error {
+	err = s.updateGrouped(func(tx *bbolt.Tx) error {
 		tb, err := bucket(tx, bucketTorrents)
 		if err != nil {
 			return err

@@ -38,6 +38,9 @@ const DefaultLockTimeout = time.Second
 type Store struct {
 	db   *bbolt.DB
 	path string
+	// group queues the writes of PutTorrent for a shared commit
+	// (group.go).
+	group committer
 }
 
 // options are the knobs tests turn; Open uses the defaults.

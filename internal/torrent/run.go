@@ -395,6 +395,8 @@ func (t *Torrent) startAnnouncer() {
 		},
 		OnPeers: func(addrs []netip.AddrPort) { t.AddPeers(SourceTracker, addrs) },
 		Logger:  t.log,
+		// A seed's first announce may wait behind other seeds' (spread).
+		Background: t.info != nil && t.have != nil && t.have.Full(),
 	})
 	done := make(chan struct{})
 	prev := t.annDone

@@ -65,6 +65,10 @@ type AnnouncerConfig struct {
 	// StoppedTimeout bounds the "stopped" announces on exit
 	// (DefaultStoppedTimeout if zero).
 	StoppedTimeout time.Duration
+	// Background marks a torrent that needs no peers (a seed): its first
+	// announces wait their turn in the Client's background lane, behind
+	// no download's (spread.go).
+	Background bool
 }
 
 // TrackerStatus describes one tracker of an Announcer.
@@ -210,8 +214,10 @@ func (a *Announcer) runTier(ctx context.Context, t *tier) {
 		interval         time.Duration // from the last success; 0 = unknown
 		minAllowed       = a.cfg.MinInterval
 		last             time.Time
-		next             = time.Now()
+		// The first announce waits for its slot (spread.go).
+		next = a.cfg.Client.spread.reserve(time.Now(), a.cfg.Background)
 	)
+	a.setNext(t, next)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -222,10 +228,12 @@ func (a *Announcer) runTier(ctx context.Context, t *tier) {
 			return
 		case <-t.completedC:
 			completedPending = true
-			next = time.Now()
+			if !last.IsZero() { // else the first announce is due, in its slot
+				next = time.Now()
+			}
 			continue
 		case <-t.reannounceC:
-			if allowed := last.Add(minAllowed); allowed.Before(next) {
+			if allowed := last.Add(minAllowed); !last.IsZero() && allowed.Before(next) {
 				next = allowed
 			}
 			continue
@@ -236,7 +244,7 @@ func (a *Announcer) runTier(ctx context.Context, t *tier) {
 		if completedPending {
 			event = EventCompleted
 		}
-		resp, sent, err := a.announceTier(ctx, t, event)
+		resp, sent, logged, err := a.announceTier(ctx, t, event)
 		if ctx.Err() != nil {
 			a.sendStopped(ctx, t)
 			return
@@ -245,7 +253,14 @@ func (a *Announcer) runTier(ctx context.Context, t *tier) {
 		if err != nil {
 			failures++
 			next = now.Add(a.retryDelay(failures, interval))
-			a.log.Warn("tracker announce failed", "tier", t.index, "err", err, "retry_in", next.Sub(now).Round(time.Second))
+			// Trackers that could not be reached are logged by the
+			// Client, once per outage (health.go); any other failure
+			// once per run of failures of this tier.
+			lvl := slog.LevelDebug
+			if failures == 1 && !logged {
+				lvl = slog.LevelWarn
+			}
+			a.log.Log(ctx, lvl, "tracker announce failed", "tier", t.index, "err", err, "retry_in", next.Sub(now).Round(time.Second))
 		} else {
 			failures = 0
 			last = now
@@ -280,9 +295,11 @@ func (a *Announcer) retryDelay(n int, interval time.Duration) time.Duration {
 // announceTier tries the tier's URLs in order until one answers, moves that
 // one to the front, reports its peers and returns its answer together with
 // the event actually sent (EventStarted to a URL that has not acknowledged
-// it yet, event otherwise).
-func (a *Announcer) announceTier(ctx context.Context, t *tier, event Event) (*AnnounceResponse, Event, error) {
+// it yet, event otherwise). On failure, logged reports whether the Client
+// accounted for every error as a tracker it could not reach (health.go).
+func (a *Announcer) announceTier(ctx context.Context, t *tier, event Event) (_ *AnnounceResponse, _ Event, logged bool, _ error) {
 	var errs []error
+	logged = true
 	for i, ts := range t.urls {
 		ev := event
 		if !ts.started {
@@ -293,13 +310,15 @@ func (a *Announcer) announceTier(ctx context.Context, t *tier, event Event) (*An
 		resp, err := a.cfg.Client.Announce(actx, ts.url, a.request(ev, ts.trackerID))
 		cancel()
 		now := time.Now()
+		known := a.cfg.Client.record(ctx, ts.url, a.cfg.InfoHash, err, a.log)
 		if err != nil {
 			a.updateStatus(ts, func(s *TrackerStatus) {
 				s.Status, s.Error, s.LastAnnounce = StatusError, err.Error(), now
 			})
 			if ctx.Err() != nil {
-				return nil, ev, ctx.Err()
+				return nil, ev, false, ctx.Err()
 			}
+			logged = logged && known
 			a.log.Debug("tracker announce failed", "tier", t.index, "url", ts.url, "event", ev.String(), "err", err)
 			errs = append(errs, err)
 			continue
@@ -322,9 +341,9 @@ func (a *Announcer) announceTier(ctx context.Context, t *tier, event Event) (*An
 		if a.cfg.OnPeers != nil && len(resp.Peers) > 0 {
 			a.cfg.OnPeers(resp.Peers)
 		}
-		return resp, ev, nil
+		return resp, ev, false, nil
 	}
-	return nil, event, errors.Join(errs...)
+	return nil, event, logged, errors.Join(errs...)
 }
 
 // sendStopped sends "stopped" to every URL of t that acknowledged "started",

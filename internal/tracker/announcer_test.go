@@ -109,7 +109,7 @@ func TestAnnouncerTierFailover(t *testing.T) {
 		tr.urls[0], tr.urls[1] = tr.urls[1], tr.urls[0]
 	}
 	ctx := context.Background()
-	resp, sent, err := a.announceTier(ctx, tr, EventNone)
+	resp, sent, _, err := a.announceTier(ctx, tr, EventNone)
 	if err != nil || sent != EventStarted || resp == nil {
 		t.Fatalf("announceTier = %v, %v, %v", resp, sent, err)
 	}
@@ -123,7 +123,7 @@ func TestAnnouncerTierFailover(t *testing.T) {
 	if st[0].Status != StatusError || st[0].Error == "" || st[1].Status != StatusWorking {
 		t.Errorf("status = %+v", st)
 	}
-	if _, sent, err = a.announceTier(ctx, tr, EventNone); err != nil || sent != EventNone {
+	if _, sent, _, err = a.announceTier(ctx, tr, EventNone); err != nil || sent != EventNone {
 		t.Fatalf("second announceTier: %v, %v", sent, err)
 	}
 	if bad.Announces() != 1 || good.Announces() != 2 {
@@ -132,7 +132,7 @@ func TestAnnouncerTierFailover(t *testing.T) {
 
 	// All trackers failing: an error, and nothing promoted.
 	good.SetFailure("down too")
-	if _, _, err := a.announceTier(ctx, tr, EventNone); err == nil {
+	if _, _, _, err := a.announceTier(ctx, tr, EventNone); err == nil {
 		t.Error("announceTier succeeded with every tracker failing")
 	}
 }

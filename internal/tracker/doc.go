@@ -23,6 +23,17 @@
 // published status of each tracker is copied under the Announcer's mutex so
 // that [Announcer.Status] never waits on a network call.
 //
+// # Thousands of torrents
+//
+// The Client paces first announces (spread.go): each tier's first
+// announce takes a slot at most ClientConfig.AnnounceRate per second, in
+// one lane for torrents that want peers and one for seeds, so a daemon
+// restarted with 10,000 torrents announces them over minutes instead of
+// at once, and their re-announces stay spread. It also keeps whether each
+// tracker is reachable (health.go) and logs an outage once, with the
+// number of torrents it hits, and its end, instead of a warning per
+// torrent per retry.
+//
 // # Invariants
 //
 //   - Every network wait has a deadline: HTTP requests are bounded by the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -143,6 +144,13 @@ type ClientConfig struct {
 	// IPVersion limits trackers and the peers they return to IPv4 ("4")
 	// or IPv6 ("6"); "" or "both" uses both.
 	IPVersion string
+	// AnnounceRate is how many first announces per second the Client lets
+	// start in each lane (spread.go); DefaultAnnounceRate if zero, no
+	// limit if negative.
+	AnnounceRate float64
+	// Logger receives the state changes of trackers (unreachable, back:
+	// health.go); if nil, the announcer's logger that saw the change.
+	Logger *slog.Logger
 }
 
 // Net is how a Client's UDP announces reach the network. A session sets
@@ -186,6 +194,10 @@ type Client struct {
 	counts hostCounts
 	// ownIPv6 returns our global IPv6 address (SetIPv6Source); nil none.
 	ownIPv6 func() netip.Addr
+	// spread paces first announces (spread.go); health tracks which
+	// trackers are reachable, for the log (health.go).
+	spread *spreader
+	health health
 }
 
 // NewClient returns a Client with cfg's zero fields set to their defaults.
@@ -219,7 +231,8 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 	t := newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries, cfg.Net)
 	t.family = cfg.IPVersion
-	return &Client{cfg: cfg, http: hc, udp: t}
+	return &Client{cfg: cfg, http: hc, udp: t,
+		spread: newSpreader(cfg.AnnounceRate), health: health{grace: healthGrace}}
 }
 
 // SetIPv6Source sets the function that returns our global IPv6 address,

@@ -61,6 +61,25 @@ func (c *torrentCtx) detail() *session.Detail {
 	return c.d
 }
 
+// trackerLister is what a Backend may offer to list a torrent's trackers
+// without its whole detail (a *session.Session does).
+type trackerLister interface {
+	Trackers(infoHash string) ([]session.TrackerStatus, error)
+}
+
+// trackers returns the torrent's trackers: from the detail when it was
+// fetched anyway, else from the Backend's cheaper lister when it has one.
+func (c *torrentCtx) trackers() []session.TrackerStatus {
+	if c.d == nil {
+		if tl, ok := c.h.b.(trackerLister); ok {
+			if ts, err := tl.Trackers(c.v.st.InfoHash); err == nil {
+				return ts
+			}
+		}
+	}
+	return c.detail().Trackers
+}
+
 func (c *torrentCtx) n(legacy string) string { return c.r.name(legacy) }
 
 func unix(t time.Time) int64 {
@@ -375,6 +394,9 @@ func primaryMimeType(c *torrentCtx) any {
 }
 
 func countFlag(c *torrentCtx, flag rune) int {
+	if c.v.st.Peers == 0 && c.d == nil {
+		return 0 // no peer to count: spare the detail's trip through the torrent's loop
+	}
 	n := 0
 	for _, p := range c.detail().PeerList {
 		if strings.ContainsRune(p.Flags, flag) {
@@ -497,9 +519,9 @@ func sitename(announce string) string {
 }
 
 func trackersField(c *torrentCtx) any {
-	d := c.detail()
-	out := make([]map[string]any, 0, len(d.Trackers))
-	for i, t := range d.Trackers {
+	ts := c.trackers()
+	out := make([]map[string]any, 0, len(ts))
+	for i, t := range ts {
 		out = append(out, map[string]any{
 			c.n("announce"): t.URL,
 			c.n("id"):       i,
@@ -513,11 +535,11 @@ func trackersField(c *torrentCtx) any {
 
 func trackerListField(c *torrentCtx) any {
 	var b strings.Builder
-	d := c.detail()
-	for i, t := range d.Trackers {
+	ts := c.trackers()
+	for i, t := range ts {
 		if i > 0 {
 			b.WriteString("\n")
-			if t.Tier != d.Trackers[i-1].Tier {
+			if t.Tier != ts[i-1].Tier {
 				b.WriteString("\n")
 			}
 		}
@@ -534,9 +556,9 @@ const (
 )
 
 func trackerStatsField(c *torrentCtx) any {
-	d := c.detail()
-	out := make([]map[string]any, 0, len(d.Trackers))
-	for i, t := range d.Trackers {
+	ts := c.trackers()
+	out := make([]map[string]any, 0, len(ts))
+	for i, t := range ts {
 		u, _ := url.Parse(t.URL)
 		host := ""
 		if u != nil {
