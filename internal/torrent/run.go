@@ -1,7 +1,6 @@
 package torrent
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"time"
@@ -287,7 +286,7 @@ func (t *Torrent) hungryReannounce(now time.Time) {
 	if t.state == StateSeeding || len(t.peers) > 0 || t.dialing > 0 || now.Sub(t.lastHungry) < 30*time.Second {
 		return
 	}
-	if a := t.announcer.Load(); a != nil && t.annCancel != nil {
+	if a := t.announcer.Load(); a != nil && t.annRunning {
 		t.lastHungry = now
 		a.Reannounce()
 	}
@@ -357,13 +356,12 @@ func (t *Torrent) maybeComplete() {
 // tracker the truth about what is left (a complete torrent is a seeder);
 // a magnet announces at once to find peers for its metadata.
 func (t *Torrent) startAnnouncer() {
-	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annCancel != nil || t.paused || t.state == StateError {
+	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annRunning || t.paused || t.state == StateError {
 		return
 	}
 	if t.info != nil && !t.checked {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	a := tracker.NewAnnouncer(tracker.AnnouncerConfig{
 		Client:      t.cfg.Tracker,
 		Tiers:       t.cfg.Trackers,
@@ -382,34 +380,36 @@ func (t *Torrent) startAnnouncer() {
 		OnPeers: func(addrs []netip.AddrPort) { t.AddPeers(SourceTracker, addrs) },
 		Logger:  t.log,
 	})
-	done := make(chan struct{})
 	prev := t.annDone
 	t.announcer.Store(a)
-	t.annCancel = cancel
-	t.annDone = done
-	go func() {
-		defer close(done)
-		// The previous announcer's "stopped" must reach the trackers
-		// before this one's "started", or they would forget us.
-		if prev != nil {
-			select {
-			case <-prev:
-			case <-ctx.Done():
-				return
-			}
-		}
-		a.Run(ctx)
-	}()
-}
-
-// stopAnnouncer cancels the announcer; it sends "stopped" in its own
-// goroutine, bounded by its stopped timeout.
-func (t *Torrent) stopAnnouncer() {
-	if t.annCancel == nil {
+	t.annRunning = true
+	t.annDone = nil
+	if prev == nil {
+		a.Start()
 		return
 	}
-	t.annCancel()
-	t.annCancel = nil
+	select {
+	case <-prev:
+		a.Start()
+	default:
+		// The previous announcer's "stopped" must reach the trackers
+		// before this one's "started", or they would forget us. Stop
+		// before Start makes Start a no-op.
+		go func() {
+			<-prev
+			a.Start()
+		}()
+	}
+}
+
+// stopAnnouncer stops the announcer; it sends "stopped" off the loop,
+// bounded by its stopped timeout, and closes t.annDone when done.
+func (t *Torrent) stopAnnouncer() {
+	if !t.annRunning {
+		return
+	}
+	t.annRunning = false
+	t.annDone = t.announcer.Load().Stop()
 }
 
 func (t *Torrent) pause() {
@@ -457,8 +457,8 @@ func (t *Torrent) resume() {
 // shutdown runs on the loop when the torrent is closed.
 func (t *Torrent) shutdown() {
 	t.paused = true
-	done := t.annDone
 	t.stopAnnouncer()
+	done := t.annDone
 	t.closeAllPeers()
 	if done != nil {
 		// Give the "stopped" announce a moment; the announcer bounds it.

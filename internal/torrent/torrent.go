@@ -1,7 +1,6 @@
 package torrent
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"maps"
@@ -281,8 +280,8 @@ type Torrent struct {
 	banned        map[string]bool
 	bannedIDs     map[int]bool // numbers of the peers banned (picker.PeerID)
 	md            *metadataFetch
-	annCancel     context.CancelFunc
-	annDone       chan struct{}
+	annRunning    bool            // the announcer in t.announcer is started
+	annDone       <-chan struct{} // closed when the last stopped announcer's "stopped" announces ended
 	rng           *rand.Rand
 	rateDown      rate
 	rateUp        rate

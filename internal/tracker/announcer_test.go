@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -215,4 +216,86 @@ func TestNewAnnouncerTiers(t *testing.T) {
 	}
 	// Run with no tiers returns at once.
 	NewAnnouncer(AnnouncerConfig{}).Run(context.Background())
+}
+
+// TestAnnouncersShareScheduler starts 300 announcers on one Client: once
+// their "started" announces are answered, they wait for their next
+// announce without a goroutine each (the Client's scheduler holds one
+// appointment per tier), and Stop sends every "stopped".
+func TestAnnouncersShareScheduler(t *testing.T) {
+	tr := trackertest.New(t)
+	tr.SetInterval(time.Hour, 0)
+	c := fastClient(t, time.Second, 2)
+	before := runtime.NumGoroutine()
+	const n = 300
+	var as []*Announcer
+	for i := range n {
+		a := NewAnnouncer(AnnouncerConfig{Client: c, Tiers: [][]string{{tr.HTTPURL()}}, InfoHash: [20]byte{0: byte(i), 1: byte(i >> 8)}, Port: 4000})
+		a.Start()
+		as = append(as, a)
+	}
+	testutil.WaitFor(t, 30*time.Second, "every started announce answered", func() bool {
+		for _, a := range as {
+			if a.Status()[0].Status != StatusWorking {
+				return false
+			}
+		}
+		return true
+	})
+	testutil.WaitFor(t, 10*time.Second, "announce goroutines to end", func() bool {
+		return runtime.NumGoroutine() < before+n/10
+	})
+	if p := c.sched.pending(); p != n {
+		t.Errorf("scheduler holds %d appointments, want %d", p, n)
+	}
+	for _, a := range as {
+		a.Stop()
+	}
+	for _, a := range as {
+		select {
+		case <-a.Stop():
+		case <-time.After(20 * time.Second):
+			t.Fatal("Stop did not finish")
+		}
+	}
+	if p := c.sched.pending(); p != 0 {
+		t.Errorf("%d appointments left after Stop", p)
+	}
+	stopped := 0
+	for _, e := range tr.Events() {
+		if e.Event == "stopped" {
+			stopped++
+		}
+	}
+	if stopped != n {
+		t.Errorf("%d stopped announces, want %d", stopped, n)
+	}
+}
+
+// TestSchedulerOrder checks that appointments run in time order, that a
+// moved appointment runs at its new time, that a cancelled one never runs
+// and that the scheduler's goroutine ends when nothing is left.
+func TestSchedulerOrder(t *testing.T) {
+	s := newScheduler()
+	var mu sync.Mutex
+	var got []int
+	items := make([]*schedItem, 4)
+	for i := range items {
+		items[i] = &schedItem{index: -1, fn: func() { mu.Lock(); got = append(got, i); mu.Unlock() }}
+	}
+	now := time.Now()
+	s.set(items[0], now.Add(300*time.Millisecond))
+	s.set(items[1], now.Add(100*time.Millisecond))
+	s.set(items[2], now.Add(200*time.Millisecond))
+	s.set(items[3], now.Add(50*time.Millisecond))
+	s.set(items[0], now.Add(10*time.Millisecond)) // moved first
+	s.cancel(items[2])
+	testutil.WaitFor(t, 10*time.Second, "three callbacks", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, []int{0, 3, 1}) {
+		t.Errorf("ran %v, want [0 3 1]", got)
+	}
+	testutil.WaitFor(t, 10*time.Second, "the loop to exit", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return !s.running })
 }

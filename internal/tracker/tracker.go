@@ -149,6 +149,9 @@ type Client struct {
 	udp  *udpTransport
 	// counts are the announces by host (counts.go).
 	counts hostCounts
+	// sched keeps the appointments of every Announcer using this Client
+	// (schedule.go).
+	sched *scheduler
 }
 
 // NewClient returns a Client with cfg's zero fields set to their defaults.
@@ -168,7 +171,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
-	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries)}
+	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries), sched: newScheduler()}
 }
 
 // Announce sends req to the tracker at trackerURL (http, https or udp) and
