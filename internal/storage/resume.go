@@ -39,6 +39,27 @@ func (s *Storage) Stamps() ([]FileStamp, error) {
 	return out, nil
 }
 
+// StampsMatch reports whether every (non-pad) file still has the stamp in
+// stamps: nothing changed the files since the stamps were taken, so the
+// pieces verified then are still there. It stats the files and reads
+// nothing; a stamps list of the wrong length, a missing file or a closed
+// Storage is no match.
+func (s *Storage) StampsMatch(stamps []FileStamp) bool {
+	if len(stamps) != len(s.layout.Files) {
+		return false
+	}
+	now, err := s.Stamps()
+	if err != nil {
+		return false
+	}
+	for i, f := range s.layout.Files {
+		if !f.Pad && (now[i].Size < 0 || now[i] != stamps[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // CheckResume is Check for a torrent with resume data: pieces marked in have
 // whose every (non-pad) file still matches its stamp in stamps are trusted
 // without hashing; all other pieces on disk are hashed. A nil have or a

@@ -33,6 +33,10 @@ type dataChecked struct {
 	err  error
 }
 
+// resumeRejected reports that the files changed since the resume data
+// was saved (resumeJob): the data must be checked.
+type resumeRejected struct{}
+
 // dataSynced reports that flushing the torrent's files to disk failed.
 // A sync that succeeds reports nothing.
 type dataSynced struct{ err error }
@@ -66,12 +70,13 @@ type filesMoved struct {
 	result   chan<- error
 }
 
-func (pieceVerified) diskResult() {}
-func (dataChecked) diskResult()   {}
-func (dataSynced) diskResult()    {}
-func (pieceLoaded) diskResult()   {}
-func (blockRead) diskResult()     {}
-func (filesMoved) diskResult()    {}
+func (pieceVerified) diskResult()  {}
+func (dataChecked) diskResult()    {}
+func (dataSynced) diskResult()     {}
+func (resumeRejected) diskResult() {}
+func (pieceLoaded) diskResult()    {}
+func (blockRead) diskResult()      {}
+func (filesMoved) diskResult()     {}
 
 // handleDiskResult hands a disk job's result to its handler; it runs on
 // the loop.
@@ -85,6 +90,8 @@ func (t *Torrent) handleDiskResult(r diskResult) {
 		t.handlePieceVerified(r.index, r.ok, r.err)
 	case dataChecked:
 		t.handleChecked(r.have, r.err)
+	case resumeRejected:
+		t.handleResumeRejected()
 	case dataSynced:
 		t.handleSynced(r.err)
 	case pieceLoaded:
@@ -158,6 +165,19 @@ func checkJob(store *storage.Storage, resume *bitfield.Bitfield, stamps []storag
 	return func() diskResult {
 		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
 		return dataChecked{have: bf, err: err}
+	}
+}
+
+// resumeJob returns the job that confirms resume data of a complete
+// torrent: when every file still has its stamp, all pieces are had without
+// reading any (dataChecked); otherwise it reports resumeRejected and the
+// loop starts a check. Its arguments are copied from the loop.
+func resumeJob(store *storage.Storage, have *bitfield.Bitfield, stamps []storage.FileStamp) diskJob {
+	return func() diskResult {
+		if store.StampsMatch(stamps) {
+			return dataChecked{have: have}
+		}
+		return resumeRejected{}
 	}
 }
 

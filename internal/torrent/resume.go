@@ -56,3 +56,13 @@ func (t *Torrent) resumeBitfield() *bitfield.Bitfield {
 	}
 	return bf
 }
+
+// resumeComplete reports whether r says every one of numPieces pieces was
+// verified, with file stamps to confirm it by.
+func resumeComplete(r *ResumeData, numPieces int) bool {
+	if r == nil || r.NumPieces != numPieces || len(r.Stamps) == 0 {
+		return false
+	}
+	bf, err := bitfield.FromBytes(r.Have, r.NumPieces)
+	return err == nil && bf.Full()
+}

@@ -107,6 +107,9 @@ func (t *Torrent) publish() {
 		UploadSlots:   t.choker.Slots(),
 	}
 	s.Sequential, s.FirstLastPieceFirst = t.sel.sequential, t.sel.firstLast
+	if t.resuming && s.State == StateChecking {
+		s.State = StateSeeding // confirming resume data is no check (setInfo)
+	}
 	if t.paused && t.state != StateError {
 		s.State = StatePaused
 	}
@@ -127,6 +130,11 @@ func (t *Torrent) publish() {
 			s.Completed = t.completedBytes()
 		}
 		s.WantedSize, s.WantedCompleted = t.sel.wantedSize, t.sel.wantedHave
+		if t.resuming {
+			// Complete by the resume data being confirmed (setInfo).
+			s.HavePieces, s.Completed = s.NumPieces, s.TotalSize
+			s.WantedCompleted = s.WantedSize
+		}
 	}
 	for _, p := range t.peers {
 		if p.isSeed() {
@@ -211,7 +219,6 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		t.sendAllowedFast(p)
 	}
 	t.state = StateChecking
-	t.publish()
 	store := t.store
 	resume := t.resumeBitfield()
 	var stamps []storage.FileStamp
@@ -219,7 +226,40 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		stamps = t.cfg.Resume.Stamps
 	}
 	t.cfg.Resume = nil // used once; a later recheck hashes everything
+	if resume != nil && resume.Full() && len(stamps) > 0 {
+		// A complete torrent whose files are unchanged needs no check:
+		// it is shown seeding while the stamps are compared (a stat per
+		// file), and checks only if they differ.
+		t.resuming = true
+		t.resumeStamps = stamps
+		t.publish()
+		t.postDisk(resumeJob(store, resume, stamps))
+		return
+	}
+	t.publish()
 	t.postDisk(checkJob(store, resume, stamps))
+}
+
+// handleResumeRejected starts the check that resume data could not spare:
+// files changed since it was saved. Pieces in unchanged files are still
+// trusted.
+func (t *Torrent) handleResumeRejected() {
+	if !t.resuming || t.store == nil {
+		return
+	}
+	t.resuming = false
+	t.log.Info("files changed since the resume data was saved; checking")
+	var have *bitfield.Bitfield
+	if t.have != nil {
+		have = bitfield.New(t.have.Len())
+		for i := range have.Len() {
+			have.Set(i)
+		}
+	}
+	stamps := t.resumeStamps
+	t.resumeStamps = nil
+	t.publish()
+	t.postDisk(checkJob(t.store, have, stamps))
 }
 
 // handleSynced stops the torrent when flushing its files failed.
@@ -232,6 +272,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 		t.fail(fmt.Errorf("check data: %w", err))
 		return
 	}
+	t.resuming, t.resumeStamps = false, nil
 	t.checked = true
 	for i := 0; i < bf.Len(); i++ {
 		if bf.Has(i) {

@@ -269,6 +269,8 @@ type Torrent struct {
 	store         *storage.Storage
 	have          *bitfield.Bitfield
 	checked       bool
+	resuming      bool                // a complete torrent's resume data is being confirmed (resumeJob)
+	resumeStamps  []storage.FileStamp // the stamps resumeJob compares, for the check if they differ
 	pieces        map[int]*pieceBuf
 	verifying     map[int]bool
 	peers         map[*peer.Conn]*peerState
@@ -377,6 +379,12 @@ func New(cfg Config) *Torrent {
 		[]*ratelimit.Limiter{t.downLimit, cfg.GlobalDownload},
 		[]*ratelimit.Limiter{t.upLimit, cfg.GlobalUpload})
 	t.state = StateMetadata
+	if mi := cfg.MetaInfo; mi != nil {
+		// What setInfo will say first, so that the snapshot published
+		// before the loop runs says it already.
+		t.state = StateChecking
+		t.resuming = resumeComplete(cfg.Resume, mi.Info.NumPieces())
+	}
 	t.left.Store(-1)
 	t.uploaded.Store(cfg.Uploaded)
 	t.downloaded.Store(cfg.Downloaded)

@@ -1,0 +1,99 @@
+package swarmtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/session"
+)
+
+// idleTorrents writes n small payloads under dir and adds each to s (its
+// data present, so it seeds once checked). It returns the info hashes and
+// the payload paths, in order.
+func idleTorrents(t *testing.T, s *session.Session, dir string, n int, trackers ...string) (hashes, paths []string) {
+	t.Helper()
+	for i := range n {
+		name := fmt.Sprintf("idle-%03d.bin", i)
+		p := Payload(t, dir, name, uint64(1000+i), map[string]int{"": 48 << 10})
+		data, mi := MakeTorrent(t, p, 16<<10, trackers...)
+		if _, err := s.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, mi.InfoHash.String())
+		paths = append(paths, p)
+	}
+	for _, h := range hashes {
+		WaitState(t, s, h, 60*time.Second, session.StateSeeding)
+	}
+	return hashes, paths
+}
+
+// TestRestartTrustsResumeData: after a clean stop, a restart takes the
+// complete torrents back from their resume data without reading their
+// files, and checks only a torrent whose file changed. One file is
+// overwritten behind gobit's back with its size and time kept: a re-hash
+// would find its pieces bad, so staying complete proves it was not read.
+// Another is overwritten with its time changed: that one must be checked
+// and lose the pieces.
+func TestRestartTrustsResumeData(t *testing.T) {
+	dir := t.TempDir()
+	cfg := session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state")}
+	s := NewSessionWith(t, cfg)
+	hashes, paths := idleTorrents(t, s, cfg.DownloadDir, 20)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	garble := func(p string, keepTime bool) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := fi.ModTime()
+		if !keepTime {
+			mt = mt.Add(-time.Hour)
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	garble(paths[3], true)
+	garble(paths[7], false)
+
+	s2 := NewSessionWith(t, cfg)
+	// Confirming resume data is not a check: the unchanged torrents are
+	// never shown checking (nor without their metadata).
+	deadline := time.Now().Add(60 * time.Second)
+	for settled := false; !settled && time.Now().Before(deadline); {
+		settled = true
+		for _, st := range s2.List() {
+			switch {
+			case st.InfoHash == hashes[7]:
+			case st.State == session.StateChecking || st.State == session.StateMetadata:
+				t.Fatalf("torrent %s shown %q after the restart", st.InfoHash, st.State)
+			case st.State != session.StateSeeding || st.Progress != 1:
+				settled = false
+			}
+		}
+	}
+	for i, h := range hashes {
+		if i == 7 {
+			continue
+		}
+		st := WaitState(t, s2, h, 60*time.Second, session.StateSeeding)
+		if st.Progress != 1 {
+			t.Errorf("torrent %d: progress %.2f after restart", i, st.Progress)
+		}
+	}
+	st := WaitState(t, s2, hashes[7], 60*time.Second, session.StateDownloading)
+	if st.Progress != 0 {
+		t.Errorf("changed torrent: progress %.2f after its check, want 0 (its data was zeroed)", st.Progress)
+	}
+}
