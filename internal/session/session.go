@@ -106,6 +106,10 @@ type Config struct {
 	// AnnounceMinInterval floors the wait between announces (tests lower
 	// it; default 30 s).
 	AnnounceMinInterval time.Duration
+	// HandleIdle is how long a torrent without peers or disk jobs keeps
+	// its files and save directory open (torrent.DefaultHandleIdle if
+	// zero; tests lower it).
+	HandleIdle time.Duration
 	// ReadCacheSize is the memory, in bytes, of the session's cache of
 	// pieces read for uploading (default 32 MiB; negative disables it).
 	ReadCacheSize int64
@@ -459,6 +463,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.Port = uint16(max(s.port, 0))
 	tc.Tracker = s.tracker
 	tc.AnnounceMinInterval = s.cfg.AnnounceMinInterval
+	tc.HandleIdle = s.cfg.HandleIdle
 	tc.Disk = s.disk
 	tc.ReadCache = s.cache
 	tc.Counters = s.counters

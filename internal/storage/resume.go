@@ -22,10 +22,11 @@ type FileStamp struct {
 // Stamps returns the current stamp of every file of the layout, in layout
 // order. Missing files (and pad files) get a zero stamp with Size -1.
 func (s *Storage) Stamps() ([]FileStamp, error) {
-	root, err := s.getRoot(false)
+	root, done, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return nil, err
 	}
+	defer done()
 	out := make([]FileStamp, len(s.layout.Files))
 	for i, f := range s.layout.Files {
 		out[i] = FileStamp{Size: -1}

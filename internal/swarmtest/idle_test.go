@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // idleTorrents writes n small payloads under dir and adds each to s (its
@@ -95,5 +96,42 @@ func TestRestartTrustsResumeData(t *testing.T) {
 	st := WaitState(t, s2, hashes[7], 60*time.Second, session.StateDownloading)
 	if st.Progress != 0 {
 		t.Errorf("changed torrent: progress %.2f after its check, want 0 (its data was zeroed)", st.Progress)
+	}
+}
+
+// openFDs returns how many descriptors the process has open.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+// TestIdleTorrentsHoldNoDescriptors: torrents that seed with no peers
+// close their files and save directory once idle, so 150 of them hold
+// no more descriptors than a constant.
+func TestIdleTorrentsHoldNoDescriptors(t *testing.T) {
+	dir := t.TempDir()
+	s := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "data"), HandleIdle: 200 * time.Millisecond})
+	before := openFDs(t)
+	const n = 150
+	hashes, _ := idleTorrents(t, s, filepath.Join(dir, "data"), n)
+	var now int
+	ok := testutil.Eventually(30*time.Second, func() bool {
+		now = openFDs(t)
+		return now < before+n/10
+	})
+	if !ok {
+		t.Fatalf("%d descriptors open with %d idle torrents, %d before them", now, n, before)
+	}
+	// A file closed while idle opens again on demand: a recheck reads it.
+	if err := s.Recheck(hashes[0]); err != nil {
+		t.Fatal(err)
+	}
+	st := WaitState(t, s, hashes[0], 30*time.Second, session.StateSeeding)
+	if st.Progress != 1 {
+		t.Errorf("after recheck: progress %.2f", st.Progress)
 	}
 }

@@ -118,6 +118,8 @@ type diskJob func() diskResult
 // postDisk runs job on the disk pool, holding ioMu shared, and delivers
 // its result to the loop on diskC. It runs on the loop.
 func (t *Torrent) postDisk(job diskJob) {
+	t.lastDiskJob = time.Now()
+	t.handlesReleased = false
 	t.diskJobs.Add(1)
 	t.cfg.Disk.Go(func() {
 		defer t.diskJobs.Done()
@@ -166,6 +168,27 @@ func checkJob(store *storage.Storage, resume *bitfield.Bitfield, stamps []storag
 		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
 		return dataChecked{have: bf, err: err}
 	}
+}
+
+// DefaultHandleIdle is how long a torrent with no peers goes without disk
+// jobs before its storage closes the descriptors it keeps open between
+// operations (maybeReleaseHandles).
+const DefaultHandleIdle = 30 * time.Second
+
+// maybeReleaseHandles lets the storage of a torrent with no peers and no
+// recent disk job close its file handles and save directory, so that
+// idle torrents hold no descriptors (they are opened again on demand). It
+// runs on the loop; the closing happens on the disk pool.
+func (t *Torrent) maybeReleaseHandles(now time.Time) {
+	if t.store == nil || t.handlesReleased || len(t.peers) > 0 || t.moving || now.Sub(t.lastDiskJob) < t.cfg.HandleIdle {
+		return
+	}
+	store := t.store
+	t.postDisk(func() diskResult {
+		store.ReleaseHandles()
+		return nil
+	})
+	t.handlesReleased = true // after postDisk, which clears it
 }
 
 // resumeJob returns the job that confirms resume data of a complete

@@ -82,6 +82,7 @@ func (t *Torrent) handleTick() {
 			t.fillRequests(p)
 		}
 	}
+	t.maybeReleaseHandles(now)
 	t.publish()
 }
 

@@ -76,6 +76,10 @@ type Config struct {
 	Tracker *tracker.Client
 	// AnnounceMinInterval floors the wait between announces (tests lower it).
 	AnnounceMinInterval time.Duration
+	// HandleIdle is how long the torrent, without peers, goes without disk
+	// jobs before its storage closes the descriptors it keeps open between
+	// operations (DefaultHandleIdle if zero).
+	HandleIdle time.Duration
 	// Disk runs disk jobs; a private pool of DefaultDiskWorkers is made if
 	// nil.
 	Disk *DiskPool
@@ -258,53 +262,55 @@ type Torrent struct {
 	left       atomic.Int64
 
 	// Loop-owned state.
-	picked        []picker.Block // fillRequests' scratch
-	state         State
-	errMsg        string
-	paused        bool
-	info          *metainfo.Info
-	infoBytes     []byte
-	name          string
-	pk            *picker.Picker
-	store         *storage.Storage
-	have          *bitfield.Bitfield
-	checked       bool
-	resuming      bool                // a complete torrent's resume data is being confirmed (resumeJob)
-	resumeStamps  []storage.FileStamp // the stamps resumeJob compares, for the check if they differ
-	pieces        map[int]*pieceBuf
-	verifying     map[int]bool
-	peers         map[*peer.Conn]*peerState
-	byID          map[[20]byte]*peerState
-	byNum         map[int]*peerState
-	nextPeerID    int
-	addrs         map[netip.AddrPort]*addrInfo
-	dialing       int
-	banned        map[string]bool
-	bannedIDs     map[int]bool // numbers of the peers banned (picker.PeerID)
-	md            *metadataFetch
-	annRunning    bool            // the announcer in t.announcer is started
-	annDone       <-chan struct{} // closed when the last stopped announcer's "stopped" announces ended
-	rng           *rand.Rand
-	rateDown      rate
-	rateUp        rate
-	lastDown      int64
-	lastUp        int64
-	completeAt    time.Time
-	seedingSince  time.Time
-	seedLimits    SeedLimits
-	choker        *choker.Choker
-	chokeRound    int
-	upLimit       *ratelimit.Limiter
-	downLimit     *ratelimit.Limiter
-	finished      bool // paused because a seeding limit was reached
-	downloading   bool // the last check found pieces missing
-	moving        bool // files are being moved
-	files         *fileProgress
-	lastHungry    time.Time // last reannounce for lack of peers
-	pendingWrites int       // complete pieces being hashed or written
-	sel           selection // file priorities, piece order, stream windows
-	heldBytes     int64     // piece data in memory: received blocks of partial, verifying and writing pieces
-	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
+	picked          []picker.Block // fillRequests' scratch
+	state           State
+	errMsg          string
+	paused          bool
+	info            *metainfo.Info
+	infoBytes       []byte
+	name            string
+	pk              *picker.Picker
+	store           *storage.Storage
+	have            *bitfield.Bitfield
+	checked         bool
+	lastDiskJob     time.Time           // when postDisk last ran a job
+	handlesReleased bool                // the storage was told to close its idle descriptors since
+	resuming        bool                // a complete torrent's resume data is being confirmed (resumeJob)
+	resumeStamps    []storage.FileStamp // the stamps resumeJob compares, for the check if they differ
+	pieces          map[int]*pieceBuf
+	verifying       map[int]bool
+	peers           map[*peer.Conn]*peerState
+	byID            map[[20]byte]*peerState
+	byNum           map[int]*peerState
+	nextPeerID      int
+	addrs           map[netip.AddrPort]*addrInfo
+	dialing         int
+	banned          map[string]bool
+	bannedIDs       map[int]bool // numbers of the peers banned (picker.PeerID)
+	md              *metadataFetch
+	annRunning      bool            // the announcer in t.announcer is started
+	annDone         <-chan struct{} // closed when the last stopped announcer's "stopped" announces ended
+	rng             *rand.Rand
+	rateDown        rate
+	rateUp          rate
+	lastDown        int64
+	lastUp          int64
+	completeAt      time.Time
+	seedingSince    time.Time
+	seedLimits      SeedLimits
+	choker          *choker.Choker
+	chokeRound      int
+	upLimit         *ratelimit.Limiter
+	downLimit       *ratelimit.Limiter
+	finished        bool // paused because a seeding limit was reached
+	downloading     bool // the last check found pieces missing
+	moving          bool // files are being moved
+	files           *fileProgress
+	lastHungry      time.Time // last reannounce for lack of peers
+	pendingWrites   int       // complete pieces being hashed or written
+	sel             selection // file priorities, piece order, stream windows
+	heldBytes       int64     // piece data in memory: received blocks of partial, verifying and writing pieces
+	bdp             int64     // the peers' bandwidth-delay products added up, updated every tick
 }
 
 type newConn struct {
@@ -326,6 +332,9 @@ func New(cfg Config) *Torrent {
 	}
 	if cfg.UploadSlots == 0 {
 		cfg.UploadSlots = DefaultUploadSlots
+	}
+	if cfg.HandleIdle <= 0 {
+		cfg.HandleIdle = DefaultHandleIdle
 	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
