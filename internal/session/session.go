@@ -19,10 +19,12 @@
 // and file stamps) every FlushInterval, on pause, when a file or the
 // torrent completes, and at Close. A flush snapshots the bitfield on the
 // loop, syncs the files, stats them, then commits, so a recorded piece is
-// always on disk; entry.flushMu keeps one flush of a torrent at a time, so
-// an older snapshot never overwrites a newer one.
+// always on disk; torrents whose pieces and totals did not change since
+// their last flush are skipped, and the others are written in one
+// transaction. Session.flushMu keeps one flush at a time, so an older
+// snapshot never overwrites a newer one.
 //
-// Lock order: entry.flushMu, then the torrent's loop (Torrent.do) and its
+// Lock order: Session.flushMu, then the torrent's loop (Torrent.do) and its
 // storage, then the store's transaction. Session.mu is a leaf but for the
 // event broker's lock, taken inside it (events.go).
 package session
@@ -220,6 +222,10 @@ type Session struct {
 	qlim      QueueLimits
 	queueKick chan struct{}
 	queueMu   sync.Mutex
+	// flushMu makes each flush (snapshots, syncs, one write) whole, so
+	// that a slow earlier flush cannot overwrite a later one's resume
+	// records with older bitfields (persist.go).
+	flushMu sync.Mutex
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
@@ -230,10 +236,8 @@ type entry struct {
 	added   time.Time
 	saveDir string
 	rec     store.Torrent // database record; guarded by Session.mu
-	// flushMu makes each flush (snapshot, sync, write) whole, so that a
-	// slow earlier flush cannot overwrite a later one's resume record
-	// with an older bitfield.
-	flushMu sync.Mutex
+	// flushed is what the last flush wrote (guarded by Session.flushMu).
+	flushed flushed
 	// opMu serializes the torrent's state changes with the commits of its
 	// record (durable.go); removed, guarded by it, is set once the record
 	// is deleted, after which nothing writes it again.
@@ -378,15 +382,12 @@ func (s *Session) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
 	}
-	// Stop every torrent (announcing "stopped"), saving its state first.
+	// Save every torrent's state (one transaction), then stop them all
+	// (announcing "stopped").
+	s.flushEntries(entries)
 	var wg sync.WaitGroup
 	for _, e := range entries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.flush(e)
-			e.t.Close(false)
-		}()
+		wg.Go(func() { e.t.Close(false) })
 	}
 	wg.Wait()
 	s.wg.Wait()

@@ -559,6 +559,67 @@ func (s *Store) PutStats(infoHash [20]byte, uploaded, downloaded int64) error {
 	return nil
 }
 
+// Flush is one torrent's part of a PutFlush: its resume data, when
+// Resume is set, and its transfer totals.
+type Flush struct {
+	InfoHash             [20]byte
+	Resume               *Resume
+	Uploaded, Downloaded int64
+}
+
+// PutFlush writes the resume data and totals of many torrents in one
+// transaction (one fsync however many there are), with the guarantees of
+// PutResume and PutStats for each. Torrents no longer stored (deleted
+// meanwhile) are skipped. Inconsistent data fails the whole write, before
+// anything is written.
+func (s *Store) PutFlush(items []Flush) error {
+	type enc struct{ resume, stats []byte }
+	vals := make([]enc, len(items))
+	for i, it := range items {
+		var err error
+		if it.Resume != nil {
+			if vals[i].resume, err = encodeResume(*it.Resume); err != nil {
+				return fmt.Errorf("store: put resume %x: %w", it.InfoHash, err)
+			}
+		}
+		if vals[i].stats, err = encodeStats(it.Uploaded, it.Downloaded); err != nil {
+			return fmt.Errorf("store: put stats %x: %w", it.InfoHash, err)
+		}
+	}
+	err := s.update(func(tx *bbolt.Tx) error {
+		tb, err := bucket(tx, bucketTorrents)
+		if err != nil {
+			return err
+		}
+		rb, err := bucket(tx, bucketResume)
+		if err != nil {
+			return err
+		}
+		sb, err := bucket(tx, bucketStats)
+		if err != nil {
+			return err
+		}
+		for i, it := range items {
+			if tb.Get(it.InfoHash[:]) == nil {
+				continue
+			}
+			if vals[i].resume != nil {
+				if err := rb.Put(it.InfoHash[:], vals[i].resume); err != nil {
+					return err
+				}
+			}
+			if err := sb.Put(it.InfoHash[:], vals[i].stats); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: flush %d torrents: %w", len(items), err)
+	}
+	return nil
+}
+
 // PutSetting stores value, JSON-encoded, under key (1 to 256 bytes).
 func (s *Store) PutSetting(key string, value any) error {
 	if len(key) == 0 || len(key) > maxKeyLen {

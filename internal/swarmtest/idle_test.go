@@ -135,3 +135,44 @@ func TestIdleTorrentsHoldNoDescriptors(t *testing.T) {
 		t.Errorf("after recheck: progress %.2f", st.Progress)
 	}
 }
+
+// TestIdleFlushWritesNothing: the periodic flush of torrents whose pieces
+// and totals have not changed writes nothing to the state database, and a
+// torrent that changes is saved again.
+func TestIdleFlushWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state"), FlushInterval: 50 * time.Millisecond}
+	s := NewSessionWith(t, cfg)
+	hashes, _ := idleTorrents(t, s, cfg.DownloadDir, 30)
+	db := filepath.Join(cfg.DataDir, "gobit.db")
+	stamp := func() time.Time {
+		fi, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+	// Let the first flushes after the checks happen, then watch.
+	var last time.Time
+	settled := testutil.Eventually(30*time.Second, func() bool {
+		before := stamp()
+		time.Sleep(500 * time.Millisecond)
+		last = stamp()
+		return last.Equal(before)
+	})
+	if !settled {
+		t.Fatal("the state database is still written every flush with every torrent idle")
+	}
+	time.Sleep(time.Second) // 20 flush intervals
+	if now := stamp(); !now.Equal(last) {
+		t.Errorf("state database written at %v by idle flushes", now)
+	}
+	// A change (a recheck) is saved by the next flush.
+	if err := s.Recheck(hashes[0]); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, s, hashes[0], 30*time.Second, session.StateSeeding)
+	if !testutil.Eventually(10*time.Second, func() bool { return stamp().After(last) }) {
+		t.Error("the flush after a recheck wrote nothing")
+	}
+}

@@ -197,6 +197,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	// Partial pieces live in memory: keep them to about partialBudget.
 	t.pk.SetMaxPartial(int(max(8, partialBudget/info.PieceLength)))
 	t.have = bitfield.New(n)
+	t.haveGen.Add(1)
 	t.applySelection()
 	t.left.Store(info.TotalLength())
 	st, err := storage.Open(t.cfg.SaveDir, storage.LayoutFromInfo(info), t.cfg.Storage)
@@ -275,6 +276,7 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 	}
 	t.resuming, t.resumeStamps = false, nil
 	t.checked = true
+	t.haveGen.Add(1)
 	for i := 0; i < bf.Len(); i++ {
 		if bf.Has(i) {
 			t.markHave(i, false)
@@ -308,6 +310,7 @@ func (t *Torrent) markHave(i int, announce bool) {
 	if !t.have.Set(i) {
 		return
 	}
+	t.haveGen.Add(1)
 	t.pk.SetHave(i)
 	t.noteHaveWanted(i)
 	t.notifyPiece(i)

@@ -260,6 +260,8 @@ type Torrent struct {
 	downloaded atomic.Int64
 	uploaded   atomic.Int64
 	left       atomic.Int64
+	// haveGen changes whenever the verified pieces may have (HaveVersion).
+	haveGen atomic.Uint64
 
 	// Loop-owned state.
 	picked          []picker.Block // fillRequests' scratch
@@ -433,6 +435,12 @@ func (t *Torrent) trackerStatus() []tracker.TrackerStatus {
 	}
 	return out
 }
+
+// HaveVersion returns a number that changes whenever the torrent's verified
+// pieces may have changed (a piece verified, a check started or ended): a
+// caller that saved resume data at one version need not save it again
+// while the version stays.
+func (t *Torrent) HaveVersion() uint64 { return t.haveGen.Load() }
 
 // Done is closed when the torrent's loop has exited after Close.
 func (t *Torrent) Done() <-chan struct{} { return t.doneC }
