@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/testutil"
+	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
 // idleTorrents writes n small payloads under dir and adds each to s (its
@@ -174,5 +176,66 @@ func TestIdleFlushWritesNothing(t *testing.T) {
 	WaitState(t, s, hashes[0], 30*time.Second, session.StateSeeding)
 	if !testutil.Eventually(10*time.Second, func() bool { return stamp().After(last) }) {
 		t.Error("the flush after a recheck wrote nothing")
+	}
+}
+
+// TestIdleTorrentsHoldNoGoroutines: 200 complete torrents seeding with no
+// peers, announcing to a tracker, park: together they hold no more
+// goroutines than a constant, and each still answers at once (a detail
+// call wakes it) and parks again.
+func TestIdleTorrentsHoldNoGoroutines(t *testing.T) {
+	tr := trackertest.New(t)
+	tr.SetInterval(time.Hour, 0)
+	dir := t.TempDir()
+	s := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state")})
+	before := runtime.NumGoroutine()
+	const n = 200
+	hashes, _ := idleTorrents(t, s, filepath.Join(dir, "data"), n, tr.HTTPURL())
+	testutil.WaitFor(t, 60*time.Second, "every torrent announced", func() bool { return tr.Announces() >= n })
+	var now int
+	if !testutil.Eventually(60*time.Second, func() bool {
+		now = runtime.NumGoroutine()
+		return now < before+n/10
+	}) {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines with %d idle torrents, %d before them\n%s", now, n, before, buf[:runtime.Stack(buf, true)])
+	}
+	d, err := s.Get(hashes[5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != session.StateSeeding || d.Progress != 1 {
+		t.Errorf("woken torrent: %s %.2f", d.State, d.Progress)
+	}
+	if len(d.Trackers) != 1 || d.Trackers[0].Status != "working" {
+		t.Errorf("woken torrent's trackers: %+v", d.Trackers)
+	}
+	// Pausing and resuming a parked torrent works and it parks again.
+	if err := s.Pause(hashes[6]); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, s, hashes[6], 10*time.Second, session.StatePaused)
+	if err := s.Resume(hashes[6]); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(t, s, hashes[6], 10*time.Second, session.StateSeeding)
+	if !testutil.Eventually(60*time.Second, func() bool { return runtime.NumGoroutine() < before+n/10 }) {
+		t.Errorf("%d goroutines after waking two torrents, %d before", runtime.NumGoroutine(), before)
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("closing %d parked torrents took %v", n, el)
+	}
+	stopped := 0
+	for _, e := range tr.Events() {
+		if e.Event == "stopped" {
+			stopped++
+		}
+	}
+	if stopped < n {
+		t.Errorf("%d stopped announces at close, want %d", stopped, n)
 	}
 }

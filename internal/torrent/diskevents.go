@@ -121,8 +121,10 @@ func (t *Torrent) postDisk(job diskJob) {
 	t.lastDiskJob = time.Now()
 	t.handlesReleased = false
 	t.diskJobs.Add(1)
+	t.diskInflight.Add(1)
 	t.cfg.Disk.Go(func() {
 		defer t.diskJobs.Done()
+		defer t.diskInflight.Add(-1) // after the result is in diskC (park.go)
 		t.ioMu.RLock()
 		res := job()
 		t.ioMu.RUnlock()

@@ -12,11 +12,9 @@ import (
 	"github.com/gobit/gobit/internal/tracker"
 )
 
-// run is the event loop; it owns all loop-owned fields.
+// run starts the torrent on its first loop.
 func (t *Torrent) run() {
-	defer close(t.doneC)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	t.activeAt = time.Now()
 	if t.cfg.MetaInfo != nil {
 		t.setInfo(&t.cfg.MetaInfo.Info, t.cfg.MetaInfo.InfoBytes)
 	}
@@ -27,7 +25,19 @@ func (t *Torrent) run() {
 		t.startAnnouncer()
 	}
 	t.connectPeers()
+	t.loop()
+}
+
+// loop is the event loop; while it runs it owns all loop-owned fields. It
+// returns when the torrent stops, or parks (park.go).
+func (t *Torrent) loop() {
+	if t.wakeTimer != nil {
+		t.wakeTimer.Stop()
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
+		active := true
 		select {
 		case ev := <-t.peerEvC:
 			t.handlePeerEvent(ev)
@@ -44,9 +54,20 @@ func (t *Torrent) run() {
 			t.handleDiskResult(r)
 		case fn := <-t.cmdC:
 			fn()
+		case <-t.wakeC:
+			t.handleTick()
+			active = false
 		case <-tick.C:
 			t.handleTick()
+			active = false
 		case <-t.stopC:
+			close(t.doneC)
+			return
+		}
+		now := time.Now()
+		if active {
+			t.activeAt = now
+		} else if t.tryPark(now) {
 			return
 		}
 	}

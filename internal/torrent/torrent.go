@@ -240,8 +240,15 @@ type Torrent struct {
 	cmdC     chan func()
 	stopC    chan struct{}
 	doneC    chan struct{}
+	wakeC    chan struct{} // capacity 1: a parked torrent's timer asks for a tick
 	stopOnce sync.Once
-	diskJobs sync.WaitGroup
+	// parkMu guards parked and senders (park.go).
+	parkMu  sync.Mutex
+	parked  bool
+	senders int
+	// diskInflight counts disk jobs posted and not yet delivered.
+	diskInflight atomic.Int32
+	diskJobs     sync.WaitGroup
 	// ioMu is held shared by every disk job and exclusively while the
 	// torrent's files are moved.
 	ioMu sync.RWMutex
@@ -275,6 +282,8 @@ type Torrent struct {
 	store           *storage.Storage
 	have            *bitfield.Bitfield
 	checked         bool
+	activeAt        time.Time           // the loop's last message other than a tick (park.go)
+	wakeTimer       *time.Timer         // wakes the torrent while parked
 	lastDiskJob     time.Time           // when postDisk last ran a job
 	handlesReleased bool                // the storage was told to close its idle descriptors since
 	resuming        bool                // a complete torrent's resume data is being confirmed (resumeJob)
@@ -361,6 +370,7 @@ func New(cfg Config) *Torrent {
 		addrsC:     make(chan peerAddrs, 16),
 		diskC:      make(chan diskResult, 64),
 		cmdC:       make(chan func(), 16),
+		wakeC:      make(chan struct{}, 1),
 		stopC:      make(chan struct{}),
 		doneC:      make(chan struct{}),
 		name:       cfg.Name,
@@ -454,9 +464,12 @@ func (t *Torrent) StateChanged() <-chan struct{} { return *t.stateC.Load() }
 // do runs fn on the loop and waits for it.
 func (t *Torrent) do(fn func()) error {
 	ran := make(chan struct{})
+	t.enter()
 	select {
 	case t.cmdC <- func() { fn(); close(ran) }:
+		t.leave()
 	case <-t.doneC:
+		t.leave()
 		return ErrStopped
 	}
 	select {
@@ -518,6 +531,8 @@ func (t *Torrent) Magnet() string {
 // AddConn hands an established incoming connection (handshake done) to the
 // torrent. The torrent owns nc afterwards.
 func (t *Torrent) AddConn(nc net.Conn, hs wire.Handshake) {
+	t.enter()
+	defer t.leave()
 	select {
 	case t.connC <- newConn{nc: nc, hs: hs}:
 	case <-t.doneC:
@@ -548,6 +563,8 @@ type peerAddrs struct {
 // AddPeers adds candidate peer addresses found by src. It never blocks; when
 // the torrent is busy the addresses are dropped (they will come again).
 func (t *Torrent) AddPeers(src Source, addrs []netip.AddrPort) {
+	t.enter()
+	defer t.leave()
 	select {
 	case t.addrsC <- peerAddrs{src, addrs}:
 	case <-t.doneC:
@@ -572,9 +589,14 @@ func (t *Torrent) Handshake() wire.Handshake {
 func (t *Torrent) Close(deleteData bool) error {
 	var err error
 	t.stopOnce.Do(func() {
+		t.enter() // the loop must not park before it sees stopC
 		_ = t.do(func() { t.shutdown() })
 		close(t.stopC)
 		<-t.doneC
+		t.leave()
+		if t.wakeTimer != nil {
+			t.wakeTimer.Stop() // the loop has exited: no one else uses it
+		}
 		t.diskJobs.Wait()
 		t.cfg.ReadCache.Forget(t.hash)
 		if t.store != nil {
