@@ -181,14 +181,14 @@ func TestIdleFlushWritesNothing(t *testing.T) {
 
 // TestIdleTorrentsHoldNoGoroutines: 200 complete torrents seeding with no
 // peers, announcing to a tracker, park: together they hold no more
-// goroutines than a constant, and each still answers at once (a detail
+// goroutines or descriptors than a constant, and each still answers at once (a detail
 // call wakes it) and parks again.
 func TestIdleTorrentsHoldNoGoroutines(t *testing.T) {
 	tr := trackertest.New(t)
 	tr.SetInterval(time.Hour, 0)
 	dir := t.TempDir()
 	s := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state")})
-	before := runtime.NumGoroutine()
+	before, fdsBefore := runtime.NumGoroutine(), openFDs(t)
 	const n = 200
 	hashes, _ := idleTorrents(t, s, filepath.Join(dir, "data"), n, tr.HTTPURL())
 	testutil.WaitFor(t, 60*time.Second, "every torrent announced", func() bool { return tr.Announces() >= n })
@@ -199,6 +199,10 @@ func TestIdleTorrentsHoldNoGoroutines(t *testing.T) {
 	}) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines with %d idle torrents, %d before them\n%s", now, n, before, buf[:runtime.Stack(buf, true)])
+	}
+	// Parked torrents closed their files first (not HandleIdle later).
+	if fds := openFDs(t); fds >= fdsBefore+n/10 {
+		t.Errorf("%d descriptors open with %d parked torrents, %d before them", fds, n, fdsBefore)
 	}
 	d, err := s.Get(hashes[5])
 	if err != nil {

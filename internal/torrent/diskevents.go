@@ -178,11 +178,15 @@ func checkJob(store *storage.Storage, resume *bitfield.Bitfield, stamps []storag
 const DefaultHandleIdle = 30 * time.Second
 
 // maybeReleaseHandles lets the storage of a torrent with no peers and no
-// recent disk job close its file handles and save directory, so that
-// idle torrents hold no descriptors (they are opened again on demand). It
-// runs on the loop; the closing happens on the disk pool.
+// recent disk job, or about to park, close its file handles and save
+// directory, so that idle torrents hold no descriptors (they are opened
+// again on demand). It runs on the loop; the closing happens on the disk
+// pool.
 func (t *Torrent) maybeReleaseHandles(now time.Time) {
-	if t.store == nil || t.handlesReleased || len(t.peers) > 0 || t.moving || now.Sub(t.lastDiskJob) < t.cfg.HandleIdle {
+	if t.store == nil || t.handlesReleased || len(t.peers) > 0 || t.moving {
+		return
+	}
+	if now.Sub(t.lastDiskJob) < t.cfg.HandleIdle && !t.quiet(now) {
 		return
 	}
 	store := t.store

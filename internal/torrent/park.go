@@ -69,9 +69,15 @@ func (t *Torrent) wake() {
 	t.leave()
 }
 
-// idle reports whether the torrent has nothing to do but wait. It runs on
-// the loop.
+// idle reports whether the torrent has nothing to do but wait, its
+// storage's descriptors closed. It runs on the loop.
 func (t *Torrent) idle(now time.Time) bool {
+	return t.quiet(now) && (t.store == nil || t.handlesReleased)
+}
+
+// quiet is idle but for the storage's descriptors (maybeReleaseHandles
+// closes them before the torrent parks).
+func (t *Torrent) quiet(now time.Time) bool {
 	if now.Sub(t.activeAt) < parkAfter {
 		return false
 	}
