@@ -3,14 +3,18 @@ package swarmtest
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/testutil"
+	"github.com/gobit/gobit/internal/tracker"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
 
@@ -241,5 +245,61 @@ func TestIdleTorrentsHoldNoGoroutines(t *testing.T) {
 	}
 	if stopped < n {
 		t.Errorf("%d stopped announces at close, want %d", stopped, n)
+	}
+}
+
+// TestCloseWithHungTracker: a tracker that took every "started" and then
+// never answers "stopped" (down, or overloaded) holds up Close for no more
+// than the stopped-announce bound, with many torrents on three such
+// trackers.
+func TestCloseWithHungTracker(t *testing.T) {
+	var stopped atomic.Int64
+	hang := make(chan struct{})
+	defer close(hang)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("event") == "stopped" {
+			stopped.Add(1)
+			select {
+			case <-r.Context().Done():
+			case <-hang:
+			}
+			return
+		}
+		_, _ = w.Write([]byte("d8:intervali3600e5:peers0:e"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	s := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state")})
+	const n = 40
+	var trackers []string
+	for i := range 3 {
+		trackers = append(trackers, fmt.Sprintf("%s/announce?t=%d", srv.URL, i))
+	}
+	hashes, _ := idleTorrents(t, s, filepath.Join(dir, "data"), n, trackers...)
+	testutil.WaitFor(t, 60*time.Second, "every tracker working", func() bool {
+		for _, h := range hashes {
+			d, err := s.Get(h)
+			if err != nil {
+				return false
+			}
+			for _, tr := range d.Trackers {
+				if tr.Status != "working" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	t.Logf("Close took %v; %d stopped announces hung", el, stopped.Load())
+	if el > 4500*time.Millisecond { // it took over 5 s before the bound was lowered
+		t.Errorf("Close took %v with hung trackers, want about %v", el, tracker.DefaultStoppedTimeout)
+	}
+	if stopped.Load() == 0 {
+		t.Error("no stopped announce was sent")
 	}
 }

@@ -520,6 +520,10 @@ func (t *Torrent) resume() {
 	t.publish()
 }
 
+// stoppedWait bounds how long closing a torrent waits for its "stopped"
+// announces, a little over tracker.DefaultStoppedTimeout.
+const stoppedWait = tracker.DefaultStoppedTimeout + 500*time.Millisecond
+
 // shutdown runs on the loop when the torrent is closed.
 func (t *Torrent) shutdown() {
 	t.paused = true
@@ -527,10 +531,11 @@ func (t *Torrent) shutdown() {
 	done := t.annDone
 	t.closeAllPeers()
 	if done != nil {
-		// Give the "stopped" announce a moment; the announcer bounds it.
+		// Give the "stopped" announces a moment; the announcer bounds
+		// them (tracker.DefaultStoppedTimeout).
 		select {
 		case <-done:
-		case <-time.After(6 * time.Second):
+		case <-time.After(stoppedWait):
 		}
 	}
 }

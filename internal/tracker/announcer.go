@@ -18,8 +18,11 @@ const (
 	DefaultInterval = 30 * time.Minute
 	// DefaultAnnounceTimeout bounds one announce attempt to one URL.
 	DefaultAnnounceTimeout = 60 * time.Second
-	// DefaultStoppedTimeout bounds the "stopped" announces sent on exit.
-	DefaultStoppedTimeout = 5 * time.Second
+	// DefaultStoppedTimeout bounds the "stopped" announces sent on exit,
+	// all of a torrent's at once: a tracker that does not answer by then
+	// forgets the peer at its interval anyway, and a daemon with
+	// thousands of torrents must stop within seconds.
+	DefaultStoppedTimeout = 2 * time.Second
 	// maxRetryDelay is the base of the failure backoff (15 s, 30 s, 60 s…).
 	maxRetryDelay = 15 * time.Second
 )
@@ -418,21 +421,26 @@ func (a *Announcer) announceTier(ctx context.Context, t *tier, event Event) (*An
 	return nil, event, errors.Join(errs...)
 }
 
-// sendStopped sends "stopped" to every URL of t that acknowledged "started",
-// each bounded by StoppedTimeout. It runs after t's last announce ended.
+// sendStopped sends "stopped" to every URL of t that acknowledged
+// "started", all at once, each bounded by StoppedTimeout. It runs after
+// t's last announce ended.
 func (a *Announcer) sendStopped(t *tier) {
+	var wg sync.WaitGroup
 	for _, ts := range t.urls {
 		if !ts.started {
 			continue
 		}
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.StoppedTimeout)
-		_, err := a.cfg.Client.Announce(sctx, ts.url, a.request(EventStopped, ts.trackerID))
-		cancel()
-		if err != nil {
-			a.log.Debug("tracker stopped announce failed", "url", redact(ts.url), "err", err)
-		}
 		ts.started = false
+		wg.Go(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), a.cfg.StoppedTimeout)
+			_, err := a.cfg.Client.Announce(sctx, ts.url, a.request(EventStopped, ts.trackerID))
+			cancel()
+			if err != nil {
+				a.log.Debug("tracker stopped announce failed", "url", redact(ts.url), "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	now := time.Time{}
 	for _, ts := range t.urls {
 		a.updateStatus(ts, func(s *TrackerStatus) { s.NextAnnounce = now })
