@@ -191,7 +191,11 @@ func TestIdleTorrentsHoldNoGoroutines(t *testing.T) {
 	tr := trackertest.New(t)
 	tr.SetInterval(time.Hour, 0)
 	dir := t.TempDir()
-	s := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state")})
+	// The first flush comes after the torrents parked: saving their
+	// resume data must not leave their files open.
+	cfg := session.Config{DownloadDir: filepath.Join(dir, "data"), DataDir: filepath.Join(dir, "state"), FlushInterval: 15 * time.Second}
+	s := NewSessionWith(t, cfg)
+	db := filepath.Join(cfg.DataDir, "gobit.db")
 	before, fdsBefore := runtime.NumGoroutine(), openFDs(t)
 	const n = 200
 	hashes, _ := idleTorrents(t, s, filepath.Join(dir, "data"), n, tr.HTTPURL())
@@ -207,6 +211,14 @@ func TestIdleTorrentsHoldNoGoroutines(t *testing.T) {
 	// Parked torrents closed their files first (not HandleIdle later).
 	if fds := openFDs(t); fds >= fdsBefore+n/10 {
 		t.Errorf("%d descriptors open with %d parked torrents, %d before them", fds, n, fdsBefore)
+	}
+	parked := time.Now()
+	testutil.WaitFor(t, 60*time.Second, "the first flush", func() bool {
+		fi, err := os.Stat(db)
+		return err == nil && fi.ModTime().After(parked) && time.Since(fi.ModTime()) > time.Second
+	})
+	if fds := openFDs(t); fds >= fdsBefore+n/10 {
+		t.Errorf("%d descriptors open with %d parked torrents after a flush, %d before them", fds, n, fdsBefore)
 	}
 	d, err := s.Get(hashes[5])
 	if err != nil {
