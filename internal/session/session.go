@@ -219,9 +219,12 @@ type Session struct {
 	cats    map[string]string
 	// qlim are the queue limits (guarded by mu); queueKick wakes the
 	// queue loop; queueMu serializes queue moves (queue.go).
-	qlim      QueueLimits
-	queueKick chan struct{}
-	queueMu   sync.Mutex
+	qlim QueueLimits
+	// queueWasLimited is set once limits were set or a torrent started
+	// queued (guarded by mu): until then the queue has nothing to do.
+	queueWasLimited bool
+	queueKick       chan struct{}
+	queueMu         sync.Mutex
 	// flushMu makes each flush (snapshots, syncs, one write) whole, so
 	// that a slow earlier flush cannot overwrite a later one's resume
 	// records with older bitfields (persist.go).
@@ -504,6 +507,9 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
 	e.setLabels(rec)
 	e.queued.Store(queued)
+	if queued {
+		s.queueWasLimited = true
+	}
 	e.forced.Store(rec.Forced)
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)
