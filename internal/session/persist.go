@@ -71,16 +71,21 @@ func (s *Session) restoreAll() error {
 		return fmt.Errorf("session: read torrents: %w", err)
 	}
 	recs = s.sortByQueue(recs)
+	resumes, err := s.db.Resumes()
+	if err != nil {
+		s.log.Warn("cannot read resume data; every torrent's data will be checked", "err", err)
+	}
 	for _, rec := range recs {
-		if err := s.restore(rec); err != nil {
+		if err := s.restore(rec, resumes); err != nil {
 			s.log.Error("cannot restore torrent; it stays in the database", "info_hash", metainfo.Hash(rec.InfoHash).String(), "err", err)
 		}
 	}
 	return nil
 }
 
-// restore re-adds one torrent from its record.
-func (s *Session) restore(rec store.Torrent) error {
+// restore re-adds one torrent from its record, with its resume data from
+// resumes if there is some.
+func (s *Session) restore(rec store.Torrent, resumes map[[20]byte]store.Resume) error {
 	var tc torrent.Config
 	switch {
 	case len(rec.Torrent) > 0:
@@ -111,7 +116,7 @@ func (s *Session) restore(rec store.Torrent) error {
 	if len(rec.Trackers) > 0 {
 		tc.Trackers = rec.Trackers
 	}
-	if r, ok, err := s.db.Resume(rec.InfoHash); err == nil && ok {
+	if r, ok := resumes[rec.InfoHash]; ok {
 		rd := &torrent.ResumeData{NumPieces: r.NumPieces, Have: r.Bitfield}
 		for _, f := range r.Files {
 			rd.Stamps = append(rd.Stamps, storage.FileStamp{Size: f.Size, ModTime: f.ModTime})

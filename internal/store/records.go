@@ -534,6 +534,35 @@ func (s *Store) Resume(infoHash [20]byte) (r Resume, ok bool, err error) {
 	return r, ok, nil
 }
 
+// Resumes returns the resume data of every torrent that has some, read in
+// one transaction (a restart needs them all; 10,000 transactions of one
+// read each cost seconds). Damaged records are left out: their torrents
+// are checked as if they had none.
+func (s *Store) Resumes() (map[[20]byte]Resume, error) {
+	out := make(map[[20]byte]Resume)
+	err := s.view(func(tx *bbolt.Tx) error {
+		b, err := bucket(tx, bucketResume)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(k) != 20 || v == nil {
+				return nil
+			}
+			r, err := decodeResume(k, v)
+			if err != nil {
+				return nil
+			}
+			out[[20]byte(k)] = r
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read resume data: %w", err)
+	}
+	return out, nil
+}
+
 // PutStats sets the torrent's all-time transfer totals without rewriting its
 // record: one small write, but still one fsync, so call it every few tens of
 // seconds rather than per block. It returns an error wrapping ErrNotFound if

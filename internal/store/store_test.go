@@ -441,3 +441,31 @@ func TestPutFlush(t *testing.T) {
 		t.Error("a failed PutFlush wrote part of its items")
 	}
 }
+
+// TestResumes reads every torrent's resume data at once and leaves out a
+// damaged record.
+func TestResumes(t *testing.T) {
+	s := openT(t, dbPath(t))
+	r := Resume{NumPieces: 3, Bitfield: []byte{0xe0}, Files: []FileStamp{{Size: 9, ModTime: 5}}}
+	for i := range 3 {
+		if err := s.PutTorrent(Torrent{InfoHash: hashOf(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutFlush([]Flush{{InfoHash: hashOf(1), Resume: &r}, {InfoHash: hashOf(2), Resume: &r}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := hashOf(3)
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketResume).Put(bad[:], []byte("{not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Resumes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || !reflect.DeepEqual(all[hashOf(1)], r) || !reflect.DeepEqual(all[hashOf(2)], r) {
+		t.Errorf("Resumes = %+v, want torrents 1 and 2 with %+v", all, r)
+	}
+}

@@ -522,7 +522,7 @@ func (t *Torrent) resume() {
 
 // stoppedWait bounds how long closing a torrent waits for its "stopped"
 // announces, a little over tracker.DefaultStoppedTimeout.
-const stoppedWait = tracker.DefaultStoppedTimeout + 500*time.Millisecond
+const stoppedWait = tracker.DefaultStoppedTimeout + 300*time.Millisecond
 
 // shutdown runs on the loop when the torrent is closed.
 func (t *Torrent) shutdown() {

@@ -22,7 +22,7 @@ const (
 	// all of a torrent's at once: a tracker that does not answer by then
 	// forgets the peer at its interval anyway, and a daemon with
 	// thousands of torrents must stop within seconds.
-	DefaultStoppedTimeout = 2 * time.Second
+	DefaultStoppedTimeout = 1500 * time.Millisecond
 	// maxRetryDelay is the base of the failure backoff (15 s, 30 s, 60 s…).
 	maxRetryDelay = 15 * time.Second
 )

@@ -3,6 +3,8 @@ package tracker
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -243,6 +245,7 @@ func TestAnnouncersShareScheduler(t *testing.T) {
 		return true
 	})
 	testutil.WaitFor(t, 10*time.Second, "announce goroutines to end", func() bool {
+		c.http.CloseIdleConnections() // kept-alive connections have goroutines of their own
 		return runtime.NumGoroutine() < before+n/10
 	})
 	if p := c.sched.pending(); p != n {
@@ -298,4 +301,72 @@ func TestSchedulerOrder(t *testing.T) {
 		t.Errorf("ran %v, want [0 3 1]", got)
 	}
 	testutil.WaitFor(t, 10*time.Second, "the loop to exit", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return !s.running })
+}
+
+// TestAnnouncesPerHostBounded: announces to one tracker host wait their
+// turn beyond MaxPerHost in flight, and all get through.
+func TestAnnouncesPerHostBounded(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		_, _ = w.Write([]byte("d8:intervali60e5:peers0:e"))
+	}))
+	defer srv.Close()
+	c := NewClient(ClientConfig{})
+	const n = 3 * MaxPerHost
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := c.Announce(context.Background(), srv.URL+"/announce", testReq([20]byte{0: byte(i)}, 1, 1000))
+			errs <- err
+		})
+	}
+	testutil.WaitFor(t, 10*time.Second, "the first announces to arrive", func() bool { mu.Lock(); defer mu.Unlock(); return inFlight == MaxPerHost })
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if peak != MaxPerHost {
+		t.Errorf("%d announces in flight to one host at most, want %d", peak, MaxPerHost)
+	}
+	// A waiter gives up at its deadline.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Announce(ctx, srv.URL+"/announce", testReq([20]byte{}, 1, 1000)); err == nil {
+		t.Error("announce with a done context succeeded")
+	}
+}
+
+// TestHostLimitForgetsIdleHosts: a host's slots are dropped once nobody
+// holds or waits for them.
+func TestHostLimitForgetsIdleHosts(t *testing.T) {
+	var h hostLimit
+	rel1, err := h.acquire(context.Background(), "A.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel2, _ := h.acquire(context.Background(), "a.example")
+	rel1()
+	if len(h.hosts) != 1 {
+		t.Errorf("%d hosts while one slot is held", len(h.hosts))
+	}
+	rel2()
+	if len(h.hosts) != 0 {
+		t.Errorf("%d hosts kept after every slot was released", len(h.hosts))
+	}
 }

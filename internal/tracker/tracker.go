@@ -149,6 +149,8 @@ type Client struct {
 	udp  *udpTransport
 	// counts are the announces by host (counts.go).
 	counts hostCounts
+	// hosts bounds the announces in flight per tracker host (hostlimit.go).
+	hosts hostLimit
 	// sched keeps the appointments of every Announcer using this Client
 	// (schedule.go).
 	sched *scheduler
@@ -169,7 +171,14 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultHTTPTimeout}
+		// Keep as many connections to a tracker as announces may be in
+		// flight to it (MaxPerHost), so that a burst (every torrent's
+		// "stopped" at exit) reuses them rather than connecting anew
+		// for each; idle ones are closed soon.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = MaxPerHost
+		tr.IdleConnTimeout = 30 * time.Second
+		hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: tr}
 	}
 	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries), sched: newScheduler()}
 }
@@ -181,6 +190,12 @@ func (c *Client) Announce(ctx context.Context, trackerURL string, req AnnounceRe
 	if err != nil {
 		return nil, err
 	}
+	release, err := c.hosts.acquire(ctx, u.Host)
+	if err != nil {
+		c.counts.add(ctx, u, err)
+		return nil, fmt.Errorf("tracker %s: announce: waiting for a turn: %w", redact(trackerURL), err)
+	}
+	defer release()
 	var resp *AnnounceResponse
 	switch u.Scheme {
 	case "http", "https":
