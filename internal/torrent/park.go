@@ -52,13 +52,6 @@ func (t *Torrent) leave() {
 	t.parkMu.Unlock()
 }
 
-// Parked reports whether the torrent's loop is parked (see park.go).
-func (t *Torrent) Parked() bool {
-	t.parkMu.Lock()
-	defer t.parkMu.Unlock()
-	return t.parked
-}
-
 // wake is wakeTimer's function: it has the loop run a tick.
 func (t *Torrent) wake() {
 	t.enter()
