@@ -21,8 +21,9 @@ const (
 	// DefaultStoppedTimeout bounds the "stopped" announces sent on exit,
 	// all of a torrent's at once: a tracker that does not answer by then
 	// forgets the peer at its interval anyway, and a daemon with
-	// thousands of torrents must stop within seconds.
-	DefaultStoppedTimeout = 1500 * time.Millisecond
+	// thousands of torrents must stop within seconds (libtorrent's
+	// stop_tracker_timeout is 1 s too).
+	DefaultStoppedTimeout = time.Second
 	// maxRetryDelay is the base of the failure backoff (15 s, 30 s, 60 s…).
 	maxRetryDelay = 15 * time.Second
 )
