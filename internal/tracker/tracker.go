@@ -177,7 +177,7 @@ func NewClient(cfg ClientConfig) *Client {
 		// for each; idle ones are closed soon.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = MaxPerHost
-		tr.IdleConnTimeout = 30 * time.Second
+		tr.IdleConnTimeout = 10 * time.Second
 		hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: tr}
 	}
 	return &Client{cfg: cfg, http: hc, udp: newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries), sched: newScheduler()}
