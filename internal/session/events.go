@@ -156,6 +156,9 @@ type Broker struct {
 	seq    uint64
 	order  []string
 	view   map[string]*watched
+	// stale is set while Run skips its updates for want of subscribers:
+	// the view must be refreshed before the next subscriber's snapshot.
+	stale bool
 }
 
 // watched is the broker's view of one torrent.
@@ -319,12 +322,49 @@ func (b *Broker) Run(stop <-chan struct{}, interval time.Duration, statsEvery in
 		case <-stop:
 			return
 		case <-t.C:
+			if !b.watched() {
+				continue // nobody to tell: no list of every torrent twice a second
+			}
 			b.Update(list())
 			if statsEvery <= 1 || n%statsEvery == 0 {
 				b.PublishStats()
 			}
 		}
 	}
+}
+
+// watched reports whether anyone subscribes; when nobody does it marks
+// the view stale (Refresh).
+func (b *Broker) watched() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.subs) == 0 {
+		b.stale = true
+		return false
+	}
+	return true
+}
+
+// Stale reports whether the view missed updates while nobody subscribed;
+// Refresh it before a subscription's snapshot.
+func (b *Broker) Stale() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stale
+}
+
+// Refresh sets the view to list without publishing anything: what changed
+// while nobody subscribed is no event.
+func (b *Broker) Refresh(list []Status) {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, st := range list {
+		if w := b.view[st.InfoHash]; w != nil {
+			w.st, w.sent, w.sentAt = st, progressOf(st), now
+		}
+	}
+	b.stale = false
 }
 
 // Close ends every subscription (Err: ErrClosed) and refuses new ones.
@@ -416,7 +456,12 @@ func (s *Session) startEvents() {
 // event is a snapshot of every torrent. Cancel it when done. It fails with
 // ErrTooManySubscribers beyond DefaultMaxSubscribers and ErrClosed once
 // the session (or its event stream) is closed.
-func (s *Session) Subscribe() (*Subscription, error) { return s.events.Subscribe() }
+func (s *Session) Subscribe() (*Subscription, error) {
+	if s.events.Stale() {
+		s.events.Refresh(s.List()) // List takes s.mu, which is taken before the broker's lock
+	}
+	return s.events.Subscribe()
+}
 
 // CloseEvents ends every event subscription and refuses new ones, so that
 // an HTTP server's graceful shutdown need not wait for its event streams.

@@ -393,3 +393,52 @@ func BenchmarkBrokerUpdate(b *testing.B) {
 		br.PublishStats()
 	}
 }
+
+// TestBrokerIdleWithoutSubscribers: with nobody subscribed, Run does not
+// list the torrents at all (10,000 of them twice a second cost a daemon
+// most of its idle CPU); a subscriber arriving then gets a snapshot of the
+// list refreshed first, and the changes of the idle time are no events.
+func TestBrokerIdleWithoutSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBroker(BrokerConfig{})
+		b.Added(evStatus("a", StateDownloading, 0))
+		lists := 0
+		cur := evStatus("a", StateDownloading, 0)
+		list := func() []Status { lists++; return []Status{cur} }
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b.Run(stop, 100*time.Millisecond, 2, list)
+		}()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if lists != 0 {
+			t.Errorf("listed the torrents %d times with no subscriber", lists)
+		}
+		if !b.Stale() {
+			t.Error("view not marked stale after skipped updates")
+		}
+		cur = evStatus("a", StateSeeding, 1)
+		b.Refresh(list())
+		sub, err := b.Subscribe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Cancel()
+		snap := nextEvent(t, sub).Data.(Snapshot)
+		if len(snap.Torrents) != 1 || snap.Torrents[0].State != StateSeeding {
+			t.Errorf("snapshot after idle time = %+v, want the refreshed state", snap.Torrents)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if lists < 5 {
+			t.Errorf("listed %d times in a second with a subscriber, want every tick", lists)
+		}
+		if evs := drainEvents(sub); countEvents(evs, EventState)+countEvents(evs, EventProgress) != 0 {
+			t.Errorf("events for changes made while nobody listened: %v", evs)
+		}
+		close(stop)
+		<-done
+	})
+}

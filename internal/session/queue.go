@@ -174,6 +174,15 @@ func (s *Session) queueTick(now time.Time) {
 	}
 	s.mu.Lock()
 	lim := s.qlim
+	if lim.limited() {
+		s.queueWasLimited = true
+	}
+	if !s.queueWasLimited {
+		// Never limited, so nothing is queued: no need to look at 10,000
+		// torrents every QueueInterval.
+		s.mu.Unlock()
+		return
+	}
 	es := make([]*entry, 0, len(s.order))
 	items := make([]queueItem, 0, len(s.order))
 	for _, h := range s.order {

@@ -289,3 +289,35 @@ func TestResumeFinishedTorrentWithQueueLimits(t *testing.T) {
 	}
 	waitFor(t, "seeding again", func() bool { d, _ := s.Get(h); return d.State == StateSeeding })
 }
+
+// TestQueueTickIdleWithoutLimits: while no queue limit was ever set,
+// nothing can be queued and the tick looks at no torrent; once a limit is
+// set it does its bookkeeping again.
+func TestQueueTickIdleWithoutLimits(t *testing.T) {
+	s := newTestSession(t)
+	st, err := s.Add(context.Background(), AddRequest{URI: "magnet:?xt=urn:btih:" + strings.Repeat("ab", 20) + "&dn=q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.lookup(st.InfoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastActive := func() time.Time {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return e.q.lastActive
+	}
+	s.queueTick(time.Now())
+	if !lastActive().IsZero() {
+		t.Error("the tick looked at a torrent with no queue limit ever set")
+	}
+	one := int64(1)
+	if _, err := s.UpdateSettings(SettingsUpdate{MaxActive: &one}); err != nil {
+		t.Fatal(err)
+	}
+	s.queueTick(time.Now())
+	if lastActive().IsZero() {
+		t.Error("the tick skipped its bookkeeping with a limit set")
+	}
+}

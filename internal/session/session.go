@@ -21,10 +21,12 @@
 // and file stamps) every FlushInterval, on pause, when a file or the
 // torrent completes, and at Close. A flush snapshots the bitfield on the
 // loop, syncs the files, stats them, then commits, so a recorded piece is
-// always on disk; entry.flushMu keeps one flush of a torrent at a time, so
-// an older snapshot never overwrites a newer one.
+// always on disk; torrents whose pieces and totals did not change since
+// their last flush are skipped, and the others are written in one
+// transaction. Session.flushMu keeps one flush at a time, so an older
+// snapshot never overwrites a newer one.
 //
-// Lock order: entry.flushMu, then the torrent's loop (Torrent.do) and its
+// Lock order: Session.flushMu, then the torrent's loop (Torrent.do) and its
 // storage, then the store's transaction. Session.mu is a leaf but for the
 // event broker's lock, taken inside it (events.go).
 package session
@@ -116,6 +118,10 @@ type Config struct {
 	// AnnounceMinInterval floors the wait between announces (tests lower
 	// it; default 30 s).
 	AnnounceMinInterval time.Duration
+	// HandleIdle is how long a torrent without peers or disk jobs keeps
+	// its files and save directory open (torrent.DefaultHandleIdle if
+	// zero; tests lower it).
+	HandleIdle time.Duration
 	// ReadCacheSize is the memory, in bytes, of the session's cache of
 	// pieces read for uploading (default 32 MiB; negative disables it).
 	ReadCacheSize int64
@@ -259,9 +265,16 @@ type Session struct {
 	cats    map[string]string
 	// qlim are the queue limits (guarded by mu); queueKick wakes the
 	// queue loop; queueMu serializes queue moves (queue.go).
-	qlim      QueueLimits
-	queueKick chan struct{}
-	queueMu   sync.Mutex
+	qlim QueueLimits
+	// queueWasLimited is set once limits were set or a torrent started
+	// queued (guarded by mu): until then the queue has nothing to do.
+	queueWasLimited bool
+	queueKick       chan struct{}
+	queueMu         sync.Mutex
+	// flushMu makes each flush (snapshots, syncs, one write) whole, so
+	// that a slow earlier flush cannot overwrite a later one's resume
+	// records with older bitfields (persist.go).
+	flushMu sync.Mutex
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
@@ -285,10 +298,8 @@ type entry struct {
 	added   time.Time
 	saveDir string
 	rec     store.Torrent // database record; guarded by Session.mu
-	// flushMu makes each flush (snapshot, sync, write) whole, so that a
-	// slow earlier flush cannot overwrite a later one's resume record
-	// with an older bitfield.
-	flushMu sync.Mutex
+	// flushed is what the last flush wrote (guarded by Session.flushMu).
+	flushed flushed
 	// opMu serializes the torrent's state changes with the commits of its
 	// record (durable.go); removed, guarded by it, is set once the record
 	// is deleted, after which nothing writes it again.
@@ -484,15 +495,12 @@ func (s *Session) Close() error {
 		s.ln.Close()
 	}
 	s.stopUTPAccept()
-	// Stop every torrent (announcing "stopped"), saving its state first.
+	// Save every torrent's state (one transaction), then stop them all
+	// (announcing "stopped").
+	s.flushEntries(entries)
 	var wg sync.WaitGroup
 	for _, e := range entries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.flush(e)
-			e.t.Close(false)
-		}()
+		wg.Go(func() { e.t.Close(false) })
 	}
 	wg.Wait()
 	s.wg.Wait()
@@ -577,6 +585,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.Port = uint16(max(s.port, 0))
 	tc.Tracker = s.tracker
 	tc.AnnounceMinInterval = s.cfg.AnnounceMinInterval
+	tc.HandleIdle = s.cfg.HandleIdle
 	tc.Disk = s.disk
 	tc.ReadCache = s.cache
 	tc.Counters = s.counters
@@ -628,6 +637,9 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	e.setLabels(rec)
 	e.setName(rec.DisplayName)
 	e.queued.Store(queued)
+	if queued {
+		s.queueWasLimited = true
+	}
 	e.forced.Store(rec.Forced)
 	s.torrents[tc.InfoHash] = e
 	s.order = append(s.order, tc.InfoHash)

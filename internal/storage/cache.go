@@ -171,6 +171,26 @@ func (c *fileCache) closeAll() {
 	c.cond.Broadcast()
 }
 
+// dropIdle closes every cached handle no operation is using and returns
+// how many it closed; the cache stays usable.
+func (c *fileCache) dropIdle() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for e := c.lru.Front(); e != nil; {
+		next := e.Next()
+		if h := e.Value.(*handle); h.refs == 0 {
+			c.retireLocked(h)
+			n++
+		}
+		e = next
+	}
+	if n > 0 {
+		c.cond.Broadcast()
+	}
+	return n
+}
+
 // numOpen returns the number of open handles and the highest number seen
 // (for tests).
 func (c *fileCache) numOpen() (open, peak int) {

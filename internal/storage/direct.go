@@ -14,10 +14,11 @@ import (
 
 // openDirect opens file i write-only with O_DIRECT. The file must exist.
 func (s *Storage) openDirect(i int, _ bool) (*os.File, error) {
-	root, err := s.getRoot(true)
+	root, done, err := s.getRoot(true)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	return root.OpenFile(s.path(i), os.O_WRONLY|diskio.DirectFlag, 0)
 }
 

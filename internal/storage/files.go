@@ -62,33 +62,43 @@ func classify(err error) error {
 	return err
 }
 
-// getRoot returns the root handle of the save directory, opening it on first
-// use. With create, the save directory is created if missing; without it a
-// missing directory yields an error wrapping fs.ErrNotExist.
-func (s *Storage) getRoot(create bool) (*os.Root, error) {
+// getRoot returns the root handle of the save directory, opening it when
+// none is open, and a function the caller must call once done with it
+// (ReleaseHandles closes the root only while nobody uses it). With create,
+// the save directory is created if missing; without it a missing directory
+// yields an error wrapping fs.ErrNotExist. On error, done is a no-op.
+func (s *Storage) getRoot(create bool) (root *os.Root, done func(), err error) {
 	s.rootMu.Lock()
 	defer s.rootMu.Unlock()
 	if s.rootClosed {
-		return nil, ErrClosed
+		return nil, func() {}, ErrClosed
 	}
-	if s.root != nil {
-		return s.root, nil
-	}
-	if create {
-		if err := os.MkdirAll(s.dir, 0o777); err != nil {
-			return nil, fmt.Errorf("create save directory: %w", err)
+	if s.root == nil {
+		if create {
+			if err := os.MkdirAll(s.dir, 0o777); err != nil {
+				return nil, func() {}, fmt.Errorf("create save directory: %w", err)
+			}
 		}
+		r, err := os.OpenRoot(s.dir)
+		if err != nil {
+			return nil, func() {}, fmt.Errorf("open save directory: %w", err)
+		}
+		captureEscapeErr(r)
+		s.root = r
 	}
-	r, err := os.OpenRoot(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("open save directory: %w", err)
-	}
-	captureEscapeErr(r)
-	s.root = r
-	return r, nil
+	s.rootUsers++
+	return s.root, s.putRoot, nil
+}
+
+// putRoot ends a use of the root begun by getRoot.
+func (s *Storage) putRoot() {
+	s.rootMu.Lock()
+	s.rootUsers--
+	s.rootMu.Unlock()
 }
 
 // closeRoot closes the root handle; later getRoot calls fail with ErrClosed.
+// Callers make sure no operation is using it.
 func (s *Storage) closeRoot() error {
 	s.rootMu.Lock()
 	defer s.rootMu.Unlock()
@@ -101,6 +111,27 @@ func (s *Storage) closeRoot() error {
 	return err
 }
 
+// ReleaseHandles closes the descriptors the storage keeps open between
+// operations: the file handles no operation is using and the save
+// directory's root when no operation is opening a file through it. The
+// next operation opens what it needs again. A torrent that has seen no
+// disk traffic for a while calls it, so that thousands of idle torrents
+// hold no descriptors. It returns how many were closed.
+func (s *Storage) ReleaseHandles() int {
+	n := s.cache.dropIdle()
+	if s.direct != nil {
+		n += s.direct.dropIdle()
+	}
+	s.rootMu.Lock()
+	defer s.rootMu.Unlock()
+	if s.root != nil && s.rootUsers == 0 && !s.rootClosed {
+		_ = s.root.Close()
+		s.root = nil
+		n++
+	}
+	return n
+}
+
 // openFile opens file i of the layout; callers add the file name and
 // operation to its errors. Readers get a read-only handle on an
 // existing file; writers get O_RDWR|O_CREATE, with parent directories
@@ -108,10 +139,11 @@ func (s *Storage) closeRoot() error {
 func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 	f := &s.layout.Files[i]
 	path := s.path(i)
-	root, err := s.getRoot(write)
+	root, done, err := s.getRoot(write)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if !write {
 		return root.OpenFile(path, os.O_RDONLY, 0)
 	}
@@ -147,10 +179,11 @@ func (s *Storage) openFile(i int, write bool) (*os.File, error) {
 func (s *Storage) fileSizes() ([]int64, error) {
 	sizes := make([]int64, len(s.layout.Files))
 	paths := s.Paths()
-	root, err := s.getRoot(false)
+	root, done, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return nil, err
 	}
+	defer done()
 	for i, f := range s.layout.Files {
 		switch {
 		case f.Pad:
@@ -175,10 +208,11 @@ func (s *Storage) syncDir(d string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	root, err := s.getRoot(false)
+	root, done, err := s.getRoot(false)
 	if err != nil {
 		return err
 	}
+	defer done()
 	fh, err := root.Open(d)
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func (s *Storage) Rename(renames map[int]string) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	root, err := s.getRoot(false)
+	root, done, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return err
 	}
@@ -83,6 +83,7 @@ func (s *Storage) Rename(renames map[int]string) error {
 		s.paths.Store(&next)
 		return nil
 	}
+	defer done()
 	for _, i := range changed {
 		if _, err := root.Lstat(next[i]); err == nil {
 			return fmt.Errorf("%w: %q", ErrExists, next[i])

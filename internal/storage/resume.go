@@ -24,10 +24,11 @@ type FileStamp struct {
 func (s *Storage) Stamps() ([]FileStamp, error) {
 	s.renameMu.RLock()
 	defer s.renameMu.RUnlock()
-	root, err := s.getRoot(false)
+	root, done, err := s.getRoot(false)
 	if errors.Is(err, ErrClosed) {
 		return nil, err
 	}
+	defer done()
 	out := make([]FileStamp, len(s.layout.Files))
 	paths := s.Paths()
 	for i, f := range s.layout.Files {
@@ -40,6 +41,27 @@ func (s *Storage) Stamps() ([]FileStamp, error) {
 		}
 	}
 	return out, nil
+}
+
+// StampsMatch reports whether every (non-pad) file still has the stamp in
+// stamps: nothing changed the files since the stamps were taken, so the
+// pieces verified then are still there. It stats the files and reads
+// nothing; a stamps list of the wrong length, a missing file or a closed
+// Storage is no match.
+func (s *Storage) StampsMatch(stamps []FileStamp) bool {
+	if len(stamps) != len(s.layout.Files) {
+		return false
+	}
+	now, err := s.Stamps()
+	if err != nil {
+		return false
+	}
+	for i, f := range s.layout.Files {
+		if !f.Pad && (now[i].Size < 0 || now[i] != stamps[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckResume is Check for a torrent with resume data: pieces marked in have

@@ -50,7 +50,8 @@ type Storage struct {
 	io     diskio.IO
 
 	rootMu     sync.Mutex
-	root       *os.Root // nil until first needed
+	root       *os.Root // nil until needed, and again after ReleaseHandles
+	rootUsers  int      // operations using root (getRoot to putRoot)
 	rootClosed bool
 
 	dirtyMu sync.Mutex

@@ -402,3 +402,76 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestPutFlush writes the resume data and totals of several torrents at
+// once; a torrent not stored is skipped, bad data writes nothing.
+func TestPutFlush(t *testing.T) {
+	s := openT(t, dbPath(t))
+	for i := range 3 {
+		if err := s.PutTorrent(Torrent{InfoHash: hashOf(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := Resume{NumPieces: 3, Bitfield: []byte{0xe0}, Files: []FileStamp{{Size: 9, ModTime: 5}}}
+	items := []Flush{
+		{InfoHash: hashOf(1), Resume: &r, Uploaded: 10, Downloaded: 20},
+		{InfoHash: hashOf(2), Uploaded: 30, Downloaded: 40}, // totals only
+		{InfoHash: hashOf(9), Resume: &r, Uploaded: 1},      // not stored: skipped
+	}
+	if err := s.PutFlush(items); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.Resume(hashOf(1)); err != nil || !ok || !reflect.DeepEqual(got, r) {
+		t.Errorf("resume 1 = %+v %v %v", got, ok, err)
+	}
+	if _, ok, _ := s.Resume(hashOf(2)); ok {
+		t.Error("resume written for an item without one")
+	}
+	if _, ok, _ := s.Resume(hashOf(9)); ok {
+		t.Error("resume written for a torrent not stored")
+	}
+	for _, w := range []struct {
+		h        int
+		up, down int64
+	}{{1, 10, 20}, {2, 30, 40}, {3, 0, 0}} {
+		tr, _, err := s.Torrent(hashOf(w.h))
+		if err != nil || tr.Uploaded != w.up || tr.Downloaded != w.down {
+			t.Errorf("torrent %d totals = %d/%d (%v), want %d/%d", w.h, tr.Uploaded, tr.Downloaded, err, w.up, w.down)
+		}
+	}
+	bad := Resume{NumPieces: 3, Bitfield: []byte{0xff}} // spare bits set
+	if err := s.PutFlush([]Flush{{InfoHash: hashOf(3), Uploaded: 5}, {InfoHash: hashOf(2), Resume: &bad}}); err == nil {
+		t.Error("PutFlush accepted an inconsistent bitfield")
+	}
+	if tr, _, _ := s.Torrent(hashOf(3)); tr.Uploaded != 0 {
+		t.Error("a failed PutFlush wrote part of its items")
+	}
+}
+
+// TestResumes reads every torrent's resume data at once and leaves out a
+// damaged record.
+func TestResumes(t *testing.T) {
+	s := openT(t, dbPath(t))
+	r := Resume{NumPieces: 3, Bitfield: []byte{0xe0}, Files: []FileStamp{{Size: 9, ModTime: 5}}}
+	for i := range 3 {
+		if err := s.PutTorrent(Torrent{InfoHash: hashOf(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutFlush([]Flush{{InfoHash: hashOf(1), Resume: &r}, {InfoHash: hashOf(2), Resume: &r}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := hashOf(3)
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketResume).Put(bad[:], []byte("{not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Resumes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || !reflect.DeepEqual(all[hashOf(1)], r) || !reflect.DeepEqual(all[hashOf(2)], r) {
+		t.Errorf("Resumes = %+v, want torrents 1 and 2 with %+v", all, r)
+	}
+}

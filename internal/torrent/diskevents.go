@@ -38,6 +38,12 @@ type dataChecked struct {
 	err   error
 }
 
+// resumeRejected reports that the files changed since the resume data
+// was saved (resumeJob): the data must be checked.
+type resumeRejected struct {
+	store *storage.Storage // the storage whose stamps differed; see pieceVerified
+}
+
 // dataSynced reports that flushing the torrent's files to disk failed.
 // A sync that succeeds reports nothing.
 type dataSynced struct{ err error }
@@ -71,12 +77,13 @@ type filesMoved struct {
 	result   chan<- error
 }
 
-func (pieceVerified) diskResult() {}
-func (dataChecked) diskResult()   {}
-func (dataSynced) diskResult()    {}
-func (pieceLoaded) diskResult()   {}
-func (blockRead) diskResult()     {}
-func (filesMoved) diskResult()    {}
+func (pieceVerified) diskResult()  {}
+func (dataChecked) diskResult()    {}
+func (dataSynced) diskResult()     {}
+func (resumeRejected) diskResult() {}
+func (pieceLoaded) diskResult()    {}
+func (blockRead) diskResult()      {}
+func (filesMoved) diskResult()     {}
 
 // handleDiskResult hands a disk job's result to its handler; it runs on
 // the loop.
@@ -94,6 +101,11 @@ func (t *Torrent) handleDiskResult(r diskResult) {
 			return
 		}
 		t.handleChecked(r.have, r.err)
+	case resumeRejected:
+		if r.store != t.store {
+			return
+		}
+		t.handleResumeRejected()
 	case dataSynced:
 		t.handleSynced(r.err)
 	case pieceLoaded:
@@ -122,9 +134,13 @@ type diskJob func() diskResult
 // postDisk runs job on the disk pool, holding ioMu shared, and delivers
 // its result to the loop on diskC. It runs on the loop.
 func (t *Torrent) postDisk(job diskJob) {
+	t.lastDiskJob = time.Now()
+	t.handlesReleased = false
 	t.diskJobs.Add(1)
+	t.diskInflight.Add(1)
 	t.cfg.Disk.Go(func() {
 		defer t.diskJobs.Done()
+		defer t.diskInflight.Add(-1) // after the result is in diskC (park.go)
 		t.ioMu.RLock()
 		res := job()
 		t.ioMu.RUnlock()
@@ -169,6 +185,44 @@ func checkJob(store *storage.Storage, resume *bitfield.Bitfield, stamps []storag
 	return func() diskResult {
 		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
 		return dataChecked{store: store, have: bf, err: err}
+	}
+}
+
+// DefaultHandleIdle is how long a torrent with no peers goes without disk
+// jobs before its storage closes the descriptors it keeps open between
+// operations (maybeReleaseHandles).
+const DefaultHandleIdle = 30 * time.Second
+
+// maybeReleaseHandles lets the storage of a torrent with no peers and no
+// recent disk job, or about to park, close its file handles and save
+// directory, so that idle torrents hold no descriptors (they are opened
+// again on demand). It runs on the loop; the closing happens on the disk
+// pool.
+func (t *Torrent) maybeReleaseHandles(now time.Time) {
+	if t.store == nil || t.handlesReleased || len(t.peers) > 0 || t.moving {
+		return
+	}
+	if now.Sub(t.lastDiskJob) < t.cfg.HandleIdle && !t.quiet(now) {
+		return
+	}
+	store := t.store
+	t.postDisk(func() diskResult {
+		store.ReleaseHandles()
+		return nil
+	})
+	t.handlesReleased = true // after postDisk, which clears it
+}
+
+// resumeJob returns the job that confirms resume data of a complete
+// torrent: when every file still has its stamp, all pieces are had without
+// reading any (dataChecked); otherwise it reports resumeRejected and the
+// loop starts a check. Its arguments are copied from the loop.
+func resumeJob(store *storage.Storage, have *bitfield.Bitfield, stamps []storage.FileStamp) diskJob {
+	return func() diskResult {
+		if store.StampsMatch(stamps) {
+			return dataChecked{store: store, have: have}
+		}
+		return resumeRejected{store: store}
 	}
 }
 

@@ -3,7 +3,10 @@
 // announcer together.
 //
 // Ownership: every field of Torrent marked "loop-owned" belongs to the
-// goroutine running (*Torrent).run; other goroutines (peer readers, dialers,
+// goroutine running the torrent's loop (*Torrent).loop. An idle torrent
+// parks (park.go): its loop exits and the next message starts a new one,
+// so there is still one owner at a time, and an idle torrent holds no
+// goroutine, ticker or descriptor of its own. Other goroutines (peer readers, dialers,
 // disk workers, the announcer, API callers) talk to it only through its
 // channels: peer events, new connections, dial results, peer addresses, disk
 // results and commands. Status is published as an immutable Stats value

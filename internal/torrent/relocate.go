@@ -44,7 +44,7 @@ func (t *Torrent) Relocate(dir string) error {
 func (t *Torrent) Reannounce() bool {
 	ok := false
 	_ = t.do(func() {
-		if a := t.announcer.Load(); a != nil && t.annCancel != nil {
+		if a := t.announcer.Load(); a != nil && t.annRunning {
 			a.Reannounce()
 			ok = true
 		}

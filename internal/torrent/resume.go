@@ -21,11 +21,13 @@ type ResumeData struct {
 // (no metadata, or still checking). It may be called from any goroutine.
 func (t *Torrent) ResumeData() (rd ResumeData, ok bool, err error) {
 	var st *storage.Storage
+	var released bool
 	err = t.do(func() {
 		if t.store == nil || !t.checked || t.have == nil {
 			return
 		}
 		st = t.store
+		released = t.handlesReleased
 		rd.NumPieces = t.have.Len()
 		rd.Have = append([]byte(nil), t.have.Bytes()...)
 	})
@@ -37,7 +39,13 @@ func (t *Torrent) ResumeData() (rd ResumeData, ok bool, err error) {
 	if err := st.Sync(); err != nil {
 		return ResumeData{}, false, fmt.Errorf("sync: %w", err)
 	}
-	if rd.Stamps, err = st.Stamps(); err != nil {
+	rd.Stamps, err = st.Stamps()
+	if released {
+		// The torrent had closed its descriptors (it is idle or parked):
+		// close again what the sync and the stat opened.
+		st.ReleaseHandles()
+	}
+	if err != nil {
 		return ResumeData{}, false, fmt.Errorf("stamps: %w", err)
 	}
 	return rd, true, nil
@@ -55,4 +63,14 @@ func (t *Torrent) resumeBitfield() *bitfield.Bitfield {
 		return nil
 	}
 	return bf
+}
+
+// resumeComplete reports whether r says every one of numPieces pieces was
+// verified, with file stamps to confirm it by.
+func resumeComplete(r *ResumeData, numPieces int) bool {
+	if r == nil || r.NumPieces != numPieces || len(r.Stamps) == 0 {
+		return false
+	}
+	bf, err := bitfield.FromBytes(r.Have, r.NumPieces)
+	return err == nil && bf.Full()
 }

@@ -1,7 +1,6 @@
 package torrent
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"time"
@@ -13,11 +12,9 @@ import (
 	"github.com/gobit/gobit/internal/tracker"
 )
 
-// run is the event loop; it owns all loop-owned fields.
+// run starts the torrent on its first loop.
 func (t *Torrent) run() {
-	defer close(t.doneC)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	t.activeAt = time.Now()
 	if t.cfg.MetaInfo != nil {
 		t.setInfo(&t.cfg.MetaInfo.Info, t.cfg.MetaInfo.InfoBytes)
 	}
@@ -28,7 +25,19 @@ func (t *Torrent) run() {
 		t.startAnnouncer()
 	}
 	t.connectPeers()
+	t.loop()
+}
+
+// loop is the event loop; while it runs it owns all loop-owned fields. It
+// returns when the torrent stops, or parks (park.go).
+func (t *Torrent) loop() {
+	if t.wakeTimer != nil {
+		t.wakeTimer.Stop()
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
+		active := true
 		select {
 		case ev := <-t.peerEvC:
 			t.handlePeerEvent(ev)
@@ -45,9 +54,20 @@ func (t *Torrent) run() {
 			t.handleDiskResult(r)
 		case fn := <-t.cmdC:
 			fn()
+		case <-t.wakeC:
+			t.handleTick()
+			active = false
 		case <-tick.C:
 			t.handleTick()
+			active = false
 		case <-t.stopC:
+			close(t.doneC)
+			return
+		}
+		now := time.Now()
+		if active {
+			t.activeAt = now
+		} else if t.tryPark(now) {
 			return
 		}
 	}
@@ -84,6 +104,7 @@ func (t *Torrent) handleTick() {
 			t.fillRequests(p)
 		}
 	}
+	t.maybeReleaseHandles(now)
 	t.publish()
 }
 
@@ -110,6 +131,9 @@ func (t *Torrent) publish() {
 		UploadSlots:   t.choker.Slots(),
 	}
 	s.Sequential, s.FirstLastPieceFirst = t.sel.sequential, t.sel.firstLast
+	if t.resuming && s.State == StateChecking {
+		s.State = StateSeeding // confirming resume data is no check (setInfo)
+	}
 	if t.paused && t.state != StateError {
 		s.State = StatePaused
 	}
@@ -130,6 +154,11 @@ func (t *Torrent) publish() {
 			s.Completed = t.completedBytes()
 		}
 		s.WantedSize, s.WantedCompleted = t.sel.wantedSize, t.sel.wantedHave
+		if t.resuming {
+			// Complete by the resume data being confirmed (setInfo).
+			s.HavePieces, s.Completed = s.NumPieces, s.TotalSize
+			s.WantedCompleted = s.WantedSize
+		}
 	}
 	for _, p := range t.peers {
 		if p.isSeed() {
@@ -195,6 +224,7 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 	// Partial pieces live in memory: keep them to about partialBudget.
 	t.pk.SetMaxPartial(int(max(8, partialBudget/info.PieceLength)))
 	t.have = bitfield.New(n)
+	t.haveGen.Add(1)
 	t.applySelection()
 	t.left.Store(info.TotalLength())
 	st, err := storage.Open(t.cfg.SaveDir, t.layout(), t.cfg.Storage)
@@ -226,7 +256,6 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		t.sendAllowedFast(p)
 	}
 	t.state = StateChecking
-	t.publish()
 	store := t.store
 	resume := t.resumeBitfield()
 	var stamps []storage.FileStamp
@@ -234,7 +263,40 @@ func (t *Torrent) setInfo(info *metainfo.Info, infoBytes []byte) {
 		stamps = t.cfg.Resume.Stamps
 	}
 	t.cfg.Resume = nil // used once; a later recheck hashes everything
+	if resume != nil && resume.Full() && len(stamps) > 0 {
+		// A complete torrent whose files are unchanged needs no check:
+		// it is shown seeding while the stamps are compared (a stat per
+		// file), and checks only if they differ.
+		t.resuming = true
+		t.resumeStamps = stamps
+		t.publish()
+		t.postDisk(resumeJob(store, resume, stamps))
+		return
+	}
+	t.publish()
 	t.postDisk(checkJob(store, resume, stamps))
+}
+
+// handleResumeRejected starts the check that resume data could not spare:
+// files changed since it was saved. Pieces in unchanged files are still
+// trusted.
+func (t *Torrent) handleResumeRejected() {
+	if !t.resuming || t.store == nil {
+		return
+	}
+	t.resuming = false
+	t.log.Info("files changed since the resume data was saved; checking")
+	var have *bitfield.Bitfield
+	if t.have != nil {
+		have = bitfield.New(t.have.Len())
+		for i := range have.Len() {
+			have.Set(i)
+		}
+	}
+	stamps := t.resumeStamps
+	t.resumeStamps = nil
+	t.publish()
+	t.postDisk(checkJob(t.store, have, stamps))
 }
 
 // handleSynced stops the torrent when flushing its files failed.
@@ -247,7 +309,9 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 		t.fail(fmt.Errorf("check data: %w", err))
 		return
 	}
+	t.resuming, t.resumeStamps = false, nil
 	t.checked = true
+	t.haveGen.Add(1)
 	for i := 0; i < bf.Len(); i++ {
 		if bf.Has(i) {
 			t.markHave(i, false)
@@ -281,6 +345,7 @@ func (t *Torrent) markHave(i int, announce bool) {
 	if !t.have.Set(i) {
 		return
 	}
+	t.haveGen.Add(1)
 	t.pk.SetHave(i)
 	t.noteHaveWanted(i)
 	t.notifyPiece(i)
@@ -301,7 +366,7 @@ func (t *Torrent) hungryReannounce(now time.Time) {
 	if t.state == StateSeeding || len(t.peers) > 0 || t.dialing > 0 || now.Sub(t.lastHungry) < 30*time.Second {
 		return
 	}
-	if a := t.announcer.Load(); a != nil && t.annCancel != nil {
+	if a := t.announcer.Load(); a != nil && t.annRunning {
 		t.lastHungry = now
 		a.Reannounce()
 	}
@@ -371,13 +436,12 @@ func (t *Torrent) maybeComplete() {
 // tracker the truth about what is left (a complete torrent is a seeder);
 // a magnet announces at once to find peers for its metadata.
 func (t *Torrent) startAnnouncer() {
-	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annCancel != nil || t.paused || t.state == StateError {
+	if t.cfg.Tracker == nil || len(t.cfg.Trackers) == 0 || t.annRunning || t.paused || t.state == StateError {
 		return
 	}
 	if t.info != nil && !t.checked {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	a := tracker.NewAnnouncer(tracker.AnnouncerConfig{
 		Client:      t.cfg.Tracker,
 		Tiers:       t.cfg.Trackers,
@@ -398,34 +462,36 @@ func (t *Torrent) startAnnouncer() {
 		// A seed's first announce may wait behind other seeds' (spread).
 		Background: t.info != nil && t.have != nil && t.have.Full(),
 	})
-	done := make(chan struct{})
 	prev := t.annDone
 	t.announcer.Store(a)
-	t.annCancel = cancel
-	t.annDone = done
-	go func() {
-		defer close(done)
-		// The previous announcer's "stopped" must reach the trackers
-		// before this one's "started", or they would forget us.
-		if prev != nil {
-			select {
-			case <-prev:
-			case <-ctx.Done():
-				return
-			}
-		}
-		a.Run(ctx)
-	}()
-}
-
-// stopAnnouncer cancels the announcer; it sends "stopped" in its own
-// goroutine, bounded by its stopped timeout.
-func (t *Torrent) stopAnnouncer() {
-	if t.annCancel == nil {
+	t.annRunning = true
+	t.annDone = nil
+	if prev == nil {
+		a.Start()
 		return
 	}
-	t.annCancel()
-	t.annCancel = nil
+	select {
+	case <-prev:
+		a.Start()
+	default:
+		// The previous announcer's "stopped" must reach the trackers
+		// before this one's "started", or they would forget us. Stop
+		// before Start makes Start a no-op.
+		go func() {
+			<-prev
+			a.Start()
+		}()
+	}
+}
+
+// stopAnnouncer stops the announcer; it sends "stopped" off the loop,
+// bounded by its stopped timeout, and closes t.annDone when done.
+func (t *Torrent) stopAnnouncer() {
+	if !t.annRunning {
+		return
+	}
+	t.annRunning = false
+	t.annDone = t.announcer.Load().Stop()
 }
 
 func (t *Torrent) pause() {
@@ -470,17 +536,22 @@ func (t *Torrent) resume() {
 	t.publish()
 }
 
+// stoppedWait bounds how long closing a torrent waits for its "stopped"
+// announces, a little over tracker.DefaultStoppedTimeout.
+const stoppedWait = tracker.DefaultStoppedTimeout + 300*time.Millisecond
+
 // shutdown runs on the loop when the torrent is closed.
 func (t *Torrent) shutdown() {
 	t.paused = true
-	done := t.annDone
 	t.stopAnnouncer()
+	done := t.annDone
 	t.closeAllPeers()
 	if done != nil {
-		// Give the "stopped" announce a moment; the announcer bounds it.
+		// Give the "stopped" announces a moment; the announcer bounds
+		// them (tracker.DefaultStoppedTimeout).
 		select {
 		case <-done:
-		case <-time.After(6 * time.Second):
+		case <-time.After(stoppedWait):
 		}
 	}
 }

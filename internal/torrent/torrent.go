@@ -1,7 +1,6 @@
 package torrent
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"maps"
@@ -77,6 +76,10 @@ type Config struct {
 	Tracker *tracker.Client
 	// AnnounceMinInterval floors the wait between announces (tests lower it).
 	AnnounceMinInterval time.Duration
+	// HandleIdle is how long the torrent, without peers, goes without disk
+	// jobs before its storage closes the descriptors it keeps open between
+	// operations (DefaultHandleIdle if zero).
+	HandleIdle time.Duration
 	// Disk runs disk jobs; a private pool of DefaultDiskWorkers is made if
 	// nil.
 	Disk *DiskPool
@@ -275,8 +278,15 @@ type Torrent struct {
 	cmdC     chan func()
 	stopC    chan struct{}
 	doneC    chan struct{}
+	wakeC    chan struct{} // capacity 1: a parked torrent's timer asks for a tick
 	stopOnce sync.Once
-	diskJobs sync.WaitGroup
+	// parkMu guards parked and senders (park.go).
+	parkMu  sync.Mutex
+	parked  bool
+	senders int
+	// diskInflight counts disk jobs posted and not yet delivered.
+	diskInflight atomic.Int32
+	diskJobs     sync.WaitGroup
 	// ioMu is held shared by every disk job and exclusively while the
 	// torrent's files are moved.
 	ioMu sync.RWMutex
@@ -295,56 +305,64 @@ type Torrent struct {
 	downloaded atomic.Int64
 	uploaded   atomic.Int64
 	left       atomic.Int64
+	// haveGen changes whenever the verified pieces may have (HaveVersion).
+	haveGen atomic.Uint64
 
 	// Loop-owned state.
-	picked        []picker.Block // fillRequests' scratch
-	state         State
-	errMsg        string
-	paused        bool
-	info          *metainfo.Info
-	infoBytes     []byte
-	name          string
-	pk            *picker.Picker
-	store         *storage.Storage
-	have          *bitfield.Bitfield
-	checked       bool
-	pieces        map[int]*pieceBuf
-	verifying     map[int]bool
-	peers         map[*peer.Conn]*peerState
-	byID          map[[20]byte]*peerState
-	byNum         map[int]*peerState
-	nextPeerID    int
-	addrs         map[netip.AddrPort]*addrInfo
-	dialing       int
-	banned        map[string]bool
-	bannedIDs     map[int]bool // numbers of the peers banned (picker.PeerID)
-	md            *metadataFetch
-	annCancel     context.CancelFunc
-	annDone       chan struct{}
-	rng           *rand.Rand
-	rateDown      rate
-	rateUp        rate
-	lastDown      int64
-	lastUp        int64
-	completeAt    time.Time
-	seedingSince  time.Time
-	seedLimits    SeedLimits
-	choker        *choker.Choker
-	chokeRound    int
-	upLimit       *ratelimit.Limiter
-	downLimit     *ratelimit.Limiter
-	finished      bool   // paused because a seeding limit was reached
-	downloading   bool   // the last check found pieces missing
-	moving        bool   // files are being moved
-	renaming      bool   // files are being renamed (RenameFiles)
-	root          string // Stats.Root, set by setRoot
-	files         *fileProgress
-	lastHungry    time.Time // last reannounce for lack of peers
-	pendingWrites int       // complete pieces being hashed or written
-	sel           selection // file priorities, piece order, stream windows
-	heldBytes     int64     // piece data in memory: received blocks of partial, verifying and writing pieces
-	bdp           int64     // the peers' bandwidth-delay products added up, updated every tick
-	fastest       int64     // the highest download rate of a peer, updated every tick
+	picked          []picker.Block // fillRequests' scratch
+	state           State
+	errMsg          string
+	paused          bool
+	info            *metainfo.Info
+	infoBytes       []byte
+	name            string
+	pk              *picker.Picker
+	store           *storage.Storage
+	have            *bitfield.Bitfield
+	checked         bool
+	activeAt        time.Time           // the loop's last message other than a tick (park.go)
+	wakeTimer       *time.Timer         // wakes the torrent while parked
+	lastDiskJob     time.Time           // when postDisk last ran a job
+	handlesReleased bool                // the storage was told to close its idle descriptors since
+	resuming        bool                // a complete torrent's resume data is being confirmed (resumeJob)
+	resumeStamps    []storage.FileStamp // the stamps resumeJob compares, for the check if they differ
+	pieces          map[int]*pieceBuf
+	verifying       map[int]bool
+	peers           map[*peer.Conn]*peerState
+	byID            map[[20]byte]*peerState
+	byNum           map[int]*peerState
+	nextPeerID      int
+	addrs           map[netip.AddrPort]*addrInfo
+	dialing         int
+	banned          map[string]bool
+	bannedIDs       map[int]bool // numbers of the peers banned (picker.PeerID)
+	md              *metadataFetch
+	annRunning      bool            // the announcer in t.announcer is started
+	annDone         <-chan struct{} // closed when the last stopped announcer's "stopped" announces ended
+	rng             *rand.Rand
+	rateDown        rate
+	rateUp          rate
+	lastDown        int64
+	lastUp          int64
+	completeAt      time.Time
+	seedingSince    time.Time
+	seedLimits      SeedLimits
+	choker          *choker.Choker
+	chokeRound      int
+	upLimit         *ratelimit.Limiter
+	downLimit       *ratelimit.Limiter
+	finished        bool   // paused because a seeding limit was reached
+	downloading     bool   // the last check found pieces missing
+	moving          bool   // files are being moved
+	renaming        bool   // files are being renamed (RenameFiles)
+	root            string // Stats.Root, set by setRoot
+	files           *fileProgress
+	lastHungry      time.Time // last reannounce for lack of peers
+	pendingWrites   int       // complete pieces being hashed or written
+	sel             selection // file priorities, piece order, stream windows
+	heldBytes       int64     // piece data in memory: received blocks of partial, verifying and writing pieces
+	bdp             int64     // the peers' bandwidth-delay products added up, updated every tick
+	fastest         int64     // the highest download rate of a peer, updated every tick
 	// fastGiven maps a piece to the peer we serve it to while choking it
 	// (an allowed-fast piece, BEP 6): each piece is given away to one
 	// choked peer at a time (see fastTaken).
@@ -371,6 +389,9 @@ func New(cfg Config) *Torrent {
 	if cfg.UploadSlots == 0 {
 		cfg.UploadSlots = DefaultUploadSlots
 	}
+	if cfg.HandleIdle <= 0 {
+		cfg.HandleIdle = DefaultHandleIdle
+	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
 	}
@@ -394,6 +415,7 @@ func New(cfg Config) *Torrent {
 		addrsC:     make(chan peerAddrs, 16),
 		diskC:      make(chan diskResult, 64),
 		cmdC:       make(chan func(), 16),
+		wakeC:      make(chan struct{}, 1),
 		stopC:      make(chan struct{}),
 		doneC:      make(chan struct{}),
 		name:       cfg.Name,
@@ -424,6 +446,12 @@ func New(cfg Config) *Torrent {
 		[]*ratelimit.Limiter{t.downLimit, cfg.GlobalDownload},
 		[]*ratelimit.Limiter{t.upLimit, cfg.GlobalUpload})
 	t.state = StateMetadata
+	if mi := cfg.MetaInfo; mi != nil {
+		// What setInfo will say first, so that the snapshot published
+		// before the loop runs says it already.
+		t.state = StateChecking
+		t.resuming = resumeComplete(cfg.Resume, mi.Info.NumPieces())
+	}
 	t.left.Store(-1)
 	t.uploaded.Store(cfg.Uploaded)
 	t.downloaded.Store(cfg.Downloaded)
@@ -464,6 +492,12 @@ func (t *Torrent) trackerStatus() []tracker.TrackerStatus {
 	return out
 }
 
+// HaveVersion returns a number that changes whenever the torrent's verified
+// pieces may have changed (a piece verified, a check started or ended): a
+// caller that saved resume data at one version need not save it again
+// while the version stays.
+func (t *Torrent) HaveVersion() uint64 { return t.haveGen.Load() }
+
 // Done is closed when the torrent's loop has exited after Close.
 func (t *Torrent) Done() <-chan struct{} { return t.doneC }
 
@@ -476,9 +510,12 @@ func (t *Torrent) StateChanged() <-chan struct{} { return *t.stateC.Load() }
 // do runs fn on the loop and waits for it.
 func (t *Torrent) do(fn func()) error {
 	ran := make(chan struct{})
+	t.enter()
 	select {
 	case t.cmdC <- func() { fn(); close(ran) }:
+		t.leave()
 	case <-t.doneC:
+		t.leave()
 		return ErrStopped
 	}
 	select {
@@ -541,6 +578,8 @@ func (t *Torrent) Magnet() string {
 // AddConn hands an established incoming connection (handshake done) to the
 // torrent. The torrent owns nc afterwards.
 func (t *Torrent) AddConn(nc net.Conn, hs wire.Handshake) {
+	t.enter()
+	defer t.leave()
 	select {
 	case t.connC <- newConn{nc: nc, hs: hs}:
 	case <-t.doneC:
@@ -571,6 +610,8 @@ type peerAddrs struct {
 // AddPeers adds candidate peer addresses found by src. It never blocks; when
 // the torrent is busy the addresses are dropped (they will come again).
 func (t *Torrent) AddPeers(src Source, addrs []netip.AddrPort) {
+	t.enter()
+	defer t.leave()
 	select {
 	case t.addrsC <- peerAddrs{src, addrs}:
 	case <-t.doneC:
@@ -595,9 +636,14 @@ func (t *Torrent) Handshake() wire.Handshake {
 func (t *Torrent) Close(deleteData bool) error {
 	var err error
 	t.stopOnce.Do(func() {
+		t.enter() // the loop must not park before it sees stopC
 		_ = t.do(func() { t.shutdown() })
 		close(t.stopC)
 		<-t.doneC
+		t.leave()
+		if t.wakeTimer != nil {
+			t.wakeTimer.Stop() // the loop has exited: no one else uses it
+		}
 		t.diskJobs.Wait()
 		t.cfg.ReadCache.Forget(t.hash)
 		if t.store != nil {

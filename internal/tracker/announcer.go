@@ -18,8 +18,12 @@ const (
 	DefaultInterval = 30 * time.Minute
 	// DefaultAnnounceTimeout bounds one announce attempt to one URL.
 	DefaultAnnounceTimeout = 60 * time.Second
-	// DefaultStoppedTimeout bounds the "stopped" announces sent on exit.
-	DefaultStoppedTimeout = 5 * time.Second
+	// DefaultStoppedTimeout bounds the "stopped" announces sent on exit,
+	// all of a torrent's at once: a tracker that does not answer by then
+	// forgets the peer at its interval anyway, and a daemon with
+	// thousands of torrents must stop within seconds (libtorrent's
+	// stop_tracker_timeout is 1 s too).
+	DefaultStoppedTimeout = time.Second
 	// maxRetryDelay is the base of the failure backoff (15 s, 30 s, 60 s…).
 	maxRetryDelay = 15 * time.Second
 )
@@ -90,29 +94,55 @@ type TrackerStatus struct {
 }
 
 // Announcer announces one torrent to all its tiers periodically. Create it
-// with NewAnnouncer and call Run once.
+// with NewAnnouncer, then Start and Stop it (or call Run once).
+//
+// An Announcer owns no goroutine while it waits: each tier's next announce
+// is an appointment in its Client's scheduler (schedule.go), and an
+// announce runs in a goroutine that ends with it. When a tier announces
+// next is decided here (the policy: nextAfter, retryDelay); who runs it is
+// the scheduler's business.
 type Announcer struct {
 	cfg   AnnouncerConfig
 	key   uint32
 	log   *slog.Logger
 	tiers []*tier
+	sched *scheduler
 
 	completedOnce sync.Once
+
+	// smu guards the run state below and every tier's schedule fields.
+	// It is taken before mu, never after.
+	smu      sync.Mutex
+	started  bool
+	stopped  bool
+	ctx      context.Context // cancelled by Stop: in-flight announces end
+	cancel   context.CancelFunc
+	inflight sync.WaitGroup // tier announces running
+	done     chan struct{}  // closed when Stop's "stopped" announces ended
 
 	mu       sync.Mutex      // guards the status field of every trackerState
 	statuses []*trackerState // fixed order: tier, then configured order
 }
 
-// tier is one BEP 12 tier. urls is owned by the tier's goroutine.
+// tier is one BEP 12 tier. urls and the URLs' started and trackerID are
+// used by one goroutine at a time: the tier's announce (running) or, after
+// Stop, the "stopped" announces. The schedule fields are guarded by
+// Announcer.smu.
 type tier struct {
-	index       int
-	urls        []*trackerState // shuffled once; the URL that answers moves to the front
-	completedC  chan struct{}   // buffered (1): a "completed" is queued
-	reannounceC chan struct{}   // buffered (1): announce as soon as allowed
+	index int
+	urls  []*trackerState // shuffled once; the URL that answers moves to the front
+	item  schedItem
+
+	running          bool // an announce of this tier is in flight
+	completedPending bool
+	failures         int
+	interval         time.Duration // from the last success; 0 = unknown
+	minAllowed       time.Duration
+	last, next       time.Time
 }
 
-// trackerState is one URL of a tier. started and trackerID are owned by the
-// tier's goroutine; status is guarded by Announcer.mu.
+// trackerState is one URL of a tier. started and trackerID belong to the
+// tier's announce; status is guarded by Announcer.mu.
 type trackerState struct {
 	url       string
 	started   bool // the tracker acknowledged "started"
@@ -120,7 +150,8 @@ type trackerState struct {
 	status    TrackerStatus
 }
 
-// NewAnnouncer returns an Announcer for cfg. It sends nothing until Run.
+// NewAnnouncer returns an Announcer for cfg. It sends nothing until Start
+// (or Run).
 func NewAnnouncer(cfg AnnouncerConfig) *Announcer {
 	if cfg.MinInterval <= 0 {
 		cfg.MinInterval = DefaultMinInterval
@@ -134,13 +165,19 @@ func NewAnnouncer(cfg AnnouncerConfig) *Announcer {
 	if cfg.NumWant <= 0 {
 		cfg.NumWant = -1
 	}
-	a := &Announcer{cfg: cfg, key: rand.Uint32(), log: cfg.Logger}
+	a := &Announcer{cfg: cfg, key: rand.Uint32(), log: cfg.Logger, done: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Client != nil && cfg.Client.sched != nil {
+		a.sched = cfg.Client.sched
+	} else {
+		a.sched = newScheduler()
+	}
 	seen := make(map[string]bool)
 	for _, urls := range cfg.Tiers {
-		t := &tier{index: len(a.tiers), completedC: make(chan struct{}, 1), reannounceC: make(chan struct{}, 1)}
+		t := &tier{index: len(a.tiers), minAllowed: cfg.MinInterval}
+		t.item.index = -1
 		for _, u := range urls {
 			if u == "" || seen[u] {
 				continue
@@ -154,31 +191,91 @@ func NewAnnouncer(cfg AnnouncerConfig) *Announcer {
 			continue
 		}
 		rand.Shuffle(len(t.urls), func(i, j int) { t.urls[i], t.urls[j] = t.urls[j], t.urls[i] })
+		t.item.fn = func() { a.fire(t) }
 		a.tiers = append(a.tiers, t)
 	}
 	return a
 }
 
-// Run announces "started" to every tier, each in its own goroutine, then
-// re-announces at the trackers' intervals until ctx is done. It then sends
-// "stopped" to every tracker that acknowledged "started" (bounded by
-// StoppedTimeout) and returns. Run returns at once if there are no trackers.
-func (a *Announcer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, t := range a.tiers {
-		wg.Go(func() { a.runTier(ctx, t) })
+// Start schedules "started" to every tier at once, and re-announces at the
+// trackers' intervals until Stop. Only the first call has an effect, and
+// none after Stop.
+func (a *Announcer) Start() {
+	a.smu.Lock()
+	defer a.smu.Unlock()
+	if a.started || a.stopped {
+		return
 	}
-	wg.Wait()
+	a.started = true
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	now := time.Now()
+	for _, t := range a.tiers {
+		// The first announce waits for its slot (spread.go).
+		t.next = a.cfg.Client.spread.reserve(now, a.cfg.Background)
+		a.sched.set(&t.item, t.next)
+	}
+}
+
+// Stop ends the announcing: scheduled announces are dropped, one in flight
+// is cancelled, then "stopped" goes to every tracker that acknowledged
+// "started" (each bounded by StoppedTimeout). The returned channel is
+// closed when that is done. Stop may be called more than once, also
+// before Start.
+func (a *Announcer) Stop() <-chan struct{} {
+	a.smu.Lock()
+	if a.stopped {
+		a.smu.Unlock()
+		return a.done
+	}
+	a.stopped = true
+	started := a.started
+	if started {
+		a.cancel()
+		for _, t := range a.tiers {
+			a.sched.cancel(&t.item)
+		}
+	}
+	a.smu.Unlock()
+	if !started {
+		close(a.done)
+		return a.done
+	}
+	go func() {
+		defer close(a.done)
+		a.inflight.Wait()
+		var wg sync.WaitGroup
+		for _, t := range a.tiers {
+			wg.Go(func() { a.sendStopped(t) })
+		}
+		wg.Wait()
+	}()
+	return a.done
+}
+
+// Run starts the Announcer, waits for ctx to be done, stops it and returns
+// once the "stopped" announces are over. It returns at once if there are
+// no trackers.
+func (a *Announcer) Run(ctx context.Context) {
+	if len(a.tiers) == 0 {
+		return
+	}
+	a.Start()
+	<-ctx.Done()
+	<-a.Stop()
 }
 
 // Completed queues a "completed" announce to every tier. Only the first call
 // has an effect.
 func (a *Announcer) Completed() {
 	a.completedOnce.Do(func() {
+		a.smu.Lock()
+		defer a.smu.Unlock()
+		now := time.Now()
 		for _, t := range a.tiers {
-			select {
-			case t.completedC <- struct{}{}:
-			default:
+			t.completedPending = true
+			if !t.last.IsZero() { // else the first announce is due, in its slot
+				t.next = now
+				a.scheduleLocked(t)
 			}
 		}
 	})
@@ -187,12 +284,24 @@ func (a *Announcer) Completed() {
 // Reannounce asks every tier to announce as soon as the minimum interval
 // allows, for example because the torrent needs more peers.
 func (a *Announcer) Reannounce() {
+	a.smu.Lock()
+	defer a.smu.Unlock()
 	for _, t := range a.tiers {
-		select {
-		case t.reannounceC <- struct{}{}:
-		default:
+		if allowed := t.last.Add(t.minAllowed); !t.last.IsZero() && allowed.Before(t.next) {
+			t.next = allowed
+			a.scheduleLocked(t)
 		}
 	}
+}
+
+// scheduleLocked puts t's next announce in the scheduler, unless the
+// Announcer is not running or t's announce is in flight (it schedules the
+// next one when it ends). a.smu is held.
+func (a *Announcer) scheduleLocked(t *tier) {
+	if !a.started || a.stopped || t.running {
+		return
+	}
+	a.sched.set(&t.item, t.next)
 }
 
 // Status returns a snapshot of every tracker's state, in tier order.
@@ -206,79 +315,64 @@ func (a *Announcer) Status() []TrackerStatus {
 	return out
 }
 
-// runTier is the loop of one tier's goroutine.
-func (a *Announcer) runTier(ctx context.Context, t *tier) {
-	var (
-		completedPending bool
-		failures         int
-		interval         time.Duration // from the last success; 0 = unknown
-		minAllowed       = a.cfg.MinInterval
-		last             time.Time
-		// The first announce waits for its slot (spread.go).
-		next = a.cfg.Client.spread.reserve(time.Now(), a.cfg.Background)
-	)
-	a.setNext(t, next)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		timer.Reset(time.Until(next))
-		select {
-		case <-ctx.Done():
-			a.sendStopped(ctx, t)
-			return
-		case <-t.completedC:
-			completedPending = true
-			if !last.IsZero() { // else the first announce is due, in its slot
-				next = time.Now()
-			}
-			continue
-		case <-t.reannounceC:
-			if allowed := last.Add(minAllowed); !last.IsZero() && allowed.Before(next) {
-				next = allowed
-			}
-			continue
-		case <-timer.C:
-		}
-
-		event := EventNone
-		if completedPending {
-			event = EventCompleted
-		}
-		resp, sent, logged, err := a.announceTier(ctx, t, event)
-		if ctx.Err() != nil {
-			a.sendStopped(ctx, t)
-			return
-		}
-		now := time.Now()
-		if err != nil {
-			failures++
-			next = now.Add(a.retryDelay(failures, interval))
-			// Trackers that could not be reached are logged by the
-			// Client, once per outage (health.go); any other failure
-			// once per run of failures of this tier.
-			lvl := slog.LevelDebug
-			if failures == 1 && !logged {
-				lvl = slog.LevelWarn
-			}
-			a.log.Log(ctx, lvl, "tracker announce failed", "tier", t.index, "err", err, "retry_in", next.Sub(now).Round(time.Second))
-		} else {
-			failures = 0
-			last = now
-			if sent == EventCompleted {
-				completedPending = false
-			}
-			interval = resp.Interval
-			if interval <= 0 {
-				interval = DefaultInterval
-			}
-			minAllowed = max(resp.MinInterval, a.cfg.MinInterval)
-			next = now.Add(max(interval, minAllowed))
-			if completedPending {
-				next = now // "started" went first; send "completed" right after
-			}
-		}
-		a.setNext(t, next)
+// fire runs one announce of tier t when its appointment is due (in a
+// goroutine of its own), then makes the next appointment.
+func (a *Announcer) fire(t *tier) {
+	a.smu.Lock()
+	if a.stopped || t.running {
+		a.smu.Unlock()
+		return
 	}
+	t.running = true
+	event := EventNone
+	if t.completedPending {
+		event = EventCompleted
+	}
+	ctx := a.ctx
+	a.inflight.Add(1)
+	a.smu.Unlock()
+	defer a.inflight.Done()
+
+	resp, sent, logged, err := a.announceTier(ctx, t, event)
+
+	a.smu.Lock()
+	t.running = false
+	if a.stopped {
+		a.smu.Unlock()
+		return
+	}
+	now := time.Now()
+	if err != nil {
+		t.failures++
+		t.next = now.Add(a.retryDelay(t.failures, t.interval))
+		// Trackers that could not be reached are logged by the Client,
+		// once per outage (health.go); any other failure once per run of
+		// failures of this tier.
+		lvl := slog.LevelDebug
+		if t.failures == 1 && !logged {
+			lvl = slog.LevelWarn
+		}
+		a.log.Log(ctx, lvl, "tracker announce failed", "tier", t.index, "err", err, "retry_in", t.next.Sub(now).Round(time.Second))
+	} else {
+		t.failures = 0
+		t.last = now
+		if sent == EventCompleted {
+			t.completedPending = false
+		}
+		t.interval = resp.Interval
+		if t.interval <= 0 {
+			t.interval = DefaultInterval
+		}
+		t.minAllowed = max(resp.MinInterval, a.cfg.MinInterval)
+		t.next = now.Add(max(t.interval, t.minAllowed))
+		if t.completedPending {
+			t.next = now // "started" went first; send "completed" right after
+		}
+	}
+	next := t.next
+	a.scheduleLocked(t)
+	a.smu.Unlock()
+	a.setNext(t, next)
 }
 
 // retryDelay is the wait after the n-th consecutive failure: base·2^(n-1),
@@ -346,21 +440,26 @@ func (a *Announcer) announceTier(ctx context.Context, t *tier, event Event) (_ *
 	return nil, event, logged, errors.Join(errs...)
 }
 
-// sendStopped sends "stopped" to every URL of t that acknowledged "started",
-// with a fresh deadline since ctx is already done.
-func (a *Announcer) sendStopped(ctx context.Context, t *tier) {
+// sendStopped sends "stopped" to every URL of t that acknowledged
+// "started", all at once, each bounded by StoppedTimeout. It runs after
+// t's last announce ended.
+func (a *Announcer) sendStopped(t *tier) {
+	var wg sync.WaitGroup
 	for _, ts := range t.urls {
 		if !ts.started {
 			continue
 		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.StoppedTimeout)
-		_, err := a.cfg.Client.Announce(sctx, ts.url, a.request(EventStopped, ts.trackerID))
-		cancel()
-		if err != nil {
-			a.log.Debug("tracker stopped announce failed", "url", redact(ts.url), "err", err)
-		}
 		ts.started = false
+		wg.Go(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), a.cfg.StoppedTimeout)
+			_, err := a.cfg.Client.Announce(sctx, ts.url, a.request(EventStopped, ts.trackerID))
+			cancel()
+			if err != nil {
+				a.log.Debug("tracker stopped announce failed", "url", redact(ts.url), "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	now := time.Time{}
 	for _, ts := range t.urls {
 		a.updateStatus(ts, func(s *TrackerStatus) { s.NextAnnounce = now })

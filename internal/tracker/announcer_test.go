@@ -3,7 +3,10 @@ package tracker
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -215,4 +218,155 @@ func TestNewAnnouncerTiers(t *testing.T) {
 	}
 	// Run with no tiers returns at once.
 	NewAnnouncer(AnnouncerConfig{}).Run(context.Background())
+}
+
+// TestAnnouncersShareScheduler starts 300 announcers on one Client: once
+// their "started" announces are answered, they wait for their next
+// announce without a goroutine each (the Client's scheduler holds one
+// appointment per tier), and Stop sends every "stopped".
+func TestAnnouncersShareScheduler(t *testing.T) {
+	tr := trackertest.New(t)
+	tr.SetInterval(time.Hour, 0)
+	c := fastClient(t, time.Second, 2)
+	before := runtime.NumGoroutine()
+	const n = 300
+	var as []*Announcer
+	for i := range n {
+		a := NewAnnouncer(AnnouncerConfig{Client: c, Tiers: [][]string{{tr.HTTPURL()}}, InfoHash: [20]byte{0: byte(i), 1: byte(i >> 8)}, Port: 4000})
+		a.Start()
+		as = append(as, a)
+	}
+	testutil.WaitFor(t, 30*time.Second, "every started announce answered", func() bool {
+		for _, a := range as {
+			if a.Status()[0].Status != StatusWorking {
+				return false
+			}
+		}
+		return true
+	})
+	testutil.WaitFor(t, 10*time.Second, "announce goroutines to end", func() bool {
+		c.http.CloseIdleConnections() // kept-alive connections have goroutines of their own
+		return runtime.NumGoroutine() < before+n/10
+	})
+	if p := c.sched.pending(); p != n {
+		t.Errorf("scheduler holds %d appointments, want %d", p, n)
+	}
+	for _, a := range as {
+		a.Stop()
+	}
+	for _, a := range as {
+		select {
+		case <-a.Stop():
+		case <-time.After(20 * time.Second):
+			t.Fatal("Stop did not finish")
+		}
+	}
+	if p := c.sched.pending(); p != 0 {
+		t.Errorf("%d appointments left after Stop", p)
+	}
+	stopped := 0
+	for _, e := range tr.Events() {
+		if e.Event == "stopped" {
+			stopped++
+		}
+	}
+	if stopped != n {
+		t.Errorf("%d stopped announces, want %d", stopped, n)
+	}
+}
+
+// TestSchedulerOrder checks that appointments run in time order, that a
+// moved appointment runs at its new time, that a cancelled one never runs
+// and that the scheduler's goroutine ends when nothing is left.
+func TestSchedulerOrder(t *testing.T) {
+	s := newScheduler()
+	var mu sync.Mutex
+	var got []int
+	items := make([]*schedItem, 4)
+	for i := range items {
+		items[i] = &schedItem{index: -1, fn: func() { mu.Lock(); got = append(got, i); mu.Unlock() }}
+	}
+	now := time.Now()
+	s.set(items[0], now.Add(300*time.Millisecond))
+	s.set(items[1], now.Add(100*time.Millisecond))
+	s.set(items[2], now.Add(200*time.Millisecond))
+	s.set(items[3], now.Add(50*time.Millisecond))
+	s.set(items[0], now.Add(10*time.Millisecond)) // moved first
+	s.cancel(items[2])
+	testutil.WaitFor(t, 10*time.Second, "three callbacks", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, []int{0, 3, 1}) {
+		t.Errorf("ran %v, want [0 3 1]", got)
+	}
+	testutil.WaitFor(t, 10*time.Second, "the loop to exit", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return !s.running })
+}
+
+// TestAnnouncesPerHostBounded: announces to one tracker host wait their
+// turn beyond MaxPerHost in flight, and all get through.
+func TestAnnouncesPerHostBounded(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		_, _ = w.Write([]byte("d8:intervali60e5:peers0:e"))
+	}))
+	defer srv.Close()
+	c := NewClient(ClientConfig{})
+	const n = 3 * MaxPerHost
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := c.Announce(context.Background(), srv.URL+"/announce", testReq([20]byte{0: byte(i)}, 1, 1000))
+			errs <- err
+		})
+	}
+	testutil.WaitFor(t, 10*time.Second, "the first announces to arrive", func() bool { mu.Lock(); defer mu.Unlock(); return inFlight == MaxPerHost })
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if peak != MaxPerHost {
+		t.Errorf("%d announces in flight to one host at most, want %d", peak, MaxPerHost)
+	}
+	// A waiter gives up at its deadline.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Announce(ctx, srv.URL+"/announce", testReq([20]byte{}, 1, 1000)); err == nil {
+		t.Error("announce with a done context succeeded")
+	}
+}
+
+// TestHostLimitForgetsIdleHosts: a host's slots are dropped once nobody
+// holds or waits for them.
+func TestHostLimitForgetsIdleHosts(t *testing.T) {
+	var h hostLimit
+	rel1, err := h.acquire(context.Background(), "A.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel2, _ := h.acquire(context.Background(), "a.example")
+	rel1()
+	if len(h.hosts) != 1 {
+		t.Errorf("%d hosts while one slot is held", len(h.hosts))
+	}
+	rel2()
+	if len(h.hosts) != 0 {
+		t.Errorf("%d hosts kept after every slot was released", len(h.hosts))
+	}
 }

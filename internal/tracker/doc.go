@@ -17,9 +17,15 @@
 // datagram to the request whose transaction ID (and tracker address) it
 // carries; datagrams that match no waiting request are dropped.
 //
-// An [Announcer] belongs to one torrent. [Announcer.Run] starts one
-// goroutine per tier; each tier goroutine owns its tier's URL order and
-// per-URL state (whether "started" was acknowledged, the tracker ID). The
+// An [Announcer] belongs to one torrent and owns no goroutine while it
+// waits: every tier's next announce is an appointment in its Client's
+// scheduler, a heap watched by one goroutine that exists only while
+// something is scheduled. A due announce runs in a goroutine that ends with
+// it; one tier has at most one announce in flight, which owns the tier's
+// URL order and per-URL state (whether "started" was acknowledged, the
+// tracker ID) while it runs. [Announcer.Stop] sends "stopped" after the
+// last one ended. When a tier announces next (intervals, retry backoff) is
+// decided by the Announcer; the scheduler only keeps the time. The
 // published status of each tracker is copied under the Announcer's mutex so
 // that [Announcer.Status] never waits on a network call.
 //

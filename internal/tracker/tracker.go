@@ -198,6 +198,11 @@ type Client struct {
 	// trackers are reachable, for the log (health.go).
 	spread *spreader
 	health health
+	// hosts bounds the announces in flight per tracker host (hostlimit.go).
+	hosts hostLimit
+	// sched keeps the appointments of every Announcer using this Client
+	// (schedule.go).
+	sched *scheduler
 }
 
 // NewClient returns a Client with cfg's zero fields set to their defaults.
@@ -218,20 +223,25 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultHTTPTimeout}
+		// Keep as many connections to a tracker as announces may be in
+		// flight to it (MaxPerHost), so that a burst (every torrent's
+		// "stopped" at exit) reuses them rather than connecting anew
+		// for each; idle ones are closed soon.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = MaxPerHost
+		tr.IdleConnTimeout = 10 * time.Second
 		if cfg.IPVersion != "" {
 			// Connect to trackers over the chosen IP version only.
-			tr := http.DefaultTransport.(*http.Transport).Clone()
 			var d net.Dialer
 			tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
 				return d.DialContext(ctx, "tcp"+cfg.IPVersion, addr)
 			}
-			hc.Transport = tr
 		}
+		hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: tr}
 	}
 	t := newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries, cfg.Net)
 	t.family = cfg.IPVersion
-	return &Client{cfg: cfg, http: hc, udp: t,
+	return &Client{cfg: cfg, http: hc, udp: t, sched: newScheduler(),
 		spread: newSpreader(cfg.AnnounceRate), health: health{grace: healthGrace}}
 }
 
@@ -250,6 +260,12 @@ func (c *Client) Announce(ctx context.Context, trackerURL string, req AnnounceRe
 	if !req.IPv6.IsValid() && c.ownIPv6 != nil && c.cfg.IPVersion != "4" {
 		req.IPv6 = c.ownIPv6()
 	}
+	release, err := c.hosts.acquire(ctx, u.Host)
+	if err != nil {
+		c.counts.add(ctx, u, err)
+		return nil, fmt.Errorf("tracker %s: announce: waiting for a turn: %w", redact(trackerURL), err)
+	}
+	defer release()
 	var resp *AnnounceResponse
 	switch u.Scheme {
 	case "http", "https":

@@ -1,0 +1,125 @@
+package torrent
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Parking. A torrent with nothing to do (seeding or paused or stopped by
+// an error, with no peers, dials, disk jobs, moves or stream readers, and
+// no command for parkAfter) parks: its loop goroutine exits, its tick
+// stops, and the loop-owned state stays as it was, owned by nobody until
+// the next loop starts. Everything that sends the loop a message goes
+// through enter and leave, which start the loop again when it is parked,
+// so the state still has one owner at a time: the running loop. A parked
+// torrent holds no goroutine and no ticker; one runtime timer (wakeTimer)
+// brings it back every parkWake, or sooner for a seeding time limit, to
+// run the tick (seed limits, the presence check, releasing descriptors)
+// and park again. Peers from the tracker, the DHT or PEX, an incoming
+// connection and any API call wake it at once.
+//
+// parkMu guards parked and senders. A sender counted in senders has its
+// message on the way; the loop parks only with no sender counted and every
+// channel empty, under parkMu, so no message can be left in a channel of a
+// parked torrent.
+
+// parkAfter is how long a torrent stays awake after its last message other
+// than a tick: long enough for the shown rates to fall to zero
+// (rateIdleTicks) and for a burst of API calls not to park and wake it
+// each time.
+const parkAfter = (rateIdleTicks + 1) * time.Second
+
+// parkWake is how often a parked torrent wakes to run its tick.
+const parkWake = 60 * time.Second
+
+// enter counts a sender that is about to send the loop a message, and
+// starts the loop if it is parked. The sender calls leave once its send
+// is done (or abandoned).
+func (t *Torrent) enter() {
+	t.parkMu.Lock()
+	t.senders++
+	if t.parked {
+		t.parked = false
+		go t.loop()
+	}
+	t.parkMu.Unlock()
+}
+
+// leave ends what enter began.
+func (t *Torrent) leave() {
+	t.parkMu.Lock()
+	t.senders--
+	t.parkMu.Unlock()
+}
+
+// wake is wakeTimer's function: it has the loop run a tick.
+func (t *Torrent) wake() {
+	t.enter()
+	select {
+	case t.wakeC <- struct{}{}:
+	default: // a wake is already queued
+	}
+	t.leave()
+}
+
+// idle reports whether the torrent has nothing to do but wait, its
+// storage's descriptors closed. It runs on the loop.
+func (t *Torrent) idle(now time.Time) bool {
+	return t.quiet(now) && (t.store == nil || t.handlesReleased)
+}
+
+// quiet is idle but for the storage's descriptors (maybeReleaseHandles
+// closes them before the torrent parks).
+func (t *Torrent) quiet(now time.Time) bool {
+	if now.Sub(t.activeAt) < parkAfter {
+		return false
+	}
+	switch {
+	case t.paused, t.state == StateError:
+	case t.state == StateSeeding && t.checked:
+	default:
+		return false
+	}
+	return len(t.peers) == 0 && t.dialing == 0 && !t.moving && t.pendingWrites == 0 &&
+		len(t.loading) == 0 && len(t.sel.streams.waiters) == 0 && t.md == nil
+}
+
+// tryPark parks the torrent if it is idle and no message is on its way;
+// it runs on the loop, which must return at once when it reports true.
+func (t *Torrent) tryPark(now time.Time) bool {
+	if !t.idle(now) {
+		return false
+	}
+	t.parkMu.Lock()
+	busy := t.senders > 0 || t.diskInflight.Load() > 0 ||
+		len(t.peerEvC)+len(t.connC)+len(t.dialC)+len(t.addrsC)+len(t.diskC)+len(t.cmdC)+len(t.wakeC) > 0
+	if busy {
+		t.parkMu.Unlock()
+		return false
+	}
+	// The timer is armed before parked is set: once parkMu is released,
+	// a sender may start the next loop, which owns wakeTimer too. A timer
+	// firing meanwhile waits in enter for parkMu.
+	d := t.wakeAfter(now)
+	if t.wakeTimer == nil {
+		t.wakeTimer = time.AfterFunc(d, t.wake)
+	} else {
+		t.wakeTimer.Reset(d)
+	}
+	t.parked = true
+	t.parkMu.Unlock()
+	return true
+}
+
+// wakeAfter is how long the torrent may stay parked: parkWake, spread by
+// up to a tenth so that torrents parked together do not wake together, or
+// until its seeding time limit.
+func (t *Torrent) wakeAfter(now time.Time) time.Duration {
+	d := parkWake - time.Duration(rand.Int64N(int64(parkWake/10)))
+	if t.state == StateSeeding && !t.paused && !t.seedingSince.IsZero() {
+		if l := t.effectiveSeedLimits(); l.SeedTimeLimit > 0 {
+			d = min(d, max(time.Second, t.seedingSince.Add(l.SeedTimeLimit).Sub(now)+10*time.Millisecond))
+		}
+	}
+	return d
+}
