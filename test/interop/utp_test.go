@@ -39,7 +39,7 @@ func watchTransports(t *testing.T, s *session.Session, hash string) func() map[s
 			select {
 			case <-stop:
 				return
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(5 * time.Millisecond):
 			}
 		}
 	}()
@@ -68,7 +68,9 @@ func TestUTPLibtorrent(t *testing.T) {
 	t.Run("gobit downloads", func(t *testing.T) {
 		libtorrent.need(t)
 		sw := newSwarm(t, seedFor(t.Name()), true)
-		p := startLT(t, "libtorrent seeder", "seed", "--no-tcp", "--torrent", sw.torrentPath, "--save", sw.dir)
+		// Capped, so that the transfer lasts long enough for the watcher to
+		// see the connection (uncapped it ended within one poll, in CI).
+		p := startLT(t, "libtorrent seeder", "seed", "--no-tcp", "--upload-limit", "400000", "--torrent", sw.torrentPath, "--save", sw.dir)
 		p.waitOutput(t, "READY", startTimeout)
 		sw.waitTracker(t, 1)
 		out := t.TempDir()
