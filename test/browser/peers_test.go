@@ -70,7 +70,11 @@ func TestWebUIPeers(t *testing.T) {
 			t.Fatal(err)
 		}
 		ports[enc] = port
-		seeder := br.daemon(t, "seed-"+enc, dir, "--port", strconv.Itoa(port), "--encryption", enc, "--upload-limit", "32KiB")
+		args := []string{"--port", strconv.Itoa(port), "--encryption", enc, "--upload-limit", "32KiB"}
+		if enc == "disable" {
+			args = append(args, "--utp=false") // reached over TCP; the other over uTP, tried first
+		}
+		seeder := br.daemon(t, "seed-"+enc, dir, args...)
 		seeder.seed(t, torrent)
 	}
 	addrOf := func(enc string) string { return "127.0.0.1:" + strconv.Itoa(ports[enc]) }
@@ -86,9 +90,10 @@ func TestWebUIPeers(t *testing.T) {
 		return len(api) == 2
 	})
 	want := map[string]string{addrOf("require"): "rc4", addrOf("disable"): "none"}
+	wantTransport := map[string]string{addrOf("require"): "utp", addrOf("disable"): "tcp"}
 	for addr, enc := range want {
-		if p := api[addr]; p.Encryption != enc || p.Transport != "tcp" || p.IPVersion != 4 {
-			t.Fatalf("the API reports %s as %+v, want encryption %s over TCP/IPv4", addr, p, enc)
+		if p := api[addr]; p.Encryption != enc || p.Transport != wantTransport[addr] || p.IPVersion != 4 {
+			t.Fatalf("the API reports %s as %+v, want encryption %s over %s/IPv4", addr, p, enc, wantTransport[addr])
 		}
 	}
 
@@ -108,8 +113,9 @@ func TestWebUIPeers(t *testing.T) {
 			t.Errorf("a row for %q, not one of the seeders", r.Addr)
 			continue
 		}
-		if r.Encryption != enc || r.Transport != "TCP" || r.IP != "IPv4" {
-			t.Errorf("row %s: encryption %q, transport %q, IP %q; want %q, TCP, IPv4", r.Addr, r.Encryption, r.Transport, r.IP, enc)
+		shown := map[string]string{"tcp": "TCP", "utp": "uTP"}[wantTransport[r.Addr]]
+		if r.Encryption != enc || r.Transport != shown || r.IP != "IPv4" {
+			t.Errorf("row %s: encryption %q, transport %q, IP %q; want %q, %s, IPv4", r.Addr, r.Encryption, r.Transport, r.IP, enc, shown)
 		}
 		if enc == "rc4" && (!strings.Contains(r.EncryptionText, "RC4") || !strings.Contains(r.EncryptionTitle, "RC4")) {
 			t.Errorf("row %s: encryption shown as %q (%q), want RC4", r.Addr, r.EncryptionText, r.EncryptionTitle)

@@ -277,7 +277,6 @@ export class Detail {
           el('span', { class: 'badge enc-' + enc.cls, text: enc.text })),
         el('td', { class: 'peer-ip', text: p.ip_version ? 'IPv' + p.ip_version : '' }),
         el('td', { text: p.client || '' }),
-        el('td', { text: p.transport === 'utp' ? 'uTP' : 'TCP' }),
         el('td', { class: 'mono', title: 'D/d download, U/u upload, S snubbed, E fast extension, X extension protocol', text: p.flags || '' }),
         el('td', { class: 'num', text: (p.progress * 100).toFixed(1) + '%' }),
         el('td', { class: 'num', text: rate(p.download_rate) }),
