@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,37 +12,6 @@ import (
 	"github.com/gobit/gobit/internal/testutil"
 	"github.com/gobit/gobit/internal/tracker/trackertest"
 )
-
-// transports collects the transports of s's peers of a torrent until
-// stop is closed.
-func transports(s *session.Session, hash string, stop <-chan struct{}) func() map[string]bool {
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if d, err := s.Get(hash); err == nil {
-				mu.Lock()
-				for _, p := range d.PeerList {
-					seen[p.Transport] = true
-				}
-				mu.Unlock()
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	return func() map[string]bool {
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		return seen
-	}
-}
 
 // swarmOver downloads a torrent from a seeder with cfgSeed to a leecher
 // with cfgLeech and returns the transports the leecher's peers used.
@@ -62,13 +30,11 @@ func swarmOver(t *testing.T, cfgSeed, cfgLeech session.Config) map[string]bool {
 	WaitState(t, seed, hash, 30*time.Second, session.StateSeeding)
 	cfgLeech.DownloadDir = filepath.Join(dir, "leech")
 	leech := NewSessionWith(t, cfgLeech)
-	stop := make(chan struct{})
-	seen := transports(leech, hash, stop)
+	seen := WatchTransports(t, leech, hash)
 	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 		t.Fatal(err)
 	}
 	st := WaitState(t, leech, hash, 90*time.Second, session.StateSeeding, session.StateError)
-	close(stop)
 	if st.State != session.StateSeeding {
 		t.Fatalf("leecher ended in %s: %s", st.State, st.Error)
 	}
@@ -126,13 +92,11 @@ func TestDHTBesideUTP(t *testing.T) {
 		return ok && st.PeersStored > 0
 	})
 	leech := NewSessionWith(t, cfg("leech", bootAddr))
-	stop := make(chan struct{})
-	seen := transports(leech, hash, stop)
+	seen := WatchTransports(t, leech, hash)
 	if _, err := leech.Add(context.Background(), session.AddRequest{URI: metainfo.Magnet{InfoHash: mi.InfoHash}.String()}); err != nil {
 		t.Fatal(err)
 	}
 	WaitState(t, leech, hash, 45*time.Second, session.StateSeeding)
-	close(stop)
 	SameTree(t, filepath.Dir(root), filepath.Join(dir, "leech"))
 	if s := seen(); !s["utp"] || s["tcp"] {
 		t.Fatalf("transports seen: %v, want utp only", s)

@@ -2,9 +2,7 @@ package interop
 
 import (
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/swarmtest"
@@ -18,40 +16,6 @@ import (
 func gobitUTPSession(t *testing.T, dir string) *session.Session {
 	t.Helper()
 	return swarmtest.NewSessionWith(t, session.Config{DownloadDir: dir, UTP: true, NoTCP: true})
-}
-
-// watchTransports records the transports of s's peers until the test ends.
-func watchTransports(t *testing.T, s *session.Session, hash string) func() map[string]bool {
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if d, err := s.Get(hash); err == nil {
-				mu.Lock()
-				for _, p := range d.PeerList {
-					seen[p.Transport] = true
-				}
-				mu.Unlock()
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	var once sync.Once
-	finish := func() map[string]bool {
-		once.Do(func() { close(stop); <-done })
-		mu.Lock()
-		defer mu.Unlock()
-		return seen
-	}
-	t.Cleanup(func() { finish() })
-	return finish
 }
 
 func checkUTP(t *testing.T, seen map[string]bool) {
@@ -75,7 +39,7 @@ func TestUTPLibtorrent(t *testing.T) {
 		sw.waitTracker(t, 1)
 		out := t.TempDir()
 		s := gobitUTPSession(t, out)
-		seen := watchTransports(t, s, sw.hash())
+		seen := swarmtest.WatchTransports(t, s, sw.hash())
 		gobitAdd(t, s, sw, false)
 		gobitWait(t, s, sw, transferTimeout)
 		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
@@ -85,7 +49,7 @@ func TestUTPLibtorrent(t *testing.T) {
 		libtorrent.need(t)
 		sw := newSwarm(t, seedFor(t.Name()), false)
 		s := gobitUTPSession(t, sw.dir)
-		seen := watchTransports(t, s, sw.hash())
+		seen := swarmtest.WatchTransports(t, s, sw.hash())
 		gobitAdd(t, s, sw, false)
 		swarmtest.WaitState(t, s, sw.hash(), startTimeout, session.StateSeeding)
 		sw.waitTracker(t, 1)
@@ -111,7 +75,7 @@ func TestUTPTransmission(t *testing.T) {
 		sw.waitTracker(t, 1)
 		out := t.TempDir()
 		s := gobitUTPSession(t, out)
-		seen := watchTransports(t, s, sw.hash())
+		seen := swarmtest.WatchTransports(t, s, sw.hash())
 		gobitAdd(t, s, sw, false)
 		gobitWait(t, s, sw, transferTimeout)
 		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
@@ -125,7 +89,7 @@ func TestUTPTransmission(t *testing.T) {
 		tr.add(t, sw, false)
 		sw.waitTracker(t, 1)
 		s := gobitUTPSession(t, sw.dir)
-		seen := watchTransports(t, s, sw.hash())
+		seen := swarmtest.WatchTransports(t, s, sw.hash())
 		gobitAdd(t, s, sw, false)
 		tr.waitComplete(t, sw.hash(), transferTimeout)
 		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
