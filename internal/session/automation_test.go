@@ -161,7 +161,10 @@ func TestOnCompleteCommand(t *testing.T) {
 	scripts := t.TempDir()
 	out := filepath.Join(scripts, "env.out")
 	script := filepath.Join(scripts, "done.sh")
-	body := fmt.Sprintf("#!/bin/sh\nprintf '%%s|%%s|%%s|%%s' \"$GOBIT_TORRENT_HASH\" \"$GOBIT_TORRENT_NAME\" \"$GOBIT_TORRENT_DIR\" \"$(pwd)\" > %s.tmp\nmv %s.tmp %s\necho hello from the script\n", out, out, out)
+	// The daemon's secrets in its environment must not reach the script.
+	t.Setenv("GOBIT_API_TOKEN", "secret-token")
+	t.Setenv("GOBIT_PROXY", "socks5://user:secret@127.0.0.1:1")
+	body := fmt.Sprintf("#!/bin/sh\nprintf '%%s|%%s|%%s|%%s|%%s%%s' \"$GOBIT_TORRENT_HASH\" \"$GOBIT_TORRENT_NAME\" \"$GOBIT_TORRENT_DIR\" \"$(pwd)\" \"$GOBIT_API_TOKEN\" \"$GOBIT_PROXY\" > %s.tmp\nmv %s.tmp %s\necho hello from the script\n", out, out, out)
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +193,7 @@ func TestOnCompleteCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := mi.InfoHash.String() + "|payload.bin|" + leechDir + "|" + leechDir
+	want := mi.InfoHash.String() + "|payload.bin|" + leechDir + "|" + leechDir + "|"
 	if string(got) != want {
 		t.Errorf("script saw %q, want %q", got, want)
 	}

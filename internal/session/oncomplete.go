@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,6 +25,11 @@ import (
 // Config.OnCompleteTimeout (default 5 minutes), or when the session closes. Its exit status and its
 // output (the first maxOnCompleteOutput bytes of stdout and stderr
 // together) are logged.
+//
+// The daemon's own settings in its environment (every GOBIT_ variable, such
+// as GOBIT_API_TOKEN, GOBIT_API_PASSWORD or a GOBIT_PROXY URL with its
+// credentials) are not passed on: a script run for every finished torrent,
+// perhaps one a user downloaded, must not learn the API's secrets.
 
 // On-complete bounds.
 const (
@@ -81,7 +87,7 @@ func (s *Session) execOnComplete(prog, dir string, env []string, timeout time.Du
 		}
 	}()
 	cmd := exec.CommandContext(ctx, prog)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(childEnv(os.Environ()), env...)
 	cmd.Dir = dir
 	out := &limitedBuffer{max: maxOnCompleteOutput}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -131,4 +137,15 @@ func (b *limitedBuffer) String() string {
 		s += "… (" + strconv.Itoa(b.dropped) + " more bytes)"
 	}
 	return s
+}
+
+// childEnv returns environ without the daemon's own GOBIT_ settings.
+func childEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "GOBIT_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
