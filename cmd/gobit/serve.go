@@ -28,24 +28,25 @@ const shutdownTimeout = 10 * time.Second
 
 // serveOptions are the flags of gobit serve.
 type serveOptions struct {
-	addr        string
-	downloadDir string
-	dataDir     string
-	port        int
-	listenHost  string
-	logFile     string
-	logLevel    string
-	token       string
-	apiUser     string
-	apiPassword string
-	allowHosts  []string
-	flushEvery  time.Duration
-	limits      limitOptions
-	automation  automationOptions
-	discovery   discoveryOptions
-	encryption  encryptionOptions
-	network     networkOptions
-	pprof       bool
+	addr         string
+	downloadDir  string
+	dataDir      string
+	port         int
+	listenHost   string
+	logFile      string
+	logLevel     string
+	token        string
+	apiUser      string
+	apiPassword  string
+	allowHosts   []string
+	allowOrigins []string
+	flushEvery   time.Duration
+	limits       limitOptions
+	automation   automationOptions
+	discovery    discoveryOptions
+	encryption   encryptionOptions
+	network      networkOptions
+	pprof        bool
 	// metricsPerTorrent turns on /metrics' per-torrent series.
 	metricsPerTorrent bool
 	// flags are the resolved flags, for reloading the configuration.
@@ -102,6 +103,7 @@ reported through $NOTIFY_SOCKET.
 	f.StringVar(&o.apiPassword, "api-password", "", "password the Transmission and qBittorrent APIs ask for (the --api-token is accepted as a password too)")
 	f.BoolVar(&o.qbtBypassLocal, "qbt-bypass-local-auth", false, "let clients on this machine (loopback) use the qBittorrent API without logging in, as qBittorrent's bypass_local_auth")
 	f.StringSliceVar(&o.allowHosts, "api-allowed-hosts", nil, "further host names the API answers to (comma-separated; *.domain for subdomains, * for any, behind a reverse proxy)")
+	f.StringSliceVar(&o.allowOrigins, "api-allowed-origins", nil, "origins allowed to change state and read answers across origins, such as a browser extension's chrome-extension://<id> or moz-extension://<uuid>, or a web UI served elsewhere (comma-separated; no wildcards)")
 	f.DurationVar(&o.flushEvery, "flush-interval", session.DefaultFlushInterval, "how often resume data is saved to the data dir")
 	o.limits.register(f)
 	o.automation.register(f)
@@ -146,6 +148,9 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 	}
 	if err := api.ValidateAllowedHosts(o.allowHosts); err != nil {
 		return &usageError{fmt.Errorf("%s: %w", api.AllowedHostsFlag, err)}
+	}
+	if err := api.ValidateAllowedOrigins(o.allowOrigins); err != nil {
+		return &usageError{fmt.Errorf("%s: %w", api.AllowedOriginsFlag, err)}
 	}
 	if o.port < 0 || o.port > 65535 {
 		return &usageError{fmt.Errorf("--port %d: want 0..65535", o.port)}
@@ -215,7 +220,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) error {
 		return nil
 	}
 
-	apiOpts := api.Options{Token: o.token, Logger: log, Addr: o.addr, AllowedHosts: o.allowHosts}
+	apiOpts := api.Options{Token: o.token, Logger: log, Addr: o.addr, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins}
 	apiOpts.Mounts = mounts(sess, o, log)
 	srv := &http.Server{
 		// Guard covers the --pprof profiles too; the API checks again.

@@ -89,8 +89,11 @@
 // or a Sec-Fetch-Site header other than "same-origin" or "none": browsers
 // send those with cross-site form posts and "no-cors" fetches, which need
 // no preflight. Clients that send neither (curl, scripts, Client) are
-// unaffected. No CORS header is ever sent, so another origin's page cannot
-// read a GET's answer either. See Guard.
+// unaffected. No CORS header is sent, so another origin's page cannot read
+// a GET's answer either, except to an origin the user names in
+// Options.AllowedOrigins (--api-allowed-origins: a browser extension that
+// sends torrents to gobit, a web UI served elsewhere), whose requests pass
+// the cross-site check and whose answers carry CORS headers. See Guard.
 //
 // Paths: a directory the API is given (download_dir of an add, the path of
 // a move) must be absolute; a relative one is a 400 naming the field, never
@@ -198,6 +201,13 @@ type Options struct {
 	// for a domain's subdomains) allowed in the Host header, from
 	// --api-allowed-hosts; an entry "*" turns the Host check off.
 	AllowedHosts []string
+	// AllowedOrigins are origins ("scheme://host[:port]", such as a
+	// browser extension's "chrome-extension://<id>" or a web UI served
+	// elsewhere) whose requests may change state, from
+	// --api-allowed-origins. Their requests get CORS headers, so their
+	// pages may read the answers. An entry "*" is refused by
+	// ValidateAllowedOrigins; "null" never matches.
+	AllowedOrigins []string
 	// Mounts are further handlers served beside the API (the Transmission
 	// and qBittorrent APIs, /metrics), behind the same Host/Origin guard,
 	// body cap, panic recovery and request log.

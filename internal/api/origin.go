@@ -14,6 +14,11 @@ import (
 // the API's 403 answers name it.
 const AllowedHostsFlag = "--api-allowed-hosts"
 
+// AllowedOriginsFlag is the daemon flag that lets named origins (browser
+// extensions, a web UI served elsewhere) change state; the API's
+// cross-origin 403 answers name it.
+const AllowedOriginsFlag = "--api-allowed-origins"
+
 // Guard returns next wrapped in the API's browser defences, configured by
 // opts.Addr and opts.AllowedHosts (the other fields are ignored):
 //
@@ -23,7 +28,11 @@ const AllowedHostsFlag = "--api-allowed-hosts"
 //   - the cross-site check: a request that may change state (any method but
 //     GET, HEAD and OPTIONS) carrying an Origin header other than the API's
 //     own origin, or a Sec-Fetch-Site header other than "same-origin" or
-//     "none", is refused with 403, which defeats cross-site request forgery.
+//     "none", is refused with 403, which defeats cross-site request forgery;
+//   - an origin of opts.AllowedOrigins passes the cross-site check, its
+//     preflight requests (OPTIONS with Access-Control-Request-Method) are
+//     answered with 204 and the CORS headers, and every answer to it carries
+//     Access-Control-Allow-Origin naming it (never "*").
 //
 // NewHandler applies Guard itself; the daemon also wraps whatever else it
 // serves on the API's address (the profiles of --pprof) in it.
@@ -37,12 +46,17 @@ func Guard(opts Options, next http.Handler) http.Handler {
 // guard is Guard logging refusals to log (nil: not at all).
 func guard(opts Options, log *slog.Logger, next http.Handler) http.Handler {
 	p := newHostPolicy(opts.Addr, opts.AllowedHosts)
+	origins := newOriginSet(opts.AllowedOrigins)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		msg := ""
 		if !p.allows(r.Host) {
 			msg = fmt.Sprintf("Host %q is not allowed: the API answers to localhost, loopback addresses and the host of --addr; "+
 				"to reach it by another name, add the name to %s (\"*\" turns this check off, for reverse proxies)",
 				truncate(r.Host, 100), AllowedHostsFlag)
+		} else if origin := r.Header.Get("Origin"); origin != "" && origins[strings.ToLower(origin)] {
+			if corsAnswer(w, r, origin) {
+				return
+			}
 		} else {
 			msg = crossSite(r)
 		}
@@ -280,8 +294,9 @@ func crossSite(r *http.Request) string {
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
 		return fmt.Sprintf("cross-origin request refused (Origin: %s is not this API's origin, http://%s): "+
-			"a web page of another origin may not change gobit's state; use gobit's CLI, curl or a script",
-			truncate(origin, 100), truncate(r.Host, 100))
+			"a web page of another origin may not change gobit's state; use gobit's CLI, curl or a script, "+
+			"or name a browser extension's or another web UI's origin in %s",
+			truncate(origin, 100), truncate(r.Host, 100), AllowedOriginsFlag)
 	}
 	return ""
 }
@@ -321,4 +336,98 @@ func hostPort(hp, defPort string) (host, port string, ok bool) {
 		}
 	}
 	return canonicalHost(host), port, true
+}
+
+// CORS answers for the origins of Options.AllowedOrigins.
+const (
+	corsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+	// corsHeaders are the request headers the APIs use: the token or
+	// Basic auth, JSON bodies, Transmission's session id, and Range for
+	// streams.
+	corsHeaders = "Authorization, Content-Type, X-Transmission-Session-Id, Range"
+	// corsExpose are the answer headers a client script must read:
+	// Transmission's session id handshake, list paging, stream ranges.
+	corsExpose = "X-Transmission-Session-Id, X-Total-Count, Content-Range, Content-Length, Accept-Ranges"
+	corsMaxAge = "600"
+)
+
+// corsAnswer adds the CORS headers for an allowed origin and, for a
+// preflight request, answers it; it reports whether it did.
+func corsAnswer(w http.ResponseWriter, r *http.Request, origin string) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", corsExpose)
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Max-Age", corsMaxAge)
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// originSet holds the allowed origins, as browsers send them.
+type originSet map[string]bool
+
+// newOriginSet builds the set from Options.AllowedOrigins; invalid
+// entries (ValidateAllowedOrigins reports them) never match, nor does
+// "null".
+func newOriginSet(list []string) originSet {
+	m := originSet{}
+	for _, e := range list {
+		e = strings.TrimSpace(e)
+		if o, err := canonicalOrigin(e); err == nil {
+			m[o] = true
+		}
+	}
+	return m
+}
+
+// ValidateAllowedOrigins checks the entries of Options.AllowedOrigins:
+// each must be an origin as a browser sends it in the Origin header, a
+// scheme and a host with an optional port, with no path, query, user or
+// wildcard (chrome-extension://abcdefghijklmnopabcdefghijklmnop,
+// moz-extension://<uuid>, https://ui.example.org:8443).
+func ValidateAllowedOrigins(list []string) error {
+	for _, e := range list {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if _, err := canonicalOrigin(e); err != nil {
+			return fmt.Errorf("allowed origin %q: %w", e, err)
+		}
+	}
+	return nil
+}
+
+// canonicalOrigin returns e as browsers serialise an origin (lower-case
+// scheme and host, no trailing slash), or why it is not one.
+func canonicalOrigin(e string) (string, error) {
+	if e == "*" || e == "null" {
+		return "", fmt.Errorf("want one origin, not %q: every page could then drive the daemon", e)
+	}
+	u, err := url.Parse(strings.TrimSuffix(e, "/"))
+	if err != nil {
+		return "", fmt.Errorf("not a URL: %w", err)
+	}
+	switch {
+	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("want scheme://host[:port], such as chrome-extension://<id> or https://ui.example.org")
+	case u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", fmt.Errorf("an origin has no user, path, query or fragment")
+	case strings.Contains(u.Host, "*"):
+		return "", fmt.Errorf("wildcards are not allowed in an origin")
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	// Browsers leave out a scheme's default port.
+	if scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	} else if scheme == "http" {
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return scheme + "://" + host, nil
 }

@@ -173,6 +173,14 @@ func TestCrossSiteStateChangesRefused(t *testing.T) {
 			map[string]string{"Origin": "https://evil.example"}, false},
 		{"IPv6 same origin", "[::1]:8080", Options{}, map[string]string{"Origin": "http://[::1]:8080"}, true},
 		{"IPv6 other port", "[::1]:8080", Options{}, map[string]string{"Origin": "http://[::1]:9090"}, false},
+		{"allowed browser extension", "", Options{AllowedOrigins: []string{extOrigin}},
+			map[string]string{"Origin": extOrigin, "Sec-Fetch-Site": "none"}, true},
+		{"allowed web UI elsewhere, cross-site", "", Options{AllowedOrigins: []string{"https://ui.example:443"}},
+			map[string]string{"Origin": "https://ui.example", "Sec-Fetch-Site": "cross-site"}, true},
+		{"another extension than the allowed one", "", Options{AllowedOrigins: []string{extOrigin}},
+			map[string]string{"Origin": "chrome-extension://bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}, false},
+		{"an allowed origin's prefix", "", Options{AllowedOrigins: []string{"https://ui.example"}},
+			map[string]string{"Origin": "https://ui.example.evil.example"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,6 +317,72 @@ func TestRelativePathsRefused(t *testing.T) {
 	}
 	if w := serve(t, h, reqSpec{method: "POST", path: "/api/v1/torrents/" + hashB + "/move", ctype: "application/json", body: `{"path":"/srv/moved"}`}); w.Code != http.StatusNoContent {
 		t.Fatalf("absolute move: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// extOrigin is a browser extension's origin.
+const extOrigin = "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+// TestAllowedOriginCORS checks the CORS answers to an origin of
+// --api-allowed-origins: a preflight is answered before the token check
+// (browsers send no credentials with it), every answer names the origin,
+// the token is still required, and other origins get no CORS header.
+func TestAllowedOriginCORS(t *testing.T) {
+	fb := apitest.New()
+	h := NewHandler(fb, Options{Token: "tok", AllowedOrigins: []string{extOrigin, "moz-extension://0e9f2c4a-1111-2222-3333-444455556666"}})
+	pre := map[string]string{"Origin": extOrigin, "Access-Control-Request-Method": "POST",
+		"Access-Control-Request-Headers": "authorization, content-type"}
+	w := withHost(t, h, "localhost:8080", reqSpec{method: "OPTIONS", path: "/api/v1/torrents", headers: pre})
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("preflight: %d %s", w.Code, w.Body.String())
+	}
+	for k, want := range map[string]string{
+		"Access-Control-Allow-Origin":      extOrigin,
+		"Access-Control-Allow-Credentials": "true",
+		"Access-Control-Allow-Methods":     corsMethods,
+		"Access-Control-Allow-Headers":     corsHeaders,
+	} {
+		if got := w.Header().Get(k); got != want {
+			t.Errorf("preflight %s = %q, want %q", k, got, want)
+		}
+	}
+	add := reqSpec{method: "POST", path: "/add/magnet", ctype: "text/plain", body: magnetA,
+		headers: map[string]string{"Origin": extOrigin, "Sec-Fetch-Site": "none"}}
+	if w := withHost(t, h, "localhost:8080", add); w.Code != http.StatusUnauthorized {
+		t.Errorf("allowed origin without the token: %d, want 401", w.Code)
+	} else if w.Header().Get("Access-Control-Allow-Origin") != extOrigin {
+		t.Errorf("a 401 to an allowed origin lacks its CORS header, so the extension cannot tell why")
+	}
+	add.headers["Authorization"] = "Bearer tok"
+	w = withHost(t, h, "localhost:8080", add)
+	if w.Code != http.StatusOK || len(fb.Adds) != 1 {
+		t.Fatalf("allowed origin with the token: %d %s, %d adds", w.Code, w.Body.String(), len(fb.Adds))
+	}
+	if w.Header().Get("Access-Control-Allow-Origin") != extOrigin || !strings.Contains(w.Header().Get("Vary"), "Origin") {
+		t.Errorf("answer headers %v", w.Header())
+	}
+	if !strings.Contains(w.Header().Get("Access-Control-Expose-Headers"), "X-Transmission-Session-Id") {
+		t.Errorf("the Transmission session id is not exposed: %q", w.Header().Get("Access-Control-Expose-Headers"))
+	}
+	// Another origin still gets nothing.
+	other := map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+	w = withHost(t, h, "localhost:8080", reqSpec{method: "OPTIONS", path: "/api/v1/torrents", headers: other})
+	for k := range w.Header() {
+		if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+			t.Errorf("other origin's preflight: CORS header %s sent", k)
+		}
+	}
+}
+
+func TestValidateAllowedOrigins(t *testing.T) {
+	good := []string{extOrigin, "moz-extension://0e9f2c4a-1111-2222-3333-444455556666", "https://ui.example.org:8443", "http://[::1]:3000", "https://ui.example.org/"}
+	if err := ValidateAllowedOrigins(good); err != nil {
+		t.Errorf("%q: %v", good, err)
+	}
+	for _, e := range []string{"*", "null", "https://*.example.org", "ui.example.org", "https://ui.example.org/path", "https://u@ui.example.org", "https://ui.example.org?x", "chrome-extension:abc"} {
+		if err := ValidateAllowedOrigins([]string{extOrigin, e}); err == nil {
+			t.Errorf("%q accepted", e)
+		}
 	}
 }
 
