@@ -36,7 +36,7 @@ type Server struct {
 	mu      sync.Mutex
 	assocs  map[net.Conn]struct{} // control connections of UDP associations
 	targets []string              // every CONNECT target, as asked
-	origins map[string]bool // local addresses of the proxy's outgoing connections
+	origins map[string]bool       // local addresses of the proxy's outgoing connections
 	conns   map[net.Conn]struct{}
 	closed  bool
 }
