@@ -86,6 +86,9 @@ type Association struct {
 	st      AssocStatus
 	rdl     time.Time // read deadline
 	rdlWake chan struct{}
+	// rbuf and wbuf are the socket buffer sizes asked for (0: the
+	// system's), applied to each association's socket.
+	rbuf, wbuf int
 
 	closeC chan struct{}
 	ctx    context.Context // cancelled by Close
@@ -169,6 +172,12 @@ func (a *Association) set(pc *PacketConn) bool {
 	a.st.Since, a.st.Retry = time.Now(), time.Time{}
 	a.st.Associations++
 	pc.SetReadDeadline(a.rdl)
+	if a.rbuf > 0 {
+		pc.SetReadBuffer(a.rbuf)
+	}
+	if a.wbuf > 0 {
+		pc.SetWriteBuffer(a.wbuf)
+	}
 	close(a.ready)
 	st := a.st
 	a.mu.Unlock()
@@ -351,6 +360,32 @@ func (a *Association) SetReadDeadline(t time.Time) error {
 	a.mu.Unlock()
 	if pc != nil {
 		pc.SetReadDeadline(t)
+	}
+	return nil
+}
+
+// SetReadBuffer sets the receive buffer size of the association's socket,
+// now and after each new association.
+func (a *Association) SetReadBuffer(bytes int) error {
+	a.mu.Lock()
+	a.rbuf = bytes
+	pc := a.cur
+	a.mu.Unlock()
+	if pc != nil {
+		return pc.SetReadBuffer(bytes)
+	}
+	return nil
+}
+
+// SetWriteBuffer sets the send buffer size of the association's socket,
+// now and after each new association.
+func (a *Association) SetWriteBuffer(bytes int) error {
+	a.mu.Lock()
+	a.wbuf = bytes
+	pc := a.cur
+	a.mu.Unlock()
+	if pc != nil {
+		return pc.SetWriteBuffer(bytes)
 	}
 	return nil
 }

@@ -243,6 +243,12 @@ func (pc *PacketConn) Close() error {
 // LocalAddr returns the local socket's address.
 func (pc *PacketConn) LocalAddr() net.Addr { return pc.udp.LocalAddr() }
 
+// SetReadBuffer sets the local socket's receive buffer size.
+func (pc *PacketConn) SetReadBuffer(bytes int) error { return pc.udp.SetReadBuffer(bytes) }
+
+// SetWriteBuffer sets the local socket's send buffer size.
+func (pc *PacketConn) SetWriteBuffer(bytes int) error { return pc.udp.SetWriteBuffer(bytes) }
+
 // SetDeadline sets the local socket's deadlines.
 func (pc *PacketConn) SetDeadline(t time.Time) error { return pc.udp.SetDeadline(t) }
 

@@ -94,6 +94,13 @@ type addrPortConn interface {
 	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 }
 
+// bufferedConn is a PacketConn whose socket buffers can be sized: a
+// *net.UDPConn, or a proxy's UDP association.
+type bufferedConn interface {
+	SetReadBuffer(bytes int) error
+	SetWriteBuffer(bytes int) error
+}
+
 type connKey struct {
 	addr netip.AddrPort
 	id   uint16 // our receive connection id
@@ -136,11 +143,13 @@ func NewSocket(pc net.PacketConn, cfg Config) *Socket {
 	}
 	s.udp, _ = pc.(*net.UDPConn)
 	s.ap, _ = pc.(addrPortConn)
-	if s.udp != nil {
+	if b, ok := pc.(bufferedConn); ok {
 		// Room for bursts of large loopback packets; the kernel caps
 		// this at net.core.rmem_max / wmem_max.
-		s.udp.SetReadBuffer(socketBuffer)
-		s.udp.SetWriteBuffer(socketBuffer)
+		b.SetReadBuffer(socketBuffer)
+		b.SetWriteBuffer(socketBuffer)
+	}
+	if s.udp != nil {
 		s.stamps = enableTimestamps(s.udp)
 	}
 	s.bufs.New = func() any { b := make([]byte, maxDatagram); return &b }
