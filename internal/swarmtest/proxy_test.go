@@ -56,11 +56,16 @@ func TestDownloadThroughProxy(t *testing.T) {
 			root := Payload(t, filepath.Join(dir, "seed"), "proxied.bin", 7, map[string]int{"": 2 << 20})
 			data, mi := MakeTorrent(t, root, 64<<10, announce)
 			hash := mi.InfoHash.String()
-			seed := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed")})
+			// The seeder announces once, before the leecher: it must not
+			// learn the leecher's address and dial it (an incoming
+			// connection would spare the leecher its own dial through the
+			// proxy, which the test checks).
+			seed := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed"), AnnounceMinInterval: time.Hour})
 			if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
 				t.Fatal(err)
 			}
 			WaitState(t, seed, hash, 30*time.Second, session.StateSeeding)
+			testutil.WaitFor(t, 30*time.Second, "the seeder's announce", func() bool { return tr.Announces() > 0 })
 
 			leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech"), DHT: true, LSD: true,
 				Proxy: "socks5://alice:s3cret@" + proxy.Addr()})
