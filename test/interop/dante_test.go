@@ -98,6 +98,12 @@ func throwawayUser(t *testing.T) (user, pass string, ok bool) {
 // be made (see above), else none.
 func startDante(t *testing.T) *dante {
 	t.Helper()
+	return startDanteWith(t, "")
+}
+
+// startDanteWith is startDante with extra lines of global configuration.
+func startDanteWith(t *testing.T, extra string) *dante {
+	t.Helper()
 	skipShort(t)
 	bin := testutil.NeedProgram(t, "/usr/sbin/danted", "dante-server")
 	d := &dante{}
@@ -117,7 +123,7 @@ socksmethod: %s
 clientmethod: none
 user.privileged: root
 user.unprivileged: nobody
-client pass {
+%sclient pass {
 	from: 127.0.0.0/8 to: 0.0.0.0/0
 }
 socks pass {
@@ -130,7 +136,7 @@ socks pass {
 	command: udpreply
 	log: error
 }
-`, port, danteExternal, method)
+`, port, danteExternal, method, extra)
 	confPath := filepath.Join(dir, "danted.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -421,60 +427,67 @@ func TestDanteDHT(t *testing.T) {
 	peersFromDante(t, seen(), "")
 }
 
+// danteBigBuffers gives danted's sockets 4 MiB receive buffers (the
+// kernel's default, about 208 KiB, overflows under bursts of uTP packets).
+const danteBigBuffers = "internal.socket.so_rcvbuf: 4194304\nexternal.socket.so_rcvbuf: 4194304\n"
+
 // TestDanteThroughput measures a gobit-to-gobit download of 32 MiB
-// directly and through danted, over TCP and over uTP, and logs the rates
-// (it asserts the data and where it came from, not the speed).
+// directly and through danted, over TCP and over uTP (and over uTP
+// through a danted with large socket buffers), and logs the rates. It
+// asserts the data and where it came from, not the speed.
 func TestDanteThroughput(t *testing.T) {
-	d := startDante(t)
+	stock := startDante(t)
+	big := startDanteWith(t, danteBigBuffers)
 	const size = 32 << 20
-	for _, transport := range []string{"tcp", "utp"} {
-		rates := map[bool]float64{}
-		for _, proxied := range []bool{false, true} {
-			dir := t.TempDir()
-			root := swarmtest.Payload(t, filepath.Join(dir, "seed"), "big.bin", seedFor(t.Name()+transport), map[string]int{"": size})
-			tr := trackertest.New(t)
-			data, mi := swarmtest.MakeTorrent(t, root, 256<<10, tr.HTTPURL())
-			hash := mi.InfoHash.String()
-			cfg := session.Config{DownloadDir: filepath.Join(dir, "seed")}
-			if transport == "utp" {
-				cfg.UTP, cfg.NoTCP = true, true
-			}
-			seed := swarmtest.NewSessionWith(t, cfg)
-			if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
-				t.Fatal(err)
-			}
-			swarmtest.WaitState(t, seed, hash, startTimeout, session.StateSeeding)
-			seen := watchPeers(t, seed, hash)
-			cfg.DownloadDir = filepath.Join(dir, "leech")
-			if transport == "utp" {
-				cfg.Port = freePort(t)
-			}
-			var leech *session.Session
-			if proxied {
-				leech = proxiedSession(t, d, cfg)
-				if transport == "utp" {
-					testutil.WaitFor(t, startTimeout, "the UDP association", func() bool { return leech.Settings().ProxyUDP == "associated" })
-				}
-			} else {
-				leech = swarmtest.NewSessionWith(t, cfg)
-			}
-			start := time.Now()
-			if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
-				t.Fatal(err)
-			}
-			st := swarmtest.WaitState(t, leech, hash, 3*transferTimeout, session.StateSeeding, session.StateError)
-			took := time.Since(start)
-			if st.State != session.StateSeeding {
-				t.Fatalf("%s proxied=%v: leecher ended in %s: %s", transport, proxied, st.State, st.Error)
-			}
-			swarmtest.SameTree(t, root, filepath.Join(dir, "leech", "big.bin"))
-			if proxied {
-				peersFromDante(t, seen(), transport)
-			}
-			rates[proxied] = throughput(size, took)
-			leech.Close()
-			seed.Close()
+	run := func(transport string, d *dante) float64 {
+		dir := t.TempDir()
+		root := swarmtest.Payload(t, filepath.Join(dir, "seed"), "big.bin", seedFor(t.Name()+transport), map[string]int{"": size})
+		tr := trackertest.New(t)
+		data, mi := swarmtest.MakeTorrent(t, root, 256<<10, tr.HTTPURL())
+		hash := mi.InfoHash.String()
+		cfg := session.Config{DownloadDir: filepath.Join(dir, "seed")}
+		if transport == "utp" {
+			cfg.UTP, cfg.NoTCP = true, true
 		}
-		t.Logf("%s: %.1f MB/s direct, %.1f MB/s through danted (%.0f %%)", transport, rates[false], rates[true], 100*rates[true]/rates[false])
+		seed := swarmtest.NewSessionWith(t, cfg)
+		defer seed.Close()
+		if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+			t.Fatal(err)
+		}
+		swarmtest.WaitState(t, seed, hash, startTimeout, session.StateSeeding)
+		seen := watchPeers(t, seed, hash)
+		cfg.DownloadDir = filepath.Join(dir, "leech")
+		if transport == "utp" {
+			cfg.Port = freePort(t)
+		}
+		var leech *session.Session
+		if d != nil {
+			leech = proxiedSession(t, d, cfg)
+			if transport == "utp" {
+				testutil.WaitFor(t, startTimeout, "the UDP association", func() bool { return leech.Settings().ProxyUDP == "associated" })
+			}
+		} else {
+			leech = swarmtest.NewSessionWith(t, cfg)
+		}
+		defer leech.Close()
+		start := time.Now()
+		if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+			t.Fatal(err)
+		}
+		st := swarmtest.WaitState(t, leech, hash, 3*transferTimeout, session.StateSeeding, session.StateError)
+		took := time.Since(start)
+		if st.State != session.StateSeeding {
+			t.Fatalf("%s proxied=%v: leecher ended in %s: %s", transport, d != nil, st.State, st.Error)
+		}
+		swarmtest.SameTree(t, root, filepath.Join(dir, "leech", "big.bin"))
+		if d != nil {
+			peersFromDante(t, seen(), transport)
+		}
+		return throughput(size, took)
 	}
+	for _, transport := range []string{"tcp", "utp"} {
+		direct, proxied := run(transport, nil), run(transport, stock)
+		t.Logf("%s: %.1f MB/s direct, %.1f MB/s through danted (%.0f %%)", transport, direct, proxied, 100*proxied/direct)
+	}
+	t.Logf("utp through danted with 4 MiB socket buffers: %.1f MB/s", run("utp", big))
 }
