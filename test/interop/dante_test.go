@@ -44,10 +44,11 @@ import (
 // danteExternal is the address danted's outgoing traffic leaves from.
 var danteExternal = netip.MustParseAddr("127.0.0.2")
 
-// dante is a running danted.
+// dante is a danted, its configuration and its process.
 type dante struct {
 	addr       string // host:port of its SOCKS service
 	user, pass string // "" with socksmethod none
+	bin, dir   string // the program, and the directory of its configuration
 	proc       *process
 }
 
@@ -105,8 +106,7 @@ func startDante(t *testing.T) *dante {
 func startDanteWith(t *testing.T, extra string) *dante {
 	t.Helper()
 	skipShort(t)
-	bin := testutil.NeedProgram(t, "/usr/sbin/danted", "dante-server")
-	d := &dante{}
+	d := &dante{bin: testutil.NeedProgram(t, "/usr/sbin/danted", "dante-server"), dir: t.TempDir()}
 	method := "none"
 	if user, pass, ok := throwawayUser(t); ok {
 		d.user, d.pass, method = user, pass, "username"
@@ -115,7 +115,6 @@ func startDanteWith(t *testing.T, extra string) *dante {
 	}
 	port := freePort(t)
 	d.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	dir := t.TempDir()
 	conf := fmt.Sprintf(`logoutput: stderr
 internal: 127.0.0.1 port = %d
 external: %s
@@ -137,11 +136,17 @@ socks pass {
 	log: error
 }
 `, port, danteExternal, method, extra)
-	confPath := filepath.Join(dir, "danted.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.dir, "danted.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d.proc = startProcess(t, "danted", dir, bin, "-f", confPath, "-p", filepath.Join(dir, "danted.pid"), "-N", "1")
+	d.start(t)
+	return d
+}
+
+// start runs danted and waits until it accepts connections.
+func (d *dante) start(t *testing.T) {
+	t.Helper()
+	d.proc = startProcess(t, "danted", d.dir, d.bin, "-f", filepath.Join(d.dir, "danted.conf"), "-p", filepath.Join(d.dir, "danted.pid"), "-N", "1")
 	d.proc.waitOutput(t, "running", startTimeout)
 	testutil.WaitFor(t, startTimeout, "danted accepting connections", func() bool {
 		c, err := net.DialTimeout("tcp", d.addr, time.Second)
@@ -150,7 +155,6 @@ socks pass {
 		}
 		return err == nil
 	})
-	return d
 }
 
 // proxiedSession starts a gobit session behind d, with cfg's other
@@ -490,4 +494,52 @@ func TestDanteThroughput(t *testing.T) {
 		t.Logf("%s: %.1f MB/s direct, %.1f MB/s through danted (%.0f %%)", transport, direct, proxied, 100*proxied/direct)
 	}
 	t.Logf("utp through danted with 4 MiB socket buffers: %.1f MB/s", run("utp", big))
+}
+
+// TestDanteRestart: danted goes away under a gobit whose uTP (TCP off)
+// runs through its UDP association: the session's network status turns
+// to failed with the reason and the time of the next attempt, nothing
+// reaches the seeder meanwhile, and once danted is back on its port the
+// association is made again (with backoff) and a download completes over
+// uTP through it.
+func TestDanteRestart(t *testing.T) {
+	d := startDante(t)
+	tr := trackertest.New(t)
+	dir := t.TempDir()
+	root := swarmtest.Payload(t, filepath.Join(dir, "seed"), "restart.bin", seedFor(t.Name()), map[string]int{"": 2 << 20})
+	data, mi := swarmtest.MakeTorrent(t, root, 64<<10, tr.HTTPURL())
+	hash := mi.InfoHash.String()
+	seed := swarmtest.NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "seed"), UTP: true, NoTCP: true})
+	if _, err := seed.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	swarmtest.WaitState(t, seed, hash, startTimeout, session.StateSeeding)
+	seen := watchPeers(t, seed, hash)
+
+	leech := proxiedSession(t, d, session.Config{DownloadDir: filepath.Join(dir, "leech"), UTP: true, NoTCP: true, Port: freePort(t)})
+	testutil.WaitFor(t, startTimeout, "the UDP association", func() bool { return leech.Settings().ProxyUDP == "associated" })
+
+	d.proc.stop()
+	testutil.WaitFor(t, 30*time.Second, "the failure in the network status", func() bool {
+		s := leech.Settings()
+		return s.ProxyUDP == "failed" && s.ProxyUDPError != "" && s.ProxyUDPRetry != "" && s.ProxyUDPRelay == ""
+	})
+	t.Logf("while danted is down: %q, next attempt at %s", leech.Settings().ProxyUDPError, leech.Settings().ProxyUDPRetry)
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if len(seen()) != 0 || swarmtest.Status(t, leech, hash).Progress != 0 {
+		t.Fatalf("traffic without the proxy: the seeder saw %v", seen())
+	}
+	seen = watchPeers(t, seed, hash)
+
+	d.start(t)
+	testutil.WaitFor(t, 60*time.Second, "the UDP association again", func() bool { return leech.Settings().ProxyUDP == "associated" })
+	st := swarmtest.WaitState(t, leech, hash, transferTimeout, session.StateSeeding, session.StateError)
+	if st.State != session.StateSeeding {
+		t.Fatalf("leecher ended in %s: %s", st.State, st.Error)
+	}
+	swarmtest.SameTree(t, root, filepath.Join(dir, "leech", "restart.bin"))
+	peersFromDante(t, seen(), "utp")
 }
