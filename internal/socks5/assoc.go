@@ -259,25 +259,34 @@ func (a *Association) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
 				return 0, netip.AddrPort{}, err // a deadline
 			}
 		}
-		var timeout <-chan time.Time
-		if !dl.IsZero() {
-			d := time.Until(dl)
-			if d <= 0 {
-				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-			}
-			t := time.NewTimer(d)
-			timeout = t.C
-			defer t.Stop()
-		}
-		select {
-		case <-ready:
-		case <-wake:
-		case <-timeout:
-			return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-		case <-a.closeC:
-			return 0, netip.AddrPort{}, net.ErrClosed
+		if err := a.waitReady(ready, dl, wake); err != nil {
+			return 0, netip.AddrPort{}, err
 		}
 	}
+}
+
+// waitReady waits for the next association (ready closed), a new read
+// deadline (wake closed), the deadline dl, or Close.
+func (a *Association) waitReady(ready <-chan struct{}, dl time.Time, wake <-chan struct{}) error {
+	var timeout <-chan time.Time
+	if !dl.IsZero() {
+		d := time.Until(dl)
+		if d <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ready:
+	case <-wake:
+	case <-timeout:
+		return os.ErrDeadlineExceeded
+	case <-a.closeC:
+		return net.ErrClosed
+	}
+	return nil
 }
 
 // WriteToUDPAddrPort sends b to addr through the proxy's relay, or fails
