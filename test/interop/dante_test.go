@@ -113,6 +113,12 @@ func startDanteWith(t *testing.T, extra string) *dante {
 	} else {
 		t.Log("not root: danted runs with socksmethod none (username authentication checks system users)")
 	}
+	// As root danted drops to nobody but for reading the password
+	// database; as another user it stays that user.
+	users := ""
+	if os.Geteuid() == 0 {
+		users = "user.privileged: root\nuser.unprivileged: nobody\n"
+	}
 	port := freePort(t)
 	d.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	conf := fmt.Sprintf(`logoutput: stderr
@@ -120,9 +126,7 @@ internal: 127.0.0.1 port = %d
 external: %s
 socksmethod: %s
 clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-%sclient pass {
+%s%sclient pass {
 	from: 127.0.0.0/8 to: 0.0.0.0/0
 }
 socks pass {
@@ -135,7 +139,7 @@ socks pass {
 	command: udpreply
 	log: error
 }
-`, port, danteExternal, method, extra)
+`, port, danteExternal, method, users, extra)
 	if err := os.WriteFile(filepath.Join(d.dir, "danted.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
