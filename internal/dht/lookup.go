@@ -252,7 +252,12 @@ func (s *Server) resolveBootstrap(ctx context.Context) []netip.AddrPort {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		ips, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+		var ips []netip.Addr
+		if s.cfg.LookupNetIP != nil {
+			ips, err = s.cfg.LookupNetIP(rctx, host)
+		} else {
+			ips, err = net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+		}
 		cancel()
 		if err != nil {
 			s.log.Debug("dht bootstrap resolve", "host", host, "err", err)

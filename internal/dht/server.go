@@ -68,6 +68,11 @@ type Config struct {
 	// Bootstrap lists "host:port" bootstrap nodes, resolved with a timeout
 	// by Bootstrap.
 	Bootstrap []string
+	// LookupNetIP, when set, resolves the host names of Bootstrap instead
+	// of net.DefaultResolver (a proxy's caller refuses, so that no name
+	// leaks to the local resolver; a bound interface's resolves through
+	// it). IP addresses are never looked up.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
 	// Nodes are saved routing table nodes (from Server.Nodes) to start
 	// from. They are pinged, not trusted.
 	Nodes []NodeInfo

@@ -33,7 +33,7 @@ type dhtState struct {
 // startDHT opens the DHT node on UDP at the peer port number. A failure only
 // turns the DHT off.
 func (s *Session) startDHT() {
-	if !s.cfg.DHT || s.port <= 0 {
+	if !s.cfg.DHT || s.port <= 0 && s.net.proxy == nil {
 		return
 	}
 	network := ipNetwork(s.cfg.IPVersion, "udp")
@@ -43,6 +43,11 @@ func (s *Session) startDHT() {
 		return
 	}
 	cfg := dht.Config{Conn: pc, Network: network, Bootstrap: s.cfg.DHTBootstrap, Logger: s.log}
+	if s.net.proxy != nil || s.net.bind != nil {
+		// Bootstrap names: refused behind a proxy (the local resolver
+		// would leak them), resolved through a bound interface.
+		cfg.LookupNetIP = s.net.lookup
+	}
 	if s.db != nil {
 		var saved dhtState
 		if ok, err := s.db.Setting(dhtSettingKey, &saved); err == nil && ok {
@@ -72,9 +77,13 @@ func (s *Session) startDHT() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		go func() {
-			<-s.closeC
-			cancel()
+			select {
+			case <-s.closeC:
+				cancel()
+			case <-ctx.Done():
+			}
 		}()
+		s.waitUDPAssociated(ctx)
 		if err := srv.Bootstrap(ctx); err != nil {
 			s.log.Warn("DHT bootstrap", "err", err)
 		} else {
@@ -85,6 +94,24 @@ func (s *Session) startDHT() {
 	s.wg.Add(1)
 	go s.dhtLoop()
 	s.log.Info("DHT node listening", "addr", pc.LocalAddr().String())
+}
+
+// waitUDPAssociated waits, behind a proxy, until its UDP association is
+// up (or ctx ends), so that the DHT's bootstrap is not spent on a socket
+// that cannot send yet.
+func (s *Session) waitUDPAssociated(ctx context.Context) {
+	if s.net.proxy == nil {
+		return
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for !s.net.udpAssociated() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func parseNode(s string) (dht.NodeInfo, bool) {
@@ -202,7 +229,14 @@ func (s *Session) dhtAnnounce(e *entry) {
 			}
 		}()
 		h := e.t.InfoHash()
-		peers, err := s.dht.Announce(ctx, h, uint16(s.port), true)
+		var peers []netip.AddrPort
+		var err error
+		if s.net.proxy != nil {
+			// Behind a proxy nobody can connect to us: look up only.
+			peers, err = s.dht.GetPeers(ctx, h)
+		} else {
+			peers, err = s.dht.Announce(ctx, h, uint16(s.port), true)
+		}
 		if errors.Is(err, dht.ErrNoNodes) {
 			s.mu.Lock()
 			delete(s.dhtLast, h) // not bootstrapped yet: retry soon

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobit/gobit/internal/bindif"
@@ -34,6 +35,18 @@ type NetPathStatus struct {
 	// NetworkError says why traffic is stopped: the bound interface is
 	// gone or down (the kill switch). Empty when traffic can flow.
 	NetworkError string `json:"network_error"`
+	// ProxyUDP is the state of the proxy's UDP association that uTP and
+	// the DHT share: "connecting", "associated" or "failed" ("" without a
+	// proxy, or when neither uTP nor the DHT is on). While it is not
+	// associated uTP and the DHT are stopped: their datagrams never leave
+	// another way. ProxyUDPRelay is the proxy's relay address while
+	// associated; ProxyUDPError why the last attempt failed or the last
+	// association ended, and ProxyUDPRetry when the next attempt starts
+	// (RFC 3339), while failed.
+	ProxyUDP      string `json:"proxy_udp"`
+	ProxyUDPRelay string `json:"proxy_udp_relay"`
+	ProxyUDPError string `json:"proxy_udp_error"`
+	ProxyUDPRetry string `json:"proxy_udp_retry"`
 	// BlockedConnections counts connections refused and peer addresses
 	// dropped because they are on the blocklist, since the start.
 	BlockedConnections int64 `json:"blocked_connections"`
@@ -56,6 +69,11 @@ type netPath struct {
 	log      *slog.Logger
 
 	udpRefused sync.Once // the proxy's refusal of UDP is logged once
+	// assoc is the proxy's UDP association of the peer-port socket (uTP
+	// and the DHT), nil until one is opened; onAssoc is told of its
+	// changes (set before it is opened).
+	assoc   atomic.Pointer[socks5.Association]
+	onAssoc func(socks5.AssocStatus)
 }
 
 // newNetPath parses Config.Proxy and Config.BindInterface.
@@ -86,7 +104,7 @@ func newNetPath(cfg Config, log *slog.Logger) (*netPath, error) {
 			p.ListenUDP = n.bind.ListenUDP
 		}
 		n.proxy = p
-		log.Info("peer connections and tracker requests go through a SOCKS5 proxy; incoming peer connections are not accepted through it (no SOCKS BIND): they reach the peer port directly, if at all", "proxy", p.String())
+		log.Info("peer connections, tracker requests, uTP and the DHT go through a SOCKS5 proxy; incoming peer connections are not accepted through it (no SOCKS BIND): TCP ones reach the peer port directly, if at all", "proxy", p.String())
 	}
 	return n, nil
 }
@@ -182,8 +200,9 @@ func (n *netPath) listenUDP(network string) (tracker.UDPConn, error) {
 	return n.bind.ListenUDP(network, nil)
 }
 
-// errNameBehindProxy refuses to resolve a UDP tracker's name locally.
-var errNameBehindProxy = errors.New("UDP tracker host names are not resolved behind a proxy (the local resolver would leak them): use the tracker's HTTP URL or an IP address")
+// errNameBehindProxy refuses to resolve a UDP tracker's or a DHT bootstrap
+// node's name locally.
+var errNameBehindProxy = errors.New("host names of UDP trackers and DHT bootstrap nodes are not resolved behind a proxy (the local resolver would leak them): use a tracker's HTTP URL or IP addresses")
 
 func (n *netPath) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 	if n.proxy != nil {
@@ -206,9 +225,17 @@ func (n *netPath) listen(network, host string, port int) (net.Listener, error) {
 	return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
 }
 
-// listenPacket opens the DHT's UDP socket on network ("udp", "udp4" or
-// "udp6"), bound to the interface (and its device) when there is one.
+// listenPacket opens the peer-port UDP socket of uTP and the DHT on
+// network ("udp", "udp4" or "udp6"): bound to the interface (and its
+// device) when there is one; behind a proxy, a UDP association with it
+// (host and port unused), which associates in the background and again
+// after each failure, and sends nothing while it is not associated.
 func (n *netPath) listenPacket(network, host string, port int) (net.PacketConn, error) {
+	if n.proxy != nil {
+		a := n.proxy.Associate(socks5.AssocConfig{OnChange: n.assocChanged})
+		n.assoc.Store(a)
+		return a, nil
+	}
 	if n.bind == nil {
 		return net.ListenPacket(network, net.JoinHostPort(host, strconv.Itoa(port)))
 	}
@@ -218,6 +245,29 @@ func (n *netPath) listenPacket(network, host string, port int) (net.PacketConn, 
 	}
 	lc := net.ListenConfig{Control: n.bind.Control}
 	return lc.ListenPacket(context.Background(), network, net.JoinHostPort(h, strconv.Itoa(port)))
+}
+
+// udpAssociated reports whether the peer-port UDP socket can send: always
+// without a proxy, only while associated behind one.
+func (n *netPath) udpAssociated() bool {
+	if n.proxy == nil {
+		return true
+	}
+	a := n.assoc.Load()
+	return a != nil && a.Status().State == socks5.AssocAssociated
+}
+
+// assocChanged logs the UDP association's changes and passes them on.
+func (n *netPath) assocChanged(st socks5.AssocStatus) {
+	switch st.State {
+	case socks5.AssocAssociated:
+		n.log.Info("UDP through the proxy: associated; uTP and the DHT go through its relay", "proxy", n.proxy.String(), "relay", st.Relay.String())
+	case socks5.AssocFailed:
+		n.log.Error("UDP through the proxy failed: uTP and the DHT are stopped until it associates again (never direct)", "proxy", n.proxy.String(), "err", st.Err, "retry_in", time.Until(st.Retry).Round(time.Second).String())
+	}
+	if n.onAssoc != nil {
+		n.onAssoc(st)
+	}
 }
 
 // networkLoop logs when the bound interface goes and comes back, until
@@ -253,6 +303,21 @@ func (s *Session) netPathStatus() NetPathStatus {
 	st := NetPathStatus{BlockedConnections: s.block.blocked.Load()}
 	if s.net.proxy != nil {
 		st.Proxy = s.net.proxy.String()
+		if a := s.net.assoc.Load(); a != nil {
+			as := a.Status()
+			if as.State != socks5.AssocClosed {
+				st.ProxyUDP = string(as.State)
+			}
+			if as.State == socks5.AssocAssociated {
+				st.ProxyUDPRelay = as.Relay.String()
+			}
+			if as.State == socks5.AssocFailed {
+				if as.Err != nil {
+					st.ProxyUDPError = as.Err.Error()
+				}
+				st.ProxyUDPRetry = as.Retry.UTC().Format(time.RFC3339)
+			}
+		}
 	}
 	st.BindInterface = s.net.bind.Spec()
 	if err := s.net.check(); err != nil {

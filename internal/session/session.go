@@ -172,8 +172,9 @@ type Config struct {
 	OnCompleteTimeout time.Duration
 	// Proxy, when set, is a SOCKS5 proxy URL (socks5://[user:pass@]host:port)
 	// that outgoing peer connections, tracker requests (HTTP through
-	// CONNECT, UDP through UDP ASSOCIATE) and .torrent fetches go through;
-	// the DHT and LSD are off with it (network.go).
+	// CONNECT, UDP through UDP ASSOCIATE), uTP and the DHT (one UDP
+	// association, retried with backoff; while it fails they stop) and
+	// .torrent fetches go through; LSD is off with it (network.go).
 	Proxy string
 	// BindInterface, when set, is the interface name or address every
 	// socket is bound to; if it goes away traffic stops rather than
@@ -355,9 +356,9 @@ func New(cfg Config) (*Session, error) {
 	if cfg.Tracker.Net == nil {
 		cfg.Tracker.Net = np.trackerNet()
 	}
-	if np.proxy != nil && (cfg.DHT || cfg.LSD) {
-		log.Warn("DHT and local service discovery off: they would bypass the proxy", "proxy", np.proxy.String())
-		cfg.DHT, cfg.LSD = false, false
+	if np.proxy != nil && cfg.LSD {
+		log.Warn("local service discovery off: its multicast would bypass the proxy", "proxy", np.proxy.String())
+		cfg.LSD = false
 	}
 	if np.bind != nil && cfg.LSD {
 		log.Warn("local service discovery off: its multicast would not stay on the bound interface", "bind_interface", np.bind.String())

@@ -3,12 +3,19 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
+	"github.com/gobit/gobit/internal/socks5"
 	"github.com/gobit/gobit/internal/utp"
 )
+
+// errUDPNotAssociated fails a uTP-only dial while the proxy's UDP
+// association is down.
+var errUDPNotAssociated = errors.New("uTP: the proxy's UDP association is down (see proxy_udp_error in the session's network status)")
 
 // utpHeadStart is how long an outgoing connection tries uTP alone before
 // TCP is tried beside it; the first to connect is kept. A uTP peer
@@ -19,20 +26,26 @@ const utpHeadStart = 500 * time.Millisecond
 
 // startUTP opens the UDP socket on the peer port, shared by uTP and the
 // DHT (whose datagrams the socket hands over), and accepts uTP
-// connections like TCP ones. A failure only turns uTP off.
+// connections like TCP ones. A failure only turns uTP off. Behind a
+// proxy the socket is the proxy's UDP association (netPath.listenPacket):
+// uTP connects out through its relay, and when the association ends its
+// connections fail at once (the relay's address for the peers changes)
+// and new ones go over TCP (through the proxy) until it is back.
 func (s *Session) startUTP() {
 	if !s.cfg.UTP || s.port <= 0 && !s.cfg.NoTCP {
-		return
-	}
-	if s.net.proxy != nil {
-		// A SOCKS5 proxy carries TCP streams (and UDP ASSOCIATE only for
-		// trackers): uTP would leave beside it.
-		s.log.Warn("uTP off: it would bypass the proxy", "proxy", s.net.proxy.String())
 		return
 	}
 	port := s.port
 	if s.cfg.NoTCP {
 		port = max(s.cfg.Port, 0)
+	}
+	var sockP atomic.Pointer[utp.Socket]
+	if s.net.proxy != nil {
+		s.net.onAssoc = func(st socks5.AssocStatus) {
+			if sock := sockP.Load(); sock != nil && st.State == socks5.AssocFailed {
+				sock.Abort(fmt.Errorf("uTP through the proxy: %w", st.Err))
+			}
+		}
 	}
 	pc, err := s.net.listenPacket(ipNetwork(s.cfg.IPVersion, "udp"), s.cfg.ListenAddr, port)
 	if err != nil {
@@ -40,15 +53,24 @@ func (s *Session) startUTP() {
 		return
 	}
 	sock := utp.NewSocket(pc, utp.Config{MaxConns: 2 * s.cfg.MaxConns})
+	sockP.Store(sock)
 	s.utp = sock
-	if s.cfg.NoTCP {
+	if s.cfg.NoTCP && s.net.proxy == nil {
 		s.port = sock.Addr().(*net.UDPAddr).Port
+	} else if s.cfg.NoTCP {
+		// Behind a proxy the local port is the association's, of no use
+		// to peers: the configured port is announced (0: none).
+		s.port = port
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.utpStop = cancel
 	s.wg.Add(1)
 	go s.acceptLoop(utpListener{sock, ctx})
-	s.log.Info("listening for uTP peers", "addr", sock.Addr().String())
+	if s.net.proxy != nil {
+		s.log.Info("uTP through the proxy's UDP association", "proxy", s.net.proxy.String())
+	} else {
+		s.log.Info("listening for uTP peers", "addr", sock.Addr().String())
+	}
 }
 
 // utpListener is the socket's accept side as a net.Listener whose Accept
@@ -98,10 +120,17 @@ func (s *Session) udpConn(network string) (net.PacketConn, error) {
 // dialPeer opens a connection to a peer (a peer.DialFunc, network "tcp"):
 // uTP first and, if it has not connected within utpHeadStart (or failed),
 // TCP beside it; the first connection up wins and the other is closed.
-// Without uTP (off, or behind a proxy) it is TCP the session's way
-// (netPath: the proxy, or the bound interface), and with NoTCP uTP only.
+// Without uTP (off, or its proxy's UDP association down) it is TCP the
+// session's way (netPath: the proxy, or the bound interface), and with
+// NoTCP uTP only.
 func (s *Session) dialPeer(ctx context.Context, network, address string) (net.Conn, error) {
 	if s.utp == nil {
+		return s.net.dial(ctx, network, address)
+	}
+	if !s.net.udpAssociated() {
+		if s.cfg.NoTCP {
+			return nil, errUDPNotAssociated
+		}
 		return s.net.dial(ctx, network, address)
 	}
 	addr, err := netip.ParseAddrPort(address)

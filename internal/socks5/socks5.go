@@ -1,6 +1,15 @@
 // Package socks5 is a SOCKS version 5 client (RFC 1928) with
 // username/password authentication (RFC 1929): CONNECT for TCP streams
-// and UDP ASSOCIATE for datagrams.
+// and UDP ASSOCIATE for datagrams (PacketConn, one association; and
+// Association, which associates again with backoff whenever the proxy
+// refuses or ends it, and meanwhile drops datagrams rather than send them
+// any other way).
+//
+// Datagrams from the relay are taken only whole and well-formed: a
+// datagram from any address but the relay's, with a non-zero RSV, a
+// fragment (FRAG != 0; this client does not reassemble), a source named by
+// domain or a header running past the end is dropped. Buffers are bounded
+// (a datagram is at most 65,535 bytes plus its header) and pooled.
 //
 // Host names are sent to the proxy unresolved (address type DOMAINNAME),
 // so the proxy, not this host, resolves them: nothing leaks through the

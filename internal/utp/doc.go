@@ -32,6 +32,10 @@
 //     keepalives, and Nagle: a partial packet waits while data is in
 //     flight.
 //
+// A Socket runs on any net.PacketConn: a UDP socket, or a SOCKS5 proxy's
+// UDP association (whose datagrams the proxy relays); when the path under
+// it is lost, Abort fails its connections and leaves it open for new ones.
+//
 // Two goroutines serve a Socket whatever the number of connections: the
 // reader, which handles each packet as it arrives, and an event loop that
 // runs the connections' timers from one heap. Every buffer is bounded

@@ -60,6 +60,7 @@ type Config struct {
 type Socket struct {
 	pc  net.PacketConn
 	udp *net.UDPConn // pc when it is one (no allocation per datagram)
+	ap  addrPortConn // pc when it reads and writes netip.AddrPorts
 	// stamps is set when the kernel timestamps received datagrams
 	// (SO_TIMESTAMPNS); oob receives them.
 	stamps bool
@@ -83,6 +84,21 @@ type Socket struct {
 	bufs    sync.Pool
 	wg      sync.WaitGroup
 	closeMu sync.Once
+}
+
+// addrPortConn is a PacketConn that reads and writes netip.AddrPort
+// addresses, without allocating one per datagram: a *net.UDPConn, or a
+// proxy's UDP association.
+type addrPortConn interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+// bufferedConn is a PacketConn whose socket buffers can be sized: a
+// *net.UDPConn, or a proxy's UDP association.
+type bufferedConn interface {
+	SetReadBuffer(bytes int) error
+	SetWriteBuffer(bytes int) error
 }
 
 type connKey struct {
@@ -126,11 +142,14 @@ func NewSocket(pc net.PacketConn, cfg Config) *Socket {
 		resetTk: resetBurst,
 	}
 	s.udp, _ = pc.(*net.UDPConn)
-	if s.udp != nil {
+	s.ap, _ = pc.(addrPortConn)
+	if b, ok := pc.(bufferedConn); ok {
 		// Room for bursts of large loopback packets; the kernel caps
 		// this at net.core.rmem_max / wmem_max.
-		s.udp.SetReadBuffer(socketBuffer)
-		s.udp.SetWriteBuffer(socketBuffer)
+		b.SetReadBuffer(socketBuffer)
+		b.SetWriteBuffer(socketBuffer)
+	}
+	if s.udp != nil {
 		s.stamps = enableTimestamps(s.udp)
 	}
 	s.bufs.New = func() any { b := make([]byte, maxDatagram); return &b }
@@ -193,6 +212,18 @@ func (s *Socket) Close() error {
 	return err
 }
 
+// Abort fails every connection with err (their reads and writes return
+// it) and leaves the socket open for new ones: the path under them is
+// gone (a proxy's UDP association ended, so peers would see a new
+// address).
+func (s *Socket) Abort(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.fail(err)
+	}
+}
+
 func (s *Socket) nowMicro() uint32 { return uint32(time.Since(s.epoch).Microseconds()) }
 
 // microAt converts the kernel's receive time of a packet (wall clock) to
@@ -229,6 +260,8 @@ func (s *Socket) readLoop() {
 			} else {
 				n, addr, err = s.udp.ReadFromUDPAddrPort(b)
 			}
+		} else if s.ap != nil {
+			n, addr, err = s.ap.ReadFromUDPAddrPort(b)
 		} else {
 			var a net.Addr
 			n, a, err = s.pc.ReadFrom(b)
@@ -380,8 +413,8 @@ func (s *Socket) write(h *header, payload []byte, addr netip.AddrPort) {
 	b := appendHeader(s.scratch[:0], h)
 	b = append(b, payload...)
 	s.scratch = b[:0]
-	if s.udp != nil {
-		s.udp.WriteToUDPAddrPort(b, addr)
+	if s.ap != nil {
+		s.ap.WriteToUDPAddrPort(b, addr)
 		return
 	}
 	s.pc.WriteTo(b, net.UDPAddrFromAddrPort(addr))

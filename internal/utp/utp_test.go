@@ -418,3 +418,26 @@ func TestLostFIN(t *testing.T) {
 		t.Fatalf("read after the peer's Close: %d, %v; want EOF", k, err)
 	}
 }
+
+// TestAbort: Abort fails the socket's connections with its error, and the
+// socket still dials new ones.
+func TestAbort(t *testing.T) {
+	n := newMemNet(8)
+	a, _, sa, _ := pair(t, n, Config{}, Config{})
+	gone := errors.New("the path is gone")
+	sa.Abort(gone)
+	a.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := a.Read(make([]byte, 10)); !errors.Is(err, gone) {
+		t.Fatalf("read after Abort: %v", err)
+	}
+	if _, err := a.Write([]byte("x")); !errors.Is(err, gone) {
+		t.Fatalf("write after Abort: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := sa.Dial(ctx, netip.MustParseAddrPort("10.0.0.2:2000"))
+	if err != nil {
+		t.Fatalf("dial after Abort: %v", err)
+	}
+	c.Close()
+}

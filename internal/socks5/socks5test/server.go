@@ -31,9 +31,12 @@ type Server struct {
 	// credentials.
 	Connects, Associates, Datagrams, AuthFailures atomic.Int64
 
+	refuseUDP atomic.Bool
+
 	mu      sync.Mutex
-	targets []string        // every CONNECT target, as asked
-	origins map[string]bool // local addresses of the proxy's outgoing connections
+	assocs  map[net.Conn]struct{} // control connections of UDP associations
+	targets []string              // every CONNECT target, as asked
+	origins map[string]bool       // local addresses of the proxy's outgoing connections
 	conns   map[net.Conn]struct{}
 	closed  bool
 }
@@ -68,6 +71,23 @@ func (s *Server) Origin(addr string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.origins[addr]
+}
+
+// RefuseUDP makes the server refuse UDP ASSOCIATE from now on (true) or
+// accept it again (false), as NoUDP does from the start.
+func (s *Server) RefuseUDP(refuse bool) { s.refuseUDP.Store(refuse) }
+
+// DropAssociations closes the control connection of every UDP association
+// (which ends them, as a proxy restarting would) and returns how many.
+func (s *Server) DropAssociations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.assocs)
+	for c := range s.assocs {
+		c.Close()
+	}
+	clear(s.assocs)
+	return n
 }
 
 // Close stops the server and closes every connection.
@@ -166,7 +186,7 @@ func (s *Server) handle(c net.Conn) {
 	case 1:
 		s.connect(c, target)
 	case 3:
-		if s.NoUDP {
+		if s.NoUDP || s.refuseUDP.Load() {
 			reply(c, 7, netip.AddrPort{})
 			return
 		}
@@ -289,6 +309,17 @@ func (s *Server) associate(c net.Conn) {
 		return
 	}
 	defer u.Close()
+	s.mu.Lock()
+	if s.assocs == nil {
+		s.assocs = map[net.Conn]struct{}{}
+	}
+	s.assocs[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.assocs, c)
+		s.mu.Unlock()
+	}()
 	s.Associates.Add(1)
 	reply(c, 0, u.LocalAddr().(*net.UDPAddr).AddrPort())
 	c.SetDeadline(time.Time{})
