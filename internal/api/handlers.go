@@ -173,6 +173,20 @@ func ParseInfoHash(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
+// fileOfRequest reads the {infohash} and {index} of a route about one file
+// of a torrent. Its error is a bad request, for h.fail.
+func fileOfRequest(r *http.Request) (infoHash string, index int, err error) {
+	infoHash, err = ParseInfoHash(r.PathValue("infohash"))
+	if err != nil {
+		return "", 0, err
+	}
+	index, err = strconv.Atoi(r.PathValue("index"))
+	if err != nil || index < 0 {
+		return "", 0, badRequest("file index %q is not a number from 0", truncate(r.PathValue("index"), 20))
+	}
+	return infoHash, index, nil
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

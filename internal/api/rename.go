@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gobit/gobit/internal/session"
 )
@@ -47,14 +46,9 @@ func (h *handler) registerRenamer(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("PATCH /api/v1/torrents/{infohash}/files/{index}", func(w http.ResponseWriter, r *http.Request) {
-		ih, err := ParseInfoHash(r.PathValue("infohash"))
+		ih, index, err := fileOfRequest(r)
 		if err != nil {
 			h.fail(w, r, err)
-			return
-		}
-		index, err := strconv.Atoi(r.PathValue("index"))
-		if err != nil || index < 0 {
-			h.fail(w, r, badRequest("file index %q is not a number from 0", truncate(r.PathValue("index"), 20)))
 			return
 		}
 		var body FileRenameBody

@@ -14,14 +14,9 @@ import (
 // open-ended, If-Range against the ETag), the Content-Type of its
 // extension, and reads that wait for their pieces.
 func (h *handler) stream(w http.ResponseWriter, r *http.Request) {
-	ih, err := ParseInfoHash(r.PathValue("infohash"))
+	ih, index, err := fileOfRequest(r)
 	if err != nil {
 		h.fail(w, r, err)
-		return
-	}
-	index, err := strconv.Atoi(r.PathValue("index"))
-	if err != nil || index < 0 {
-		h.fail(w, r, badRequest("file index %q is not a number from 0", truncate(r.PathValue("index"), 20)))
 		return
 	}
 	fs, err := h.b.OpenStream(r.Context(), ih, index)

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strings"
 )
 
 // ErrExists is returned by Rename when something already exists at a new
@@ -159,26 +157,12 @@ func (s *Storage) removeEmptyDirs(root *os.Root, old []string, changed []int) {
 			}
 		}
 	}
-	sort.Slice(list, func(i, j int) bool {
-		di := strings.Count(list[i], string(filepath.Separator))
-		dj := strings.Count(list[j], string(filepath.Separator))
-		if di != dj {
-			return di > dj
-		}
-		return list[i] < list[j]
+	// A directory removed has nothing left for Sync to flush.
+	removeDirsIfEmpty(root, list, func(d string) {
+		s.dirtyMu.Lock()
+		delete(s.newDirs, d)
+		s.dirtyMu.Unlock()
 	})
-	for _, d := range list {
-		if fi, err := root.Lstat(d); err != nil || !fi.IsDir() {
-			continue
-		}
-		// Remove fails, and keeps it, when not empty. A directory removed
-		// has nothing left for Sync to flush.
-		if root.Remove(d) == nil {
-			s.dirtyMu.Lock()
-			delete(s.newDirs, d)
-			s.dirtyMu.Unlock()
-		}
-	}
 }
 
 // flushDirs flushes the directories whose entries a rename changed, so

@@ -384,28 +384,37 @@ func (s *Storage) Remove() error {
 			dirs[d] = true
 		}
 	}
-	// Deepest directories first, so that parents are empty when reached.
 	list := make([]string, 0, len(dirs))
 	for d := range dirs {
 		list = append(list, d)
 	}
-	sort.Slice(list, func(i, j int) bool {
-		di := strings.Count(list[i], string(filepath.Separator))
-		dj := strings.Count(list[j], string(filepath.Separator))
+	removeDirsIfEmpty(root, list, nil)
+	return errors.Join(errs...)
+}
+
+// removeDirsIfEmpty removes those of dirs (paths inside root) that are
+// empty, deepest first, so that a parent is empty when its turn comes once
+// its subdirectories are gone; removed, if not nil, is told each one
+// removed. A directory that is not empty stays (removing it fails), and a
+// path that is missing, a symlink or not a directory is left alone. dirs
+// is sorted in place.
+func removeDirsIfEmpty(root *os.Root, dirs []string, removed func(dir string)) {
+	sort.Slice(dirs, func(i, j int) bool {
+		di := strings.Count(dirs[i], string(filepath.Separator))
+		dj := strings.Count(dirs[j], string(filepath.Separator))
 		if di != dj {
 			return di > dj
 		}
-		return list[i] < list[j]
+		return dirs[i] < dirs[j]
 	})
-	for _, d := range list {
-		fi, err := root.Lstat(d)
-		if err != nil || !fi.IsDir() {
+	for _, d := range dirs {
+		if fi, err := root.Lstat(d); err != nil || !fi.IsDir() {
 			continue // missing, a symlink or not ours
 		}
-		// Remove fails on a non-empty directory, which we keep.
-		_ = root.Remove(d)
+		if root.Remove(d) == nil && removed != nil {
+			removed(d)
+		}
 	}
-	return errors.Join(errs...)
 }
 
 // FileCompleted returns, for each file of the layout, the number of its

@@ -17,6 +17,9 @@ const (
 	maxKnownAddrs   = 2000
 	maxDialFailures = 6
 	snubTimeout     = 30 * time.Second
+	// redialAfterDrop is how long an address whose connection ended waits
+	// before it is dialled again.
+	redialAfterDrop = 30 * time.Second
 	defaultPeerReqq = 250
 	// maxServeBytes bounds the bytes of a peer's requests being served:
 	// read from disk or waiting in its send queue (which closes the
@@ -91,6 +94,11 @@ type peerState struct {
 	servingBytes int64           // their lengths added up
 
 	bad int
+
+	// stopping: closed by closeAllPeers because the torrent stopped
+	// (error, pause, recheck, move, shutdown). Its end says nothing
+	// against the peer, so dropPeer leaves its address ready to dial.
+	stopping bool
 
 	pex pexState
 
@@ -393,14 +401,22 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 		t.md.peerGone(p)
 	}
 	t.pexDropped(p)
+	// A peer that left is dialled again only after a while, but not one
+	// closed because the torrent stopped: the end of such a connection
+	// may reach the loop after a resume cleared the backoffs, and must
+	// not bring one back (the torrent would wait 30 s with no peers).
+	var nextTry time.Time
+	if !p.stopping {
+		nextTry = time.Now().Add(redialAfterDrop)
+	}
 	if ai := t.addrs[p.listen]; ai != nil && p.listen != p.addr {
 		ai.connected = false
-		ai.nextTry = time.Now().Add(30 * time.Second)
+		ai.nextTry = nextTry
 	}
 	if ai := t.addrs[p.addr]; ai != nil {
 		ai.connected = false
 		ai.seed = p.isSeed()
-		ai.nextTry = time.Now().Add(30 * time.Second)
+		ai.nextTry = nextTry
 	}
 	t.log.Debug("peer disconnected", "peer", p.addr, "err", err)
 	// Its requests are free again: let other peers pick them up.
@@ -411,8 +427,11 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 	t.publish()
 }
 
+// closeAllPeers closes every connection because the torrent stops (see
+// peerState.stopping).
 func (t *Torrent) closeAllPeers() {
-	for c := range t.peers {
+	for c, p := range t.peers {
+		p.stopping = true
 		c.Close()
 	}
 }

@@ -72,8 +72,9 @@ func TestRecheckReleasesPartialPieces(t *testing.T) {
 
 // downloadingTorrent starts a torrent of 200,000 bytes (four 64 KiB
 // pieces) with an empty save directory and no peers, and waits until its
-// data check leaves it downloading.
-func downloadingTorrent(t *testing.T) (*Torrent, *metainfo.MetaInfo) {
+// data check leaves it downloading. Each of with may change the
+// configuration first.
+func downloadingTorrent(t *testing.T, with ...func(*Config)) (*Torrent, *metainfo.MetaInfo) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "f.bin")
 	if err := os.WriteFile(p, []byte(strings.Repeat("piece", 40000)), 0o644); err != nil {
@@ -83,7 +84,11 @@ func downloadingTorrent(t *testing.T) (*Torrent, *metainfo.MetaInfo) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := New(Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: t.TempDir(), Disk: NewDiskPool(1), NoSync: true})
+	cfg := Config{MetaInfo: mi, InfoHash: mi.InfoHash, SaveDir: t.TempDir(), Disk: NewDiskPool(1), NoSync: true}
+	for _, f := range with {
+		f(&cfg)
+	}
+	tr := New(cfg)
 	t.Cleanup(func() { tr.Close(false) })
 	deadline := time.Now().Add(30 * time.Second)
 	for tr.Stats().State != StateDownloading {

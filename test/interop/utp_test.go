@@ -18,6 +18,32 @@ func gobitUTPSession(t *testing.T, dir string) *session.Session {
 	return swarmtest.NewSessionWith(t, session.Config{DownloadDir: dir, UTP: true, NoTCP: true})
 }
 
+// gobitUTPDownload: once the seeder is at the tracker, gobit (uTP only)
+// downloads sw into a directory of its own; its data and that only uTP
+// carried it are checked.
+func gobitUTPDownload(t *testing.T, sw *swarm) {
+	t.Helper()
+	sw.waitTracker(t, 1)
+	out := t.TempDir()
+	s := gobitUTPSession(t, out)
+	seen := swarmtest.WatchTransports(t, s, sw.hash())
+	gobitAdd(t, s, sw, false)
+	gobitWait(t, s, sw, transferTimeout)
+	swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
+	checkUTP(t, seen())
+}
+
+// gobitUTPSeed starts gobit (uTP only) seeding sw from sw.dir; check,
+// called once the other program has the data, says whether only uTP
+// carried gobit's peers.
+func gobitUTPSeed(t *testing.T, sw *swarm) (s *session.Session, check func()) {
+	t.Helper()
+	s = gobitUTPSession(t, sw.dir)
+	seen := swarmtest.WatchTransports(t, s, sw.hash())
+	gobitAdd(t, s, sw, false)
+	return s, func() { t.Helper(); checkUTP(t, seen()) }
+}
+
 func checkUTP(t *testing.T, seen map[string]bool) {
 	t.Helper()
 	if !seen["utp"] || seen["tcp"] {
@@ -36,28 +62,19 @@ func TestUTPLibtorrent(t *testing.T) {
 		// see the connection (uncapped it ended within one poll, in CI).
 		p := startLT(t, "libtorrent seeder", "seed", "--no-tcp", "--upload-limit", "400000", "--torrent", sw.torrentPath, "--save", sw.dir)
 		p.waitOutput(t, "READY", startTimeout)
-		sw.waitTracker(t, 1)
-		out := t.TempDir()
-		s := gobitUTPSession(t, out)
-		seen := swarmtest.WatchTransports(t, s, sw.hash())
-		gobitAdd(t, s, sw, false)
-		gobitWait(t, s, sw, transferTimeout)
-		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
-		checkUTP(t, seen())
+		gobitUTPDownload(t, sw)
 	})
 	t.Run("libtorrent downloads", func(t *testing.T) {
 		libtorrent.need(t)
 		sw := newSwarm(t, seedFor(t.Name()), false)
-		s := gobitUTPSession(t, sw.dir)
-		seen := swarmtest.WatchTransports(t, s, sw.hash())
-		gobitAdd(t, s, sw, false)
+		s, onlyUTP := gobitUTPSeed(t, sw)
 		swarmtest.WaitState(t, s, sw.hash(), startTimeout, session.StateSeeding)
 		sw.waitTracker(t, 1)
 		out := t.TempDir()
 		p := startLT(t, "libtorrent leecher", "leech", "--no-tcp", "--torrent", sw.torrentPath, "--save", out)
 		p.waitOutput(t, "COMPLETE", transferTimeout)
 		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
-		checkUTP(t, seen())
+		onlyUTP()
 	})
 }
 
@@ -72,14 +89,7 @@ func TestUTPTransmission(t *testing.T) {
 		tr := startTransmissionWith(t, "transmission seeder", sw.dir, utpOn)
 		tr.add(t, sw, false)
 		tr.waitComplete(t, sw.hash(), startTimeout)
-		sw.waitTracker(t, 1)
-		out := t.TempDir()
-		s := gobitUTPSession(t, out)
-		seen := swarmtest.WatchTransports(t, s, sw.hash())
-		gobitAdd(t, s, sw, false)
-		gobitWait(t, s, sw, transferTimeout)
-		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
-		checkUTP(t, seen())
+		gobitUTPDownload(t, sw)
 	})
 	t.Run("transmission downloads", func(t *testing.T) {
 		transmission.need(t)
@@ -88,11 +98,9 @@ func TestUTPTransmission(t *testing.T) {
 		tr := startTransmissionWith(t, "transmission leecher", out, utpOn)
 		tr.add(t, sw, false)
 		sw.waitTracker(t, 1)
-		s := gobitUTPSession(t, sw.dir)
-		seen := swarmtest.WatchTransports(t, s, sw.hash())
-		gobitAdd(t, s, sw, false)
+		_, onlyUTP := gobitUTPSeed(t, sw)
 		tr.waitComplete(t, sw.hash(), transferTimeout)
 		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
-		checkUTP(t, seen())
+		onlyUTP()
 	})
 }
