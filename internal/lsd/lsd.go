@@ -33,6 +33,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -86,6 +87,16 @@ type Config struct {
 	// It must not block for long; announces arriving meanwhile may be lost.
 	// Nil ignores what is heard.
 	OnPeer func(infoHash [20]byte, addr netip.AddrPort)
+	// Interface, when set, confines LSD to that interface (a session's
+	// --bind-interface): the receive socket joins the group on it only,
+	// announces leave through it only (IP_MULTICAST_IF), and Control is
+	// applied to both sockets (binding them to the device where the
+	// platform can). New fails where the platform cannot confine
+	// multicast to one interface.
+	Interface *net.Interface
+	// Control is the net.ListenConfig Control function of both sockets
+	// (e.g. bindif.Binder.Control); nil for none.
+	Control func(network, address string, c syscall.RawConn) error
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -144,7 +155,7 @@ func New(cfg Config) (*LSD, error) {
 	}
 	var tok [8]byte
 	_, _ = rand.Read(tok[:]) // crypto/rand.Read never fails
-	socks, err := openSockets(group, cfg.Listen, log)
+	socks, err := openSockets(group, cfg.Listen, cfg.Interface, cfg.Control, log)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (s *Session) startUTP() {
 	if s.cfg.NoTCP {
 		port = max(s.cfg.Port, 0)
 	}
-	pc, err := s.net.listenPacket(ipNetwork(s.cfg.IPVersion, "udp"), s.cfg.ListenAddr, port)
+	pc, err := s.openUDP(ipNetwork(s.cfg.IPVersion, "udp"), s.cfg.ListenAddr, port)
 	if err != nil {
 		s.log.Warn("uTP off: cannot open UDP port", "port", port, "err", err)
 		return
@@ -92,7 +92,7 @@ func (s *Session) udpConn(network string) (net.PacketConn, error) {
 	if s.utp != nil {
 		return s.utp.Other(), nil
 	}
-	return s.net.listenPacket(network, s.cfg.ListenAddr, s.port)
+	return s.openUDP(network, s.cfg.ListenAddr, s.port)
 }
 
 // dialPeer opens a connection to a peer (a peer.DialFunc, network "tcp"):
@@ -101,6 +101,15 @@ func (s *Session) udpConn(network string) (net.PacketConn, error) {
 // Without uTP (off, or behind a proxy) it is TCP the session's way
 // (netPath: the proxy, or the bound interface), and with NoTCP uTP only.
 func (s *Session) dialPeer(ctx context.Context, network, address string) (net.Conn, error) {
+	nc, err := s.dialPeerAny(ctx, network, address)
+	if err == nil && s.net.bind != nil {
+		nc = s.bound.conns.Track(nc) // closed when the interface goes
+	}
+	return nc, err
+}
+
+// dialPeerAny is dialPeer's dial over uTP, TCP or both.
+func (s *Session) dialPeerAny(ctx context.Context, network, address string) (net.Conn, error) {
 	if s.utp == nil {
 		return s.net.dial(ctx, network, address)
 	}
