@@ -246,6 +246,19 @@ func (p *lsdProbe) count(src netip.Addr, h [20]byte) int {
 	return n
 }
 
+// waitPing waits until ping succeeds, retrying after failures, and fails
+// the test with the last error at the deadline.
+func waitPing(t *testing.T, timeout time.Duration, what string, ping func() error) {
+	t.Helper()
+	var last error
+	if !testutil.Eventually(timeout, func() bool {
+		last = ping()
+		return last == nil
+	}) {
+		t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, last)
+	}
+}
+
 // logBook is a logger whose text the test can search.
 type logBook struct{ buf syncBuf }
 
@@ -389,10 +402,7 @@ func TestBindInterfaceReturns(t *testing.T) {
 		_, err := node.Ping(ctx, leechDHT)
 		return err
 	}
-	testutil.WaitForErr(t, 20*time.Second, "the leecher's DHT answers a ping from B", func() (bool, error) {
-		err := ping()
-		return err == nil, err
-	})
+	waitPing(t, 20*time.Second, "the leecher's DHT answers a ping from B", ping)
 
 	hash := mi.InfoHash.String()
 	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%s&x.pe=10.99.0.2:6881", hash)
@@ -438,10 +448,7 @@ func TestBindInterfaceReturns(t *testing.T) {
 			log.has("bound interface back: traffic resumes")
 	})
 	t.Logf("status when back: %+v", leech.Settings().NetPathStatus)
-	testutil.WaitForErr(t, 30*time.Second, "the leecher's DHT answers B's pings again", func() (bool, error) {
-		err := ping()
-		return err == nil, err
-	})
+	waitPing(t, 30*time.Second, "the leecher's DHT answers B's pings again", ping)
 	st := WaitState(t, leech, hash, 120*time.Second, session.StateSeeding, session.StateError)
 	if st.State != session.StateSeeding {
 		t.Fatalf("after the interface came back: %s %s", st.State, st.Error)
