@@ -344,7 +344,8 @@ func (s *Session) networkGone(why string) {
 	b.mu.Lock()
 	b.gone, b.err, b.changed = true, "", time.Now()
 	b.mu.Unlock()
-	s.log.Error("network traffic stopped (kill switch): bound interface gone", "bind_interface", s.net.bind.Spec(), "err", why, "peers_closed", n)
+	s.log.Error("network traffic stopped (kill switch): bound interface gone; the peer listener, the UDP socket of uTP and the DHT, and local service discovery are closed until it is back",
+		"bind_interface", s.net.bind.Spec(), "err", why, "peers_closed", n)
 }
 
 // networkBack opens the sockets again on the interface, now identified by
@@ -383,7 +384,8 @@ func (s *Session) networkBack(id string) {
 		s.kickDiscovery()
 	}
 	s.dhtRestart()
-	s.log.Info("bound interface back: traffic resumes", "bind_interface", s.net.bind.String(), "interface", id)
+	s.log.Info("bound interface back: traffic resumes; the peer listener, the UDP socket of uTP and the DHT, and local service discovery are open again on it",
+		"bind_interface", s.net.bind.String(), "interface", id)
 }
 
 // netPathStatus reads the NetPathStatus; it takes no session lock.
