@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobit/gobit/internal/bindif"
 	"github.com/gobit/gobit/internal/socks5"
+	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
 )
 
@@ -384,8 +385,34 @@ func (s *Session) networkBack(id string) {
 		s.kickDiscovery()
 	}
 	s.dhtRestart()
+	s.retryPeers()
 	s.log.Info("bound interface back: traffic resumes; the peer listener, the UDP socket of uTP and the DHT, and local service discovery are open again on it",
 		"bind_interface", s.net.bind.String(), "interface", id)
+}
+
+// retryPeers makes every torrent dial its known peers again at once and
+// announce to its trackers, once the network is back: what failed while
+// it was gone is not the peers' fault.
+func (s *Session) retryPeers() {
+	s.mu.Lock()
+	ts := make([]*torrent.Torrent, 0, len(s.torrents))
+	for _, e := range s.torrents {
+		ts = append(ts, e.t)
+	}
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, t := range ts {
+			select {
+			case <-s.closeC:
+				return
+			default:
+			}
+			t.RetryPeers()
+			t.Reannounce()
+		}
+	}()
 }
 
 // netPathStatus reads the NetPathStatus; it takes no session lock.

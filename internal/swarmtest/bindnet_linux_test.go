@@ -442,6 +442,7 @@ func TestBindInterfaceReturns(t *testing.T) {
 
 	// It is back: a new device with the same name and address.
 	n.vpnUp(t)
+	backAt := time.Now()
 	testutil.WaitFor(t, 20*time.Second, "network_state up again, and logged", func() bool {
 		st := leech.Settings().NetPathStatus
 		return st.NetworkState == "up" && st.NetworkError == "" && st.NetworkReopens >= 1 &&
@@ -449,11 +450,26 @@ func TestBindInterfaceReturns(t *testing.T) {
 	})
 	t.Logf("status when back: %+v", leech.Settings().NetPathStatus)
 	waitPing(t, 30*time.Second, "the leecher's DHT answers B's pings again", ping)
+	t.Logf("DHT answers %v after the interface came back", time.Since(backAt).Round(time.Millisecond))
 	st := WaitState(t, leech, hash, 120*time.Second, session.StateSeeding, session.StateError)
 	if st.State != session.StateSeeding {
 		t.Fatalf("after the interface came back: %s %s", st.State, st.Error)
 	}
 	SameTree(t, root, filepath.Join(dir, "leech", "vpn.bin"))
+	t.Logf("complete %v after the interface came back (%d of %d bytes were left)", time.Since(backAt).Round(time.Millisecond), int64(6<<20)-held, 6<<20)
+	if _, tx := packets(t, "gblan0"); tx != tx0 {
+		t.Fatalf("%d packets left by gblan0", tx-tx0)
+	}
+
+	// A reconnect quicker than the session's check: the device is new
+	// (a new index), so the sockets open again all the same.
+	sh(t, "ip link del gbvpn0")
+	n.vpnUp(t)
+	testutil.WaitFor(t, 20*time.Second, "the sockets re-opened on the new device", func() bool {
+		st := leech.Settings().NetPathStatus
+		return st.NetworkState == "up" && st.NetworkReopens >= 2
+	})
+	waitPing(t, 30*time.Second, "the leecher's DHT answers after a quick reconnect", ping)
 	if _, tx := packets(t, "gblan0"); tx != tx0 {
 		t.Fatalf("%d packets left by gblan0", tx-tx0)
 	}
