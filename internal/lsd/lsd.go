@@ -17,6 +17,11 @@
 // held while sending or calling OnPeer. Announce may be called from any
 // goroutine. Close stops both goroutines and waits for them.
 //
+// Config.Interface confines an instance to one interface (a bound
+// session's): it joins the group there only and sends there only. It does
+// not follow the interface: the caller closes the instance when the
+// interface goes and starts a new one when it is back.
+//
 // The caller decides what is announced and what is done with the peers
 // heard: private torrents (BEP 27) must never be passed to Announce or
 // SetTorrents, and peers heard for unknown or private torrents must be
