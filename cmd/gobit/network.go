@@ -19,7 +19,7 @@ type networkOptions struct {
 
 func (o *networkOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.proxy, "proxy", "", "SOCKS5 proxy for outgoing peer connections, tracker requests, uTP and the DHT: socks5://[user:password@]host:port (UDP through UDP ASSOCIATE: while the proxy refuses it uTP and the DHT stop, never direct; LSD is turned off; incoming peers are not accepted through it)")
-	f.StringVar(&o.bindInterface, "bind-interface", "", "bind every socket (peers, trackers, DHT) to this network interface name or IP address; if it goes away, traffic stops instead of leaving another way")
+	f.StringVar(&o.bindInterface, "bind-interface", "", "bind every socket (peers, trackers, DHT, uTP, LSD) to this network interface name or IP address; if it goes away, traffic stops instead of leaving another way, and resumes when it is back")
 	f.StringVar(&o.blocklist, "blocklist", "", "IP blocklist file or http(s) URL (eMule DAT, PeerGuardian P2P or CIDR lines, gzip accepted); a file is reloaded when it changes, both on SIGHUP")
 }
 

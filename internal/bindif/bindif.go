@@ -12,6 +12,14 @@
 //
 // Check tells whether the binding can currently be used; the session
 // reports its error as the network error in its status and log.
+//
+// A socket bound to a device stays bound to that device, even once it is
+// deleted and another is created under the same name (a VPN reconnecting):
+// PacketConn and Listener are sockets that follow the interface, closed
+// by Down while it is gone and opened anew on it by Up when it is back
+// (Identity tells a new device from the old one), so that their users
+// (uTP, the DHT, the accept loop) carry on. Conns tracks the connections
+// to close when the interface goes.
 package bindif
 
 import (

@@ -1,4 +1,4 @@
-//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+//go:build darwin || freebsd || netbsd || openbsd || dragonfly
 
 package lsd
 
@@ -58,3 +58,36 @@ func interfaceIPv4(ifi *net.Interface) (netip.Addr, bool) {
 	}
 	return netip.Addr{}, false
 }
+
+// setMulticastInterface makes conn send multicast through ifi only.
+func setMulticastInterface(conn *net.UDPConn, ifi *net.Interface, group netip.Addr) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("lsd: multicast interface %s: %w", ifi.Name, err)
+	}
+	var serr error
+	if group.Is4() {
+		local, ok := interfaceIPv4(ifi)
+		if !ok {
+			return fmt.Errorf("lsd: multicast interface %s: interface has no IPv4 address", ifi.Name)
+		}
+		err = rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInet4Addr(int(fd), syscall.IPPROTO_IP, syscall.IP_MULTICAST_IF, local.As4())
+		})
+	} else {
+		err = rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_MULTICAST_IF, ifi.Index)
+		})
+	}
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("lsd: multicast interface %s: %w", ifi.Name, err)
+	}
+	return nil
+}
+
+// onlyJoinedGroups does nothing here: BSD sockets receive only the groups
+// they joined.
+func onlyJoinedGroups(*net.UDPConn, netip.Addr) error { return nil }

@@ -17,6 +17,11 @@
 // held while sending or calling OnPeer. Announce may be called from any
 // goroutine. Close stops both goroutines and waits for them.
 //
+// Config.Interface confines an instance to one interface (a bound
+// session's): it joins the group there only and sends there only. It does
+// not follow the interface: the caller closes the instance when the
+// interface goes and starts a new one when it is back.
+//
 // The caller decides what is announced and what is done with the peers
 // heard: private torrents (BEP 27) must never be passed to Announce or
 // SetTorrents, and peers heard for unknown or private torrents must be
@@ -33,6 +38,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -86,6 +92,16 @@ type Config struct {
 	// It must not block for long; announces arriving meanwhile may be lost.
 	// Nil ignores what is heard.
 	OnPeer func(infoHash [20]byte, addr netip.AddrPort)
+	// Interface, when set, confines LSD to that interface (a session's
+	// --bind-interface): the receive socket joins the group on it only,
+	// announces leave through it only (IP_MULTICAST_IF), and Control is
+	// applied to both sockets (binding them to the device where the
+	// platform can). New fails where the platform cannot confine
+	// multicast to one interface.
+	Interface *net.Interface
+	// Control is the net.ListenConfig Control function of both sockets
+	// (e.g. bindif.Binder.Control); nil for none.
+	Control func(network, address string, c syscall.RawConn) error
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -144,7 +160,7 @@ func New(cfg Config) (*LSD, error) {
 	}
 	var tok [8]byte
 	_, _ = rand.Read(tok[:]) // crypto/rand.Read never fails
-	socks, err := openSockets(group, cfg.Listen, log)
+	socks, err := openSockets(group, cfg.Listen, cfg.Interface, cfg.Control, log)
 	if err != nil {
 		return nil, err
 	}

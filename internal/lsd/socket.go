@@ -1,11 +1,13 @@
 package lsd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"syscall"
 )
 
 // sockets are the UDP sockets of one LSD instance.
@@ -36,10 +38,15 @@ func (s sockets) close() error {
 //
 // For a unicast group (tests) one plain UDP socket bound to listen both
 // sends and receives.
-func openSockets(group netip.AddrPort, listen string, log *slog.Logger) (sockets, error) {
+//
+// With ifi (a bound interface) see openBound.
+func openSockets(group netip.AddrPort, listen string, ifi *net.Interface, control func(string, string, syscall.RawConn) error, log *slog.Logger) (sockets, error) {
 	network := "udp4"
 	if group.Addr().Is6() {
 		network = "udp6"
+	}
+	if ifi != nil {
+		return openBound(network, group, listen, ifi, control, log)
 	}
 	if !group.Addr().IsMulticast() {
 		laddr, err := net.ResolveUDPAddr(network, listen)
@@ -85,4 +92,51 @@ func joinOtherInterfaces(conn *net.UDPConn, group netip.Addr, log *slog.Logger) 
 			log.Debug("lsd: join group on interface", "iface", ifi.Name, "err", err)
 		}
 	}
+}
+
+// openBound opens the sockets of an LSD confined to ifi. For a multicast
+// group the receive socket (control applied, then bound to the group's
+// port) joins the group on ifi only, and where the platform allows it
+// hears no group joined by other sockets on other interfaces
+// (IP_MULTICAST_ALL off); the send socket has ifi as its multicast
+// interface (IP_MULTICAST_IF). Any failure to confine a socket is an
+// error: LSD must not talk on another interface. A unicast group (tests)
+// uses one socket bound to listen, with control applied.
+func openBound(network string, group netip.AddrPort, listen string, ifi *net.Interface, control func(string, string, syscall.RawConn) error, log *slog.Logger) (sockets, error) {
+	lc := net.ListenConfig{Control: control}
+	ctx := context.Background()
+	if !group.Addr().IsMulticast() {
+		pc, err := lc.ListenPacket(ctx, network, listen)
+		if err != nil {
+			return sockets{}, fmt.Errorf("lsd: listen on %s (interface %s): %w", listen, ifi.Name, err)
+		}
+		c := pc.(*net.UDPConn)
+		return sockets{recv: c, send: c}, nil
+	}
+	// A multicast address makes the listener bind the wildcard address
+	// at the group's port with SO_REUSEADDR, as net.ListenMulticastUDP.
+	pc, err := lc.ListenPacket(ctx, network, group.String())
+	if err != nil {
+		return sockets{}, fmt.Errorf("lsd: listen for group %s on %s: %w", group, ifi.Name, err)
+	}
+	recv := pc.(*net.UDPConn)
+	if err := joinGroup(recv, ifi, group.Addr()); err != nil {
+		recv.Close()
+		return sockets{}, err
+	}
+	if err := onlyJoinedGroups(recv, group.Addr()); err != nil {
+		log.Debug("lsd: cannot turn off IP_MULTICAST_ALL", "err", err)
+	}
+	pc, err = lc.ListenPacket(ctx, network, ":0")
+	if err != nil {
+		recv.Close()
+		return sockets{}, fmt.Errorf("lsd: open send socket on %s: %w", ifi.Name, err)
+	}
+	send := pc.(*net.UDPConn)
+	if err := setMulticastInterface(send, ifi, group.Addr()); err != nil {
+		recv.Close()
+		send.Close()
+		return sockets{}, err
+	}
+	return sockets{recv: recv, send: send}, nil
 }

@@ -51,6 +51,9 @@ func (s *Session) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 0
+		if s.net.bind != nil {
+			nc = s.bound.conns.Track(nc) // closed when the interface goes
+		}
 		if s.blockedConn(nc) {
 			nc.Close()
 			continue

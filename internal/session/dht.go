@@ -257,6 +257,35 @@ func (s *Session) dhtAnnounce(e *entry) {
 	}()
 }
 
+// dhtRestart bootstraps the DHT again and makes every torrent's announce
+// due, after the bound interface came back (its queries failed while it
+// was gone).
+func (s *Session) dhtRestart() {
+	if s.dht == nil {
+		return
+	}
+	s.mu.Lock()
+	clear(s.dhtLast)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		go func() {
+			select {
+			case <-s.closeC:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := s.dht.Bootstrap(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("DHT bootstrap after the interface came back", "err", err)
+		}
+		s.dhtTick()
+	}()
+}
+
 // onPeerDHTPort adds a node from a peer's PORT message (BEP 5).
 func (s *Session) onPeerDHTPort(addr netip.AddrPort) {
 	if s.dht != nil {

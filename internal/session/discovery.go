@@ -9,37 +9,84 @@ import (
 	"github.com/gobit/gobit/internal/torrent"
 )
 
-// startLSD starts local service discovery (BEP 14) when configured. A
-// failure (e.g. no multicast route) only turns LSD off.
-func (s *Session) startLSD() {
+// startLSD starts local service discovery (BEP 14) when configured, and
+// reports whether it is (false: LSD is off for good). A failure (e.g. no
+// multicast route) turns LSD off; under --bind-interface LSD is confined
+// to the interface (lsd.Config.Interface) and a failure only waits for
+// the interface: networkLoop starts LSD again when it is back.
+func (s *Session) startLSD() bool {
 	if !s.cfg.LSD || s.port <= 0 {
-		return
+		return false
 	}
 	group := s.cfg.LSDGroup
 	if group == "" && s.cfg.IPVersion == IPVersion6 {
 		group = lsd.DefaultGroup6 // --ip-version 6: no IPv4 multicast
 	}
-	l, err := lsd.New(lsd.Config{
+	cfg := lsd.Config{
 		Group:  group,
 		Listen: s.cfg.LSDListen,
 		Port:   uint16(s.port),
 		OnPeer: s.onLSDPeer,
 		Logger: s.log,
-	})
-	if err != nil {
-		s.log.Warn("local service discovery off", "err", err)
-		return
 	}
+	bound := s.net.bind != nil
+	var err error
+	if bound {
+		cfg.Interface, err = s.net.bind.Interface()
+		cfg.Control = s.net.bind.Control
+	}
+	var l *lsd.LSD
+	if err == nil {
+		l, err = lsd.New(cfg)
+	}
+	if err != nil {
+		if bound {
+			s.log.Warn("local service discovery stopped until the bound interface is back", "bind_interface", s.net.bind.String(), "err", err)
+			return true
+		}
+		s.log.Warn("local service discovery off", "err", err)
+		return false
+	}
+	if bound {
+		s.log.Info("local service discovery on the bound interface only", "bind_interface", cfg.Interface.Name)
+	}
+	s.lsdMu.Lock()
+	old := s.lsd
 	s.lsd = l
+	s.lsdMu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return true
+}
+
+// stopLSD stops local service discovery (the session closes, or the bound
+// interface is gone).
+func (s *Session) stopLSD() {
+	s.lsdMu.Lock()
+	l := s.lsd
+	s.lsd = nil
+	s.lsdMu.Unlock()
+	if l != nil {
+		l.Close()
+	}
+}
+
+// currentLSD returns the running LSD, nil when off.
+func (s *Session) currentLSD() *lsd.LSD {
+	s.lsdMu.Lock()
+	defer s.lsdMu.Unlock()
+	return s.lsd
 }
 
 // LSDAddr returns the address the LSD listener is bound to (invalid when
 // LSD is off); tests point another session's LSDGroup at it.
 func (s *Session) LSDAddr() netip.AddrPort {
-	if s.lsd == nil {
+	l := s.currentLSD()
+	if l == nil {
 		return netip.AddrPort{}
 	}
-	return s.lsd.Addr()
+	return l.Addr()
 }
 
 func (s *Session) onLSDPeer(h [20]byte, addr netip.AddrPort) {
@@ -55,7 +102,8 @@ func (s *Session) onLSDPeer(h [20]byte, addr netip.AddrPort) {
 // updateDiscovery tells LSD which torrents to announce: the running,
 // non-private ones.
 func (s *Session) updateDiscovery() {
-	if s.lsd == nil {
+	l := s.currentLSD()
+	if l == nil {
 		return
 	}
 	s.mu.Lock()
@@ -68,7 +116,7 @@ func (s *Session) updateDiscovery() {
 		hashes = append(hashes, h)
 	}
 	s.mu.Unlock()
-	s.lsd.SetTorrents(hashes)
+	l.SetTorrents(hashes)
 }
 
 // kickDiscovery asks the discovery loop to refresh LSD's set soon: adds

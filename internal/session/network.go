@@ -15,12 +15,14 @@ import (
 
 	"github.com/gobit/gobit/internal/bindif"
 	"github.com/gobit/gobit/internal/socks5"
+	"github.com/gobit/gobit/internal/torrent"
 	"github.com/gobit/gobit/internal/tracker"
 )
 
 // networkCheckInterval is how often the session checks its bound
-// interface, to log when it goes and comes back.
-const networkCheckInterval = 2 * time.Second
+// interface: when it goes, its sockets are closed; when it is back (or
+// was created anew between two checks), they are opened again.
+const networkCheckInterval = time.Second
 
 // NetPathStatus is the state of the session's way out to the network:
 // the proxy, the bound interface, and the IP blocklist. It is part of
@@ -47,6 +49,15 @@ type NetPathStatus struct {
 	ProxyUDPRelay string `json:"proxy_udp_relay"`
 	ProxyUDPError string `json:"proxy_udp_error"`
 	ProxyUDPRetry string `json:"proxy_udp_retry"`
+	// NetworkState is "up" while the bound interface carries traffic and
+	// "gone" while it is gone or down, or the sockets could not be opened
+	// on it again ("" without --bind-interface). NetworkChanged is when it
+	// last changed (RFC 3339, "" never), and NetworkReopens how many times
+	// the sockets (peer listener, the UDP socket of uTP and the DHT, LSD)
+	// were opened again on the interface after it came back.
+	NetworkState   string `json:"network_state"`
+	NetworkChanged string `json:"network_changed"`
+	NetworkReopens int64  `json:"network_reopens"`
 	// BlockedConnections counts connections refused and peer addresses
 	// dropped because they are on the blocklist, since the start.
 	BlockedConnections int64 `json:"blocked_connections"`
@@ -221,6 +232,8 @@ func (n *netPath) listen(network, host string, port int) (net.Listener, error) {
 			return nil, err
 		}
 		host = h
+		lc := net.ListenConfig{Control: n.bind.Control}
+		return lc.Listen(context.Background(), network, net.JoinHostPort(host, strconv.Itoa(port)))
 	}
 	return net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
 }
@@ -270,32 +283,186 @@ func (n *netPath) assocChanged(st socks5.AssocStatus) {
 	}
 }
 
-// networkLoop logs when the bound interface goes and comes back, until
-// the session closes.
+// boundSockets are the session's sockets that follow the bound interface
+// (--bind-interface), the connections through it, and its state.
+type boundSockets struct {
+	tcp   *bindif.Listener   // the peer listener; nil when not listening
+	udp   *bindif.PacketConn // uTP's and the DHT's socket; nil when neither runs
+	conns bindif.Conns       // peer connections, closed when the interface goes
+
+	mu       sync.Mutex
+	gone     bool      // the sockets are down
+	err      string    // why they could not be opened again ("" if they were)
+	changed  time.Time // when gone last changed
+	reopens  int64
+	identity string // the interface's Identity when the sockets were opened
+}
+
+// listenPeers opens the peer listener: under --bind-interface one that
+// follows the interface (closed while it is gone, opened again on the
+// same port when it is back).
+func (s *Session) listenPeers(network, host string, port int) (net.Listener, error) {
+	if s.net.bind == nil {
+		return s.net.listen(network, host, port)
+	}
+	l, err := bindif.NewListener(func() (net.Listener, error) {
+		ln, err := s.net.listen(network, host, port)
+		if err == nil {
+			port = ln.Addr().(*net.TCPAddr).Port // the same one next time
+		}
+		return ln, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.bound.tcp = l
+	return l, nil
+}
+
+// openUDP opens the peer port's UDP socket (uTP and the DHT): under
+// --bind-interface one that follows the interface like the listener.
+func (s *Session) openUDP(network, host string, port int) (net.PacketConn, error) {
+	if s.net.bind == nil {
+		return s.net.listenPacket(network, host, port)
+	}
+	pc, err := bindif.NewPacketConn(func() (net.PacketConn, error) {
+		pc, err := s.net.listenPacket(network, host, port)
+		if err == nil {
+			port = pc.LocalAddr().(*net.UDPAddr).Port
+		}
+		return pc, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.bound.udp = pc
+	return pc, nil
+}
+
+// networkLoop follows the bound interface until the session closes: when
+// it goes, traffic stops (networkGone); when it is back, or was created
+// anew between two checks (a VPN reconnecting: a new interface, maybe
+// with the same name and address), the sockets open again on it
+// (networkBack).
 func (s *Session) networkLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(networkCheckInterval)
 	defer t.Stop()
-	var last string
 	for {
 		select {
 		case <-s.closeC:
 			return
 		case <-t.C:
 		}
-		msg := ""
-		if err := s.net.check(); err != nil {
-			msg = err.Error()
+		s.networkCheck()
+	}
+}
+
+// networkCheck is one look at the bound interface.
+func (s *Session) networkCheck() {
+	b := &s.bound
+	err := s.net.check()
+	id := s.net.bind.Identity()
+	b.mu.Lock()
+	gone, last := b.gone, b.identity
+	b.mu.Unlock()
+	switch {
+	case err != nil:
+		if !gone {
+			s.networkGone(err.Error())
 		}
-		if msg != last {
-			if msg != "" {
-				s.log.Error("network traffic stopped (kill switch)", "err", msg)
-			} else {
-				s.log.Info("bound interface back: traffic resumes", "bind_interface", s.net.bind.String())
-			}
-			last = msg
+	case gone || id != last:
+		if !gone {
+			s.networkGone("the bound interface was created anew (" + id + ")")
+		}
+		s.networkBack(id)
+	}
+}
+
+// networkGone stops every socket on the bound interface: the listener,
+// the UDP socket (uTP and DHT keep their state, their sends fail), LSD,
+// and every peer connection. Nothing falls back to another interface.
+func (s *Session) networkGone(why string) {
+	b := &s.bound
+	if b.tcp != nil {
+		b.tcp.Down()
+	}
+	if b.udp != nil {
+		b.udp.Down()
+	}
+	s.stopLSD()
+	n := b.conns.CloseAll()
+	b.mu.Lock()
+	b.gone, b.err, b.changed = true, "", time.Now()
+	b.mu.Unlock()
+	s.log.Error("network traffic stopped (kill switch): bound interface gone; the peer listener, the UDP socket of uTP and the DHT, and local service discovery are closed until it is back",
+		"bind_interface", s.net.bind.Spec(), "err", why, "peers_closed", n)
+}
+
+// networkBack opens the sockets again on the interface, now identified by
+// id. On a failure (e.g. no address on it yet) they stay closed and the
+// next check tries again.
+func (s *Session) networkBack(id string) {
+	b := &s.bound
+	var errs []error
+	if b.tcp != nil {
+		if err := b.tcp.Up(); err != nil {
+			errs = append(errs, fmt.Errorf("peer listener: %w", err))
 		}
 	}
+	if b.udp != nil {
+		if err := b.udp.Up(); err != nil {
+			errs = append(errs, fmt.Errorf("UDP socket (uTP, DHT): %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		msg := "bound interface back, but its sockets cannot be opened yet: " + err.Error()
+		b.mu.Lock()
+		logIt := b.err != msg
+		b.err = msg
+		b.mu.Unlock()
+		if logIt {
+			s.log.Warn("network traffic still stopped", "bind_interface", s.net.bind.Spec(), "err", msg)
+		}
+		return
+	}
+	b.mu.Lock()
+	b.gone, b.err, b.changed, b.identity = false, "", time.Now(), id
+	b.reopens++
+	b.mu.Unlock()
+	if s.cfg.LSD && s.port > 0 {
+		s.startLSD()
+		s.kickDiscovery()
+	}
+	s.dhtRestart()
+	s.retryPeers()
+	s.log.Info("bound interface back: traffic resumes; the peer listener, the UDP socket of uTP and the DHT, and local service discovery are open again on it",
+		"bind_interface", s.net.bind.String(), "interface", id)
+}
+
+// retryPeers makes every torrent dial its known peers again at once and
+// announce to its trackers, once the network is back: what failed while
+// it was gone is not the peers' fault.
+func (s *Session) retryPeers() {
+	s.mu.Lock()
+	ts := make([]*torrent.Torrent, 0, len(s.torrents))
+	for _, e := range s.torrents {
+		ts = append(ts, e.t)
+	}
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, t := range ts {
+			select {
+			case <-s.closeC:
+				return
+			default:
+			}
+			t.RetryPeers()
+			t.Reannounce()
+		}
+	}()
 }
 
 // netPathStatus reads the NetPathStatus; it takes no session lock.
@@ -320,8 +487,24 @@ func (s *Session) netPathStatus() NetPathStatus {
 		}
 	}
 	st.BindInterface = s.net.bind.Spec()
-	if err := s.net.check(); err != nil {
-		st.NetworkError = err.Error()
+	if s.net.bind != nil {
+		b := &s.bound
+		b.mu.Lock()
+		gone, msg, changed, reopens := b.gone, b.err, b.changed, b.reopens
+		b.mu.Unlock()
+		if err := s.net.check(); err != nil {
+			st.NetworkError = err.Error()
+		} else {
+			st.NetworkError = msg
+		}
+		st.NetworkState = "up"
+		if gone || st.NetworkError != "" {
+			st.NetworkState = "gone"
+		}
+		if !changed.IsZero() {
+			st.NetworkChanged = changed.UTC().Format(time.RFC3339)
+		}
+		st.NetworkReopens = reopens
 	}
 	s.block.status(&st)
 	return st

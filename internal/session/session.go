@@ -248,7 +248,8 @@ type Session struct {
 	closed   bool
 	wg       sync.WaitGroup
 	db       *store.Store // nil without a data directory
-	lsd      *lsd.LSD     // nil when LSD is off
+	lsdMu    sync.Mutex
+	lsd      *lsd.LSD // nil when LSD is off (or waits for the bound interface); guarded by lsdMu
 
 	utp        *utp.Socket // nil when uTP is off (utp.go)
 	utpStop    func()      // stops accepting uTP connections
@@ -283,6 +284,9 @@ type Session struct {
 	// block the IP blocklist (network.go, blocklist.go).
 	net   *netPath
 	block blockState
+	// bound are the sockets that follow the bound interface, and its
+	// state (network.go); unused without --bind-interface.
+	bound boundSockets
 	// votes are the addresses peers see us at; ipv6 our global IPv6
 	// address; portmap the router mapping, nil when off (network.go).
 	votes   addrVotes
@@ -360,10 +364,6 @@ func New(cfg Config) (*Session, error) {
 		log.Warn("local service discovery off: its multicast would bypass the proxy", "proxy", np.proxy.String())
 		cfg.LSD = false
 	}
-	if np.bind != nil && cfg.LSD {
-		log.Warn("local service discovery off: its multicast would not stay on the bound interface", "bind_interface", np.bind.String())
-		cfg.LSD = false
-	}
 	if err := validIPVersion(cfg.IPVersion); err != nil {
 		return nil, err
 	}
@@ -411,7 +411,7 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	if cfg.Port >= 0 && !(cfg.NoTCP && cfg.UTP) {
-		ln, err := s.net.listen(ipNetwork(cfg.IPVersion, "tcp"), cfg.ListenAddr, cfg.Port)
+		ln, err := s.listenPeers(ipNetwork(cfg.IPVersion, "tcp"), cfg.ListenAddr, cfg.Port)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("session: listen for peers: %w", err)
@@ -426,16 +426,11 @@ func New(cfg Config) (*Session, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.net.bind != nil {
-		s.wg.Add(1)
-		go s.networkLoop()
-	}
 	if cfg.Port >= 0 {
 		s.startUTP()
 	}
 	s.startPortMap()
-	s.startLSD()
-	if s.lsd != nil {
+	if s.startLSD() {
 		s.wg.Add(1)
 		go s.discoveryLoop()
 	}
@@ -448,6 +443,12 @@ func New(cfg Config) (*Session, error) {
 		go s.flushLoop()
 	}
 	s.startDHT()
+	if s.net.bind != nil {
+		// After every socket it re-opens exists.
+		s.bound.identity = s.net.bind.Identity()
+		s.wg.Add(1)
+		go s.networkLoop()
+	}
 	s.wg.Add(1)
 	go s.queueLoop()
 	if err := s.startWatch(); err != nil {
@@ -510,9 +511,7 @@ func (s *Session) Close() error {
 	}
 	s.stopDHT()
 	s.stopUTP()
-	if s.lsd != nil {
-		s.lsd.Close()
-	}
+	s.stopLSD()
 	err := s.tracker.Close()
 	if s.db != nil {
 		if cerr := s.db.Close(); err == nil {

@@ -47,7 +47,7 @@ func (s *Session) startUTP() {
 			}
 		}
 	}
-	pc, err := s.net.listenPacket(ipNetwork(s.cfg.IPVersion, "udp"), s.cfg.ListenAddr, port)
+	pc, err := s.openUDP(ipNetwork(s.cfg.IPVersion, "udp"), s.cfg.ListenAddr, port)
 	if err != nil {
 		s.log.Warn("uTP off: cannot open UDP port", "port", port, "err", err)
 		return
@@ -114,7 +114,7 @@ func (s *Session) udpConn(network string) (net.PacketConn, error) {
 	if s.utp != nil {
 		return s.utp.Other(), nil
 	}
-	return s.net.listenPacket(network, s.cfg.ListenAddr, s.port)
+	return s.openUDP(network, s.cfg.ListenAddr, s.port)
 }
 
 // dialPeer opens a connection to a peer (a peer.DialFunc, network "tcp"):
@@ -124,6 +124,15 @@ func (s *Session) udpConn(network string) (net.PacketConn, error) {
 // session's way (netPath: the proxy, or the bound interface), and with
 // NoTCP uTP only.
 func (s *Session) dialPeer(ctx context.Context, network, address string) (net.Conn, error) {
+	nc, err := s.dialPeerAny(ctx, network, address)
+	if err == nil && s.net.bind != nil {
+		nc = s.bound.conns.Track(nc) // closed when the interface goes
+	}
+	return nc, err
+}
+
+// dialPeerAny is dialPeer's dial over uTP, TCP or both.
+func (s *Session) dialPeerAny(ctx context.Context, network, address string) (net.Conn, error) {
 	if s.utp == nil {
 		return s.net.dial(ctx, network, address)
 	}

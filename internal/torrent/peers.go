@@ -195,6 +195,21 @@ func (t *Torrent) wantPeers() bool {
 	return !t.paused && !t.moving && t.state != StateError && t.state != StateChecking
 }
 
+// RetryPeers forgets the dial failures of every known address and dials
+// them again now. The session calls it when its network is back (its
+// bound interface returned): those dials failed for want of a network,
+// not because of the peers, and waiting out their back-off would leave
+// the torrent idle for minutes.
+func (t *Torrent) RetryPeers() {
+	_ = t.do(func() {
+		for _, ai := range t.addrs {
+			ai.failures = 0
+			ai.nextTry = time.Time{}
+		}
+		t.connectPeers()
+	})
+}
+
 // connectPeers dials candidate addresses while below the peer limit.
 func (t *Torrent) connectPeers() {
 	if !t.wantPeers() {
