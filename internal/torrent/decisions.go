@@ -34,7 +34,22 @@ type admitLimits struct {
 type existingConn struct {
 	open     bool
 	outgoing bool
+	// sameIP is whether it is with the new connection's IP address, and
+	// age how long it has been open.
+	sameIP bool
+	age    time.Duration
 }
+
+// redialedAfter is how old a connection must be for the same peer dialling
+// us again from the same IP address to replace it. A peer does not dial a
+// peer it is connected to: it has given the old connection up (its network
+// went away and came back, a NAT forgot the flow, it restarted with the
+// same peer ID), and the old one is dead though its end has not heard so.
+// Younger, the two are likely a simultaneous open (each side dialled the
+// other before hearing of the other's dial), which the tie rule decides.
+// (A peer's uTP and TCP attempts never both reach the handshake: the
+// dialler closes the loser as soon as the winner connects.)
+const redialedAfter = 5 * time.Second
 
 // admission is the verdict on a new connection.
 type admission struct {
@@ -53,7 +68,9 @@ type admission struct {
 // below its peer limit; a connection to ourselves is refused (and its
 // address not dialled for a day); of two connections to one peer the one
 // keepExisting picks survives (a refused outgoing duplicate is not
-// redialled for 30 s); banned addresses are refused. The duplicate rule
+// redialled for 30 s), except that the same peer dialling us again from
+// the same IP address replaces a connection older than redialedAfter;
+// banned addresses are refused. The duplicate rule
 // comes before the ban, so a duplicate from a banned address still closes
 // the existing connection, as the loop always did.
 func admit(c connFacts, lim admitLimits, ex existingConn) admission {
@@ -67,7 +84,8 @@ func admit(c connFacts, lim admitLimits, ex existingConn) admission {
 	}
 	var a admission
 	if ex.open {
-		if keepExisting(lim.ourID, c.peerID, ex.outgoing, c.outgoing) {
+		redialed := !c.outgoing && ex.sameIP && ex.age >= redialedAfter
+		if !redialed && keepExisting(lim.ourID, c.peerID, ex.outgoing, c.outgoing) {
 			a = admission{reject: "duplicate peer id"}
 			if c.outgoing {
 				a.retryAfter = 30 * time.Second // already connected the other way

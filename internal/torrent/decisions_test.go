@@ -31,6 +31,14 @@ func TestAdmit(t *testing.T) {
 	none := existingConn{}
 	existingIn := existingConn{open: true}
 	existingOut := existingConn{open: true, outgoing: true}
+	aged := func(ex existingConn, sameIP bool) existingConn {
+		ex.sameIP, ex.age = sameIP, redialedAfter
+		return ex
+	}
+	young := func(ex existingConn) existingConn {
+		ex.sameIP, ex.age = true, redialedAfter-time.Second
+		return ex
+	}
 
 	cases := []struct {
 		name string
@@ -59,6 +67,13 @@ func TestAdmit(t *testing.T) {
 		{"second outgoing to the same peer: the first stays", out(larger), room, existingOut, admission{reject: "duplicate peer id", retryAfter: 30 * time.Second}},
 		{"banned duplicate that wins the tie still closes the existing one", banned(in(smaller)), room, existingOut, admission{reject: "banned", closeExisting: true}},
 		{"banned duplicate that loses the tie is refused as a duplicate", banned(in(larger)), room, existingOut, admission{reject: "duplicate peer id"}},
+		// The peer dials us again from its address: it gave up the old one.
+		{"peer redials from the same IP after the old incoming aged: the new one replaces it", in(smaller), room, aged(existingIn, true), admission{closeExisting: true}},
+		{"peer redials from the same IP while our old dial is open: the new one replaces it", in(larger), room, aged(existingOut, true), admission{closeExisting: true}},
+		{"young duplicate from the same IP: the tie rule decides", in(larger), room, young(existingOut), admission{reject: "duplicate peer id"}},
+		{"the same peer ID from another IP replaces nothing", in(larger), room, aged(existingOut, false), admission{reject: "duplicate peer id"}},
+		{"our own redial never replaces an aged connection", out(larger), room, aged(existingOut, true), admission{reject: "duplicate peer id", retryAfter: 30 * time.Second}},
+		{"a banned redial still replaces the dead one", banned(in(smaller)), room, aged(existingIn, true), admission{reject: "banned", closeExisting: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

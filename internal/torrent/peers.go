@@ -296,7 +296,8 @@ func (t *Torrent) handleNewConn(c newConn) {
 	old := t.byID[c.hs.PeerID]
 	var ex existingConn
 	if old != nil {
-		ex = existingConn{open: true, outgoing: old.conn.Outgoing}
+		ex = existingConn{open: true, outgoing: old.conn.Outgoing,
+			sameIP: old.addr.Addr().Unmap() == remote.Addr().Unmap(), age: time.Since(old.start)}
 	}
 	a := admit(connFacts{
 		outgoing: c.outgoing,
