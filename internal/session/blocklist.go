@@ -136,10 +136,8 @@ func (s *Session) startBlocklist() error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			ctx, cancel := s.untilClose(5 * time.Minute)
 			defer cancel()
-			stop := context.AfterFunc(ctxOf(s.closeC), cancel)
-			defer stop()
 			s.ReloadBlocklist(ctx)
 		}()
 		return nil
@@ -150,16 +148,6 @@ func (s *Session) startBlocklist() error {
 	s.wg.Add(1)
 	go s.blocklistLoop()
 	return nil
-}
-
-// ctxOf returns a context cancelled when c is closed.
-func ctxOf(c <-chan struct{}) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-c
-		cancel()
-	}()
-	return ctx
 }
 
 // blocklistLoop reloads the blocklist file when its modification time or

@@ -74,15 +74,8 @@ func (s *Session) startDHT() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := s.untilClose(time.Minute)
 		defer cancel()
-		go func() {
-			select {
-			case <-s.closeC:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		s.waitUDPAssociated(ctx)
 		if err := srv.Bootstrap(ctx); err != nil {
 			s.log.Warn("DHT bootstrap", "err", err)
@@ -219,15 +212,8 @@ func (s *Session) dhtAnnounce(e *entry) {
 	go func() {
 		defer s.wg.Done()
 		defer func() { <-s.dhtLookups }()
-		ctx, cancel := context.WithTimeout(context.Background(), dhtLookupTimeout)
+		ctx, cancel := s.untilClose(dhtLookupTimeout)
 		defer cancel()
-		go func() {
-			select {
-			case <-s.closeC:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		h := e.t.InfoHash()
 		var peers []netip.AddrPort
 		var err error
@@ -270,15 +256,8 @@ func (s *Session) dhtRestart() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := s.untilClose(time.Minute)
 		defer cancel()
-		go func() {
-			select {
-			case <-s.closeC:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		if err := s.dht.Bootstrap(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("DHT bootstrap after the interface came back", "err", err)
 		}

@@ -1178,3 +1178,18 @@ func (s *Session) AddPeers(infoHash string, addrs ...string) error {
 	e.t.AddPeers(torrent.SourceUser, aps)
 	return nil
 }
+
+// untilClose returns a context that ends after d or when the session
+// closes, whichever comes first, for work the session starts on its own
+// (DHT bootstraps and lookups).
+func (s *Session) untilClose(d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	go func() {
+		select {
+		case <-s.closeC:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}

@@ -13,6 +13,13 @@ import (
 // function is called (or the test ends); that function returns what was
 // seen. The transfer watched must last longer than a poll.
 func WatchTransports(t testing.TB, s *session.Session, hash string) func() map[string]bool {
+	return WatchPeers(t, s, hash, func(p session.PeerStatus) string { return p.Transport })
+}
+
+// WatchPeers records key(p) for every peer p of the torrent hash that s
+// has, polling every few milliseconds, until the returned function is
+// called (or the test ends); that function returns the keys seen.
+func WatchPeers(t testing.TB, s *session.Session, hash string, key func(session.PeerStatus) string) func() map[string]bool {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	stop := make(chan struct{})
@@ -23,7 +30,7 @@ func WatchTransports(t testing.TB, s *session.Session, hash string) func() map[s
 			if d, err := s.Get(hash); err == nil {
 				mu.Lock()
 				for _, p := range d.PeerList {
-					seen[p.Transport] = true
+					seen[key(p)] = true
 				}
 				mu.Unlock()
 			}

@@ -201,39 +201,11 @@ func ltPeersFromDante(t *testing.T, p *process) {
 }
 
 // watchPeers records the address and transport ("addr/tcp") of every peer
-// of hash that s has, polling every few milliseconds until the returned
-// function is called (it returns what was seen).
+// of hash that s has, until the returned function is called (it returns
+// what was seen).
 func watchPeers(t *testing.T, s *session.Session, hash string) func() map[string]bool {
 	t.Helper()
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if d, err := s.Get(hash); err == nil {
-				mu.Lock()
-				for _, p := range d.PeerList {
-					seen[p.Addr+"/"+p.Transport] = true
-				}
-				mu.Unlock()
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	var once sync.Once
-	finish := func() map[string]bool {
-		once.Do(func() { close(stop); <-done })
-		mu.Lock()
-		defer mu.Unlock()
-		return seen
-	}
-	t.Cleanup(func() { finish() })
-	return finish
+	return swarmtest.WatchPeers(t, s, hash, func(p session.PeerStatus) string { return p.Addr + "/" + p.Transport })
 }
 
 // peersFromDante checks the peers a gobit seeder saw (from watchPeers): at
