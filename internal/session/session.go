@@ -521,59 +521,10 @@ func (s *Session) Close() error {
 	return err
 }
 
-// Add adds a torrent and starts it.
+// Add adds a torrent and starts it (AddMany with one request).
 func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
-	// A relative directory would be resolved against the daemon's working
-	// directory, which the client neither knows nor chose.
-	if req.DownloadDir != "" && !filepath.IsAbs(req.DownloadDir) {
-		return Status{}, fmt.Errorf("%w: download directory %q is not an absolute path", ErrInvalid, req.DownloadDir)
-	}
-	tc, raw, err := s.resolve(ctx, req)
-	if err != nil {
-		return Status{}, err
-	}
-	dir, unlock, err := s.addLabels(&req)
-	if err != nil {
-		return Status{}, err
-	}
-	defer unlock()
-	saveDir := s.cfg.DownloadDir
-	if dir != "" {
-		saveDir = dir
-	}
-	if abs, err := filepath.Abs(saveDir); err == nil {
-		saveDir = abs
-	}
-	if err := s.dirs.check(saveDir); err != nil {
-		if dir != "" {
-			err = fmt.Errorf("%w: %w", ErrInvalid, err) // the client's choice
-		}
-		return Status{}, err
-	}
-	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now(),
-		Category: req.Category, Tags: req.Tags}
-	if err := applyAddSelection(&tc, &rec, req); err != nil {
-		return Status{}, err
-	}
-	if tc.MetaInfo != nil {
-		rec.Torrent = raw
-	} else {
-		rec.Magnet = strings.TrimSpace(req.URI)
-	}
-	e, err := s.addSaved(tc, saveDir, req.Paused, &rec)
-	if err != nil {
-		return Status{}, err
-	}
-	s.kickDiscovery()
-	if st := e.t.Stats().State; s.dht != nil && !e.t.Private() && st != torrent.StatePaused && st != torrent.StateError {
-		// Look the new torrent up now; the periodic tick handles the rest
-		// (a whole tick here would cost every torrent's status per add).
-		s.mu.Lock()
-		s.dhtLast[tc.InfoHash] = time.Now()
-		s.mu.Unlock()
-		s.dhtAnnounce(e)
-	}
-	return statusOf(e), nil
+	sts, errs := s.AddMany(ctx, []AddRequest{req})
+	return sts[0], errs[0]
 }
 
 // start creates and registers a torrent. rec is its database record.
