@@ -61,16 +61,21 @@ func (s *Session) AddMany(ctx context.Context, reqs []AddRequest) ([]Status, []e
 	}
 	entries, addErrs := s.addSaved(items)
 	var dhtDue []*entry
+	added := 0
 	for k, e := range entries {
 		i := idx[k]
 		if addErrs[k] != nil {
 			errs[i] = addErrs[k]
 			continue
 		}
+		added++
 		sts[i] = statusOf(e)
 		if st := e.t.Stats().State; s.dht != nil && !e.t.Private() && st != torrent.StatePaused && st != torrent.StateError {
 			dhtDue = append(dhtDue, e)
 		}
+	}
+	if len(items) > 1 { // each logged at debug level (start)
+		s.log.Info("torrents added", "count", added, "failed", len(reqs)-added)
 	}
 	s.kickDiscovery()
 	if len(dhtDue) > 0 {

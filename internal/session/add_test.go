@@ -1,10 +1,19 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gobit/gobit/internal/metainfo"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // TestAddManyOneCommit checks that a batch of adds saves every record in
@@ -66,5 +75,86 @@ func TestAddManyOneCommit(t *testing.T) {
 	defer s2.Close()
 	if got := len(s2.List()); got != n {
 		t.Fatalf("after a restart %d torrents, want %d", got, n)
+	}
+}
+
+// TestRestartLogsChecksOnce restarts a session with torrents whose data
+// is on disk: the log sums their checks up in one info line (each
+// torrent's own line is at debug level), and a batch add logs one line
+// for the batch, not one per torrent.
+func TestRestartLogsChecksOnce(t *testing.T) {
+	const n = 60
+	dl := t.TempDir()
+	reqs := make([]AddRequest, n)
+	for i := range reqs {
+		p := filepath.Join(dl, fmt.Sprintf("logged-%02d.bin", i))
+		if err := os.WriteFile(p, bytes.Repeat([]byte{byte(i)}, 20000+i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		data, _, err := metainfo.Create(metainfo.CreateOptions{Path: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs[i] = AddRequest{Torrent: data}
+	}
+	logs := &syncLog{}
+	cfg := Config{DownloadDir: dl, DataDir: t.TempDir(), Port: -1, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	allSeeding := func(s *Session) func() bool {
+		return func() bool {
+			l := s.List()
+			for _, st := range l {
+				if st.State != StateSeeding {
+					return false
+				}
+			}
+			return len(l) == n
+		}
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errs := s.AddMany(context.Background(), reqs); errors.Join(errs...) != nil {
+		t.Fatal(errors.Join(errs...))
+	}
+	testutil.WaitFor(t, 30*time.Second, "the added torrents to seed", allSeeding(s))
+	s.Close()
+	s, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "the restored torrents to seed", allSeeding(s))
+	s.Close() // writes the summary still gathering
+
+	var added, checkLines, checked int
+	for line := range strings.Lines(logs.String()) {
+		switch {
+		case strings.Contains(line, "msg=\"torrent added\""):
+			added++
+		case strings.Contains(line, "msg=\"torrents added\""):
+			if !strings.Contains(line, fmt.Sprintf("count=%d", n)) {
+				t.Errorf("batch line %q: want count=%d", line, n)
+			}
+		case strings.Contains(line, "msg=\"data checked\""):
+			checkLines++
+			k, c := 1, 1 // a lone check's line names its torrent
+			if i := strings.Index(line, "torrents="); i >= 0 {
+				if _, err := fmt.Sscanf(line[i:], "torrents=%d complete=%d", &k, &c); err != nil {
+					t.Errorf("summary line %q: %v", line, err)
+				}
+			}
+			if k != c {
+				t.Errorf("summary line %q: want every torrent complete", line)
+			}
+			checked += k
+		}
+	}
+	if added != 0 {
+		t.Errorf("%d info lines \"torrent added\" for a batch add and a restart, want 0", added)
+	}
+	// Two starts of 60 torrents each: a line or two each (the window may
+	// split one start's checks), never one per torrent.
+	if checkLines == 0 || checkLines > 4 || checked != 2*n {
+		t.Errorf("%d \"data checked\" lines summing %d checks, want 1 to 4 lines summing %d:\n%s", checkLines, checked, 2*n, logs.String())
 	}
 }

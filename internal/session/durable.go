@@ -88,7 +88,7 @@ func (s *Session) addSaved(items []addItem) (entries []*entry, errs []error) {
 			continue
 		}
 		it := &items[i]
-		e, err := s.start(it.tc, it.saveDir, it.paused, &it.rec, false)
+		e, err := s.start(it.tc, it.saveDir, it.paused, &it.rec, len(items) > 1)
 		if err != nil {
 			errs[i] = err
 			refused = append(refused, it.tc.InfoHash)

@@ -278,6 +278,8 @@ type Session struct {
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
+	// checks sums up finished data checks in the log (checklog.go).
+	checks checkLog
 	// net is how sockets reach the network (proxy, bound interface) and
 	// block the IP blocklist (network.go, blocklist.go).
 	net   *netPath
@@ -393,6 +395,7 @@ func New(cfg Config) (*Session, error) {
 		closeC:        make(chan struct{}),
 		discoveryKick: make(chan struct{}, 1),
 		events:        NewBroker(BrokerConfig{}),
+		checks:        checkLog{log: log, window: checkLogWindow},
 		net:           np,
 	}
 	s.block.src = cfg.Blocklist
@@ -512,6 +515,7 @@ func (s *Session) Close() error {
 	if s.lsd != nil {
 		s.lsd.Close()
 	}
+	s.checks.flush()
 	err := s.tracker.Close()
 	if s.db != nil {
 		if cerr := s.db.Close(); err == nil {
@@ -528,9 +532,10 @@ func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
 }
 
 // start creates and registers a torrent. rec is its database record.
-// restored marks a torrent restored at start-up: it is logged at debug
-// level (restoreAll logs the count), not one line each of thousands.
-func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent, restored bool) (*entry, error) {
+// quiet marks a torrent restored at start-up or added in a batch: it is
+// logged at debug level (the caller logs the count), not one line each of
+// thousands.
+func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent, quiet bool) (*entry, error) {
 	tc.SaveDir = saveDir
 	tc.PeerID = s.peerID
 	tc.Port = uint16(max(s.port, 0))
@@ -564,6 +569,8 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
 	tc.OnComplete = func() { s.onComplete(h) }
 	tc.OnFileComplete = func() { s.onFileComplete(h) }
+	name := tc.Name
+	tc.OnChecked = func(have, pieces int) { s.checks.checked(h, name, have, pieces) }
 	tc.AllowAddr = allowAddr(s.cfg.IPVersion)
 	tc.OwnIPv6 = s.ipv6.get
 	tc.OnYourIP = s.votes.add
@@ -600,7 +607,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	}
 	s.events.Added(statusOf(e))
 	lvl := slog.LevelInfo
-	if restored {
+	if quiet {
 		lvl = slog.LevelDebug
 	}
 	s.log.Log(context.Background(), lvl, "torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)

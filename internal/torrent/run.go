@@ -317,7 +317,10 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 			t.markHave(i, false)
 		}
 	}
-	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
+	t.log.Debug("data checked", "have", bf.Count(), "pieces", bf.Len())
+	if t.cfg.OnChecked != nil {
+		t.cfg.OnChecked(bf.Count(), bf.Len())
+	}
 	t.downloading = !t.wantComplete()
 	t.initFileProgress()
 	t.state = StateDownloading

@@ -132,6 +132,12 @@ type Config struct {
 	// OnComplete is called (on the loop; it must not block) when the last
 	// piece of a download is verified.
 	OnComplete func()
+	// OnChecked is called (on the loop; it must not block) when a check
+	// of the data (or of the resume data) has finished, with the pieces
+	// found and the torrent's piece count. The torrent logs the result at
+	// debug level only: the caller sums checks up (thousands finish
+	// together at a start).
+	OnChecked func(have, pieces int)
 	// OnFileComplete is called (on the loop; it must not block) when a file
 	// of the torrent has all its pieces verified, before the last one.
 	OnFileComplete func()
