@@ -725,7 +725,26 @@ func (s *Session) List() []Status {
 	return out
 }
 
-// Get returns one torrent's details by hex info hash.
+// Parked returns how many torrents are parked: idle, with no goroutine of
+// their own until something wakes them (package torrent, park.go).
+func (s *Session) Parked() int {
+	s.mu.Lock()
+	ts := make([]*torrent.Torrent, 0, len(s.torrents))
+	for _, e := range s.torrents {
+		ts = append(ts, e.t)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, t := range ts {
+		if t.Parked() {
+			n++
+		}
+	}
+	return n
+}
+
+// Get returns one torrent's details by hex info hash. A parked torrent's
+// detail is read without waking it.
 func (s *Session) Get(infoHash string) (Detail, error) {
 	e, err := s.lookup(infoHash)
 	if err != nil {

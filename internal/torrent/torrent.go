@@ -539,10 +539,11 @@ func (t *Torrent) Pause() error { return t.do(t.pause) }
 func (t *Torrent) Resume() error { return t.do(t.resume) }
 
 // Detail returns a fresh snapshot including per-file progress, the
-// connected peers and the trackers' status, taken on the loop.
+// connected peers and the trackers' status, taken on the loop, or from a
+// parked torrent's state without waking it.
 func (t *Torrent) Detail() (Stats, error) {
 	var s Stats
-	err := t.do(func() {
+	fn := func() {
 		t.publish()
 		s = *t.stats.Load()
 		for _, p := range t.peers {
@@ -568,7 +569,8 @@ func (t *Torrent) Detail() (Stats, error) {
 				s.Files = append(s.Files, fs)
 			}
 		}
-	})
+	}
+	err := t.read(fn)
 	return s, err
 }
 
@@ -642,11 +644,25 @@ func (t *Torrent) Handshake() wire.Handshake {
 func (t *Torrent) Close(deleteData bool) error {
 	var err error
 	t.stopOnce.Do(func() {
-		t.enter() // the loop must not park before it sees stopC
-		_ = t.do(func() { t.shutdown() })
-		close(t.stopC)
-		<-t.doneC
-		t.leave()
+		// A parked torrent is stopped without starting its loop again: at
+		// shutdown that would be a goroutine and a ticker for each of
+		// thousands, only to stop them.
+		var done <-chan struct{}
+		closed := t.ownParked(func() {
+			done = t.stopAll()
+			t.parked = false // a later enter finds doneC closed and starts nothing
+			close(t.stopC)
+			close(t.doneC)
+		})
+		if closed {
+			waitStopped(done)
+		} else {
+			t.enter() // the loop must not park before it sees stopC
+			_ = t.do(func() { t.shutdown() })
+			close(t.stopC)
+			<-t.doneC
+			t.leave()
+		}
 		if t.wakeTimer != nil {
 			t.wakeTimer.Stop() // the loop has exited: no one else uses it
 		}
