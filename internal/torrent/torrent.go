@@ -270,14 +270,22 @@ type FileStats struct {
 	Priority  Priority
 }
 
+// peerEvents is the buffer of a torrent's channel of peer events.
+const peerEvents = 64
+
 // Torrent is one running torrent. Create it with New; it runs until Close.
 type Torrent struct {
 	cfg  Config
 	hash metainfo.Hash
 	log  *slog.Logger
 
-	peerEvC  chan peer.Event
-	connC    chan newConn
+	// peerEvC carries the peers' events; the loop makes it (with
+	// peerEvents of buffer) when its first peer connects, and owns the
+	// field.
+	peerEvC chan peer.Event
+	connC   chan newConn
+	// dialC carries failed dials; the loop makes it before its first
+	// dial and owns the field.
 	dialC    chan dialResult
 	addrsC   chan peerAddrs
 	diskC    chan diskResult
@@ -415,9 +423,7 @@ func New(cfg Config) *Torrent {
 		cfg:        cfg,
 		hash:       cfg.InfoHash,
 		log:        log.With("torrent", cfg.InfoHash.String()[:8]),
-		peerEvC:    make(chan peer.Event, 64),
 		connC:      make(chan newConn, 16),
-		dialC:      make(chan dialResult, 16),
 		addrsC:     make(chan peerAddrs, 16),
 		diskC:      make(chan diskResult, 64),
 		cmdC:       make(chan func(), 16),
