@@ -66,6 +66,10 @@ type Status struct {
 	UploadRate   int64         `json:"upload_rate"`
 	Peers        int           `json:"peers"`
 	Seeds        int           `json:"seeds"`
+	// PeersSending counts the peers sending us pieces (they unchoke us and
+	// we want their pieces), PeersReceiving those we send pieces to.
+	PeersSending   int `json:"peers_sending"`
+	PeersReceiving int `json:"peers_receiving"`
 	ETA          time.Duration `json:"-"`
 	ETASeconds   int64         `json:"eta"` // -1 when unknown
 	SaveDir      string        `json:"save_dir"`

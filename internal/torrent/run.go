@@ -164,6 +164,12 @@ func (t *Torrent) publish() {
 		if p.isSeed() {
 			s.Seeds++
 		}
+		if p.amInterested && !p.peerChoking {
+			s.Sending++
+		}
+		if p.peerInterested && !p.amChoking {
+			s.Receiving++
+		}
 		s.PeerSources.add(p.source)
 	}
 	if prev := t.stats.Swap(s); prev == nil || prev.State != s.State {

@@ -207,9 +207,13 @@ type Stats struct {
 	UploadRate   int64
 	Peers        int
 	Seeds        int
-	PeerSources  SourceCounts // Peers by source
-	Ratio        float64
-	SeedLimits   SeedLimits // the torrent's own limits
+	// Sending counts the peers that unchoke us while we want their
+	// pieces (flag D), Receiving those we unchoke while they want ours
+	// (flag U).
+	Sending, Receiving int
+	PeerSources        SourceCounts // Peers by source
+	Ratio              float64
+	SeedLimits         SeedLimits // the torrent's own limits
 	// UploadLimit and DownloadLimit are the torrent's own rate limits
 	// (bytes/s, 0 unlimited); UploadSlots its unchoke slots.
 	UploadLimit, DownloadLimit int64
