@@ -43,8 +43,6 @@ var statusFields = []statusField{
 	{"upload_rate", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, s.UploadRate, 10) }},
 	{"peers", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.Peers), 10) }},
 	{"seeds", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.Seeds), 10) }},
-	{"peers_sending", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.PeersSending), 10) }},
-	{"peers_receiving", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.PeersReceiving), 10) }},
 	{"eta", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, s.ETASeconds, 10) }},
 	{"save_dir", func(b []byte, s *session.Status) []byte { return appendString(b, s.SaveDir) }},
 	{"content_path", func(b []byte, s *session.Status) []byte { return appendString(b, s.ContentPath) }},
@@ -66,6 +64,8 @@ var statusFields = []statusField{
 	{"first_last_piece_first", func(b []byte, s *session.Status) []byte {
 		return strconv.AppendBool(b, s.FirstLastPieceFirst)
 	}},
+	{"peers_sending", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.PeersSending), 10) }},
+	{"peers_receiving", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.PeersReceiving), 10) }},
 }
 
 // fieldError is the index of "error" in statusFields: it is omitted when

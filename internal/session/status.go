@@ -53,26 +53,22 @@ type Status struct {
 	// Name is the name the user gave the torrent (TorrentUpdate.Name),
 	// else its own; OriginalName is always its own (the metadata's, or
 	// the magnet's until the metadata is known).
-	Name         string  `json:"name"`
-	OriginalName string  `json:"original_name"`
-	State        State   `json:"state"`
-	Error        string  `json:"error,omitempty"`
-	Progress     float64 `json:"progress"` // 0..1 of the wanted bytes verified
-	TotalSize    int64   `json:"total_size"`
-	Completed    int64   `json:"completed"` // verified bytes
-	Downloaded   int64   `json:"downloaded"`
-	Uploaded     int64   `json:"uploaded"`
-	DownloadRate int64   `json:"download_rate"` // bytes per second
-	UploadRate   int64   `json:"upload_rate"`
-	Peers        int     `json:"peers"`
-	Seeds        int     `json:"seeds"`
-	// PeersSending counts the peers sending us pieces (they unchoke us and
-	// we want their pieces), PeersReceiving those we send pieces to.
-	PeersSending   int           `json:"peers_sending"`
-	PeersReceiving int           `json:"peers_receiving"`
-	ETA            time.Duration `json:"-"`
-	ETASeconds     int64         `json:"eta"` // -1 when unknown
-	SaveDir        string        `json:"save_dir"`
+	Name         string        `json:"name"`
+	OriginalName string        `json:"original_name"`
+	State        State         `json:"state"`
+	Error        string        `json:"error,omitempty"`
+	Progress     float64       `json:"progress"` // 0..1 of the wanted bytes verified
+	TotalSize    int64         `json:"total_size"`
+	Completed    int64         `json:"completed"` // verified bytes
+	Downloaded   int64         `json:"downloaded"`
+	Uploaded     int64         `json:"uploaded"`
+	DownloadRate int64         `json:"download_rate"` // bytes per second
+	UploadRate   int64         `json:"upload_rate"`
+	Peers        int           `json:"peers"`
+	Seeds        int           `json:"seeds"`
+	ETA          time.Duration `json:"-"`
+	ETASeconds   int64         `json:"eta"` // -1 when unknown
+	SaveDir      string        `json:"save_dir"`
 	// ContentPath is where the torrent's content is: its single file, or
 	// the folder its files are in, under SaveDir ("" before the metadata
 	// is known; SaveDir when renamed files no longer share a top-level
@@ -105,6 +101,10 @@ type Status struct {
 	// first.
 	Sequential          bool `json:"sequential"`
 	FirstLastPieceFirst bool `json:"first_last_piece_first"`
+	// PeersSending counts the peers sending us pieces (they unchoke us and
+	// we want their pieces), PeersReceiving those we send pieces to.
+	PeersSending   int `json:"peers_sending"`
+	PeersReceiving int `json:"peers_receiving"`
 }
 
 // Settings are the session-wide settings that can change at run time.
