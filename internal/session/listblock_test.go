@@ -48,7 +48,12 @@ func TestListsDoNotWaitForABusyLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == 2 {
-			// The last torrent's loop blocks once its data is checked.
+			// The last torrent's loop blocks once its data is checked
+			// (the others' checks are over).
+			testutil.WaitFor(t, 30*time.Second, "the first torrents to seed", func() bool {
+				l := s.List()
+				return len(l) == 2 && l[0].State == session.StateSeeding && l[1].State == session.StateSeeding
+			})
 			release := session.HoldChecks(s)
 			defer release()
 		}
