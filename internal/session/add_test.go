@@ -158,3 +158,58 @@ func TestRestartLogsChecksOnce(t *testing.T) {
 		t.Errorf("%d \"data checked\" lines summing %d checks, want 1 to 4 lines summing %d:\n%s", checkLines, checked, 2*n, logs.String())
 	}
 }
+
+// TestBatchAddHoldsNoDescriptors: torrents added together with their data
+// on disk close the files their checks opened as soon as the checks end,
+// not when they idle: thousands added at once would otherwise hold two
+// descriptors each (the save directory and the file) and run the daemon
+// out of them.
+func TestBatchAddHoldsNoDescriptors(t *testing.T) {
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("cannot count descriptors: %v", err)
+		}
+		return len(ents)
+	}
+	const n = 200
+	dl := t.TempDir()
+	reqs := make([]AddRequest, n)
+	for i := range reqs {
+		p := filepath.Join(dl, fmt.Sprintf("fd-%03d.bin", i))
+		if err := os.WriteFile(p, bytes.Repeat([]byte{byte(i)}, 20000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		data, _, err := metainfo.Create(metainfo.CreateOptions{Path: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs[i] = AddRequest{Torrent: data}
+	}
+	// HandleIdle far away: only the end of the checks may close them.
+	s, err := New(Config{DownloadDir: dl, DataDir: t.TempDir(), Port: -1, HandleIdle: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := fds()
+	start := time.Now()
+	if _, errs := s.AddMany(context.Background(), reqs); errors.Join(errs...) != nil {
+		t.Fatal(errors.Join(errs...))
+	}
+	testutil.WaitFor(t, 60*time.Second, "every torrent to seed", func() bool {
+		for _, st := range s.List() {
+			if st.State != StateSeeding {
+				return false
+			}
+		}
+		return true
+	})
+	now := fds()
+	if time.Since(start) > 5*time.Second {
+		t.Skip("the checks took longer than a torrent takes to park (which closes its files too)")
+	}
+	if now > before+n/4 {
+		t.Errorf("%d descriptors open after checking %d torrents, %d before", now, n, before)
+	}
+}
