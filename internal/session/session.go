@@ -296,7 +296,10 @@ type Session struct {
 }
 
 type entry struct {
-	t       *torrent.Torrent
+	t *torrent.Torrent
+	// hash is the info hash in hex, made once: a list of 10,000 would
+	// otherwise make 10,000 strings.
+	hash    string
 	added   time.Time
 	saveDir string
 	rec     store.Torrent // database record; guarded by Session.mu
@@ -591,7 +594,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	if added.IsZero() {
 		added = time.Now()
 	}
-	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
+	e := &entry{t: torrent.New(tc), hash: tc.InfoHash.String(), added: added, saveDir: saveDir, rec: *rec}
 	e.setLabels(rec)
 	e.setName(rec.DisplayName)
 	e.queued.Store(queued)
@@ -1035,7 +1038,7 @@ func statusOf(e *entry) Status { return statusFrom(e.t.Stats(), e) }
 
 func statusFrom(st torrent.Stats, e *entry) Status {
 	s := Status{
-		InfoHash:       st.InfoHash.String(),
+		InfoHash:       e.hash,
 		Name:           st.Name,
 		OriginalName:   st.Name,
 		State:          State(st.State),
