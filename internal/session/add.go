@@ -36,10 +36,22 @@ func (s *Session) AddMany(ctx context.Context, reqs []AddRequest) ([]Status, []e
 		errs[i] = fmt.Errorf("%w: more than %d torrents in one add", ErrInvalid, MaxAddBatch)
 	}
 	reqs = reqs[:min(len(reqs), MaxAddBatch)]
+	// Each torrent is worked out (a URL fetched) first, with no lock held.
+	type resolved struct {
+		tc  torrent.Config
+		raw []byte
+	}
+	res := make([]resolved, len(reqs))
+	for i := range reqs {
+		if errs[i] = checkAddDir(reqs[i]); errs[i] != nil {
+			continue
+		}
+		res[i].tc, res[i].raw, errs[i] = s.resolve(ctx, reqs[i])
+	}
 	// labelMu, held until the records are saved, keeps the categories
 	// named from being deleted meanwhile (categories.go).
-	for _, r := range reqs {
-		if r.Category != "" {
+	for i, r := range reqs {
+		if r.Category != "" && errs[i] == nil {
 			s.labelMu.Lock()
 			defer s.labelMu.Unlock()
 			break
@@ -48,7 +60,10 @@ func (s *Session) AddMany(ctx context.Context, reqs []AddRequest) ([]Status, []e
 	items := make([]addItem, 0, len(reqs))
 	idx := make([]int, 0, len(reqs)) // items[k] is reqs[idx[k]]
 	for i := range reqs {
-		it, err := s.prepareAdd(ctx, reqs[i])
+		if errs[i] != nil {
+			continue
+		}
+		it, err := s.prepareAdd(reqs[i], res[i].tc, res[i].raw)
 		if err != nil {
 			errs[i] = err
 			continue
@@ -94,18 +109,20 @@ func (s *Session) AddMany(ctx context.Context, reqs []AddRequest) ([]Status, []e
 	return sts, errs
 }
 
-// prepareAdd checks an add request and works out what to save and start.
-// The caller holds labelMu when req names a category.
-func (s *Session) prepareAdd(ctx context.Context, req AddRequest) (addItem, error) {
-	// A relative directory would be resolved against the daemon's working
-	// directory, which the client neither knows nor chose.
+// checkAddDir refuses a relative download directory: it would be
+// resolved against the daemon's working directory, which the client
+// neither knows nor chose.
+func checkAddDir(req AddRequest) error {
 	if req.DownloadDir != "" && !filepath.IsAbs(req.DownloadDir) {
-		return addItem{}, fmt.Errorf("%w: download directory %q is not an absolute path", ErrInvalid, req.DownloadDir)
+		return fmt.Errorf("%w: download directory %q is not an absolute path", ErrInvalid, req.DownloadDir)
 	}
-	tc, raw, err := s.resolve(ctx, req)
-	if err != nil {
-		return addItem{}, err
-	}
+	return nil
+}
+
+// prepareAdd works out what to save and start for an add request whose
+// torrent is tc (raw its .torrent, nil for a magnet). The caller holds
+// labelMu when req names a category.
+func (s *Session) prepareAdd(req AddRequest, tc torrent.Config, raw []byte) (addItem, error) {
 	dir, err := s.addLabels(&req)
 	if err != nil {
 		return addItem{}, err
