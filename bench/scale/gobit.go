@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,6 +74,35 @@ func (g *gobitDaemon) add(it item) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("gobit add: %s: %s", resp.Status, body)
+	}
+	return nil
+}
+
+// addBatch adds items in one multipart request (one store commit in the
+// daemon).
+func (g *gobitDaemon) addBatch(items []item) error {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, it := range items {
+		w, err := mw.CreateFormFile("torrents", it.Name+".torrent")
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(it.Torrent); err != nil {
+			return err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	resp, err := g.client.Post(g.api+"/api/v1/torrents", mw.FormDataContentType(), &buf)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("gobit add of %d: %s: %s", len(items), resp.Status, body)
 	}
 	return nil
 }

@@ -77,6 +77,12 @@ type result struct {
 	Client           string
 	AddSeq, AddPar   time.Duration // adding the first half one by one, the second half 8 at a time
 	AddSeqN, AddParN int
+	// AddBatch is adding AddBatchN torrents addBatchSize to a request, for
+	// a daemon that takes several in one request (batchAdder): it adds
+	// the second half that way, and a quarter each one by one and 8 at a
+	// time.
+	AddBatch         time.Duration
+	AddBatchN        int
 	Loaded           time.Duration // from the first add until every torrent was listed and loaded
 	Busy, Idle       usage
 	Routes           []routeStats
@@ -112,20 +118,40 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, err
 	}
 
-	// Adds: the first half one by one, the rest with 8 in flight.
+	// Adds: the first half one by one, the rest with 8 in flight; or, for
+	// a daemon that adds batches, a quarter each and the second half in
+	// batches.
 	half := len(c.Items) / 2
+	ba, batched := d.(batchAdder)
+	seqN, parN := half, len(c.Items)-half
+	if batched {
+		seqN, parN = half/2, half-half/2
+	}
 	t0 := time.Now()
-	for _, it := range c.Items[:half] {
+	for _, it := range c.Items[:seqN] {
 		if err := d.add(it); err != nil {
 			return r, err
 		}
 	}
-	r.AddSeq, r.AddSeqN = time.Since(t0), half
+	r.AddSeq, r.AddSeqN = time.Since(t0), seqN
 	t1 := time.Now()
-	if err := addParallel(d, c.Items[half:], 8); err != nil {
+	if err := addParallel(d, c.Items[seqN:seqN+parN], 8); err != nil {
 		return r, err
 	}
-	r.AddPar, r.AddParN = time.Since(t1), len(c.Items)-half
+	r.AddPar, r.AddParN = time.Since(t1), parN
+	if batched {
+		t2 := time.Now()
+		rest := c.Items[seqN+parN:]
+		for i := 0; i < len(rest); i += addBatchSize {
+			if err := ba.addBatch(rest[i:min(i+addBatchSize, len(rest))]); err != nil {
+				return r, err
+			}
+		}
+		r.AddBatch, r.AddBatchN = time.Since(t2), len(rest)
+		fmt.Fprintf(os.Stderr, "scale: %s: %d one by one in %s, %d with 8 in flight in %s, %d in batches of %d in %s\n",
+			d.name(), seqN, r.AddSeq.Round(time.Millisecond), parN, r.AddPar.Round(time.Millisecond),
+			len(rest), addBatchSize, r.AddBatch.Round(time.Millisecond))
+	}
 	fmt.Fprintf(os.Stderr, "scale: %s: added %d in %s\n", d.name(), len(c.Items), time.Since(t0).Round(time.Millisecond))
 
 	n := len(c.Items)
@@ -217,6 +243,15 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, fmt.Errorf("second shutdown: %w", err)
 	}
 	return r, nil
+}
+
+// addBatchSize is the torrents of one request of a batchAdder.
+const addBatchSize = 500
+
+// batchAdder is a daemon that adds several torrents in one request.
+type batchAdder interface {
+	// addBatch adds items, started, saving to downloadDir.
+	addBatch(items []item) error
 }
 
 // isDead reports whether it announces to the dead tracker.

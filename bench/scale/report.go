@@ -48,6 +48,7 @@ func printReport(w io.Writer, o options, rs []*result) {
 	}
 	row("add, one by one", func(r *result) string { return rate(r.AddSeqN, r.AddSeq) })
 	row("add, 8 in flight", func(r *result) string { return rate(r.AddParN, r.AddPar) })
+	row(fmt.Sprintf("add, batched (%d a request)", addBatchSize), func(r *result) string { return rate(r.AddBatchN, r.AddBatch) })
 	row("all added and loaded", func(r *result) string { return secs(r.Loaded) })
 	use := func(name string, u func(r *result) usage) {
 		row(name+": CPU (one core)", func(r *result) string { return fmt.Sprintf("%.1f %%", u(r).CPU*100) })

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"syscall"
 )
 
@@ -26,7 +25,8 @@ import (
 // (measured for a download, 1 GiB: GOGC 100 → 25 took peak RSS from 42 to
 // 35 MiB; with bounded piece buffers, 25 → 10 took it from 26 to 24 MiB
 // and made it the same for 256 MiB and 4 GiB; CPU unchanged).
-// A GOGC in the environment still wins.
+// With many torrents the heap has much to scan, and GOGC is raised for it
+// (gctune.go). A GOGC in the environment still wins.
 const gcPercent = 10
 
 // procs returns how many processors gobit's goroutines run on, given the
@@ -45,7 +45,7 @@ func procs(n int) int {
 
 func main() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		startGCTuner() // from gcPercent (gctune.go)
 	}
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(procs(runtime.GOMAXPROCS(0)))

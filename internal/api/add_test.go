@@ -5,7 +5,11 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -186,4 +190,51 @@ func TestMultipartTorrentsField(t *testing.T) {
 func hashOfFile(data string) string {
 	sum := sha1.Sum([]byte(data))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestAddBatchOfSmallTorrents uploads 1,000 small .torrent files in one
+// multipart request to a real session, within the default body cap: every
+// one is added, in the order of the files.
+func TestAddBatchOfSmallTorrents(t *testing.T) {
+	s, err := session.New(session.Config{DownloadDir: t.TempDir(), DataDir: t.TempDir(), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	srv := httptest.NewServer(NewHandler(s, Options{}))
+	t.Cleanup(srv.Close)
+	const n = maxTorrentsPerUpload
+	parts := make([]filePart, n)
+	for i := range parts {
+		name := fmt.Sprintf("small-%04d.bin", i)
+		pieces := sha1.Sum([]byte(name))
+		announce := fmt.Sprintf("http://127.0.0.1:1/announce/%04d", i)
+		parts[i] = filePart{"torrents", fmt.Sprintf("d8:announce%d:%s4:infod6:lengthi16384e4:name%d:%s12:piece lengthi16384e6:pieces20:%see",
+			len(announce), announce, len(name), name, pieces[:])}
+	}
+	ct, body := multipartFiles(t, nil, parts)
+	if len(body) > DefaultMaxBodyBytes {
+		t.Fatalf("test body %d bytes over the cap", len(body))
+	}
+	resp, err := srv.Client().Post(srv.URL+"/api/v1/torrents", ct, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var sts []session.Status
+	if err := json.Unmarshal(raw, &sts); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload of %d files: %s, %v: %.300s", n, resp.Status, err, raw)
+	}
+	if len(sts) != n {
+		t.Fatalf("%d statuses, want %d", len(sts), n)
+	}
+	for i, st := range sts {
+		if want := fmt.Sprintf("small-%04d.bin", i); st.Name != want {
+			t.Fatalf("status %d is %q, want %q", i, st.Name, want)
+		}
+	}
+	if got := len(s.List()); got != n {
+		t.Fatalf("session lists %d torrents, want %d", got, n)
+	}
 }

@@ -124,6 +124,9 @@ import (
 type Backend interface {
 	// Add adds a torrent and starts it.
 	Add(ctx context.Context, req session.AddRequest) (session.Status, error)
+	// AddMany adds several torrents at once (one store commit for all),
+	// with one status and one error per request, in order.
+	AddMany(ctx context.Context, reqs []session.AddRequest) ([]session.Status, []error)
 	// List returns the status of every torrent, in a new slice the
 	// caller may change.
 	List() []session.Status

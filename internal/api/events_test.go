@@ -597,6 +597,18 @@ func TestEventsFollowARealDownload(t *testing.T) {
 		allowed[f] = true
 	}
 	var progress []session.Progress
+	// While the piece flow, the leecher's list shows the seeder sending
+	// and the seeder's the leecher receiving (from the published
+	// snapshots: Transmission's peersSendingToUs and peersGettingFromUs).
+	var sending, receiving bool
+	statusIn := func(s *session.Session) session.Status {
+		for _, x := range s.List() {
+			if x.InfoHash == st.InfoHash {
+				return x
+			}
+		}
+		return session.Status{}
+	}
 	deadline := time.After(60 * time.Second)
 	for done := false; !done; {
 		select {
@@ -614,6 +626,8 @@ func TestEventsFollowARealDownload(t *testing.T) {
 					}
 				}
 				progress = append(progress, decodeEvent[session.Progress](t, ev))
+				sending = sending || statusIn(leecher).PeersSending == 1
+				receiving = receiving || statusIn(seeder).PeersReceiving == 1
 			case "torrent-state":
 				c := decodeEvent[session.StateChange](t, ev)
 				done = c.State == session.StateSeeding
@@ -624,6 +638,9 @@ func TestEventsFollowARealDownload(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("no change to seeding within 60 s; progress events %+v", progress)
 		}
+	}
+	if !sending || !receiving {
+		t.Errorf("during the download: peers_sending seen %v (leecher), peers_receiving seen %v (seeder)", sending, receiving)
 	}
 	midway := 0
 	for i, p := range progress {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gobit/gobit/internal/session"
 )
@@ -27,11 +26,9 @@ const (
 // maxURIBytes bounds a URI read from a multipart field.
 const maxURIBytes = 64 << 10
 
-// maxTorrentsPerUpload bounds the .torrent files of one multipart upload.
-const maxTorrentsPerUpload = 100
-
-// addWorkers bounds the adds of one multipart upload that run at once.
-const addWorkers = 8
+// maxTorrentsPerUpload bounds the .torrent files of one multipart upload
+// (the body cap bounds their total size).
+const maxTorrentsPerUpload = 1000
 
 func isTorrentField(name string) bool { return name == "torrent" || name == "torrents" }
 
@@ -260,36 +257,20 @@ func (h *handler) add(w http.ResponseWriter, r *http.Request) {
 }
 
 // addSeveral adds the torrent of req and each of more, with req's other
-// fields, for a multipart upload of several files. Every file is tried,
-// up to addWorkers at once, so that their saves share commits (the store
-// groups them); the order of the torrents of one upload in the queue is
-// therefore not the order of the files. The answer is 201 with an array
-// of the statuses, in the order of the files, when all were added, else
-// the first failed file's status with a message naming each file that
-// failed (the others stay added).
+// fields, for a multipart upload of several files, as one batch: their
+// records are saved in one store commit (session.AddMany). Every file is
+// tried. The answer is 201 with an array of the statuses, in the order of
+// the files, when all were added, else the first failed file's status
+// with a message naming each file that failed (the others stay added).
 func (h *handler) addSeveral(w http.ResponseWriter, r *http.Request, req session.AddRequest, more [][]byte) {
-	files := append([][]byte{req.Torrent}, more...)
-	sts := make([]session.Status, len(files))
-	errs := make([]error, len(files))
-	sem := make(chan struct{}, addWorkers)
-	var wg sync.WaitGroup
-	for i, data := range files {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			defer func() { // the request's own recovery does not reach this goroutine
-				if p := recover(); p != nil {
-					h.log.Error("api: panic while adding a torrent", "panic", p)
-					errs[i] = errors.New("internal error while adding the torrent")
-				}
-			}()
-			one := req
-			one.Torrent = data
-			sts[i], errs[i] = h.b.Add(r.Context(), one)
-		})
+	reqs := make([]session.AddRequest, 0, 1+len(more))
+	for _, data := range append([][]byte{req.Torrent}, more...) {
+		one := req
+		one.Torrent = data
+		reqs = append(reqs, one)
 	}
-	wg.Wait()
-	added := make([]session.Status, 0, len(files))
+	sts, errs := h.b.AddMany(r.Context(), reqs)
+	added := make([]session.Status, 0, len(reqs))
 	var failed []string
 	var first error
 	for i, err := range errs {
@@ -297,15 +278,20 @@ func (h *handler) addSeveral(w http.ResponseWriter, r *http.Request, req session
 			if first == nil {
 				first = err
 			}
-			failed = append(failed, fmt.Sprintf("file %d: %v", i+1, err))
+			if len(failed) < 20 { // a message of bounded size
+				failed = append(failed, fmt.Sprintf("file %d: %v", i+1, err))
+			}
 			continue
 		}
 		added = append(added, sts[i])
 	}
 	if first != nil {
 		msg := strings.Join(failed, "; ")
+		if n := len(reqs) - len(added); n > len(failed) {
+			msg += fmt.Sprintf("; %d more failed", n-len(failed))
+		}
 		if len(added) > 0 {
-			msg += fmt.Sprintf(" (the other %d of %d files were added)", len(added), len(files))
+			msg += fmt.Sprintf(" (the other %d of %d files were added)", len(added), len(reqs))
 		}
 		h.fail(w, r, &httpError{status: statusFor(first), msg: msg})
 		return

@@ -64,6 +64,8 @@ var statusFields = []statusField{
 	{"first_last_piece_first", func(b []byte, s *session.Status) []byte {
 		return strconv.AppendBool(b, s.FirstLastPieceFirst)
 	}},
+	{"peers_sending", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.PeersSending), 10) }},
+	{"peers_receiving", func(b []byte, s *session.Status) []byte { return strconv.AppendInt(b, int64(s.PeersReceiving), 10) }},
 }
 
 // fieldError is the index of "error" in statusFields: it is omitted when
@@ -343,12 +345,30 @@ func (lq listQuery) page(l []session.Status) ([]session.Status, int) {
 // writeStatuses answers 200 with the JSON array of l, with the fields
 // asked for.
 func writeStatuses(w http.ResponseWriter, l []session.Status, fields []int, total int) {
-	b := make([]byte, 0, 64+len(l)*40*len(fields))
-	b = appendStatuses(b, l, fields)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Total-Count", strconv.Itoa(total))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(append(b, '\n'))
+	// Written in pieces of about writeChunk bytes: the list of 10,000 is
+	// 6 MiB, which a buffer of its own would add to the heap each time
+	// (and the collector would run for it).
+	b := make([]byte, 0, writeChunk+4096)
+	b = append(b, '[')
+	for i := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendStatus(b, &l[i], fields)
+		if len(b) >= writeChunk {
+			if _, err := w.Write(b); err != nil {
+				return
+			}
+			b = b[:0]
+		}
+	}
+	_, _ = w.Write(append(b, ']', '\n'))
 }
+
+// writeChunk is the size of the pieces writeStatuses writes.
+const writeChunk = 32 << 10

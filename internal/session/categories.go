@@ -382,29 +382,27 @@ func (s *Session) relabel(op string, lc store.LabelChange, match func(*entry) bo
 }
 
 // addLabels checks the category and tags of an add. It returns the
-// directory to save in (the request's, else the category's, else "") and,
-// when a category is named, holds labelMu until the returned func is
-// called, so the category cannot be deleted before the torrent is saved.
-func (s *Session) addLabels(req *AddRequest) (dir string, unlock func(), err error) {
+// directory to save in (the request's, else the category's, else ""). The
+// caller holds labelMu when a category is named, and keeps it until the
+// torrent is saved, so the category cannot be deleted meanwhile.
+func (s *Session) addLabels(req *AddRequest) (dir string, err error) {
 	tags, err := normalizeTags(req.Tags)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	req.Tags = tags
 	if req.Category == "" {
-		return req.DownloadDir, func() {}, nil
+		return req.DownloadDir, nil
 	}
-	s.labelMu.Lock()
 	p, ok := s.category(req.Category)
 	if !ok {
-		s.labelMu.Unlock()
-		return "", nil, fmt.Errorf("%w: category %q does not exist (create it first)", ErrInvalid, req.Category)
+		return "", fmt.Errorf("%w: category %q does not exist (create it first)", ErrInvalid, req.Category)
 	}
 	dir = req.DownloadDir
 	if dir == "" {
 		dir = p
 	}
-	return dir, s.labelMu.Unlock, nil
+	return dir, nil
 }
 
 // touchesLabels reports whether u changes the category or tags.

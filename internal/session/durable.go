@@ -3,7 +3,6 @@ package session
 import (
 	"github.com/gobit/gobit/internal/metainfo"
 	"github.com/gobit/gobit/internal/store"
-	"github.com/gobit/gobit/internal/torrent"
 )
 
 // Acknowledged changes are saved changes.
@@ -29,55 +28,82 @@ import (
 // always holds the record of the last change made. A removed entry is never
 // written again.
 
-// addSaved commits a new torrent's record and then starts it. rec is the
-// record to save; the torrent is reserved in s.adding meanwhile, so that a
-// concurrent add of the same torrent is refused rather than overwriting it.
-func (s *Session) addSaved(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent) (*entry, error) {
-	h := tc.InfoHash
+// addSaved commits the records of new torrents, all in one transaction,
+// and then starts each whose record was saved. Each torrent is reserved in
+// s.adding meanwhile, so that a concurrent add of the same torrent is
+// refused rather than overwriting it. errs[i] is set for each item that
+// was not added (already there, not saved, closed meanwhile), and
+// entries[i] for each that was.
+func (s *Session) addSaved(items []addItem) (entries []*entry, errs []error) {
+	entries, errs = make([]*entry, len(items)), make([]error, len(items))
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, ErrClosed
-	}
-	if _, ok := s.torrents[h]; ok {
-		s.mu.Unlock()
-		return nil, &ExistsError{InfoHash: h.String()}
-	}
-	if _, ok := s.adding[h]; ok {
-		s.mu.Unlock()
-		return nil, &ExistsError{InfoHash: h.String()}
-	}
 	if s.adding == nil {
 		s.adding = make(map[metainfo.Hash]struct{})
 	}
-	s.adding[h] = struct{}{}
+	var reserved []int
+	for i, it := range items {
+		h := it.tc.InfoHash
+		switch _, exists := s.torrents[h]; {
+		case s.closed:
+			errs[i] = ErrClosed
+		case exists:
+			errs[i] = &ExistsError{InfoHash: h.String()}
+		default:
+			if _, ok := s.adding[h]; ok {
+				errs[i] = &ExistsError{InfoHash: h.String()}
+				continue
+			}
+			s.adding[h] = struct{}{}
+			reserved = append(reserved, i)
+		}
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.adding, h)
+		for _, i := range reserved {
+			delete(s.adding, items[i].tc.InfoHash)
+		}
 		s.mu.Unlock()
 	}()
 
-	rec.Name = tc.Name
-	rec.Paused = paused
-	if s.db != nil {
-		if err := s.db.PutTorrent(*rec); err != nil {
-			s.log.Error("torrent not added: cannot save it", "info_hash", h.String(), "err", err)
-			return nil, saveErr("torrent not added", err)
-		}
+	recs := make([]store.Torrent, len(reserved))
+	for k, i := range reserved {
+		it := &items[i]
+		it.rec.Name = it.tc.Name
+		it.rec.Paused = it.paused
+		recs[k] = it.rec
 	}
-	e, err := s.start(tc, saveDir, paused, rec, false)
-	if err != nil {
-		// Closed meanwhile: take the record back so that the refused add
-		// does not come back at the next start.
-		if s.db != nil {
-			if derr := s.db.DeleteTorrent(h); derr != nil {
-				s.log.Warn("forget refused torrent", "info_hash", h.String(), "err", derr)
+	if s.db != nil && len(recs) > 0 {
+		for k, err := range s.db.PutTorrents(recs) {
+			if err != nil {
+				i := reserved[k]
+				s.log.Error("torrent not added: cannot save it", "info_hash", items[i].tc.InfoHash.String(), "err", err)
+				errs[i] = saveErr("torrent not added", err)
 			}
 		}
-		return nil, err
 	}
-	return e, nil
+	var refused [][20]byte
+	for _, i := range reserved {
+		if errs[i] != nil {
+			continue
+		}
+		it := &items[i]
+		e, err := s.start(it.tc, it.saveDir, it.paused, &it.rec, len(items) > 1)
+		if err != nil {
+			errs[i] = err
+			refused = append(refused, it.tc.InfoHash)
+			continue
+		}
+		entries[i] = e
+	}
+	// Closed meanwhile: take the records back so that the refused adds do
+	// not come back at the next start.
+	if s.db != nil && len(refused) > 0 {
+		if err := s.db.DeleteTorrents(refused); err != nil {
+			s.log.Warn("forget refused torrents", "torrents", len(refused), "err", err)
+		}
+	}
+	return entries, errs
 }
 
 // change commits e's record as edit makes it, then runs apply, which makes

@@ -280,6 +280,8 @@ type Session struct {
 	// onDone bounds the on-complete commands running at once.
 	onDone chan struct{}
 	events *Broker // the event stream (events.go)
+	// checks sums up finished data checks in the log (checklog.go).
+	checks checkLog
 	// net is how sockets reach the network (proxy, bound interface) and
 	// block the IP blocklist (network.go, blocklist.go).
 	net   *netPath
@@ -299,7 +301,10 @@ type Session struct {
 }
 
 type entry struct {
-	t       *torrent.Torrent
+	t *torrent.Torrent
+	// hash is the info hash in hex, made once: a list of 10,000 would
+	// otherwise make 10,000 strings.
+	hash    string
 	added   time.Time
 	saveDir string
 	rec     store.Torrent // database record; guarded by Session.mu
@@ -394,6 +399,7 @@ func New(cfg Config) (*Session, error) {
 		closeC:        make(chan struct{}),
 		discoveryKick: make(chan struct{}, 1),
 		events:        NewBroker(BrokerConfig{}),
+		checks:        checkLog{log: log, window: checkLogWindow},
 		net:           np,
 	}
 	s.block.src = cfg.Blocklist
@@ -512,6 +518,7 @@ func (s *Session) Close() error {
 	s.stopDHT()
 	s.stopUTP()
 	s.stopLSD()
+	s.checks.flush()
 	err := s.tracker.Close()
 	if s.db != nil {
 		if cerr := s.db.Close(); err == nil {
@@ -521,65 +528,17 @@ func (s *Session) Close() error {
 	return err
 }
 
-// Add adds a torrent and starts it.
+// Add adds a torrent and starts it (AddMany with one request).
 func (s *Session) Add(ctx context.Context, req AddRequest) (Status, error) {
-	// A relative directory would be resolved against the daemon's working
-	// directory, which the client neither knows nor chose.
-	if req.DownloadDir != "" && !filepath.IsAbs(req.DownloadDir) {
-		return Status{}, fmt.Errorf("%w: download directory %q is not an absolute path", ErrInvalid, req.DownloadDir)
-	}
-	tc, raw, err := s.resolve(ctx, req)
-	if err != nil {
-		return Status{}, err
-	}
-	dir, unlock, err := s.addLabels(&req)
-	if err != nil {
-		return Status{}, err
-	}
-	defer unlock()
-	saveDir := s.cfg.DownloadDir
-	if dir != "" {
-		saveDir = dir
-	}
-	if abs, err := filepath.Abs(saveDir); err == nil {
-		saveDir = abs
-	}
-	if err := s.dirs.check(saveDir); err != nil {
-		if dir != "" {
-			err = fmt.Errorf("%w: %w", ErrInvalid, err) // the client's choice
-		}
-		return Status{}, err
-	}
-	rec := store.Torrent{InfoHash: tc.InfoHash, Trackers: tc.Trackers, SaveDir: saveDir, AddedAt: time.Now(),
-		Category: req.Category, Tags: req.Tags}
-	if err := applyAddSelection(&tc, &rec, req); err != nil {
-		return Status{}, err
-	}
-	if tc.MetaInfo != nil {
-		rec.Torrent = raw
-	} else {
-		rec.Magnet = strings.TrimSpace(req.URI)
-	}
-	e, err := s.addSaved(tc, saveDir, req.Paused, &rec)
-	if err != nil {
-		return Status{}, err
-	}
-	s.kickDiscovery()
-	if st := e.t.Stats().State; s.dht != nil && !e.t.Private() && st != torrent.StatePaused && st != torrent.StateError {
-		// Look the new torrent up now; the periodic tick handles the rest
-		// (a whole tick here would cost every torrent's status per add).
-		s.mu.Lock()
-		s.dhtLast[tc.InfoHash] = time.Now()
-		s.mu.Unlock()
-		s.dhtAnnounce(e)
-	}
-	return statusOf(e), nil
+	sts, errs := s.AddMany(ctx, []AddRequest{req})
+	return sts[0], errs[0]
 }
 
 // start creates and registers a torrent. rec is its database record.
-// restored marks a torrent restored at start-up: it is logged at debug
-// level (restoreAll logs the count), not one line each of thousands.
-func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent, restored bool) (*entry, error) {
+// quiet marks a torrent restored at start-up or added in a batch: it is
+// logged at debug level (the caller logs the count), not one line each of
+// thousands.
+func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *store.Torrent, quiet bool) (*entry, error) {
 	tc.SaveDir = saveDir
 	tc.PeerID = s.peerID
 	tc.Port = uint16(max(s.port, 0))
@@ -613,6 +572,8 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	tc.OnMetadata = func(b []byte) { s.onMetadata(h, b) }
 	tc.OnComplete = func() { s.onComplete(h) }
 	tc.OnFileComplete = func() { s.onFileComplete(h) }
+	name := tc.Name
+	tc.OnChecked = func(have, pieces int) { s.checks.checked(h, name, have, pieces) }
 	tc.AllowAddr = allowAddr(s.cfg.IPVersion)
 	tc.OwnIPv6 = s.ipv6.get
 	tc.OnYourIP = s.votes.add
@@ -633,7 +594,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	if added.IsZero() {
 		added = time.Now()
 	}
-	e := &entry{t: torrent.New(tc), added: added, saveDir: saveDir, rec: *rec}
+	e := &entry{t: torrent.New(tc), hash: tc.InfoHash.String(), added: added, saveDir: saveDir, rec: *rec}
 	e.setLabels(rec)
 	e.setName(rec.DisplayName)
 	e.queued.Store(queued)
@@ -649,7 +610,7 @@ func (s *Session) start(tc torrent.Config, saveDir string, paused bool, rec *sto
 	}
 	s.events.Added(statusOf(e))
 	lvl := slog.LevelInfo
-	if restored {
+	if quiet {
 		lvl = slog.LevelDebug
 	}
 	s.log.Log(context.Background(), lvl, "torrent added", "info_hash", tc.InfoHash.String(), "name", tc.Name, "dir", saveDir, "paused", paused)
@@ -767,7 +728,26 @@ func (s *Session) List() []Status {
 	return out
 }
 
-// Get returns one torrent's details by hex info hash.
+// Parked returns how many torrents are parked: idle, with no goroutine of
+// their own until something wakes them (package torrent, park.go).
+func (s *Session) Parked() int {
+	s.mu.Lock()
+	ts := make([]*torrent.Torrent, 0, len(s.torrents))
+	for _, e := range s.torrents {
+		ts = append(ts, e.t)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, t := range ts {
+		if t.Parked() {
+			n++
+		}
+	}
+	return n
+}
+
+// Get returns one torrent's details by hex info hash. A parked torrent's
+// detail is read without waking it.
 func (s *Session) Get(infoHash string) (Detail, error) {
 	e, err := s.lookup(infoHash)
 	if err != nil {
@@ -1058,30 +1038,32 @@ func statusOf(e *entry) Status { return statusFrom(e.t.Stats(), e) }
 
 func statusFrom(st torrent.Stats, e *entry) Status {
 	s := Status{
-		InfoHash:      st.InfoHash.String(),
-		Name:          st.Name,
-		OriginalName:  st.Name,
-		State:         State(st.State),
-		Error:         st.Error,
-		TotalSize:     st.TotalSize,
-		Completed:     st.Completed,
-		Downloaded:    st.Downloaded,
-		Uploaded:      st.Uploaded,
-		DownloadRate:  st.DownloadRate,
-		UploadRate:    st.UploadRate,
-		Peers:         st.Peers,
-		Seeds:         st.Seeds,
-		SaveDir:       e.saveDir,
-		ContentPath:   contentPath(e.saveDir, st),
-		AddedAt:       e.added,
-		ETASeconds:    -1,
-		Ratio:         st.Ratio,
-		UploadLimit:   st.UploadLimit,
-		DownloadLimit: st.DownloadLimit,
-		RatioLimit:    st.SeedLimits.RatioLimit,
-		SeedTimeLimit: int64(st.SeedLimits.SeedTimeLimit / time.Second),
-		UploadSlots:   st.UploadSlots,
-		Finished:      st.Finished,
+		InfoHash:       e.hash,
+		Name:           st.Name,
+		OriginalName:   st.Name,
+		State:          State(st.State),
+		Error:          st.Error,
+		TotalSize:      st.TotalSize,
+		Completed:      st.Completed,
+		Downloaded:     st.Downloaded,
+		Uploaded:       st.Uploaded,
+		DownloadRate:   st.DownloadRate,
+		UploadRate:     st.UploadRate,
+		Peers:          st.Peers,
+		Seeds:          st.Seeds,
+		PeersSending:   st.Sending,
+		PeersReceiving: st.Receiving,
+		SaveDir:        e.saveDir,
+		ContentPath:    contentPath(e.saveDir, st),
+		AddedAt:        e.added,
+		ETASeconds:     -1,
+		Ratio:          st.Ratio,
+		UploadLimit:    st.UploadLimit,
+		DownloadLimit:  st.DownloadLimit,
+		RatioLimit:     st.SeedLimits.RatioLimit,
+		SeedTimeLimit:  int64(st.SeedLimits.SeedTimeLimit / time.Second),
+		UploadSlots:    st.UploadSlots,
+		Finished:       st.Finished,
 
 		WantedSize:          st.WantedSize,
 		WantedCompleted:     st.WantedCompleted,

@@ -101,6 +101,10 @@ type Status struct {
 	// first.
 	Sequential          bool `json:"sequential"`
 	FirstLastPieceFirst bool `json:"first_last_piece_first"`
+	// PeersSending counts the peers sending us pieces (they unchoke us and
+	// we want their pieces), PeersReceiving those we send pieces to.
+	PeersSending   int `json:"peers_sending"`
+	PeersReceiving int `json:"peers_receiving"`
 }
 
 // Settings are the session-wide settings that can change at run time.

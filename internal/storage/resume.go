@@ -112,9 +112,31 @@ var ErrVanished = errors.New("storage: data vanished from the save directory")
 // piece verified). It costs one lstat per such entry, one for a torrent
 // whose files were never renamed.
 func (s *Storage) CheckPresent(have *bitfield.Bitfield) error {
+	pp := s.paths.Load()
+	paths := *pp // read only
+	// The usual case, run every tick of every torrent: one top-level
+	// entry, one lstat, nothing allocated.
+	te := s.top.Load()
+	if te == nil || te.paths != pp {
+		top, one := s.oneTop(paths)
+		te = &topEntry{paths: pp, one: one}
+		if one && top != "" {
+			te.path = filepath.Join(s.dir, top)
+		}
+		s.top.Store(te)
+	}
+	if te.one {
+		if te.path == "" {
+			return nil
+		}
+		if _, err := os.Lstat(te.path); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrVanished, te.path, err)
+		}
+		return nil
+	}
 	var order []string
 	files := make(map[string][]int, 1) // top → its files
-	for i, p := range s.Paths() {
+	for i, p := range paths {
 		if s.layout.Files[i].Pad {
 			continue
 		}
@@ -145,6 +167,34 @@ func (s *Storage) CheckPresent(have *bitfield.Bitfield) error {
 		}
 	}
 	return nil
+}
+
+// topEntry is the top-level entry of a torrent's files at one mapping of
+// their paths, when they have one.
+type topEntry struct {
+	paths *[]string // the mapping it was worked out for
+	one   bool      // the files have one top-level entry (or none)
+	path  string    // its absolute path ("" when there is none)
+}
+
+// oneTop returns the top-level entry of every file of paths that is not
+// padding ("" if there is none), and false when they have more than one.
+func (s *Storage) oneTop(paths []string) (string, bool) {
+	top := ""
+	for i, p := range paths {
+		if s.layout.Files[i].Pad {
+			continue
+		}
+		if k := strings.IndexRune(p, filepath.Separator); k >= 0 {
+			p = p[:k]
+		}
+		if top == "" {
+			top = p
+		} else if p != top {
+			return "", false
+		}
+	}
+	return top, true
 }
 
 // fileHasPiece reports whether a piece overlapping file i is set in have.

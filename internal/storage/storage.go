@@ -69,7 +69,9 @@ type Storage struct {
 	// layout's, or the one Rename gave it. renameMu is held by Rename,
 	// and shared by Sync and Stamps, which must not open or stat a file
 	// at a path a rename is moving it from.
-	paths    atomic.Pointer[[]string]
+	paths atomic.Pointer[[]string]
+	// top caches the single top-level entry of paths (CheckPresent).
+	top      atomic.Pointer[topEntry]
 	renameMu sync.RWMutex
 }
 

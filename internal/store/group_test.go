@@ -128,3 +128,43 @@ func TestPutTorrentConcurrent(t *testing.T) {
 		t.Fatalf("Torrents() = %d records, %v; want 200", len(ts), err)
 	}
 }
+
+// TestPutTorrentsOneCommit checks that PutTorrents saves a batch in one
+// commit, a bad record failing alone, and that DeleteTorrents takes a
+// batch back in one more.
+func TestPutTorrentsOneCommit(t *testing.T) {
+	s := openT(t, dbPath(t))
+	ts := make([]Torrent, 300)
+	for i := range ts {
+		ts[i] = sampleTorrent(i)
+	}
+	ts[17].Uploaded = -1 // cannot be encoded
+	before := s.Commits()
+	errs := s.PutTorrents(ts)
+	if got := s.Commits() - before; got != 1 {
+		t.Errorf("PutTorrents of %d records took %d commits, want 1", len(ts), got)
+	}
+	for i, err := range errs {
+		if (i == 17) != (err != nil) {
+			t.Errorf("record %d: err %v", i, err)
+		}
+	}
+	got, err := s.Torrents()
+	if err != nil || len(got) != len(ts)-1 {
+		t.Fatalf("Torrents() = %d records, %v; want %d", len(got), err, len(ts)-1)
+	}
+	hs := make([][20]byte, 0, len(ts))
+	for _, tr := range ts {
+		hs = append(hs, tr.InfoHash)
+	}
+	before = s.Commits()
+	if err := s.DeleteTorrents(hs); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Commits() - before; got != 1 {
+		t.Errorf("DeleteTorrents took %d commits, want 1", got)
+	}
+	if got, err := s.Torrents(); err != nil || len(got) != 0 {
+		t.Fatalf("after DeleteTorrents: %d records, %v", len(got), err)
+	}
+}

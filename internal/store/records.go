@@ -357,6 +357,63 @@ func (s *Store) PutTorrent(t Torrent) error {
 	return nil
 }
 
+// PutTorrents stores many torrents as PutTorrent would each, in one
+// transaction (one fsync for all of them), sharing it with other writes
+// waiting for a commit. The answer has one error per torrent, nil for each
+// one saved: a record that cannot be encoded (too large, inconsistent)
+// fails alone, before anything is written, and a failed commit fails every
+// torrent of it.
+func (s *Store) PutTorrents(ts []Torrent) []error {
+	errs := make([]error, len(ts))
+	type enc struct{ val, stats []byte }
+	vals := make([]enc, len(ts))
+	ok := 0
+	for i, t := range ts {
+		var err error
+		if vals[i].val, err = encodeTorrent(t); err == nil {
+			vals[i].stats, err = encodeStats(t.Uploaded, t.Downloaded)
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("store: put torrent %x: %w", t.InfoHash, err)
+			continue
+		}
+		ok++
+	}
+	if ok == 0 {
+		return errs
+	}
+	err := s.updateGrouped(func(tx *bbolt.Tx) error {
+		tb, err := bucket(tx, bucketTorrents)
+		if err != nil {
+			return err
+		}
+		sb, err := bucket(tx, bucketStats)
+		if err != nil {
+			return err
+		}
+		for i, t := range ts {
+			if errs[i] != nil {
+				continue
+			}
+			if err := tb.Put(t.InfoHash[:], vals[i].val); err != nil {
+				return err
+			}
+			if err := sb.Put(t.InfoHash[:], vals[i].stats); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i, t := range ts {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("store: put torrent %x: %w", t.InfoHash, err)
+			}
+		}
+	}
+	return errs
+}
+
 // Torrent returns the torrent stored under infoHash, with its totals. ok is
 // false if there is none; a damaged record gives an error wrapping
 // ErrCorrupt.
@@ -497,6 +554,28 @@ func (s *Store) DeleteTorrent(infoHash [20]byte) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete torrent %x: %w", infoHash, err)
+	}
+	return nil
+}
+
+// DeleteTorrents is DeleteTorrent for many torrents, in one transaction.
+func (s *Store) DeleteTorrents(infoHashes [][20]byte) error {
+	err := s.update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketTorrents, bucketStats, bucketResume} {
+			b, err := bucket(tx, name)
+			if err != nil {
+				return err
+			}
+			for _, h := range infoHashes {
+				if err := b.Delete(h[:]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete %d torrents: %w", len(infoHashes), err)
 	}
 	return nil
 }

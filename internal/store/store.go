@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -41,7 +42,13 @@ type Store struct {
 	// group queues the writes of PutTorrent for a shared commit
 	// (group.go).
 	group committer
+	// commits counts the write transactions committed (Commits).
+	commits atomic.Uint64
 }
+
+// Commits returns how many write transactions the store has committed
+// since it was opened: each is one fsync of the database file.
+func (s *Store) Commits() uint64 { return s.commits.Load() }
 
 // options are the knobs tests turn; Open uses the defaults.
 type options struct {
@@ -229,5 +236,9 @@ func (s *Store) view(fn func(tx *bbolt.Tx) error) (err error) {
 // ErrCorrupt. bbolt rolls the transaction back before the panic reaches us.
 func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
 	defer guard(s.path, &err)()
-	return s.db.Update(fn)
+	err = s.db.Update(fn)
+	if err == nil {
+		s.commits.Add(1)
+	}
+	return err
 }

@@ -184,6 +184,10 @@ func verifyJob(store *storage.Storage, writeMu *sync.Mutex, i int, pb *pieceBuf,
 func checkJob(store *storage.Storage, resume *bitfield.Bitfield, stamps []storage.FileStamp) diskJob {
 	return func() diskResult {
 		bf, err := store.CheckResume(context.Background(), 2, resume, stamps, nil)
+		// The check opened the directory and every file: close them, or
+		// thousands of torrents added together would hold two
+		// descriptors each until they idle (peers open them again).
+		store.ReleaseHandles()
 		return dataChecked{store: store, have: bf, err: err}
 	}
 }

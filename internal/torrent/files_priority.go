@@ -323,7 +323,7 @@ func (t *Torrent) SetPieceOrder(sequential, firstLast *bool) error {
 // (files not in the map are normal).
 func (t *Torrent) FilePriorities() map[int]Priority {
 	var out map[int]Priority
-	_ = t.do(func() { out = maps.Clone(t.sel.prio) })
+	_ = t.read(func() { out = maps.Clone(t.sel.prio) })
 	return out
 }
 
@@ -336,7 +336,7 @@ func (t *Torrent) PieceBitfield() ([]byte, int, error) {
 		n   int
 		err error
 	)
-	derr := t.do(func() {
+	derr := t.read(func() {
 		if t.info == nil || t.have == nil {
 			err = ErrNoMetadata
 			return

@@ -235,6 +235,9 @@ func (t *Torrent) connectPeers() {
 		}
 		ai.dialing = true
 		t.dialing++
+		if t.dialC == nil {
+			t.dialC = make(chan dialResult, 16)
+		}
 		go t.dial(a)
 	}
 }
@@ -320,6 +323,11 @@ func (t *Torrent) handleNewConn(c newConn) {
 		c.nc.Close()
 		t.cfg.Conns.Release()
 		return
+	}
+	if t.peerEvC == nil {
+		// Made with the first peer: most of thousands of torrents never
+		// have one, and a buffer of events is 9 KiB each.
+		t.peerEvC = make(chan peer.Event, peerEvents)
 	}
 	conn := peer.New(c.nc, c.hs, c.outgoing, t.peerEvC, t.doneC, t.cfg.PeerConfig)
 	t.nextPeerID++

@@ -146,7 +146,7 @@ func (t *Torrent) handleFilesRenamed(r filesRenamed) {
 // by file index (nil before the metadata is known).
 func (t *Torrent) FilePaths() map[int]string {
 	var out map[int]string
-	_ = t.do(func() { out = maps.Clone(t.cfg.FilePaths) })
+	_ = t.read(func() { out = maps.Clone(t.cfg.FilePaths) })
 	return out
 }
 

@@ -22,7 +22,7 @@ type ResumeData struct {
 func (t *Torrent) ResumeData() (rd ResumeData, ok bool, err error) {
 	var st *storage.Storage
 	var released bool
-	err = t.do(func() {
+	snap := func() {
 		if t.store == nil || !t.checked || t.have == nil {
 			return
 		}
@@ -30,7 +30,8 @@ func (t *Torrent) ResumeData() (rd ResumeData, ok bool, err error) {
 		released = t.handlesReleased
 		rd.NumPieces = t.have.Len()
 		rd.Have = append([]byte(nil), t.have.Bytes()...)
-	})
+	}
+	err = t.read(snap) // a parked torrent's snapshot wakes it not
 	if err != nil || st == nil {
 		return ResumeData{}, false, err
 	}

@@ -164,6 +164,12 @@ func (t *Torrent) publish() {
 		if p.isSeed() {
 			s.Seeds++
 		}
+		if p.amInterested && !p.peerChoking {
+			s.Sending++
+		}
+		if p.peerInterested && !p.amChoking {
+			s.Receiving++
+		}
 		s.PeerSources.add(p.source)
 	}
 	if prev := t.stats.Swap(s); prev == nil || prev.State != s.State {
@@ -317,7 +323,10 @@ func (t *Torrent) handleChecked(bf *bitfield.Bitfield, err error) {
 			t.markHave(i, false)
 		}
 	}
-	t.log.Info("data checked", "have", bf.Count(), "pieces", bf.Len())
+	t.log.Debug("data checked", "have", bf.Count(), "pieces", bf.Len())
+	if t.cfg.OnChecked != nil {
+		t.cfg.OnChecked(bf.Count(), bf.Len())
+	}
 	t.downloading = !t.wantComplete()
 	t.initFileProgress()
 	t.state = StateDownloading
@@ -541,17 +550,27 @@ func (t *Torrent) resume() {
 const stoppedWait = tracker.DefaultStoppedTimeout + 300*time.Millisecond
 
 // shutdown runs on the loop when the torrent is closed.
-func (t *Torrent) shutdown() {
+func (t *Torrent) shutdown() { waitStopped(t.stopAll()) }
+
+// stopAll pauses the torrent for good: it stops the announcer (which sends
+// the "stopped" announces) and closes every peer. It returns what is done
+// when the "stopped" announces are over, or nil. It runs on the loop (or
+// with a parked torrent's state owned, ownParked).
+func (t *Torrent) stopAll() <-chan struct{} {
 	t.paused = true
 	t.stopAnnouncer()
-	done := t.annDone
 	t.closeAllPeers()
-	if done != nil {
-		// Give the "stopped" announces a moment; the announcer bounds
-		// them (tracker.DefaultStoppedTimeout).
-		select {
-		case <-done:
-		case <-time.After(stoppedWait):
-		}
+	return t.annDone
+}
+
+// waitStopped gives the "stopped" announces a moment; the announcer bounds
+// them (tracker.DefaultStoppedTimeout).
+func waitStopped(done <-chan struct{}) {
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(stoppedWait):
 	}
 }

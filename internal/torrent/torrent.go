@@ -132,6 +132,12 @@ type Config struct {
 	// OnComplete is called (on the loop; it must not block) when the last
 	// piece of a download is verified.
 	OnComplete func()
+	// OnChecked is called (on the loop; it must not block) when a check
+	// of the data (or of the resume data) has finished, with the pieces
+	// found and the torrent's piece count. The torrent logs the result at
+	// debug level only: the caller sums checks up (thousands finish
+	// together at a start).
+	OnChecked func(have, pieces int)
 	// OnFileComplete is called (on the loop; it must not block) when a file
 	// of the torrent has all its pieces verified, before the last one.
 	OnFileComplete func()
@@ -201,9 +207,13 @@ type Stats struct {
 	UploadRate   int64
 	Peers        int
 	Seeds        int
-	PeerSources  SourceCounts // Peers by source
-	Ratio        float64
-	SeedLimits   SeedLimits // the torrent's own limits
+	// Sending counts the peers that unchoke us while we want their
+	// pieces (flag D), Receiving those we unchoke while they want ours
+	// (flag U).
+	Sending, Receiving int
+	PeerSources        SourceCounts // Peers by source
+	Ratio              float64
+	SeedLimits         SeedLimits // the torrent's own limits
 	// UploadLimit and DownloadLimit are the torrent's own rate limits
 	// (bytes/s, 0 unlimited); UploadSlots its unchoke slots.
 	UploadLimit, DownloadLimit int64
@@ -264,14 +274,22 @@ type FileStats struct {
 	Priority  Priority
 }
 
+// peerEvents is the buffer of a torrent's channel of peer events.
+const peerEvents = 64
+
 // Torrent is one running torrent. Create it with New; it runs until Close.
 type Torrent struct {
 	cfg  Config
 	hash metainfo.Hash
 	log  *slog.Logger
 
-	peerEvC  chan peer.Event
-	connC    chan newConn
+	// peerEvC carries the peers' events; the loop makes it (with
+	// peerEvents of buffer) when its first peer connects, and owns the
+	// field.
+	peerEvC chan peer.Event
+	connC   chan newConn
+	// dialC carries failed dials; the loop makes it before its first
+	// dial and owns the field.
 	dialC    chan dialResult
 	addrsC   chan peerAddrs
 	diskC    chan diskResult
@@ -409,9 +427,7 @@ func New(cfg Config) *Torrent {
 		cfg:        cfg,
 		hash:       cfg.InfoHash,
 		log:        log.With("torrent", cfg.InfoHash.String()[:8]),
-		peerEvC:    make(chan peer.Event, 64),
 		connC:      make(chan newConn, 16),
-		dialC:      make(chan dialResult, 16),
 		addrsC:     make(chan peerAddrs, 16),
 		diskC:      make(chan diskResult, 64),
 		cmdC:       make(chan func(), 16),
@@ -533,10 +549,11 @@ func (t *Torrent) Pause() error { return t.do(t.pause) }
 func (t *Torrent) Resume() error { return t.do(t.resume) }
 
 // Detail returns a fresh snapshot including per-file progress, the
-// connected peers and the trackers' status, taken on the loop.
+// connected peers and the trackers' status, taken on the loop, or from a
+// parked torrent's state without waking it.
 func (t *Torrent) Detail() (Stats, error) {
 	var s Stats
-	err := t.do(func() {
+	fn := func() {
 		t.publish()
 		s = *t.stats.Load()
 		for _, p := range t.peers {
@@ -562,7 +579,8 @@ func (t *Torrent) Detail() (Stats, error) {
 				s.Files = append(s.Files, fs)
 			}
 		}
-	})
+	}
+	err := t.read(fn)
 	return s, err
 }
 
@@ -636,11 +654,25 @@ func (t *Torrent) Handshake() wire.Handshake {
 func (t *Torrent) Close(deleteData bool) error {
 	var err error
 	t.stopOnce.Do(func() {
-		t.enter() // the loop must not park before it sees stopC
-		_ = t.do(func() { t.shutdown() })
-		close(t.stopC)
-		<-t.doneC
-		t.leave()
+		// A parked torrent is stopped without starting its loop again: at
+		// shutdown that would be a goroutine and a ticker for each of
+		// thousands, only to stop them.
+		var done <-chan struct{}
+		closed := t.ownParked(func() {
+			done = t.stopAll()
+			t.parked = false // a later enter finds doneC closed and starts nothing
+			close(t.stopC)
+			close(t.doneC)
+		})
+		if closed {
+			waitStopped(done)
+		} else {
+			t.enter() // the loop must not park before it sees stopC
+			_ = t.do(func() { t.shutdown() })
+			close(t.stopC)
+			<-t.doneC
+			t.leave()
+		}
 		if t.wakeTimer != nil {
 			t.wakeTimer.Stop() // the loop has exited: no one else uses it
 		}

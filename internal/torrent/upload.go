@@ -313,6 +313,9 @@ const (
 // decision; in between it only fills free slots.
 func (t *Torrent) unchokeTick(now time.Time) {
 	t.chokeRound++
+	if len(t.peers) == 0 {
+		return // nothing to review (and most of thousands of torrents are so)
+	}
 	if t.chokeRound%chokeReviewEvery != 1 {
 		for _, p := range t.peers {
 			t.maybeUnchoke(p)

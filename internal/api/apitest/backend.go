@@ -101,6 +101,15 @@ func (f *Backend) Add(_ context.Context, req session.AddRequest) (session.Status
 	return d.Status, nil
 }
 
+// AddMany implements api.Backend: Add for each request, in order.
+func (f *Backend) AddMany(ctx context.Context, reqs []session.AddRequest) ([]session.Status, []error) {
+	sts, errs := make([]session.Status, len(reqs)), make([]error, len(reqs))
+	for i, r := range reqs {
+		sts[i], errs[i] = f.Add(ctx, r)
+	}
+	return sts, errs
+}
+
 // List implements api.Backend.
 func (f *Backend) List() []session.Status {
 	f.mu.Lock()

@@ -109,8 +109,7 @@ func (h *Handler) add(w http.ResponseWriter, r *http.Request, f *form) {
 	ctx, cancel := context.WithTimeout(r.Context(), addTimeout)
 	defer cancel()
 	added, badFile := 0, false
-	try := func(req session.AddRequest) {
-		st, err := h.sess.Add(ctx, req)
+	result := func(req session.AddRequest, st session.Status, err error) {
 		if err != nil {
 			if req.Torrent != nil && errors.Is(err, session.ErrInvalid) {
 				badFile = true
@@ -128,12 +127,20 @@ func (h *Handler) add(w http.ResponseWriter, r *http.Request, f *form) {
 	for _, u := range o.urls {
 		req := o.req
 		req.URI = u
-		try(req)
+		st, err := h.sess.Add(ctx, req)
+		result(req, st, err)
 	}
-	for _, b := range o.files {
-		req := o.req
-		req.Torrent = b
-		try(req)
+	// The files as one batch: one commit for all (session.AddMany).
+	reqs := make([]session.AddRequest, len(o.files))
+	for i, b := range o.files {
+		reqs[i] = o.req
+		reqs[i].Torrent = b
+	}
+	if len(reqs) > 0 {
+		sts, errs := h.sess.AddMany(ctx, reqs)
+		for i := range reqs {
+			result(reqs[i], sts[i], errs[i])
+		}
 	}
 	switch {
 	case badFile && added == 0:

@@ -139,8 +139,8 @@ var fieldList = []field{
 	{"peers", peersField},
 	{"peersConnected", func(c *torrentCtx) any { return c.v.st.Peers }},
 	{"peersFrom", peersFromField},
-	{"peersGettingFromUs", func(c *torrentCtx) any { return countFlag(c, 'U') }},
-	{"peersSendingToUs", func(c *torrentCtx) any { return countFlag(c, 'D') }},
+	{"peersGettingFromUs", func(c *torrentCtx) any { return c.v.st.PeersReceiving }},
+	{"peersSendingToUs", func(c *torrentCtx) any { return c.v.st.PeersSending }},
 	{"percentComplete", func(c *torrentCtx) any { return percentComplete(c.v.st) }},
 	{"percentDone", func(c *torrentCtx) any { return percentDone(c.v.st) }},
 	{"pieces", piecesField},
@@ -391,19 +391,6 @@ func primaryMimeType(c *torrentCtx) any {
 		return t
 	}
 	return "application/octet-stream"
-}
-
-func countFlag(c *torrentCtx, flag rune) int {
-	if c.v.st.Peers == 0 && c.d == nil {
-		return 0 // no peer to count: spare the detail's trip through the torrent's loop
-	}
-	n := 0
-	for _, p := range c.detail().PeerList {
-		if strings.ContainsRune(p.Flags, flag) {
-			n++
-		}
-	}
-	return n
 }
 
 func peersField(c *torrentCtx) any {
