@@ -13,7 +13,8 @@
 // by one, then with 8 requests in flight), the time until all are loaded;
 // RSS, CPU, descriptors, sockets and goroutines while the active torrents
 // transfer and at idle; the latency of the list routes while they
-// transfer; shutdown time; restart until every torrent is listed and
+// transfer (and, with -ui, gobit's web UI's first render in headless
+// Chromium); shutdown time; restart until every torrent is listed and
 // loaded (and whether any was checked again); announces in the first
 // minutes after the restart; and log lines per minute at idle.
 //
@@ -54,6 +55,7 @@ type options struct {
 	uploadLimit       int64
 	listSamples       int
 	keep              bool
+	uiRuns            int
 }
 
 func main() {
@@ -73,6 +75,7 @@ func main() {
 	flag.Float64Var(&o.deadShare, "dead-share", 0.1, "share of the idle torrents whose tracker refuses connections")
 	flag.IntVar(&o.listSamples, "list-samples", 40, "requests per list route while the active torrents transfer")
 	flag.BoolVar(&o.keep, "keep", false, "keep the daemons' directories")
+	flag.IntVar(&o.uiRuns, "ui", 0, "times the web UI's first render is measured while the active torrents transfer (gobit's UI, in headless Chromium; run from the module root with test/browser's npm packages installed); 0: not measured")
 	flag.Parse()
 	var err error
 	if o.idleSize, err = benchkit.ParseSize(idleSize); err == nil {

@@ -168,6 +168,13 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 	for _, rt := range d.listRoutes() {
 		r.Routes = append(r.Routes, timeRoute(rt, o.listSamples))
 	}
+	if w, ok := d.(webUI); ok && o.uiRuns > 0 {
+		rs := timeUIRender(ws, w.uiBase(), len(c.Items), o.uiRuns)
+		r.Routes = append(r.Routes, rs)
+		if rs.Err != "" {
+			return r, fmt.Errorf("web UI: %s", rs.Err)
+		}
+	}
 	b, err := sampleProc(d.pid())
 	if err != nil {
 		return r, err
