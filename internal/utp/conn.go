@@ -34,9 +34,12 @@ const (
 	// maxOutPackets bounds the unacknowledged packets (far below half
 	// the 16-bit sequence space).
 	maxOutPackets = 4096
-	// maxAhead bounds how far ahead of ack_nr a packet is buffered: the
-	// selective ACK covers no further.
-	maxAhead = 8*maxSACKBytes + 1
+	// maxAhead bounds how far ahead of ack_nr a packet is buffered (the
+	// receive window bounds the bytes). The selective ACK covers only the
+	// first 8*maxSACKBytes of them, but what lies beyond is acknowledged
+	// with the rest when the hole is filled: dropping it would make the
+	// sender send a whole window again after each loss on a long fat path.
+	maxAhead = maxOutPackets
 	// safePacket fits in any IPv4 or IPv6 path (IPv6's minimum MTU 1280
 	// minus the IP and UDP headers).
 	safePacket = 1232
@@ -226,11 +229,21 @@ func (c *Conn) sendState() {
 	var mask [maxSACKBytes]byte
 	if len(c.ooo) > 0 {
 		last := -1
-		for s := range c.ooo {
-			i := int(s - c.ack - 2)
-			if i >= 0 && i < 8*maxSACKBytes {
-				mask[i>>3] |= 1 << (i & 7)
-				last = max(last, i)
+		mark := func(i int) {
+			mask[i>>3] |= 1 << (i & 7)
+			last = max(last, i)
+		}
+		if len(c.ooo) <= 8*maxSACKBytes {
+			for s := range c.ooo {
+				if i := int(s - c.ack - 2); i >= 0 && i < 8*maxSACKBytes {
+					mark(i)
+				}
+			}
+		} else { // more buffered than the mask covers: look up its range
+			for i := range 8 * maxSACKBytes {
+				if _, ok := c.ooo[c.ack+2+uint16(i)]; ok {
+					mark(i)
+				}
 			}
 		}
 		if last >= 0 {
