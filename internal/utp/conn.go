@@ -103,6 +103,7 @@ type Conn struct {
 	lastAckNr   uint16
 	recovering  bool
 	recoverSeq  uint16
+	fastResend  bool // the loss that started recovery is sent again at once
 	forceOne    bool
 	retransmits int
 	closing     bool // Close called: FIN after the pending data
@@ -417,6 +418,7 @@ func (c *Conn) detectLoss(sacked bool) {
 			c.cc.onLoss()
 			c.recovering = true
 			c.recoverSeq = c.seq
+			c.fastResend = true
 		}
 	}
 	if c.dupAcks == dupAckLimit {
@@ -525,9 +527,14 @@ func (c *Conn) flush(now time.Time) {
 		if !p.lost || p.acked {
 			continue
 		}
-		if c.inflight > 0 && c.inflight+len(p.payload) > c.cc.window() {
+		// The first lost packet of a recovery goes at once (a fast
+		// retransmit, as TCP's): the window was just cut below what is
+		// in flight, and waiting for it to drain would hold the hole,
+		// and the receiver's data behind it, for half a round trip more.
+		if c.inflight > 0 && c.inflight+len(p.payload) > c.cc.window() && !c.fastResend {
 			return
 		}
+		c.fastResend = false
 		c.sendPacket(p, now)
 	}
 	for len(c.out) < maxOutPackets {
@@ -608,7 +615,7 @@ func (c *Conn) tick(now time.Time) {
 					c.inflight -= len(p.payload)
 				}
 			}
-			c.recovering, c.recoverSeq = true, c.seq
+			c.recovering, c.recoverSeq, c.fastResend = true, c.seq, false
 			c.rto = min(2*c.rto, maxRTO)
 			c.flush(now)
 			if c.rtoAt.IsZero() {
