@@ -121,6 +121,14 @@ func TestLEDBATLoss(t *testing.T) {
 	if w := l.window(); w != int(100*testMSS*randomLossFactor) {
 		t.Fatalf("window %d after a random loss", w)
 	}
+	// A little queue (below half the target) does not make a loss
+	// congestion: LEDBAT itself keeps up to targetDelay queued.
+	feed(l, &now, 30*time.Millisecond, currentFilter)
+	l.cwnd = 100 * testMSS
+	l.onLoss()
+	if w := l.window(); w != int(100*testMSS*randomLossFactor) {
+		t.Fatalf("window %d after a loss with 30 ms of queue, want the random-loss cut", w)
+	}
 	l.onTimeout()
 	if l.window() != testMSS || !l.slowStart {
 		t.Fatalf("window %d slow start %v after a timeout", l.window(), l.slowStart)
