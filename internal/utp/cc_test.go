@@ -67,3 +67,30 @@ func TestFastRetransmitIgnoresWindow(t *testing.T) {
 		t.Fatalf("a second lost packet was sent %d times while the window is full", tx)
 	}
 }
+
+// TestLossRunIsCongestion: a loss with no queue behind it is taken for
+// random loss (a small cut), but when more packets of the same window turn
+// out lost, it was a queue overflowing that is too shallow to show a
+// delay (a socket buffer on a LAN): the window is halved then.
+func TestLossRunIsCongestion(t *testing.T) {
+	n := newMemNet(32)
+	a, _, sa, _ := pair(t, n, Config{}, Config{})
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	inFlight(t, n, a, 20)
+	now := time.Now()
+	a.cc.delaySample(1000, now) // a delay measured: no queue
+	first := a.out[0].seq
+	h := ackFrom(a, first-1, 0, 1, 2) // packet 0 lost
+	a.receive(&h, nil, now, 0)
+	full := 20 * a.mss
+	w1 := a.cc.window()
+	if w1 < full*3/4 || w1 > full*19/20 {
+		t.Fatalf("window %d after one loss with no queue (from %d), want a small cut", w1, full)
+	}
+	h = ackFrom(a, first-1, 0, 1, 2, 4, 5, 6, 8, 9, 10) // and packets 4 and 8
+	a.receive(&h, nil, now, 0)
+	if w2 := a.cc.window(); w2 > w1*6/10 {
+		t.Fatalf("window %d after three losses in one window (from %d), want it halved", w2, w1)
+	}
+}

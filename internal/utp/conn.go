@@ -104,6 +104,9 @@ type Conn struct {
 	recovering  bool
 	recoverSeq  uint16
 	fastResend  bool // the loss that started recovery is sent again at once
+	windowLoss  int  // packets lost since the recovery started
+	windowPkts  int  // packets in flight when it started
+	randomCut   bool // the recovery's cut took its loss for random loss
 	forceOne    bool
 	retransmits int
 	closing     bool // Close called: FIN after the pending data
@@ -403,38 +406,52 @@ func (c *Conn) processAck(h *header, now time.Time) {
 
 // detectLoss marks packets lost: the first unacked one after dupAckLimit
 // duplicate ACKs, and any with dupAckLimit selectively acked packets after
-// it. The window shrinks once per window of data.
+// it. The window shrinks once per window of data, and once more when what
+// was taken for a random loss turns into a run of losses (burstLoss).
 func (c *Conn) detectLoss(sacked bool) {
 	if len(c.out) == 0 {
 		return
 	}
+	n := 0
 	lostOne := func(p *outPacket) {
 		if p.acked || p.lost || p.tx == 0 {
 			return
 		}
 		p.lost = true
 		c.inflight -= len(p.payload)
-		if !c.recovering {
-			c.cc.onLoss()
-			c.recovering = true
-			c.recoverSeq = c.seq
-			c.fastResend = true
-		}
+		n++
 	}
 	if c.dupAcks == dupAckLimit {
 		lostOne(c.out[0])
 	}
-	if !sacked {
+	if sacked {
+		after := 0
+		for i := len(c.out) - 1; i >= 0; i-- {
+			p := c.out[i]
+			if p.acked {
+				after++
+			} else if after >= dupAckLimit && p.tx == 1 {
+				lostOne(p)
+			}
+		}
+	}
+	if n == 0 {
 		return
 	}
-	after := 0
-	for i := len(c.out) - 1; i >= 0; i-- {
-		p := c.out[i]
-		if p.acked {
-			after++
-		} else if after >= dupAckLimit && p.tx == 1 {
-			lostOne(p)
-		}
+	if !c.recovering {
+		c.windowLoss, c.windowPkts = 0, len(c.out)
+	}
+	c.windowLoss += n
+	run := c.windowLoss >= max(burstLoss, c.windowPkts/burstShare)
+	switch {
+	case !c.recovering:
+		c.randomCut = c.cc.onLoss(run)
+		c.recovering = true
+		c.recoverSeq = c.seq
+		c.fastResend = true
+	case c.randomCut && run:
+		c.cc.onLoss(true)
+		c.randomCut = false
 	}
 }
 
@@ -615,7 +632,7 @@ func (c *Conn) tick(now time.Time) {
 					c.inflight -= len(p.payload)
 				}
 			}
-			c.recovering, c.recoverSeq, c.fastResend = true, c.seq, false
+			c.recovering, c.recoverSeq, c.fastResend, c.randomCut = true, c.seq, false, false
 			c.rto = min(2*c.rto, maxRTO)
 			c.flush(now)
 			if c.rtoAt.IsZero() {

@@ -22,7 +22,8 @@
 //     window is sent again at once (past the window just cut), and the
 //     window shrinks once per window of data (halved behind a queue of
 //     half the target or more, by randomLossFactor below it: random loss
-//     is not congestion);
+//     is not congestion; halved after all when a run of burstLoss losses
+//     shows a queue too shallow to show a delay);
 //   - timeouts from RTT and RTT variance (at least minRTO, doubling on each
 //     timeout), after which the window restarts at one packet;
 //   - packets of safePacket bytes, which cross any IPv4 or IPv6 path; on
