@@ -74,14 +74,17 @@ type options struct {
 	seed      uint64
 	cc        string
 	utp       bool
-	mtu       int
-	loss      float64
-	work      string
-	out       string
-	timeout   time.Duration // 0: from the ideal time
-	gobit     string
-	python    string
-	anacrolix string
+	// gobitSeeders makes the seeders of scenarios a and b gobit instead
+	// of libtorrent (so that over uTP both ends are gobit's).
+	gobitSeeders bool
+	mtu          int
+	loss         float64
+	work         string
+	out          string
+	timeout      time.Duration // 0: from the ideal time
+	gobit        string
+	python       string
+	anacrolix    string
 }
 
 func main() {
@@ -134,6 +137,7 @@ func parseFlags(args []string) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the scenarios (links, churn) and of the emulator's loss")
 	fs.StringVar(&o.cc, "cc", "bbr", "TCP congestion control in every namespace (bbr, cubic, reno)")
 	fs.BoolVar(&o.utp, "utp", false, "uTP: libtorrent peers may use it and gobit uses only it (default: TCP only for every client)")
+	fs.BoolVar(&o.gobitSeeders, "gobit-seeders", false, "scenarios a and b: gobit seeders instead of libtorrent ones (-gobit or a build of ./cmd/gobit)")
 	fs.IntVar(&o.mtu, "mtu", 1500, "MTU of the emulated links")
 	fs.Float64Var(&o.loss, "loss", 0.002, "random loss on each seeder's and each scenario-c/d leecher's link, each direction")
 	fs.StringVar(&o.work, "work", "/tmp/gobit-wan", "work directory; the payload is kept there for later runs")

@@ -80,7 +80,7 @@ func run(o options) error {
 		return err
 	}
 	e.anacrolix = findAnacrolix(o.anacrolix)
-	if e.gobit = o.gobit; e.gobit == "" && slices.Contains(o.clients, clientGobit) {
+	if e.gobit = o.gobit; e.gobit == "" && (slices.Contains(o.clients, clientGobit) || o.gobitSeeders) {
 		e.gobit = filepath.Join(e.work, "bin", "gobit")
 		logf("building gobit into %s", e.gobit)
 		cmd := exec.Command("go", "build", "-o", e.gobit, "github.com/gobit/gobit/cmd/gobit")
@@ -486,17 +486,24 @@ func (e *env) startLTSeeders(sw *swarm, g *group, specs []peerSpec, tag string, 
 	return errors.Join(errs...)
 }
 
-// startLTSeeder starts one libtorrent seeder on its node and waits until
-// it listens.
+// startLTSeeder starts one libtorrent seeder (a gobit one with
+// -gobit-seeders) on its node and waits until it listens.
 func (e *env) startLTSeeder(sw *swarm, g *group, s peerSpec, tag string, port int) (*benchkit.Proc, error) {
 	nd := sw.nodes[s.Name]
 	argv := e.ltArgv("seed", sw.torrent, filepath.Dir(e.payload), nd, port, "--seed-mode")
-	p, err := e.start(nd, tag+"-"+s.Name+"-libtorrent-seed", e.work, argv)
+	name, ready, wait := tag+"-"+s.Name+"-libtorrent-seed", "READY", 60*time.Second
+	if e.o.gobitSeeders {
+		argv = []string{e.gobit, "download", "--output", filepath.Dir(e.payload), "--port", strconv.Itoa(port),
+			"--listen-host", nd.Addr.String(), "--log-level", "warn", "--no-lsd", "--no-dht", "--no-port-mapping", e.gobitTransport(), "--seed", sw.torrent}
+		name, ready = tag+"-"+s.Name+"-gobit-seed", "seeding;"
+		wait = 2*time.Minute + time.Duration(sw.sc.Size>>20)*200*time.Millisecond // the hash check
+	}
+	p, err := e.start(nd, name, e.work, argv)
 	if err != nil {
 		return nil, err
 	}
 	g.add(p)
-	if err := p.WaitFor("READY", 60*time.Second); err != nil {
+	if err := p.WaitFor(ready, wait); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -34,9 +34,12 @@ const (
 	// maxOutPackets bounds the unacknowledged packets (far below half
 	// the 16-bit sequence space).
 	maxOutPackets = 4096
-	// maxAhead bounds how far ahead of ack_nr a packet is buffered: the
-	// selective ACK covers no further.
-	maxAhead = 8*maxSACKBytes + 1
+	// maxAhead bounds how far ahead of ack_nr a packet is buffered (the
+	// receive window bounds the bytes). The selective ACK covers only the
+	// first 8*maxSACKBytes of them, but what lies beyond is acknowledged
+	// with the rest when the hole is filled: dropping it would make the
+	// sender send a whole window again after each loss on a long fat path.
+	maxAhead = maxOutPackets
 	// safePacket fits in any IPv4 or IPv6 path (IPv6's minimum MTU 1280
 	// minus the IP and UDP headers).
 	safePacket = 1232
@@ -100,6 +103,10 @@ type Conn struct {
 	lastAckNr   uint16
 	recovering  bool
 	recoverSeq  uint16
+	fastResend  bool // the loss that started recovery is sent again at once
+	windowLoss  int  // packets lost since the recovery started
+	windowPkts  int  // packets in flight when it started
+	randomCut   bool // the recovery's cut took its loss for random loss
 	forceOne    bool
 	retransmits int
 	closing     bool // Close called: FIN after the pending data
@@ -226,11 +233,21 @@ func (c *Conn) sendState() {
 	var mask [maxSACKBytes]byte
 	if len(c.ooo) > 0 {
 		last := -1
-		for s := range c.ooo {
-			i := int(s - c.ack - 2)
-			if i >= 0 && i < 8*maxSACKBytes {
-				mask[i>>3] |= 1 << (i & 7)
-				last = max(last, i)
+		mark := func(i int) {
+			mask[i>>3] |= 1 << (i & 7)
+			last = max(last, i)
+		}
+		if len(c.ooo) <= 8*maxSACKBytes {
+			for s := range c.ooo {
+				if i := int(s - c.ack - 2); i >= 0 && i < 8*maxSACKBytes {
+					mark(i)
+				}
+			}
+		} else { // more buffered than the mask covers: look up its range
+			for i := range 8 * maxSACKBytes {
+				if _, ok := c.ooo[c.ack+2+uint16(i)]; ok {
+					mark(i)
+				}
 			}
 		}
 		if last >= 0 {
@@ -389,37 +406,52 @@ func (c *Conn) processAck(h *header, now time.Time) {
 
 // detectLoss marks packets lost: the first unacked one after dupAckLimit
 // duplicate ACKs, and any with dupAckLimit selectively acked packets after
-// it. The window shrinks once per window of data.
+// it. The window shrinks once per window of data, and once more when what
+// was taken for a random loss turns into a run of losses (burstLoss).
 func (c *Conn) detectLoss(sacked bool) {
 	if len(c.out) == 0 {
 		return
 	}
+	n := 0
 	lostOne := func(p *outPacket) {
 		if p.acked || p.lost || p.tx == 0 {
 			return
 		}
 		p.lost = true
 		c.inflight -= len(p.payload)
-		if !c.recovering {
-			c.cc.onLoss()
-			c.recovering = true
-			c.recoverSeq = c.seq
-		}
+		n++
 	}
 	if c.dupAcks == dupAckLimit {
 		lostOne(c.out[0])
 	}
-	if !sacked {
+	if sacked {
+		after := 0
+		for i := len(c.out) - 1; i >= 0; i-- {
+			p := c.out[i]
+			if p.acked {
+				after++
+			} else if after >= dupAckLimit && p.tx == 1 {
+				lostOne(p)
+			}
+		}
+	}
+	if n == 0 {
 		return
 	}
-	after := 0
-	for i := len(c.out) - 1; i >= 0; i-- {
-		p := c.out[i]
-		if p.acked {
-			after++
-		} else if after >= dupAckLimit && p.tx == 1 {
-			lostOne(p)
-		}
+	if !c.recovering {
+		c.windowLoss, c.windowPkts = 0, len(c.out)
+	}
+	c.windowLoss += n
+	run := c.windowLoss >= max(burstLoss, c.windowPkts/burstShare)
+	switch {
+	case !c.recovering:
+		c.randomCut = c.cc.onLoss(run)
+		c.recovering = true
+		c.recoverSeq = c.seq
+		c.fastResend = true
+	case c.randomCut && run:
+		c.cc.onLoss(true)
+		c.randomCut = false
 	}
 }
 
@@ -512,9 +544,14 @@ func (c *Conn) flush(now time.Time) {
 		if !p.lost || p.acked {
 			continue
 		}
-		if c.inflight > 0 && c.inflight+len(p.payload) > c.cc.window() {
+		// The first lost packet of a recovery goes at once (a fast
+		// retransmit, as TCP's): the window was just cut below what is
+		// in flight, and waiting for it to drain would hold the hole,
+		// and the receiver's data behind it, for half a round trip more.
+		if c.inflight > 0 && c.inflight+len(p.payload) > c.cc.window() && !c.fastResend {
 			return
 		}
+		c.fastResend = false
 		c.sendPacket(p, now)
 	}
 	for len(c.out) < maxOutPackets {
@@ -595,7 +632,7 @@ func (c *Conn) tick(now time.Time) {
 					c.inflight -= len(p.payload)
 				}
 			}
-			c.recovering, c.recoverSeq = true, c.seq
+			c.recovering, c.recoverSeq, c.fastResend, c.randomCut = true, c.seq, false, false
 			c.rto = min(2*c.rto, maxRTO)
 			c.flush(now)
 			if c.rtoAt.IsZero() {

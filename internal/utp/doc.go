@@ -18,9 +18,12 @@
 //     shrinking above it; the base delay is the minimum over baseHistory
 //     minutes;
 //   - loss: dupAckLimit duplicate ACKs, or as many selectively acked
-//     packets after a hole, mark a packet lost; it is sent again and the
-//     window shrinks once per window of data (halved behind a queue, by
-//     randomLossFactor when there is none: random loss is not congestion);
+//     packets after a hole, mark a packet lost; the first loss of a
+//     window is sent again at once (past the window just cut), and the
+//     window shrinks once per window of data (halved behind a queue of
+//     half the target or more, by randomLossFactor below it: random loss
+//     is not congestion; halved after all when a run of burstLoss losses
+//     shows a queue too shallow to show a delay);
 //   - timeouts from RTT and RTT variance (at least minRTO, doubling on each
 //     timeout), after which the window restarts at one packet;
 //   - packets of safePacket bytes, which cross any IPv4 or IPv6 path; on
@@ -28,6 +31,8 @@
 //     extension, packets of up to loopbackPacket bytes;
 //   - the receive window: wnd_size is the free receive buffer, the peer's
 //     is respected, and a zero window is probed after zeroWindowProbe;
+//     packets up to maxAhead past a hole are kept (within the window),
+//     beyond the selective ACK's 256;
 //   - FIN (io.EOF after the data before it), RESET (ECONNRESET),
 //     keepalives, and Nagle: a partial packet waits while data is in
 //     flight.
@@ -37,7 +42,8 @@
 // it is lost, Abort fails its connections and leaves it open for new ones.
 //
 // Two goroutines serve a Socket whatever the number of connections: the
-// reader, which handles each packet as it arrives, and an event loop that
-// runs the connections' timers from one heap. Every buffer is bounded
-// (Config).
+// reader, which handles the packets as they arrive (on Linux up to
+// batchSize of them per recvmmsg(2), under one lock, with one ACK per
+// connection per batch), and an event loop that runs the connections'
+// timers from one heap. Every buffer is bounded (Config).
 package utp

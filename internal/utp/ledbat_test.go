@@ -110,16 +110,29 @@ func TestLEDBATLoss(t *testing.T) {
 	feed(l, &now, 0, 1)
 	feed(l, &now, 60*time.Millisecond, currentFilter)
 	l.cwnd = 100 * testMSS
-	l.onLoss()
+	l.onLoss(false)
 	if l.window() != 50*testMSS {
 		t.Fatalf("window %d after a loss behind a queue, want half", l.window())
 	}
 	// A loss with no queue is random loss: a smaller cut.
 	feed(l, &now, 0, currentFilter)
 	l.cwnd = 100 * testMSS
-	l.onLoss()
+	l.onLoss(false)
 	if w := l.window(); w != int(100*testMSS*randomLossFactor) {
 		t.Fatalf("window %d after a random loss", w)
+	}
+	// A little queue (below half the target) does not make a loss
+	// congestion: LEDBAT itself keeps up to targetDelay queued.
+	feed(l, &now, 30*time.Millisecond, currentFilter)
+	l.cwnd = 100 * testMSS
+	l.onLoss(false)
+	if w := l.window(); w != int(100*testMSS*randomLossFactor) {
+		t.Fatalf("window %d after a loss with 30 ms of queue, want the random-loss cut", w)
+	}
+	// A run of losses is congestion, whatever the delay.
+	l.cwnd = 100 * testMSS
+	if l.onLoss(true) || l.window() != 50*testMSS {
+		t.Fatalf("window %d after a run of losses with no queue, want half", l.window())
 	}
 	l.onTimeout()
 	if l.window() != testMSS || !l.slowStart {

@@ -245,32 +245,20 @@ func (s *Socket) microAt(arrived time.Time) uint32 {
 
 func (s *Socket) readLoop() {
 	defer s.wg.Done()
+	br := newBatchReader(s)
+	if br != nil {
+		defer br.close()
+	}
+	pkts := make([]packet, max(batchSize, 1))
 	for {
-		bp := s.bufs.Get().(*[]byte)
-		b := *bp
 		var n int
-		var addr netip.AddrPort
 		var err error
-		var arrived time.Time // the kernel's receive time, when known
-		if s.udp != nil {
-			if s.stamps {
-				var oobn int
-				n, oobn, _, addr, err = s.udp.ReadMsgUDPAddrPort(b, s.oob[:])
-				arrived = parseTimestamp(s.oob[:oobn])
-			} else {
-				n, addr, err = s.udp.ReadFromUDPAddrPort(b)
-			}
-		} else if s.ap != nil {
-			n, addr, err = s.ap.ReadFromUDPAddrPort(b)
+		if br != nil {
+			n, err = br.read(pkts)
 		} else {
-			var a net.Addr
-			n, a, err = s.pc.ReadFrom(b)
-			if ua, ok := a.(*net.UDPAddr); ok {
-				addr = ua.AddrPort()
-			}
+			n, err = s.readOne(pkts)
 		}
 		if err != nil {
-			s.bufs.Put(bp)
 			select {
 			case <-s.closeC:
 				return
@@ -290,20 +278,66 @@ func (s *Socket) readLoop() {
 			}
 			continue
 		}
-		addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-		if !addr.IsValid() {
-			s.bufs.Put(bp)
-			continue
+		s.dispatch(pkts[:n])
+	}
+}
+
+// readOne reads one datagram into pkts[0] (n is 0 for one to skip).
+func (s *Socket) readOne(pkts []packet) (int, error) {
+	bp := s.bufs.Get().(*[]byte)
+	b := *bp
+	var n int
+	var addr netip.AddrPort
+	var err error
+	var arrived time.Time // the kernel's receive time, when known
+	if s.udp != nil {
+		if s.stamps {
+			var oobn int
+			n, oobn, _, addr, err = s.udp.ReadMsgUDPAddrPort(b, s.oob[:])
+			arrived = parseTimestamp(s.oob[:oobn])
+		} else {
+			n, addr, err = s.udp.ReadFromUDPAddrPort(b)
 		}
-		if !isUTP(b[:n]) {
-			s.other.push(b[:n], addr)
-			s.bufs.Put(bp)
+	} else if s.ap != nil {
+		n, addr, err = s.ap.ReadFromUDPAddrPort(b)
+	} else {
+		var a net.Addr
+		n, a, err = s.pc.ReadFrom(b)
+		if ua, ok := a.(*net.UDPAddr); ok {
+			addr = ua.AddrPort()
+		}
+	}
+	if err != nil || !addr.IsValid() {
+		s.bufs.Put(bp)
+		return 0, err
+	}
+	pkts[0] = packet{buf: bp, n: n, addr: addr, at: s.microAt(arrived)}
+	return 1, nil
+}
+
+// dispatch hands the datagrams that are not uTP to Other's queue and
+// handles the uTP packets, all under one lock: the connections owing an
+// ACK send one for the whole batch.
+func (s *Socket) dispatch(pkts []packet) {
+	locked := false
+	for i := range pkts {
+		p := pkts[i]
+		pkts[i] = packet{}
+		p.addr = netip.AddrPortFrom(p.addr.Addr().Unmap(), p.addr.Port())
+		if b := (*p.buf)[:p.n]; !isUTP(b) {
+			s.other.push(b, p.addr)
+			s.bufs.Put(p.buf)
 			continue
 		}
 		// Handled here, without a hand-over to the loop: one goroutine
 		// switch less per packet.
-		s.mu.Lock()
-		s.handle(packet{buf: bp, n: n, addr: addr, at: s.microAt(arrived)})
+		if !locked {
+			s.mu.Lock()
+			locked = true
+		}
+		s.handle(p)
+	}
+	if locked {
 		s.flushAcks()
 		s.mu.Unlock()
 	}

@@ -1,0 +1,96 @@
+package utp
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// inFlight sends k full packets from a to b's address with every packet
+// of a dropped by the network, so that the test plays b's ACKs itself.
+// It is called under a's socket lock.
+func inFlight(t *testing.T, n *memNet, a *Conn, k int) {
+	t.Helper()
+	aAddr := netip.MustParseAddrPort("10.0.0.1:1000")
+	n.mu.Lock()
+	n.drop = func(src, _ netip.AddrPort, _ []byte) bool { return src == aAddr }
+	n.mu.Unlock()
+	a.cc.cwnd = float64(k * a.mss)
+	a.cc.slowStart = false
+	a.peerWnd = 1 << 20
+	a.pend.push(make([]byte, k*a.mss), 1<<30)
+	a.flush(time.Now())
+	if len(a.out) != k {
+		t.Fatalf("%d packets in flight, want %d", len(a.out), k)
+	}
+}
+
+// ackFrom returns b's STATE acknowledging up to ack with the packets
+// sacked (offsets after ack+1) selectively acknowledged.
+func ackFrom(a *Conn, ack uint16, sacked ...int) header {
+	h := header{typ: stState, connID: a.recvID, seq: a.ack + 1, ack: ack, wnd: 1 << 20}
+	mask := make([]byte, 4)
+	for _, i := range sacked {
+		mask[i>>3] |= 1 << (i & 7)
+	}
+	h.sack = mask
+	return h
+}
+
+// TestFastRetransmitIgnoresWindow: a packet found lost by selective ACKs
+// is sent again at once, although the window cut on that loss is below
+// what is still in flight (waiting would hold the receiver's data behind
+// the hole for half a round trip more).
+func TestFastRetransmitIgnoresWindow(t *testing.T) {
+	n := newMemNet(31)
+	a, _, sa, _ := pair(t, n, Config{}, Config{})
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	inFlight(t, n, a, 20)
+	first := a.out[0].seq
+	// b got packets 2, 3 and 4 (offsets 0..2 after first+1), not first.
+	h := ackFrom(a, first-1, 0, 1, 2)
+	a.receive(&h, nil, time.Now(), 0)
+	if !a.recovering {
+		t.Fatal("three packets acknowledged after a hole did not mark it lost")
+	}
+	if w, in := a.cc.window(), a.inflight; w >= in {
+		t.Fatalf("window %d not below the %d bytes in flight: the test shows nothing", w, in)
+	}
+	if tx := a.out[0].tx; tx != 2 {
+		t.Fatalf("the lost packet was sent %d times, want 2 (sent again at once)", tx)
+	}
+	// Only the first loss of a recovery goes past the window.
+	h = ackFrom(a, first-1, 0, 1, 2, 4, 5, 6)
+	a.receive(&h, nil, time.Now(), 0)
+	if tx := a.out[4].tx; tx != 1 {
+		t.Fatalf("a second lost packet was sent %d times while the window is full", tx)
+	}
+}
+
+// TestLossRunIsCongestion: a loss with no queue behind it is taken for
+// random loss (a small cut), but when more packets of the same window turn
+// out lost, it was a queue overflowing that is too shallow to show a
+// delay (a socket buffer on a LAN): the window is halved then.
+func TestLossRunIsCongestion(t *testing.T) {
+	n := newMemNet(32)
+	a, _, sa, _ := pair(t, n, Config{}, Config{})
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	inFlight(t, n, a, 20)
+	now := time.Now()
+	a.cc.delaySample(1000, now) // a delay measured: no queue
+	first := a.out[0].seq
+	h := ackFrom(a, first-1, 0, 1, 2) // packet 0 lost
+	a.receive(&h, nil, now, 0)
+	full := 20 * a.mss
+	w1 := a.cc.window()
+	if w1 < full*3/4 || w1 > full*19/20 {
+		t.Fatalf("window %d after one loss with no queue (from %d), want a small cut", w1, full)
+	}
+	h = ackFrom(a, first-1, 0, 1, 2, 4, 5, 6, 8, 9, 10) // and packets 4 and 8
+	a.receive(&h, nil, now, 0)
+	if w2 := a.cc.window(); w2 > w1*6/10 {
+		t.Fatalf("window %d after three losses in one window (from %d), want it halved", w2, w1)
+	}
+}

@@ -1,0 +1,91 @@
+package utp
+
+import (
+	"bytes"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// dataTo returns a DATA packet of the peer of c, with seq and payload.
+func dataTo(c *Conn, seq uint16, payload []byte) header {
+	return header{typ: stData, connID: c.recvID, seq: seq, ack: c.seq - 1, wnd: 1 << 20}
+}
+
+// TestBuffersBeyondSACK: packets further ahead of a hole than the
+// selective ACK reaches are kept (within the receive window) and
+// acknowledged with the rest when the hole is filled, not dropped (the
+// sender would have to send them all again).
+func TestBuffersBeyondSACK(t *testing.T) {
+	n := newMemNet(21)
+	_, b, _, sb := pair(t, n, Config{}, Config{})
+	const count = 3 * 8 * maxSACKBytes
+	payload := func(i int) []byte { return []byte{byte(i), byte(i >> 8), 0xa5} }
+	sb.mu.Lock()
+	first := b.ack + 1
+	now := time.Now()
+	for i := 1; i < count; i++ { // all but the first: a hole at ack+1
+		h := dataTo(b, first+uint16(i), nil)
+		b.receive(&h, payload(i), now, 0)
+	}
+	ahead := len(b.ooo)
+	h := dataTo(b, first, nil)
+	b.receive(&h, payload(0), now, 0)
+	ack := b.ack
+	got := append([]byte(nil), b.rbuf[b.roff:]...)
+	sb.flushAcks()
+	sb.mu.Unlock()
+	if ahead != count-1 {
+		t.Errorf("%d packets buffered after the hole, want %d", ahead, count-1)
+	}
+	if ack != first+count-1 {
+		t.Errorf("ack_nr %d after the hole was filled, want %d", ack-first, count-1)
+	}
+	var want []byte
+	for i := range count {
+		want = append(want, payload(i)...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%d bytes readable, want %d in order", len(got), len(want))
+	}
+}
+
+// TestOneACKPerBatch: the packets of one read batch are acknowledged with
+// one STATE per connection, not one per packet.
+func TestOneACKPerBatch(t *testing.T) {
+	n := newMemNet(22)
+	_, b, _, sb := pair(t, n, Config{}, Config{})
+	from := netip.MustParseAddrPort("10.0.0.1:1000")
+	bAddr := netip.MustParseAddrPort("10.0.0.2:2000")
+	var states atomic.Int32
+	n.mu.Lock()
+	n.drop = func(src, _ netip.AddrPort, p []byte) bool {
+		if h, err := parseHeader(p); err == nil && src == bAddr && h.typ == stState {
+			states.Add(1)
+		}
+		return false
+	}
+	n.mu.Unlock()
+	sb.mu.Lock()
+	first := b.ack + 1
+	pkts := make([]packet, 8)
+	for i := range pkts {
+		bp := sb.bufs.Get().(*[]byte)
+		h := dataTo(b, first+uint16(i), nil)
+		buf := appendHeader((*bp)[:0], &h)
+		buf = append(buf, byte(i))
+		pkts[i] = packet{buf: bp, n: len(buf), addr: from}
+	}
+	sb.mu.Unlock()
+	sb.dispatch(pkts)
+	sb.mu.Lock()
+	ack, avail := b.ack, len(b.rbuf)-b.roff
+	sb.mu.Unlock()
+	if ack != first+7 || avail != 8 {
+		t.Fatalf("ack_nr +%d and %d bytes after a batch of 8 packets", ack-first+1, avail)
+	}
+	if got := states.Load(); got != 1 {
+		t.Fatalf("%d ACKs for one batch of 8 packets, want 1", got)
+	}
+}
