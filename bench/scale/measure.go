@@ -80,7 +80,7 @@ type result struct {
 	Settings         string        // the settings the benchmark gave it
 	AddSeq, AddPar   time.Duration // adding the first half one by one, the second half 8 requests at a time
 	AddSeqN, AddParN int
-	AddBatch         int           // torrents per request in the second half (1 unless the daemon takes several)
+	AddPerRequest    int           // torrents per request in the second half (1 unless the daemon takes several)
 	Loaded           time.Duration // from the first add until every torrent was listed and loaded
 	Busy, Idle       usage
 	Routes           []routeStats
@@ -125,7 +125,7 @@ var errPartial = errors.New("a phase reached -phase-timeout; the report shows ho
 // does not finish within o.phaseTimeout is recorded as far as it got and
 // the run goes on with the next; measure then returns errPartial.
 func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon) (*result, error) {
-	r := &result{Client: d.name(), Version: daemonVersion(d), Settings: daemonSettings(d), AddBatch: 1}
+	r := &result{Client: d.name(), Version: daemonVersion(d), Settings: daemonSettings(d), AddPerRequest: 1}
 	fmt.Fprintf(os.Stderr, "scale: %s: %s\n", d.name(), r.Version)
 	for _, it := range c.Items {
 		if !isDead(o, it) {
@@ -165,8 +165,8 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 	r.AddSeq = time.Since(t0)
 	t1 := time.Now()
 	if r.AddSeqN == half {
-		if ba, ok := d.(batchAdder); ok {
-			r.AddBatch = ba.batchSize()
+		if ba, ok := d.(multiAdder); ok {
+			r.AddPerRequest = ba.batchSize()
 		}
 		r.AddParN, err = addParallel(d, c.Items[half:], 8, deadline)
 		if err != nil {
@@ -349,19 +349,19 @@ func isDead(o options, it item) bool {
 	return i%int(1/o.deadShare) == 0
 }
 
-// batchAdder is a daemon whose API takes several torrents in one add
+// multiAdder is a daemon whose API takes several torrents in one add
 // request, as its own clients send them.
-type batchAdder interface {
+type multiAdder interface {
 	batchSize() int
 	addBatch(items []item) error
 }
 
 // addParallel adds items with workers requests in flight until deadline
-// and returns how many it added. A batchAdder gets batchSize torrents per
+// and returns how many it added. A multiAdder gets batchSize torrents per
 // request.
 func addParallel(d daemon, items []item, workers int, deadline time.Time) (int, error) {
 	per := 1
-	ba, batched := d.(batchAdder)
+	ba, batched := d.(multiAdder)
 	if batched {
 		per = max(1, ba.batchSize())
 	}

@@ -52,8 +52,8 @@ func printReport(w io.Writer, o options, rs []*result) {
 	row("version", func(r *result) string { return r.Version })
 	row("add, one by one", func(r *result) string { return rate(r.AddSeqN, r.AddSeq) })
 	row("add, 8 requests in flight", func(r *result) string {
-		if r.AddBatch > 1 {
-			return rate(r.AddParN, r.AddPar) + fmt.Sprintf(" (%d per request)", r.AddBatch)
+		if r.AddPerRequest > 1 {
+			return rate(r.AddParN, r.AddPar) + fmt.Sprintf(" (%d per request)", r.AddPerRequest)
 		}
 		return rate(r.AddParN, r.AddPar)
 	})

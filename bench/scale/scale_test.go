@@ -97,7 +97,7 @@ func TestPercentileAndLines(t *testing.T) {
 	}
 }
 
-// fakeDaemon records adds; with batch > 0 it is a batchAdder.
+// fakeDaemon records adds; with batch > 0 it is a multiAdder.
 type fakeDaemon struct {
 	mu      sync.Mutex
 	added   map[string]int
@@ -128,7 +128,7 @@ func (f *fakeDaemon) addBatch(items []item) error {
 	return nil
 }
 
-// oneByOne hides fakeDaemon's batchAdder methods.
+// oneByOne hides fakeDaemon's multiAdder methods.
 type oneByOne struct{ daemon }
 
 // TestAddParallel checks that every item is added exactly once, in
