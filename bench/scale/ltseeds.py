@@ -32,6 +32,12 @@ def main():
         'upload_rate_limit': a.upload_limit,
         'active_seeds': len(a.torrents) + 10, 'active_limit': len(a.torrents) + 10,
         'allow_multiple_connections_per_ip': True,
+        # Transmission (3.00, by our reading of its peer-mgr.c) drops an
+        # incoming handshake while another from the same address is under
+        # way, so most of the seeder's dials to it fail at first: retry
+        # every second and never give a peer up (the defaults, 60 s and 3
+        # failures, left torrents unconnected for minutes).
+        'min_reconnect_time': 1, 'max_failcount': 1000,
         'alert_mask': 0,
     })
     hs = []

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -75,7 +76,9 @@ type usage struct {
 // result is everything measured of one daemon.
 type result struct {
 	Client           string
-	AddSeq, AddPar   time.Duration // adding the first half one by one, the second half 8 at a time
+	Version          string        // the daemon's own version string
+	Settings         string        // the settings the benchmark gave it
+	AddSeq, AddPar   time.Duration // adding the first half one by one, the second half 8 requests at a time
 	AddSeqN, AddParN int
 	// AddBatch is adding AddBatchN torrents addBatchSize to a request, for
 	// a daemon that takes several in one request (batchAdder): it adds
@@ -83,6 +86,7 @@ type result struct {
 	// time.
 	AddBatch         time.Duration
 	AddBatchN        int
+	AddPerRequest    int           // torrents per request in the second half (1 unless the daemon takes several)
 	Loaded           time.Duration // from the first add until every torrent was listed and loaded
 	Busy, Idle       usage
 	Routes           []routeStats
@@ -94,11 +98,41 @@ type result struct {
 	LiveTrackers     int           // torrents whose tracker answers
 	RestartLogPerMin float64
 	Shutdown2        time.Duration
+	Load             []loadStats // the machine's load average, phase by phase
+	// Partial marks a phase cut off by -phase-timeout: its cell says how
+	// far the daemon got, and Notes say it in words.
+	Partial map[string]string
+	Notes   []string
 }
 
-// measure runs one daemon through the whole benchmark.
+// Phases that -phase-timeout can cut off, the keys of result.Partial.
+const (
+	phaseAdd      = "add"
+	phaseLoad     = "load"
+	phaseTransfer = "transfer"
+	phaseRestart  = "restart"
+)
+
+// cut records that phase stopped at the time limit with what it reached.
+func (r *result) cut(phase, cell, note string) {
+	if r.Partial == nil {
+		r.Partial = map[string]string{}
+	}
+	r.Partial[phase] = cell
+	r.Notes = append(r.Notes, note)
+	fmt.Fprintf(os.Stderr, "scale: %s: %s\n", r.Client, note)
+}
+
+// errPartial is returned (after the report is printed) when a phase was
+// cut off by -phase-timeout.
+var errPartial = errors.New("a phase reached -phase-timeout; the report shows how far it got")
+
+// measure runs one daemon through the whole benchmark. A phase that
+// does not finish within o.phaseTimeout is recorded as far as it got and
+// the run goes on with the next; measure then returns errPartial.
 func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon) (*result, error) {
-	r := &result{Client: d.name()}
+	r := &result{Client: d.name(), Version: daemonVersion(d), Settings: daemonSettings(d), AddPerRequest: 1}
+	fmt.Fprintf(os.Stderr, "scale: %s: %s\n", d.name(), r.Version)
 	for _, it := range c.Items {
 		if !isDead(o, it) {
 			r.LiveTrackers++
@@ -118,9 +152,12 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, err
 	}
 
-	// Adds: the first half one by one, the rest with 8 in flight; or, for
-	// a daemon that adds batches, a quarter each and the second half in
-	// batches.
+	// Adds: the first half one by one, the rest with 8 requests in
+	// flight (several torrents per request where the daemon's clients
+	// do that); for a daemon that adds batches (batchAdder), a quarter
+	// each one by one and 8 at a time, and the second half in batches of
+	// addBatchSize. All within the phase timeout.
+	load := watchLoad("adds and loading", loadInterval)
 	half := len(c.Items) / 2
 	ba, batched := d.(batchAdder)
 	seqN, parN := half, len(c.Items)-half
@@ -128,39 +165,61 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		seqN, parN = half/2, half-half/2
 	}
 	t0 := time.Now()
+	deadline := t0.Add(o.phaseTimeout)
 	for _, it := range c.Items[:seqN] {
+		if time.Now().After(deadline) {
+			break
+		}
 		if err := d.add(it); err != nil {
 			return r, err
 		}
+		r.AddSeqN++
 	}
-	r.AddSeq, r.AddSeqN = time.Since(t0), seqN
+	r.AddSeq = time.Since(t0)
 	t1 := time.Now()
-	if err := addParallel(d, c.Items[seqN:seqN+parN], 8); err != nil {
-		return r, err
+	if r.AddSeqN == seqN {
+		if ma, ok := d.(multiAdder); ok {
+			r.AddPerRequest = ma.batchSize()
+		}
+		r.AddParN, err = addParallel(d, c.Items[seqN:seqN+parN], 8, deadline)
+		if err != nil {
+			return r, err
+		}
 	}
-	r.AddPar, r.AddParN = time.Since(t1), parN
-	if batched {
+	r.AddPar = time.Since(t1)
+	if batched && r.AddSeqN+r.AddParN == seqN+parN {
 		t2 := time.Now()
 		rest := c.Items[seqN+parN:]
-		for i := 0; i < len(rest); i += addBatchSize {
-			if err := ba.addBatch(rest[i:min(i+addBatchSize, len(rest))]); err != nil {
+		for i := 0; i < len(rest) && time.Now().Before(deadline); i += addBatchSize {
+			b := rest[i:min(i+addBatchSize, len(rest))]
+			if err := ba.addBatch(b); err != nil {
 				return r, err
 			}
+			r.AddBatchN += len(b)
 		}
-		r.AddBatch, r.AddBatchN = time.Since(t2), len(rest)
+		r.AddBatch = time.Since(t2)
 		fmt.Fprintf(os.Stderr, "scale: %s: %d one by one in %s, %d with 8 in flight in %s, %d in batches of %d in %s\n",
-			d.name(), seqN, r.AddSeq.Round(time.Millisecond), parN, r.AddPar.Round(time.Millisecond),
-			len(rest), addBatchSize, r.AddBatch.Round(time.Millisecond))
+			d.name(), r.AddSeqN, r.AddSeq.Round(time.Millisecond), r.AddParN, r.AddPar.Round(time.Millisecond),
+			r.AddBatchN, addBatchSize, r.AddBatch.Round(time.Millisecond))
 	}
-	fmt.Fprintf(os.Stderr, "scale: %s: added %d in %s\n", d.name(), len(c.Items), time.Since(t0).Round(time.Millisecond))
+	n := r.AddSeqN + r.AddParN + r.AddBatchN
+	fmt.Fprintf(os.Stderr, "scale: %s: added %d in %s\n", d.name(), n, time.Since(t0).Round(time.Millisecond))
+	if n < len(c.Items) {
+		r.cut(phaseAdd, fmt.Sprintf("%d of %d in %s", n, len(c.Items), o.phaseTimeout),
+			fmt.Sprintf("adds: %d of %d torrents added in %s (-phase-timeout); the rest of the run uses those %d", n, len(c.Items), o.phaseTimeout, n))
+	}
 
-	n := len(c.Items)
-	if _, err := waitStatus(d, 15*time.Minute, func(s daemonStatus) bool { return s.Listed == n && s.Settled == n }); err != nil {
-		return r, fmt.Errorf("waiting for every torrent to load: %w", err)
+	st, err := waitStatus(d, time.Until(deadline), func(s daemonStatus) bool { return s.Listed == n && s.Settled == n })
+	if err != nil {
+		r.cut(phaseLoad, fmt.Sprintf("%d of %d loaded in %s", st.Settled, n, o.phaseTimeout),
+			fmt.Sprintf("loading: %d of %d listed, %d loaded (not checking) %s after the first add (-phase-timeout): %v", st.Listed, n, st.Settled, o.phaseTimeout, err))
+	} else {
+		r.Loaded = time.Since(t0)
 	}
-	r.Loaded = time.Since(t0)
+	r.Load = append(r.Load, load.end())
 
 	// Busy: while the active torrents transfer.
+	load = watchLoad("list latencies (while transferring)", loadInterval)
 	a, err := sampleProc(d.pid())
 	if err != nil {
 		return r, err
@@ -180,25 +239,31 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, err
 	}
 	r.Busy = usageOf(a, b, d.goroutines())
-	st, err := d.status()
+	r.Load = append(r.Load, load.end())
+	st, err = d.status()
 	if err == nil && st.Complete == n {
 		fmt.Fprintf(os.Stderr, "scale: %s: note: the active torrents completed before the busy window ended; raise -active-size or lower -seeder-rate\n", d.name())
 	}
 	// Transmission never dials loopback peers: the seeder dials the
 	// daemon, every few seconds until the downloads are done.
+	load = watchLoad("transfer (until the active torrents complete)", loadInterval)
 	lastDial := time.Time{}
-	if _, err := waitStatus(d, 15*time.Minute, func(s daemonStatus) bool {
+	st, err = waitStatus(d, o.phaseTimeout, func(s daemonStatus) bool {
 		if pp, ok := d.(peerPorter); ok && time.Since(lastDial) > 5*time.Second {
 			lastDial = time.Now()
 			_, _ = fmt.Fprintf(seeder.Stdin, "connect 127.0.0.1:%d\n", pp.peerPort())
 		}
 		return s.Complete == n
-	}); err != nil {
-		return r, fmt.Errorf("waiting for the active torrents to complete: %w", err)
+	})
+	if err != nil {
+		r.cut(phaseTransfer, fmt.Sprintf("%d of %d complete", st.Complete, n),
+			fmt.Sprintf("transfer: %d of %d torrents complete after %s (-phase-timeout): %v", st.Complete, n, o.phaseTimeout, err))
 	}
+	r.Load = append(r.Load, load.end())
 
 	// Idle.
 	time.Sleep(5 * time.Second)
+	load = watchLoad("idle", loadInterval)
 	lines0 := countLines(d.logPath())
 	a, err = sampleProc(d.pid())
 	if err != nil {
@@ -211,7 +276,9 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 	}
 	r.Idle = usageOf(a, b, d.goroutines())
 	r.IdleLogPerMin = float64(linesSince(d.logPath(), lines0)) / o.idleWindow.Minutes()
+	r.Load = append(r.Load, load.end())
 
+	load = watchLoad("shutdown, restart and announces", loadInterval)
 	if r.Shutdown, err = d.stop(time.Minute); err != nil {
 		// A slow shutdown is a figure, not a wrong result: the daemon
 		// was killed; the restart below shows what that cost.
@@ -226,14 +293,17 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, fmt.Errorf("restart: %w", err)
 	}
 	checked := 0
-	if _, err := waitStatus(d, 15*time.Minute, func(s daemonStatus) bool {
+	st, err = waitStatus(d, o.phaseTimeout, func(s daemonStatus) bool {
 		checked = max(checked, s.Listed-s.Settled)
 		return s.Listed == n && s.Settled == n
-	}); err != nil {
-		return r, fmt.Errorf("waiting for every torrent to load after the restart: %w", err)
-	}
-	r.Restart = time.Since(t2)
+	})
 	r.RestartChecked = checked
+	if err != nil {
+		r.cut(phaseRestart, fmt.Sprintf("%d of %d loaded in %s", st.Settled, n, o.phaseTimeout),
+			fmt.Sprintf("restart: %d of %d listed, %d loaded %s after the start (-phase-timeout): %v", st.Listed, n, st.Settled, o.phaseTimeout, err))
+	} else {
+		r.Restart = time.Since(t2)
+	}
 	if rest := o.announceWindow - time.Since(t2); rest > 0 {
 		time.Sleep(rest)
 	}
@@ -243,11 +313,15 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 	if err != nil {
 		return r, err
 	}
-	if st.Complete != n {
+	if st.Complete != n && r.Partial[phaseTransfer] == "" {
 		return r, fmt.Errorf("after the restart %d of %d torrents are complete", st.Complete, n)
 	}
 	if r.Shutdown2, err = d.stop(time.Minute); err != nil {
 		return r, fmt.Errorf("second shutdown: %w", err)
+	}
+	r.Load = append(r.Load, load.end())
+	if len(r.Partial) > 0 {
+		return r, errPartial
 	}
 	return r, nil
 }
@@ -261,6 +335,54 @@ type batchAdder interface {
 	addBatch(items []item) error
 }
 
+// versioner is a daemon that can name its version.
+type versioner interface{ version() string }
+
+// daemonVersion returns the daemon's version as it prints it.
+func daemonVersion(d daemon) string {
+	var cmd *exec.Cmd
+	switch d := d.(type) {
+	case versioner:
+		return d.version()
+	case *gobitDaemon:
+		cmd = exec.Command(d.bin, "version")
+	default:
+		return "unknown"
+	}
+	out, err := benchkit.RunTimeout(cmd, time.Minute)
+	if err != nil {
+		return fmt.Sprintf("unknown (%v)", err)
+	}
+	return firstLine(out)
+}
+
+// firstLine returns the first non-empty line of out, trimmed.
+func firstLine(out []byte) string {
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// settingser is a daemon that describes the settings it was given.
+type settingser interface{ settings() string }
+
+// daemonSettings describes the settings the benchmark gives the daemon.
+func daemonSettings(d daemon) string {
+	switch d := d.(type) {
+	case settingser:
+		return d.settings()
+	case *gobitDaemon:
+		return "`gobit serve` defaults, with --no-dht --no-lsd --pprof"
+	}
+	return ""
+}
+
+// loadInterval is how often the load average is sampled.
+const loadInterval = 5 * time.Second
+
 // isDead reports whether it announces to the dead tracker.
 func isDead(o options, it item) bool {
 	if o.deadShare <= 0 || it.Active {
@@ -271,37 +393,60 @@ func isDead(o options, it item) bool {
 	return i%int(1/o.deadShare) == 0
 }
 
-// addParallel adds items with workers requests in flight.
-func addParallel(d daemon, items []item, workers int) error {
-	var next atomic.Int64
+// multiAdder is a daemon whose API takes several torrents in one add
+// request, as its own clients send them.
+type multiAdder interface {
+	batchSize() int
+	addBatch(items []item) error
+}
+
+// addParallel adds items with workers requests in flight until deadline
+// and returns how many it added. A multiAdder gets batchSize torrents per
+// request.
+func addParallel(d daemon, items []item, workers int, deadline time.Time) (int, error) {
+	per := 1
+	ba, batched := d.(multiAdder)
+	if batched {
+		per = max(1, ba.batchSize())
+	}
+	var next, added atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
+			for time.Now().Before(deadline) {
+				i := int(next.Add(int64(per)) - int64(per))
 				if i >= len(items) {
 					return
 				}
-				if err := d.add(items[i]); err != nil {
+				batch := items[i:min(i+per, len(items))]
+				var err error
+				if batched {
+					err = ba.addBatch(batch)
+				} else {
+					err = d.add(batch[0])
+				}
+				if err != nil {
 					errs[w] = err
 					return
 				}
+				added.Add(int64(len(batch)))
 			}
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return int(added.Load()), errors.Join(errs...)
 }
 
-// waitStatus polls the daemon until ok or timeout.
+// waitStatus polls the daemon until ok or timeout (at least once, so a
+// timeout already spent still reports where the daemon is).
 func waitStatus(d daemon, timeout time.Duration, ok func(daemonStatus) bool) (daemonStatus, error) {
 	deadline := time.Now().Add(timeout)
 	var last daemonStatus
 	var lastErr error
-	for time.Now().Before(deadline) {
+	for {
 		st, err := d.status()
 		if err == nil {
 			last = st
@@ -310,9 +455,19 @@ func waitStatus(d daemon, timeout time.Duration, ok func(daemonStatus) bool) (da
 			}
 		}
 		lastErr = err
-		time.Sleep(200 * time.Millisecond)
+		if !time.Now().Before(deadline) {
+			break
+		}
+		time.Sleep(pollEvery(last.Listed))
 	}
-	return last, fmt.Errorf("timed out after %s (last: %+v, err %v)", timeout, last, lastErr)
+	return last, fmt.Errorf("timed out after %s (last: %+v, err %v)", timeout.Round(time.Second), last, lastErr)
+}
+
+// pollEvery is the pause between two status polls: each lists every
+// torrent, which at 10,000 costs the daemon a noticeable share of a core,
+// so big lists are polled less often.
+func pollEvery(listed int) time.Duration {
+	return time.Duration(max(200, listed/5)) * time.Millisecond
 }
 
 func timeRoute(rt listRoute, samples int) routeStats {

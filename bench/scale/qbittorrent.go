@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,6 +38,21 @@ func (q *qbittorrentDaemon) downloadDir() string { return filepath.Join(q.dir, "
 func (q *qbittorrentDaemon) goroutines() int     { return -1 }
 func (q *qbittorrentDaemon) logPath() string {
 	return filepath.Join(q.dir, "profile", "qBittorrent", "data", "logs", "qbittorrent.log")
+}
+
+func (q *qbittorrentDaemon) version() string {
+	out, err := benchkit.RunTimeout(exec.Command("qbittorrent-nox", "--version"), time.Minute)
+	if err != nil {
+		return fmt.Sprintf("unknown (%v)", err)
+	}
+	return firstLine(out)
+}
+
+func (q *qbittorrentDaemon) settings() string {
+	return "DHT, LSD, PeX, UPnP off; queueing off (every torrent active); MaxConnections 2000; " +
+		"MaxActiveCheckingTorrents 32 (default 1); bound to lo; Web UI auth off for localhost, CSRF, " +
+		"clickjacking and Host checks off (the benchmark's client has no browser headers); file log on; " +
+		"the rest qBittorrent's defaults (legacy fastresume files, libtorrent's default file pool and disk cache)"
 }
 
 func (q *qbittorrentDaemon) start() error {
@@ -95,11 +111,24 @@ FileLogger\Path=%[4]s
 	return benchkit.WaitHTTP(q.proc, q.api+"/api/v2/app/webapiVersion", ".", time.Minute)
 }
 
-func (q *qbittorrentDaemon) add(it item) error {
+func (q *qbittorrentDaemon) add(it item) error { return q.addBatch([]item{it}) }
+
+// qbBatch is how many .torrent files go in one torrents/add request in
+// the batched half of the adds, as a client adding a folder of torrents
+// sends them (qBittorrent's web UI and qbittorrent-api post every file
+// chosen in one multipart request).
+const qbBatch = 50
+
+func (q *qbittorrentDaemon) batchSize() int { return qbBatch }
+
+// addBatch adds items in one multipart torrents/add request.
+func (q *qbittorrentDaemon) addBatch(items []item) error {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("torrents", it.Name+".torrent")
-	_, _ = fw.Write(it.Torrent)
+	for _, it := range items {
+		fw, _ := mw.CreateFormFile("torrents", it.Name+".torrent")
+		_, _ = fw.Write(it.Torrent)
+	}
 	_ = mw.WriteField("savepath", q.downloadDir())
 	_ = mw.Close()
 	resp, err := q.client.Post(q.api+"/api/v2/torrents/add", mw.FormDataContentType(), &body)

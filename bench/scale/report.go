@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ var ltseedsScript []byte
 
 // printReport writes one markdown table, a column per daemon.
 func printReport(w io.Writer, o options, rs []*result) {
+	fmt.Fprintf(w, "\nMachine: %d CPUs; load average when the report was written: %s\n", runtime.NumCPU(), loadNow())
 	fmt.Fprintf(w, "\n%d torrents (%s each; %d of %s downloaded during the run from a libtorrent seeder at %s/s), %.0f%% of the idle ones with a dead tracker; idle window %s, announces counted for %s after the restart\n\n",
 		o.torrents, humanize.IBytes(uint64(o.idleSize)), o.active, benchkit.FmtSize(o.actSize), benchkit.FmtSize(o.uploadLimit),
 		o.deadShare*100, o.idleWindow, o.announceWindow)
@@ -46,10 +49,23 @@ func printReport(w io.Writer, o options, rs []*result) {
 		}
 		return fmt.Sprintf("%.2f s", d.Seconds())
 	}
+	row("version", func(r *result) string { return r.Version })
 	row("add, one by one", func(r *result) string { return rate(r.AddSeqN, r.AddSeq) })
-	row("add, 8 in flight", func(r *result) string { return rate(r.AddParN, r.AddPar) })
+	row("add, 8 requests in flight", func(r *result) string {
+		if r.AddPerRequest > 1 {
+			return rate(r.AddParN, r.AddPar) + fmt.Sprintf(" (%d per request)", r.AddPerRequest)
+		}
+		return rate(r.AddParN, r.AddPar)
+	})
 	row(fmt.Sprintf("add, batched (%d a request)", addBatchSize), func(r *result) string { return rate(r.AddBatchN, r.AddBatch) })
-	row("all added and loaded", func(r *result) string { return secs(r.Loaded) })
+	row("all added and loaded", func(r *result) string {
+		for _, p := range []string{phaseAdd, phaseLoad} {
+			if c := r.Partial[p]; c != "" {
+				return "timed out: " + c
+			}
+		}
+		return secs(r.Loaded)
+	})
 	use := func(name string, u func(r *result) usage) {
 		row(name+": CPU (one core)", func(r *result) string { return fmt.Sprintf("%.1f %%", u(r).CPU*100) })
 		row(name+": RSS", func(r *result) string { return mib(u(r).RSS) })
@@ -78,6 +94,9 @@ func printReport(w io.Writer, o options, rs []*result) {
 					if rt.Err != "" {
 						return "n/a"
 					}
+					if rt.Bytes == 0 { // the web UI's render: no one answer's size
+						return fmt.Sprintf("%.0f / %.0f ms", ms(rt.P50), ms(rt.P99))
+					}
 					return fmt.Sprintf("%.0f / %.0f ms (%s)", ms(rt.P50), ms(rt.P99), mib(int64(rt.Bytes)))
 				}
 			}
@@ -86,8 +105,13 @@ func printReport(w io.Writer, o options, rs []*result) {
 	}
 	row("log lines per minute, idle", func(r *result) string { return fmt.Sprintf("%.0f", r.IdleLogPerMin) })
 	row("shutdown", func(r *result) string { return secs(r.Shutdown) })
-	row("restart until all loaded", func(r *result) string { return secs(r.Restart) })
-	row("torrents checked again at restart", func(r *result) string { return fmt.Sprint(r.RestartChecked) })
+	row("restart until all loaded", func(r *result) string {
+		if c := r.Partial[phaseRestart]; c != "" {
+			return "timed out: " + c
+		}
+		return secs(r.Restart)
+	})
+	row("torrents seen loading or checking at restart", func(r *result) string { return fmt.Sprint(r.RestartChecked) })
 	row("announces after restart (peak 1 s / peak 10 s)", func(r *result) string {
 		return fmt.Sprintf("%d (%d / %d)", r.Announce.Total, r.Announce.PeakPerSec, r.Announce.PeakPer10s)
 	})
@@ -99,6 +123,41 @@ func printReport(w io.Writer, o options, rs []*result) {
 	})
 	row("log lines per minute after restart", func(r *result) string { return fmt.Sprintf("%.0f", r.RestartLogPerMin) })
 	row("second shutdown", func(r *result) string { return secs(r.Shutdown2) })
+	row("transfer of the active torrents", func(r *result) string {
+		if c := r.Partial[phaseTransfer]; c != "" {
+			return "timed out: " + c
+		}
+		return "all complete"
+	})
+	var phases []string
+	for _, r := range rs {
+		for _, l := range r.Load {
+			if !contains(phases, l.Phase) {
+				phases = append(phases, l.Phase)
+			}
+		}
+	}
+	for _, ph := range phases {
+		row("load average: "+ph+" (mean / max; phase length)", func(r *result) string {
+			for _, l := range r.Load {
+				if l.Phase == ph {
+					return fmt.Sprintf("%.1f / %.1f (%s)", l.Mean, l.Max, l.Took.Round(time.Second))
+				}
+			}
+			return "–"
+		})
+	}
+	fmt.Fprintln(w)
+	for _, r := range rs {
+		if r.Settings != "" {
+			fmt.Fprintf(w, "%s settings: %s\n", r.Client, r.Settings)
+		}
+	}
+	for _, r := range rs {
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "\n%s: %s", r.Client, n)
+		}
+	}
 	for _, r := range rs {
 		for _, rt := range r.Routes {
 			if rt.Err != "" {
@@ -122,3 +181,16 @@ func contains(xs []string, s string) bool {
 
 // mib formats a byte count in MiB with one decimal.
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// loadNow returns /proc/loadavg's three averages.
+func loadNow() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -101,3 +101,74 @@ func linesSince(path string, before int) int {
 	}
 	return n - before
 }
+
+// loadAvg returns the machine's 1-minute load average from /proc/loadavg.
+func loadAvg() (float64, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 1 {
+		return 0, fmt.Errorf("/proc/loadavg: unexpected format %q", b)
+	}
+	return strconv.ParseFloat(f[0], 64)
+}
+
+// loadStats is the machine's 1-minute load average over one phase of the
+// benchmark: its mean and maximum over samples taken every few seconds.
+type loadStats struct {
+	Phase     string
+	Mean, Max float64
+	Samples   int
+	Took      time.Duration
+}
+
+// loadWatch samples the load average in the background during a phase.
+type loadWatch struct {
+	phase string
+	start time.Time
+	stop  chan struct{}
+	done  chan loadStats
+}
+
+// watchLoad starts sampling the load average every interval (and once at
+// once) for the phase named phase.
+func watchLoad(phase string, interval time.Duration) *loadWatch {
+	w := &loadWatch{phase: phase, start: time.Now(), stop: make(chan struct{}), done: make(chan loadStats, 1)}
+	go func() {
+		st := loadStats{Phase: phase}
+		var sum float64
+		take := func() {
+			if l, err := loadAvg(); err == nil {
+				sum += l
+				st.Max = max(st.Max, l)
+				st.Samples++
+			}
+		}
+		take()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				take()
+			case <-w.stop:
+				take()
+				if st.Samples > 0 {
+					st.Mean = sum / float64(st.Samples)
+				}
+				st.Took = time.Since(w.start)
+				w.done <- st
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// end stops the sampling and returns the phase's load.
+func (w *loadWatch) end() loadStats {
+	close(w.stop)
+	return <-w.done
+}

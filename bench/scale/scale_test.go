@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,5 +94,91 @@ func TestPercentileAndLines(t *testing.T) {
 	}
 	if linesSince(p, 1) != 2 || linesSince(p, 10) != 3 {
 		t.Errorf("linesSince: %d %d", linesSince(p, 1), linesSince(p, 10))
+	}
+}
+
+// fakeDaemon records adds; with batch > 0 it is a multiAdder.
+type fakeDaemon struct {
+	mu      sync.Mutex
+	added   map[string]int
+	batches []int
+	batch   int
+	delay   time.Duration
+}
+
+func (f *fakeDaemon) name() string                              { return "fake" }
+func (f *fakeDaemon) start() error                              { return nil }
+func (f *fakeDaemon) pid() int                                  { return os.Getpid() }
+func (f *fakeDaemon) downloadDir() string                       { return "" }
+func (f *fakeDaemon) status() (daemonStatus, error)             { return daemonStatus{}, nil }
+func (f *fakeDaemon) listRoutes() []listRoute                   { return nil }
+func (f *fakeDaemon) goroutines() int                           { return -1 }
+func (f *fakeDaemon) stop(time.Duration) (time.Duration, error) { return 0, nil }
+func (f *fakeDaemon) logPath() string                           { return "" }
+func (f *fakeDaemon) add(it item) error                         { return f.addBatch([]item{it}) }
+func (f *fakeDaemon) batchSize() int                            { return f.batch }
+func (f *fakeDaemon) addBatch(items []item) error {
+	time.Sleep(f.delay)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, it := range items {
+		f.added[it.Name]++
+	}
+	f.batches = append(f.batches, len(items))
+	return nil
+}
+
+// oneByOne hides fakeDaemon's multiAdder methods.
+type oneByOne struct{ daemon }
+
+// TestAddParallel checks that every item is added exactly once, in
+// batches of the daemon's size when it takes batches, and that the
+// deadline stops the adds and the count says how many were made.
+func TestAddParallel(t *testing.T) {
+	items := make([]item, 103)
+	for i := range items {
+		items[i].Name = fmt.Sprintf("t%d", i)
+	}
+	for _, batch := range []int{0, 10} {
+		f := &fakeDaemon{added: map[string]int{}, batch: batch}
+		var d daemon = f
+		if batch == 0 {
+			d = oneByOne{f}
+		}
+		n, err := addParallel(d, items, 8, time.Now().Add(time.Minute))
+		if err != nil || n != len(items) || len(f.added) != len(items) {
+			t.Fatalf("batch %d: added %d (%d distinct), err %v", batch, n, len(f.added), err)
+		}
+		for name, k := range f.added {
+			if k != 1 {
+				t.Errorf("batch %d: %s added %d times", batch, name, k)
+			}
+		}
+		want := 103
+		if batch == 10 {
+			want = 11 // ten of 10 and one of 3
+		}
+		if len(f.batches) != want {
+			t.Errorf("batch %d: %d requests, want %d", batch, len(f.batches), want)
+		}
+	}
+	f := &fakeDaemon{added: map[string]int{}, delay: 20 * time.Millisecond}
+	n, err := addParallel(oneByOne{f}, items, 2, time.Now().Add(100*time.Millisecond))
+	if err != nil || n >= len(items) || n != len(f.added) {
+		t.Errorf("with a deadline: reported %d, daemon has %d of %d, err %v", n, len(f.added), len(items), err)
+	}
+}
+
+// TestLoadWatch checks that the load average is read and summarised.
+func TestLoadWatch(t *testing.T) {
+	l, err := loadAvg()
+	if err != nil || l < 0 {
+		t.Fatalf("loadAvg: %v %v", l, err)
+	}
+	w := watchLoad("test", 10*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	st := w.end()
+	if st.Phase != "test" || st.Samples < 2 || st.Max < st.Mean || st.Mean < 0 || st.Took <= 0 {
+		t.Errorf("load stats %+v", st)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -36,6 +37,22 @@ func (t *transmissionDaemon) downloadDir() string { return filepath.Join(t.dir, 
 func (t *transmissionDaemon) logPath() string     { return filepath.Join(t.dir, "transmission.log") }
 func (t *transmissionDaemon) goroutines() int     { return -1 }
 
+func (t *transmissionDaemon) version() string {
+	out, err := benchkit.RunTimeout(exec.Command("transmission-daemon", "--version"), time.Minute)
+	if err != nil {
+		return fmt.Sprintf("unknown (%v)", err)
+	}
+	return firstLine(out)
+}
+
+func (t *transmissionDaemon) settings() string {
+	return "DHT, LPD, PEX, uTP, port forwarding off; download and seed queues off (every torrent active); " +
+		"no ratio or idle limits, no speed limits; peer-limit-global 2000, peer-limit-per-torrent 50, " +
+		"cache-size-mb 32 (default 4); bound to 127.0.0.1; RPC auth and whitelists off; message-level 2 (info). " +
+		"Transmission 3.00 lowers its open-file limit to 1024 itself, verifies every torrent added " +
+		"whose files exist (with a 100 ms pause per torrent) whatever the add's arguments, and has no batch add"
+}
+
 func (t *transmissionDaemon) start() error {
 	cfg := filepath.Join(t.dir, "config")
 	for _, d := range []string{cfg, t.downloadDir()} {
@@ -57,7 +74,8 @@ func (t *transmissionDaemon) start() error {
 		"download-queue-enabled": false, "seed-queue-enabled": false, "queue-stalled-enabled": false,
 		"ratio-limit-enabled": false, "idle-seeding-limit-enabled": false,
 		"speed-limit-up-enabled": false, "speed-limit-down-enabled": false,
-		"peer-limit-global": 2000, "message-level": 2, "start-added-torrents": true,
+		"peer-limit-global": 2000, "peer-limit-per-torrent": 50, "cache-size-mb": 32,
+		"message-level": 2, "start-added-torrents": true,
 	}
 	b, _ := json.MarshalIndent(settings, "", "  ")
 	if err := os.WriteFile(filepath.Join(cfg, "settings.json"), b, 0o644); err != nil {
