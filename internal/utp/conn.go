@@ -110,7 +110,7 @@ type Conn struct {
 	forceOne    bool
 	retransmits int
 	sends       uint64 // packets sent (with retransmissions): their order
-	closing     bool // Close called: FIN after the pending data
+	closing     bool   // Close called: FIN after the pending data
 	finSent     bool
 	finAcked    bool
 	finSeq      uint16
