@@ -94,3 +94,46 @@ func TestLossRunIsCongestion(t *testing.T) {
 		t.Fatalf("window %d after three losses in one window (from %d), want it halved", w2, w1)
 	}
 }
+
+// TestRetransmissionLostAgain: a retransmission that is lost too is found
+// lost like a first transmission, by packets sent after it arriving, not
+// by a timeout (half a second or more, where libtorrent's socket buffer
+// on loopback overflows in runs every few milliseconds). Packets sent
+// before it that arrive say nothing about it.
+func TestRetransmissionLostAgain(t *testing.T) {
+	n := newMemNet(33)
+	a, _, sa, _ := pair(t, n, Config{}, Config{})
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	inFlight(t, n, a, 20)
+	first := a.out[0].seq
+	now := time.Now()
+	h := ackFrom(a, first-1, 0, 1, 2) // packet 0 lost
+	a.receive(&h, nil, now, 0)
+	if tx := a.out[0].tx; tx != 2 {
+		t.Fatalf("the lost packet was sent %d times, want 2", tx)
+	}
+	// Three packets more, sent after the retransmission.
+	a.cc.cwnd = float64(40 * a.mss)
+	a.pend.push(make([]byte, 3*a.mss), 1<<30)
+	a.flush(now)
+	if len(a.out) != 23 {
+		t.Fatalf("%d packets in flight, want 23", len(a.out))
+	}
+	// Packets 3 to 18 arrive, all sent before the retransmission.
+	var before []int
+	for i := 3; i <= 18; i++ {
+		before = append(before, i-1)
+	}
+	h = ackFrom(a, first-1, before...)
+	a.receive(&h, nil, now, 0)
+	if p := a.out[0]; p.tx != 2 || p.lost {
+		t.Fatalf("retransmission taken for lost (sent %d times) on packets sent before it", p.tx)
+	}
+	// Then the three sent after it: it was lost again.
+	h = ackFrom(a, first-1, append(before, 19, 20, 21)...)
+	a.receive(&h, nil, now, 0)
+	if tx := a.out[0].tx; tx != 3 {
+		t.Fatalf("a retransmission lost again was sent %d times, want 3 (again, without a timeout)", tx)
+	}
+}

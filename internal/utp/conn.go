@@ -109,7 +109,8 @@ type Conn struct {
 	randomCut   bool // the recovery's cut took its loss for random loss
 	forceOne    bool
 	retransmits int
-	closing     bool // Close called: FIN after the pending data
+	sends       uint64 // packets sent (with retransmissions): their order
+	closing     bool   // Close called: FIN after the pending data
 	finSent     bool
 	finAcked    bool
 	finSeq      uint16
@@ -132,9 +133,10 @@ type outPacket struct {
 	typ     uint8
 	payload []byte
 	sentAt  time.Time
-	tx      int  // transmissions
-	acked   bool // selectively acknowledged
-	lost    bool // to be sent again
+	sentN   uint64 // the connection's transmission count at its last sending
+	tx      int    // transmissions
+	acked   bool   // selectively acknowledged
+	lost    bool   // to be sent again
 }
 
 func (s *Socket) newConn(addr netip.AddrPort, recvID, sendID uint16, outgoing bool) *Conn {
@@ -263,6 +265,8 @@ func (c *Conn) sendPacket(p *outPacket, now time.Time) {
 	h.seq = p.seq
 	c.s.write(&h, p.payload, c.key.addr)
 	p.sentAt = now
+	c.sends++
+	p.sentN = c.sends
 	if p.tx > 0 {
 		c.retransmits++
 	}
@@ -425,12 +429,24 @@ func (c *Conn) detectLoss(sacked bool) {
 		lostOne(c.out[0])
 	}
 	if sacked {
-		after := 0
+		// A packet is lost when dupAckLimit packets after it that were
+		// sent after its last transmission have arrived: a retransmission
+		// lost again, too, which would otherwise wait for a timeout (at
+		// least minRTO: half a second where the round trip is 0.1 ms, as
+		// toward libtorrent on loopback, whose socket buffer overflows
+		// in runs). late holds the latest transmissions among the
+		// acknowledged packets after i, latest first.
+		var late [dupAckLimit]uint64
 		for i := len(c.out) - 1; i >= 0; i-- {
 			p := c.out[i]
 			if p.acked {
-				after++
-			} else if after >= dupAckLimit && p.tx == 1 {
+				x := p.sentN
+				for j := range late {
+					if x > late[j] {
+						late[j], x = x, late[j]
+					}
+				}
+			} else if late[dupAckLimit-1] > p.sentN {
 				lostOne(p)
 			}
 		}

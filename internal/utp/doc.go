@@ -11,19 +11,23 @@
 //
 // What is implemented of BEP 29 and around it:
 //   - packets of version 1 (ST_DATA, ST_FIN, ST_STATE, ST_RESET, ST_SYN),
-//     the extension chain with selective ACKs (extension 1), connection
-//     ids recv/send = id/id+1, timestamps and their differences;
+//     the extension chain with selective ACKs (extension 1; of any
+//     length, as libtorrent sends them, not only BEP 29's multiples of
+//     4 bytes), connection ids recv/send = id/id+1, timestamps and
+//     their differences;
 //   - LEDBAT (ledbat.go): slow start until a queue builds, then growth of
 //     at most maxGainPerRTT per round trip below the target delay and
 //     shrinking above it; the base delay is the minimum over baseHistory
 //     minutes;
 //   - loss: dupAckLimit duplicate ACKs, or as many selectively acked
-//     packets after a hole, mark a packet lost; the first loss of a
-//     window is sent again at once (past the window just cut), and the
-//     window shrinks once per window of data (halved behind a queue of
-//     half the target or more, by randomLossFactor below it: random loss
-//     is not congestion; halved after all when a run of burstLoss losses
-//     shows a queue too shallow to show a delay);
+//     packets after a hole that were sent after its last transmission
+//     (so a retransmission lost again is found too), mark a packet
+//     lost; the first loss of a window is sent again at once (past the
+//     window just cut), and the window shrinks once per window of data
+//     (halved behind a queue of half the target or more, by
+//     randomLossFactor below it: random loss is not congestion; halved
+//     after all when a run of burstLoss losses shows a queue too shallow
+//     to show a delay);
 //   - timeouts from RTT and RTT variance (at least minRTO, doubling on each
 //     timeout), after which the window restarts at one packet;
 //   - packets of safePacket bytes, which cross any IPv4 or IPv6 path; on

@@ -3,7 +3,6 @@ package utp
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 // Packet types (BEP 29).
@@ -92,10 +91,16 @@ func parseHeader(b []byte) (header, error) {
 		data := b[off : off+n]
 		switch ext {
 		case extSACK:
-			if n == 0 || n%4 != 0 {
-				return h, fmt.Errorf("%w: selective ACK of %d bytes", errExt, n)
+			// BEP 29 asks for a multiple of 4 bytes, but libtorrent sends
+			// (packets buffered + 7) / 8 bytes, any length: rejecting the
+			// packet would throw away every ACK libtorrent sends while it
+			// holds packets out of order, and the sender would never
+			// learn that its retransmission filled the hole. Any length
+			// is read (an extension is at most 255 bytes); an empty one
+			// acknowledges nothing selectively.
+			if n > 0 {
+				h.sack = data
 			}
-			h.sack = data
 		case extMaxPacket:
 			if n == 4 {
 				h.maxPkt = binary.BigEndian.Uint32(data)

@@ -42,7 +42,6 @@ func TestParseHeaderRejects(t *testing.T) {
 		"type 5":           append([]byte{0x51}, ok[1:]...),
 		"bencoded":         []byte("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"),
 		"extension cut":    append(append([]byte{0x01, 1}, ok[2:]...), 0, 8, 1),
-		"sack of 3 bytes":  append(append([]byte{0x01, 1}, ok[2:]...), 0, 3, 1, 2, 3),
 		"extension no len": append(append([]byte{0x01, 1}, ok[2:]...), 0),
 	} {
 		if _, err := parseHeader(b); err == nil {
@@ -86,5 +85,24 @@ func TestKernelTimestamps(t *testing.T) {
 	at := parseTimestamp(oob[:oobn])
 	if at.IsZero() || at.Before(sent.Add(-time.Millisecond)) || !at.Before(read.Add(-10*time.Millisecond)) {
 		t.Fatalf("kernel timestamp %v; sent at %v, read at %v", at, sent, read)
+	}
+}
+
+// TestParseHeaderSACKAnyLength: libtorrent sends selective ACKs of
+// (packets buffered + 7) / 8 bytes, not a multiple of 4 as BEP 29 asks;
+// they are read, not rejected.
+func TestParseHeaderSACKAnyLength(t *testing.T) {
+	base := appendHeader(nil, &header{typ: stState, ack: 7})
+	for _, sack := range [][]byte{{0x05}, {0x01, 0x80, 0x03}, bytes.Repeat([]byte{0xff}, 41)} {
+		b := append(append([]byte{base[0], extSACK}, base[2:]...), 0, byte(len(sack)))
+		b = append(b, sack...)
+		h, err := parseHeader(b)
+		if err != nil {
+			t.Errorf("selective ACK of %d bytes: %v", len(sack), err)
+			continue
+		}
+		if !bytes.Equal(h.sack, sack) || h.ack != 7 || h.hdrSize != len(b) {
+			t.Errorf("selective ACK of %d bytes read as %x, ack %d, header %d bytes", len(sack), h.sack, h.ack, h.hdrSize)
+		}
 	}
 }

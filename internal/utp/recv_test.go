@@ -89,3 +89,42 @@ func TestOneACKPerBatch(t *testing.T) {
 		t.Fatalf("%d ACKs for one batch of 8 packets, want 1", got)
 	}
 }
+
+// TestLibtorrentSACK: an ACK whose selective ACK is not a multiple of 4
+// bytes long, as libtorrent sends while it holds packets out of order,
+// acknowledges what it names. (gobit used to drop such packets whole:
+// after the first loss toward libtorrent no ACK got through any more,
+// and the connection stalled for good, its timeout doubling.)
+func TestLibtorrentSACK(t *testing.T) {
+	n := newMemNet(23)
+	a, b, sa, _ := pair(t, n, Config{}, Config{})
+	bAddr := netip.MustParseAddrPort("10.0.0.2:2000")
+	n.mu.Lock()
+	n.drop = func(src, _ netip.AddrPort, _ []byte) bool { return src != bAddr }
+	n.mu.Unlock()
+	if _, err := a.Write(make([]byte, 4*1000)); err != nil { // all lost
+		t.Fatal(err)
+	}
+	sa.mu.Lock()
+	if len(a.out) < 2 {
+		sa.mu.Unlock()
+		t.Fatalf("%d packets in flight, want 2 or more", len(a.out))
+	}
+	first := a.out[0].seq
+	// The peer got the second packet, not the first: ack_nr first-1 and a
+	// one-byte selective ACK whose bit 0 stands for ack_nr+2, the second.
+	h := header{typ: stState, connID: b.sendID, ts: 1, ack: first - 1, wnd: 1 << 20}
+	buf := appendHeader(nil, &h)
+	buf[1] = extSACK
+	buf = append(buf, 0, 1, 1)
+	bp := sa.bufs.Get().(*[]byte)
+	pkt := packet{buf: bp, n: copy((*bp)[:cap(*bp)], buf), addr: bAddr}
+	sa.mu.Unlock()
+	sa.dispatch([]packet{pkt})
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	if a.out[0].seq != first || a.out[0].acked || !a.out[1].acked {
+		t.Fatalf("after a selective ACK of the second packet: first unacked +%d, acked %v and %v; want +0, false and true",
+			a.out[0].seq-first, a.out[0].acked, a.out[1].acked)
+	}
+}

@@ -1,11 +1,14 @@
 package interop
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gobit/gobit/internal/session"
 	"github.com/gobit/gobit/internal/swarmtest"
+	"github.com/gobit/gobit/internal/testutil"
 )
 
 // The uTP interop tests run gobit with TCP off (session.Config.NoTCP), so
@@ -103,4 +106,38 @@ func TestUTPTransmission(t *testing.T) {
 		swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
 		onlyUTP()
 	})
+}
+
+// bigUTPPayload is the payload of TestUTPLibtorrentBigSeed: large enough
+// that a connection in slow start overflows libtorrent's UDP socket
+// buffer (208 KiB) on loopback and has to recover from runs of losses.
+const bigUTPPayload = 96 << 20
+
+// TestUTPLibtorrentBigSeed: libtorrent downloads 96 MiB from gobit over uTP
+// only on loopback, with no upload cap. Before gobit read libtorrent's
+// selective ACKs (any length, not BEP 29's multiple of 4), every
+// connection stalled for good at its first loss and this never finished.
+// The deadline is generous: a correctness test, not a timing one.
+func TestUTPLibtorrentBigSeed(t *testing.T) {
+	skipShort(t)
+	libtorrent.need(t)
+	announce, _, whitelist := testutil.StartOpentracker(t)
+	sw := &swarm{dir: filepath.Join(t.TempDir(), "seed"), announce: announce}
+	sw.root = swarmtest.Payload(t, sw.dir, payloadName, seedFor(t.Name()), map[string]int{"big.bin": bigUTPPayload})
+	sw.torrentPath = filepath.Join(t.TempDir(), payloadName+".torrent")
+	sw.torrent, sw.mi = swarmtest.MakeTorrent(t, sw.root, 1<<20, announce)
+	if err := os.WriteFile(sw.torrentPath, sw.torrent, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whitelist(sw.mi.InfoHash)
+	s, onlyUTP := gobitUTPSeed(t, sw)
+	swarmtest.WaitState(t, s, sw.hash(), startTimeout, session.StateSeeding)
+	sw.waitTracker(t, 1)
+	out := t.TempDir()
+	start := time.Now()
+	p := startLT(t, "libtorrent leecher", "leech", "--no-tcp", "--torrent", sw.torrentPath, "--save", out)
+	p.waitOutput(t, "COMPLETE", 3*time.Minute)
+	t.Logf("%d MiB over uTP in %v", bigUTPPayload>>20, time.Since(start).Round(time.Millisecond))
+	swarmtest.SameTree(t, sw.root, filepath.Join(out, payloadName))
+	onlyUTP()
 }
