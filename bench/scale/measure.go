@@ -89,6 +89,7 @@ type result struct {
 	AddPerRequest    int           // torrents per request in the second half (1 unless the daemon takes several)
 	Loaded           time.Duration // from the first add until every torrent was listed and loaded
 	Busy, Idle       usage
+	IdleLate         usage // idle again at the end of the announce window after the restart
 	Routes           []routeStats
 	IdleLogPerMin    float64
 	Shutdown         time.Duration
@@ -309,6 +310,17 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 	}
 	r.Announce = tr.count.stats(o.announceWindow, r.LiveTrackers)
 	r.RestartLogPerMin = float64(linesSince(d.logPath(), lines0)) / time.Since(t2).Minutes()
+	// Idle again, once the restart's announces are spread out: the first
+	// idle window above comes while the first announces still wake
+	// torrents (20 a second, so 10,000 take over 8 minutes).
+	if a, err = sampleProc(d.pid()); err != nil {
+		return r, err
+	}
+	time.Sleep(o.idleWindow)
+	if b, err = sampleProc(d.pid()); err != nil {
+		return r, err
+	}
+	r.IdleLate = usageOf(a, b, d.goroutines())
 	st, err = d.status()
 	if err != nil {
 		return r, err

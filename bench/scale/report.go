@@ -79,6 +79,7 @@ func printReport(w io.Writer, o options, rs []*result) {
 	}
 	use("while transferring", func(r *result) usage { return r.Busy })
 	use("idle", func(r *result) usage { return r.Idle })
+	use("idle after the restart's announce window", func(r *result) usage { return r.IdleLate })
 	var routes []string
 	for _, r := range rs {
 		for _, rt := range r.Routes {
