@@ -29,14 +29,8 @@ import (
 // each time.
 const parkAfter = (rateIdleTicks + 1) * time.Second
 
-// parkWake is how often a parked torrent wakes to run its tick: what the
-// tick does for a parked torrent is the presence check of its files (a
-// seeding time limit wakes it on time, see wakeAfter; nothing else changes
-// while it is parked). Each wake costs about half a millisecond of CPU, so
-// with 10,000 torrents a wake a minute cost 8.7 % of a core at idle; every
-// ten minutes it is under 1 %, and a file deleted under an idle torrent is
-// noticed within ten minutes, or at once by a peer's or a stream's read.
-const parkWake = 10 * time.Minute
+// parkWake is how often a parked torrent wakes to run its tick.
+const parkWake = 60 * time.Second
 
 // enter counts a sender that is about to send the loop a message, and
 // starts the loop if it is parked. The sender calls leave once its send
