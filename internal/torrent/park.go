@@ -29,16 +29,8 @@ import (
 // each time.
 const parkAfter = (rateIdleTicks + 1) * time.Second
 
-// parkWake is how often a parked torrent wakes to run its tick. What that
-// tick does for a parked torrent is the presence check of its files (a
-// seeding time limit wakes it on time, see wakeAfter; ratios and the rest
-// do not change while it is parked). A wake costs about a third of a
-// millisecond (the loop, the tick, a stat of each file): with 10,000
-// parked torrents a wake a minute was most of the daemon's idle CPU (6 %
-// of a core in a profile: the woken loops 63 %, the wake 10 %). Every ten
-// minutes, a file deleted under an idle torrent is noticed within ten
-// minutes, or at once by a peer's or a stream's read.
-const parkWake = 10 * time.Minute
+// parkWake is how often a parked torrent wakes to run its tick.
+const parkWake = 60 * time.Second
 
 // enter counts a sender that is about to send the loop a message, and
 // starts the loop if it is parked. The sender calls leave once its send
