@@ -156,7 +156,9 @@ func watchLoad(phase string, interval time.Duration) *loadWatch {
 			case <-w.stop:
 				take()
 				if st.Samples > 0 {
-					st.Mean = sum / float64(st.Samples)
+					// Summing equal readings can round above any of
+					// them; the mean never exceeds the largest.
+					st.Mean = min(sum/float64(st.Samples), st.Max)
 				}
 				st.Took = time.Since(w.start)
 				w.done <- st
