@@ -183,3 +183,37 @@ func TestOnlyBeforeMetadata(t *testing.T) {
 	WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
 	check("after a restart")
 }
+
+// TestEveryFileSkipped: a torrent added with every file skipped (to pick
+// files later, as users do with a big pack) seeds nothing and creates
+// nothing, and is not stopped for "data vanished": there is no data to
+// look for. Wanting a file later downloads just that file.
+func TestEveryFileSkipped(t *testing.T) {
+	_, data, hash, root, dir := threeFiles(t, 0)
+	leech := NewSessionWith(t, session.Config{DownloadDir: filepath.Join(dir, "leech")})
+	skipAll := map[int]string{0: "skip", 1: "skip", 2: "skip"}
+	if _, err := leech.Add(context.Background(), session.AddRequest{Torrent: data, Files: skipAll}); err != nil {
+		t.Fatal(err)
+	}
+	st := WaitState(t, leech, hash, 30*time.Second, session.StateSeeding)
+	if st.Error != "" || st.Completed != 0 || st.WantedSize != 0 {
+		t.Fatalf("status %+v: want seeding nothing, no error", st)
+	}
+	got := filepath.Join(dir, "leech", "multi")
+	if _, err := os.Stat(got); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("every file skipped: stat %s err %v, want it absent", got, err)
+	}
+	if _, err := leech.SetFilePriorities(hash, map[int]string{2: "normal"}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, "c.bin", func() bool {
+		st, _ := leech.Get(hash)
+		return st.State == session.StateSeeding && st.WantedSize == 100<<10 && st.WantedCompleted == st.WantedSize
+	})
+	sameFile(t, filepath.Join(root, "c.bin"), filepath.Join(got, "c.bin"))
+	for _, f := range []string{"a.bin", "b.bin"} {
+		if _, err := os.Stat(filepath.Join(got, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("skipped %s: stat err %v, want it absent", f, err)
+		}
+	}
+}

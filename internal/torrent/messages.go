@@ -150,7 +150,7 @@ func (t *Torrent) handleHave(p *peerState, i uint32) error {
 		}
 	}
 	if t.state == StateSeeding && p.isSeed() {
-		p.conn.Close()
+		t.closeFellowSeed(p)
 	}
 	return nil
 }
@@ -186,7 +186,7 @@ func (t *Torrent) setPeerHas(p *peerState, bf *bitfield.Bitfield) {
 	t.pk.PeerBitfield(bf)
 	t.recountInterest(p)
 	if t.state == StateSeeding && p.isSeed() {
-		p.conn.Close()
+		t.closeFellowSeed(p)
 		return
 	}
 	t.updateInterest(p)

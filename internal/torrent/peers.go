@@ -99,6 +99,8 @@ type peerState struct {
 	// (error, pause, recheck, move, shutdown). Its end says nothing
 	// against the peer, so dropPeer leaves its address ready to dial.
 	stopping bool
+	// fellowSeed: closed by closeFellowSeed, a seed while we seed.
+	fellowSeed bool
 
 	pex pexState
 
@@ -430,11 +432,12 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 	// may reach the loop after a resume cleared the backoffs, and must
 	// not bring one back (the torrent would wait 30 s with no peers).
 	var nextTry time.Time
-	if !p.stopping {
+	if !p.stopping && !p.fellowSeed {
 		nextTry = time.Now().Add(redialAfterDrop)
 	}
 	if ai := t.addrs[p.listen]; ai != nil && p.listen != p.addr {
 		ai.connected = false
+		ai.seed = p.isSeed()
 		ai.nextTry = nextTry
 	}
 	if ai := t.addrs[p.addr]; ai != nil {
@@ -449,6 +452,16 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 	}
 	t.connectPeers()
 	t.publish()
+}
+
+// closeFellowSeed closes the connection to a seed while this torrent
+// seeds: two seeds have nothing to exchange. The address is not dialled
+// again while the torrent seeds (addrInfo.seed), and at once when it wants
+// data again: its connection may end only after a file was un-skipped, and
+// a redial wait then would leave the download with no peer.
+func (t *Torrent) closeFellowSeed(p *peerState) {
+	p.fellowSeed = true
+	p.conn.Close()
 }
 
 // closeAllPeers closes every connection because the torrent stops (see

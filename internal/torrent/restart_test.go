@@ -120,3 +120,37 @@ func waitPeers(t *testing.T, tr *Torrent, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestFellowSeedRedialedWhenWanted: a torrent seeding with its file
+// skipped closes a connection to a seed; the file is wanted again before
+// that connection's end reaches the loop. The seed must be dialled again
+// at once, not after the 30 s wait of a peer that left: found as
+// TestSkippedFileNotDownloaded timing out when the un-skip raced the
+// close. Doing all three in one call on the loop forces that order.
+func TestFellowSeedRedialedWhenWanted(t *testing.T) {
+	tr, _ := downloadingTorrent(t, func(cfg *Config) { cfg.Encryption = peer.EncryptionDisable })
+	fp := newListeningPeer(t, tr.hash)
+	tr.AddPeers(SourceTracker, []netip.AddrPort{fp.addr})
+	fp.waitConn(t, 10*time.Second)
+	waitPeers(t, tr, 1)
+
+	var seeding, closed bool
+	if err := tr.do(func() {
+		tr.sel.prio = map[int]Priority{0: PrioritySkip}
+		tr.applySelection()
+		seeding = tr.state == StateSeeding
+		for _, p := range tr.peers {
+			tr.closeFellowSeed(p)
+			closed = true
+		}
+		tr.sel.prio = nil
+		tr.applySelection()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !seeding || !closed {
+		t.Fatalf("seeding %v with the file skipped, closed a peer %v: want both", seeding, closed)
+	}
+	fp.waitConn(t, 10*time.Second)
+	waitPeers(t, tr, 1)
+}

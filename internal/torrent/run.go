@@ -398,9 +398,13 @@ func (t *Torrent) maybeComplete() {
 	if t.info == nil || !t.checked || !t.wantComplete() || t.state == StateSeeding {
 		return
 	}
-	if err := t.store.CheckPresent(t.have); err != nil {
-		t.fail(err) // never report data as complete that is not on disk
-		return
+	// Never report data as complete that is not on disk; with every file
+	// skipped and nothing downloaded there is none to look for.
+	if !t.have.Empty() {
+		if err := t.store.CheckPresent(t.have); err != nil {
+			t.fail(err)
+			return
+		}
 	}
 	wasDownloading := t.downloading // pieces were fetched in this run
 	t.state = StateSeeding
@@ -434,7 +438,7 @@ func (t *Torrent) maybeComplete() {
 	for _, p := range t.peers {
 		t.updateInterest(p)
 		if p.isSeed() {
-			p.conn.Close() // two seeds have nothing to exchange
+			t.closeFellowSeed(p)
 		}
 	}
 	t.publish() // wakes StateChanged waiters: `gobit download` ends now
