@@ -199,6 +199,12 @@ func (s *Session) portMapWanted() bool {
 	if s.cfg.PortMap == nil || s.port <= 0 || s.cfg.IPVersion == IPVersion6 {
 		return false
 	}
+	if s.cfg.Proxy != "" {
+		// Peers reach us through the proxy or not at all; a port opened
+		// on the router would only tell the world the address the proxy
+		// hides.
+		return false
+	}
 	if ip, err := netip.ParseAddr(s.cfg.ListenAddr); err == nil && ip.IsLoopback() {
 		return false
 	}
@@ -209,7 +215,11 @@ func (s *Session) portMapWanted() bool {
 func (s *Session) startPortMap() {
 	if !s.portMapWanted() {
 		if s.cfg.PortMap != nil {
-			s.log.Info("port mapping off: nothing a router could forward to", "listen", s.cfg.ListenAddr, "ip_version", s.cfg.IPVersion)
+			if s.cfg.Proxy != "" {
+				s.log.Info("port mapping off: behind a proxy")
+			} else {
+				s.log.Info("port mapping off: nothing a router could forward to", "listen", s.cfg.ListenAddr, "ip_version", s.cfg.IPVersion)
+			}
 		}
 		return
 	}

@@ -48,7 +48,8 @@ func TestPortMappingAtStartAndExit(t *testing.T) {
 }
 
 // TestPortMappingOff: no mapping without Config.PortMap (--no-port-mapping)
-// nor with a loopback listener, and no search reaches the router.
+// nor with a loopback listener, nor behind a proxy (a mapped port would
+// reveal the address the proxy hides), and no search reaches the router.
 func TestPortMappingOff(t *testing.T) {
 	igd := portmaptest.NewIGD(t)
 	for _, cfg := range []Config{
@@ -56,6 +57,8 @@ func TestPortMappingOff(t *testing.T) {
 		{DownloadDir: t.TempDir(), ListenAddr: "127.0.0.1",
 			PortMap: &portmap.Config{SSDPAddr: igd.SSDPAddr, NATPMPGateway: "off"}},
 		{DownloadDir: t.TempDir(), ListenAddr: "::1", IPVersion: IPVersion6,
+			PortMap: &portmap.Config{SSDPAddr: igd.SSDPAddr, NATPMPGateway: "off"}},
+		{DownloadDir: t.TempDir(), Proxy: "socks5://127.0.0.1:9",
 			PortMap: &portmap.Config{SSDPAddr: igd.SSDPAddr, NATPMPGateway: "off"}},
 	} {
 		s, err := New(cfg)
