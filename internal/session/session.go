@@ -360,7 +360,9 @@ func New(cfg Config) (*Session, error) {
 		cfg.HTTPClient = np.httpClient(30 * time.Second)
 	}
 	if np.peerDial() != nil && cfg.Tracker.HTTPClient == nil {
-		cfg.Tracker.HTTPClient = np.httpClient(tracker.DefaultHTTPTimeout)
+		// Through the proxy or the bound interface, with the tracker
+		// client's own keep-alive settings.
+		cfg.Tracker.HTTPClient = &http.Client{Timeout: tracker.DefaultHTTPTimeout, Transport: tracker.NewHTTPTransport(np.dial)}
 	}
 	if cfg.Tracker.Net == nil {
 		cfg.Tracker.Net = np.trackerNet()
