@@ -107,14 +107,43 @@ func (t *Torrent) Parked() bool {
 	return t.parked
 }
 
-// wake is wakeTimer's function: it has the loop run a tick.
+// wake is wakeTimer's function. A parked torrent whose wake finds nothing
+// to do but the presence check of its files (the periodic wake, every
+// parkWake) runs that check with its state owned (ownParked), re-arms the
+// timer and stays parked: no goroutine, ticker or snapshot for it.
+// Otherwise (a peer to dial, a seeding limit reached, files gone, or the
+// loop running already) it has the loop run a tick.
 func (t *Torrent) wake() {
+	stay := false
+	t.ownParked(func() { stay = t.parkedWake(time.Now()) })
+	if stay {
+		return
+	}
 	t.enter()
 	select {
 	case t.wakeC <- struct{}{}:
 	default: // a wake is already queued
 	}
 	t.leave()
+}
+
+// parkedWake does what a tick would for a parked torrent that has nothing
+// due, and reports true, or reports false when the loop must run its tick:
+// a known peer may be dialled, a seeding limit is reached or the files are
+// gone (the tick then stops the torrent with the error). It runs with the
+// parked torrent's state owned.
+func (t *Torrent) parkedWake(now time.Time) bool {
+	if at, ok := t.nextDial(); ok && !at.After(now) {
+		return false
+	}
+	if t.seedLimitReached(now, t.effectiveSeedLimits()) != "" {
+		return false
+	}
+	if !t.paused && t.state != StateError && t.presenceErr() != nil {
+		return false
+	}
+	t.armWake(now)
+	return true
 }
 
 // idle reports whether the torrent has nothing to do but wait, its

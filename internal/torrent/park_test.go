@@ -196,3 +196,45 @@ func TestRedialDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestParkedNoticesMissingFiles: a parked seed whose file is deleted
+// behind its back stops with an error at its next periodic wake, without
+// a peer or an API call asking for the data.
+func TestParkedNoticesMissingFiles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr, _ := parkedSeed(t)
+		var path string
+		if err := tr.read(func() { path = filepath.Join(tr.cfg.SaveDir, tr.info.Name) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(parkWake + time.Second)
+		synctest.Wait()
+		if st := tr.Stats(); st.State != StateError || !strings.Contains(st.Error, "f.bin") {
+			t.Fatalf("%v after the file was deleted: state %q error %q, want an error naming f.bin", parkWake, st.State, st.Error)
+		}
+	})
+}
+
+// TestParkedWakeStaysParked: the periodic wake of a parked seed with
+// nothing due checks its files without starting its loop, which would
+// run a tick and publish a new snapshot.
+func TestParkedWakeStaysParked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr, dials := parkedSeed(t)
+		snap := tr.stats.Load()
+		for range 4 { // at least four wakes
+			time.Sleep(parkWake)
+			synctest.Wait()
+			if !tr.Parked() || tr.stats.Load() != snap {
+				t.Fatal("a periodic wake with nothing due ran the loop")
+			}
+		}
+		noDial(t, dials, "after an hour parked")
+		if st := tr.Stats(); st.State != StateSeeding {
+			t.Fatalf("state %q after an hour parked, want seeding", st.State)
+		}
+	})
+}

@@ -260,7 +260,9 @@ func (t *Torrent) nextDial() (time.Time, bool) {
 	var at time.Time
 	found := false
 	for a, ai := range t.addrs {
-		if !t.dialCandidate(a, ai) || t.blocked(a.Addr()) {
+		// Not asked of the blocklist, which counts each question it
+		// answers yes: connectPeers drops such an address at the wake.
+		if !t.dialCandidate(a, ai) {
 			continue
 		}
 		if !found || ai.nextTry.Before(at) {

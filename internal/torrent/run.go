@@ -384,12 +384,18 @@ func (t *Torrent) hungryReannounce(now time.Time) {
 // checkPresent stops the torrent when its verified data vanished from the
 // save directory (deleted or moved behind gobit's back).
 func (t *Torrent) checkPresent() {
-	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
-		return
-	}
-	if err := t.store.CheckPresent(t.have); err != nil {
+	if err := t.presenceErr(); err != nil {
 		t.fail(err)
 	}
+}
+
+// presenceErr is checkPresent's finding: the error that stops the torrent
+// because its verified data vanished, or nil.
+func (t *Torrent) presenceErr() error {
+	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
+		return nil
+	}
+	return t.store.CheckPresent(t.have)
 }
 
 // maybeComplete switches to seeding when every wanted piece is verified
