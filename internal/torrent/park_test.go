@@ -75,8 +75,8 @@ func noDial(t *testing.T, dials <-chan string, when string) {
 
 // TestParkedDialsNewPeerAtOnce: a parked seed given a peer it does not
 // know dials it at once, not at its next periodic wake; when that dial
-// fails, it parks again and dials the peer once its retry comes due (15 s
-// later), again without waiting for the periodic wake.
+// fails, it parks again at once and dials the peer once its retry comes
+// due (15 s later), again without waiting for the periodic wake.
 func TestParkedDialsNewPeerAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tr, dials := parkedSeed(t)
@@ -96,8 +96,12 @@ func TestParkedDialsNewPeerAtOnce(t *testing.T) {
 			t.Fatalf("the dial came after %v", d)
 		}
 
-		// The dial failed: retry in 15 s. The torrent parks meanwhile.
-		waitParked(t, tr)
+		// The dial failed: retry in 15 s. The torrent parks again at
+		// once (a failed dial is no activity that keeps it awake).
+		synctest.Wait()
+		if !tr.Parked() {
+			t.Fatal("the torrent stayed awake after its dial failed")
+		}
 		noDial(t, dials, "before the retry is due")
 		time.Sleep(start.Add(15*time.Second).Sub(time.Now()) + time.Second)
 		synctest.Wait()

@@ -44,12 +44,17 @@ func (t *Torrent) loop() {
 		case nc := <-t.connC:
 			t.handleNewConn(nc)
 		case r := <-t.dialC:
+			// Neither a failed dial nor addresses keep the torrent
+			// awake (parkAfter): a parked seed woken to dial a peer
+			// that is not there parks again as soon as the dial fails.
 			t.handleDialResult(r)
+			active = false
 		case pa := <-t.addrsC:
 			for _, a := range pa.addrs {
 				t.addAddr(a, pa.src)
 			}
 			t.connectPeers()
+			active = false
 		case r := <-t.diskC:
 			t.handleDiskResult(r)
 		case fn := <-t.cmdC:
