@@ -103,7 +103,7 @@ func TestParkedDialsNewPeerAtOnce(t *testing.T) {
 			t.Fatal("the torrent stayed awake after its dial failed")
 		}
 		noDial(t, dials, "before the retry is due")
-		time.Sleep(start.Add(15*time.Second).Sub(time.Now()) + time.Second)
+		time.Sleep(time.Until(start.Add(15*time.Second)) + time.Second)
 		synctest.Wait()
 		select {
 		case <-dials:
