@@ -192,6 +192,27 @@ func (g *gobitDaemon) goroutines() int {
 	return n
 }
 
+func (g *gobitDaemon) cpuProfile(d time.Duration, path string) error {
+	c := &http.Client{Timeout: d + time.Minute}
+	resp, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", g.api, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func (g *gobitDaemon) stop(timeout time.Duration) (time.Duration, error) {
 	return stopProc(g.proc, timeout)
 }

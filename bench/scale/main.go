@@ -62,6 +62,10 @@ type options struct {
 	phaseTimeout      time.Duration
 	keep              bool
 	uiRuns            int
+	// lateProfile, when set, is where a CPU profile of the daemon is
+	// saved, taken for idleWindow right after the late idle window
+	// (gobit only, through its --pprof).
+	lateProfile string
 }
 
 func main() {
@@ -77,6 +81,7 @@ func main() {
 	flag.StringVar(&o.work, "work", filepath.Join(os.TempDir(), "gobit-scale"), "work directory (the generated torrents are kept for later runs)")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "python with the libtorrent module")
 	flag.DurationVar(&o.idleWindow, "idle", 30*time.Second, "how long idle use is measured")
+	flag.StringVar(&o.lateProfile, "late-profile", "", "save a CPU profile of gobit, taken over -idle after the late idle window, to this file")
 	flag.DurationVar(&o.announceWindow, "announce-window", time.Minute, "how long announces are counted after the restart (10m in the documented runs)")
 	flag.Float64Var(&o.deadShare, "dead-share", 0.1, "share of the idle torrents whose tracker refuses connections")
 	flag.IntVar(&o.listSamples, "list-samples", 40, "requests per list route while the active torrents transfer")

@@ -42,6 +42,12 @@ type daemon interface {
 	logPath() string
 }
 
+// profiler is a daemon that can profile its CPU use (gobit, --pprof).
+type profiler interface {
+	// cpuProfile profiles the daemon for d and saves the profile to path.
+	cpuProfile(d time.Duration, path string) error
+}
+
 // daemonStatus counts a daemon's torrents.
 type daemonStatus struct {
 	Listed   int // torrents listed
@@ -321,6 +327,12 @@ func measure(o options, ws benchkit.Workspace, c *corpus, tr *tracker, d daemon)
 		return r, err
 	}
 	r.IdleLate = usageOf(a, b, d.goroutines())
+	if p, ok := d.(profiler); ok && o.lateProfile != "" {
+		// After the window, so that profiling does not count in it.
+		if err := p.cpuProfile(o.idleWindow, o.lateProfile); err != nil {
+			fmt.Fprintf(os.Stderr, "scale: %s: late idle profile: %v\n", d.name(), err)
+		}
+	}
 	st, err = d.status()
 	if err != nil {
 		return r, err

@@ -360,7 +360,9 @@ func New(cfg Config) (*Session, error) {
 		cfg.HTTPClient = np.httpClient(30 * time.Second)
 	}
 	if np.peerDial() != nil && cfg.Tracker.HTTPClient == nil {
-		cfg.Tracker.HTTPClient = np.httpClient(tracker.DefaultHTTPTimeout)
+		// Through the proxy or the bound interface, with the tracker
+		// client's own keep-alive settings.
+		cfg.Tracker.HTTPClient = &http.Client{Timeout: tracker.DefaultHTTPTimeout, Transport: tracker.NewHTTPTransport(np.dial)}
 	}
 	if cfg.Tracker.Net == nil {
 		cfg.Tracker.Net = np.trackerNet()
@@ -928,9 +930,22 @@ func (s *Session) UpdateSettings(u SettingsUpdate) (Settings, error) {
 	s.up.SetLimit(st.UploadLimit)
 	s.down.SetLimit(st.DownloadLimit)
 	s.mu.Lock()
-	s.seedLim = torrent.SeedLimits{RatioLimit: st.RatioLimit, SeedTimeLimit: time.Duration(st.SeedTimeLimit) * time.Second}
+	seedLim := torrent.SeedLimits{RatioLimit: st.RatioLimit, SeedTimeLimit: time.Duration(st.SeedTimeLimit) * time.Second}
+	var ts []*torrent.Torrent
+	if seedLim != s.seedLim {
+		// Parked torrents look at the limits only when they wake: tell
+		// them (outside s.mu, which the limits' getter takes).
+		s.seedLim = seedLim
+		ts = make([]*torrent.Torrent, 0, len(s.torrents))
+		for _, e := range s.torrents {
+			ts = append(ts, e.t)
+		}
+	}
 	s.qlim = QueueLimits{Downloads: int(st.MaxActiveDownloads), Seeds: int(st.MaxActiveSeeds), Active: int(st.MaxActive)}
 	s.mu.Unlock()
+	for _, t := range ts {
+		t.SessionSeedLimitsChanged()
+	}
 	s.kickQueue()
 	return s.Settings(), nil
 }

@@ -59,10 +59,15 @@ func TestDialPeerTransports(t *testing.T) {
 		t.Fatalf("TCP tried after %v, before uTP's head start of %v", took, utpHeadStart)
 	}
 
-	// Nobody at all: both fail within the context's time.
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	// Nobody at all: TCP is refused, and uTP is given up after
+	// utpRefusedGrace rather than after all its SYN retries (15 s).
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel2()
+	start = time.Now()
 	if _, err := s.dialPeer(ctx2, "tcp", "127.0.0.1:1"); err == nil {
 		t.Fatal("dialled a closed port")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("a dial to a closed port (TCP refused) took %v, want about %v", took, utpRefusedGrace)
 	}
 }

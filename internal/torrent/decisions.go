@@ -188,3 +188,27 @@ func countInteresting(has, have *bitfield.Bitfield) int {
 func wantInterested(interesting int, checked, paused bool) bool {
 	return interesting > 0 && checked && !paused
 }
+
+// Redialling a peer whose connection ended.
+const (
+	// redialFirst is the wait before the first redial of an address whose
+	// connection ended; each further end in a row doubles it, up to
+	// redialMax. A leecher often closes the connection that brought it
+	// the metadata (Transmission does) and only comes back when dialled,
+	// so the first redial comes soon; a peer that keeps closing at once
+	// is dialled less and less often.
+	redialFirst = 5 * time.Second
+	redialMax   = 30 * time.Minute
+	// stableConn is how long a connection must have lasted for its end to
+	// start the count of ends again.
+	stableConn = 5 * time.Minute
+)
+
+// redialDelay is how long an address waits to be dialled again after the
+// drops-th connection in a row to it ended (drops ≥ 1).
+func redialDelay(drops int) time.Duration {
+	if drops < 1 {
+		drops = 1
+	}
+	return min(redialFirst<<min(drops-1, 20), redialMax)
+}

@@ -55,20 +55,52 @@ func (t *Torrent) ratio() float64 {
 
 // checkSeedLimits pauses a seeding torrent whose goal is reached.
 func (t *Torrent) checkSeedLimits(now time.Time) {
-	if t.state != StateSeeding || t.paused {
-		return
-	}
-	l := t.effectiveSeedLimits()
-	switch {
-	case l.RatioLimit > 0 && t.ratio() >= l.RatioLimit:
+	switch l := t.effectiveSeedLimits(); t.seedLimitReached(now, l) {
+	case "ratio":
 		t.log.Info("ratio limit reached; pausing", "ratio", t.ratio(), "limit", l.RatioLimit)
-	case l.SeedTimeLimit > 0 && !t.seedingSince.IsZero() && now.Sub(t.seedingSince) >= l.SeedTimeLimit:
+	case "time":
 		t.log.Info("seeding time limit reached; pausing", "limit", l.SeedTimeLimit)
 	default:
 		return
 	}
 	t.finished = true
 	t.pause()
+}
+
+// seedLimitReached names the limit of l a seeding torrent has reached
+// ("ratio" or "time"), or returns "".
+func (t *Torrent) seedLimitReached(now time.Time, l SeedLimits) string {
+	if t.state != StateSeeding || t.paused {
+		return ""
+	}
+	switch {
+	case l.RatioLimit > 0 && t.ratio() >= l.RatioLimit:
+		return "ratio"
+	case l.SeedTimeLimit > 0 && !t.seedingSince.IsZero() && now.Sub(t.seedingSince) >= l.SeedTimeLimit:
+		return "time"
+	}
+	return ""
+}
+
+// SessionSeedLimitsChanged tells the torrent that the session-wide seeding
+// limits (Config.GlobalSeedLimits) changed. A running torrent applies them
+// at its next tick; a parked one, whose ratio cannot change, is paused at
+// once if it has reached one (waking for that), and otherwise wakes on time
+// for a new seeding time limit.
+func (t *Torrent) SessionSeedLimitsChanged() {
+	reached := false
+	if !t.ownParked(func() {
+		now := time.Now()
+		if reached = t.seedLimitReached(now, t.effectiveSeedLimits()) != ""; !reached {
+			t.armWake(now)
+		}
+	}) || !reached {
+		return
+	}
+	_ = t.do(func() {
+		t.checkSeedLimits(time.Now())
+		t.publish()
+	})
 }
 
 // SetRateLimits changes the torrent's upload and download limits (bytes/s,

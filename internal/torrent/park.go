@@ -13,10 +13,15 @@ import (
 // through enter and leave, which start the loop again when it is parked,
 // so the state still has one owner at a time: the running loop. A parked
 // torrent holds no goroutine and no ticker; one runtime timer (wakeTimer)
-// brings it back every parkWake, or sooner for a seeding time limit, to
-// run the tick (seed limits, the presence check, releasing descriptors)
-// and park again. Peers from the tracker, the DHT or PEX, an incoming
-// connection and any API call wake it at once.
+// brings it back when it has something to do (wakeAfter): when a known
+// peer's redial time comes (a seed redials the leechers that left), when
+// its seeding time limit is reached, and otherwise every parkWake or so,
+// to run the tick (the presence check of its files) and park again. A
+// paused torrent, or one stopped by an error, has nothing to do and no
+// timer. An incoming connection and any API call wake it at once; peers
+// from the tracker, the DHT, LSD or the API (AddPeers) are recorded
+// without waking it unless one of them can be dialled now, so a tracker's
+// answer that brings no new peer costs a parked torrent nothing.
 //
 // parkMu guards parked and senders. A sender counted in senders has its
 // message on the way; the loop parks only with no sender counted and every
@@ -29,8 +34,24 @@ import (
 // each time.
 const parkAfter = (rateIdleTicks + 1) * time.Second
 
-// parkWake is how often a parked torrent wakes to run its tick.
-const parkWake = 60 * time.Second
+// parkWake is how often a parked torrent with nothing due wakes to run its
+// tick, less up to parkSpread so that torrents parked together do not wake
+// together. What that tick still does for a parked seed is the presence
+// check of its files (seed limits, redials and announces have deadlines
+// or triggers of their own); a file deleted under an idle torrent is
+// noticed within parkWake, or at once by a peer's or a stream's read. A
+// wake costs about a third of a millisecond; with 10,000 parked torrents
+// a wake a minute was most of the daemon's idle CPU (8.7 % of a core:
+// docs/performance.md).
+const (
+	parkWake   = 15 * time.Minute
+	parkSpread = 5 * time.Minute
+)
+
+// parkRetry is how soon a parked torrent wakes again when a peer could be
+// dialled already but was not (the session's connection limit was
+// reached when it tried).
+const parkRetry = time.Minute
 
 // enter counts a sender that is about to send the loop a message, and
 // starts the loop if it is parked. The sender calls leave once its send
@@ -86,14 +107,43 @@ func (t *Torrent) Parked() bool {
 	return t.parked
 }
 
-// wake is wakeTimer's function: it has the loop run a tick.
+// wake is wakeTimer's function. A parked torrent whose wake finds nothing
+// to do but the presence check of its files (the periodic wake, every
+// parkWake) runs that check with its state owned (ownParked), re-arms the
+// timer and stays parked: no goroutine, ticker or snapshot for it.
+// Otherwise (a peer to dial, a seeding limit reached, files gone, or the
+// loop running already) it has the loop run a tick.
 func (t *Torrent) wake() {
+	stay := false
+	t.ownParked(func() { stay = t.parkedWake(time.Now()) })
+	if stay {
+		return
+	}
 	t.enter()
 	select {
 	case t.wakeC <- struct{}{}:
 	default: // a wake is already queued
 	}
 	t.leave()
+}
+
+// parkedWake does what a tick would for a parked torrent that has nothing
+// due, and reports true, or reports false when the loop must run its tick:
+// a known peer may be dialled, a seeding limit is reached or the files are
+// gone (the tick then stops the torrent with the error). It runs with the
+// parked torrent's state owned.
+func (t *Torrent) parkedWake(now time.Time) bool {
+	if at, ok := t.nextDial(); ok && !at.After(now) {
+		return false
+	}
+	if t.seedLimitReached(now, t.effectiveSeedLimits()) != "" {
+		return false
+	}
+	if !t.paused && t.state != StateError && t.presenceErr() != nil {
+		return false
+	}
+	t.armWake(now)
+	return true
 }
 
 // idle reports whether the torrent has nothing to do but wait, its
@@ -134,26 +184,50 @@ func (t *Torrent) tryPark(now time.Time) bool {
 	// The timer is armed before parked is set: once parkMu is released,
 	// a sender may start the next loop, which owns wakeTimer too. A timer
 	// firing meanwhile waits in enter for parkMu.
-	d := t.wakeAfter(now)
-	if t.wakeTimer == nil {
-		t.wakeTimer = time.AfterFunc(d, t.wake)
-	} else {
-		t.wakeTimer.Reset(d)
-	}
+	t.armWake(now)
 	t.parked = true
 	t.parkMu.Unlock()
 	return true
 }
 
-// wakeAfter is how long the torrent may stay parked: parkWake, spread by
-// up to a tenth so that torrents parked together do not wake together, or
-// until its seeding time limit.
-func (t *Torrent) wakeAfter(now time.Time) time.Duration {
-	d := parkWake - time.Duration(rand.Int64N(int64(parkWake/10)))
-	if t.state == StateSeeding && !t.paused && !t.seedingSince.IsZero() {
+// armWake sets wakeTimer to the parked torrent's next wake (wakeAfter),
+// or stops it when the torrent has nothing to wake for. It runs on the
+// loop or with a parked torrent's state owned (ownParked).
+func (t *Torrent) armWake(now time.Time) {
+	d, ok := t.wakeAfter(now)
+	switch {
+	case !ok:
+		if t.wakeTimer != nil {
+			t.wakeTimer.Stop()
+		}
+	case t.wakeTimer == nil:
+		t.wakeTimer = time.AfterFunc(d, t.wake)
+	default:
+		t.wakeTimer.Reset(d)
+	}
+}
+
+// wakeAfter is how long the torrent may stay parked, and false when it
+// need not wake at all (paused, or stopped by an error: its tick would do
+// nothing). It is the least of parkWake (spread by up to parkSpread), the
+// time until its seeding time limit is reached and the time until a known
+// peer may be dialled (parkRetry when one may be dialled already).
+func (t *Torrent) wakeAfter(now time.Time) (time.Duration, bool) {
+	if t.paused || t.state == StateError {
+		return 0, false
+	}
+	d := parkWake - time.Duration(rand.Int64N(int64(parkSpread)))
+	if t.state == StateSeeding && !t.seedingSince.IsZero() {
 		if l := t.effectiveSeedLimits(); l.SeedTimeLimit > 0 {
 			d = min(d, max(time.Second, t.seedingSince.Add(l.SeedTimeLimit).Sub(now)+10*time.Millisecond))
 		}
 	}
-	return d
+	if at, ok := t.nextDial(); ok {
+		if at.After(now) {
+			d = min(d, at.Sub(now)+10*time.Millisecond)
+		} else {
+			d = min(d, parkRetry)
+		}
+	}
+	return d, true
 }

@@ -17,9 +17,6 @@ const (
 	maxKnownAddrs   = 2000
 	maxDialFailures = 6
 	snubTimeout     = 30 * time.Second
-	// redialAfterDrop is how long an address whose connection ended waits
-	// before it is dialled again.
-	redialAfterDrop = 30 * time.Second
 	defaultPeerReqq = 250
 	// maxServeBytes bounds the bytes of a peer's requests being served:
 	// read from disk or waiting in its send queue (which closes the
@@ -50,6 +47,9 @@ type addrInfo struct {
 	dialing   bool
 	source    Source
 	seed      bool // was a seed when last connected: useless to us while we seed
+	// drops counts the connections to the address that ended in a row,
+	// each within stableConn of its start (redialDelay).
+	drops int
 }
 
 // peerState is the loop's view of one connection.
@@ -222,11 +222,8 @@ func (t *Torrent) connectPeers() {
 		if len(t.peers)+t.dialing >= t.cfg.MaxPeers {
 			return
 		}
-		if ai.connected || ai.dialing || now.Before(ai.nextTry) || (ai.seed && t.state == StateSeeding) {
+		if !t.dialCandidate(a, ai) || now.Before(ai.nextTry) {
 			continue
-		}
-		if a.Addr().IsLoopback() && a.Port() == t.cfg.Port {
-			continue // ourselves
 		}
 		if t.blocked(a.Addr()) { // the blocklist changed since it was learned
 			delete(t.addrs, a)
@@ -242,6 +239,39 @@ func (t *Torrent) connectPeers() {
 		}
 		go t.dial(a)
 	}
+}
+
+// dialCandidate reports whether connectPeers would dial a once its
+// nextTry has come: not connected or being dialled, not a known seed while
+// we seed, not ourselves.
+func (t *Torrent) dialCandidate(a netip.AddrPort, ai *addrInfo) bool {
+	if ai.connected || ai.dialing || (ai.seed && t.state == StateSeeding) {
+		return false
+	}
+	return !a.Addr().IsLoopback() || a.Port() != t.cfg.Port
+}
+
+// nextDial returns when connectPeers would next dial a known address (a
+// time already past when one may be dialled now), and false when it would
+// dial none: the torrent wants no peers, or knows none to dial. A parked
+// torrent wakes then (wakeAfter).
+func (t *Torrent) nextDial() (time.Time, bool) {
+	if !t.wantPeers() {
+		return time.Time{}, false
+	}
+	var at time.Time
+	found := false
+	for a, ai := range t.addrs {
+		// Not asked of the blocklist, which counts each question it
+		// answers yes: connectPeers drops such an address at the wake.
+		if !t.dialCandidate(a, ai) {
+			continue
+		}
+		if !found || ai.nextTry.Before(at) {
+			at, found = ai.nextTry, true
+		}
+	}
+	return at, found
 }
 
 func (t *Torrent) dial(a netip.AddrPort) {
@@ -427,23 +457,31 @@ func (t *Torrent) dropPeer(p *peerState, err error) {
 		t.md.peerGone(p)
 	}
 	t.pexDropped(p)
-	// A peer that left is dialled again only after a while, but not one
-	// closed because the torrent stopped: the end of such a connection
-	// may reach the loop after a resume cleared the backoffs, and must
-	// not bring one back (the torrent would wait 30 s with no peers).
-	var nextTry time.Time
-	if !p.stopping && !p.fellowSeed {
-		nextTry = time.Now().Add(redialAfterDrop)
+	// A peer that left is dialled again after a while (redialDelay), but
+	// not one closed because the torrent stopped: the end of such a
+	// connection may reach the loop after a resume cleared the backoffs,
+	// and must not bring one back (the torrent would wait with no peers);
+	// nor a fellow seed (see closeFellowSeed).
+	now := time.Now()
+	ended := func(ai *addrInfo) {
+		ai.connected = false
+		if p.stopping || p.fellowSeed {
+			ai.nextTry = time.Time{}
+			return
+		}
+		if now.Sub(p.start) >= stableConn {
+			ai.drops = 0
+		}
+		ai.drops++
+		ai.nextTry = now.Add(redialDelay(ai.drops))
 	}
 	if ai := t.addrs[p.listen]; ai != nil && p.listen != p.addr {
-		ai.connected = false
 		ai.seed = p.isSeed()
-		ai.nextTry = nextTry
+		ended(ai)
 	}
 	if ai := t.addrs[p.addr]; ai != nil {
-		ai.connected = false
 		ai.seed = p.isSeed()
-		ai.nextTry = nextTry
+		ended(ai)
 	}
 	t.log.Debug("peer disconnected", "peer", p.addr, "err", err)
 	// Its requests are free again: let other peers pick them up.

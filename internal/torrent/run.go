@@ -44,12 +44,17 @@ func (t *Torrent) loop() {
 		case nc := <-t.connC:
 			t.handleNewConn(nc)
 		case r := <-t.dialC:
+			// Neither a failed dial nor addresses keep the torrent
+			// awake (parkAfter): a parked seed woken to dial a peer
+			// that is not there parks again as soon as the dial fails.
 			t.handleDialResult(r)
+			active = false
 		case pa := <-t.addrsC:
 			for _, a := range pa.addrs {
 				t.addAddr(a, pa.src)
 			}
 			t.connectPeers()
+			active = false
 		case r := <-t.diskC:
 			t.handleDiskResult(r)
 		case fn := <-t.cmdC:
@@ -384,12 +389,18 @@ func (t *Torrent) hungryReannounce(now time.Time) {
 // checkPresent stops the torrent when its verified data vanished from the
 // save directory (deleted or moved behind gobit's back).
 func (t *Torrent) checkPresent() {
-	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
-		return
-	}
-	if err := t.store.CheckPresent(t.have); err != nil {
+	if err := t.presenceErr(); err != nil {
 		t.fail(err)
 	}
+}
+
+// presenceErr is checkPresent's finding: the error that stops the torrent
+// because its verified data vanished, or nil.
+func (t *Torrent) presenceErr() error {
+	if t.store == nil || t.have == nil || t.have.Empty() || t.moving || t.state == StateChecking {
+		return nil
+	}
+	return t.store.CheckPresent(t.have)
 }
 
 // maybeComplete switches to seeding when every wanted piece is verified

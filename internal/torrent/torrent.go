@@ -627,7 +627,23 @@ type peerAddrs struct {
 
 // AddPeers adds candidate peer addresses found by src. It never blocks; when
 // the torrent is busy the addresses are dropped (they will come again).
+// A parked torrent records them without waking, unless it would dial one
+// of them (or another known peer) now: a tracker's answer that brings only
+// peers it knows, or none it wants (a seed's seeds), starts no loop.
 func (t *Torrent) AddPeers(src Source, addrs []netip.AddrPort) {
+	dialNow := false
+	if t.ownParked(func() {
+		for _, a := range addrs {
+			t.addAddr(a, src)
+		}
+		at, ok := t.nextDial()
+		dialNow = ok && !at.After(time.Now())
+	}) {
+		if !dialNow {
+			return
+		}
+		addrs = nil // recorded already; the loop dials them
+	}
 	t.enter()
 	defer t.leave()
 	select {

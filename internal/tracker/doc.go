@@ -15,7 +15,9 @@
 // for IPv4 trackers, one for IPv6 trackers), opened on first use; every UDP
 // request shares it. A single reader goroutine per socket hands each
 // datagram to the request whose transaction ID (and tracker address) it
-// carries; datagrams that match no waiting request are dropped.
+// carries; datagrams that match no waiting request are dropped. HTTP
+// announces share one keep-alive transport (NewHTTPTransport), so a busy
+// tracker host is announced to over the same few connections.
 //
 // An [Announcer] belongs to one torrent and owns no goroutine while it
 // waits: every tier's next announce is an appointment in its Client's

@@ -223,26 +223,48 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		// Keep as many connections to a tracker as announces may be in
-		// flight to it (MaxPerHost), so that a burst (every torrent's
-		// "stopped" at exit) reuses them rather than connecting anew
-		// for each; idle ones are closed soon.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = MaxPerHost
-		tr.IdleConnTimeout = 10 * time.Second
+		var dial func(ctx context.Context, network, addr string) (net.Conn, error)
 		if cfg.IPVersion != "" {
 			// Connect to trackers over the chosen IP version only.
 			var d net.Dialer
-			tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+			dial = func(ctx context.Context, _, addr string) (net.Conn, error) {
 				return d.DialContext(ctx, "tcp"+cfg.IPVersion, addr)
 			}
 		}
-		hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: tr}
+		hc = &http.Client{Timeout: DefaultHTTPTimeout, Transport: NewHTTPTransport(dial)}
 	}
 	t := newUDPTransport(cfg.UDPTimeout, cfg.UDPMaxRetries, cfg.Net)
 	t.family = cfg.IPVersion
 	return &Client{cfg: cfg, http: hc, udp: t, sched: newScheduler(),
 		spread: newSpreader(cfg.AnnounceRate), health: health{grace: healthGrace}}
+}
+
+// HTTPIdleTimeout is how long a connection to an HTTP tracker is kept
+// open, unused, for the next announce (NewHTTPTransport). A daemon with
+// thousands of torrents announces to a busy tracker every few seconds or
+// less, and reuses one connection; a tracker that closes its connections
+// after each answer (opentracker does) gets a new one each time anyway.
+const HTTPIdleTimeout = 30 * time.Second
+
+// NewHTTPTransport returns the transport a Client's HTTP announces and
+// scrapes share: connections to a tracker are kept alive and reused, at
+// most MaxPerHost idle per tracker host (as many as announces may be in
+// flight to it, so that a burst, every torrent's "stopped" at exit, reuses
+// them) and 4·MaxPerHost in all, each closed after HTTPIdleTimeout unused.
+// dial, when not nil, opens the connections (through a proxy, or bound to
+// an interface); the environment's HTTP proxy is then not used. A session
+// that sets ClientConfig.HTTPClient for its proxy or bound interface
+// builds it on this transport.
+func NewHTTPTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 4 * MaxPerHost
+	tr.MaxIdleConnsPerHost = MaxPerHost
+	tr.IdleConnTimeout = HTTPIdleTimeout
+	if dial != nil {
+		tr.DialContext = dial
+		tr.Proxy = nil
+	}
+	return tr
 }
 
 // SetIPv6Source sets the function that returns our global IPv6 address,
