@@ -60,6 +60,10 @@ func TestListRowsFollowChanges(t *testing.T) {
 	if _, err := s.UpdateTorrent(b, session.TorrentUpdate{UploadLimit: &limit}); err != nil {
 		t.Fatal(err)
 	}
+	testutil.WaitFor(t, 10*time.Second, "the changed list to match encoding/json", matches)
+	if l := s.ListShared(); l[3].Name != name || l[7].UploadLimit != limit {
+		t.Fatalf("changes not listed: %q, %d", l[3].Name, l[7].UploadLimit)
+	}
 	if err := s.MoveInQueue(b, session.QueueTop); err != nil {
 		t.Fatal(err)
 	}

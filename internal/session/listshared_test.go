@@ -53,7 +53,11 @@ func TestListSharedFollowsChanges(t *testing.T) {
 	}{
 		{"rename", func() error { n := "renamed"; _, err := s.UpdateTorrent(h, TorrentUpdate{Name: &n}); return err },
 			func(st *Status) bool { return st.Name == "renamed" }},
-		{"upload limit", func() error { l := int64(5000); _, err := s.UpdateTorrent(h, TorrentUpdate{UploadLimit: &l}); return err },
+		{"upload limit", func() error {
+			l := int64(5000)
+			_, err := s.UpdateTorrent(h, TorrentUpdate{UploadLimit: &l})
+			return err
+		},
 			func(st *Status) bool { return st.UploadLimit == 5000 }},
 		{"tags", func() error { _, err := s.UpdateTorrent(h, TorrentUpdate{AddTags: []string{"x"}}); return err },
 			func(st *Status) bool { return len(st.Tags) == 1 && st.Tags[0] == "x" }},
