@@ -54,7 +54,7 @@ func (c *torrentCtx) detail() *session.Detail {
 	if c.d == nil {
 		d, err := c.h.b.Get(c.v.st.InfoHash)
 		if err != nil {
-			d = session.Detail{Status: c.v.st}
+			d = session.Detail{Status: *c.v.st}
 		}
 		c.d = &d
 	}
@@ -192,7 +192,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func status(st session.Status) int {
+func status(st *session.Status) int {
 	switch st.State {
 	case session.StateChecking:
 		return statusCheck
@@ -210,14 +210,14 @@ func status(st session.Status) int {
 	}
 }
 
-func errorKind(st session.Status) int {
+func errorKind(st *session.Status) int {
 	if st.State == session.StateError || st.Error != "" {
 		return errLocal
 	}
 	return errNone
 }
 
-func eta(st session.Status) int64 {
+func eta(st *session.Status) int64 {
 	switch {
 	case st.State != session.StateDownloading && st.State != session.StateMetadata:
 		return etaNotAvailable
@@ -228,25 +228,25 @@ func eta(st session.Status) int64 {
 	}
 }
 
-func sizeWhenDone(st session.Status) int64 { return st.WantedSize }
+func sizeWhenDone(st *session.Status) int64 { return st.WantedSize }
 
-func leftUntilDone(st session.Status) int64 { return max(st.WantedSize-st.WantedCompleted, 0) }
+func leftUntilDone(st *session.Status) int64 { return max(st.WantedSize-st.WantedCompleted, 0) }
 
-func percentDone(st session.Status) float64 {
+func percentDone(st *session.Status) float64 {
 	if st.WantedSize <= 0 {
 		return 0
 	}
 	return st.Progress
 }
 
-func percentComplete(st session.Status) float64 {
+func percentComplete(st *session.Status) float64 {
 	if st.TotalSize <= 0 {
 		return 0
 	}
 	return float64(st.Completed) / float64(st.TotalSize)
 }
 
-func metadataPercent(st session.Status) float64 {
+func metadataPercent(st *session.Status) float64 {
 	if st.State == session.StateMetadata || st.TotalSize == 0 {
 		return 0
 	}
@@ -284,7 +284,7 @@ func seedRatio(c *torrentCtx) float64 {
 }
 
 // seedRatioMode is 1 (the torrent's own limit) or 0 (the session's).
-func seedRatioMode(st session.Status) int {
+func seedRatioMode(st *session.Status) int {
 	if st.RatioLimit > 0 {
 		return 1
 	}

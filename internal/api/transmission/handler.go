@@ -20,6 +20,9 @@ import (
 type Backend interface {
 	Add(ctx context.Context, req session.AddRequest) (session.Status, error)
 	List() []session.Status
+	// ListShared is List without copies: the Status values are shared,
+	// read only.
+	ListShared() []*session.Status
 	Get(infoHash string) (session.Detail, error)
 	Pieces(infoHash string) (session.PieceMap, error)
 	Private(infoHash string) (bool, error)
