@@ -109,7 +109,12 @@ func encodeTorrents(c *torrentCtx, vs []view, fs []field, table bool) (rawJSON, 
 			if !table {
 				b = append(b, keys[i]...)
 			}
-			if b, err = jsonenc.AppendValue(b, fs[i].get(c), true); err != nil {
+			x := fs[i].get(c)
+			if raw, ok := x.(rawJSON); ok {
+				b = append(b, raw...)
+				continue
+			}
+			if b, err = jsonenc.AppendValue(b, x, true); err != nil {
 				return nil, errorf(codeSystemError, "encoding %s of torrent %d: %v", names[i], v.id, err)
 			}
 		}
