@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/gobit/gobit/internal/api/apitest"
@@ -40,11 +41,16 @@ func benchServe(b *testing.B, hd http.Handler, req *http.Request) {
 	}
 	b.SetBytes(int64(w.N))
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, n := apitest.ThreadCPU(), 0
 	b.ResetTimer()
 	for b.Loop() {
+		n++
 		w.N = 0
 		hd.ServeHTTP(w, req)
 	}
+	b.ReportMetric(float64(apitest.ThreadCPU()-cpu0)/float64(max(n, 1)), "cpu-ns/op")
 }
 
 // localRequest is a GET of target from a loopback client.

@@ -3,6 +3,7 @@ package qbittorrent
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/gobit/gobit/internal/api/apitest"
@@ -51,11 +52,16 @@ func benchGet(b *testing.B, h http.Handler, target string, between func()) {
 	}
 	between()
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, n := apitest.ThreadCPU(), 0
 	b.ResetTimer()
 	for b.Loop() {
+		n++
 		w.N = 0
 		h.ServeHTTP(w, req())
 		between()
 	}
+	b.ReportMetric(float64(apitest.ThreadCPU()-cpu0)/float64(max(n, 1)), "cpu-ns/op")
 	b.SetBytes(int64(w.N))
 }

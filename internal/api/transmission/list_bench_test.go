@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -42,9 +43,14 @@ func benchTorrentGet(b *testing.B, fields []string) {
 	}
 	b.SetBytes(int64(w.N))
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, n := apitest.ThreadCPU(), 0
 	b.ResetTimer()
 	for b.Loop() {
+		n++
 		w.N = 0
 		h.ServeHTTP(w, req())
 	}
+	b.ReportMetric(float64(apitest.ThreadCPU()-cpu0)/float64(max(n, 1)), "cpu-ns/op")
 }
