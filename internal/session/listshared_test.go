@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -86,5 +88,40 @@ func TestListSharedFollowsChanges(t *testing.T) {
 			t.Fatalf("%s: the Status handed out before the change was changed", step.name)
 		}
 		p = st
+	}
+}
+
+// TestSameStatusCoversEveryField: sameStatus tells two statuses apart by
+// any one field, so that a changed torrent never keeps its old Status.
+func TestSameStatusCoversEveryField(t *testing.T) {
+	base := Status{Tags: []string{"a"}, AddedAt: time.Unix(1000, 0)}
+	rt := reflect.TypeFor[Status]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		b := base
+		b.Tags = slices.Clone(base.Tags)
+		v := reflect.ValueOf(&b).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(v.Int() + 7)
+		case reflect.Float64:
+			v.SetFloat(0.5)
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Slice:
+			v.Set(reflect.ValueOf([]string{"a", "b"}))
+		case reflect.Struct: // time.Time
+			v.Set(reflect.ValueOf(time.Unix(2000, 0)))
+		default:
+			t.Fatalf("field %s: kind %s not handled by the test", f.Name, v.Kind())
+		}
+		if sameStatus(&base, &b) {
+			t.Errorf("sameStatus does not compare %s", f.Name)
+		}
+		if !sameStatus(&b, &b) {
+			t.Errorf("a status with %s set differs from itself", f.Name)
+		}
 	}
 }

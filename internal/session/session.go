@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1084,8 +1085,35 @@ func (e *entry) sharedStatus() *Status {
 		return old.st
 	}
 	st := statusFrom(*stats, e)
-	e.memo.Store(&statusMemo{st: &st, stats: stats, lab: lab, name: name, saveDir: saveDir, pos: pos, forced: forced, queued: queued})
-	return &st
+	m := &statusMemo{stats: stats, lab: lab, name: name, saveDir: saveDir, pos: pos, forced: forced, queued: queued}
+	// A running torrent publishes its stats every tick, changed or not
+	// (an idle seed until it parks): the same values keep the same Status,
+	// so that what callers derived from it stays valid.
+	if old := e.memo.Load(); old != nil && sameStatus(&st, old.st) {
+		m.st = old.st
+	} else {
+		m.st = new(Status)
+		*m.st = st
+	}
+	e.memo.Store(m)
+	return m.st
+}
+
+// sameStatus reports whether a and b hold the same values
+// (TestSameStatusCoversEveryField checks that it compares every field).
+func sameStatus(a, b *Status) bool {
+	return a.InfoHash == b.InfoHash && a.Name == b.Name && a.OriginalName == b.OriginalName && a.State == b.State &&
+		a.Error == b.Error && a.Progress == b.Progress && a.TotalSize == b.TotalSize && a.Completed == b.Completed &&
+		a.Downloaded == b.Downloaded && a.Uploaded == b.Uploaded && a.DownloadRate == b.DownloadRate &&
+		a.UploadRate == b.UploadRate && a.Peers == b.Peers && a.Seeds == b.Seeds && a.ETA == b.ETA &&
+		a.ETASeconds == b.ETASeconds && a.SaveDir == b.SaveDir && a.ContentPath == b.ContentPath &&
+		a.AddedAt.Equal(b.AddedAt) && a.AddedAt.Location() == b.AddedAt.Location() && a.Ratio == b.Ratio &&
+		a.UploadLimit == b.UploadLimit && a.DownloadLimit == b.DownloadLimit && a.RatioLimit == b.RatioLimit &&
+		a.SeedTimeLimit == b.SeedTimeLimit && a.UploadSlots == b.UploadSlots && a.Finished == b.Finished &&
+		a.Category == b.Category && slices.Equal(a.Tags, b.Tags) && a.QueuePosition == b.QueuePosition &&
+		a.Forced == b.Forced && a.WantedSize == b.WantedSize && a.WantedCompleted == b.WantedCompleted &&
+		a.Sequential == b.Sequential && a.FirstLastPieceFirst == b.FirstLastPieceFirst &&
+		a.PeersSending == b.PeersSending && a.PeersReceiving == b.PeersReceiving
 }
 
 func statusFrom(st torrent.Stats, e *entry) Status {
