@@ -127,9 +127,12 @@ type Backend interface {
 	// AddMany adds several torrents at once (one store commit for all),
 	// with one status and one error per request, in order.
 	AddMany(ctx context.Context, reqs []session.AddRequest) ([]session.Status, []error)
-	// List returns the status of every torrent, in a new slice the
-	// caller may change.
-	List() []session.Status
+	// ListShared returns the status of every torrent, in a new slice the
+	// caller may change; the Status values are shared and must not be
+	// changed. The list caches each torrent's encoded row by its pointer
+	// (listjson.go), so a backend returns the same pointer only while the
+	// status stays the same (a *session.Session does).
+	ListShared() []*session.Status
 	// Get returns one torrent's details by lower-case hex info hash.
 	Get(infoHash string) (session.Detail, error)
 	// Pause stops a torrent's transfers.
@@ -295,6 +298,7 @@ type handler struct {
 	opts    Options
 	log     *slog.Logger
 	tickets *ticketKey // signs and checks stream tickets (ticket.go)
+	rows    rowCache   // the list's encoded rows (listjson.go)
 }
 
 // ownAuthMounts returns a mux with the mounts that authenticate requests

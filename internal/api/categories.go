@@ -140,18 +140,19 @@ func listFilter(r *http.Request) (session.ListFilter, bool) {
 }
 
 // filterList keeps the torrents of l the request's filters select.
-// It filters in place (l is the caller's own copy) and never returns nil.
-func filterList(r *http.Request, l []session.Status) []session.Status {
+// It filters in place (l is the caller's own slice; the Status values it
+// points to are shared and left alone) and never returns nil.
+func filterList(r *http.Request, l []*session.Status) []*session.Status {
 	if l == nil {
-		return []session.Status{}
+		return []*session.Status{}
 	}
 	f, ok := listFilter(r)
+	if !ok {
+		return l
+	}
 	out := l[:0]
 	for _, st := range l {
-		if st.Tags == nil {
-			st.Tags = []string{}
-		}
-		if !ok || f.Match(st) {
+		if f.Match(*st) {
 			out = append(out, st)
 		}
 	}

@@ -466,8 +466,10 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	l, total := lq.page(filterList(r, h.b.List()))
-	writeStatuses(w, l, lq.fields, total)
+	all := h.b.ListShared()
+	h.rows.prune(all)
+	l, total := lq.page(filterList(r, all))
+	h.writeStatuses(w, l, lq.fields, total)
 }
 
 // get serves GET /api/v1/torrents/{infohash}.

@@ -2,14 +2,14 @@ package api
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/gobit/gobit/internal/api/jsonenc"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -155,109 +155,10 @@ func appendSnapshot(b []byte, snap *session.Snapshot) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json
-// escapes it (HTML characters, U+2028 and U+2029 too; invalid UTF-8 as
-// U+FFFD).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigit(c>>4), hexDigit(c&0xF))
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigit(byte(r&0xF)))
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-func hexDigit(c byte) byte { return "0123456789abcdef"[c&0xF] }
-
-// appendStrings appends l as a JSON array of strings; nil as [] (the list
-// never answers null for tags).
-func appendStrings(b []byte, l []string) []byte {
-	b = append(b, '[')
-	for i, s := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
-
-// appendFloat appends f as encoding/json does: the shortest representation,
-// in exponent form only for very small or large numbers. NaN and the
-// infinities, which JSON cannot hold, are written as 0.
-func appendFloat(b []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(b, '0')
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9, as encoding/json does
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-// appendTime appends t as encoding/json does (RFC 3339 with nanoseconds).
-func appendTime(b []byte, t time.Time) []byte {
-	if y := t.Year(); y < 0 || y > 9999 {
-		return append(b, `"0001-01-01T00:00:00Z"`...) // not representable; never set so
-	}
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
+func appendString(b []byte, s string) []byte    { return jsonenc.AppendString(b, s) }
+func appendStrings(b []byte, l []string) []byte { return jsonenc.AppendStrings(b, l) }
+func appendFloat(b []byte, f float64) []byte    { return jsonenc.AppendFloat(b, f) }
+func appendTime(b []byte, t time.Time) []byte   { return jsonenc.AppendTime(b, t) }
 
 // listQuery is what a list request asks for beyond the category and tag
 // filters: the fields, a state filter and a page.
@@ -329,9 +230,9 @@ func joinStates() string {
 
 // page applies the state filter and the page to l (already filtered by
 // category and tag) and returns the page and how many torrents matched.
-func (lq listQuery) page(l []session.Status) ([]session.Status, int) {
+func (lq listQuery) page(l []*session.Status) ([]*session.Status, int) {
 	if len(lq.states) > 0 {
-		l = slices.DeleteFunc(l, func(st session.Status) bool { return !slices.Contains(lq.states, st.State) })
+		l = slices.DeleteFunc(l, func(st *session.Status) bool { return !slices.Contains(lq.states, st.State) })
 	}
 	total := len(l)
 	start := min(lq.offset, total)
@@ -343,32 +244,99 @@ func (lq listQuery) page(l []session.Status) ([]session.Status, int) {
 }
 
 // writeStatuses answers 200 with the JSON array of l, with the fields
-// asked for.
-func writeStatuses(w http.ResponseWriter, l []session.Status, fields []int, total int) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Total-Count", strconv.Itoa(total))
+// asked for. A row of every field comes from the row cache.
+func (h *handler) writeStatuses(w http.ResponseWriter, l []*session.Status, fields []int, total int) {
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Total-Count", strconv.Itoa(total))
 	w.WriteHeader(http.StatusOK)
-	// Written in pieces of about writeChunk bytes: the list of 10,000 is
-	// 6 MiB, which a buffer of its own would add to the heap each time
-	// (and the collector would run for it).
-	b := make([]byte, 0, writeChunk+4096)
-	b = append(b, '[')
-	for i := range l {
-		if i > 0 {
-			b = append(b, ',')
+	// Written in pieces of about writeChunk bytes from a pooled buffer:
+	// the list of 10,000 is 7 MiB, which a buffer of its own would add to
+	// the heap each time (and the collector would run for it).
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	b := append((*bp)[:0], '[')
+	cached := len(fields) == len(statusFields)
+	var rows [rowBatch][]byte
+	for i := 0; i < len(l); i += rowBatch {
+		batch := l[i:min(i+rowBatch, len(l))]
+		if cached {
+			h.rows.get(batch, rows[:len(batch)])
 		}
-		b = appendStatus(b, &l[i], fields)
-		if len(b) >= writeChunk {
-			if _, err := w.Write(b); err != nil {
-				return
+		for j, st := range batch {
+			if i+j > 0 {
+				b = append(b, ',')
 			}
-			b = b[:0]
+			if cached {
+				b = append(b, rows[j]...)
+			} else {
+				b = appendStatus(b, st, fields)
+			}
+			if len(b) >= writeChunk {
+				if _, err := w.Write(b); err != nil {
+					*bp = b
+					return
+				}
+				b = b[:0]
+			}
 		}
 	}
 	_, _ = w.Write(append(b, ']', '\n'))
+	*bp = b
 }
 
 // writeChunk is the size of the pieces writeStatuses writes.
 const writeChunk = 32 << 10
+
+// chunkPool holds writeStatuses' buffers.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, writeChunk+4096); return &b }}
+
+// rowBatch is how many rows writeStatuses takes from the cache at a time.
+const rowBatch = 256
+
+// rowCache keeps each torrent's row of every field, encoded, by the
+// shared Status it was encoded from (Backend.ListShared): a torrent's
+// pointer changes when its status does, so a row is found only while it is
+// current, and a list of 10,000 mostly idle torrents encodes only the few
+// that changed. A cached row holds its Status, whose address therefore
+// cannot be reused by another while the row is kept.
+type rowCache struct {
+	mu   sync.Mutex
+	rows map[*session.Status][]byte
+}
+
+// get fills out with the rows of l (len(out) == len(l)), encoding and
+// keeping the ones not cached. Rows are never changed once cached.
+func (c *rowCache) get(l []*session.Status, out [][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rows == nil {
+		c.rows = make(map[*session.Status][]byte)
+	}
+	for i, st := range l {
+		row, ok := c.rows[st]
+		if !ok {
+			row = appendStatus(nil, st, allFields)
+			c.rows[st] = row
+		}
+		out[i] = row
+	}
+}
+
+// prune drops the rows of statuses no longer listed once they outnumber
+// the listed ones by half; l is the whole list.
+func (c *rowCache) prune(l []*session.Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.rows) <= len(l)+len(l)/2+64 {
+		return
+	}
+	keep := make(map[*session.Status][]byte, len(l))
+	for _, st := range l {
+		if row, ok := c.rows[st]; ok {
+			keep[st] = row
+		}
+	}
+	c.rows = keep
+}

@@ -27,12 +27,12 @@ func (s *Session) Extras() map[string]Extra {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string]Extra, len(s.torrents))
-	for h, e := range s.torrents {
-		x := Extra{CompletedAt: e.rec.CompletedAt, Private: e.t.Stats().Private}
+	for _, e := range s.torrents {
+		x := Extra{CompletedAt: e.rec.CompletedAt, Private: e.t.SharedStats().Private}
 		for _, tier := range e.rec.Trackers {
 			x.Trackers = append(x.Trackers, slices.Clone(tier))
 		}
-		out[h.String()] = x
+		out[e.hash] = x
 	}
 	return out
 }

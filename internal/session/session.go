@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -326,6 +327,9 @@ type entry struct {
 	name atomic.Pointer[string]
 	pos  atomic.Int32
 	q    queueState
+	// memo is the torrent's last built Status and what it was built from
+	// (sharedStatus).
+	memo atomic.Pointer[statusMemo]
 }
 
 // New starts a session: it binds the peer listener and starts accepting.
@@ -725,7 +729,23 @@ func (s *Session) List() []Status {
 	defer s.mu.Unlock()
 	out := make([]Status, 0, len(s.order))
 	for _, h := range s.order {
-		out = append(out, statusOf(s.torrents[h]))
+		out = append(out, *s.torrents[h].sharedStatus())
+	}
+	return out
+}
+
+// ListShared returns the status of every torrent, in the order they were
+// added, without copying them: the Status values (and their Tags) are
+// shared and must not be changed. A torrent's pointer stays the same while
+// its status does (a parked torrent's, for hours), so a caller may keep
+// what it derived from a Status, keyed by the pointer: a list of 10,000
+// then rebuilds only the rows of the torrents that changed.
+func (s *Session) ListShared() []*Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Status, 0, len(s.order))
+	for _, h := range s.order {
+		out = append(out, s.torrents[h].sharedStatus())
 	}
 	return out
 }
@@ -1049,7 +1069,67 @@ func (s *Session) UpdateTorrent(infoHash string, u TorrentUpdate) (Status, error
 	return statusOf(e), nil
 }
 
-func statusOf(e *entry) Status { return statusFrom(e.t.Stats(), e) }
+func statusOf(e *entry) Status { return *e.sharedStatus() }
+
+// statusMemo is a Status built by sharedStatus and everything it was built
+// from; it is never changed once stored.
+type statusMemo struct {
+	st      *Status
+	stats   *torrent.Stats
+	lab     *labels
+	name    *string
+	saveDir string
+	pos     int32
+	forced  bool
+	queued  bool
+}
+
+// sharedStatus returns the torrent's status, built again only when the
+// torrent's published stats, labels, name, save directory or queue place
+// changed since the last call: a list of 10,000 mostly parked torrents
+// then copies nothing. The Status is shared: callers must not change it.
+// The caller holds Session.mu (saveDir).
+func (e *entry) sharedStatus() *Status {
+	// Read what the status is built from before building it (statusFrom
+	// reads them again): the memo is then never newer than what it holds,
+	// and a change between the two reads only costs one more build.
+	stats, lab, name, saveDir := e.t.SharedStats(), e.lab.Load(), e.name.Load(), e.saveDir
+	pos, forced, queued := e.pos.Load(), e.forced.Load(), e.queued.Load()
+	if old := e.memo.Load(); old != nil && old.stats == stats && old.lab == lab && old.name == name &&
+		old.saveDir == saveDir && old.pos == pos && old.forced == forced && old.queued == queued {
+		return old.st
+	}
+	st := statusFrom(*stats, e)
+	m := &statusMemo{stats: stats, lab: lab, name: name, saveDir: saveDir, pos: pos, forced: forced, queued: queued}
+	// A running torrent publishes its stats every tick, changed or not
+	// (an idle seed until it parks): the same values keep the same Status,
+	// so that what callers derived from it stays valid.
+	if old := e.memo.Load(); old != nil && sameStatus(&st, old.st) {
+		m.st = old.st
+	} else {
+		m.st = new(Status)
+		*m.st = st
+	}
+	e.memo.Store(m)
+	return m.st
+}
+
+// sameStatus reports whether a and b hold the same values
+// (TestSameStatusCoversEveryField checks that it compares every field).
+func sameStatus(a, b *Status) bool {
+	return a.InfoHash == b.InfoHash && a.Name == b.Name && a.OriginalName == b.OriginalName && a.State == b.State &&
+		a.Error == b.Error && a.Progress == b.Progress && a.TotalSize == b.TotalSize && a.Completed == b.Completed &&
+		a.Downloaded == b.Downloaded && a.Uploaded == b.Uploaded && a.DownloadRate == b.DownloadRate &&
+		a.UploadRate == b.UploadRate && a.Peers == b.Peers && a.Seeds == b.Seeds && a.ETA == b.ETA &&
+		a.ETASeconds == b.ETASeconds && a.SaveDir == b.SaveDir && a.ContentPath == b.ContentPath &&
+		a.AddedAt.Equal(b.AddedAt) && a.AddedAt.Location() == b.AddedAt.Location() && a.Ratio == b.Ratio &&
+		a.UploadLimit == b.UploadLimit && a.DownloadLimit == b.DownloadLimit && a.RatioLimit == b.RatioLimit &&
+		a.SeedTimeLimit == b.SeedTimeLimit && a.UploadSlots == b.UploadSlots && a.Finished == b.Finished &&
+		a.Category == b.Category && slices.Equal(a.Tags, b.Tags) && a.QueuePosition == b.QueuePosition &&
+		a.Forced == b.Forced && a.WantedSize == b.WantedSize && a.WantedCompleted == b.WantedCompleted &&
+		a.Sequential == b.Sequential && a.FirstLastPieceFirst == b.FirstLastPieceFirst &&
+		a.PeersSending == b.PeersSending && a.PeersReceiving == b.PeersReceiving
+}
 
 func statusFrom(st torrent.Stats, e *entry) Status {
 	s := Status{

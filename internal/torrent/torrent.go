@@ -483,6 +483,12 @@ func (t *Torrent) InfoHash() metainfo.Hash { return t.hash }
 // Stats returns the latest published snapshot.
 func (t *Torrent) Stats() Stats { return *t.stats.Load() }
 
+// SharedStats returns the last published Stats without copying them; the
+// caller must not change them. Stats are never changed once published, only
+// replaced, so while the pointer stays the same so do they: a caller may
+// keep what it derived from them (a list's rows) until it changes.
+func (t *Torrent) SharedStats() *Stats { return t.stats.Load() }
+
 // trackerStatus returns the announcer's view of each tracker, or each
 // configured tracker as not contacted when no announcer has run.
 func (t *Torrent) trackerStatus() []tracker.TrackerStatus {

@@ -110,7 +110,7 @@ func (f *Backend) AddMany(ctx context.Context, reqs []session.AddRequest) ([]ses
 	return sts, errs
 }
 
-// List implements api.Backend.
+// List returns every torrent's status (nil with NilLists).
 func (f *Backend) List() []session.Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -120,6 +120,19 @@ func (f *Backend) List() []session.Status {
 	out := make([]session.Status, 0, len(f.order))
 	for _, h := range f.order {
 		out = append(out, f.byHash[h].Status)
+	}
+	return out
+}
+
+// ListShared implements api.Backend: pointers to copies made for the call.
+func (f *Backend) ListShared() []*session.Status {
+	l := f.List()
+	if l == nil {
+		return nil
+	}
+	out := make([]*session.Status, len(l))
+	for i := range l {
+		out[i] = &l[i]
 	}
 	return out
 }

@@ -217,7 +217,7 @@ func (h *Handler) setPreferences(w http.ResponseWriter, _ *http.Request, f *form
 
 // serverState is the transfer information of transfer/info and
 // sync/maindata's server_state.
-func (h *Handler) serverState(list []session.Status, full bool) map[string]any {
+func (h *Handler) serverState(list []*session.Status, full bool) map[string]any {
 	st := h.sess.Settings()
 	var dl, ul, dlData, ulData int64
 	peers := 0
@@ -260,7 +260,7 @@ func (h *Handler) serverState(list []session.Status, full bool) map[string]any {
 }
 
 func (h *Handler) transferInfo(w http.ResponseWriter, _ *http.Request, _ *form) {
-	writeJSON(w, h.serverState(h.sess.List(), false))
+	writeJSON(w, h.serverState(h.sess.ListShared(), false))
 }
 
 // speedLimitsMode answers 0: gobit has no alternative speed limits.

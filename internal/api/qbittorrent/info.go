@@ -15,10 +15,74 @@ import (
 // etaInfinity is qBittorrent's ETA for "never" (100 days in seconds).
 const etaInfinity = 8640000
 
-// torrent is one torrent as torrents/info and sync/maindata show it: a map
-// so that sync/maindata can send only the fields that changed and
-// torrents/info can sort by any field.
-type torrent map[string]any
+// torrent is one torrent as torrents/info and sync/maindata show it: its
+// fields' values by index (the f constants), in the order of their names
+// (torrentKeys), so that sync/maindata can send only the fields that
+// changed, torrents/info can sort by any field, and both encode a list of
+// 10,000 without a map or a boxed value per field (encode.go). A field
+// whose value is of kind none is left out.
+type torrent [numFields]value
+
+// The fields of a torrent object, in the order of their names.
+const (
+	fAddedOn = iota
+	fAmountLeft
+	fAutoTmm
+	fAvailability
+	fCategory
+	fCompleted
+	fCompletionOn
+	fContentPath
+	fDlLimit
+	fDlspeed
+	fDownloadPath
+	fDownloaded
+	fDownloadedSession
+	fEta
+	fFLPiecePrio
+	fForceStart
+	fHasMetadata
+	fHash
+	fInactiveSeedingTimeLimit
+	fInfohashV1
+	fInfohashV2
+	fLastActivity
+	fMagnetUri
+	fMaxInactiveSeedingTime
+	fMaxRatio
+	fMaxSeedingTime
+	fName
+	fNumComplete
+	fNumIncomplete
+	fNumLeechs
+	fNumSeeds
+	fPriority
+	fPrivate
+	fProgress
+	fRatio
+	fRatioLimit
+	fSavePath
+	fSeedingTime
+	fSeedingTimeLimit
+	fSeenComplete
+	fSeqDl
+	fSize
+	fState
+	fSuperSeeding
+	fTags
+	fTimeActive
+	fTotalSize
+	fTracker
+	fTrackersCount
+	fUpLimit
+	fUploaded
+	fUploadedSession
+	fUpspeed
+	numFields
+)
+
+// torrentKeys are the fields' names, by index.
+var torrentKeys = [numFields]string{"added_on", "amount_left", "auto_tmm", "availability", "category", "completed", "completion_on", "content_path", "dl_limit", "dlspeed", "download_path", "downloaded", "downloaded_session", "eta", "f_l_piece_prio", "force_start", "has_metadata", "hash", "inactive_seeding_time_limit", "infohash_v1", "infohash_v2", "last_activity", "magnet_uri", "max_inactive_seeding_time", "max_ratio", "max_seeding_time", "name", "num_complete", "num_incomplete", "num_leechs", "num_seeds", "priority", "private", "progress", "ratio", "ratio_limit", "save_path", "seeding_time", "seeding_time_limit", "seen_complete", "seq_dl", "size", "state", "super_seeding", "tags", "time_active", "total_size", "tracker", "trackers_count", "up_limit", "uploaded", "uploaded_session", "upspeed"}
 
 // view is what building torrent objects needs besides each torrent's
 // status.
@@ -238,30 +302,59 @@ func (h *Handler) torrentObject(st session.Status, v view) torrent {
 	left := max(st.WantedSize-st.WantedCompleted, 0)
 	tags := strings.Join(st.Tags, ", ")
 	return torrent{
-		"hash": st.InfoHash, "infohash_v1": st.InfoHash, "infohash_v2": "",
-		"name": st.Name, "state": state(st), "progress": st.Progress,
-		"size": st.WantedSize, "total_size": totalSize,
-		"completed": st.WantedCompleted, "amount_left": left,
-		"downloaded": st.Downloaded, "uploaded": st.Uploaded,
-		"downloaded_session": st.Downloaded, "uploaded_session": st.Uploaded,
-		"dlspeed": st.DownloadRate, "upspeed": st.UploadRate,
-		"dl_limit": st.DownloadLimit, "up_limit": st.UploadLimit,
-		"eta": eta, "ratio": st.Ratio,
-		"num_seeds": st.Seeds, "num_leechs": max(st.Peers-st.Seeds, 0),
-		"num_complete": st.Seeds, "num_incomplete": max(st.Peers-st.Seeds, 0),
-		"availability": -1, "priority": priority, "force_start": st.Forced,
-		"seq_dl": st.Sequential, "f_l_piece_prio": st.FirstLastPieceFirst,
-		"super_seeding": false, "auto_tmm": false,
-		"category": st.Category, "tags": tags,
-		"save_path": st.SaveDir, "content_path": contentPath, "download_path": "",
-		"added_on": unix(st.AddedAt), "completion_on": unix(completedAt),
-		"last_activity": unix(h.lastActive(st, v.now)), "seen_complete": seenComplete,
-		"time_active": active, "seeding_time": seeding,
-		"max_ratio": effective(st.RatioLimit, v.settings.RatioLimit), "ratio_limit": ratioLimit,
-		"max_seeding_time": maxSeed, "seeding_time_limit": seedLimit,
-		"max_inactive_seeding_time": -1, "inactive_seeding_time_limit": -2,
-		"tracker": tracker, "trackers_count": count,
-		"magnet_uri": magnetOf(st, x), "private": x.Private, "has_metadata": haveInfo,
+		fAddedOn:                  val(unix(st.AddedAt)),
+		fAmountLeft:               val(left),
+		fAutoTmm:                  val(false),
+		fAvailability:             val(-1),
+		fCategory:                 val(st.Category),
+		fCompleted:                val(st.WantedCompleted),
+		fCompletionOn:             val(unix(completedAt)),
+		fContentPath:              val(contentPath),
+		fDlLimit:                  val(st.DownloadLimit),
+		fDlspeed:                  val(st.DownloadRate),
+		fDownloadPath:             val(""),
+		fDownloaded:               val(st.Downloaded),
+		fDownloadedSession:        val(st.Downloaded),
+		fEta:                      val(eta),
+		fFLPiecePrio:              val(st.FirstLastPieceFirst),
+		fForceStart:               val(st.Forced),
+		fHasMetadata:              val(haveInfo),
+		fHash:                     val(st.InfoHash),
+		fInactiveSeedingTimeLimit: val(-2),
+		fInfohashV1:               val(st.InfoHash),
+		fInfohashV2:               val(""),
+		fLastActivity:             val(unix(h.lastActive(st, v.now))),
+		fMagnetUri:                val(magnetOf(st, x)),
+		fMaxInactiveSeedingTime:   val(-1),
+		fMaxRatio:                 val(effective(st.RatioLimit, v.settings.RatioLimit)),
+		fMaxSeedingTime:           val(maxSeed),
+		fName:                     val(st.Name),
+		fNumComplete:              val(st.Seeds),
+		fNumIncomplete:            val(max(st.Peers-st.Seeds, 0)),
+		fNumLeechs:                val(max(st.Peers-st.Seeds, 0)),
+		fNumSeeds:                 val(st.Seeds),
+		fPriority:                 val(priority),
+		fPrivate:                  val(x.Private),
+		fProgress:                 val(st.Progress),
+		fRatio:                    val(st.Ratio),
+		fRatioLimit:               val(ratioLimit),
+		fSavePath:                 val(st.SaveDir),
+		fSeedingTime:              val(seeding),
+		fSeedingTimeLimit:         val(seedLimit),
+		fSeenComplete:             val(seenComplete),
+		fSeqDl:                    val(st.Sequential),
+		fSize:                     val(st.WantedSize),
+		fState:                    val(state(st)),
+		fSuperSeeding:             val(false),
+		fTags:                     val(tags),
+		fTimeActive:               val(active),
+		fTotalSize:                val(totalSize),
+		fTracker:                  val(tracker),
+		fTrackersCount:            val(count),
+		fUpLimit:                  val(st.UploadLimit),
+		fUploaded:                 val(st.Uploaded),
+		fUploadedSession:          val(st.Uploaded),
+		fUpspeed:                  val(st.UploadRate),
 	}
 }
 
@@ -360,7 +453,9 @@ func (h *Handler) info(w http.ResponseWriter, _ *http.Request, f *form) {
 		out = append(out, h.torrentObject(st, v))
 	}
 	if key := f.get("sort"); key != "" {
-		slices.SortStableFunc(out, func(a, b torrent) int { return compareValues(a[key], b[key]) })
+		if i := fieldIndex(key); i >= 0 {
+			slices.SortStableFunc(out, func(a, b torrent) int { return compareFields(a[i], b[i]) })
+		}
 	}
 	if f.boolean("reverse", false) {
 		slices.Reverse(out)

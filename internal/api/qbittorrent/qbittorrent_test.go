@@ -571,12 +571,12 @@ func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
 
 func TestSyncSnapshotsBounded(t *testing.T) {
 	st := newSyncState()
-	big := map[string]torrent{}
+	big := map[string]*torrent{}
 	for i := range maxSnapshotTorrents / 2 {
-		big[hex.EncodeToString([]byte{byte(i >> 8), byte(i)})] = torrent{}
+		big[hex.EncodeToString([]byte{byte(i >> 8), byte(i)})] = &torrent{}
 	}
 	for range 3 * maxSnapshots {
-		st.record(snapshot{torrents: map[string]torrent{}}, 0)
+		st.record(snapshot{torrents: map[string]*torrent{}}, 0)
 	}
 	if len(st.snaps) != maxSnapshots {
 		t.Fatalf("%d snapshots kept, want %d", len(st.snaps), maxSnapshots)

@@ -23,7 +23,7 @@ const (
 // snapshot is the state one maindata answer described.
 type snapshot struct {
 	rid        int64
-	torrents   map[string]torrent
+	torrents   map[string]*torrent
 	categories map[string]any
 	tags       []string
 	server     map[string]any
@@ -69,15 +69,17 @@ func (st *syncState) record(s snapshot, clientRid int64) (rid int64, prev snapsh
 // maindata answers sync/maindata.
 func (h *Handler) maindata(w http.ResponseWriter, _ *http.Request, f *form) {
 	clientRid, _ := strconv.ParseInt(strings.TrimSpace(f.get("rid")), 10, 64)
-	list := h.sess.List()
+	list := h.sess.ListShared()
 	v := h.newView()
-	cur := snapshot{torrents: make(map[string]torrent, len(list)), categories: h.categoryMap(), tags: h.tagList(),
+	cur := snapshot{torrents: make(map[string]*torrent, len(list)), categories: h.categoryMap(), tags: h.tagList(),
 		server: h.serverState(list, true)}
+	objs := make([]torrent, len(list))
 	present := make(map[string]bool, len(list))
 	trackers := map[string][]string{}
-	for _, st := range list {
-		obj := h.torrentObject(st, v)
-		delete(obj, "hash") // the key names it
+	for i, st := range list {
+		obj := &objs[i]
+		*obj = h.torrentObject(*st, v)
+		obj[fHash] = value{} // the key names it
 		cur.torrents[st.InfoHash] = obj
 		present[st.InfoHash] = true
 		for _, tier := range v.extras[st.InfoHash].Trackers {
@@ -103,15 +105,15 @@ func (h *Handler) maindata(w http.ResponseWriter, _ *http.Request, f *form) {
 // likewise categories, tags and the server state.
 func diff(prev, cur snapshot, rid int64) map[string]any {
 	out := map[string]any{"rid": rid}
-	changed := map[string]any{}
+	changed := map[string]*torrent{}
 	for hash, obj := range cur.torrents {
 		old, ok := prev.torrents[hash]
 		if !ok {
 			changed[hash] = obj
 			continue
 		}
-		if d := changedFields(old, obj); len(d) > 0 {
-			changed[hash] = d
+		if d, ok := changedTorrent(old, obj); ok {
+			changed[hash] = &d
 		}
 	}
 	if len(changed) > 0 {
@@ -173,9 +175,33 @@ func diff(prev, cur snapshot, rid int64) map[string]any {
 func changedFields[M ~map[string]any](old, cur M) map[string]any {
 	out := map[string]any{}
 	for k, v := range cur {
-		if o, ok := old[k]; !ok || !reflect.DeepEqual(o, v) {
+		if o, ok := old[k]; !ok || !equalValues(o, v) {
 			out[k] = v
 		}
 	}
 	return out
+}
+
+// equalValues reports whether two field values are equal: the scalars a
+// torrent object is made of directly (a maindata poll compares 10,000 of
+// them 60 times), anything else deeply.
+func equalValues(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case int:
+		y, ok := b.(int)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	}
+	return reflect.DeepEqual(a, b)
 }

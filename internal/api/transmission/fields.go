@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gobit/gobit/internal/api/jsonenc"
 	"github.com/gobit/gobit/internal/session"
 )
 
@@ -54,7 +55,7 @@ func (c *torrentCtx) detail() *session.Detail {
 	if c.d == nil {
 		d, err := c.h.b.Get(c.v.st.InfoHash)
 		if err != nil {
-			d = session.Detail{Status: c.v.st}
+			d = session.Detail{Status: *c.v.st}
 		}
 		c.d = &d
 	}
@@ -192,7 +193,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func status(st session.Status) int {
+func status(st *session.Status) int {
 	switch st.State {
 	case session.StateChecking:
 		return statusCheck
@@ -210,14 +211,14 @@ func status(st session.Status) int {
 	}
 }
 
-func errorKind(st session.Status) int {
+func errorKind(st *session.Status) int {
 	if st.State == session.StateError || st.Error != "" {
 		return errLocal
 	}
 	return errNone
 }
 
-func eta(st session.Status) int64 {
+func eta(st *session.Status) int64 {
 	switch {
 	case st.State != session.StateDownloading && st.State != session.StateMetadata:
 		return etaNotAvailable
@@ -228,25 +229,25 @@ func eta(st session.Status) int64 {
 	}
 }
 
-func sizeWhenDone(st session.Status) int64 { return st.WantedSize }
+func sizeWhenDone(st *session.Status) int64 { return st.WantedSize }
 
-func leftUntilDone(st session.Status) int64 { return max(st.WantedSize-st.WantedCompleted, 0) }
+func leftUntilDone(st *session.Status) int64 { return max(st.WantedSize-st.WantedCompleted, 0) }
 
-func percentDone(st session.Status) float64 {
+func percentDone(st *session.Status) float64 {
 	if st.WantedSize <= 0 {
 		return 0
 	}
 	return st.Progress
 }
 
-func percentComplete(st session.Status) float64 {
+func percentComplete(st *session.Status) float64 {
 	if st.TotalSize <= 0 {
 		return 0
 	}
 	return float64(st.Completed) / float64(st.TotalSize)
 }
 
-func metadataPercent(st session.Status) float64 {
+func metadataPercent(st *session.Status) float64 {
 	if st.State == session.StateMetadata || st.TotalSize == 0 {
 		return 0
 	}
@@ -284,7 +285,7 @@ func seedRatio(c *torrentCtx) float64 {
 }
 
 // seedRatioMode is 1 (the torrent's own limit) or 0 (the session's).
-func seedRatioMode(st session.Status) int {
+func seedRatioMode(st *session.Status) int {
 	if st.RatioLimit > 0 {
 		return 1
 	}
@@ -505,20 +506,53 @@ func sitename(announce string) string {
 	return host
 }
 
+// trackersField is the torrent's trackers, encoded here (the web UI asks
+// for them in every list: 10,000 arrays of objects through encoding/json
+// were half of its cost).
 func trackersField(c *torrentCtx) any {
 	ts := c.trackers()
-	out := make([]map[string]any, 0, len(ts))
+	b := make([]byte, 0, 2+len(ts)*160)
+	b = append(b, '[')
 	for i, t := range ts {
-		out = append(out, map[string]any{
-			c.n("announce"): t.URL,
-			c.n("id"):       i,
-			c.n("scrape"):   scrapeURL(t.URL),
-			c.n("sitename"): sitename(t.URL),
-			c.n("tier"):     t.Tier,
-		})
+		if i > 0 {
+			b = append(b, ',')
+		}
+		// The keys in the order encoding/json writes a map's; their
+		// JSON-RPC names are the same.
+		b = append(b, `{"announce":`...)
+		b = jsonenc.AppendString(b, t.URL)
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"scrape":`...)
+		b = append(b, c.h.trackerJSON(t.URL)...)
+		b = append(b, `,"tier":`...)
+		b = strconv.AppendInt(b, int64(t.Tier), 10)
+		b = append(b, '}')
 	}
-	return out
+	return rawJSON(append(b, ']'))
 }
+
+// trackerJSON returns the scrape URL and site name of a tracker as JSON,
+// `"scrape-url","sitename":"site"`, from a cache: the same few trackers
+// serve thousands of torrents, and each takes two URL parses.
+func (h *Handler) trackerJSON(announce string) []byte {
+	h.trMu.Lock()
+	defer h.trMu.Unlock()
+	if b, ok := h.trJSON[announce]; ok {
+		return b
+	}
+	if h.trJSON == nil || len(h.trJSON) >= maxTrackerJSON {
+		h.trJSON = make(map[string][]byte)
+	}
+	b := jsonenc.AppendString(nil, scrapeURL(announce))
+	b = append(b, `,"sitename":`...)
+	b = jsonenc.AppendString(b, sitename(announce))
+	h.trJSON[announce] = b
+	return b
+}
+
+// maxTrackerJSON bounds trackerJSON's cache.
+const maxTrackerJSON = 4096
 
 func trackerListField(c *torrentCtx) any {
 	var b strings.Builder

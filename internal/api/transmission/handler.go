@@ -1,14 +1,18 @@
 package transmission
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,6 +24,9 @@ import (
 type Backend interface {
 	Add(ctx context.Context, req session.AddRequest) (session.Status, error)
 	List() []session.Status
+	// ListShared is List without copies: the Status values are shared,
+	// read only.
+	ListShared() []*session.Status
 	Get(infoHash string) (session.Detail, error)
 	Pieces(infoHash string) (session.PieceMap, error)
 	Private(infoHash string) (bool, error)
@@ -72,6 +79,13 @@ type Handler struct {
 	sessionID string
 	started   time.Time
 	ids       *registry
+	// rawMark starts the placeholders write puts where encoded lists go;
+	// its random part keeps a client from forging one.
+	rawMark string
+	// trJSON caches trackers' encoded scrape URLs and site names
+	// (fields.go); guarded by trMu.
+	trMu   sync.Mutex
+	trJSON map[string][]byte
 
 	// mu guards the values a client set while their switch was off:
 	// Transmission keeps a speed limit (kB/s), a ratio and a queue size
@@ -91,11 +105,13 @@ func New(b Backend, opts Options) *Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	var buf [24]byte
+	var buf, nonce [24]byte
 	_, _ = rand.Read(buf[:])
+	_, _ = rand.Read(nonce[:])
 	return &Handler{
 		b: b, opts: opts, log: opts.Logger,
 		sessionID: base64.RawURLEncoding.EncodeToString(buf[:]),
+		rawMark:   `"\u0000` + base64.RawURLEncoding.EncodeToString(nonce[:]),
 		started:   time.Now(),
 		ids:       newRegistry(),
 		downKB:    100, upKB: 100, ratio: 2, downQueue: 5, seedQueue: 10,
@@ -168,7 +184,46 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) write(w http.ResponseWriter, status int, v any) {
+	// The torrent lists in v (rawJSON, valid JSON already) are left out of
+	// the marshalling, which would check and copy each (a tenth of a
+	// torrent-get of 10,000), and written where their placeholders are.
+	var raws []rawJSON
+	for _, a := range answerList(v) {
+		var res any
+		switch r := a.(type) {
+		case classicResponse:
+			res = r.Arguments
+		case jsonrpcResponse:
+			res = r.Result
+		}
+		m, _ := res.(map[string]any)
+		var keys []string
+		for k, x := range m {
+			if _, ok := x.(rawJSON); ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys) // the order json.Marshal writes them in
+		for _, k := range keys {
+			raws = append(raws, m[k].(rawJSON))
+			m[k] = rawJSON(h.rawMark + strconv.Itoa(len(raws)-1) + `"`)
+		}
+	}
 	data, err := json.Marshal(v)
+	// Each placeholder is found once, in order: json.Marshal writes the
+	// answers, and their keys, in the order they were numbered.
+	var parts [][]byte
+	rest := data
+	for i := 0; err == nil && i < len(raws); i++ {
+		mark := h.rawMark + strconv.Itoa(i) + `"`
+		j := bytes.Index(rest, []byte(mark))
+		if j < 0 {
+			err = fmt.Errorf("placeholder %d missing", i)
+			break
+		}
+		parts = append(parts, rest[:j], raws[i])
+		rest = rest[j+len(mark):]
+	}
 	if err != nil {
 		h.log.Error("transmission rpc: encoding the answer", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -176,7 +231,19 @@ func (h *Handler) write(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	for _, p := range append(parts, rest) {
+		if _, err := w.Write(p); err != nil {
+			return
+		}
+	}
+}
+
+// answerList returns the answers v holds: a batch's, or v alone.
+func answerList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
 }
 
 // methods maps dash-case method names to their implementations.

@@ -23,6 +23,7 @@ const (
 type registry struct {
 	mu      sync.Mutex
 	next    int
+	gen     uint64 // counts observations; record.gen is the last to list it
 	byHash  map[string]*record
 	byID    map[int]string
 	removed []removal
@@ -36,9 +37,11 @@ type removal struct {
 // record is what the registry knows of one torrent.
 type record struct {
 	id int
-	// last is the status at the last observation, and seen its time.
-	last session.Status
+	// last is the status at the last observation (shared: read only), and
+	// seen its time; gen is that observation's registry.gen.
+	last *session.Status
 	seen time.Time
+	gen  uint64
 	// changed is when any visible value last changed; active when payload
 	// last moved; done when the wanted data was last seen to complete;
 	// started when the torrent was last seen to start.
@@ -59,17 +62,16 @@ func running(s session.State) bool {
 }
 
 // observe brings the registry up to date with the session's list and
-// returns each listed torrent's record (copies) by hash.
-func (g *registry) observe(list []session.Status, now time.Time) map[string]record {
+// returns each listed torrent's record (copies), in the list's order.
+func (g *registry) observe(list []*session.Status, now time.Time) []record {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make(map[string]record, len(list))
-	present := make(map[string]bool, len(list))
-	for _, st := range list {
-		present[st.InfoHash] = true
+	g.gen++
+	out := make([]record, len(list))
+	for i, st := range list {
 		r := g.byHash[st.InfoHash]
 		if r == nil {
-			r = &record{id: g.next, changed: now, last: st, seen: now}
+			r = &record{id: g.next, changed: now, last: st, seen: now, gen: g.gen}
 			g.next++
 			g.byHash[st.InfoHash] = r
 			g.byID[r.id] = st.InfoHash
@@ -79,7 +81,7 @@ func (g *registry) observe(list []session.Status, now time.Time) map[string]reco
 			if st.DownloadRate > 0 || st.UploadRate > 0 {
 				r.active = now
 			}
-			out[st.InfoHash] = *r
+			out[i] = *r
 			continue
 		}
 		dt := now.Sub(r.seen).Seconds()
@@ -92,23 +94,28 @@ func (g *registry) observe(list []session.Status, now time.Time) map[string]reco
 		if st.DownloadRate > 0 || st.UploadRate > 0 || st.Downloaded != r.last.Downloaded || st.Uploaded != r.last.Uploaded {
 			r.active = now
 		}
-		if running(st.State) && !running(r.last.State) {
-			r.started = now
+		// The same shared Status is the same status: nothing else changed.
+		if st != r.last {
+			if running(st.State) && !running(r.last.State) {
+				r.started = now
+			}
+			if st.Progress >= 1 && r.last.Progress < 1 && st.WantedSize > 0 {
+				r.done = now
+			}
+			if visibleChange(r.last, st) {
+				r.changed = now
+			}
 		}
-		if st.Progress >= 1 && r.last.Progress < 1 && st.WantedSize > 0 {
-			r.done = now
-		}
-		if visibleChange(r.last, st) {
-			r.changed = now
-		}
-		r.last, r.seen = st, now
-		out[st.InfoHash] = *r
+		r.last, r.seen, r.gen = st, now, g.gen
+		out[i] = *r
 	}
-	for h, r := range g.byHash {
-		if !present[h] {
-			delete(g.byHash, h)
-			delete(g.byID, r.id)
-			g.removed = append(g.removed, removal{id: r.id, at: now})
+	if len(g.byHash) > len(list) {
+		for h, r := range g.byHash {
+			if r.gen != g.gen {
+				delete(g.byHash, h)
+				delete(g.byID, r.id)
+				g.removed = append(g.removed, removal{id: r.id, at: now})
+			}
 		}
 	}
 	g.pruneRemoved(now)
@@ -137,7 +144,7 @@ func (g *registry) recentlyRemoved(now time.Time) []int {
 }
 
 // visibleChange reports whether a client would see a difference.
-func visibleChange(a, b session.Status) bool {
+func visibleChange(a, b *session.Status) bool {
 	return a.State != b.State || a.Name != b.Name || a.Error != b.Error || a.Completed != b.Completed ||
 		a.Downloaded != b.Downloaded || a.Uploaded != b.Uploaded || a.DownloadRate != b.DownloadRate ||
 		a.UploadRate != b.UploadRate || a.Peers != b.Peers || a.SaveDir != b.SaveDir ||

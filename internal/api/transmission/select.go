@@ -12,19 +12,18 @@ import (
 // view is one torrent as a call sees it.
 type view struct {
 	id  int
-	st  session.Status
+	st  *session.Status // shared: read only
 	rec record
 }
 
 // snapshot observes the session and returns every torrent, by id.
 func (h *Handler) snapshot() ([]view, time.Time) {
 	now := time.Now()
-	list := h.b.List()
+	list := h.b.ListShared()
 	recs := h.ids.observe(list, now)
-	out := make([]view, 0, len(list))
-	for _, st := range list {
-		r := recs[st.InfoHash]
-		out = append(out, view{id: r.id, st: st, rec: r})
+	out := make([]view, len(list))
+	for i, st := range list {
+		out[i] = view{id: recs[i].id, st: st, rec: recs[i]}
 	}
 	slices.SortFunc(out, func(a, b view) int { return a.id - b.id })
 	return out, now
