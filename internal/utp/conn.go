@@ -232,21 +232,25 @@ func (c *Conn) sendState() {
 	if !c.outgoing && c.ack == c.synSeq {
 		h.maxPkt = announcedMaxPacket // the answer to a SYN
 	}
-	var mask [maxSACKBytes]byte
+	var mask [longSACKBytes]byte
 	if len(c.ooo) > 0 {
+		span := 8 * maxSACKBytes
+		if c.peerMaxPkt != 0 {
+			span = 8 * longSACKBytes
+		}
 		last := -1
 		mark := func(i int) {
 			mask[i>>3] |= 1 << (i & 7)
 			last = max(last, i)
 		}
-		if len(c.ooo) <= 8*maxSACKBytes {
+		if len(c.ooo) <= span {
 			for s := range c.ooo {
-				if i := int(s - c.ack - 2); i >= 0 && i < 8*maxSACKBytes {
+				if i := int(s - c.ack - 2); i >= 0 && i < span {
 					mark(i)
 				}
 			}
 		} else { // more buffered than the mask covers: look up its range
-			for i := range 8 * maxSACKBytes {
+			for i := range span {
 				if _, ok := c.ooo[c.ack+2+uint16(i)]; ok {
 					mark(i)
 				}
@@ -362,6 +366,10 @@ func (c *Conn) processAck(h *header, now time.Time) {
 	if h.sack != nil && len(c.out) > 0 {
 		base := h.ack + 2
 		for i := 0; i < 8*len(h.sack); i++ {
+			if h.sack[i>>3] == 0 {
+				i |= 7 // a byte of nothing acknowledged
+				continue
+			}
 			if !sackHas(h.sack, i) {
 				continue
 			}
