@@ -24,7 +24,7 @@
 //     (so a retransmission lost again is found too), mark a packet
 //     lost; the first loss of a window is sent again at once (past the
 //     window just cut), and the window shrinks once per window of data
-//     (halved behind a queue of half the target or more, by
+//     (halved behind a queue of the target or more, by
 //     randomLossFactor below it: random loss is not congestion; halved
 //     after all when a run of burstLoss losses shows a queue too shallow
 //     to show a delay);
