@@ -16,7 +16,13 @@ const (
 	synTimeout  = time.Second
 	maxSynTries = 4
 	// minRTO is the lower bound of the retransmission timeout (BEP 29).
-	minRTO     = 500 * time.Millisecond
+	minRTO = 500 * time.Millisecond
+	// rtoMargin is the least the timeout lies above the smoothed round
+	// trip (Linux TCP's 200 ms): a steady round trip has a variance near
+	// zero, and then a queue growing by half a round trip (slow start, a
+	// busy receiver) made a timeout of RTT + 4 × variance fire on packets
+	// that were on their way.
+	rtoMargin  = 200 * time.Millisecond
 	maxRTO     = 60 * time.Second
 	initialRTO = time.Second
 	// maxTimeouts consecutive timeouts without progress fail the
@@ -127,13 +133,19 @@ type Conn struct {
 	windowLoss        int  // packets lost since the recovery started
 	windowPkts        int  // packets in flight when it started
 	randomCut         bool // the recovery's cut took its loss for random loss
-	forceOne          bool
-	retransmits       int
-	sends             uint64 // packets sent (with retransmissions): their order
-	closing           bool   // Close called: FIN after the pending data
-	finSent           bool
-	finAcked          bool
-	finSeq            uint16
+	// frto: after a first timeout only the oldest packet went again; the
+	// next ACK tells whether the others arrived (a spurious timeout: the
+	// window before it, frtoUndo, is put back) or not (all are sent
+	// again), as TCP's F-RTO (RFC 5682).
+	frto        bool
+	frtoUndo    ledbatState
+	forceOne    bool
+	retransmits int
+	sends       uint64 // packets sent (with retransmissions): their order
+	closing     bool   // Close called: FIN after the pending data
+	finSent     bool
+	finAcked    bool
+	finSeq      uint16
 
 	// receive side
 	ack       uint16 // last sequence number received in order
@@ -383,6 +395,7 @@ func (c *Conn) processAck(h *header, now time.Time) {
 		n = int(h.ack-first) + 1
 	}
 	var sample time.Duration
+	origAcked := false // a packet sent once is acknowledged
 	for _, p := range c.out[:n] {
 		if p.probe {
 			c.probeAcked(p)
@@ -394,6 +407,7 @@ func (c *Conn) processAck(h *header, now time.Time) {
 			}
 			if p.tx == 1 {
 				sample = now.Sub(p.sentAt)
+				origAcked = true
 			}
 		}
 		if p.typ == stFin {
@@ -435,8 +449,17 @@ func (c *Conn) processAck(h *header, now time.Time) {
 				}
 				if p.tx == 1 {
 					sample = max(sample, now.Sub(p.sentAt))
+					origAcked = true
 				}
 			}
+		}
+	}
+	if c.frto && (n > 0 || acked > 0) {
+		c.frto = false
+		if origAcked {
+			c.cc.restore(c.frtoUndo) // they were on their way
+		} else {
+			c.markAllLost()
 		}
 	}
 	if n > 0 || acked > 0 {
@@ -544,7 +567,7 @@ func (c *Conn) rttSample(m time.Duration) {
 		c.rttVar += (d - c.rttVar) / 4
 		c.rtt += (m - c.rtt) / 8
 	}
-	c.rto = min(max(c.rtt+4*c.rttVar, minRTO), maxRTO)
+	c.rto = min(max(c.rtt+max(4*c.rttVar, rtoMargin), minRTO), maxRTO)
 }
 
 func (c *Conn) processData(h *header, payload []byte) {
@@ -671,6 +694,24 @@ func (c *Conn) flush(now time.Time) {
 	}
 }
 
+// markLost marks p, in flight, lost (to be sent again).
+func (c *Conn) markLost(p *outPacket) {
+	p.lost = true
+	c.inflight -= len(p.payload)
+	if p.probe && p.tx == 1 {
+		c.probeLost(p)
+	}
+}
+
+// markAllLost marks every packet in flight lost.
+func (c *Conn) markAllLost() {
+	for _, p := range c.out {
+		if !p.acked && !p.lost {
+			c.markLost(p)
+		}
+	}
+}
+
 // probeSize returns the size of the next path-MTU probe, or 0 when none
 // is due: one probe at a time, on a connection that sends, first at the
 // largest size (most paths take it), then halving the interval between
@@ -747,15 +788,21 @@ func (c *Conn) tick(now time.Time) {
 				c.fail(errTimeout)
 				return
 			}
+			undo := c.cc.save()
 			c.cc.onTimeout()
-			for _, p := range c.out {
-				if !p.acked && !p.lost {
-					p.lost = true
-					c.inflight -= len(p.payload)
-					if p.probe && p.tx == 1 {
-						c.probeLost(p)
+			if c.timeouts == 1 && !c.frto {
+				// The oldest packet goes again, alone; the next ACK
+				// tells whether the others were lost.
+				c.frto, c.frtoUndo = true, undo
+				for _, p := range c.out {
+					if !p.acked && !p.lost {
+						c.markLost(p)
+						break
 					}
 				}
+			} else {
+				c.frto = false
+				c.markAllLost()
 			}
 			if c.timeouts >= 2 && c.pmtu && c.mtuFloor > safePacket {
 				// A black hole: the path may have narrowed below what
@@ -764,7 +811,7 @@ func (c *Conn) tick(now time.Time) {
 				c.mtuCeil, c.mtuFloor = c.mtuFloor, safePacket
 				c.setMTU()
 			}
-			c.recovering, c.recoverSeq, c.fastResend, c.randomCut = true, c.seq, false, false
+			c.recovering, c.recoverSeq, c.fastResend, c.randomCut = true, c.seq, c.frto, false
 			c.rto = min(2*c.rto, maxRTO)
 			c.flush(now)
 			if c.rtoAt.IsZero() {

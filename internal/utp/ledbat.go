@@ -183,6 +183,21 @@ func (l *ledbat) onTimeout() {
 	l.slowStart = true
 }
 
+// ledbatState is what a timeout changes of the window, kept to be put
+// back when the timeout turns out spurious.
+type ledbatState struct {
+	cwnd, ssthresh float64
+	slowStart      bool
+}
+
+func (l *ledbat) save() ledbatState { return ledbatState{l.cwnd, l.ssthresh, l.slowStart} }
+
+// restore undoes a spurious timeout's restart.
+func (l *ledbat) restore(s ledbatState) {
+	l.cwnd, l.ssthresh, l.slowStart = s.cwnd, s.ssthresh, s.slowStart
+	l.clamp()
+}
+
 func (l *ledbat) clamp() {
 	l.cwnd = min(max(l.cwnd, float64(l.mss)), l.maxCwnd)
 }
