@@ -30,8 +30,12 @@
 //     randomLossFactor below it: random loss is not congestion; halved
 //     after all when a run of burstLoss losses shows a queue too shallow
 //     to show a delay);
-//   - timeouts from RTT and RTT variance (at least minRTO, doubling on each
-//     timeout), after which the window restarts at one packet;
+//   - timeouts from RTT and RTT variance (at least minRTO, and rtoMargin
+//     above the round trip; doubling on each timeout), after which the
+//     window restarts at one packet; after a first timeout only the
+//     oldest packet goes again, and when the next ACK acknowledges
+//     packets sent once the timeout was spurious and the window comes
+//     back (F-RTO, RFC 5682);
 //   - packets of safePacket bytes, which cross any IPv4 or IPv6 path, to
 //     begin with; then path-MTU discovery (where the platform lets the
 //     don't-fragment bit be controlled, Linux): one probe at a time, a
