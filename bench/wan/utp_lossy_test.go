@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +19,8 @@ import (
 // lossyRate is the goodput, in bytes per second, of one uTP or TCP (bbr)
 // transfer of span from a sender with an up-link of rate bits per second
 // and a one-way delay of delay, with loss on that link in each direction
-// and a drop-tail queue of 100 ms at 2.5 × rate (the shape of WAN
-// scenario (a)'s seeders), to a receiver 5 ms away.
+// and the down-rate and queue of a WAN scenario (a) seeder of that rate
+// (mkLink), to a receiver 5 ms away.
 func lossyRate(t *testing.T, prefix string, useUTP bool, rate int64, delay time.Duration, loss float64, span time.Duration) float64 {
 	t.Helper()
 	n, err := netem.New(netem.Config{Prefix: prefix, Congestion: "bbr", Seed: 7})
@@ -27,9 +28,9 @@ func lossyRate(t *testing.T, prefix string, useUTP bool, rate int64, delay time.
 		t.Fatal(err)
 	}
 	defer n.Close()
-	down := rate * 5 / 2
-	snd, err := n.AddNode("snd", netem.Link{UpRate: rate, DownRate: down, Delay: delay, Loss: loss,
-		QueueBytes: int(down / 8 / 10)})
+	l := mkLink(rate, min(5*rate, 100*Mbit), 2*delay, loss)
+	snd, err := n.AddNode("snd", netem.Link{UpRate: l.Up, DownRate: l.Down, Delay: delay, Loss: loss,
+		QueueBytes: l.Queue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,9 @@ func lossyRate(t *testing.T, prefix string, useUTP bool, rate int64, delay time.
 // 140 ms round trips, 0.2 % random loss each way, a 250 ms drop-tail
 // queue): LEDBAT must not take random loss for congestion. It runs with
 // GOBIT_WAN_LOSSY=1 only (a minute through the emulator); the figures go
-// to docs/performance.md.
+// to docs/performance.md. GOBIT_WAN_LOSSY_LINKS picks other links, as
+// comma-separated Mbit/s:RTT-ms pairs ("8:220,40:140"), and
+// GOBIT_WAN_LOSSY_SECS the length of each transfer.
 func TestUTPLossyLinkVsTCP(t *testing.T) {
 	if os.Getenv("GOBIT_WAN_LOSSY") == "" {
 		t.Skip("set GOBIT_WAN_LOSSY=1 to run (a minute through the link emulator)")
@@ -134,15 +137,31 @@ func TestUTPLossyLinkVsTCP(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("GOBIT_WAN_LOSSY_SECS")); err == nil && v > 0 {
 		span = time.Duration(v) * time.Second
 	}
-	const rate = 40_000_000
-	for _, delay := range []time.Duration{25 * time.Millisecond, 65 * time.Millisecond} {
-		u := lossyRate(t, "gobitlu", true, rate, delay, 0.002, span)
-		c := lossyRate(t, "gobitlt", false, rate, delay, 0.002, span)
-		rtt := 2 * (delay + 5*time.Millisecond)
-		t.Logf("RTT %v, 0.2 %% loss, %v from the start: uTP %.2f Mbit/s, TCP bbr %.2f Mbit/s: uTP/TCP %.0f %%",
-			rtt, span, u*8/1e6, c*8/1e6, 100*u/c)
+	type link struct {
+		rate int64
+		rtt  time.Duration
+	}
+	links := []link{{40 * Mbit, 60 * time.Millisecond}, {40 * Mbit, 140 * time.Millisecond}}
+	if v := os.Getenv("GOBIT_WAN_LOSSY_LINKS"); v != "" {
+		links = nil
+		for _, f := range strings.Split(v, ",") {
+			r, ms, _ := strings.Cut(f, ":")
+			mb, err1 := strconv.ParseFloat(r, 64)
+			d, err2 := strconv.Atoi(ms)
+			if err1 != nil || err2 != nil || mb <= 0 || d < 20 {
+				t.Fatalf("GOBIT_WAN_LOSSY_LINKS: %q: want Mbit/s:RTT-ms, RTT at least 20", f)
+			}
+			links = append(links, link{int64(mb * Mbit), time.Duration(d) * time.Millisecond})
+		}
+	}
+	for _, l := range links {
+		delay := l.rtt/2 - 5*time.Millisecond // the receiver's link has 5 ms
+		u := lossyRate(t, "gobitlu", true, l.rate, delay, 0.002, span)
+		c := lossyRate(t, "gobitlt", false, l.rate, delay, 0.002, span)
+		t.Logf("%s Mbit/s, RTT %v, 0.2 %% loss, %v from the start: uTP %.2f Mbit/s, TCP bbr %.2f Mbit/s: uTP/TCP %.0f %%",
+			mbit(l.rate), l.rtt, span, u*8/1e6, c*8/1e6, 100*u/c)
 		if u < 0.5*c {
-			t.Errorf("RTT %v: uTP reached %.0f %% of TCP's rate, want at least 50 %%", rtt, 100*u/c)
+			t.Errorf("%s Mbit/s, RTT %v: uTP reached %.0f %% of TCP's rate, want at least 50 %%", mbit(l.rate), l.rtt, 100*u/c)
 		}
 	}
 }

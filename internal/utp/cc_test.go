@@ -137,3 +137,66 @@ func TestRetransmissionLostAgain(t *testing.T) {
 		t.Fatalf("a retransmission lost again was sent %d times, want 3 (again, without a timeout)", tx)
 	}
 }
+
+// TestSpuriousTimeout: after a first timeout only the oldest packet goes
+// again; when the next ACK acknowledges packets sent once (they were on
+// their way: a late ACK, not a loss), the window from before the timeout
+// is put back and nothing else is sent again. When it acknowledges only
+// the packet sent again, the others are sent again too (F-RTO, RFC 5682).
+func TestSpuriousTimeout(t *testing.T) {
+	for _, spurious := range []bool{true, false} {
+		n := newMemNet(33)
+		a, _, sa, _ := pair(t, n, Config{}, Config{})
+		sa.mu.Lock()
+		inFlight(t, n, a, 20)
+		w0 := a.cc.window()
+		first := a.out[0].seq
+		a.tick(a.rtoAt)
+		if a.retransmits != 1 || !a.frto {
+			sa.mu.Unlock()
+			t.Fatalf("after a first timeout: %d packets sent again (want 1), F-RTO %v", a.retransmits, a.frto)
+		}
+		ack := first // only the packet sent again
+		if spurious {
+			ack = first + 5 // packets sent once, too
+		}
+		h := ackFrom(a, ack)
+		a.receive(&h, nil, time.Now(), 0)
+		again := 0
+		for _, p := range a.out {
+			if p.lost || p.tx > 1 {
+				again++
+			}
+		}
+		w, rtx := a.cc.window(), a.retransmits
+		sa.mu.Unlock()
+		if spurious {
+			if w < w0 || rtx != 1 || again != 0 {
+				t.Errorf("spurious timeout: window %d (before %d), %d sent again, %d to send again; want the window back and nothing more", w, w0, rtx, again)
+			}
+		} else if w >= w0 || again != len(a.out) {
+			t.Errorf("timeout: window %d (before %d), %d of %d packets to send again; want a restart and all", w, w0, again, len(a.out))
+		}
+	}
+}
+
+// TestRTOMargin: a steady round trip (variance near zero) still gets a
+// timeout of at least rtoMargin above it, not RTT + 4 × variance: a far
+// peer's 360 ms round trip had a timeout of 500 ms, which a queue of
+// 150 ms more set off on packets that were on their way.
+func TestRTOMargin(t *testing.T) {
+	c := &Conn{}
+	for range 50 {
+		c.rttSample(400 * time.Millisecond)
+	}
+	if c.rto < 400*time.Millisecond+rtoMargin {
+		t.Fatalf("timeout %v for a steady 400 ms round trip, want at least %v", c.rto, 400*time.Millisecond+rtoMargin)
+	}
+	c = &Conn{}
+	for range 50 {
+		c.rttSample(time.Millisecond)
+	}
+	if c.rto != minRTO {
+		t.Fatalf("timeout %v for a 1 ms round trip, want %v", c.rto, minRTO)
+	}
+}

@@ -16,7 +16,13 @@ const (
 	synTimeout  = time.Second
 	maxSynTries = 4
 	// minRTO is the lower bound of the retransmission timeout (BEP 29).
-	minRTO     = 500 * time.Millisecond
+	minRTO = 500 * time.Millisecond
+	// rtoMargin is the least the timeout lies above the smoothed round
+	// trip (Linux TCP's 200 ms): a steady round trip has a variance near
+	// zero, and then a queue growing by half a round trip (slow start, a
+	// busy receiver) made a timeout of RTT + 4 × variance fire on packets
+	// that were on their way.
+	rtoMargin  = 200 * time.Millisecond
 	maxRTO     = 60 * time.Second
 	initialRTO = time.Second
 	// maxTimeouts consecutive timeouts without progress fail the
@@ -43,6 +49,19 @@ const (
 	// safePacket fits in any IPv4 or IPv6 path (IPv6's minimum MTU 1280
 	// minus the IP and UDP headers).
 	safePacket = 1232
+	// maxPacket4 and maxPacket6 are the largest datagrams path-MTU
+	// discovery probes for: what an Ethernet MTU of 1500 carries after
+	// the IPv4 (20) or IPv6 (40) and UDP (8) headers.
+	maxPacket4 = 1472
+	maxPacket6 = 1452
+	// mtuStep: the search for the path's largest datagram stops when
+	// what is known to pass and what is known not to are this close.
+	mtuStep = 16
+	// probeFollow: a probe is sent only with data for this many packets
+	// after it and a window that holds twice as many, so that its loss
+	// is found by the selective ACKs of those, not by a timeout (which
+	// would restart the window from one packet).
+	probeFollow = 2 * dupAckLimit
 	// loopbackPacket is the packet size on loopback to a peer that takes
 	// large datagrams.
 	loopbackPacket = 64000
@@ -86,27 +105,40 @@ type Conn struct {
 	lastRecv  time.Time
 
 	// send side
-	synSeq      uint16
-	seq         uint16 // next sequence number to send
-	out         []*outPacket
-	inflight    int       // bytes sent, not acked and not lost
-	pend        byteQueue // written, not yet in a packet
-	peerWnd     int
-	peerMaxPkt  int
-	mss         int
-	cc          *ledbat
-	rtt, rttVar time.Duration
-	haveRTT     bool
-	rto         time.Duration
-	timeouts    int
-	dupAcks     int
-	lastAckNr   uint16
-	recovering  bool
-	recoverSeq  uint16
-	fastResend  bool // the loss that started recovery is sent again at once
-	windowLoss  int  // packets lost since the recovery started
-	windowPkts  int  // packets in flight when it started
-	randomCut   bool // the recovery's cut took its loss for random loss
+	synSeq     uint16
+	seq        uint16 // next sequence number to send
+	out        []*outPacket
+	inflight   int       // bytes sent, not acked and not lost
+	pend       byteQueue // written, not yet in a packet
+	peerWnd    int
+	peerMaxPkt int
+	mss        int
+	cc         *ledbat
+	// Path-MTU discovery (datagram sizes): mtuFloor passes, mtuCeil
+	// does not (or is one past the largest probed for); pmtu is false
+	// where no probing is done (no control of the don't-fragment bit,
+	// or large loopback packets). probing: a probe is in flight.
+	pmtu              bool
+	probing           bool
+	mtuFloor, mtuCeil int
+	rtt, rttVar       time.Duration
+	haveRTT           bool
+	rto               time.Duration
+	timeouts          int
+	dupAcks           int
+	lastAckNr         uint16
+	recovering        bool
+	recoverSeq        uint16
+	fastResend        bool // the loss that started recovery is sent again at once
+	windowLoss        int  // packets lost since the recovery started
+	windowPkts        int  // packets in flight when it started
+	randomCut         bool // the recovery's cut took its loss for random loss
+	// frto: after a first timeout only the oldest packet went again; the
+	// next ACK tells whether the others arrived (a spurious timeout: the
+	// window before it, frtoUndo, is put back) or not (all are sent
+	// again), as TCP's F-RTO (RFC 5682).
+	frto        bool
+	frtoUndo    ledbatState
 	forceOne    bool
 	retransmits int
 	sends       uint64 // packets sent (with retransmissions): their order
@@ -137,6 +169,7 @@ type outPacket struct {
 	tx      int    // transmissions
 	acked   bool   // selectively acknowledged
 	lost    bool   // to be sent again
+	probe   bool   // a path-MTU probe: larger than the path is known to take
 }
 
 func (s *Socket) newConn(addr netip.AddrPort, recvID, sendID uint16, outgoing bool) *Conn {
@@ -156,6 +189,15 @@ func (s *Socket) newConn(addr netip.AddrPort, recvID, sendID uint16, outgoing bo
 		mss:         safePacket - headerSize,
 		rto:         initialRTO,
 		ooo:         make(map[uint16][]byte),
+		mtuFloor:    safePacket,
+		mtuCeil:     safePacket + 1,
+	}
+	if s.df != nil {
+		c.pmtu = true
+		c.mtuCeil = maxPacket4 + 1
+		if !addr.Addr().Is4() {
+			c.mtuCeil = maxPacket6 + 1
+		}
 	}
 	c.cc = newLEDBAT(c.mss, 4*s.cfg.RecvBuffer)
 	return c
@@ -168,6 +210,7 @@ func (c *Conn) setPeerMaxPacket(n uint32) {
 	if n >= safePacket && c.key.addr.Addr().IsLoopback() {
 		c.mss = min(int(n), loopbackPacket) - headerSize
 		c.cc.setMSS(c.mss)
+		c.pmtu = false
 	}
 }
 
@@ -232,21 +275,25 @@ func (c *Conn) sendState() {
 	if !c.outgoing && c.ack == c.synSeq {
 		h.maxPkt = announcedMaxPacket // the answer to a SYN
 	}
-	var mask [maxSACKBytes]byte
+	var mask [longSACKBytes]byte
 	if len(c.ooo) > 0 {
+		span := 8 * maxSACKBytes
+		if c.peerMaxPkt != 0 {
+			span = 8 * longSACKBytes
+		}
 		last := -1
 		mark := func(i int) {
 			mask[i>>3] |= 1 << (i & 7)
 			last = max(last, i)
 		}
-		if len(c.ooo) <= 8*maxSACKBytes {
+		if len(c.ooo) <= span {
 			for s := range c.ooo {
-				if i := int(s - c.ack - 2); i >= 0 && i < 8*maxSACKBytes {
+				if i := int(s - c.ack - 2); i >= 0 && i < span {
 					mark(i)
 				}
 			}
 		} else { // more buffered than the mask covers: look up its range
-			for i := range 8 * maxSACKBytes {
+			for i := range span {
 				if _, ok := c.ooo[c.ack+2+uint16(i)]; ok {
 					mark(i)
 				}
@@ -263,7 +310,20 @@ func (c *Conn) sendState() {
 func (c *Conn) sendPacket(p *outPacket, now time.Time) {
 	h := c.header(p.typ)
 	h.seq = p.seq
-	c.s.write(&h, p.payload, c.key.addr)
+	mode := dfDefault
+	if c.pmtu && headerSize+len(p.payload) > c.mtuFloor {
+		// A probe goes with don't-fragment set; sent again (it was lost,
+		// or the path narrowed), it may be fragmented: it cannot be
+		// split, its sequence number holds those bytes.
+		mode = dfFragment
+		if p.probe && p.tx == 0 {
+			mode = dfProbe
+		}
+	}
+	if err := c.s.writeDF(&h, p.payload, c.key.addr, mode); err != nil && mode == dfProbe && isMsgSize(err) {
+		c.probeLost(p) // wider than our own interface
+		c.s.writeDF(&h, p.payload, c.key.addr, dfFragment)
+	}
 	p.sentAt = now
 	c.sends++
 	p.sentN = c.sends
@@ -335,7 +395,11 @@ func (c *Conn) processAck(h *header, now time.Time) {
 		n = int(h.ack-first) + 1
 	}
 	var sample time.Duration
+	origAcked := false // a packet sent once is acknowledged
 	for _, p := range c.out[:n] {
+		if p.probe {
+			c.probeAcked(p)
+		}
 		if !p.acked {
 			acked += len(p.payload)
 			if !p.lost {
@@ -343,6 +407,7 @@ func (c *Conn) processAck(h *header, now time.Time) {
 			}
 			if p.tx == 1 {
 				sample = now.Sub(p.sentAt)
+				origAcked = true
 			}
 		}
 		if p.typ == stFin {
@@ -362,6 +427,10 @@ func (c *Conn) processAck(h *header, now time.Time) {
 	if h.sack != nil && len(c.out) > 0 {
 		base := h.ack + 2
 		for i := 0; i < 8*len(h.sack); i++ {
+			if h.sack[i>>3] == 0 {
+				i |= 7 // a byte of nothing acknowledged
+				continue
+			}
 			if !sackHas(h.sack, i) {
 				continue
 			}
@@ -370,6 +439,9 @@ func (c *Conn) processAck(h *header, now time.Time) {
 				continue
 			}
 			if p := c.out[idx]; !p.acked {
+				if p.probe {
+					c.probeAcked(p)
+				}
 				p.acked = true
 				acked += len(p.payload)
 				if !p.lost {
@@ -377,8 +449,17 @@ func (c *Conn) processAck(h *header, now time.Time) {
 				}
 				if p.tx == 1 {
 					sample = max(sample, now.Sub(p.sentAt))
+					origAcked = true
 				}
 			}
+		}
+	}
+	if c.frto && (n > 0 || acked > 0) {
+		c.frto = false
+		if origAcked {
+			c.cc.restore(c.frtoUndo) // they were on their way
+		} else {
+			c.markAllLost()
 		}
 	}
 	if n > 0 || acked > 0 {
@@ -423,6 +504,10 @@ func (c *Conn) detectLoss(sacked bool) {
 		}
 		p.lost = true
 		c.inflight -= len(p.payload)
+		if p.probe && p.tx == 1 {
+			c.probeLost(p) // the path's MTU, not congestion
+			return
+		}
 		n++
 	}
 	if c.dupAcks == dupAckLimit {
@@ -482,7 +567,7 @@ func (c *Conn) rttSample(m time.Duration) {
 		c.rttVar += (d - c.rttVar) / 4
 		c.rtt += (m - c.rtt) / 8
 	}
-	c.rto = min(max(c.rtt+4*c.rttVar, minRTO), maxRTO)
+	c.rto = min(max(c.rtt+max(4*c.rttVar, rtoMargin), minRTO), maxRTO)
 }
 
 func (c *Conn) processData(h *header, payload []byte) {
@@ -582,6 +667,10 @@ func (c *Conn) flush(now time.Time) {
 			break
 		}
 		size := min(c.pend.len(), c.mss)
+		probe := false
+		if ps := c.probeSize(); ps > 0 && c.pend.len() >= ps-headerSize+probeFollow*c.mss && c.cc.window() >= 2*probeFollow*c.mss {
+			size, probe = ps-headerSize, true
+		}
 		if !force {
 			if c.inflight+size > wnd && (c.inflight > 0 || c.peerWnd < size) {
 				if c.inflight == 0 && c.zwAt.IsZero() {
@@ -595,13 +684,71 @@ func (c *Conn) flush(now time.Time) {
 		}
 		force = false
 		c.zwAt = time.Time{}
-		p := &outPacket{seq: c.seq, typ: stData, payload: append(getPayload(size), c.pend.peek(size)...)}
+		p := &outPacket{seq: c.seq, typ: stData, payload: append(getPayload(size), c.pend.peek(size)...), probe: probe}
+		c.probing = c.probing || probe
 		c.seq++
 		c.pend.pop(size)
 		c.out = append(c.out, p)
 		c.sendPacket(p, now)
 		signal(c.writable)
 	}
+}
+
+// markLost marks p, in flight, lost (to be sent again).
+func (c *Conn) markLost(p *outPacket) {
+	p.lost = true
+	c.inflight -= len(p.payload)
+	if p.probe && p.tx == 1 {
+		c.probeLost(p)
+	}
+}
+
+// markAllLost marks every packet in flight lost.
+func (c *Conn) markAllLost() {
+	for _, p := range c.out {
+		if !p.acked && !p.lost {
+			c.markLost(p)
+		}
+	}
+}
+
+// probeSize returns the size of the next path-MTU probe, or 0 when none
+// is due: one probe at a time, on a connection that sends, first at the
+// largest size (most paths take it), then halving the interval between
+// what passed and what did not.
+func (c *Conn) probeSize() int {
+	if !c.pmtu || c.probing || c.state != stateConnected || c.mtuCeil-c.mtuFloor <= mtuStep {
+		return 0
+	}
+	if c.mtuCeil == maxPacket4+1 || c.mtuCeil == maxPacket6+1 {
+		return c.mtuCeil - 1
+	}
+	return (c.mtuFloor + c.mtuCeil) / 2
+}
+
+// probeAcked takes an acknowledged probe: its size passes the path.
+func (c *Conn) probeAcked(p *outPacket) {
+	p.probe = false
+	c.probing = false
+	if p.tx == 1 && headerSize+len(p.payload) > c.mtuFloor {
+		c.mtuFloor = headerSize + len(p.payload)
+		c.mtuCeil = max(c.mtuCeil, c.mtuFloor+1)
+		c.setMTU()
+	}
+}
+
+// probeLost takes a lost probe: its size does not pass. Its loss is not
+// congestion.
+func (c *Conn) probeLost(p *outPacket) {
+	p.probe = false
+	c.probing = false
+	c.mtuCeil = max(min(c.mtuCeil, headerSize+len(p.payload)), c.mtuFloor+1)
+}
+
+// setMTU sizes new packets by mtuFloor.
+func (c *Conn) setMTU() {
+	c.mss = c.mtuFloor - headerSize
+	c.cc.setMSS(c.mss)
 }
 
 // maybeDone forgets a closed connection whose FIN is acknowledged.
@@ -641,14 +788,30 @@ func (c *Conn) tick(now time.Time) {
 				c.fail(errTimeout)
 				return
 			}
+			undo := c.cc.save()
 			c.cc.onTimeout()
-			for _, p := range c.out {
-				if !p.acked && !p.lost {
-					p.lost = true
-					c.inflight -= len(p.payload)
+			if c.timeouts == 1 && !c.frto {
+				// The oldest packet goes again, alone; the next ACK
+				// tells whether the others were lost.
+				c.frto, c.frtoUndo = true, undo
+				for _, p := range c.out {
+					if !p.acked && !p.lost {
+						c.markLost(p)
+						break
+					}
 				}
+			} else {
+				c.frto = false
+				c.markAllLost()
 			}
-			c.recovering, c.recoverSeq, c.fastResend, c.randomCut = true, c.seq, false, false
+			if c.timeouts >= 2 && c.pmtu && c.mtuFloor > safePacket {
+				// A black hole: the path may have narrowed below what
+				// passed. Back to the safe size; what was probed may be
+				// probed again.
+				c.mtuCeil, c.mtuFloor = c.mtuFloor, safePacket
+				c.setMTU()
+			}
+			c.recovering, c.recoverSeq, c.fastResend, c.randomCut = true, c.seq, c.frto, false
 			c.rto = min(2*c.rto, maxRTO)
 			c.flush(now)
 			if c.rtoAt.IsZero() {
@@ -859,13 +1022,13 @@ func (q *byteQueue) pop(n int) {
 	}
 }
 
-// Packet payloads come from two pools: packets of the safe size and
-// large loopback packets.
+// Packet payloads come from two pools: packets that fit an Ethernet MTU
+// and large loopback packets.
 var smallPayloads, largePayloads sync.Pool
 
 func getPayload(size int) []byte {
-	pool, c := &smallPayloads, safePacket
-	if size > safePacket {
+	pool, c := &smallPayloads, maxPacket4
+	if size > maxPacket4 {
 		pool, c = &largePayloads, loopbackPacket
 	}
 	if bp, ok := pool.Get().(*[]byte); ok {
@@ -876,7 +1039,7 @@ func getPayload(size int) []byte {
 
 func putPayload(b []byte) {
 	switch cap(b) {
-	case safePacket:
+	case maxPacket4:
 		smallPayloads.Put(&b)
 	case loopbackPacket:
 		largePayloads.Put(&b)

@@ -15,17 +15,21 @@ const (
 	// currentFilter is how many recent samples the current delay is the
 	// minimum of (it removes the noise of single late packets).
 	currentFilter = 4
-	// lossQueueFraction: a loss seen while the queuing delay is below
-	// targetDelay/lossQueueFraction is taken for random (not congestion)
-	// loss and shrinks the window by randomLossFactor instead of half.
-	// LEDBAT holds the queue near targetDelay, so where the path's buffer
-	// is deeper than that, an overflow comes with a queue of about
-	// targetDelay or more: a loss below half of it is the link's. (A
-	// quarter made every random loss on a 140 ms, 40 Mbit/s path with a
-	// 250 ms buffer halve the window once a little queue had formed: 57 %
-	// of TCP bbr's rate there against 70 % with a half.)
+	// randomLossQueue: a loss seen while the queuing delay is below it is
+	// taken for random (not congestion) loss and shrinks the window by
+	// randomLossFactor instead of half. LEDBAT holds the queue up to
+	// targetDelay, so where the path's buffer is deeper than that, an
+	// overflow comes with a queue of targetDelay or more; a buffer
+	// shallower than that overflows in runs of losses (burstLoss). With
+	// half the target, LEDBAT's own queue (it grows up to the target)
+	// made 4 in 10 random losses halve the window on an 8 Mbit/s, 220 ms
+	// path, below the path's bandwidth-delay product each time: 87 % of
+	// TCP bbr's rate there, 98 % with the whole target.
+	randomLossQueue  = targetDelay
+	randomLossFactor = 0.85
+	// lossQueueFraction: below targetDelay/lossQueueFraction of queue the
+	// path counts as empty (emptyPathGrowth).
 	lossQueueFraction = 2
-	randomLossFactor  = 0.85
 	// burstLoss packets lost in one window, and at least one in
 	// burstShare of the packets that were in flight, are congestion
 	// whatever the delay: a queue too shallow to show a delay (a socket
@@ -159,7 +163,7 @@ func (l *ledbat) onAck(acked int, inflight int) {
 // and it is not known to be congestion. It reports whether the cut was
 // the small one.
 func (l *ledbat) onLoss(congestion bool) (random bool) {
-	if !congestion && l.haveDelay && l.queuing < targetDelay/lossQueueFraction {
+	if !congestion && l.haveDelay && l.queuing < randomLossQueue {
 		l.cwnd *= randomLossFactor
 		random = true
 	} else {
@@ -177,6 +181,21 @@ func (l *ledbat) onTimeout() {
 	l.ssthresh = max(l.cwnd/2, float64(2*l.mss))
 	l.cwnd = float64(l.mss)
 	l.slowStart = true
+}
+
+// ledbatState is what a timeout changes of the window, kept to be put
+// back when the timeout turns out spurious.
+type ledbatState struct {
+	cwnd, ssthresh float64
+	slowStart      bool
+}
+
+func (l *ledbat) save() ledbatState { return ledbatState{l.cwnd, l.ssthresh, l.slowStart} }
+
+// restore undoes a spurious timeout's restart.
+func (l *ledbat) restore(s ledbatState) {
+	l.cwnd, l.ssthresh, l.slowStart = s.cwnd, s.ssthresh, s.slowStart
+	l.clamp()
 }
 
 func (l *ledbat) clamp() {

@@ -108,7 +108,7 @@ func TestLEDBATLoss(t *testing.T) {
 	l := newLEDBAT(testMSS, 1<<30)
 	now := time.Unix(1000, 0)
 	feed(l, &now, 0, 1)
-	feed(l, &now, 60*time.Millisecond, currentFilter)
+	feed(l, &now, 120*time.Millisecond, currentFilter)
 	l.cwnd = 100 * testMSS
 	l.onLoss(false)
 	if l.window() != 50*testMSS {
@@ -121,13 +121,15 @@ func TestLEDBATLoss(t *testing.T) {
 	if w := l.window(); w != int(100*testMSS*randomLossFactor) {
 		t.Fatalf("window %d after a random loss", w)
 	}
-	// A little queue (below half the target) does not make a loss
-	// congestion: LEDBAT itself keeps up to targetDelay queued.
-	feed(l, &now, 30*time.Millisecond, currentFilter)
-	l.cwnd = 100 * testMSS
-	l.onLoss(false)
-	if w := l.window(); w != int(100*testMSS*randomLossFactor) {
-		t.Fatalf("window %d after a loss with 30 ms of queue, want the random-loss cut", w)
+	// A queue below the target does not make a loss congestion: LEDBAT
+	// itself keeps up to targetDelay queued.
+	for _, q := range []time.Duration{30 * time.Millisecond, 80 * time.Millisecond} {
+		feed(l, &now, q, currentFilter)
+		l.cwnd = 100 * testMSS
+		l.onLoss(false)
+		if w := l.window(); w != int(100*testMSS*randomLossFactor) {
+			t.Fatalf("window %d after a loss with %v of queue, want the random-loss cut", w, q)
+		}
 	}
 	// A run of losses is congestion, whatever the delay.
 	l.cwnd = 100 * testMSS

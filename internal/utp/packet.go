@@ -27,9 +27,18 @@ const (
 	// unknown extensions after the first; gobit sends bigger packets only
 	// to a peer that announced it takes them (and only on loopback).
 	extMaxPacket = 0x47
-	// maxSACKBytes bounds the selective ACK bitmask gobit sends (and
-	// reads): 32 bytes cover 256 packets after ack_nr+1.
+	// maxSACKBytes bounds the selective ACK bitmask gobit sends to
+	// other implementations: 32 bytes cover 256 packets after ack_nr+1
+	// (libtorrent's limit too).
 	maxSACKBytes = 32
+	// longSACKBytes bounds the bitmask gobit sends to a peer that
+	// announced extMaxPacket (gobit): 252 bytes, the largest multiple of
+	// 4 in an extension, cover 2,016 packets. A path of 40 Mbit/s and
+	// 140 ms holds 600 packets and more: with 256, what arrived past
+	// them after a loss stayed unreported, counted in flight, until the
+	// retransmission filled the hole a round trip later, and the sender
+	// stood still for most of that round trip.
+	longSACKBytes = 252
 )
 
 var (

@@ -128,3 +128,88 @@ func TestLibtorrentSACK(t *testing.T) {
 			a.out[0].seq-first, a.out[0].acked, a.out[1].acked)
 	}
 }
+
+// TestLongSACKToGobit: to a peer that announced extMaxPacket (gobit),
+// the selective ACK reaches 2,016 packets past a hole, so that on a long
+// fat path the sender learns of everything that arrived behind a loss
+// (with 256, what lay beyond stayed counted in flight for a round trip,
+// and the sender stood still); to other peers it stays within 32 bytes.
+// A long one from the peer acknowledges the packets it names.
+func TestLongSACKToGobit(t *testing.T) {
+	n := newMemNet(24)
+	a, b, sa, sb := pair(t, n, Config{}, Config{})
+	bAddr := netip.MustParseAddrPort("10.0.0.2:2000")
+	var last atomic.Pointer[[]byte]
+	n.mu.Lock()
+	n.drop = func(src, _ netip.AddrPort, p []byte) bool {
+		if h, err := parseHeader(p); err == nil && src == bAddr && h.typ == stState {
+			s := append([]byte(nil), h.sack...)
+			last.Store(&s)
+		}
+		return src == bAddr
+	}
+	n.mu.Unlock()
+	sackAfter := func(count int) []byte {
+		t.Helper()
+		sb.mu.Lock()
+		first := b.ack + 1
+		now := time.Now()
+		for i := 1; i < count; i++ { // a hole at ack+1
+			h := dataTo(b, first+uint16(i), nil)
+			b.receive(&h, []byte{1}, now, 0)
+		}
+		b.sendState()
+		h := dataTo(b, first, nil) // fill the hole for the next round
+		b.receive(&h, []byte{1}, now, 0)
+		sb.mu.Unlock()
+		return *last.Load()
+	}
+	sb.mu.Lock()
+	gobit := b.peerMaxPkt != 0
+	sb.mu.Unlock()
+	if !gobit {
+		t.Fatal("the gobit peer's extMaxPacket was not recorded")
+	}
+	const count = 1000
+	sack := sackAfter(count)
+	if len(sack)%4 != 0 || len(sack) < (count-2)/8+1 {
+		t.Fatalf("selective ACK of %d bytes after %d packets past a hole to gobit, want a multiple of 4 covering them", len(sack), count-1)
+	}
+	for i := range count - 1 {
+		if !sackHas(sack, i) {
+			t.Fatalf("packet ack+%d not in the selective ACK", i+2)
+		}
+	}
+	sb.mu.Lock()
+	b.peerMaxPkt = 0 // as libtorrent or Transmission
+	sb.mu.Unlock()
+	if sack := sackAfter(count); len(sack) != maxSACKBytes {
+		t.Fatalf("selective ACK of %d bytes to another implementation, want %d", len(sack), maxSACKBytes)
+	}
+
+	// The sender's side: a long selective ACK takes what it names out of
+	// the bytes in flight.
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	inFlight(t, n, a, 600)
+	first := a.out[0].seq
+	var sacked []int
+	for i := range 598 {
+		sacked = append(sacked, i)
+	}
+	h := ackFrom(a, first-1)
+	h.sack = make([]byte, 76)
+	for _, i := range sacked {
+		h.sack[i>>3] |= 1 << (i & 7)
+	}
+	a.receive(&h, nil, time.Now(), 0)
+	acked := 0
+	for _, p := range a.out {
+		if p.acked {
+			acked++
+		}
+	}
+	if acked != 598 {
+		t.Fatalf("%d packets selectively acknowledged by a 76-byte selective ACK naming 598, want 598", acked)
+	}
+}

@@ -65,8 +65,11 @@ type Socket struct {
 	// (SO_TIMESTAMPNS); oob receives them.
 	stamps bool
 	oob    [64]byte
-	cfg    Config
-	epoch  time.Time
+	// df switches the don't-fragment bit for path-MTU probes (nil: no
+	// path-MTU discovery, packets of safePacket bytes).
+	df    dfControl
+	cfg   Config
+	epoch time.Time
 
 	mu      sync.Mutex
 	conns   map[connKey]*Conn
@@ -151,6 +154,7 @@ func NewSocket(pc net.PacketConn, cfg Config) *Socket {
 	}
 	if s.udp != nil {
 		s.stamps = enableTimestamps(s.udp)
+		s.df = newDFControl(s.udp)
 	}
 	s.bufs.New = func() any { b := make([]byte, maxDatagram); return &b }
 	s.other = &otherConn{s: s, q: make(chan datagram, cfg.OtherQueue), rdl: newDeadline(), closeC: make(chan struct{})}
@@ -444,14 +448,27 @@ func (s *Socket) sendReset(addr netip.AddrPort, id, seq uint16, now time.Time) {
 
 // write sends one packet; errors are those of UDP (the packet is lost).
 func (s *Socket) write(h *header, payload []byte, addr netip.AddrPort) {
+	s.writeDF(h, payload, addr, dfDefault)
+}
+
+// writeDF sends one packet with the don't-fragment mode m (s.df is set
+// when m is not dfDefault) and returns the error of the send.
+func (s *Socket) writeDF(h *header, payload []byte, addr netip.AddrPort, m dfMode) error {
 	b := appendHeader(s.scratch[:0], h)
 	b = append(b, payload...)
 	s.scratch = b[:0]
-	if s.ap != nil {
-		s.ap.WriteToUDPAddrPort(b, addr)
-		return
+	if m != dfDefault {
+		if err := s.df.set(m); err != nil {
+			return err
+		}
+		defer s.df.set(dfDefault)
 	}
-	s.pc.WriteTo(b, net.UDPAddrFromAddrPort(addr))
+	if s.ap != nil {
+		_, err := s.ap.WriteToUDPAddrPort(b, addr)
+		return err
+	}
+	_, err := s.pc.WriteTo(b, net.UDPAddrFromAddrPort(addr))
+	return err
 }
 
 func (s *Socket) flushAcks() {
